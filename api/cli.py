@@ -1,0 +1,200 @@
+"""The `crosstrust` command line: serve, worker, db, demo, admin keys, audit."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from api import demo as demo_data
+from api.wiring import load_handlers
+from core import audit as audit_ledger
+from core.db import Database, migrate
+from core.errors import DomainError
+from core.events import Dispatcher
+from core.security import SYSTEM, Role, create_key, revoke_key
+from core.settings import get_settings
+
+app = typer.Typer(
+    help="CrossTrust: traceability and trust for cross-border e-commerce.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+admin_app = typer.Typer(help="API keys.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(audit_app, name="audit")
+console = Console(soft_wrap=True)
+
+
+def _db() -> Database:
+    load_handlers()
+    return Database(get_settings().effective_database_url)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    settings = get_settings()
+    settings.ensure_var_dir()
+    migrate(settings.effective_database_url, revision)
+    console.print(f"database at [bold]{revision}[/bold]")
+
+
+@app.command()
+def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist")) -> None:
+    """Load realistic demo data and create one demo API key per role."""
+    settings = get_settings()
+    db = _db()
+    with db.transaction() as s:
+        if demo_data.is_seeded(s) and not force:
+            console.print("demo data already present; use --force to add another set")
+            return
+        keys = demo_data.seed(s)
+    demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
+    Dispatcher(db).drain()
+    _print_keys(keys)
+
+
+def _print_keys(keys: dict[str, str]) -> None:
+    table = Table(title="Demo API keys (send as 'Authorization: Bearer <key>')")
+    table.add_column("role")
+    table.add_column("key")
+    for role, key in keys.items():
+        table.add_row(role, key)
+    console.print(table)
+
+
+@app.command()
+def serve(host: str = typer.Option(None), port: int = typer.Option(None), workers: int = 1) -> None:
+    """Serve the API and pages."""
+    import uvicorn
+
+    settings = get_settings()
+    uvicorn.run(
+        "api.app:factory",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level="info",
+    )
+
+
+@app.command()
+def up() -> None:
+    """What `make run` does: migrate, seed demo data on first start, print where to look, serve."""
+    settings = get_settings()
+    settings.ensure_var_dir()
+    settings.code_secret_bytes()
+    migrate(settings.effective_database_url)
+    db = _db()
+    keys_path = settings.var_dir / "demo-keys.json"
+    with db.transaction() as s:
+        keys = None if demo_data.is_seeded(s) else demo_data.seed(s)
+    if keys:
+        demo_data.save_keys(keys_path, keys)
+    db.dispose()
+    base = f"http://{settings.host}:{settings.port}"
+    console.rule("[bold green]CrossTrust is starting")
+    console.print(f"  Home page      {base}/")
+    console.print(f"  API docs       {base}/docs")
+    console.print(f"  Health         {base}/healthz   {base}/readyz   {base}/metrics")
+    console.print(f"  Database       {settings.effective_database_url}")
+    console.print(f"  Search         {settings.search_url or 'embedded index (SQLite FTS5)'}")
+    saved = demo_data.load_keys(keys_path)
+    if saved:
+        _print_keys(saved)
+        console.print(f"  (keys kept in {keys_path}, readable only by you)")
+        console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
+    serve(host=None, port=None)
+
+
+@app.command()
+def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit")) -> None:
+    """Deliver outbox events to their subscribers (also runs inside `serve`)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = get_settings()
+    dispatcher = Dispatcher(
+        _db(), max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
+    )
+    if once:
+        console.print(f"delivered {dispatcher.drain()} deliveries")
+        return
+    console.print("worker delivering events; Ctrl-C to stop")
+    try:
+        dispatcher.serve_forever(settings.dispatcher_poll_seconds)
+    except KeyboardInterrupt:
+        console.print("stopped")
+
+
+@admin_app.command("create-key")
+def create_api_key(
+    role: Role = typer.Option(..., help="admin, regulator, merchant or insurer"),
+    enterprise: str = typer.Option(None, help="USCC or id of the enterprise (merchant and insurer keys)"),
+    label: str = typer.Option("", help="What the key is for"),
+) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    from enterprises import service as enterprises
+
+    db = _db()
+    try:
+        with db.transaction() as s:
+            enterprise_id = None
+            if enterprise:
+                ent = (
+                    enterprises.get(s, int(enterprise))
+                    if enterprise.isdigit()
+                    else enterprises.get_by_uscc(s, enterprise)
+                )
+                enterprise_id = ent.id
+            key = create_key(s, role, enterprise_id, label)
+            audit_ledger.record(
+                s, SYSTEM.actor, "api_key.created", "api_key", key.split("_")[1], {"role": role}
+            )
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    print(key)
+
+
+@admin_app.command("revoke-key")
+def revoke_api_key(prefix: str) -> None:
+    """Revoke the key with PREFIX (the 8 characters after 'ct_')."""
+    db = _db()
+    try:
+        with db.transaction() as s:
+            revoke_key(s, prefix)
+            audit_ledger.record(s, SYSTEM.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    console.print(f"revoked {prefix}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the ledger's hash chain; names every entry that was edited, inserted or deleted."""
+    db = _db()
+    with db.read_session() as s:
+        findings = audit_ledger.verify(s)
+    if not findings:
+        console.print("[green]audit ledger intact[/green]")
+        return
+    for finding in findings:
+        console.print(f"[red]{finding}[/red]")
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except DomainError as exc:  # pragma: no cover - commands catch their own
+        console.print(f"[red]error:[/red] {exc.detail}")
+        sys.exit(2)

@@ -1,0 +1,76 @@
+"""FastAPI dependencies: the database, who is calling, enterprise scope and the public rate limit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from core.db import Database
+from core.errors import RateLimited, Unauthorized
+from core.security import Principal, Role, authenticate
+from core.settings import Settings
+
+_bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
+_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def current_principal(
+    db: DbDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    header_key: Annotated[str | None, Depends(_header)],
+) -> Principal:
+    key = (bearer.credentials if bearer else None) or header_key
+    if not key:
+        raise Unauthorized(
+            "this endpoint needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
+        )
+    with db.read_session() as session:
+        return authenticate(session, key)
+
+
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def require(*roles: Role) -> Callable[[Principal], Principal]:
+    def dependency(principal: PrincipalDep) -> Principal:
+        principal.require_role(*roles)
+        return principal
+
+    dependency.__name__ = "require_" + "_".join(r.value for r in roles)
+    return dependency
+
+
+def scoped_enterprise(
+    principal: PrincipalDep, enterprise_id: Annotated[int, Path(description="Enterprise id", ge=1)]
+) -> int:
+    """Path-scoped endpoints: the caller must be allowed to act for the enterprise in the path."""
+    principal.ensure_may_act_for(enterprise_id)
+    return enterprise_id
+
+
+ScopedEnterprise = Annotated[int, Depends(scoped_enterprise)]
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def public_rate_limit(request: Request) -> None:
+    wait = request.app.state.rate_limiter.take(client_address(request))
+    if wait:
+        raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)

@@ -1,0 +1,78 @@
+"""Prometheus metrics: request counts and latencies per route, and the outbox's lag."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.db import Database
+from core.events import outbox_stats
+
+
+class OutboxCollector:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def collect(self):
+        try:
+            with self.db.read_session() as s:
+                stats = outbox_stats(s)
+        except Exception:  # noqa: BLE001 - a scrape must not fail because the database is busy
+            return
+        yield GaugeMetricFamily("crosstrust_outbox_pending", "Deliveries waiting", value=stats["pending"])
+        yield GaugeMetricFamily("crosstrust_outbox_dead", "Deliveries parked as dead", value=stats["dead"])
+        yield GaugeMetricFamily(
+            "crosstrust_outbox_lag_seconds", "Age of the oldest pending delivery", value=stats["lag_seconds"]
+        )
+
+
+class Metrics:
+    def __init__(self, db: Database) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "crosstrust_http_requests", "HTTP requests", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "crosstrust_http_request_duration_seconds",
+            "HTTP request latency",
+            ["method", "route"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+            registry=self.registry,
+        )
+        self.registry.register(OutboxCollector(db))
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class MetricsMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware), labelled by route template so label sets stay bounded."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)

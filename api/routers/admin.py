@@ -1,0 +1,131 @@
+"""Admin: API keys, the outbox's dead letters, the audit ledger; and "who am I" for every key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import select
+
+from api.deps import DbDep, PrincipalDep, require
+from core import audit
+from core.errors import NotFound
+from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent, retry_dead
+from core.security import ApiKey, Principal, Role, create_key, revoke_key
+from enterprises import service as enterprises
+
+router = APIRouter(prefix="/api/v1", tags=["admin"])
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+
+
+class Me(BaseModel):
+    role: str
+    enterprise_id: int | None
+    key_prefix: str
+
+
+@router.get("/me", response_model=Me, summary="Who the calling key belongs to")
+def me(principal: PrincipalDep) -> Me:
+    return Me(role=principal.role, enterprise_id=principal.enterprise_id, key_prefix=principal.prefix)
+
+
+class KeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Role
+    enterprise_id: int | None = Field(default=None, ge=1)
+    label: str = Field(default="", max_length=200)
+
+
+class KeyCreated(BaseModel):
+    key: str = Field(description="Shown once; only its hash is stored")
+    prefix: str
+    role: str
+    enterprise_id: int | None
+
+
+class KeyOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    prefix: str
+    role: str
+    enterprise_id: int | None
+    label: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@router.post("/admin/api-keys", status_code=201, response_model=KeyCreated, summary="Create an API key")
+def create_api_key(data: KeyCreate, db: DbDep, by: Admin) -> KeyCreated:
+    with db.transaction() as s:
+        if data.enterprise_id is not None:
+            enterprises.get(s, data.enterprise_id)
+        key = create_key(s, data.role, data.enterprise_id, data.label)
+        prefix = key.split("_")[1]
+        audit.record(s, by.actor, "api_key.created", "api_key", prefix, data.model_dump(mode="json"))
+        return KeyCreated(key=key, prefix=prefix, role=data.role, enterprise_id=data.enterprise_id)
+
+
+@router.get("/admin/api-keys", response_model=list[KeyOut], summary="List API keys (prefixes only)")
+def list_api_keys(db: DbDep, _: Admin) -> list[KeyOut]:
+    with db.read_session() as s:
+        return [KeyOut.model_validate(k) for k in s.exec(select(ApiKey).order_by(ApiKey.id)).all()]
+
+
+@router.post("/admin/api-keys/{prefix}/revoke", response_model=KeyOut, summary="Revoke an API key")
+def revoke_api_key(prefix: str, db: DbDep, by: Admin) -> KeyOut:
+    with db.transaction() as s:
+        row = revoke_key(s, prefix)
+        audit.record(s, by.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
+        return KeyOut.model_validate(row)
+
+
+class DeliveryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    event_id: int
+    event_type: str = ""
+    subscriber: str
+    status: str
+    attempts: int
+    last_error: str
+    next_attempt_at: datetime
+
+
+@router.get("/admin/outbox/dead", response_model=list[DeliveryOut], summary="Deliveries that gave up")
+def dead_letters(db: DbDep, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:
+    with db.read_session() as s:
+        rows = s.exec(
+            select(OutboxDelivery, OutboxEvent.type)
+            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+            .where(OutboxDelivery.status == DeliveryStatus.dead)
+            .order_by(OutboxDelivery.id)
+            .limit(limit)
+        ).all()
+        return [DeliveryOut.model_validate(d).model_copy(update={"event_type": t}) for d, t in rows]
+
+
+@router.post(
+    "/admin/outbox/deliveries/{delivery_id}/retry",
+    response_model=DeliveryOut,
+    summary="Retry a dead delivery",
+)
+def retry_delivery(delivery_id: int, db: DbDep, by: Admin) -> DeliveryOut:
+    with db.transaction() as s:
+        d = retry_dead(s, delivery_id)
+        if d is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        audit.record(s, by.actor, "outbox.retried", "outbox_delivery", delivery_id, {"status": d.status})
+        return DeliveryOut.model_validate(d)
+
+
+class AuditReport(BaseModel):
+    ok: bool
+    findings: list[str]
+
+
+@router.get("/admin/audit/verify", response_model=AuditReport, summary="Verify the audit ledger's hash chain")
+def verify_audit(db: DbDep, _: Admin) -> AuditReport:
+    with db.read_session() as s:
+        findings = audit.verify(s)
+    return AuditReport(ok=not findings, findings=[str(f) for f in findings])

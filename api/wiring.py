@@ -1,0 +1,33 @@
+"""Loads every domain's event handlers, so that `emit` knows each event's subscribers.
+
+New domains add their handlers module here, once.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from core.events import registry
+
+HANDLER_MODULES = [
+    "enterprises.handlers",
+]
+
+MODEL_MODULES = [
+    "core.security",
+    "core.audit",
+    "core.events",
+    "enterprises.models",
+]
+
+
+def load_models() -> None:
+    for name in MODEL_MODULES:
+        importlib.import_module(name)
+
+
+def load_handlers() -> None:
+    load_models()
+    for name in HANDLER_MODULES:
+        importlib.import_module(name)
+    registry.loaded = True

@@ -1,0 +1,1 @@
+"""What every CrossTrust domain needs: settings, database, security, audit, events, money, time."""

@@ -1,0 +1,306 @@
+"""Domain events and the transactional outbox.
+
+`emit` writes an event, and one delivery row per subscriber, in the caller's transaction: the event
+exists exactly when the change that caused it does. The `Dispatcher` delivers each pending delivery to
+its subscriber inside a transaction that also marks it done, so a handler's own database writes and the
+"delivered" mark commit together; a handler that raises is rolled back to a savepoint and retried with
+exponential backoff, then parked as dead for an admin to retry. On PostgreSQL, workers claim rows with
+FOR UPDATE SKIP LOCKED, so several of them deliver each event to each subscriber once.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
+from sqlmodel import Field, Session, SQLModel, select
+
+from core.clock import utcnow
+from core.db import Database, UtcDateTime
+
+log = logging.getLogger(__name__)
+
+
+class OutboxEvent(SQLModel, table=True):
+    __tablename__ = "outbox_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    type: str = Field(max_length=80, index=True)
+    aggregate_type: str = Field(max_length=60)
+    aggregate_id: str = Field(max_length=80)
+    actor: str = Field(default="", max_length=120)
+    payload: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class DeliveryStatus:
+    pending = "pending"
+    done = "done"
+    dead = "dead"
+
+
+class OutboxDelivery(SQLModel, table=True):
+    __tablename__ = "outbox_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "subscriber", name="uq_delivery_event_subscriber"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="outbox_event.id", index=True)
+    subscriber: str = Field(max_length=120)
+    status: str = Field(default=DeliveryStatus.pending, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UtcDateTime)
+    last_error: str = Field(default="", max_length=2000)
+    delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a handler receives."""
+
+    id: int
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    actor: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+Handler = Callable[[Session, Event], None]
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    name: str
+    event_type: str
+    handler: Handler
+
+
+class Registry:
+    """Which subscriber wants which event type; filled by importing each domain's handlers.py."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[str, list[Subscriber]] = defaultdict(list)
+        self._by_name: dict[str, Subscriber] = {}
+        self.loaded = False
+
+    def subscribe(self, event_type: str, name: str | None = None) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            sub_name = name or f"{fn.__module__}.{fn.__qualname__}"
+            if sub_name in self._by_name:
+                raise ValueError(f"subscriber {sub_name} is registered twice")
+            sub = Subscriber(sub_name, event_type, fn)
+            self._by_type[event_type].append(sub)
+            self._by_name[sub_name] = sub
+            return fn
+
+        return register
+
+    def unsubscribe(self, name: str) -> None:
+        sub = self._by_name.pop(name)
+        self._by_type[sub.event_type].remove(sub)
+
+    def for_type(self, event_type: str) -> list[Subscriber]:
+        return self._by_type.get(event_type, [])
+
+    def get(self, name: str) -> Subscriber | None:
+        return self._by_name.get(name)
+
+
+registry = Registry()
+subscribe = registry.subscribe
+
+_wakeup = threading.Event()
+
+
+def emit(
+    session: Session,
+    type: str,
+    aggregate_type: str,
+    aggregate_id: object,
+    payload: dict[str, Any],
+    actor: str = "",
+) -> OutboxEvent:
+    if not registry.loaded:
+        raise RuntimeError("event handlers are not loaded (call api.wiring.load_handlers first)")
+    now = utcnow()
+    ev = OutboxEvent(
+        type=type,
+        aggregate_type=aggregate_type,
+        aggregate_id=str(aggregate_id),
+        actor=actor,
+        payload=payload,
+        created_at=now,
+    )
+    session.add(ev)
+    session.flush()
+    for sub in registry.for_type(type):
+        session.add(OutboxDelivery(event_id=ev.id, subscriber=sub.name, next_attempt_at=now))
+    session.info["outbox_emitted"] = True
+    return ev
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_dispatcher(session: Session) -> None:
+    if session.info.pop("outbox_emitted", False):
+        _wakeup.set()
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_attempts: int = 8,
+        backoff_base: float = 2.0,
+        batch_size: int = 100,
+        name: str = "dispatcher",
+    ) -> None:
+        self.db = db
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.batch_size = batch_size
+        self.name = name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def backoff(self, attempts: int) -> timedelta:
+        # Full jitter keeps a burst of failures from retrying in lock-step.
+        ceiling = self.backoff_base * (2 ** min(attempts - 1, 12))
+        return timedelta(seconds=ceiling * (0.5 + random.random() / 2))
+
+    def run_once(self) -> int:
+        """Deliver one batch of due deliveries; returns how many were attempted."""
+        now = utcnow()
+        # A cheap read first, so an idle dispatcher never takes SQLite's write lock.
+        with self.db.read_session() as probe:
+            if probe.exec(self._due(now).limit(1)).first() is None:
+                return 0
+        with self.db.transaction() as session:
+            due = session.exec(
+                select(OutboxDelivery)
+                .where(OutboxDelivery.status == DeliveryStatus.pending, OutboxDelivery.next_attempt_at <= now)
+                .order_by(OutboxDelivery.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for delivery in due:
+                self._deliver(session, delivery)
+            return len(due)
+
+    @staticmethod
+    def _due(now: datetime):
+        return select(OutboxDelivery.id).where(
+            OutboxDelivery.status == DeliveryStatus.pending, OutboxDelivery.next_attempt_at <= now
+        )
+
+    def _deliver(self, session: Session, delivery: OutboxDelivery) -> None:
+        row = session.get(OutboxEvent, delivery.event_id)
+        sub = registry.get(delivery.subscriber)
+        delivery.attempts += 1
+        if sub is None or row is None:
+            delivery.status = DeliveryStatus.dead
+            delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
+            session.add(delivery)
+            return
+        ev = Event(
+            id=row.id,
+            type=row.type,
+            aggregate_type=row.aggregate_type,
+            aggregate_id=row.aggregate_id,
+            actor=row.actor,
+            payload=dict(row.payload),
+            created_at=row.created_at,
+        )
+        savepoint = session.begin_nested()
+        try:
+            sub.handler(session, ev)
+            session.flush()
+            savepoint.commit()
+        except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
+            savepoint.rollback()
+            log.warning("subscriber %s failed on event %s: %r", sub.name, ev.id, exc)
+            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if delivery.attempts >= self.max_attempts:
+                delivery.status = DeliveryStatus.dead
+            else:
+                delivery.next_attempt_at = utcnow() + self.backoff(delivery.attempts)
+        else:
+            delivery.status = DeliveryStatus.done
+            delivery.delivered_at = utcnow()
+            delivery.last_error = ""
+        session.add(delivery)
+
+    def drain(self, max_rounds: int = 10_000) -> int:
+        """Deliver until nothing is due (tests and the CLI use this)."""
+        total = 0
+        for _ in range(max_rounds):
+            n = self.run_once()
+            total += n
+            if n == 0:
+                break
+        return total
+
+    def serve_forever(self, poll_seconds: float = 1.0) -> None:
+        while not self._stop.is_set():
+            try:
+                n = self.run_once()
+            except Exception:  # noqa: BLE001 - a database hiccup must not kill the dispatcher
+                log.exception("outbox dispatcher round failed")
+                n = 0
+            if n == 0:
+                _wakeup.wait(poll_seconds)
+                _wakeup.clear()
+
+    def start(self, poll_seconds: float = 1.0) -> None:
+        self._thread = threading.Thread(
+            target=self.serve_forever, args=(poll_seconds,), name=self.name, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        _wakeup.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+
+def retry_dead(session: Session, delivery_id: int) -> OutboxDelivery | None:
+    delivery = session.get(OutboxDelivery, delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.dead:
+        return delivery
+    delivery.status = DeliveryStatus.pending
+    delivery.attempts = 0
+    delivery.next_attempt_at = utcnow()
+    session.add(delivery)
+    session.info["outbox_emitted"] = True
+    return delivery
+
+
+def outbox_stats(session: Session) -> dict[str, float]:
+    """Pending and dead counts, and the age of the oldest pending delivery (the lag)."""
+    pending, oldest = session.exec(
+        select(func.count(), func.min(OutboxEvent.created_at))
+        .select_from(OutboxDelivery)
+        .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+        .where(OutboxDelivery.status == DeliveryStatus.pending)
+    ).one()
+    dead = session.exec(
+        select(func.count()).select_from(OutboxDelivery).where(OutboxDelivery.status == DeliveryStatus.dead)
+    ).one()
+    lag = 0.0
+    if oldest is not None:
+        from core.clock import as_utc
+
+        lag = max(0.0, (utcnow() - as_utc(oldest)).total_seconds())
+    return {"pending": float(pending), "dead": float(dead), "lag_seconds": lag}

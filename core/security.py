@@ -1,0 +1,130 @@
+"""API keys and roles. Keys are random, shown once, stored as a SHA-256 hash, found by a visible prefix.
+
+The one rule of enterprise scope lives here (`Principal.ensure_may_act_for`): merchant and insurer keys
+are bound to one enterprise and may touch only its records; admins and regulators see all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlmodel import Field, Session, SQLModel, select
+
+from core.clock import utcnow
+from core.db import UtcDateTime
+from core.errors import Forbidden, Invalid, NotFound, Unauthorized
+
+KEY_PREFIX = "ct_"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    regulator = "regulator"
+    merchant = "merchant"
+    insurer = "insurer"
+
+
+ENTERPRISE_BOUND = {Role.merchant, Role.insurer}
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    prefix: str = Field(max_length=16, unique=True, index=True)
+    key_hash: str = Field(max_length=64)
+    role: str = Field(max_length=16)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    label: str = Field(default="", max_length=200)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a key's role and, for merchants and insurers, its enterprise."""
+
+    key_id: int | None
+    role: Role
+    enterprise_id: int | None
+    prefix: str = ""
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.prefix}" if self.prefix else str(self.role)
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    def require_role(self, *roles: Role) -> None:
+        if self.role not in roles:
+            allowed = ", ".join(sorted(r.value for r in roles))
+            raise Forbidden(f"this action needs one of the roles: {allowed}; your key is {self.role}")
+
+    def ensure_may_act_for(self, enterprise_id: int | None) -> None:
+        """The single enterprise-scope check every scoped endpoint and resource load goes through."""
+        if self.role in ENTERPRISE_BOUND and (enterprise_id is None or enterprise_id != self.enterprise_id):
+            raise Forbidden("your key is bound to another enterprise and cannot see or change this record")
+
+
+SYSTEM = Principal(key_id=None, role=Role.admin, enterprise_id=None, prefix="system")
+
+
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_key(session: Session, role: Role | str, enterprise_id: int | None = None, label: str = "") -> str:
+    """Create a key and return it in clear: the only time it is ever shown."""
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid.field(
+            "role", f"unknown role '{role}'; one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if role in ENTERPRISE_BOUND and enterprise_id is None:
+        raise Invalid.field("enterprise", f"a {role} key must be bound to an enterprise")
+    if role not in ENTERPRISE_BOUND and enterprise_id is not None:
+        raise Invalid.field("enterprise", f"a {role} key is not bound to an enterprise")
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    session.add(
+        ApiKey(
+            prefix=prefix,
+            key_hash=_hash(key),
+            role=role.value,
+            enterprise_id=enterprise_id,
+            label=label,
+            created_at=utcnow(),
+        )
+    )
+    session.flush()
+    return key
+
+
+def authenticate(session: Session, key: str) -> Principal:
+    parts = key.split("_")
+    if len(parts) < 3 or not key.startswith(KEY_PREFIX):
+        raise Unauthorized("the API key is malformed")
+    prefix = parts[1]
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash(key)):
+        raise Unauthorized("the API key is not valid")
+    if row.revoked_at is not None:
+        raise Unauthorized("the API key has been revoked")
+    return Principal(key_id=row.id, role=Role(row.role), enterprise_id=row.enterprise_id, prefix=row.prefix)
+
+
+def revoke_key(session: Session, prefix: str) -> ApiKey:
+    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    if row is None:
+        raise NotFound(f"no API key with prefix '{prefix}'")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+    return row

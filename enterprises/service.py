@@ -1,0 +1,130 @@
+"""Registering and changing enterprises. Every write is audited and emits an event."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from core import audit
+from core.clock import utcnow
+from core.errors import Conflict, NotFound
+from core.events import emit
+from core.security import Principal
+from enterprises.models import Enterprise, EnterpriseStatus
+from enterprises.schemas import EnterpriseCreate, EnterpriseUpdate, StatusChange
+
+PUBLIC_FIELDS = ("uscc", "customs_code", "name_zh", "name_en", "kind", "country", "status")
+
+
+def _snapshot(e: Enterprise) -> dict:
+    return e.model_dump(mode="json")
+
+
+def _public(e: Enterprise) -> dict:
+    return {"enterprise_id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}, "version": e.version}
+
+
+def register(session: Session, data: EnterpriseCreate, by: Principal) -> Enterprise:
+    if session.exec(select(Enterprise.id).where(Enterprise.uscc == data.uscc)).first() is not None:
+        raise Conflict(f"an enterprise with USCC {data.uscc} is already registered", field="uscc")
+    if (
+        data.customs_code
+        and session.exec(select(Enterprise.id).where(Enterprise.customs_code == data.customs_code)).first()
+        is not None
+    ):
+        raise Conflict(
+            f"customs code {data.customs_code} belongs to another enterprise", field="customs_code"
+        )
+    now = utcnow()
+    values = data.model_dump()
+    values["contact_email"] = values.get("contact_email") or ""
+    ent = Enterprise(**values, created_at=now, updated_at=now)
+    session.add(ent)
+    try:
+        session.flush()
+    except IntegrityError:  # a concurrent registration of the same USCC won the race
+        raise Conflict(f"an enterprise with USCC {data.uscc} is already registered", field="uscc") from None
+    audit.record(session, by.actor, "enterprise.registered", "enterprise", ent.id, _snapshot(ent))
+    emit(session, "enterprise.registered", "enterprise", ent.id, _public(ent), actor=by.actor)
+    return ent
+
+
+def get(session: Session, enterprise_id: int) -> Enterprise:
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        raise NotFound(f"no enterprise with id {enterprise_id}")
+    return ent
+
+
+def get_by_uscc(session: Session, uscc: str) -> Enterprise:
+    ent = session.exec(select(Enterprise).where(Enterprise.uscc == uscc.upper())).first()
+    if ent is None:
+        raise NotFound(f"no enterprise with USCC {uscc}")
+    return ent
+
+
+def list_enterprises(
+    session: Session, kind: str | None = None, limit: int = 100, offset: int = 0
+) -> list[Enterprise]:
+    stmt = select(Enterprise).order_by(Enterprise.id).limit(limit).offset(offset)
+    if kind:
+        stmt = stmt.where(Enterprise.kind == kind)
+    return list(session.exec(stmt).all())
+
+
+def update(session: Session, enterprise_id: int, data: EnterpriseUpdate, by: Principal) -> Enterprise:
+    ent = get(session, enterprise_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "contact_email" in changes:
+        changes["contact_email"] = changes["contact_email"] or ""
+    if changes.get("customs_code") and changes["customs_code"] != ent.customs_code:
+        clash = session.exec(
+            select(Enterprise.id).where(Enterprise.customs_code == changes["customs_code"])
+        ).first()
+        if clash is not None:
+            raise Conflict(
+                f"customs code {changes['customs_code']} belongs to another enterprise", field="customs_code"
+            )
+    changed = {k: v for k, v in changes.items() if getattr(ent, k) != v}
+    if not changed:
+        return ent
+    for key, value in changed.items():
+        setattr(ent, key, value)
+    _touch(session, ent)
+    audit.record(session, by.actor, "enterprise.changed", "enterprise", ent.id, _snapshot(ent))
+    emit(
+        session,
+        "enterprise.changed",
+        "enterprise",
+        ent.id,
+        {**_public(ent), "changed": sorted(changed)},
+        by.actor,
+    )
+    return ent
+
+
+def change_status(session: Session, enterprise_id: int, data: StatusChange, by: Principal) -> Enterprise:
+    ent = get(session, enterprise_id)
+    if ent.status == EnterpriseStatus.deregistered:
+        raise Conflict("a deregistered enterprise cannot change status", field="status")
+    if ent.status == data.status:
+        return ent
+    ent.status, ent.status_reason = data.status, data.reason
+    _touch(session, ent)
+    audit.record(session, by.actor, "enterprise.status_changed", "enterprise", ent.id, _snapshot(ent))
+    emit(
+        session,
+        "enterprise.changed",
+        "enterprise",
+        ent.id,
+        {**_public(ent), "changed": ["status"], "reason": data.reason},
+        by.actor,
+    )
+    return ent
+
+
+def _touch(session: Session, ent: Enterprise) -> None:
+    ent.updated_at = utcnow()
+    ent.version += 1
+    session.add(ent)
+    session.flush()
