@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
@@ -50,7 +51,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             dispatcher.stop()
 
-    app = FastAPI(
+    # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
+    # intranet (and this build machine) may not reach one.
+    app = FastAPIOffline(
         title="CrossTrust",
         summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
         version="0.1.0",

@@ -1,0 +1,47 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from core.settings import get_settings
+
+
+@pytest.fixture
+def cli_env(db, tmp_path, monkeypatch):
+    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
+    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    yield tmp_path / "var"
+    get_settings.cache_clear()
+
+
+def test_demo_seeds_once_and_its_keys_work(cli_env, client):
+    runner = CliRunner()
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    keys = json.loads((cli_env / "demo-keys.json").read_text())
+    assert set(keys) == {"admin", "regulator", "merchant", "insurer"}
+    assert (cli_env / "demo-keys.json").stat().st_mode & 0o777 == 0o600
+    for role, key in keys.items():
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
+        assert me.status_code == 200 and me.json()["role"] == role
+    listed = client.get("/api/v1/enterprises", headers={"Authorization": f"Bearer {keys['admin']}"}).json()
+    assert len(listed) >= 6 and {e["kind"] for e in listed} == {"merchant", "insurer", "regulator"}
+    again = runner.invoke(app, ["demo"])
+    assert again.exit_code == 0 and "already present" in again.output
+
+
+def test_create_key_for_an_enterprise_by_uscc(cli_env, client, keys):
+
+    ent = client.get(
+        f"/api/v1/enterprises/{keys.merchant_id}", headers={"Authorization": f"Bearer {keys.admin}"}
+    )
+    result = CliRunner().invoke(
+        app, ["admin", "create-key", "--role", "merchant", "--enterprise", ent.json()["uscc"]]
+    )
+    assert result.exit_code == 0, result.output
+    key = result.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/me", headers={"X-API-Key": key}).json()["enterprise_id"] == keys.merchant_id
+    bad = CliRunner().invoke(app, ["admin", "create-key", "--role", "merchant"])
+    assert bad.exit_code == 2 and "must be bound" in bad.output

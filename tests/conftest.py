@@ -1,0 +1,190 @@
+"""Fixtures: every test that touches the database runs on SQLite and on a real PostgreSQL server.
+
+`scripts/test.sh` starts PostgreSQL and sets CROSSTRUST_TEST_POSTGRES_URL. Without it the PostgreSQL
+half is skipped on a laptop, and fails in CI (CI=true), where nothing may be skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from api.app import create_app
+from api.wiring import load_handlers
+from core.clock import clock
+from core.db import Database, migrate
+from core.events import Dispatcher
+from core.security import SYSTEM, Role, create_key
+from core.settings import Settings
+from enterprises import service as enterprises
+from enterprises.models import Enterprise
+from enterprises.schemas import EnterpriseCreate
+
+load_handlers()
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+PG_ADMIN_URL = os.environ.get("CROSSTRUST_TEST_POSTGRES_URL", "")
+
+
+def require_postgres() -> str:
+    if not PG_ADMIN_URL:
+        if IN_CI:
+            pytest.fail("CI must run the PostgreSQL suite: CROSSTRUST_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL not configured (run `make test`, which starts one)")
+    return PG_ADMIN_URL
+
+
+def _pg_url(admin_url: str, dbname: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + "/" + dbname
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    migrate(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    admin = require_postgres()
+    dbname = f"crosstrust_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    url = _pg_url(admin, dbname)
+    migrate(url)
+    yield url
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+
+
+def _truncate(db: Database) -> None:
+    tables = [t.name for t in SQLModel.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            conn.execute(
+                text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+            )
+        conn.execute(text("INSERT INTO audit_head (id, seq, entry_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    database = Database(url)
+    _truncate(database)
+    clock.reset()
+    try:
+        yield database
+    finally:
+        clock.reset()
+        database.dispose()
+
+
+@pytest.fixture
+def postgres_db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    database = Database(request.getfixturevalue("postgres_url"))
+    _truncate(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db: Database) -> Settings:
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=db.url,
+        code_secret="test-secret-" + uuid.uuid4().hex,
+        dispatcher_in_process=False,
+        public_rate_limit_per_minute=6000,
+        public_rate_limit_burst=1000,
+        outbox_backoff_base_seconds=0.01,
+        outbox_max_attempts=3,
+        _env_file=None,
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database):
+    return create_app(settings, db)
+
+
+@pytest.fixture
+def client(app) -> Iterator[TestClient]:
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def dispatcher(db: Database) -> Dispatcher:
+    return Dispatcher(db, max_attempts=3, backoff_base=0.0001)
+
+
+_seq = iter(range(10_000_000))
+
+
+def make_uscc() -> str:
+    """A fresh valid USCC (91 + Beilun division + numbered organisation part + check)."""
+    from core.identifiers import uscc_with_check
+
+    return uscc_with_check(f"91330206{next(_seq):09d}")
+
+
+def register(db: Database, kind: str = "merchant", **overrides: object) -> Enterprise:
+    data = {
+        "uscc": make_uscc(),
+        "name_zh": "测试跨境贸易有限公司",
+        "name_en": "Test Trading Co.",
+        "kind": kind,
+    }
+    data.update(overrides)
+    with db.transaction() as s:
+        return enterprises.register(s, EnterpriseCreate(**data), SYSTEM)
+
+
+@dataclass
+class Keys:
+    admin: str
+    regulator: str
+    merchant: str
+    other_merchant: str
+    insurer: str
+    merchant_id: int
+    other_merchant_id: int
+    insurer_id: int
+
+    @staticmethod
+    def header(key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def keys(db: Database) -> Keys:
+    m1, m2, ins = (
+        register(db),
+        register(db, name_zh="另一家跨境公司"),
+        register(db, "insurer", name_zh="测试保险公司"),
+    )
+    with db.transaction() as s:
+        return Keys(
+            admin=create_key(s, Role.admin),
+            regulator=create_key(s, Role.regulator),
+            merchant=create_key(s, Role.merchant, m1.id),
+            other_merchant=create_key(s, Role.merchant, m2.id),
+            insurer=create_key(s, Role.insurer, ins.id),
+            merchant_id=m1.id,
+            other_merchant_id=m2.id,
+            insurer_id=ins.id,
+        )

@@ -1,0 +1,23 @@
+from tests.conftest import register
+
+
+def test_home_page_looks_up_an_enterprise_by_uscc(live_server, page, tmp_path):
+    base, db = live_server
+    ent = register(db, name_zh="宁波浏览器测试进出口有限公司")
+    page.goto(base + "/")
+    assert "跨境电商溯源与信用平台" in page.text_content("h1")
+    page.fill("#uscc", ent.uscc)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**/api/v1/public/enterprises/{ent.uscc}")
+    assert "宁波浏览器测试进出口有限公司" in page.content()
+    page.goto(base + "/")
+    page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
+
+
+def test_docs_page_lists_the_api(live_server, page):
+    base, _ = live_server
+    page.goto(base + "/docs")
+    page.locator(".opblock-summary-path", has_text="/api/v1/enterprises/{enterprise_id}").first.wait_for(
+        timeout=15000
+    )
+    assert page.locator(".opblock").count() >= 10
