@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -13,11 +14,17 @@ from api import problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
-from api.routers import admin, enterprises, health, public
+from api.routers import admin, enterprises, epcis, health, public, resolver, traceability
+from api.scan_view import EnterpriseCards
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
+from core.jobs import JobRunner
 from core.settings import Settings, get_settings
+from core.tokens import TokenSigner
+from traceability import scan
+from traceability import service as trace_service
+from traceability.codes import Keyring
 
 log = logging.getLogger("crosstrust")
 
@@ -42,13 +49,28 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         db, max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
     )
 
+    secret = settings.code_secret_bytes()
+    keyring = Keyring.from_secret(secret, settings.code_extra_keys, settings.code_active_key)
+    resolver_ = scan.Resolver(
+        db,
+        keyring,
+        scan.ScanPolicy(settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale),
+    )
+    jobs = JobRunner(workers=2)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        interrupted = trace_service.recover_interrupted(db)
+        if interrupted:
+            log.warning("undid %d code batches that a previous run left unfinished", interrupted)
+        resolver_.writer.start()
         if settings.dispatcher_in_process:
             dispatcher.start(settings.dispatcher_poll_seconds)
         try:
             yield
         finally:
+            jobs.shutdown()
+            resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()
 
     # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
@@ -67,9 +89,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     app.state.readiness_probes = {"search": _search_probe(settings)}
     app.state.metrics = Metrics(db)
+    app.state.keyring = keyring
+    app.state.resolver = resolver_
+    app.state.jobs = jobs
+    app.state.enterprise_cards = EnterpriseCards(db)
+    app.state.page_signer = TokenSigner(secret, "page")
+    app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
-    for router in (health.router, public.router, enterprises.router, admin.router, pages.router):
+    routers = (health.router, public.router, enterprises.router, traceability.router, epcis.router, admin.router,
+               resolver.router, pages.router)
+    for router in routers:
         app.include_router(router)
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)

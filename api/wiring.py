@@ -11,6 +11,7 @@ from core.events import registry
 
 HANDLER_MODULES = [
     "enterprises.handlers",
+    "traceability.handlers",
 ]
 
 MODEL_MODULES = [
@@ -18,6 +19,7 @@ MODEL_MODULES = [
     "core.audit",
     "core.events",
     "enterprises.models",
+    "traceability.models",
 ]
 
 

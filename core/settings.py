@@ -21,6 +21,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Printed into every trace code's Digital Link URI"
     )
     code_secret: str = Field(default="", description="Key for the codes' keyed check; generated if empty")
+    code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
+    code_active_key: str = Field(default="1", description="Key id new serials are issued under")
+    scan_max_count: int = Field(default=20, ge=1, description="Scans of one code after which it is suspicious")
+    scan_max_speed_kmh: float = Field(default=1000.0, gt=0, description="Faster travel between scans is impossible")
+    scan_max_clients_after_sale: int = Field(default=3, ge=1, description="Devices scanning a sold item")
     public_rate_limit_per_minute: int = Field(default=600, ge=1)
     public_rate_limit_burst: int = Field(default=60, ge=1)
     dispatcher_in_process: bool = Field(default=True, description="Run the outbox dispatcher in the server")

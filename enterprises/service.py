@@ -128,3 +128,11 @@ def _touch(session: Session, ent: Enterprise) -> None:
     ent.version += 1
     session.add(ent)
     session.flush()
+
+
+def public_profile(session: Session, enterprise_id: int) -> dict | None:
+    """What other domains and pages may show about an enterprise: its public registration."""
+    ent = session.get(Enterprise, enterprise_id)
+    if ent is None:
+        return None
+    return {"id": ent.id, **{f: getattr(ent, f) for f in PUBLIC_FIELDS}}

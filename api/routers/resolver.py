@@ -1,0 +1,173 @@
+"""The GS1 Digital Link resolver: a code's URI answers with the scan page, JSON, or an RFC 9264 linkset."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from api.deps import client_address
+from api.pages.routes import templates
+from api.scan_view import scan_view
+from core.errors import Invalid
+from traceability import epcis, scan
+from traceability.codes import CodeError, DigitalLink, parse_path
+
+router = APIRouter(tags=["resolver"])
+
+GS1 = "https://gs1.org/voc/"
+LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus")
+
+
+def _link(request: Request) -> DigitalLink:
+    try:
+        return parse_path(request.url.path, request.query_params.get("17"))
+    except CodeError as exc:
+        raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang")
+    if lang in ("zh", "en"):
+        return lang
+    accept = request.headers.get("accept-language", "").lower()
+    first = accept.split(",")[0].strip()
+    return "en" if first.startswith("en") else "zh"
+
+
+def _wants(request: Request) -> str:
+    link_type = request.query_params.get("linkType", "")
+    if link_type in ("linkset", "all"):
+        return "linkset"
+    if link_type:
+        return "linktype"
+    accept = request.headers.get("accept", "")
+    if "application/linkset+json" in accept:
+        return "linkset"
+    if "application/json" in accept and "text/html" not in accept:
+        return "json"
+    return "html"
+
+
+def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
+    anchor = link.uri(base)
+    sep = "&" if "?" in anchor else "?"
+    item_epc = epcis.CANONICAL + link.path()
+
+    def entry(link_type: str, href: str, title: str, media: str) -> dict[str, Any]:
+        return {"href": href, "title": title, "type": media, "hreflang": ["zh", "en"]}
+
+    links = {
+        GS1 + "pip": [entry("pip", f"{anchor}{sep}linkType=gs1:pip", "商品溯源信息 Product information", "text/html")],
+        GS1 + "verificationService": [
+            entry("verificationService", f"{anchor}{sep}linkType=gs1:verificationService",
+                  "正品验证 Verification", "application/json")
+        ],
+        GS1 + "certificationInfo": [
+            entry("certificationInfo", f"{anchor}{sep}linkType=gs1:certificationInfo",
+                  "检验检疫结果 Inspection results", "application/json")
+        ],
+        GS1 + "recallStatus": [
+            entry("recallStatus", f"{anchor}{sep}linkType=gs1:recallStatus", "召回状态 Recall status", "application/json")
+        ],
+        GS1 + "epcis": [
+            entry("epcis", f"{base.rstrip('/')}/api/v1/epcis/events?MATCH_anyEPC={quote(item_epc, safe='')}",
+                  "EPCIS 事件 Supply-chain events", "application/ld+json")
+        ],
+    }
+    links[GS1 + "defaultLink"] = links[GS1 + "pip"]
+    return {"linkset": [{"anchor": anchor, **links}]}
+
+
+def _link_header(link: DigitalLink, base: str) -> str:
+    anchor = link.uri(base)
+    sep = "&" if "?" in anchor else "?"
+    parts = [f'<{anchor}{sep}linkType=linkset>; rel="linkset"; type="application/linkset+json"']
+    parts += [f'<{anchor}{sep}linkType=gs1:{t}>; rel="{GS1}{t}"' for t in ("pip", "verificationService")]
+    return ", ".join(parts)
+
+
+def _client(request: Request) -> scan.Client:
+    return scan.Client.from_request(
+        request.app.state.client_salt,
+        client_address(request),
+        request.headers.get("user-agent", ""),
+        request.query_params.get("city"),
+        request.query_params.get("loc"),
+    )
+
+
+@router.get("/01/{rest:path}", summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)")
+def resolve(rest: str, request: Request) -> Response:
+    state = request.app.state
+    base = state.settings.resolver_base_url
+    link = _link(request)
+    wants = _wants(request)
+    headers = {"Link": _link_header(link, base), "Vary": "Accept, Accept-Language"}
+    if wants == "linkset":
+        return JSONResponse(linkset(link, base), media_type="application/linkset+json", headers=headers)
+    if wants == "linktype":
+        link_type = request.query_params["linkType"].removeprefix("gs1:")
+        if link_type not in LINK_TYPES:
+            raise Invalid.field("linkType", f"one of linkset, {', '.join('gs1:' + t for t in LINK_TYPES)}")
+        if link_type == "epcis":
+            return RedirectResponse(linkset(link, base)["linkset"][0][GS1 + "epcis"][0]["href"], status_code=303)
+        if link_type == "pip":
+            wants = "html"
+    outcome = state.resolver.resolve(link, _client(request))
+    body = scan_view(outcome, state.enterprise_cards, base)
+    if wants == "linktype":
+        part = {
+            "verificationService": {"code": body["code"], "verdict": body["verdict"]},
+            "certificationInfo": {"code": body["code"], "inspection": body["inspection"]},
+            "recallStatus": {"code": body["code"], "recalled": body["recall"] is not None, "recall": body["recall"]},
+        }[link_type]
+        return JSONResponse(part, headers=headers)
+    if wants == "json":
+        return JSONResponse(body, headers=headers)
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
+    )
+
+
+@router.get("/.well-known/gs1resolver", summary="Describe this GS1 resolver")
+def well_known(request: Request) -> dict[str, Any]:
+    base = request.app.state.settings.resolver_base_url.rstrip("/")
+    return {
+        "name": "CrossTrust 跨境商品溯源解析器",
+        "resolverRoot": base,
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:", "profile": GS1 + t} for t in LINK_TYPES],
+        "linkTypeDefaultCanBeLinkset": True,
+        "validatingResolver": True,
+        "supportedContextValuesEnumerated": [],
+        "contact": {"fn": "CrossTrust", "url": base + "/"},
+    }
+
+
+TEXT = {
+    "zh": {
+        "title": "商品溯源", "product": "商品信息", "origin": "原产国", "brand": "品牌", "manufacturer": "生产商",
+        "lot": "批次", "expiry": "有效期至", "production": "生产日期", "declaration": "进口报关",
+        "declaration_no": "报关单号", "date": "申报日期", "port": "进境口岸", "warehouse": "保税仓",
+        "inspection": "检验检疫", "result": "结果", "pass": "合格", "fail": "不合格", "tests": "检测项目",
+        "lab": "检测报告", "custody": "流通记录", "importer": "进口企业", "uscc": "统一社会信用代码",
+        "credit": "信用等级", "insurance": "品质保险", "none_yet": "暂无", "recall": "召回公告",
+        "scans": "扫码记录", "first_scan": "首次扫码", "scanned": "共扫码", "times": "次", "evidence": "验证依据",
+        "serial": "序列号", "complain": "投诉", "hs": "HS 编码",
+    },
+    "en": {
+        "title": "Product trace", "product": "Product", "origin": "Origin", "brand": "Brand",
+        "manufacturer": "Manufacturer", "lot": "Lot", "expiry": "Best before", "production": "Produced",
+        "declaration": "Import declaration", "declaration_no": "Declaration no.", "date": "Declared",
+        "port": "Port of entry", "warehouse": "Bonded warehouse", "inspection": "Inspection", "result": "Result",
+        "pass": "Passed", "fail": "Failed", "tests": "Tests", "lab": "Lab report", "custody": "Chain of custody",
+        "importer": "Importer", "uscc": "Unified social credit code", "credit": "Credit grade",
+        "insurance": "Quality insurance", "none_yet": "Not yet available", "recall": "Recall notice",
+        "scans": "Scan history", "first_scan": "First scanned", "scanned": "Scanned", "times": "times",
+        "evidence": "Evidence", "serial": "Serial", "complain": "Complain", "hs": "HS code",
+    },
+}

@@ -1,0 +1,288 @@
+"""Products, declarations, inspection and release, codes and their exports, revocation and recall."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+from api.deps import DbDep, ScopedEnterprise, require
+from core.errors import NotFound
+from core.security import Principal, Role
+from traceability import service
+from traceability.codes import short_code
+from traceability.models import Declaration, DeclarationStatus
+from traceability.schemas import (
+    BatchOut,
+    Decision,
+    DeclarationCreate,
+    DeclarationOut,
+    InspectionIn,
+    IssueCodes,
+    LineOut,
+    ProductCreate,
+    ProductOut,
+    Reason,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["traceability"])
+Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
+Merchant = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant))]
+
+
+def _out(session, decl: Declaration) -> DeclarationOut:
+    out = DeclarationOut.model_validate(decl)
+    out.lines = [LineOut.model_validate(ln) for ln in service.lines_of(session, decl.id)]
+    return out
+
+
+def _owned(session, enterprise_id: int, declaration_id: int) -> Declaration:
+    decl = service.get_declaration(session, declaration_id)
+    if decl.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no declaration {declaration_id}")
+    return decl
+
+
+# --- merchant side ---------------------------------------------------------------------------------
+
+
+@router.post("/enterprises/{enterprise_id}/products", status_code=201, response_model=ProductOut, tags=["merchant"])
+def create_product(enterprise_id: ScopedEnterprise, data: ProductCreate, db: DbDep, by: Merchant) -> ProductOut:
+    with db.transaction() as s:
+        return ProductOut.model_validate(service.create_product(s, enterprise_id, data, by))
+
+
+@router.get("/enterprises/{enterprise_id}/products", response_model=list[ProductOut], tags=["merchant"])
+def list_products(enterprise_id: ScopedEnterprise, db: DbDep) -> list[ProductOut]:
+    with db.read_session() as s:
+        return [ProductOut.model_validate(p) for p in service.list_products(s, enterprise_id)]
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/declarations",
+    status_code=201,
+    response_model=DeclarationOut,
+    tags=["merchant"],
+    summary="Declare a shipment into the bonded zone (retry safely with Idempotency-Key)",
+)
+def declare(
+    enterprise_id: ScopedEnterprise,
+    data: DeclarationCreate,
+    db: DbDep,
+    by: Merchant,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+) -> DeclarationOut:
+    with db.transaction() as s:
+        decl, created = service.declare(s, enterprise_id, data, by, idempotency_key)
+        if not created:
+            response.status_code = 200
+            response.headers["Idempotent-Replayed"] = "true"
+        return _out(s, decl)
+
+
+@router.get("/enterprises/{enterprise_id}/declarations", response_model=list[DeclarationOut], tags=["merchant"])
+def list_declarations(
+    enterprise_id: ScopedEnterprise,
+    db: DbDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DeclarationOut]:
+    with db.read_session() as s:
+        return [_out(s, d) for d in service.list_declarations(s, enterprise_id, limit, offset)]
+
+
+@router.get("/enterprises/{enterprise_id}/declarations/{declaration_id}", response_model=DeclarationOut, tags=["merchant"])
+def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: int, db: DbDep) -> DeclarationOut:
+    with db.read_session() as s:
+        return _out(s, _owned(s, enterprise_id, declaration_id))
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/codes",
+    status_code=202,
+    response_model=BatchOut,
+    tags=["merchant"],
+    summary="Issue item codes for a released line (runs as a job; poll the batch)",
+)
+def issue_codes(
+    enterprise_id: ScopedEnterprise,
+    declaration_id: int,
+    line_no: int,
+    data: IssueCodes,
+    request: Request,
+    db: DbDep,
+    by: Merchant,
+    response: Response,
+) -> BatchOut:
+    state = request.app.state
+    with db.transaction() as s:
+        _owned(s, enterprise_id, declaration_id)
+        batch = service.reserve_codes(s, declaration_id, line_no, data.quantity, state.keyring, by)
+    state.jobs.submit(
+        lambda: service.run_batch(db, batch.id, state.keyring, state.settings.resolver_base_url)
+    )
+    response.headers["Location"] = f"/api/v1/enterprises/{enterprise_id}/code-batches/{batch.id}"
+    return BatchOut.model_validate(batch)
+
+
+def _batch(db, enterprise_id: int, batch_id: int):
+    with db.read_session() as s:
+        batch = service.get_batch(s, batch_id)
+    if batch.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no code batch {batch_id}")
+    return batch
+
+
+@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}", response_model=BatchOut, tags=["merchant"])
+def get_batch(enterprise_id: ScopedEnterprise, batch_id: int, db: DbDep) -> BatchOut:
+    return BatchOut.model_validate(_batch(db, enterprise_id, batch_id))
+
+
+@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/codes.csv", tags=["merchant"], response_class=StreamingResponse)
+def export_csv(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep) -> StreamingResponse:
+    _batch(db, enterprise_id, batch_id)
+    base = request.app.state.settings.resolver_base_url
+    codes = service.codes_of_batch(db, batch_id)
+    first = next(codes, None)  # raises here, before the response starts, if the batch is not done
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csv.writer(buf)
+        writer.writerow(["uri", "hri", "short_code", "gtin", "lot", "serial", "expiry"])
+        for code in _chain(first, codes) if first else ():
+            link = code.link
+            writer.writerow([
+                link.uri(base), link.hri(), short_code(code.serial), link.gtin, link.lot, code.serial,
+                link.expiry.isoformat() if link.expiry else "",
+            ])
+            if buf.tell() > 64_000:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="codes-batch-{batch_id}.csv"'},
+    )
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
+    from itertools import islice
+
+    from traceability.labels import Label
+
+    base = request.app.state.settings.resolver_base_url
+    for code in islice(service.codes_of_batch(db, batch_id), offset, offset + limit):
+        link = code.link
+        yield Label(
+            uri=link.uri(base), hri=link.hri(), short=short_code(code.serial), name_zh=code.name_zh,
+            name_en=code.name_en, lot=link.lot or "", expiry=link.expiry,
+        )
+
+
+Page = Annotated[int, Query(ge=0, description="First code (in issue order) to export")]
+Limit = Annotated[int, Query(ge=1, le=20_000, description="How many codes (export big batches in pages)")]
+
+
+@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/qr.zip", tags=["merchant"])
+def export_qr_zip(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep,
+                  offset: Page = 0, limit: Limit = 1000) -> Response:
+    from traceability.labels import qr_zip
+
+    _batch(db, enterprise_id, batch_id)
+    buf = io.BytesIO()
+    qr_zip(_labels(request, db, batch_id, offset, limit), buf)
+    return Response(buf.getvalue(), media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="qr-batch-{batch_id}-{offset}.zip"'})
+
+
+@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/labels.pdf", tags=["merchant"])
+def export_labels(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep,
+                  offset: Page = 0, limit: Limit = 1000) -> Response:
+    from traceability.labels import label_sheet_pdf
+
+    _batch(db, enterprise_id, batch_id)
+    buf = io.BytesIO()
+    label_sheet_pdf(_labels(request, db, batch_id, offset, limit), buf)
+    return Response(buf.getvalue(), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="labels-batch-{batch_id}-{offset}.pdf"'})
+
+
+@router.post("/enterprises/{enterprise_id}/codes/{serial}/revoke", tags=["merchant"])
+def revoke_code(enterprise_id: ScopedEnterprise, serial: str, data: Reason, db: DbDep, by: Merchant) -> dict:
+    with db.transaction() as s:
+        _, _, decl = service.code_owner(s, serial)
+        if decl.enterprise_id != enterprise_id:
+            raise NotFound(f"enterprise {enterprise_id} has no code {serial}")
+        code = service.revoke_code(s, serial, data.reason, by)
+        return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
+
+
+@router.post("/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/recall",
+             response_model=LineOut, tags=["merchant"], summary="Recall a lot")
+def recall_own_lot(enterprise_id: ScopedEnterprise, declaration_id: int, line_no: int, data: Reason,
+                   request: Request, db: DbDep, by: Merchant) -> LineOut:
+    with db.transaction() as s:
+        _owned(s, enterprise_id, declaration_id)
+        line = service.recall_lot(s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url)
+        return LineOut.model_validate(line)
+
+
+# --- regulator side --------------------------------------------------------------------------------
+
+
+@router.get("/declarations", response_model=list[DeclarationOut], tags=["regulator"])
+def all_declarations(
+    db: DbDep, _: Regulator, status: DeclarationStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[DeclarationOut]:
+    with db.read_session() as s:
+        rows = service.list_declarations(s, None, limit, offset)
+        return [_out(s, d) for d in rows if status is None or d.status == status]
+
+
+@router.post("/declarations/{declaration_id}/inspection", response_model=DeclarationOut, tags=["regulator"])
+def inspect(declaration_id: int, data: InspectionIn, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
+    with db.transaction() as s:
+        decl = service.inspect(s, declaration_id, data, by, request.app.state.settings.resolver_base_url)
+        return _out(s, decl)
+
+
+@router.post("/declarations/{declaration_id}/release", response_model=DeclarationOut, tags=["regulator"])
+def release(declaration_id: int, data: Decision, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
+    with db.transaction() as s:
+        decl = service.release(s, declaration_id, data.reason, by, request.app.state.settings.resolver_base_url)
+        return _out(s, decl)
+
+
+@router.post("/declarations/{declaration_id}/reject", response_model=DeclarationOut, tags=["regulator"])
+def reject(declaration_id: int, data: Reason, db: DbDep, by: Regulator) -> DeclarationOut:
+    with db.transaction() as s:
+        return _out(s, service.reject(s, declaration_id, data.reason, by))
+
+
+@router.post("/declarations/{declaration_id}/lines/{line_no}/recall", response_model=LineOut, tags=["regulator"])
+def recall_lot(declaration_id: int, line_no: int, data: Reason, request: Request, db: DbDep, by: Regulator) -> LineOut:
+    with db.transaction() as s:
+        line = service.recall_lot(s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url)
+        return LineOut.model_validate(line)
+
+
+@router.post("/codes/{serial}/revoke", tags=["regulator"])
+def regulator_revoke(serial: str, data: Reason, db: DbDep, by: Regulator) -> dict:
+    with db.transaction() as s:
+        code = service.revoke_code(s, serial, data.reason, by)
+        return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
+

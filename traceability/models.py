@@ -1,0 +1,200 @@
+"""Traceability tables: products, declarations and their lines, code batches and codes, EPCIS events,
+and scan records."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from core.db import UtcDateTime
+
+
+class ProductCategory(StrEnum):
+    infant_formula = "infant_formula"  # 婴幼儿配方食品
+    food = "food"  # 食品
+    health_supplement = "health_supplement"  # 保健食品
+    cosmetics = "cosmetics"  # 化妆品
+    maternal_baby = "maternal_baby"  # 母婴用品
+    other = "other"
+
+
+class DeclarationStatus(StrEnum):
+    declared = "declared"  # 已申报
+    inspected = "inspected"  # 已查验
+    released = "released"  # 已放行
+    rejected = "rejected"  # 不予放行
+
+
+class InspectionResult(StrEnum):
+    passed = "pass"
+    failed = "fail"
+
+
+class BatchStatus(StrEnum):
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class CodeStatus(StrEnum):
+    active = "active"
+    revoked = "revoked"
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+    __table_args__ = (UniqueConstraint("enterprise_id", "gtin", name="uq_product_enterprise_gtin"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    gtin: str = Field(max_length=14, index=True)  # stored as GTIN-14
+    hs_code: str = Field(max_length=10, index=True)  # 海关商品编码 (10 digits)
+    name_zh: str = Field(max_length=200)
+    name_en: str = Field(default="", max_length=300)
+    brand: str = Field(default="", max_length=120)
+    manufacturer: str = Field(default="", max_length=200)
+    origin_country: str = Field(max_length=2)
+    category: str = Field(max_length=24)
+    shelf_life_days: int | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Declaration(SQLModel, table=True):
+    """A shipment declared into the bonded zone (入区申报), with its customs declaration number."""
+
+    __tablename__ = "declaration"
+    __table_args__ = (UniqueConstraint("enterprise_id", "idempotency_key", name="uq_declaration_idempotency"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    declaration_no: str = Field(max_length=18, unique=True)  # 报关单号
+    transport_doc_type: str = Field(max_length=20)  # bill_of_lading | air_waybill
+    transport_doc_no: str = Field(max_length=40)
+    arrival_port: str = Field(max_length=5)  # UN/LOCODE, e.g. CNNGB
+    bonded_warehouse: str = Field(max_length=120)
+    declared_on: date
+    status: str = Field(default=DeclarationStatus.declared, max_length=16, index=True)
+    decision_reason: str = Field(default="", max_length=500)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_hash: str = Field(default="", max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    inspected_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    decided_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class DeclarationLine(SQLModel, table=True):
+    __tablename__ = "declaration_line"
+    __table_args__ = (UniqueConstraint("declaration_id", "line_no", name="uq_line_no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    declaration_id: int = Field(foreign_key="declaration.id", index=True)
+    line_no: int
+    product_id: int = Field(foreign_key="product.id", index=True)
+    gtin: str = Field(max_length=14)  # copied from the product so a code resolves to its line directly
+    lot: str = Field(max_length=20)
+    production_date: date | None = None
+    expiry_date: date | None = None
+    quantity: int
+    unit_value_minor: int = Field(sa_type=BigInteger)
+    currency: str = Field(default="CNY", max_length=3)
+    inspection_result: str | None = Field(default=None, max_length=8)
+    tests_performed: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    lab_report_ref: str = Field(default="", max_length=120)
+    inspection_note: str = Field(default="", max_length=500)
+    codes_reserved: int = 0
+    recalled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    recall_reason: str = Field(default="", max_length=500)
+
+
+Index("ix_line_gtin_lot", DeclarationLine.gtin, DeclarationLine.lot)
+
+
+class CodeBatch(SQLModel, table=True):
+    """One issuance job. Its codes are visible only once it is done: a crash leaves no half batch."""
+
+    __tablename__ = "code_batch"
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="declaration_line.id", index=True)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    quantity: int
+    issued: int = 0
+    status: str = Field(default=BatchStatus.running, max_length=10)
+    error: str = Field(default="", max_length=500)
+    key_id: str = Field(max_length=1)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class TraceCode(SQLModel, table=True):
+    """An item-level code (单品码). Scan summaries live on the row so the scan needs one lookup."""
+
+    __tablename__ = "trace_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    serial: str = Field(max_length=20, unique=True)
+    line_id: int = Field(foreign_key="declaration_line.id")
+    batch_id: int = Field(foreign_key="code_batch.id", index=True)
+    # Server defaults, because a million codes are inserted below the ORM (COPY / executemany).
+    status: str = Field(default=CodeStatus.active, max_length=10, sa_column_kwargs={"server_default": "active"})
+    status_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
+    # The item's own supply-chain state from EPCIS events: its last bizStep and when.
+    last_biz_step: str | None = Field(default=None, max_length=40)
+    last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    sold_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    scan_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    first_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    first_scan_place: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
+    last_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_scan_lat: float | None = None
+    last_scan_lon: float | None = None
+
+
+class EpcisEvent(SQLModel, table=True):
+    __tablename__ = "epcis_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_hash: str = Field(max_length=100, unique=True)  # ni:///sha-256;… de-duplicates captures
+    event_type: str = Field(max_length=24, index=True)
+    event_time: datetime = Field(sa_type=UtcDateTime, index=True)
+    event_time_zone_offset: str = Field(max_length=6)
+    record_time: datetime = Field(sa_type=UtcDateTime)
+    action: str = Field(max_length=8)
+    biz_step: str | None = Field(default=None, max_length=40, index=True)
+    disposition: str | None = Field(default=None, max_length=40, index=True)
+    read_point: str | None = Field(default=None, max_length=1000)
+    biz_location: str | None = Field(default=None, max_length=1000, index=True)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    document: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class EpcisEventEpc(SQLModel, table=True):
+    """Every identifier an event names (epcList, childEPCs, parentID, quantityList classes), for MATCH_ queries."""
+
+    __tablename__ = "epcis_event_epc"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="epcis_event.id", index=True)
+    epc: str = Field(max_length=300, index=True)
+    role: str = Field(max_length=8)  # epc | child | parent | class
+
+
+class ScanRecord(SQLModel, table=True):
+    """One consumer scan. No raw IP: client identifiers are salted hashes; places are coarse."""
+
+    __tablename__ = "scan_record"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_id: int | None = Field(default=None, foreign_key="trace_code.id", index=True)
+    gtin: str = Field(max_length=14)
+    lot: str | None = Field(default=None, max_length=20)
+    serial: str | None = Field(default=None, max_length=20)
+    scanned_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    verdict: str = Field(max_length=16)
+    place: str = Field(default="", max_length=80)
+    lat: float | None = None
+    lon: float | None = None
+    client_hash: str = Field(default="", max_length=32)
