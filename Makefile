@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	@scripts/system-deps.sh run || echo "warning: could not install the CJK font; PDF label sheets will answer 503"
 	$(BIN)/crosstrust up
 
 test: $(STAMP)

@@ -15,7 +15,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
 from api.routers import admin, enterprises, epcis, health, public, resolver, traceability
-from api.scan_view import EnterpriseCards
+from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
@@ -50,11 +50,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
 
     secret = settings.code_secret_bytes()
-    keyring = Keyring.from_secret(secret, settings.code_extra_keys, settings.code_active_key)
+    keyring = Keyring.from_settings(settings)
     resolver_ = scan.Resolver(
         db,
         keyring,
-        scan.ScanPolicy(settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale),
+        scan.ScanPolicy(
+            settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
+        ),
     )
     jobs = JobRunner(workers=2)
 
@@ -93,12 +95,22 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.resolver = resolver_
     app.state.jobs = jobs
     app.state.enterprise_cards = EnterpriseCards(db)
+    app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
     app.state.page_signer = TokenSigner(secret, "page")
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
-    routers = (health.router, public.router, enterprises.router, traceability.router, epcis.router, admin.router,
-               resolver.router, pages.router)
+    # The resolver first: the scan is the hot path, and routes are matched in order.
+    routers = (
+        resolver.router,
+        health.router,
+        public.router,
+        enterprises.router,
+        traceability.router,
+        epcis.router,
+        admin.router,
+        pages.router,
+    )
     for router in routers:
         app.include_router(router)
     app.mount("/static", pages.static_files(), name="static")

@@ -17,6 +17,7 @@ from core.errors import DomainError
 from core.events import Dispatcher
 from core.security import SYSTEM, Role, create_key, revoke_key
 from core.settings import get_settings
+from traceability.codes import Keyring
 
 app = typer.Typer(
     help="CrossTrust: traceability and trust for cross-border e-commerce.", no_args_is_help=True
@@ -58,10 +59,20 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
         if demo_data.is_seeded(s) and not force:
             console.print("demo data already present; use --force to add another set")
             return
-        keys = demo_data.seed(s)
+        keys = demo_data.seed(s, seed_value=2018 if not force else None)
+    urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
+    demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     Dispatcher(db).drain()
     _print_keys(keys)
+    _print_urls(urls)
+
+
+def _print_urls(urls: list[str]) -> None:
+    if urls:
+        console.print("  Scan a demo code (open in a browser, or curl -H 'Accept: application/json'):")
+        for url in urls:
+            console.print(f"    {url}")
 
 
 def _print_keys(keys: dict[str, str]) -> None:
@@ -102,6 +113,10 @@ def up() -> None:
         keys = None if demo_data.is_seeded(s) else demo_data.seed(s)
     if keys:
         demo_data.save_keys(keys_path, keys)
+        demo_data.save_urls(
+            settings.var_dir / "demo-scans.json",
+            demo_data.issue_demo_codes(db, Keyring.from_settings(settings)),
+        )
     db.dispose()
     base = f"http://{settings.host}:{settings.port}"
     console.rule("[bold green]CrossTrust is starting")
@@ -115,6 +130,7 @@ def up() -> None:
         _print_keys(saved)
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
+    _print_urls(demo_data.load_urls(settings.var_dir / "demo-scans.json"))
     serve(host=None, port=None)
 
 
@@ -134,6 +150,42 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit
         dispatcher.serve_forever(settings.dispatcher_poll_seconds)
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+codes_app = typer.Typer(help="Trace codes.", no_args_is_help=True)
+app.add_typer(codes_app, name="codes")
+
+
+@codes_app.command("issue")
+def issue_codes(
+    declaration: int = typer.Option(..., help="Declaration id"),
+    line: int = typer.Option(1, help="Line number"),
+    quantity: int = typer.Option(..., min=1, max=10_000_000, help="How many item codes"),
+) -> None:
+    """Issue item codes for a released line, with a progress bar; prints the batch id."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from traceability import service as trace
+
+    settings = get_settings()
+    db = _db()
+    keyring = Keyring.from_settings(settings)
+    try:
+        with db.transaction() as s:
+            batch = trace.reserve_codes(s, declaration, line, quantity, keyring, SYSTEM)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("codes", total=quantity)
+        trace.run_batch(
+            db,
+            batch.id,
+            keyring,
+            settings.resolver_base_url,
+            lambda done, _total: progress.update(task, completed=done),
+        )
+    console.print(f"batch {batch.id}: {quantity} codes issued")
 
 
 @admin_app.command("create-key")

@@ -87,11 +87,86 @@ DEMO_ENTERPRISES = [
 ]
 
 
+@dataclass(frozen=True)
+class DemoProduct:
+    gtin_body: str  # 12 digits; the check digit is computed
+    hs_code: str  # China's 10-digit tariff code
+    name_zh: str
+    name_en: str
+    brand: str
+    manufacturer: str
+    origin: str
+    category: str
+    shelf_life_days: int
+
+
+# Real HS headings (8-digit tariff lines, with China's 10-digit suffix); GTINs are fictional but valid,
+# under GS1 prefixes of the origin countries (400-440 Germany, 940-949 New Zealand, 930-939 Australia,
+# 880 Korea, 45/49 Japan, 300-379 France).
+DEMO_PRODUCTS = [
+    DemoProduct(
+        "400123450012",
+        "1901101000",
+        "德国婴幼儿配方奶粉3段 800克",
+        "Infant Formula Stage 3, 800 g",
+        "Milupa 美乐宝",
+        "Milupa GmbH",
+        "DE",
+        "infant_formula",
+        540,
+    ),
+    DemoProduct(
+        "940123450018",
+        "0409000000",
+        "新西兰麦卢卡蜂蜜 UMF10+ 250克",
+        "Manuka Honey UMF10+, 250 g",
+        "Kiwi Bee 奇异蜂",
+        "Kiwi Bee Ltd",
+        "NZ",
+        "food",
+        1095,
+    ),
+    DemoProduct(
+        "930123450016",
+        "2106909090",
+        "澳大利亚深海鱼油软胶囊 400粒",
+        "Fish Oil 1000 mg, 400 capsules",
+        "OceanPure 海纯",
+        "OceanPure Pty Ltd",
+        "AU",
+        "health_supplement",
+        1095,
+    ),
+    DemoProduct(
+        "880123450019",
+        "3304990099",
+        "韩国保湿精华液 50毫升",
+        "Hydrating Essence, 50 ml",
+        "Seoul Dew 首尔露",
+        "Seoul Dew Co., Ltd.",
+        "KR",
+        "cosmetics",
+        1095,
+    ),
+    DemoProduct(
+        "490123450015",
+        "9619001100",
+        "日本婴儿纸尿裤 L码 54片",
+        "Baby Diapers size L, 54 pcs",
+        "Sakura Baby 樱花宝宝",
+        "Sakura Hygiene K.K.",
+        "JP",
+        "maternal_baby",
+        1095,
+    ),
+]
+
+
 def is_seeded(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Enterprise)).one() > 0
 
 
-def seed(session: Session, seed_value: int = 2018) -> dict[str, str]:
+def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
     """Create the demo enterprises and one key per role; returns {role: key}."""
     rng = random.Random(seed_value)
     created: dict[str, Enterprise] = {}
@@ -113,6 +188,7 @@ def seed(session: Session, seed_value: int = 2018) -> dict[str, str]:
             SYSTEM,
         )
         created.setdefault(d.kind, ent)
+    seed_trade(session, created["merchant"].id, rng)
     return {
         Role.admin: create_key(session, Role.admin, label="demo admin"),
         Role.regulator: create_key(session, Role.regulator, label="demo regulator"),
@@ -130,3 +206,134 @@ def save_keys(path: Path, keys: dict[str, str]) -> None:
 
 def load_keys(path: Path) -> dict[str, str]:
     return json.loads(path.read_text()) if path.exists() else {}
+
+
+def save_urls(path: Path, urls: list[str]) -> None:
+    path.write_text(json.dumps(urls, indent=2))
+
+
+def load_urls(path: Path) -> list[str]:
+    return json.loads(path.read_text()) if path.exists() else []
+
+
+def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
+    """Products, a released declaration with inspection results, and a rejected one; codes are issued
+    after the commit by `issue_demo_codes` (issuance runs outside the declaring transaction)."""
+    from datetime import date, timedelta
+
+    from traceability import service as trace
+    from traceability.codes import gtin_with_check
+    from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
+
+    merchant = SYSTEM
+    products = [
+        trace.create_product(
+            session,
+            merchant_id,
+            ProductCreate(
+                gtin=gtin_with_check(p.gtin_body),
+                hs_code=p.hs_code,
+                name_zh=p.name_zh,
+                name_en=p.name_en,
+                brand=p.brand,
+                manufacturer=p.manufacturer,
+                origin_country=p.origin,
+                category=p.category,
+                shelf_life_days=p.shelf_life_days,
+            ),
+            merchant,
+        )
+        for p in DEMO_PRODUCTS
+    ]
+    today = date(2026, 11, 20)
+    for n, (status, picks) in enumerate((("released", products), ("rejected", products[:1]))):
+        decl, _ = trace.declare(
+            session,
+            merchant_id,
+            DeclarationCreate(
+                declaration_no=f"310520261{rng.randrange(10**8, 10**9)}",
+                transport_doc_type="bill_of_lading",
+                transport_doc_no=f"MSKU{rng.randrange(10**6, 10**7)}",
+                arrival_port="CNNGB",
+                bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
+                declared_on=today - timedelta(days=10 - n),
+                lines=[
+                    {
+                        "product_id": p.id,
+                        "lot": f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
+                        "production_date": today - timedelta(days=60),
+                        "expiry_date": today
+                        - timedelta(days=60)
+                        + timedelta(days=DEMO_PRODUCTS[i].shelf_life_days),
+                        "quantity": 200,
+                        "unit_value": {"amount_minor": rng.randrange(5_000, 40_000), "currency": "CNY"},
+                    }
+                    for i, p in enumerate(picks)
+                ],
+            ),
+            merchant,
+        )
+        results = [
+            {
+                "line_no": i + 1,
+                "result": "pass" if status == "released" else "fail",
+                "tests_performed": ["感官检验", "微生物", "标签标识"],
+                "lab_report_ref": f"NBCIQ-2026-{rng.randrange(10**5, 10**6)}",
+            }
+            for i in range(len(picks))
+        ]
+        trace.inspect(session, decl.id, InspectionIn(lines=results), SYSTEM, _resolver())
+        if status == "released":
+            trace.release(session, decl.id, "检验合格，准予放行", SYSTEM, _resolver())
+        else:
+            trace.reject(session, decl.id, "微生物指标不合格，不予放行", SYSTEM)
+
+
+def _resolver() -> str:
+    from core.settings import get_settings
+
+    return get_settings().resolver_base_url
+
+
+def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
+    """Issue codes for the demo's released lines, ship most lots, recall one; returns sample scan URLs."""
+    from sqlmodel import select
+
+    from traceability import epcis
+    from traceability import service as trace
+    from traceability.models import Declaration, DeclarationLine, DeclarationStatus
+
+    with db.read_session() as s:
+        lines = list(
+            s.exec(
+                select(DeclarationLine)
+                .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+                .where(Declaration.status == DeclarationStatus.released)
+                .order_by(DeclarationLine.id)
+            )
+        )
+    urls = []
+    base = _resolver()
+    for i, line in enumerate(lines):
+        with db.transaction() as s:
+            batch = trace.reserve_codes(s, line.declaration_id, line.line_no, per_line, keyring, SYSTEM)
+        trace.run_batch(db, batch.id, keyring, base)
+        first = next(trace.codes_of_batch(db, batch.id))
+        urls.append(first.link.uri(base))
+        with db.transaction() as s:
+            decl = s.get(Declaration, line.declaration_id)
+            if i < len(lines) - 1:
+                from core.clock import utcnow
+
+                epcis.record_internal(
+                    s,
+                    epcis.class_event(
+                        base, line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()
+                    ),
+                    decl.enterprise_id,
+                )
+            if i == 2:
+                trace.recall_lot(
+                    s, decl.id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
+                )
+    return urls

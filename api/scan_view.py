@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from core.db import Database
 from enterprises import service as enterprises
 from traceability import scan
@@ -47,3 +49,34 @@ def scan_view(outcome: scan.Outcome, cards: EnterpriseCards, resolver_base: str)
     body = scan.view(outcome, resolver_base)
     body["enterprise"] = cards.get(outcome.enterprise_id)
     return body
+
+
+class ScanJson:
+    """The scan's JSON as bytes. The lot's part (product, declaration, inspection, chain of custody,
+    importer) is the same for every item of a lot, so it is serialised once per version of the facts
+    and spliced after the per-scan part (code, verdict, scans)."""
+
+    def __init__(self, cards: EnterpriseCards, resolver_base: str, max_entries: int = 10_000) -> None:
+        self.cards = cards
+        self.base = resolver_base
+        self.max_entries = max_entries
+        self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
+
+    def render(self, outcome: scan.Outcome) -> bytes:
+        card = self.cards.get(outcome.enterprise_id)
+        head = orjson.dumps(scan.code_view(outcome, self.base))
+        facts = outcome.facts
+        if facts is None or outcome.item_events:
+            tail = orjson.dumps(
+                scan.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
+            )
+            return head[:-1] + b"," + tail[1:]
+        key = (id(facts), id(card))
+        hit = self._fragments.get(key)
+        # The identity check guards against a reused id() of a freed object.
+        if hit is None or hit[0] is not facts or hit[1] is not card:
+            if len(self._fragments) >= self.max_entries:
+                self._fragments.clear()
+            fragment = orjson.dumps(scan.lot_view(facts, outcome.product) | {"enterprise": card})
+            hit = self._fragments[key] = (facts, card, fragment)
+        return head[:-1] + b"," + hit[2][1:]

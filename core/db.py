@@ -99,6 +99,17 @@ class Database:
         with self.session() as session, session.begin():
             yield session
 
+    def raw_reader(self):  # noqa: ANN201 - sqlite3.Connection
+        """A read-only SQLite connection in autocommit mode, for the few hot single-statement reads."""
+        import sqlite3
+
+        path = self.url.split("///", 1)[1]
+        conn = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+        conn.execute("PRAGMA busy_timeout=5000")
+        return conn
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:

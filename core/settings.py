@@ -23,8 +23,12 @@ class Settings(BaseSettings):
     code_secret: str = Field(default="", description="Key for the codes' keyed check; generated if empty")
     code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
     code_active_key: str = Field(default="1", description="Key id new serials are issued under")
-    scan_max_count: int = Field(default=20, ge=1, description="Scans of one code after which it is suspicious")
-    scan_max_speed_kmh: float = Field(default=1000.0, gt=0, description="Faster travel between scans is impossible")
+    scan_max_count: int = Field(
+        default=20, ge=1, description="Scans of one code after which it is suspicious"
+    )
+    scan_max_speed_kmh: float = Field(
+        default=1000.0, gt=0, description="Faster travel between scans is impossible"
+    )
     scan_max_clients_after_sale: int = Field(default=3, ge=1, description="Devices scanning a sold item")
     public_rate_limit_per_minute: int = Field(default=600, ge=1)
     public_rate_limit_burst: int = Field(default=60, ge=1)

@@ -27,6 +27,8 @@ class TokenSigner:
         except (ValueError, TypeError):
             raise Invalid.field(field, "the page token is not one this server issued") from None
         mac, body = raw[:16], raw[16:]
-        if len(mac) != 16 or not hmac.compare_digest(mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]):
+        if len(mac) != 16 or not hmac.compare_digest(
+            mac, hmac.new(self._key, body, hashlib.sha256).digest()[:16]
+        ):
             raise Invalid.field(field, "the page token was altered or is not one this server issued")
         return json.loads(body)

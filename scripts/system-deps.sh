@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Debian packages the test suite needs beyond Python: Chromium for the browser tests and a CJK font
-# so that Chinese pages and label sheets render as text, not boxes. Installs only what is missing.
+# Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
+# that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
+# read generated PDFs back. Installs only what is missing.
+#   scripts/system-deps.sh run    what the server needs (the font)
+#   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
 need=()
-command -v chromium >/dev/null 2>&1 || need+=(chromium)
-fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+fc-list :fontformat=TrueType family 2>/dev/null | grep -q "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
+if [ "${1:-test}" = "test" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2
 sudo=""

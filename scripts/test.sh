@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${VENV:-.venv}/bin
 
-scripts/system-deps.sh
+scripts/system-deps.sh test
 CROSSTRUST_TEST_POSTGRES_URL=$(scripts/pg.sh start)
 export CROSSTRUST_TEST_POSTGRES_URL
 trap 'scripts/pg.sh stop' EXIT

@@ -86,7 +86,9 @@ class Keyring:
                 raise ValueError(f"key id {kid!r} must be one character of {ALPHABET}")
         if active not in keys:
             raise ValueError(f"active key id {active!r} has no key")
-        self._keys = {kid: hashlib.sha256(b"crosstrust-serial-check\x00" + k).digest() for kid, k in keys.items()}
+        self._keys = {
+            kid: hashlib.sha256(b"crosstrust-serial-check\x00" + k).digest() for kid, k in keys.items()
+        }
         self.active = active
 
     @classmethod
@@ -96,6 +98,12 @@ class Keyring:
         if extra:
             keys.update({k: v.encode() for k, v in json.loads(extra).items()})
         return cls(keys, active)
+
+    @classmethod
+    def from_settings(cls, settings) -> Keyring:  # noqa: ANN001 - core.settings.Settings
+        return cls.from_secret(
+            settings.code_secret_bytes(), settings.code_extra_keys, settings.code_active_key
+        )
 
     def _mac(self, kid: str, gtin14: str, lot: str, body: bytes) -> bytes:
         prefix = f"{gtin14}\x1d{lot}\x1d{kid}".encode()
@@ -114,7 +122,10 @@ class Keyring:
         # 5-byte digests encode to exactly 8 base32 characters each, so one encode serves them all.
         macs = base64.b32encode(b"".join([b2(prefix + b, key=key, digest_size=5).digest() for b in bodies]))
         macs = macs.translate(_FROM_RFC4648_BYTES).decode()
-        return [kid + b.decode() + macs[j : j + CHECK_CHARS] for b, j in zip(bodies, range(0, 8 * count, 8), strict=True)]
+        return [
+            kid + b.decode() + macs[j : j + CHECK_CHARS]
+            for b, j in zip(bodies, range(0, 8 * count, 8), strict=True)
+        ]
 
     def check(self, gtin14: str, lot: str, serial: str) -> str | None:
         """None when the serial is genuine-looking; otherwise the reason it is not."""
@@ -224,5 +235,9 @@ def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
     if serial is not None and (len(serial) > 20 or not _CSET82.match(serial)):
         raise CodeError("serial", "a serial is at most 20 characters of GS1 character set 82")
     return DigitalLink(
-        gtin=gtin, lot=lot, serial=serial, expiry=parse_yymmdd(expiry) if expiry else None, cpv=values.get("22")
+        gtin=gtin,
+        lot=lot,
+        serial=serial,
+        expiry=parse_yymmdd(expiry) if expiry else None,
+        cpv=values.get("22"),
     )

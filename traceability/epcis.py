@@ -30,10 +30,86 @@ CUSTOMS_BTT = "urn:crosstrust:btt:customsDeclaration"
 CT_NAMESPACE = "https://crosstrust.example/epcis/"
 
 BIZ_STEPS = frozenset(
-    ["accepting", "arriving", "assembling", "collecting", "commissioning", "consigning", "creating_class_instance", "cycle_counting", "decommissioning", "departing", "destroying", "disassembling", "dispensing", "encoding", "entering_exiting", "holding", "inspecting", "installing", "killing", "loading", "other", "packing", "picking", "receiving", "removing", "repackaging", "repairing", "replacing", "reserving", "retail_selling", "sampling", "sensor_reporting", "shipping", "staging_outbound", "stock_taking", "stocking", "storing", "transporting", "unloading", "unpacking", "void_shipping"]
+    [
+        "accepting",
+        "arriving",
+        "assembling",
+        "collecting",
+        "commissioning",
+        "consigning",
+        "creating_class_instance",
+        "cycle_counting",
+        "decommissioning",
+        "departing",
+        "destroying",
+        "disassembling",
+        "dispensing",
+        "encoding",
+        "entering_exiting",
+        "holding",
+        "inspecting",
+        "installing",
+        "killing",
+        "loading",
+        "other",
+        "packing",
+        "picking",
+        "receiving",
+        "removing",
+        "repackaging",
+        "repairing",
+        "replacing",
+        "reserving",
+        "retail_selling",
+        "sampling",
+        "sensor_reporting",
+        "shipping",
+        "staging_outbound",
+        "stock_taking",
+        "stocking",
+        "storing",
+        "transporting",
+        "unloading",
+        "unpacking",
+        "void_shipping",
+    ]
 )
 DISPOSITIONS = frozenset(
-    ["active", "available", "completeness_inferred", "completeness_verified", "conformant", "container_closed", "container_open", "damaged", "destroyed", "dispensed", "disposed", "encoded", "expired", "in_progress", "in_transit", "inactive", "mismatch_instance", "mismatch_class", "mismatch_quantity", "needs_replacement", "no_pedigree_match", "non_conformant", "non_sellable_other", "partially_dispensed", "recalled", "reserved", "retail_sold", "returned", "sellable_accessible", "sellable_not_accessible", "stolen", "unavailable", "unknown"]
+    [
+        "active",
+        "available",
+        "completeness_inferred",
+        "completeness_verified",
+        "conformant",
+        "container_closed",
+        "container_open",
+        "damaged",
+        "destroyed",
+        "dispensed",
+        "disposed",
+        "encoded",
+        "expired",
+        "in_progress",
+        "in_transit",
+        "inactive",
+        "mismatch_instance",
+        "mismatch_class",
+        "mismatch_quantity",
+        "needs_replacement",
+        "no_pedigree_match",
+        "non_conformant",
+        "non_sellable_other",
+        "partially_dispensed",
+        "recalled",
+        "reserved",
+        "retail_sold",
+        "returned",
+        "sellable_accessible",
+        "sellable_not_accessible",
+        "stolen",
+        "unavailable",
+        "unknown",
+    ]
 )
 EVENT_TYPES = ("ObjectEvent", "AggregationEvent")
 ACTIONS = ("ADD", "OBSERVE", "DELETE")
@@ -95,7 +171,9 @@ def event_hash(event: dict[str, Any]) -> str:
 
 
 class Validated:
-    def __init__(self, event: dict[str, Any], when: datetime, epcs: list[tuple[str, str, DigitalLink | None]]):
+    def __init__(
+        self, event: dict[str, Any], when: datetime, epcs: list[tuple[str, str, DigitalLink | None]]
+    ):
         self.event = event
         self.when = when
         self.epcs = epcs
@@ -159,7 +237,9 @@ def validate_event(event: Any, where: str) -> Validated:
             out["parentID"], _ = canonical_epc(event["parentID"], f"{where}.parentID")
             epcs.append((out["parentID"], "parent", None))
         elif event["action"] != "OBSERVE":
-            raise Invalid.field(f"{where}.parentID", "an AggregationEvent that adds or deletes needs a parentID")
+            raise Invalid.field(
+                f"{where}.parentID", "an AggregationEvent that adds or deletes needs a parentID"
+            )
         out["childEPCs"] = collect("childEPCs", "child")
         out["childQuantityList"] = collect_classes("childQuantityList")
         if not out["childEPCs"] and not out["childQuantityList"]:
@@ -167,7 +247,9 @@ def validate_event(event: Any, where: str) -> Validated:
     out = {k: v for k, v in out.items() if v != [] or k in ("epcList", "childEPCs")}
     for key in ("readPoint", "bizLocation"):
         if key in out and not (
-            isinstance(out[key], dict) and isinstance(out[key].get("id"), str) and 0 < len(out[key]["id"]) <= 1000
+            isinstance(out[key], dict)
+            and isinstance(out[key].get("id"), str)
+            and 0 < len(out[key]["id"]) <= 1000
         ):
             raise Invalid.field(f"{where}.{key}", "must be an object with an id of at most 1000 characters")
     bt = out.get("bizTransactionList", [])
@@ -271,7 +353,9 @@ def capture(session: Session, body: Any, by: Principal) -> dict[str, Any]:
         raise Invalid.field("type", "EPCISDocument, ObjectEvent or AggregationEvent")
     if len(events) > MAX_EVENTS:
         raise Invalid.field(where, f"at most {MAX_EVENTS} events per capture")
-    validated = [validate_event(e, f"{where}.{i}" if where != "event" else "event") for i, e in enumerate(events)]
+    validated = [
+        validate_event(e, f"{where}.{i}" if where != "event" else "event") for i, e in enumerate(events)
+    ]
     _check_scope(session, validated, by)
     ids, duplicates = [], 0
     for v in validated:
@@ -316,7 +400,10 @@ def class_event(
         "readPoint": {"id": location(decl.bonded_warehouse)},
         "bizLocation": {"id": location(decl.bonded_warehouse)},
         "bizTransactionList": [
-            {"type": CUSTOMS_BTT, "bizTransaction": f"urn:crosstrust:customs-declaration:{decl.declaration_no}"}
+            {
+                "type": CUSTOMS_BTT,
+                "bizTransaction": f"urn:crosstrust:customs-declaration:{decl.declaration_no}",
+            }
         ],
     }
     if disposition:
@@ -343,10 +430,14 @@ QUERY_PARAMS = {
 }
 
 
-def query(session: Session, params: dict[str, str], by: Principal, signer: TokenSigner) -> tuple[list[dict], str | None]:
+def query(
+    session: Session, params: dict[str, str], by: Principal, signer: TokenSigner
+) -> tuple[list[dict], str | None]:
     unknown = sorted(set(params) - QUERY_PARAMS)
     if unknown:
-        raise Invalid.field(unknown[0], f"not a supported query parameter; use {', '.join(sorted(QUERY_PARAMS))}")
+        raise Invalid.field(
+            unknown[0], f"not a supported query parameter; use {', '.join(sorted(QUERY_PARAMS))}"
+        )
     try:
         per_page = int(params.get("perPage", "30"))
     except ValueError:
@@ -372,16 +463,24 @@ def query(session: Session, params: dict[str, str], by: Principal, signer: Token
         stmt = stmt.where(EpcisEvent.event_time < _time(params["LT_eventTime"], "LT_eventTime"))
     if "EQ_bizLocation" in params:
         stmt = stmt.where(EpcisEvent.biz_location.in_(params["EQ_bizLocation"].split(",")))  # type: ignore[union-attr]
-    for param, roles in (("MATCH_epc", ("epc",)), ("MATCH_anyEPC", ("epc", "child", "parent")), ("MATCH_epcClass", ("class",))):
+    for param, roles in (
+        ("MATCH_epc", ("epc",)),
+        ("MATCH_anyEPC", ("epc", "child", "parent")),
+        ("MATCH_epcClass", ("class",)),
+    ):
         if param in params:
             uris = [canonical_epc(u, param)[0] for u in params[param].split(",")]
             if param == "MATCH_anyEPC":
                 # An item also matches the lot-level events of its class.
-                uris += [CANONICAL + DigitalLink(link.gtin, link.lot).path() for u in params[param].split(",")
-                         if (link := canonical_epc(u, param)[1]) is not None and link.serial and link.lot]
+                uris += [
+                    CANONICAL + DigitalLink(link.gtin, link.lot).path()
+                    for u in params[param].split(",")
+                    if (link := canonical_epc(u, param)[1]) is not None and link.serial and link.lot
+                ]
                 roles = ("epc", "child", "parent", "class")
             sub = select(EpcisEventEpc.event_id).where(
-                EpcisEventEpc.epc.in_(uris), EpcisEventEpc.role.in_(roles)  # type: ignore[attr-defined]
+                EpcisEventEpc.epc.in_(uris),
+                EpcisEventEpc.role.in_(roles),  # type: ignore[attr-defined]
             )
             stmt = stmt.where(EpcisEvent.id.in_(sub))  # type: ignore[union-attr]
     if by.role == Role.merchant:
@@ -398,7 +497,9 @@ def query(session: Session, params: dict[str, str], by: Principal, signer: Token
     return [r.document for r in rows[:per_page]], token
 
 
-def timeline(session: Session, line: DeclarationLine, serial: str | None, limit: int = 50) -> list[EpcisEvent]:
+def timeline(
+    session: Session, line: DeclarationLine, serial: str | None, limit: int = 50
+) -> list[EpcisEvent]:
     """Events about an item and its lot, oldest first: the chain of custody on the scan page."""
     uris = [CANONICAL + DigitalLink(line.gtin, line.lot).path()]
     if serial:
@@ -406,7 +507,10 @@ def timeline(session: Session, line: DeclarationLine, serial: str | None, limit:
     sub = select(EpcisEventEpc.event_id).where(EpcisEventEpc.epc.in_(uris))  # type: ignore[attr-defined]
     return list(
         session.exec(
-            select(EpcisEvent).where(EpcisEvent.id.in_(sub)).order_by(EpcisEvent.event_time, EpcisEvent.id).limit(limit)  # type: ignore[union-attr]
+            select(EpcisEvent)
+            .where(EpcisEvent.id.in_(sub))
+            .order_by(EpcisEvent.event_time, EpcisEvent.id)
+            .limit(limit)  # type: ignore[union-attr]
         )
     )
 
@@ -417,7 +521,7 @@ def document(events: Iterable[dict]) -> dict[str, Any]:
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": utcnow().isoformat().replace("+00:00", "Z"),
-        "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": list(events)}}},
+        "epcisBody": {
+            "queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": list(events)}}
+        },
     }
-
-

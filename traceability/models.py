@@ -66,7 +66,9 @@ class Declaration(SQLModel, table=True):
     """A shipment declared into the bonded zone (入区申报), with its customs declaration number."""
 
     __tablename__ = "declaration"
-    __table_args__ = (UniqueConstraint("enterprise_id", "idempotency_key", name="uq_declaration_idempotency"),)
+    __table_args__ = (
+        UniqueConstraint("enterprise_id", "idempotency_key", name="uq_declaration_idempotency"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
@@ -139,7 +141,9 @@ class TraceCode(SQLModel, table=True):
     line_id: int = Field(foreign_key="declaration_line.id")
     batch_id: int = Field(foreign_key="code_batch.id", index=True)
     # Server defaults, because a million codes are inserted below the ORM (COPY / executemany).
-    status: str = Field(default=CodeStatus.active, max_length=10, sa_column_kwargs={"server_default": "active"})
+    status: str = Field(
+        default=CodeStatus.active, max_length=10, sa_column_kwargs={"server_default": "active"}
+    )
     status_reason: str = Field(default="", max_length=500, sa_column_kwargs={"server_default": ""})
     # The item's own supply-chain state from EPCIS events: its last bizStep and when.
     last_biz_step: str | None = Field(default=None, max_length=40)

@@ -15,10 +15,10 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import bindparam, insert, text
 
 from core.clock import as_utc, utcnow
 from core.db import Database, UtcDateTime
@@ -56,12 +56,30 @@ VERDICT_LABELS = {
 
 # Coarse coordinates of major cities, so that a scan that sends only its city can still be placed.
 CITY_COORDS = {
-    "北京": (39.90, 116.41), "上海": (31.23, 121.47), "广州": (23.13, 113.26), "深圳": (22.54, 114.06),
-    "杭州": (30.27, 120.16), "宁波": (29.87, 121.54), "南京": (32.06, 118.80), "成都": (30.66, 104.07),
-    "重庆": (29.56, 106.55), "武汉": (30.59, 114.31), "西安": (34.34, 108.94), "天津": (39.13, 117.20),
-    "苏州": (31.30, 120.59), "郑州": (34.75, 113.63), "长沙": (28.23, 112.94), "青岛": (36.07, 120.38),
-    "厦门": (24.48, 118.09), "沈阳": (41.81, 123.43), "哈尔滨": (45.80, 126.53), "昆明": (25.04, 102.71),
-    "乌鲁木齐": (43.83, 87.62), "拉萨": (29.65, 91.14), "海口": (20.04, 110.20), "香港": (22.32, 114.17),
+    "北京": (39.90, 116.41),
+    "上海": (31.23, 121.47),
+    "广州": (23.13, 113.26),
+    "深圳": (22.54, 114.06),
+    "杭州": (30.27, 120.16),
+    "宁波": (29.87, 121.54),
+    "南京": (32.06, 118.80),
+    "成都": (30.66, 104.07),
+    "重庆": (29.56, 106.55),
+    "武汉": (30.59, 114.31),
+    "西安": (34.34, 108.94),
+    "天津": (39.13, 117.20),
+    "苏州": (31.30, 120.59),
+    "郑州": (34.75, 113.63),
+    "长沙": (28.23, 112.94),
+    "青岛": (36.07, 120.38),
+    "厦门": (24.48, 118.09),
+    "沈阳": (41.81, 123.43),
+    "哈尔滨": (45.80, 126.53),
+    "昆明": (25.04, 102.71),
+    "乌鲁木齐": (43.83, 87.62),
+    "拉萨": (29.65, 91.14),
+    "海口": (20.04, 110.20),
+    "香港": (22.32, 114.17),
 }
 
 
@@ -300,10 +318,14 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
             "tests_performed": list(line.tests_performed or []),
             "lab_report_ref": line.lab_report_ref,
             "inspected_at": decl.inspected_at.isoformat() if decl.inspected_at else None,
-            "released_at": decl.decided_at.isoformat() if decl.decided_at and decl.status == "released" else None,
+            "released_at": decl.decided_at.isoformat()
+            if decl.decided_at and decl.status == "released"
+            else None,
         },
         recall=(
-            {"recalled_at": line.recalled_at.isoformat(), "reason": line.recall_reason} if line.recalled_at else None
+            {"recalled_at": line.recalled_at.isoformat(), "reason": line.recall_reason}
+            if line.recalled_at
+            else None
         ),
         timeline=[_event_view(e) for e in events],
         left_warehouse_at=min(left) if left else None,
@@ -320,13 +342,31 @@ _SUMMARY_UPDATE = text(
 ).bindparams(bindparam("at", type_=UtcDateTime))
 
 
-class ScanWriter:
-    """Writes scan records and code summaries in batches on a background thread; `stop` drains it."""
+RECORD_FIELDS = (
+    "code_id",
+    "gtin",
+    "lot",
+    "serial",
+    "scanned_at",
+    "verdict",
+    "place",
+    "lat",
+    "lon",
+    "client_hash",
+)
 
-    def __init__(self, db: Database, max_batch: int = 500) -> None:
+
+class ScanWriter:
+    """Writes scan records and code summaries in batches on a background thread; `stop` drains it.
+
+    Records travel as plain tuples (RECORD_FIELDS): building an ORM object per scan would cost the
+    consumer more than the scan itself."""
+
+    def __init__(self, db: Database, max_batch: int = 5000, interval: float = 0.1) -> None:
         self.db = db
         self.max_batch = max_batch
-        self._queue: queue.Queue[ScanRecord | None] = queue.Queue(maxsize=100_000)
+        self.interval = interval
+        self._queue: queue.Queue[tuple | None] = queue.Queue(maxsize=100_000)
         self._thread: threading.Thread | None = None
         self.written = 0
         self.dropped = 0
@@ -336,15 +376,18 @@ class ScanWriter:
             self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
             self._thread.start()
 
-    def submit(self, record: ScanRecord) -> None:
+    def submit(self, record: tuple) -> None:
         try:
             self._queue.put_nowait(record)
         except queue.Full:
             self.dropped += 1  # back-pressure: the consumer's answer matters more than the log
 
     def _run(self) -> None:
+        # Wake at most every `interval` seconds and write what has gathered: few large transactions,
+        # and the writer rarely holds the GIL that the request thread needs.
         while True:
             item = self._queue.get()
+            time.sleep(self.interval)
             batch = [item]
             while len(batch) < self.max_batch:
                 try:
@@ -362,17 +405,55 @@ class ScanWriter:
             if None in batch:
                 return
 
-    def write(self, records: list[ScanRecord]) -> None:
+    def write(self, records: list[tuple]) -> None:
+        if self.db.is_sqlite:
+            self._write_sqlite(records)
+            self.written += len(records)
+            return
         with self.db.transaction() as s:
-            s.add_all(records)
+            s.execute(
+                insert(ScanRecord.__table__), [dict(zip(RECORD_FIELDS, r, strict=True)) for r in records]
+            )
             updates = [
-                {"at": r.scanned_at, "place": r.place, "lat": r.lat, "lon": r.lon, "id": r.code_id}
+                {"at": r[4], "place": r[6], "lat": r[7], "lon": r[8], "id": r[0]}
                 for r in records
-                if r.code_id is not None
+                if r[0] is not None
             ]
             if updates:
                 s.execute(_SUMMARY_UPDATE, updates)
         self.written += len(records)
+
+    def _write_sqlite(self, records: list[tuple]) -> None:
+        """The same rows through the driver: datetimes in SQLAlchemy's SQLite text format (UTC)."""
+
+        def ts(value: datetime) -> str:
+            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+        rows = [(*r[:4], ts(r[4]), *r[5:]) for r in records]
+        summary = [(r[6], ts(r[4]), ts(r[4]), r[7], r[8], r[0]) for r in records if r[0] is not None]
+        conn = self.db.engine.raw_connection()
+        try:
+            cur = conn.cursor()
+            cur.execute("BEGIN IMMEDIATE")
+            try:
+                cur.executemany(
+                    "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                cur.executemany(
+                    "UPDATE trace_code SET scan_count = scan_count + 1,"
+                    " first_scan_place = CASE WHEN first_scan_at IS NULL THEN ? ELSE first_scan_place END,"
+                    " first_scan_at = COALESCE(first_scan_at, ?), last_scan_at = ?, last_scan_lat = ?, last_scan_lon = ?"
+                    " WHERE id = ?",
+                    summary,
+                )
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+        finally:
+            conn.close()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is written (tests, shutdown)."""
@@ -395,7 +476,9 @@ _CODE_SQL = (
 
 
 class Resolver:
-    def __init__(self, db: Database, keyring: Keyring, policy: ScanPolicy | None = None, cache_ttl: float = 5.0):
+    def __init__(
+        self, db: Database, keyring: Keyring, policy: ScanPolicy | None = None, cache_ttl: float = 5.0
+    ):
         self.db = db
         self.keyring = keyring
         self.policy = policy or ScanPolicy()
@@ -403,8 +486,16 @@ class Resolver:
         self.writer = ScanWriter(db)
         # The only variable part is the driver's placeholder style.
         self._code_sql = _CODE_SQL.replace("?", "?" if db.is_sqlite else "%s")
+        self._local = threading.local()
 
     def _code_row(self, serial: str) -> tuple | None:
+        if self.db.is_sqlite:
+            # A read-only connection per thread in autocommit: the lookup is one statement, and
+            # SQLAlchemy's pool checkout and BEGIN would cost more than the lookup itself.
+            conn = getattr(self._local, "conn", None)
+            if conn is None:
+                conn = self._local.conn = self.db.raw_reader()
+            return conn.execute(self._code_sql, (serial,)).fetchone()
         with self.db.read_engine.connect() as conn:
             return conn.exec_driver_sql(self._code_sql, (serial,)).first()
 
@@ -413,7 +504,9 @@ class Resolver:
         facts = self.cache.lot(self.db, link.gtin, link.lot) if link.lot else None
         product = facts.product if facts else self.cache.product(self.db, link.gtin)
         if link.serial is None:
-            outcome = Outcome(link, "unverified", [Evidence("no_serial", *VERDICT_LABELS["unverified"])], facts, product)
+            outcome = Outcome(
+                link, "unverified", [Evidence("no_serial", *VERDICT_LABELS["unverified"])], facts, product
+            )
             self._record(outcome, client, now)
             return outcome
         reason = self.keyring.check(link.gtin, link.lot or "", link.serial)
@@ -421,7 +514,13 @@ class Resolver:
             outcome = Outcome(
                 link,
                 "counterfeit",
-                [Evidence("check_failed", "序列号校验失败：该码不是本平台签发的", f"The code fails its check: {reason}")],
+                [
+                    Evidence(
+                        "check_failed",
+                        "序列号校验失败：该码不是本平台签发的",
+                        f"The code fails its check: {reason}",
+                    )
+                ],
                 facts,
                 product,
             )
@@ -442,17 +541,39 @@ class Resolver:
         self._record(outcome, client, now)
         return outcome
 
-    def _judge(self, link: DigitalLink, row: tuple, facts: LotFacts, client: Client, now: datetime) -> Outcome:
-        (code_id, _line, status, status_reason, last_step, _last_event, sold_at, count, first_at, first_place,
-         last_at, last_lat, last_lon, _batch) = row
+    def _judge(
+        self, link: DigitalLink, row: tuple, facts: LotFacts, client: Client, now: datetime
+    ) -> Outcome:
+        (
+            code_id,
+            _line,
+            status,
+            status_reason,
+            last_step,
+            _last_event,
+            sold_at,
+            count,
+            first_at,
+            first_place,
+            last_at,
+            last_lat,
+            last_lon,
+            _batch,
+        ) = row
         p = self.policy
         evidence: list[Evidence] = [
-            Evidence("issued", "平台签发的单品码，校验通过", "An item code issued by this platform; its check passes")
+            Evidence(
+                "issued",
+                "平台签发的单品码，校验通过",
+                "An item code issued by this platform; its check passes",
+            )
         ]
         verdict = "genuine"
         if status == "revoked":
             verdict = "revoked"
-            evidence.append(Evidence("revoked", f"该码已作废：{status_reason}", f"The code was revoked: {status_reason}"))
+            evidence.append(
+                Evidence("revoked", f"该码已作废：{status_reason}", f"The code was revoked: {status_reason}")
+            )
         if facts.recall:
             verdict = "recalled" if verdict == "genuine" else verdict
             r = facts.recall["reason"]
@@ -461,8 +582,11 @@ class Resolver:
         total = (count or 0) + 1
         if total > p.max_scans:
             suspicious.append(
-                Evidence("over_scanned", f"该码已被扫描 {total} 次，超过正常次数 {p.max_scans}",
-                         f"Scanned {total} times, more than the expected {p.max_scans}")
+                Evidence(
+                    "over_scanned",
+                    f"该码已被扫描 {total} 次，超过正常次数 {p.max_scans}",
+                    f"Scanned {total} times, more than the expected {p.max_scans}",
+                )
             )
         if last_at is not None and last_lat is not None and client.lat is not None:
             last_at = _dt(last_at)
@@ -470,24 +594,38 @@ class Resolver:
             hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
             if km > 50 and km / hours > p.max_speed_kmh:
                 suspicious.append(
-                    Evidence("impossible_travel", f"上次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
-                             f"Last scanned {km:.0f} km away only {hours * 60:.0f} minutes ago")
+                    Evidence(
+                        "impossible_travel",
+                        f"上次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
+                        f"Last scanned {km:.0f} km away only {hours * 60:.0f} minutes ago",
+                    )
                 )
         left = facts.left_warehouse_at is not None or (last_step in epcis.LEFT_WAREHOUSE)
         if not left:
             suspicious.append(
-                Evidence("before_release", "该商品尚未出保税仓，不应在消费者手中",
-                         "The item has not yet left the bonded warehouse; it should not be with a consumer")
+                Evidence(
+                    "before_release",
+                    "该商品尚未出保税仓，不应在消费者手中",
+                    "The item has not yet left the bonded warehouse; it should not be with a consumer",
+                )
             )
         if last_step in epcis.ENDED:
             suspicious.append(
-                Evidence("decommissioned", "该码已注销（商品已销毁或使用）", "The code was decommissioned (item destroyed or used)")
+                Evidence(
+                    "decommissioned",
+                    "该码已注销（商品已销毁或使用）",
+                    "The code was decommissioned (item destroyed or used)",
+                )
             )
         if sold_at is not None:
             clients = self._clients_since(code_id, sold_at, client.client_hash)
             if clients > p.max_clients_after_sale:
                 suspicious.append(
-                    Evidence("after_sale", f"售出后已被 {clients} 个不同设备扫描", f"Scanned from {clients} different devices since it was sold")
+                    Evidence(
+                        "after_sale",
+                        f"售出后已被 {clients} 个不同设备扫描",
+                        f"Scanned from {clients} different devices since it was sold",
+                    )
                 )
         if suspicious and verdict == "genuine":
             verdict = "suspicious"
@@ -520,28 +658,27 @@ class Resolver:
         return len({r[0] for r in rows} | {current})
 
     def _record(self, outcome: Outcome, client: Client, now: datetime) -> None:
+        link = outcome.link
         self.writer.submit(
-            ScanRecord(
-                code_id=outcome.code_id,
-                gtin=outcome.link.gtin,
-                lot=outcome.link.lot,
-                serial=outcome.link.serial,
-                scanned_at=now,
-                verdict=outcome.verdict,
-                place=client.place,
-                lat=client.lat,
-                lon=client.lon,
-                client_hash=client.client_hash,
+            (
+                outcome.code_id,
+                link.gtin,
+                link.lot,
+                link.serial,
+                now,
+                outcome.verdict,
+                client.place,
+                client.lat,
+                client.lon,
+                client.client_hash,
             )
         )
 
 
-def view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
-    """The scan as JSON: the same facts the page shows."""
-    link, facts = outcome.link, outcome.facts
+def code_view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
+    """What changes with every scan: the code itself, the verdict and the scan history."""
+    link = outcome.link
     zh, en = VERDICT_LABELS[outcome.verdict]
-    timeline = list(facts.timeline) if facts else []
-    timeline = sorted(timeline + outcome.item_events, key=lambda e: e["time"] or "")
     return {
         "code": {
             "uri": link.uri(resolver_base),
@@ -558,12 +695,27 @@ def view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
             "label_en": en,
             "evidence": [e.as_dict() for e in outcome.evidence],
         },
-        "product": outcome.product,
+        "scans": outcome.scans or None,
+    }
+
+
+def lot_view(
+    facts: LotFacts | None, product: dict | None, item_events: list[dict] | None = None
+) -> dict[str, Any]:
+    """What a scan shows about the lot: the same for every item of it (until the facts change)."""
+    timeline = list(facts.timeline) if facts else []
+    if item_events:
+        timeline = sorted(timeline + item_events, key=lambda e: e["time"] or "")
+    return {
+        "product": product,
         "lot": facts.lot_info if facts else None,
         "declaration": facts.declaration if facts else None,
         "inspection": facts.inspection if facts else None,
         "chain_of_custody": timeline,
         "recall": facts.recall if facts else None,
-        "scans": outcome.scans or None,
     }
 
+
+def view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
+    """The scan as JSON: the same facts the page shows."""
+    return code_view(outcome, resolver_base) | lot_view(outcome.facts, outcome.product, outcome.item_events)

@@ -136,7 +136,9 @@ class DeclarationCreate(Strict):
         if info.data.get("transport_doc_type") == "air_waybill":
             digits = value.replace("-", "")
             if not re.fullmatch(r"\d{11}", digits) or int(digits[3:10]) % 7 != int(digits[10]):
-                raise ValueError("an air waybill number is 3+8 digits, the last being the 7 before it modulo 7")
+                raise ValueError(
+                    "an air waybill number is 3+8 digits, the last being the 7 before it modulo 7"
+                )
         return value
 
 

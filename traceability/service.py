@@ -53,7 +53,9 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
 
 
 def list_products(session: Session, enterprise_id: int) -> list[Product]:
-    return list(session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(Product.id)))
+    return list(
+        session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(Product.id))
+    )
 
 
 def get_product(session: Session, product_id: int) -> Product:
@@ -71,7 +73,11 @@ def _request_hash(data: DeclarationCreate) -> str:
 
 
 def declare(
-    session: Session, enterprise_id: int, data: DeclarationCreate, by: Principal, idempotency_key: str | None = None
+    session: Session,
+    enterprise_id: int,
+    data: DeclarationCreate,
+    by: Principal,
+    idempotency_key: str | None = None,
 ) -> tuple[Declaration, bool]:
     """Declare a shipment; returns (declaration, created). A retried Idempotency-Key returns the first."""
     digest = _request_hash(data)
@@ -84,7 +90,8 @@ def declare(
         if earlier is not None:
             if earlier.request_hash != digest:
                 raise Conflict(
-                    "this Idempotency-Key was used for a different declaration; use a new key", field="Idempotency-Key"
+                    "this Idempotency-Key was used for a different declaration; use a new key",
+                    field="Idempotency-Key",
                 )
             return earlier, False
     if session.exec(select(Declaration.id).where(Declaration.declaration_no == data.declaration_no)).first():
@@ -100,7 +107,9 @@ def declare(
             raise Invalid.field(f"lines.{i}.expiry_date", "the goods expire before they are declared")
         product = products.get(line.product_id)
         if product is None or product.enterprise_id != enterprise_id:
-            raise Invalid.field(f"lines.{i}.product_id", f"product {line.product_id} is not one of this enterprise's")
+            raise Invalid.field(
+                f"lines.{i}.product_id", f"product {line.product_id} is not one of this enterprise's"
+            )
     decl = Declaration(
         enterprise_id=enterprise_id,
         **data.model_dump(exclude={"lines"}),
@@ -161,7 +170,9 @@ def lines_of(session: Session, declaration_id: int) -> list[DeclarationLine]:
     )
 
 
-def list_declarations(session: Session, enterprise_id: int | None, limit: int = 100, offset: int = 0) -> list[Declaration]:
+def list_declarations(
+    session: Session, enterprise_id: int | None, limit: int = 100, offset: int = 0
+) -> list[Declaration]:
     stmt = select(Declaration).order_by(Declaration.id.desc()).limit(limit).offset(offset)  # type: ignore[union-attr]
     if enterprise_id is not None:
         stmt = stmt.where(Declaration.enterprise_id == enterprise_id)
@@ -188,7 +199,9 @@ def _transition(decl: Declaration, allowed_from: set[str], to: str) -> None:
         )
 
 
-def inspect(session: Session, declaration_id: int, data: InspectionIn, by: Principal, resolver: str) -> Declaration:
+def inspect(
+    session: Session, declaration_id: int, data: InspectionIn, by: Principal, resolver: str
+) -> Declaration:
     decl = get_declaration(session, declaration_id)
     _transition(decl, {DeclarationStatus.declared}, DeclarationStatus.inspected)
     lines = {ln.line_no: ln for ln in lines_of(session, declaration_id)}
@@ -200,7 +213,9 @@ def inspect(session: Session, declaration_id: int, data: InspectionIn, by: Princ
         raise Invalid.field("lines", f"no such line(s): {', '.join(map(str, unknown))}")
     missing = sorted(lines.keys() - set(given))
     if missing:
-        raise Invalid.field("lines", f"every line needs a result; missing line(s) {', '.join(map(str, missing))}")
+        raise Invalid.field(
+            "lines", f"every line needs a result; missing line(s) {', '.join(map(str, missing))}"
+        )
     now = utcnow()
     for result in data.lines:
         line = lines[result.line_no]
@@ -218,7 +233,10 @@ def inspect(session: Session, declaration_id: int, data: InspectionIn, by: Princ
                 biz_step="inspecting",
                 disposition="conformant" if result.result == InspectionResult.passed else "non_conformant",
                 when=now,
-                extra={"ct:testsPerformed": list(result.tests_performed), "ct:labReport": result.lab_report_ref},
+                extra={
+                    "ct:testsPerformed": list(result.tests_performed),
+                    "ct:labReport": result.lab_report_ref,
+                },
             ),
             decl.enterprise_id,
         )
@@ -242,7 +260,9 @@ def release(session: Session, declaration_id: int, reason: str, by: Principal, r
         if line.inspection_result == InspectionResult.passed:
             epcis.record_internal(
                 session,
-                epcis.class_event(resolver, line, decl, biz_step="accepting", disposition="in_progress", when=now),
+                epcis.class_event(
+                    resolver, line, decl, biz_step="accepting", disposition="in_progress", when=now
+                ),
                 decl.enterprise_id,
             )
     decl.status, decl.decided_at, decl.decision_reason = DeclarationStatus.released, now, reason
@@ -289,7 +309,10 @@ def reserve_codes(
         raise Conflict(f"lot {line.lot} was recalled", field="line_no")
     reserved = session.execute(
         update(DeclarationLine)
-        .where(DeclarationLine.id == line.id, DeclarationLine.codes_reserved + quantity <= DeclarationLine.quantity)
+        .where(
+            DeclarationLine.id == line.id,
+            DeclarationLine.codes_reserved + quantity <= DeclarationLine.quantity,
+        )
         .values(codes_reserved=DeclarationLine.codes_reserved + quantity)
     ).rowcount
     if reserved != 1:
@@ -364,14 +387,19 @@ def run_batch(
                     with db.transaction() as s:
                         _insert_chunk(s, rows)
                         s.execute(
-                            update(CodeBatch).where(CodeBatch.id == batch.id).values(issued=CodeBatch.issued + len(rows))
+                            update(CodeBatch)
+                            .where(CodeBatch.id == batch.id)
+                            .values(issued=CodeBatch.issued + len(rows))
                         )
                     break
                 except IntegrityError:
                     # 65 random bits collide about once in 10^19 pairs; draw the chunk again.
                     if attempt == 2:
                         raise
-                    rows = [(serial, line.id, batch.id) for serial in keyring.new_serials(line.gtin, line.lot, len(rows))]
+                    rows = [
+                        (serial, line.id, batch.id)
+                        for serial in keyring.new_serials(line.gtin, line.lot, len(rows))
+                    ]
             batch.issued += len(rows)
             if progress:
                 progress(batch.issued, batch.quantity)
@@ -382,8 +410,15 @@ def run_batch(
             epcis.record_internal(
                 s,
                 epcis.class_event(
-                    resolver, line, decl, biz_step="commissioning", disposition="active", when=done.finished_at,
-                    quantity=done.quantity, action="ADD", extra={"ct:batch": done.id},
+                    resolver,
+                    line,
+                    decl,
+                    biz_step="commissioning",
+                    disposition="active",
+                    when=done.finished_at,
+                    quantity=done.quantity,
+                    action="ADD",
+                    extra={"ct:batch": done.id},
                 ),
                 decl.enterprise_id,
             )
@@ -467,7 +502,9 @@ def recover_interrupted(db: Database) -> int:
     with db.read_session() as s:
         ids = list(s.exec(select(CodeBatch.id).where(CodeBatch.status == BatchStatus.running)))
     for batch_id in ids:
-        fail_batch(db, batch_id, "interrupted: the server stopped before the batch finished; request it again")
+        fail_batch(
+            db, batch_id, "interrupted: the server stopped before the batch finished; request it again"
+        )
     return len(ids)
 
 
@@ -509,7 +546,10 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
             return
         for code_id, serial in rows:
             yield IssuedCode(
-                serial, DigitalLink(line.gtin, line.lot, serial, line.expiry_date), product.name_zh, product.name_en
+                serial,
+                DigitalLink(line.gtin, line.lot, serial, line.expiry_date),
+                product.name_zh,
+                product.name_en,
             )
             last = code_id
 
@@ -540,7 +580,9 @@ def revoke_code(session: Session, serial: str, reason: str, by: Principal) -> Tr
     return code
 
 
-def recall_lot(session: Session, declaration_id: int, line_no: int, reason: str, by: Principal, resolver: str) -> DeclarationLine:
+def recall_lot(
+    session: Session, declaration_id: int, line_no: int, reason: str, by: Principal, resolver: str
+) -> DeclarationLine:
     decl = get_declaration(session, declaration_id)
     by.ensure_may_act_for(decl.enterprise_id)
     line = get_line(session, declaration_id, line_no)
@@ -550,8 +592,15 @@ def recall_lot(session: Session, declaration_id: int, line_no: int, reason: str,
     session.add(line)
     epcis.record_internal(
         session,
-        epcis.class_event(resolver, line, decl, biz_step="holding", disposition="recalled", when=line.recalled_at,
-                          extra={"ct:reason": reason}),
+        epcis.class_event(
+            resolver,
+            line,
+            decl,
+            biz_step="holding",
+            disposition="recalled",
+            when=line.recalled_at,
+            extra={"ct:reason": reason},
+        ),
         decl.enterprise_id,
     )
     session.flush()
@@ -575,6 +624,8 @@ def recall_lot(session: Session, declaration_id: int, line_no: int, reason: str,
 
 def count_codes(session: Session, line_id: int) -> int:
     return session.exec(
-        select(func.count()).select_from(TraceCode).join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
+        select(func.count())
+        .select_from(TraceCode)
+        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
         .where(TraceCode.line_id == line_id, CodeBatch.status == BatchStatus.done)
     ).one()

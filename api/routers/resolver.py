@@ -6,9 +6,10 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from api.deps import client_address
+from api.deps import client_address, public_rate_limit
 from api.pages.routes import templates
 from api.scan_view import scan_view
 from core.errors import Invalid
@@ -60,21 +61,40 @@ def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
         return {"href": href, "title": title, "type": media, "hreflang": ["zh", "en"]}
 
     links = {
-        GS1 + "pip": [entry("pip", f"{anchor}{sep}linkType=gs1:pip", "商品溯源信息 Product information", "text/html")],
+        GS1 + "pip": [
+            entry("pip", f"{anchor}{sep}linkType=gs1:pip", "商品溯源信息 Product information", "text/html")
+        ],
         GS1 + "verificationService": [
-            entry("verificationService", f"{anchor}{sep}linkType=gs1:verificationService",
-                  "正品验证 Verification", "application/json")
+            entry(
+                "verificationService",
+                f"{anchor}{sep}linkType=gs1:verificationService",
+                "正品验证 Verification",
+                "application/json",
+            )
         ],
         GS1 + "certificationInfo": [
-            entry("certificationInfo", f"{anchor}{sep}linkType=gs1:certificationInfo",
-                  "检验检疫结果 Inspection results", "application/json")
+            entry(
+                "certificationInfo",
+                f"{anchor}{sep}linkType=gs1:certificationInfo",
+                "检验检疫结果 Inspection results",
+                "application/json",
+            )
         ],
         GS1 + "recallStatus": [
-            entry("recallStatus", f"{anchor}{sep}linkType=gs1:recallStatus", "召回状态 Recall status", "application/json")
+            entry(
+                "recallStatus",
+                f"{anchor}{sep}linkType=gs1:recallStatus",
+                "召回状态 Recall status",
+                "application/json",
+            )
         ],
         GS1 + "epcis": [
-            entry("epcis", f"{base.rstrip('/')}/api/v1/epcis/events?MATCH_anyEPC={quote(item_epc, safe='')}",
-                  "EPCIS 事件 Supply-chain events", "application/ld+json")
+            entry(
+                "epcis",
+                f"{base.rstrip('/')}/api/v1/epcis/events?MATCH_anyEPC={quote(item_epc, safe='')}",
+                "EPCIS 事件 Supply-chain events",
+                "application/ld+json",
+            )
         ],
     }
     links[GS1 + "defaultLink"] = links[GS1 + "pip"]
@@ -100,7 +120,16 @@ def _client(request: Request) -> scan.Client:
 
 
 @router.get("/01/{rest:path}", summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)")
-def resolve(rest: str, request: Request) -> Response:
+async def resolve(rest: str, request: Request) -> Response:
+    """The hot path. On SQLite the lookups take microseconds and run on the event loop; on PostgreSQL
+    they go to the thread pool so that a slow query never stalls other requests."""
+    public_rate_limit(request)
+    if request.app.state.db.is_sqlite:
+        return _resolve(request)
+    return await run_in_threadpool(_resolve, request)
+
+
+def _resolve(request: Request) -> Response:
     state = request.app.state
     base = state.settings.resolver_base_url
     link = _link(request)
@@ -113,20 +142,26 @@ def resolve(rest: str, request: Request) -> Response:
         if link_type not in LINK_TYPES:
             raise Invalid.field("linkType", f"one of linkset, {', '.join('gs1:' + t for t in LINK_TYPES)}")
         if link_type == "epcis":
-            return RedirectResponse(linkset(link, base)["linkset"][0][GS1 + "epcis"][0]["href"], status_code=303)
+            return RedirectResponse(
+                linkset(link, base)["linkset"][0][GS1 + "epcis"][0]["href"], status_code=303
+            )
         if link_type == "pip":
             wants = "html"
     outcome = state.resolver.resolve(link, _client(request))
+    if wants == "json":
+        return Response(state.scan_json.render(outcome), media_type="application/json", headers=headers)
     body = scan_view(outcome, state.enterprise_cards, base)
     if wants == "linktype":
         part = {
             "verificationService": {"code": body["code"], "verdict": body["verdict"]},
             "certificationInfo": {"code": body["code"], "inspection": body["inspection"]},
-            "recallStatus": {"code": body["code"], "recalled": body["recall"] is not None, "recall": body["recall"]},
+            "recallStatus": {
+                "code": body["code"],
+                "recalled": body["recall"] is not None,
+                "recall": body["recall"],
+            },
         }[link_type]
         return JSONResponse(part, headers=headers)
-    if wants == "json":
-        return JSONResponse(body, headers=headers)
     lang = _lang(request)
     return templates.TemplateResponse(
         request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
@@ -150,24 +185,75 @@ def well_known(request: Request) -> dict[str, Any]:
 
 TEXT = {
     "zh": {
-        "title": "商品溯源", "product": "商品信息", "origin": "原产国", "brand": "品牌", "manufacturer": "生产商",
-        "lot": "批次", "expiry": "有效期至", "production": "生产日期", "declaration": "进口报关",
-        "declaration_no": "报关单号", "date": "申报日期", "port": "进境口岸", "warehouse": "保税仓",
-        "inspection": "检验检疫", "result": "结果", "pass": "合格", "fail": "不合格", "tests": "检测项目",
-        "lab": "检测报告", "custody": "流通记录", "importer": "进口企业", "uscc": "统一社会信用代码",
-        "credit": "信用等级", "insurance": "品质保险", "none_yet": "暂无", "recall": "召回公告",
-        "scans": "扫码记录", "first_scan": "首次扫码", "scanned": "共扫码", "times": "次", "evidence": "验证依据",
-        "serial": "序列号", "complain": "投诉", "hs": "HS 编码",
+        "title": "商品溯源",
+        "product": "商品信息",
+        "origin": "原产国",
+        "brand": "品牌",
+        "manufacturer": "生产商",
+        "lot": "批次",
+        "expiry": "有效期至",
+        "production": "生产日期",
+        "declaration": "进口报关",
+        "declaration_no": "报关单号",
+        "date": "申报日期",
+        "port": "进境口岸",
+        "warehouse": "保税仓",
+        "inspection": "检验检疫",
+        "result": "结果",
+        "pass": "合格",
+        "fail": "不合格",
+        "tests": "检测项目",
+        "lab": "检测报告",
+        "custody": "流通记录",
+        "importer": "进口企业",
+        "uscc": "统一社会信用代码",
+        "credit": "信用等级",
+        "insurance": "品质保险",
+        "none_yet": "暂无",
+        "recall": "召回公告",
+        "scans": "扫码记录",
+        "first_scan": "首次扫码",
+        "scanned": "共扫码",
+        "times": "次",
+        "evidence": "验证依据",
+        "serial": "序列号",
+        "complain": "投诉",
+        "hs": "HS 编码",
     },
     "en": {
-        "title": "Product trace", "product": "Product", "origin": "Origin", "brand": "Brand",
-        "manufacturer": "Manufacturer", "lot": "Lot", "expiry": "Best before", "production": "Produced",
-        "declaration": "Import declaration", "declaration_no": "Declaration no.", "date": "Declared",
-        "port": "Port of entry", "warehouse": "Bonded warehouse", "inspection": "Inspection", "result": "Result",
-        "pass": "Passed", "fail": "Failed", "tests": "Tests", "lab": "Lab report", "custody": "Chain of custody",
-        "importer": "Importer", "uscc": "Unified social credit code", "credit": "Credit grade",
-        "insurance": "Quality insurance", "none_yet": "Not yet available", "recall": "Recall notice",
-        "scans": "Scan history", "first_scan": "First scanned", "scanned": "Scanned", "times": "times",
-        "evidence": "Evidence", "serial": "Serial", "complain": "Complain", "hs": "HS code",
+        "title": "Product trace",
+        "product": "Product",
+        "origin": "Origin",
+        "brand": "Brand",
+        "manufacturer": "Manufacturer",
+        "lot": "Lot",
+        "expiry": "Best before",
+        "production": "Produced",
+        "declaration": "Import declaration",
+        "declaration_no": "Declaration no.",
+        "date": "Declared",
+        "port": "Port of entry",
+        "warehouse": "Bonded warehouse",
+        "inspection": "Inspection",
+        "result": "Result",
+        "pass": "Passed",
+        "fail": "Failed",
+        "tests": "Tests",
+        "lab": "Lab report",
+        "custody": "Chain of custody",
+        "importer": "Importer",
+        "uscc": "Unified social credit code",
+        "credit": "Credit grade",
+        "insurance": "Quality insurance",
+        "none_yet": "Not yet available",
+        "recall": "Recall notice",
+        "scans": "Scan history",
+        "first_scan": "First scanned",
+        "scanned": "Scanned",
+        "times": "times",
+        "evidence": "Evidence",
+        "serial": "Serial",
+        "complain": "Complain",
+        "hs": "HS code",
     },
 }

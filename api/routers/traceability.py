@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import DbDep, ScopedEnterprise, require
-from core.errors import NotFound
+from core.errors import NotFound, Unavailable
 from core.security import Principal, Role
 from traceability import service
 from traceability.codes import short_code
@@ -50,8 +50,12 @@ def _owned(session, enterprise_id: int, declaration_id: int) -> Declaration:
 # --- merchant side ---------------------------------------------------------------------------------
 
 
-@router.post("/enterprises/{enterprise_id}/products", status_code=201, response_model=ProductOut, tags=["merchant"])
-def create_product(enterprise_id: ScopedEnterprise, data: ProductCreate, db: DbDep, by: Merchant) -> ProductOut:
+@router.post(
+    "/enterprises/{enterprise_id}/products", status_code=201, response_model=ProductOut, tags=["merchant"]
+)
+def create_product(
+    enterprise_id: ScopedEnterprise, data: ProductCreate, db: DbDep, by: Merchant
+) -> ProductOut:
     with db.transaction() as s:
         return ProductOut.model_validate(service.create_product(s, enterprise_id, data, by))
 
@@ -85,7 +89,9 @@ def declare(
         return _out(s, decl)
 
 
-@router.get("/enterprises/{enterprise_id}/declarations", response_model=list[DeclarationOut], tags=["merchant"])
+@router.get(
+    "/enterprises/{enterprise_id}/declarations", response_model=list[DeclarationOut], tags=["merchant"]
+)
 def list_declarations(
     enterprise_id: ScopedEnterprise,
     db: DbDep,
@@ -96,7 +102,11 @@ def list_declarations(
         return [_out(s, d) for d in service.list_declarations(s, enterprise_id, limit, offset)]
 
 
-@router.get("/enterprises/{enterprise_id}/declarations/{declaration_id}", response_model=DeclarationOut, tags=["merchant"])
+@router.get(
+    "/enterprises/{enterprise_id}/declarations/{declaration_id}",
+    response_model=DeclarationOut,
+    tags=["merchant"],
+)
 def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: int, db: DbDep) -> DeclarationOut:
     with db.read_session() as s:
         return _out(s, _owned(s, enterprise_id, declaration_id))
@@ -138,13 +148,21 @@ def _batch(db, enterprise_id: int, batch_id: int):
     return batch
 
 
-@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}", response_model=BatchOut, tags=["merchant"])
+@router.get(
+    "/enterprises/{enterprise_id}/code-batches/{batch_id}", response_model=BatchOut, tags=["merchant"]
+)
 def get_batch(enterprise_id: ScopedEnterprise, batch_id: int, db: DbDep) -> BatchOut:
     return BatchOut.model_validate(_batch(db, enterprise_id, batch_id))
 
 
-@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/codes.csv", tags=["merchant"], response_class=StreamingResponse)
-def export_csv(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep) -> StreamingResponse:
+@router.get(
+    "/enterprises/{enterprise_id}/code-batches/{batch_id}/codes.csv",
+    tags=["merchant"],
+    response_class=StreamingResponse,
+)
+def export_csv(
+    enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep
+) -> StreamingResponse:
     _batch(db, enterprise_id, batch_id)
     base = request.app.state.settings.resolver_base_url
     codes = service.codes_of_batch(db, batch_id)
@@ -156,10 +174,17 @@ def export_csv(enterprise_id: ScopedEnterprise, batch_id: int, request: Request,
         writer.writerow(["uri", "hri", "short_code", "gtin", "lot", "serial", "expiry"])
         for code in _chain(first, codes) if first else ():
             link = code.link
-            writer.writerow([
-                link.uri(base), link.hri(), short_code(code.serial), link.gtin, link.lot, code.serial,
-                link.expiry.isoformat() if link.expiry else "",
-            ])
+            writer.writerow(
+                [
+                    link.uri(base),
+                    link.hri(),
+                    short_code(code.serial),
+                    link.gtin,
+                    link.lot,
+                    code.serial,
+                    link.expiry.isoformat() if link.expiry else "",
+                ]
+            )
             if buf.tell() > 64_000:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -187,8 +212,13 @@ def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
     for code in islice(service.codes_of_batch(db, batch_id), offset, offset + limit):
         link = code.link
         yield Label(
-            uri=link.uri(base), hri=link.hri(), short=short_code(code.serial), name_zh=code.name_zh,
-            name_en=code.name_en, lot=link.lot or "", expiry=link.expiry,
+            uri=link.uri(base),
+            hri=link.hri(),
+            short=short_code(code.serial),
+            name_zh=code.name_zh,
+            name_en=code.name_en,
+            lot=link.lot or "",
+            expiry=link.expiry,
         )
 
 
@@ -197,27 +227,48 @@ Limit = Annotated[int, Query(ge=1, le=20_000, description="How many codes (expor
 
 
 @router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/qr.zip", tags=["merchant"])
-def export_qr_zip(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep,
-                  offset: Page = 0, limit: Limit = 1000) -> Response:
+def export_qr_zip(
+    enterprise_id: ScopedEnterprise,
+    batch_id: int,
+    request: Request,
+    db: DbDep,
+    offset: Page = 0,
+    limit: Limit = 1000,
+) -> Response:
     from traceability.labels import qr_zip
 
     _batch(db, enterprise_id, batch_id)
     buf = io.BytesIO()
     qr_zip(_labels(request, db, batch_id, offset, limit), buf)
-    return Response(buf.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="qr-batch-{batch_id}-{offset}.zip"'})
+    return Response(
+        buf.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="qr-batch-{batch_id}-{offset}.zip"'},
+    )
 
 
 @router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/labels.pdf", tags=["merchant"])
-def export_labels(enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep,
-                  offset: Page = 0, limit: Limit = 1000) -> Response:
-    from traceability.labels import label_sheet_pdf
+def export_labels(
+    enterprise_id: ScopedEnterprise,
+    batch_id: int,
+    request: Request,
+    db: DbDep,
+    offset: Page = 0,
+    limit: Limit = 1000,
+) -> Response:
+    from traceability.labels import FontMissingError, label_sheet_pdf
 
     _batch(db, enterprise_id, batch_id)
     buf = io.BytesIO()
-    label_sheet_pdf(_labels(request, db, batch_id, offset, limit), buf)
-    return Response(buf.getvalue(), media_type="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="labels-batch-{batch_id}-{offset}.pdf"'})
+    try:
+        label_sheet_pdf(_labels(request, db, batch_id, offset, limit), buf)
+    except FontMissingError as exc:
+        raise Unavailable(f"label sheets cannot be printed on this server: {exc}") from None
+    return Response(
+        buf.getvalue(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="labels-batch-{batch_id}-{offset}.pdf"'},
+    )
 
 
 @router.post("/enterprises/{enterprise_id}/codes/{serial}/revoke", tags=["merchant"])
@@ -230,13 +281,26 @@ def revoke_code(enterprise_id: ScopedEnterprise, serial: str, data: Reason, db: 
         return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
 
 
-@router.post("/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/recall",
-             response_model=LineOut, tags=["merchant"], summary="Recall a lot")
-def recall_own_lot(enterprise_id: ScopedEnterprise, declaration_id: int, line_no: int, data: Reason,
-                   request: Request, db: DbDep, by: Merchant) -> LineOut:
+@router.post(
+    "/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/recall",
+    response_model=LineOut,
+    tags=["merchant"],
+    summary="Recall a lot",
+)
+def recall_own_lot(
+    enterprise_id: ScopedEnterprise,
+    declaration_id: int,
+    line_no: int,
+    data: Reason,
+    request: Request,
+    db: DbDep,
+    by: Merchant,
+) -> LineOut:
     with db.transaction() as s:
         _owned(s, enterprise_id, declaration_id)
-        line = service.recall_lot(s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url)
+        line = service.recall_lot(
+            s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url
+        )
         return LineOut.model_validate(line)
 
 
@@ -245,8 +309,11 @@ def recall_own_lot(enterprise_id: ScopedEnterprise, declaration_id: int, line_no
 
 @router.get("/declarations", response_model=list[DeclarationOut], tags=["regulator"])
 def all_declarations(
-    db: DbDep, _: Regulator, status: DeclarationStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    db: DbDep,
+    _: Regulator,
+    status: DeclarationStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
         rows = service.list_declarations(s, None, limit, offset)
@@ -254,16 +321,22 @@ def all_declarations(
 
 
 @router.post("/declarations/{declaration_id}/inspection", response_model=DeclarationOut, tags=["regulator"])
-def inspect(declaration_id: int, data: InspectionIn, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
+def inspect(
+    declaration_id: int, data: InspectionIn, request: Request, db: DbDep, by: Regulator
+) -> DeclarationOut:
     with db.transaction() as s:
         decl = service.inspect(s, declaration_id, data, by, request.app.state.settings.resolver_base_url)
         return _out(s, decl)
 
 
 @router.post("/declarations/{declaration_id}/release", response_model=DeclarationOut, tags=["regulator"])
-def release(declaration_id: int, data: Decision, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
+def release(
+    declaration_id: int, data: Decision, request: Request, db: DbDep, by: Regulator
+) -> DeclarationOut:
     with db.transaction() as s:
-        decl = service.release(s, declaration_id, data.reason, by, request.app.state.settings.resolver_base_url)
+        decl = service.release(
+            s, declaration_id, data.reason, by, request.app.state.settings.resolver_base_url
+        )
         return _out(s, decl)
 
 
@@ -273,10 +346,16 @@ def reject(declaration_id: int, data: Reason, db: DbDep, by: Regulator) -> Decla
         return _out(s, service.reject(s, declaration_id, data.reason, by))
 
 
-@router.post("/declarations/{declaration_id}/lines/{line_no}/recall", response_model=LineOut, tags=["regulator"])
-def recall_lot(declaration_id: int, line_no: int, data: Reason, request: Request, db: DbDep, by: Regulator) -> LineOut:
+@router.post(
+    "/declarations/{declaration_id}/lines/{line_no}/recall", response_model=LineOut, tags=["regulator"]
+)
+def recall_lot(
+    declaration_id: int, line_no: int, data: Reason, request: Request, db: DbDep, by: Regulator
+) -> LineOut:
     with db.transaction() as s:
-        line = service.recall_lot(s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url)
+        line = service.recall_lot(
+            s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url
+        )
         return LineOut.model_validate(line)
 
 
@@ -285,4 +364,3 @@ def regulator_revoke(serial: str, data: Reason, db: DbDep, by: Regulator) -> dic
     with db.transaction() as s:
         code = service.revoke_code(s, serial, data.reason, by)
         return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
-

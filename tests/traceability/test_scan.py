@@ -213,3 +213,29 @@ def test_no_scan_record_is_lost_on_a_clean_shutdown(app, shipped, db, client):
     # the context's exit ran the app's shutdown, which drains the writer
     with db.read_session() as s:
         assert len(s.exec(select(ScanRecord)).all()) == before + 50
+
+
+def test_a_qr_image_decodes_to_its_code_and_resolves(client, shipped, flow):
+    import io
+    import zipfile
+
+    import zxingcpp
+    from PIL import Image
+
+    _, _, codes = shipped
+    batch_url = f"/api/v1/enterprises/{flow.keys.merchant_id}/code-batches/1"
+    r = client.get(batch_url + "/qr.zip", params={"limit": 2}, headers=flow.m)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+        names = zf.namelist()
+        image = Image.open(io.BytesIO(zf.read(names[0])))
+    decoded = [b.text for b in zxingcpp.read_barcodes(image)]
+    assert decoded == [codes[0]["uri"]]
+    s = client.get(_path({"uri": decoded[0]}), headers=JSON).json()
+    assert s["verdict"]["status"] == "genuine" and s["code"]["serial"] == codes[0]["serial"]
+    pdf = client.get(batch_url + "/labels.pdf", params={"limit": 5}, headers=flow.m)
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    unfinished = client.get(
+        f"/api/v1/enterprises/{flow.keys.merchant_id}/code-batches/999/qr.zip", headers=flow.m
+    )
+    assert unfinished.status_code == 404
