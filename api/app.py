@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.routing import Route
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
@@ -113,6 +114,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     for router in routers:
         app.include_router(router)
+    app.router.routes.insert(0, Route("/01/{rest:path}", resolver.scan_endpoint, methods=["GET", "HEAD"]))
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     return app

@@ -204,7 +204,7 @@ def create_api_key(
             if enterprise:
                 ent = (
                     enterprises.get(s, int(enterprise))
-                    if enterprise.isdigit()
+                    if enterprise.isdigit() and len(enterprise) < 18
                     else enterprises.get_by_uscc(s, enterprise)
                 )
                 enterprise_id = ent.id

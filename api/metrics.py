@@ -54,6 +54,7 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._cache: dict[tuple[str, str, int], tuple] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,6 +74,17 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            method = scope.get("method", "")
-            self.metrics.requests.labels(method, template, str(status)).inc()
-            self.metrics.latency.labels(method, template).observe(time.perf_counter() - start)
+            counter, histogram = self._children(scope.get("method", ""), template, status)
+            counter.inc()
+            histogram.observe(time.perf_counter() - start)
+
+    def _children(self, method: str, template: str, status: int):
+        # Label lookups are cached: on the scan path they would cost more than the counting.
+        key = (method, template, status)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = (
+                self.metrics.requests.labels(method, template, str(status)),
+                self.metrics.latency.labels(method, template),
+            )
+        return hit

@@ -62,9 +62,9 @@ class ScanJson:
         self.max_entries = max_entries
         self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
 
-    def render(self, outcome: scan.Outcome) -> bytes:
+    def render(self, outcome: scan.Outcome, uri: str | None = None) -> bytes:
         card = self.cards.get(outcome.enterprise_id)
-        head = orjson.dumps(scan.code_view(outcome, self.base))
+        head = orjson.dumps(scan.code_view(outcome, self.base, uri))
         facts = outcome.facts
         if facts is None or outcome.item_events:
             tail = orjson.dumps(

@@ -10,6 +10,7 @@ bits right: with a billion codes issued that is a chance of about 2^-65 per gues
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -45,6 +46,7 @@ class CodeError(ValueError):
 # --- GTIN ---------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_gtin(value: str) -> str:
     """Validate a GTIN-8/12/13/14 and return it as GTIN-14 (left-padded with zeros)."""
     digits = (value or "").strip()
@@ -156,11 +158,11 @@ class DigitalLink:
     def path(self) -> str:
         parts = ["01", self.gtin]
         if self.cpv:
-            parts += ["22", quote(self.cpv, safe="")]
+            parts += ["22", _segment(self.cpv)]
         if self.lot:
-            parts += ["10", quote(self.lot, safe="")]
+            parts += ["10", _segment(self.lot)]
         if self.serial:
-            parts += ["21", quote(self.serial, safe="")]
+            parts += ["21", _segment(self.serial)]
         return "/" + "/".join(parts)
 
     def uri(self, resolver: str) -> str:
@@ -180,6 +182,14 @@ class DigitalLink:
 
     def lot_uri(self, resolver: str) -> str:
         return DigitalLink(self.gtin, self.lot).uri(resolver)
+
+
+_UNRESERVED = re.compile(r"^[A-Za-z0-9\-._~]*$")
+
+
+def _segment(value: str) -> str:
+    """Percent-encode a path segment; most lots and every serial need none, and checking is cheaper."""
+    return value if _UNRESERVED.match(value) else quote(value, safe="")
 
 
 def short_code(serial: str) -> str:

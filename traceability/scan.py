@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import queue
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -359,50 +359,62 @@ RECORD_FIELDS = (
 class ScanWriter:
     """Writes scan records and code summaries in batches on a background thread; `stop` drains it.
 
-    Records travel as plain tuples (RECORD_FIELDS): building an ORM object per scan would cost the
+    Records travel as plain tuples (RECORD_FIELDS) through a deque: appending takes no lock, so the
+    request thread never waits on the writer, and building an ORM object per scan would cost the
     consumer more than the scan itself."""
 
-    def __init__(self, db: Database, max_batch: int = 5000, interval: float = 0.1) -> None:
+    def __init__(
+        self, db: Database, max_batch: int = 5000, interval: float = 0.1, max_pending: int = 200_000
+    ):
         self.db = db
         self.max_batch = max_batch
         self.interval = interval
-        self._queue: queue.Queue[tuple | None] = queue.Queue(maxsize=100_000)
+        self.max_pending = max_pending
+        self._buffer: deque[tuple] = deque()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
         self._thread: threading.Thread | None = None
         self.written = 0
         self.dropped = 0
 
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
             self._thread.start()
 
     def submit(self, record: tuple) -> None:
-        try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+        if len(self._buffer) >= self.max_pending:
             self.dropped += 1  # back-pressure: the consumer's answer matters more than the log
+            return
+        self._idle.clear()
+        self._buffer.append(record)
+
+    def _drain_once(self) -> None:
+        batch = []
+        pop = self._buffer.popleft
+        try:
+            while len(batch) < self.max_batch:
+                batch.append(pop())
+        except IndexError:
+            pass
+        if batch:
+            try:
+                self.write(batch)
+            except Exception:  # noqa: BLE001 - keep serving; the error is logged
+                log.exception("writing %d scan records failed", len(batch))
 
     def _run(self) -> None:
-        # Wake at most every `interval` seconds and write what has gathered: few large transactions,
-        # and the writer rarely holds the GIL that the request thread needs.
+        # Wake every `interval` seconds and write what has gathered: few large transactions.
         while True:
-            item = self._queue.get()
-            time.sleep(self.interval)
-            batch = [item]
-            while len(batch) < self.max_batch:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            records = [r for r in batch if r is not None]
-            if records:
-                try:
-                    self.write(records)
-                except Exception:  # noqa: BLE001 - keep serving; the error is logged
-                    log.exception("writing %d scan records failed", len(records))
-            for _ in batch:
-                self._queue.task_done()
-            if None in batch:
+            stopping = self._stop.wait(self.interval)
+            while self._buffer:
+                self._drain_once()
+            self._idle.set()
+            if self._buffer:
+                self._idle.clear()
+            if stopping:
                 return
 
     def write(self, records: list[tuple]) -> None:
@@ -427,7 +439,7 @@ class ScanWriter:
         """The same rows through the driver: datetimes in SQLAlchemy's SQLite text format (UTC)."""
 
         def ts(value: datetime) -> str:
-            return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         rows = [(*r[:4], ts(r[4]), *r[5:]) for r in records]
         summary = [(r[6], ts(r[4]), ts(r[4]), r[7], r[8], r[0]) for r in records if r[0] is not None]
@@ -458,14 +470,21 @@ class ScanWriter:
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is written (tests, shutdown)."""
         deadline = time.monotonic() + timeout
-        while self._queue.unfinished_tasks and time.monotonic() < deadline:
+        while (self._buffer or not self._idle.is_set()) and time.monotonic() < deadline:
+            if self._thread is None:
+                while self._buffer:
+                    self._drain_once()
+                self._idle.set()
+                return
             time.sleep(0.005)
 
     def stop(self, timeout: float = 30.0) -> None:
         if self._thread is not None:
-            self._queue.put(None)
+            self._stop.set()
             self._thread.join(timeout)
             self._thread = None
+        while self._buffer:  # whatever arrived after the thread's last round
+            self._drain_once()
 
 
 _CODE_SQL = (
@@ -675,13 +694,13 @@ class Resolver:
         )
 
 
-def code_view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
+def code_view(outcome: Outcome, resolver_base: str, uri: str | None = None) -> dict[str, Any]:
     """What changes with every scan: the code itself, the verdict and the scan history."""
     link = outcome.link
     zh, en = VERDICT_LABELS[outcome.verdict]
     return {
         "code": {
-            "uri": link.uri(resolver_base),
+            "uri": uri or link.uri(resolver_base),
             "hri": link.hri(),
             "short": short_code(link.serial) if link.serial else None,
             "gtin": link.gtin,

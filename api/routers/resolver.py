@@ -24,7 +24,7 @@ LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recal
 
 def _link(request: Request) -> DigitalLink:
     try:
-        return parse_path(request.url.path, request.query_params.get("17"))
+        return parse_path(request.scope["path"], request.query_params.get("17"))
     except CodeError as exc:
         raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
 
@@ -101,8 +101,7 @@ def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
     return {"linkset": [{"anchor": anchor, **links}]}
 
 
-def _link_header(link: DigitalLink, base: str) -> str:
-    anchor = link.uri(base)
+def _link_header(anchor: str) -> str:
     sep = "&" if "?" in anchor else "?"
     parts = [f'<{anchor}{sep}linkType=linkset>; rel="linkset"; type="application/linkset+json"']
     parts += [f'<{anchor}{sep}linkType=gs1:{t}>; rel="{GS1}{t}"' for t in ("pip", "verificationService")]
@@ -119,14 +118,20 @@ def _client(request: Request) -> scan.Client:
     )
 
 
-@router.get("/01/{rest:path}", summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)")
-async def resolve(rest: str, request: Request) -> Response:
-    """The hot path. On SQLite the lookups take microseconds and run on the event loop; on PostgreSQL
-    they go to the thread pool so that a slow query never stalls other requests."""
+async def scan_endpoint(request: Request) -> Response:
+    """The hot path, mounted as a plain Starlette route ahead of the API (see api.app): FastAPI's
+    parameter machinery costs more than the scan. On SQLite the lookups take microseconds and run on
+    the event loop; on PostgreSQL they go to the thread pool so a slow query never stalls others."""
     public_rate_limit(request)
     if request.app.state.db.is_sqlite:
         return _resolve(request)
     return await run_in_threadpool(_resolve, request)
+
+
+@router.get("/01/{rest:path}", summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)")
+async def resolve(rest: str, request: Request) -> Response:
+    """Documents the resolver in the OpenAPI; requests are served by `scan_endpoint`."""
+    return await scan_endpoint(request)
 
 
 def _resolve(request: Request) -> Response:
@@ -134,7 +139,8 @@ def _resolve(request: Request) -> Response:
     base = state.settings.resolver_base_url
     link = _link(request)
     wants = _wants(request)
-    headers = {"Link": _link_header(link, base), "Vary": "Accept, Accept-Language"}
+    anchor = link.uri(base)
+    headers = {"Link": _link_header(anchor), "Vary": "Accept, Accept-Language"}
     if wants == "linkset":
         return JSONResponse(linkset(link, base), media_type="application/linkset+json", headers=headers)
     if wants == "linktype":
@@ -149,7 +155,9 @@ def _resolve(request: Request) -> Response:
             wants = "html"
     outcome = state.resolver.resolve(link, _client(request))
     if wants == "json":
-        return Response(state.scan_json.render(outcome), media_type="application/json", headers=headers)
+        return Response(
+            state.scan_json.render(outcome, anchor), media_type="application/json", headers=headers
+        )
     body = scan_view(outcome, state.enterprise_cards, base)
     if wants == "linktype":
         part = {
