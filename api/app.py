@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
-from starlette.routing import Route
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
@@ -114,9 +113,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     for router in routers:
         app.include_router(router)
-    app.router.routes.insert(0, Route("/01/{rest:path}", resolver.scan_endpoint, methods=["GET", "HEAD"]))
     app.mount("/static", pages.static_files(), name="static")
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
+    app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
     return app
 
 

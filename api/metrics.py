@@ -42,6 +42,13 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
             registry=self.registry,
         )
+        self.scans = Counter("crosstrust_scans", "Code scans by verdict", ["verdict"], registry=self.registry)
+        self.scan_seconds = Histogram(
+            "crosstrust_scan_seconds",
+            "Scan latency inside the server",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
+            registry=self.registry,
+        )
         self.registry.register(OutboxCollector(db))
 
     def render(self) -> bytes:

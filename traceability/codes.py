@@ -197,6 +197,7 @@ def short_code(serial: str) -> str:
     return "-".join(serial[i : i + 4] for i in range(0, len(serial), 4))
 
 
+@functools.lru_cache(maxsize=1024)
 def parse_yymmdd(value: str) -> date:
     """GS1 dates: YYMMDD with the century chosen within -49/+50 years of today; DD 00 is the month's end."""
     if not re.fullmatch(r"\d{6}", value or ""):

@@ -356,6 +356,22 @@ RECORD_FIELDS = (
 )
 
 
+_ROWS_PER_STATEMENT = 2000  # 10 parameters a row stays under SQLite's 32,766 variables
+_TEN = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_SEVEN = "(?, ?, ?, ?, ?, ?, ?)"
+_INSERT_SCANS = (
+    "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash) VALUES "
+)
+_UPDATE_SUMMARIES = (
+    "WITH v(id, n, first_at, first_place, last_at, lat, lon) AS (VALUES {values}) "
+    "UPDATE trace_code SET scan_count = scan_count + v.n,"
+    " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
+    " first_scan_at = COALESCE(trace_code.first_scan_at, v.first_at),"
+    " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
+    " FROM v WHERE trace_code.id = v.id"
+)
+
+
 class ScanWriter:
     """Writes scan records and code summaries in batches on a background thread; `stop` drains it.
 
@@ -436,30 +452,39 @@ class ScanWriter:
         self.written += len(records)
 
     def _write_sqlite(self, records: list[tuple]) -> None:
-        """The same rows through the driver: datetimes in SQLAlchemy's SQLite text format (UTC)."""
+        """The same rows through the driver, as multi-row statements: the driver releases and retakes
+        the GIL around every statement it steps, so one statement per row would make the request
+        thread wait on the writer. Datetimes go in SQLAlchemy's SQLite text format (UTC)."""
 
         def ts(value: datetime) -> str:
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         rows = [(*r[:4], ts(r[4]), *r[5:]) for r in records]
-        summary = [(r[6], ts(r[4]), ts(r[4]), r[7], r[8], r[0]) for r in records if r[0] is not None]
+        # One summary per code: scans of the same code in a batch fold into a count and the last place.
+        per_code: dict[int, list] = {}
+        for row in rows:
+            code_id = row[0]
+            if code_id is None:
+                continue
+            seen = per_code.get(code_id)
+            if seen is None:
+                per_code[code_id] = [code_id, 1, row[4], row[6], row[4], row[7], row[8]]
+            else:
+                seen[1] += 1
+                seen[4], seen[5], seen[6] = row[4], row[7], row[8]
         conn = self.db.engine.raw_connection()
         try:
             cur = conn.cursor()
             cur.execute("BEGIN IMMEDIATE")
             try:
-                cur.executemany(
-                    "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-                cur.executemany(
-                    "UPDATE trace_code SET scan_count = scan_count + 1,"
-                    " first_scan_place = CASE WHEN first_scan_at IS NULL THEN ? ELSE first_scan_place END,"
-                    " first_scan_at = COALESCE(first_scan_at, ?), last_scan_at = ?, last_scan_lat = ?, last_scan_lon = ?"
-                    " WHERE id = ?",
-                    summary,
-                )
+                for i in range(0, len(rows), _ROWS_PER_STATEMENT):
+                    chunk = rows[i : i + _ROWS_PER_STATEMENT]
+                    cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
+                summaries = list(per_code.values())
+                for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
+                    chunk = summaries[i : i + _ROWS_PER_STATEMENT]
+                    sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))
+                    cur.execute(sql, [v for r in chunk for v in r])
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

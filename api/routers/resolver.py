@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import quote
 
@@ -11,8 +12,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.deps import client_address, public_rate_limit
 from api.pages.routes import templates
+from api.problems import problem
 from api.scan_view import scan_view
-from core.errors import Invalid
+from core.errors import DomainError, Invalid, RateLimited
 from traceability import epcis, scan
 from traceability.codes import CodeError, DigitalLink, parse_path
 
@@ -119,8 +121,7 @@ def _client(request: Request) -> scan.Client:
 
 
 async def scan_endpoint(request: Request) -> Response:
-    """The hot path, mounted as a plain Starlette route ahead of the API (see api.app): FastAPI's
-    parameter machinery costs more than the scan. On SQLite the lookups take microseconds and run on
+    """The hot path, served by `ScanFastPath` ahead of the API's routing. On SQLite the lookups take microseconds and run on
     the event loop; on PostgreSQL they go to the thread pool so a slow query never stalls others."""
     public_rate_limit(request)
     if request.app.state.db.is_sqlite:
@@ -265,3 +266,34 @@ TEXT = {
         "hs": "HS code",
     },
 }
+
+
+class ScanFastPath:
+    """ASGI middleware that answers GET /01/… itself, ahead of routing and the other middleware.
+
+    The scan is what the public hits; Starlette's routing, FastAPI's per-route machinery and the
+    generic metrics would cost more than the scan. Errors still become problem documents, and the
+    scan keeps its own metrics (crosstrust_scans_total by verdict, crosstrust_scan_seconds)."""
+
+    def __init__(self, app, metrics) -> None:  # noqa: ANN001 - ASGI app, api.metrics.Metrics
+        self.app = app
+        self.scans = metrics.scans
+        self.seconds = metrics.scan_seconds
+
+    async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
+        if scope["type"] != "http" or not scope["path"].startswith("/01/") or scope["method"] not in ("GET", "HEAD"):
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        request = Request(scope, receive)
+        try:
+            response = await scan_endpoint(request)
+        except DomainError as exc:
+            response = problem(
+                exc.status, exc.title, exc.detail, slug=exc.slug, instance=scope["path"],
+                errors=[e.as_dict() for e in exc.errors],
+                headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
+            )
+        await response(scope, receive, send)
+        self.scans.labels(getattr(response, "verdict", "error")).inc()
+        self.seconds.observe(time.perf_counter() - start)

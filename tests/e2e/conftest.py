@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import pytest
 import uvicorn
@@ -28,6 +29,12 @@ CHROMIUM_ARGS = [
 ]
 
 
+class LiveServer(NamedTuple):
+    base: str
+    db: Database
+    app: object
+
+
 def chromium_path() -> str:
     path = (
         os.environ.get("CROSSTRUST_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -46,7 +53,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def live_server(tmp_path, sqlite_url) -> Iterator[tuple[str, Database]]:
+def live_server(tmp_path, sqlite_url) -> Iterator[LiveServer]:
     from tests.conftest import _truncate
 
     db = Database(sqlite_url)
@@ -59,9 +66,8 @@ def live_server(tmp_path, sqlite_url) -> Iterator[tuple[str, Database]]:
         resolver_base_url=f"http://127.0.0.1:{port}",
         _env_file=None,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings, db), host="127.0.0.1", port=port, log_level="warning")
-    )
+    app = create_app(settings, db)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
@@ -69,7 +75,7 @@ def live_server(tmp_path, sqlite_url) -> Iterator[tuple[str, Database]]:
         if time.monotonic() > deadline:
             raise RuntimeError("test server did not start")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", db
+    yield LiveServer(f"http://127.0.0.1:{port}", db, app)
     server.should_exit = True
     thread.join(10)
     db.dispose()

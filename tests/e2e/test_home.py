@@ -2,7 +2,7 @@ from tests.conftest import register
 
 
 def test_home_page_looks_up_an_enterprise_by_uscc(live_server, page, tmp_path):
-    base, db = live_server
+    base, db, _ = live_server
     ent = register(db, name_zh="宁波浏览器测试进出口有限公司")
     page.goto(base + "/")
     assert "跨境电商溯源与信用平台" in page.text_content("h1")
@@ -15,7 +15,7 @@ def test_home_page_looks_up_an_enterprise_by_uscc(live_server, page, tmp_path):
 
 
 def test_docs_page_lists_the_api(live_server, page):
-    base, _ = live_server
+    base, _, _ = live_server
     page.goto(base + "/docs")
     page.locator(".opblock-summary-path", has_text="/api/v1/enterprises/{enterprise_id}").first.wait_for(
         timeout=15000

@@ -1,0 +1,107 @@
+"""The consumer's scan page in a real browser: verdict, facts, language switch, recall notice."""
+
+from sqlmodel import select
+
+from core.clock import utcnow
+from core.security import SYSTEM
+from tests.conftest import register
+from traceability import epcis
+from traceability import service as trace
+from traceability.models import Declaration, DeclarationLine
+from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
+
+
+def test_scan_page_in_chromium(live_server, page, tmp_path):
+    base, db, app = live_server
+    from traceability.codes import gtin_with_check
+
+    ent = register(db, name_zh="宁波甬澳母婴用品进出口有限公司", name_en="Ningbo Yong-Ao Baby Products Co.")
+    with db.transaction() as s:
+        product = trace.create_product(
+            s,
+            ent.id,
+            ProductCreate(
+                gtin=gtin_with_check("942123456789"),
+                hs_code="0409000000",
+                name_zh="新西兰麦卢卡蜂蜜 UMF10+ 250克",
+                name_en="Manuka Honey UMF10+ 250 g",
+                origin_country="NZ",
+                category="food",
+            ),
+            SYSTEM,
+        )
+        decl, _ = trace.declare(
+            s,
+            ent.id,
+            DeclarationCreate(
+                declaration_no="310520261000000777",
+                transport_doc_type="bill_of_lading",
+                transport_doc_no="MSKU7777777",
+                arrival_port="CNNGB",
+                bonded_warehouse="宁波保税区三号仓",
+                declared_on="2026-11-20",
+                lines=[
+                    {
+                        "product_id": product.id,
+                        "lot": "NZ2611B",
+                        "expiry_date": "2029-09-20",
+                        "quantity": 5,
+                        "unit_value": {"amount_minor": 16800},
+                    }
+                ],
+            ),
+            SYSTEM,
+        )
+        trace.inspect(
+            s,
+            decl.id,
+            InspectionIn(lines=[{"line_no": 1, "result": "pass", "tests_performed": ["蜂蜜真实性"]}]),
+            SYSTEM,
+            base,
+        )
+        trace.release(s, decl.id, "合格", SYSTEM, base)
+        batch = trace.reserve_codes(s, decl.id, 1, 2, app.state.keyring, SYSTEM)
+    trace.run_batch(db, batch.id, app.state.keyring, base)
+    codes = list(trace.codes_of_batch(db, batch.id))
+    with db.transaction() as s:
+        line = s.exec(select(DeclarationLine).where(DeclarationLine.declaration_id == decl.id)).one()
+
+        epcis.record_internal(
+            s,
+            epcis.class_event(
+                base,
+                line,
+                s.get(Declaration, decl.id),
+                biz_step="shipping",
+                disposition="in_transit",
+                when=utcnow(),
+            ),
+            ent.id,
+        )
+
+    page.goto(codes[0].link.uri(base))
+    verdict = page.locator("section.verdict")
+    assert verdict.get_attribute("data-verdict") == "genuine"
+    assert "正品验证通过" in verdict.inner_text()
+    assert "新西兰麦卢卡蜂蜜" in page.inner_text("main")
+    assert page.inner_text("[data-field=origin]").startswith("新西兰")
+    assert page.inner_text("[data-field=declaration_no]") == "310520261000000777"
+    assert page.inner_text("[data-field=importer]") == "宁波甬澳母婴用品进出口有限公司"
+    assert [li.get_attribute("data-step") for li in page.locator(".timeline li").all()] == [
+        "inspecting",
+        "accepting",
+        "commissioning",
+        "shipping",
+    ]
+    assert "共扫码 1 次" in page.inner_text("[data-field=scans]")
+    page.screenshot(path=str(tmp_path / "scan-zh.png"), full_page=True)
+
+    page.click("text=English")
+    assert "Genuine" in page.inner_text("section.verdict")
+    assert page.inner_text("[data-field=origin]").startswith("New Zealand")
+
+    with db.transaction() as s:
+        trace.recall_lot(s, decl.id, 1, "检出不合格成分，召回", SYSTEM, base)
+    page.goto(codes[1].link.uri(base))
+    assert page.locator("section.verdict").get_attribute("data-verdict") == "recalled"
+    assert page.locator("section.recall[role=alert]").inner_text().count("检出不合格成分") == 1
