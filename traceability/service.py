@@ -137,12 +137,18 @@ def declare(
                 currency=line.unit_value.currency,
             )
         )
+    return _changed(session, decl, "declaration.declared", by), True
+
+
+def _changed(session: Session, decl: Declaration, action: str, by: Principal) -> Declaration:
+    """Every change of a declaration: saved, the scan's cache told, audited, and announced."""
+    session.add(decl)
     session.flush()
     freshness.invalidate()
     payload = _declaration_payload(session, decl)
-    audit.record(session, by.actor, "declaration.declared", "declaration", decl.id, payload)
-    emit(session, "declaration.declared", "declaration", decl.id, payload, by.actor)
-    return decl, True
+    audit.record(session, by.actor, action, "declaration", decl.id, payload)
+    emit(session, action, "declaration", decl.id, payload, by.actor)
+    return decl
 
 
 def _declaration_payload(session: Session, decl: Declaration) -> dict:
@@ -241,12 +247,7 @@ def inspect(
             decl.enterprise_id,
         )
     decl.status, decl.inspected_at = DeclarationStatus.inspected, now
-    session.add(decl)
-    session.flush()
-    payload = _declaration_payload(session, decl)
-    audit.record(session, by.actor, "declaration.inspected", "declaration", decl.id, payload)
-    emit(session, "declaration.inspected", "declaration", decl.id, payload, by.actor)
-    return decl
+    return _changed(session, decl, "declaration.inspected", by)
 
 
 def release(session: Session, declaration_id: int, reason: str, by: Principal, resolver: str) -> Declaration:
@@ -266,12 +267,7 @@ def release(session: Session, declaration_id: int, reason: str, by: Principal, r
                 decl.enterprise_id,
             )
     decl.status, decl.decided_at, decl.decision_reason = DeclarationStatus.released, now, reason
-    session.add(decl)
-    session.flush()
-    payload = _declaration_payload(session, decl)
-    audit.record(session, by.actor, "declaration.released", "declaration", decl.id, payload)
-    emit(session, "declaration.released", "declaration", decl.id, payload, by.actor)
-    return decl
+    return _changed(session, decl, "declaration.released", by)
 
 
 def reject(session: Session, declaration_id: int, reason: str, by: Principal) -> Declaration:
@@ -280,13 +276,7 @@ def reject(session: Session, declaration_id: int, reason: str, by: Principal) ->
     if not reason:
         raise Invalid.field("reason", "a rejection needs a reason")
     decl.status, decl.decided_at, decl.decision_reason = DeclarationStatus.rejected, utcnow(), reason
-    session.add(decl)
-    session.flush()
-    payload = _declaration_payload(session, decl)
-    freshness.invalidate()
-    audit.record(session, by.actor, "declaration.rejected", "declaration", decl.id, payload)
-    emit(session, "declaration.rejected", "declaration", decl.id, payload, by.actor)
-    return decl
+    return _changed(session, decl, "declaration.rejected", by)
 
 
 # --- codes ----------------------------------------------------------------------------------------
