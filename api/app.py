@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -14,7 +14,7 @@ from api import problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
-from api.routers import admin, enterprises, epcis, health, public, resolver, traceability
+from api.routers import admin, disclosure, enterprises, epcis, health, public, resolver, traceability
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
@@ -22,23 +22,12 @@ from core.events import Dispatcher
 from core.jobs import JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
+from disclosure import search
 from traceability import scan
 from traceability import service as trace_service
 from traceability.codes import Keyring
 
 log = logging.getLogger("crosstrust")
-
-
-def _search_probe(settings: Settings) -> Callable[[], str]:
-    def probe() -> str:
-        if not settings.search_url:
-            return "ok"
-        from elasticsearch import Elasticsearch
-
-        with Elasticsearch(settings.search_url, request_timeout=2) as es:
-            return "ok" if es.ping() else "unreachable"
-
-    return probe
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -89,7 +78,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.rate_limiter = RateLimiter(
         settings.public_rate_limit_per_minute, settings.public_rate_limit_burst
     )
-    app.state.readiness_probes = {"search": _search_probe(settings)}
+    search_backend = search.from_settings(settings)
+    search.configure(search_backend)
+    app.state.readiness_probes = {"search": lambda: "ok" if search.current().ping() else "unreachable"}
     app.state.metrics = Metrics(db)
     app.state.keyring = keyring
     app.state.resolver = resolver_
@@ -108,6 +99,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         enterprises.router,
         traceability.router,
         epcis.router,
+        disclosure.router,
         admin.router,
         pages.router,
     )

@@ -32,8 +32,12 @@ console = Console(soft_wrap=True)
 
 
 def _db() -> Database:
+    from disclosure import search
+
     load_handlers()
-    return Database(get_settings().effective_database_url)
+    settings = get_settings()
+    search.configure(search.from_settings(settings))
+    return Database(settings.effective_database_url)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -150,6 +154,46 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit
         dispatcher.serve_forever(settings.dispatcher_poll_seconds)
     except KeyboardInterrupt:
         console.print("stopped")
+
+
+search_app = typer.Typer(help="The disclosure search index.", no_args_is_help=True)
+app.add_typer(search_app, name="search")
+
+
+@search_app.command("reindex")
+def search_reindex() -> None:
+    """Rebuild the search index from the database, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from disclosure import search
+    from disclosure import service as disclosures
+
+    db = _db()
+    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+        task = progress.add_task("records", total=None)
+        done = disclosures.reindex(
+            db.read_session,
+            search.current(),
+            lambda n, total: progress.update(task, completed=n, total=total),
+        )
+    console.print(f"{done} records indexed")
+
+
+@search_app.command("check")
+def search_check() -> None:
+    """Compare the database with the search index; exit 1 and list the differences if they disagree."""
+    from disclosure import search
+    from disclosure import service as disclosures
+
+    db = _db()
+    diff = disclosures.check(db.read_session, search.current())
+    if not any(diff.values()):
+        console.print("[green]search index matches the database[/green]")
+        return
+    for kind, ids in diff.items():
+        if ids:
+            console.print(f"[red]{kind}: {len(ids)} record(s), e.g. {ids[:10]}[/red]")
+    raise typer.Exit(1)
 
 
 codes_app = typer.Typer(help="Trace codes.", no_args_is_help=True)

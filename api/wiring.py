@@ -12,6 +12,7 @@ from core.events import registry
 HANDLER_MODULES = [
     "enterprises.handlers",
     "traceability.handlers",
+    "disclosure.handlers",
 ]
 
 MODEL_MODULES = [
@@ -20,6 +21,7 @@ MODEL_MODULES = [
     "core.events",
     "enterprises.models",
     "traceability.models",
+    "disclosure.models",
 ]
 
 

@@ -1,0 +1,2 @@
+"""Disclosure: the six categories of enterprise information, derived from domain events, searchable by
+regulators (everything) and the public (the public part)."""

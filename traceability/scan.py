@@ -359,9 +359,7 @@ RECORD_FIELDS = (
 _ROWS_PER_STATEMENT = 2000  # 10 parameters a row stays under SQLite's 32,766 variables
 _TEN = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SEVEN = "(?, ?, ?, ?, ?, ?, ?)"
-_INSERT_SCANS = (
-    "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash) VALUES "
-)
+_INSERT_SCANS = "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash) VALUES "
 _UPDATE_SUMMARIES = (
     "WITH v(id, n, first_at, first_place, last_at, lat, lon) AS (VALUES {values}) "
     "UPDATE trace_code SET scan_count = scan_count + v.n,"

@@ -152,10 +152,23 @@ def _changed(session: Session, decl: Declaration, action: str, by: Principal) ->
 
 
 def _declaration_payload(session: Session, decl: Declaration) -> dict:
+    """The declaration as its events carry it: with each line's product, so subscribers need no reads."""
     lines = lines_of(session, decl.id)
+    products = {
+        p.id: p for p in session.exec(select(Product).where(Product.id.in_({ln.product_id for ln in lines})))
+    }  # type: ignore[union-attr]
     return {
         **decl.model_dump(mode="json", exclude={"request_hash", "idempotency_key"}),
-        "lines": [ln.model_dump(mode="json") for ln in lines],
+        "lines": [
+            {
+                **ln.model_dump(mode="json"),
+                "product": products[ln.product_id].model_dump(
+                    mode="json",
+                    include={"name_zh", "name_en", "brand", "hs_code", "origin_country", "category"},
+                ),
+            }
+            for ln in lines
+        ],
     }
 
 
@@ -603,6 +616,9 @@ def recall_lot(
         "gtin": line.gtin,
         "lot": line.lot,
         "product_name_zh": product.name_zh if product else "",
+        "hs_code": product.hs_code if product else None,
+        "origin_country": product.origin_country if product else None,
+        "product_category": product.category if product else None,
         "reason": reason,
         "recalled_by": by.role,
     }

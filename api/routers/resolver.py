@@ -281,7 +281,11 @@ class ScanFastPath:
         self.seconds = metrics.scan_seconds
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
-        if scope["type"] != "http" or not scope["path"].startswith("/01/") or scope["method"] not in ("GET", "HEAD"):
+        if (
+            scope["type"] != "http"
+            or not scope["path"].startswith("/01/")
+            or scope["method"] not in ("GET", "HEAD")
+        ):
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -290,7 +294,11 @@ class ScanFastPath:
             response = await scan_endpoint(request)
         except DomainError as exc:
             response = problem(
-                exc.status, exc.title, exc.detail, slug=exc.slug, instance=scope["path"],
+                exc.status,
+                exc.title,
+                exc.detail,
+                slug=exc.slug,
+                instance=scope["path"],
                 errors=[e.as_dict() for e in exc.errors],
                 headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
             )

@@ -10,16 +10,21 @@ def test_health_ready_and_docs(client):
     assert "/api/v1/enterprises" in paths and "/api/v1/public/enterprises/{uscc}" in paths
 
 
-def test_metrics_count_requests_and_show_outbox_lag(client, keys: Keys):
+def test_metrics_count_requests_and_show_outbox_lag(client, keys: Keys, dispatcher):
+    import re
+
     client.get("/healthz")
     client.get("/api/v1/me", headers=Keys.header(keys.admin))
     text = client.get("/metrics").text
     assert 'crosstrust_http_requests_total{method="GET",route="/healthz",status="200"}' in text
     assert 'route="/api/v1/me"' in text
     assert "crosstrust_http_request_duration_seconds_bucket" in text
-    # the fixture's registrations left events for the (not yet run) dispatcher
-    assert "crosstrust_outbox_lag_seconds" in text
-    assert "crosstrust_outbox_pending 0.0" in text  # no subscriber wants enterprise events yet
+    # the fixture's registrations left events for the (not yet run) dispatcher: disclosure wants them
+    assert float(re.search(r"^crosstrust_outbox_pending (\S+)", text, re.M).group(1)) == 3.0
+    assert float(re.search(r"^crosstrust_outbox_lag_seconds (\S+)", text, re.M).group(1)) > 0
+    dispatcher.drain()
+    text = client.get("/metrics").text
+    assert "crosstrust_outbox_pending 0.0" in text and "crosstrust_outbox_lag_seconds 0.0" in text
 
 
 def test_unknown_path_and_method_are_problem_documents(client):

@@ -1,0 +1,133 @@
+"""Searching the disclosures: regulators see every record, the public the public ones."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import public_rate_limit, require
+from core.errors import Invalid, Unavailable
+from core.identifiers import validate_country
+from core.security import Principal, Role
+from disclosure import search
+from disclosure.models import Category
+
+router = APIRouter(tags=["disclosure"])
+Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
+
+SINGLE = {"q", "date_from", "date_to", "sort", "size", "search_after", "facets", "trend"}
+ALLOWED = SINGLE | set(search.FILTER_FIELDS) | {f"not_{f}" for f in search.FILTER_FIELDS}
+VALIDATORS = {
+    "category": lambda v: Category(v).value,
+    "origin_country": validate_country,
+    "enterprise_id": lambda v: str(int(v)),
+    "hs_prefix": lambda v: (
+        v if v.isdigit() and 1 <= len(v) <= 10 else (_ for _ in ()).throw(ValueError("1 to 10 digits"))
+    ),
+    "grade": lambda v: (
+        v if v in ("A", "B", "C", "D") else (_ for _ in ()).throw(ValueError("one of A, B, C, D"))
+    ),
+}
+
+
+def parse(request: Request, public_only: bool) -> search.SearchQuery:
+    params = request.query_params
+    unknown = sorted(set(params.keys()) - ALLOWED)
+    if unknown:
+        raise Invalid.field(unknown[0], f"not a search parameter; use {', '.join(sorted(ALLOWED))}")
+    query = search.SearchQuery(q=params.get("q", "").strip()[:200], public_only=public_only)
+    for name in search.FILTER_FIELDS:
+        for key, target in ((name, query.include), (f"not_{name}", query.exclude)):
+            values = [v.strip() for raw in params.getlist(key) for v in raw.split(",") if v.strip()]
+            checked = []
+            for v in values:
+                try:
+                    checked.append(VALIDATORS.get(name, str)(v))
+                except ValueError as exc:
+                    reason = (
+                        "not one of " + ", ".join(c.value for c in Category)
+                        if name == "category"
+                        else str(exc)
+                    )
+                    raise Invalid.field(key, f"'{v}': {reason}") from None
+            if checked:
+                target[name] = checked
+    if "date_from" in params:
+        query.date_from = search.parse_date(params["date_from"], "date_from")
+    if "date_to" in params:
+        query.date_to = search.parse_date(params["date_to"], "date_to")
+    if query.date_from and query.date_to and query.date_to < query.date_from:
+        raise Invalid.field("date_to", "is before date_from")
+    query.sort = params.get("sort", "relevance" if query.q else "date")
+    if query.sort not in ("relevance", "date"):
+        raise Invalid.field("sort", "relevance or date")
+    try:
+        query.size = int(params.get("size", "20"))
+    except ValueError:
+        raise Invalid.field("size", "a whole number") from None
+    if not 1 <= query.size <= 100:
+        raise Invalid.field("size", "between 1 and 100")
+    query.facets = params.get("facets", "true").lower() != "false"
+    trend = params.get("trend")
+    if trend is not None and trend not in search.INTERVALS:
+        raise Invalid.field("trend", "day, week or month")
+    query.trend = trend
+    if "search_after" in params:
+        after = request.app.state.page_signer.loads(params["search_after"], "search_after")
+        if not (
+            isinstance(after, dict)
+            and after.get("sort") == query.sort
+            and isinstance(after.get("after"), list)
+        ):
+            raise Invalid.field("search_after", "the page token belongs to another sort order")
+        query.after = after["after"]
+    return query
+
+
+def run(request: Request, public_only: bool) -> dict[str, Any]:
+    query = parse(request, public_only)
+    try:
+        result = search.current().search(query)
+    except search.SearchUnavailable as exc:
+        raise Unavailable(f"search is unavailable: {exc}") from None
+    token = (
+        request.app.state.page_signer.dumps({"sort": query.sort, "after": result.next_after})
+        if result.next_after
+        else None
+    )
+    return {
+        "total": result.total,
+        "hits": result.hits,
+        "facets": result.facets,
+        "trend": result.trend,
+        "search_after": token,
+    }
+
+
+@router.get("/api/v1/disclosures/search", summary="Search all disclosures (regulators)")
+def regulator_search(request: Request, _: Regulator) -> dict[str, Any]:
+    return run(request, public_only=False)
+
+
+@router.get(
+    "/api/v1/public/disclosures/search",
+    summary="Search public disclosures",
+    dependencies=[Depends(public_rate_limit)],
+)
+def public_search(request: Request) -> dict[str, Any]:
+    return run(request, public_only=True)
+
+
+@router.get(
+    "/api/v1/public/enterprise-names",
+    summary="Autocomplete enterprise names",
+    dependencies=[Depends(public_rate_limit)],
+)
+def autocomplete(q: str, limit: int = 10) -> list[dict[str, Any]]:
+    if not q.strip():
+        raise Invalid.field("q", "type at least one character")
+    backend = search.current()
+    if not hasattr(backend, "autocomplete"):
+        raise Unavailable("autocomplete is not available on this search backend")
+    return backend.autocomplete(q.strip()[:50], max(1, min(limit, 50)))

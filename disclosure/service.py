@@ -1,0 +1,148 @@
+"""Disclosure records: upserted by key from domain events (never typed in twice), each change announced
+as `disclosure.changed` so that the search index follows from the outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, select
+
+from core.clock import utcnow
+from core.events import emit
+from disclosure.models import DisclosureRecord
+
+CONTENT_FIELDS = (
+    "category",
+    "enterprise_id",
+    "uscc",
+    "enterprise_name",
+    "title_zh",
+    "title_en",
+    "body_zh",
+    "body_en",
+    "fields",
+    "origin_country",
+    "hs_code",
+    "product_category",
+    "grade",
+    "occurred_at",
+    "source_type",
+    "visibility",
+    "publish_until",
+)
+
+
+def upsert(
+    session: Session, record_key: str, values: dict[str, Any], event_id: int | None
+) -> DisclosureRecord:
+    """Create or update the record for `record_key`; an identical delivery changes nothing."""
+    row = session.exec(select(DisclosureRecord).where(DisclosureRecord.record_key == record_key)).first()
+    if row is None:
+        row = DisclosureRecord(record_key=record_key, **values, source_event_id=event_id, updated_at=utcnow())
+        session.add(row)
+        session.flush()
+        _announce(session, row)
+        return row
+    changed = {k: v for k, v in values.items() if k in CONTENT_FIELDS and _differs(getattr(row, k), v)}
+    if not changed:
+        return row
+    for key, value in changed.items():
+        setattr(row, key, value)
+    row.version += 1
+    row.source_event_id = event_id
+    row.updated_at = utcnow()
+    session.add(row)
+    session.flush()
+    _announce(session, row)
+    return row
+
+
+def _differs(old: Any, new: Any) -> bool:
+    if isinstance(old, datetime) and isinstance(new, datetime):
+        return old != new
+    return old != new
+
+
+def _announce(session: Session, row: DisclosureRecord) -> None:
+    emit(
+        session,
+        "disclosure.changed",
+        "disclosure_record",
+        row.id,
+        {"id": row.id, "version": row.version},
+        "system",
+    )
+
+
+def by_keys_with_prefix(session: Session, prefix: str, enterprise_id: int) -> list[DisclosureRecord]:
+    return list(
+        session.exec(
+            select(DisclosureRecord).where(
+                DisclosureRecord.enterprise_id == enterprise_id,
+                DisclosureRecord.record_key.startswith(prefix),  # type: ignore[attr-defined]
+            )
+        )
+    )
+
+
+def document(row: DisclosureRecord) -> dict[str, Any]:
+    """The record as the search index holds it (no consumer personal data ever enters a record)."""
+    return {
+        "id": row.id,
+        "version": row.version,
+        "category": row.category,
+        "enterprise_id": row.enterprise_id,
+        "uscc": row.uscc,
+        "enterprise_name": row.enterprise_name,
+        "title_zh": row.title_zh,
+        "title_en": row.title_en,
+        "body_zh": row.body_zh,
+        "body_en": row.body_en,
+        "fields": row.fields,
+        "origin_country": row.origin_country,
+        "hs_code": row.hs_code,
+        "product_category": row.product_category,
+        "grade": row.grade,
+        "occurred_at": row.occurred_at.isoformat(),
+        "visibility": row.visibility,
+    }
+
+
+def reindex(session_factory, backend, progress=None, chunk: int = 2000) -> int:  # noqa: ANN001
+    """Rebuild the search index from the database (the source of truth); returns the records indexed."""
+    from sqlmodel import func
+
+    with session_factory() as s:
+        total = s.exec(select(func.count()).select_from(DisclosureRecord)).one()
+    backend.reset()
+    done, last = 0, 0
+    while True:
+        with session_factory() as s:
+            rows = list(
+                s.exec(
+                    select(DisclosureRecord)
+                    .where(DisclosureRecord.id > last)
+                    .order_by(DisclosureRecord.id)
+                    .limit(chunk)
+                )
+            )
+        if not rows:
+            return done
+        backend.index([document(r) for r in rows])
+        done += len(rows)
+        last = rows[-1].id
+        if progress:
+            progress(done, total)
+
+
+def check(session_factory, backend) -> dict[str, list[int]]:  # noqa: ANN001
+    """Compare the database with the index: records missing from it, extra in it, or at an old version."""
+    with session_factory() as s:
+        expected = dict(s.exec(select(DisclosureRecord.id, DisclosureRecord.version)).all())
+    actual = backend.versions()
+    return {
+        "missing": sorted(set(expected) - set(actual)),
+        "extra": sorted(set(actual) - set(expected)),
+        "stale": sorted(i for i in set(expected) & set(actual) if actual[i] != expected[i]),
+    }

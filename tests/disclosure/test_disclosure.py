@@ -1,0 +1,175 @@
+"""Disclosures derived from events, and searching them on the embedded index."""
+
+import json
+
+from sqlmodel import select
+
+from core.events import Event
+from disclosure import handlers, search
+from disclosure.models import DisclosureRecord
+from tests.conftest import Keys, register
+from tests.traceability.conftest import Flow
+
+
+def _search(client, headers=None, public=True, **params):
+    url = "/api/v1/public/disclosures/search" if public else "/api/v1/disclosures/search"
+    r = client.get(url, params=params, headers=headers or {})
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_registration_becomes_a_public_entity_record_found_by_name_fragment_and_uscc(client, db, dispatcher):
+    ent = register(
+        db,
+        name_zh="宁波甬澳母婴用品进出口有限公司",
+        name_en="Ningbo Yong-Ao Baby",
+        contact_email="boss@example.com",
+        contact_name="王小明",
+        contact_phone="13800000000",
+    )
+    dispatcher.drain()
+    for q in ("甬澳", "母婴用品", "Yong-Ao", ent.uscc):
+        found = _search(client, q=q)
+        assert [h["uscc"] for h in found["hits"]] == [ent.uscc], q
+    hit = _search(client, q="甬澳")["hits"][0]
+    assert hit["category"] == "entity" and "<mark>甬澳</mark>" in hit["highlight"]["title_zh"]
+    # no personal data in the index
+    docs = json.dumps(
+        [json.loads(d) for (d,) in search.current()._conn.execute("SELECT doc FROM docs")], ensure_ascii=False
+    )
+    assert "boss@example.com" not in docs and "王小明" not in docs and "13800000000" not in docs
+
+
+def test_shipments_become_operating_and_regulatory_records(client, db, dispatcher, keys):
+    flow = Flow(client, keys)
+    product = flow.product(name_zh="德国婴幼儿配方奶粉3段 800克", hs_code="1901101000", origin_country="DE")
+    decl = flow.declare(product["id"], lots=("LOTA", "LOTB"))
+    flow.inspect(decl, ["pass", "fail"])
+    flow.release(decl)
+    client.post(
+        f"/api/v1/declarations/{decl['id']}/lines/1/recall",
+        json={"reason": "标签不符，主动召回"},
+        headers=flow.r,
+    )
+    dispatcher.drain()
+    with db.read_session() as s:
+        keys_ = sorted(r.record_key for r in s.exec(select(DisclosureRecord)))
+    assert f"operating:declaration:{decl['id']}" in keys_
+    assert f"regulatory:inspection:{decl['id']}:2" in keys_
+    assert any(k.startswith("operating:monthly:") for k in keys_)
+    assert any(k.startswith("regulatory:recall:") for k in keys_)
+
+    regulator = Keys.header(keys.regulator)
+    milk = _search(client, regulator, public=False, q="奶粉")
+    assert {h["category"] for h in milk["hits"]} >= {"operating", "regulatory"}
+    public = _search(client, q="奶粉")
+    assert "operating" not in {h["category"] for h in public["hits"]}  # declaration values are for regulators
+    assert {h["title_zh"][:3] for h in public["hits"]} == {"检验不", "召回："}
+    by_hs = _search(client, regulator, public=False, hs_prefix="1901")
+    assert by_hs["total"] >= 3 and all(h["hs_code"].startswith("1901") for h in by_hs["hits"])
+    monthly = _search(client, category="operating")
+    assert (
+        monthly["hits"][0]["fields"]["items"] == 200
+        and monthly["hits"][0]["fields"]["declared_value_minor"] == 200 * 19900
+    )
+
+
+def test_a_repeated_delivery_changes_nothing(db, dispatcher):
+    ent = register(db, name_zh="重复投递测试有限公司")
+    dispatcher.drain()
+    with db.transaction() as s:
+        from core.events import OutboxEvent
+
+        row = s.exec(select(OutboxEvent).where(OutboxEvent.type == "enterprise.registered")).one()
+        event = Event(
+            row.id, row.type, row.aggregate_type, row.aggregate_id, row.actor, row.payload, row.created_at
+        )
+        handlers.entity(s, event)
+        handlers.entity(s, event)
+    with db.read_session() as s:
+        rec = s.exec(select(DisclosureRecord).where(DisclosureRecord.enterprise_id == ent.id)).one()
+        changed = s.exec(select(OutboxEvent).where(OutboxEvent.type == "disclosure.changed")).all()
+    assert rec.version == 1 and len(changed) == 1
+
+
+def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys):
+    for i in range(23):
+        register(db, name_zh=f"分页测试贸易有限公司{i:02d}", country="AU" if i % 2 else "NZ")
+    dispatcher.drain()
+    seen, token, pages = [], None, 0
+    while True:
+        params = {"q": "分页测试", "size": 10, "sort": "date"} | ({"search_after": token} if token else {})
+        page = _search(client, **params)
+        seen += [h["id"] for h in page["hits"]]
+        pages += 1
+        token = page["search_after"]
+        if not token:
+            break
+    assert pages == 3 and len(seen) == len(set(seen)) == 23
+    au = _search(client, q="分页测试", origin_country="AU")
+    assert au["total"] == 11
+    # the country facet ignores the country filter; the category facet does not
+    assert au["facets"]["origin_country"] == {"NZ": 12, "AU": 11}
+    assert au["facets"]["category"] == {"entity": 11}
+    not_au = _search(client, q="分页测试", not_origin_country="AU")
+    assert not_au["total"] == 12
+    trend = _search(client, q="分页测试", trend="month")
+    assert sum(t["count"] for t in trend["trend"]) == 23
+    names = client.get("/api/v1/public/enterprise-names", params={"q": "分页测试贸易"}).json()
+    assert len(names) == 10 and names[0]["name"].startswith("分页测试贸易有限公司")
+
+
+def test_bad_search_input_says_why(client, db, dispatcher):
+    register(db)
+    dispatcher.drain()
+    cases = [
+        ({"colour": "red"}, "colour"),
+        ({"category": "gossip"}, "category"),
+        ({"date_from": "2026-13-01"}, "date_from"),
+        ({"size": "1000"}, "size"),
+        ({"trend": "hourly"}, "trend"),
+        ({"origin_country": "ZZ"}, "origin_country"),
+        ({"search_after": "bm90LWEtdG9rZW4"}, "search_after"),
+    ]
+    for params, field in cases:
+        r = client.get("/api/v1/public/disclosures/search", params=params)
+        assert r.status_code == 422, (params, r.text)
+        assert r.json()["errors"][0]["field"] == field
+    first = _search(client, size=1, sort="date")
+    token = first["search_after"] or ""
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+    r = client.get(
+        "/api/v1/public/disclosures/search", params={"size": 1, "sort": "date", "search_after": tampered}
+    )
+    assert r.status_code == 422 and "page token" in r.json()["detail"]
+
+
+def test_regulator_search_needs_a_regulator_key(client, keys):
+    assert client.get("/api/v1/disclosures/search").status_code == 401
+    assert client.get("/api/v1/disclosures/search", headers=Keys.header(keys.merchant)).status_code == 403
+
+
+def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, settings, monkeypatch):
+    from typer.testing import CliRunner
+
+    from api.cli import app
+    from core.settings import get_settings
+
+    for i in range(5):
+        register(db, name_zh=f"重建索引测试公司{i}")
+    dispatcher.drain()
+    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
+    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(settings.var_dir))
+    get_settings.cache_clear()
+    try:
+        runner = CliRunner()
+        assert runner.invoke(app, ["search", "check"]).exit_code == 0
+        search.current().delete([1, 2])
+        broken = runner.invoke(app, ["search", "check"])
+        assert broken.exit_code == 1 and "missing: 2 record(s)" in broken.output
+        rebuilt = runner.invoke(app, ["search", "reindex"])
+        assert rebuilt.exit_code == 0 and "5 records indexed" in rebuilt.output
+        assert runner.invoke(app, ["search", "check"]).exit_code == 0
+    finally:
+        get_settings.cache_clear()
+    assert _search(client, q="重建索引")["total"] == 5
