@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(default=Path("var"), description="Where the SQLite file, index and secrets live")
     database_url: str = Field(default="", description="SQLAlchemy URL; empty means SQLite under var_dir")
     search_url: str = Field(default="", description="Elasticsearch URL; empty means the embedded index")
+    search_index: str = Field(
+        default="crosstrust-disclosures", description="Elasticsearch alias for disclosures"
+    )
+    search_refresh: bool = Field(default=False, description="Refresh Elasticsearch after each write (tests)")
     resolver_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Printed into every trace code's Digital Link URI"
     )

@@ -31,7 +31,12 @@ FILTER_FIELDS = (
     "grade",
 )
 FACET_FIELDS = ("category", "origin_country", "product_category", "grade", "uscc")
-INTERVALS = {"day": "%Y-%m-%d", "week": "%Y-W%W", "month": "%Y-%m"}
+# The period a record falls in, as both backends name it: the day, the week's Monday, the month.
+INTERVALS = {
+    "day": "date(d.occurred_at)",
+    "week": "date(d.occurred_at, 'weekday 0', '-6 days')",
+    "month": "strftime('%Y-%m', d.occurred_at)",
+}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -99,6 +104,7 @@ class SearchBackend(Protocol):
     def search(self, query: SearchQuery) -> SearchResult: ...
     def versions(self) -> dict[int, int]: ...
     def reset(self) -> None: ...
+    def rebuild(self, chunks: Iterable[list[dict[str, Any]]]) -> int: ...
     def ping(self) -> bool: ...
 
 
@@ -209,6 +215,14 @@ class EmbeddedIndex:
         with self._lock:
             self._conn.executescript("DELETE FROM docs; DELETE FROM docs_fts; DELETE FROM names;")
 
+    def rebuild(self, chunks: Iterable[list[dict[str, Any]]]) -> int:
+        self.reset()
+        count = 0
+        for chunk in chunks:
+            self.index(chunk)
+            count += len(chunk)
+        return count
+
     def versions(self) -> dict[int, int]:
         return dict(self._conn.execute("SELECT id, version FROM docs").fetchall())
 
@@ -303,11 +317,11 @@ class EmbeddedIndex:
                 facets[name] = dict(rows_f)
         trend = None
         if query.trend:
-            fmt = INTERVALS[query.trend]
+            period = INTERVALS[query.trend]
             trend = [
                 {"period": p, "count": c}
                 for p, c in self._conn.execute(
-                    f"SELECT strftime('{fmt}', d.occurred_at) AS p, count(*) FROM docs d WHERE {clause}"  # noqa: S608
+                    f"SELECT {period} AS p, count(*) FROM docs d WHERE {clause}"  # noqa: S608
                     " GROUP BY p ORDER BY p",
                     args,
                 ).fetchall()
@@ -339,8 +353,7 @@ def parse_date(value: str, name: str) -> date:
 def from_settings(settings: Any) -> SearchBackend:
     """The backend the settings ask for: Elasticsearch where a URL is set, else the embedded index."""
     if settings.search_url:
-        raise SearchUnavailable(
-            "CROSSTRUST_SEARCH_URL is set, but the Elasticsearch backend is not built yet; unset it to use the"
-            " embedded index"
-        )
+        from disclosure.elastic import ElasticIndex
+
+        return ElasticIndex(settings.search_url, settings.search_index, refresh=settings.search_refresh)
     return EmbeddedIndex(settings.ensure_var_dir() / "search.db")

@@ -110,30 +110,34 @@ def document(row: DisclosureRecord) -> dict[str, Any]:
 
 
 def reindex(session_factory, backend, progress=None, chunk: int = 2000) -> int:  # noqa: ANN001
-    """Rebuild the search index from the database (the source of truth); returns the records indexed."""
+    """Rebuild the search index from the database (the source of truth); returns the records indexed.
+    Elasticsearch builds a new index and swaps its alias at the end, so searches never see a gap."""
     from sqlmodel import func
 
     with session_factory() as s:
         total = s.exec(select(func.count()).select_from(DisclosureRecord)).one()
-    backend.reset()
-    done, last = 0, 0
-    while True:
-        with session_factory() as s:
-            rows = list(
-                s.exec(
-                    select(DisclosureRecord)
-                    .where(DisclosureRecord.id > last)
-                    .order_by(DisclosureRecord.id)
-                    .limit(chunk)
+
+    def chunks():  # noqa: ANN202
+        done, last = 0, 0
+        while True:
+            with session_factory() as s:
+                rows = list(
+                    s.exec(
+                        select(DisclosureRecord)
+                        .where(DisclosureRecord.id > last)
+                        .order_by(DisclosureRecord.id)
+                        .limit(chunk)
+                    )
                 )
-            )
-        if not rows:
-            return done
-        backend.index([document(r) for r in rows])
-        done += len(rows)
-        last = rows[-1].id
-        if progress:
-            progress(done, total)
+            if not rows:
+                return
+            yield [document(r) for r in rows]
+            done += len(rows)
+            last = rows[-1].id
+            if progress:
+                progress(done, total)
+
+    return backend.rebuild(chunks())
 
 
 def check(session_factory, backend) -> dict[str, list[int]]:  # noqa: ANN001

@@ -1,0 +1,296 @@
+"""The Elasticsearch backend: an index template with a Chinese-capable analyzer (CJK bigrams) and
+keyword fields for facets, writes through an alias so that a rebuild swaps indices with no downtime,
+bulk indexing with external versions (an older or repeated delivery is ignored)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
+
+from disclosure.search import FACET_FIELDS, SearchQuery, SearchResult, SearchUnavailable, highlight
+
+TEXT_ZH = {"type": "text", "analyzer": "cjk"}
+TEXT_EN = {"type": "text", "analyzer": "standard"}
+MAPPINGS = {
+    "dynamic": False,
+    "properties": {
+        "id": {"type": "long"},
+        "version": {"type": "long"},
+        "category": {"type": "keyword"},
+        "enterprise_id": {"type": "keyword"},
+        "uscc": {"type": "keyword"},
+        "enterprise_name": {**TEXT_ZH, "fields": {"keyword": {"type": "keyword"}}},
+        "title_zh": TEXT_ZH,
+        "title_en": TEXT_EN,
+        "body_zh": TEXT_ZH,
+        "body_en": TEXT_EN,
+        "origin_country": {"type": "keyword"},
+        "hs_code": {"type": "keyword"},
+        "product_category": {"type": "keyword"},
+        "grade": {"type": "keyword"},
+        "occurred_at": {"type": "date"},
+        "visibility": {"type": "keyword"},
+        "fields": {"type": "object", "enabled": False},
+    },
+}
+TEXT_FIELDS = ["title_zh", "body_zh", "enterprise_name", "title_en", "body_en"]
+ES_INTERVALS = {"day": ("day", "yyyy-MM-dd"), "week": ("week", "yyyy-MM-dd"), "month": ("month", "yyyy-MM")}
+
+
+def _unavailable(exc: Exception) -> SearchUnavailable:
+    return SearchUnavailable(f"Elasticsearch did not answer ({type(exc).__name__})")
+
+
+class ElasticIndex:
+    def __init__(
+        self, url: str, alias: str = "crosstrust-disclosures", refresh: str | bool = "wait_for"
+    ) -> None:
+        self.es = Elasticsearch(url, request_timeout=10, max_retries=0)
+        self.alias = alias
+        self.refresh = refresh
+        self._ready = False
+
+    # -- index management ---------------------------------------------------------------------------
+
+    def _new_index(self) -> str:
+        name = f"{self.alias}-{time.time_ns()}"
+        self.es.indices.create(
+            index=name,
+            settings={"number_of_shards": 1, "number_of_replicas": 0, "refresh_interval": "1s"},
+            mappings=MAPPINGS,
+        )
+        return name
+
+    def _ensure(self) -> None:
+        if self._ready:
+            return
+        try:
+            if not self.es.indices.exists_alias(name=self.alias):
+                name = self._new_index()
+                self.es.indices.put_alias(index=name, name=self.alias)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        self._ready = True
+
+    def ping(self) -> bool:
+        try:
+            return bool(self.es.ping())
+        except TransportError:
+            return False
+
+    def _actions(self, docs: Iterable[dict[str, Any]], index: str) -> Iterable[dict[str, Any]]:
+        for d in docs:
+            yield {
+                "_op_type": "index",
+                "_index": index,
+                "_id": d["id"],
+                "version": d["version"],
+                "version_type": "external_gte",
+                "_source": d,
+            }
+
+    def index(self, docs: Iterable[dict[str, Any]]) -> None:
+        self._ensure()
+        try:
+            _, errors = helpers.bulk(
+                self.es, self._actions(docs, self.alias), raise_on_error=False, refresh=self.refresh
+            )
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        failed = [e for e in errors if next(iter(e.values())).get("status") != 409]  # 409: an older version
+        if failed:
+            raise SearchUnavailable(f"Elasticsearch refused {len(failed)} document(s): {failed[0]}")
+
+    def delete(self, ids: Iterable[int]) -> None:
+        self._ensure()
+        actions = [{"_op_type": "delete", "_index": self.alias, "_id": i} for i in ids]
+        try:
+            helpers.bulk(self.es, actions, raise_on_error=False, refresh=self.refresh)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+
+    def rebuild(self, chunks: Iterable[list[dict[str, Any]]]) -> int:
+        """Build a fresh index beside the live one, then swap the alias in one step: no downtime."""
+        try:
+            name = self._new_index()
+            count = 0
+            for chunk in chunks:
+                helpers.bulk(self.es, self._actions(chunk, name), refresh=False)
+                count += len(chunk)
+            self.es.indices.refresh(index=name)
+            old = (
+                list(self.es.indices.get_alias(name=self.alias).keys())
+                if self.es.indices.exists_alias(name=self.alias)
+                else []
+            )
+            actions = [{"remove": {"index": o, "alias": self.alias}} for o in old] + [
+                {"add": {"index": name, "alias": self.alias}}
+            ]
+            self.es.indices.update_aliases(actions=actions)
+            for o in old:
+                self.es.indices.delete(index=o)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        self._ready = True
+        return count
+
+    def reset(self) -> None:
+        self.rebuild([])
+
+    def drop(self) -> None:
+        """Remove the alias and its indices (tests)."""
+        if self.es.indices.exists_alias(name=self.alias):
+            for name in self.es.indices.get_alias(name=self.alias):
+                self.es.indices.delete(index=name)
+        self._ready = False
+
+    def versions(self) -> dict[int, int]:
+        self._ensure()
+        try:
+            return {
+                int(h["_id"]): h["_source"]["version"]
+                for h in helpers.scan(
+                    self.es, index=self.alias, query={"query": {"match_all": {}}}, _source=["version"]
+                )
+            }
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+
+    def autocomplete(self, prefix: str, limit: int = 10) -> list[dict[str, Any]]:
+        self._ensure()
+        body = {
+            "size": 0,
+            "query": {"wildcard": {"enterprise_name.keyword": {"value": f"*{prefix}*"}}},
+            "aggs": {
+                "names": {
+                    "terms": {"field": "enterprise_name.keyword", "size": limit, "order": {"_key": "asc"}},
+                    "aggs": {"one": {"top_hits": {"size": 1, "_source": ["uscc", "enterprise_id"]}}},
+                }
+            },
+        }
+        try:
+            res = self.es.search(index=self.alias, **body)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        out = []
+        for b in res["aggregations"]["names"]["buckets"]:
+            src = b["one"]["hits"]["hits"][0]["_source"]
+            out.append({"name": b["key"], "uscc": src["uscc"], "enterprise_id": int(src["enterprise_id"])})
+        return out
+
+    # -- search -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _filter(name: str, values: list[str]) -> dict[str, Any]:
+        if name == "hs_prefix":
+            return {
+                "bool": {"should": [{"prefix": {"hs_code": v}} for v in values], "minimum_should_match": 1}
+            }
+        return {"terms": {name: values}}
+
+    def _filters(self, query: SearchQuery, skip: str | None = None) -> list[dict[str, Any]]:
+        clauses = [self._filter(k, v) for k, v in query.include.items() if k != skip and v]
+        clauses += [
+            {"bool": {"must_not": [self._filter(k, v)]}} for k, v in query.exclude.items() if k != skip and v
+        ]
+        return clauses
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._ensure()
+        must: list[dict[str, Any]] = []
+        for word in query.q.split():
+            must.append(
+                {
+                    "bool": {
+                        "should": [
+                            {"multi_match": {"query": word, "type": "phrase_prefix", "fields": TEXT_FIELDS}},
+                            {"term": {"uscc": word.upper()}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
+        base: list[dict[str, Any]] = []
+        if query.public_only:
+            base.append({"term": {"visibility": "public"}})
+        if query.date_from or query.date_to:
+            rng: dict[str, str] = {}
+            if query.date_from:
+                rng["gte"] = query.date_from.isoformat()
+            if query.date_to:
+                rng["lte"] = query.date_to.isoformat() + "T23:59:59.999999Z"
+            base.append({"range": {"occurred_at": rng}})
+        relevance = query.sort == "relevance" and bool(query.q)
+        sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else [{"occurred_at": "desc"}, {"id": "desc"}]
+        body: dict[str, Any] = {
+            "query": {"bool": {"must": must or [{"match_all": {}}], "filter": base}},
+            "post_filter": {"bool": {"filter": self._filters(query)}},
+            "sort": sort,
+            "size": query.size + 1,
+            "track_total_hits": True,
+        }
+        if query.after:
+            body["search_after"] = query.after
+        aggs: dict[str, Any] = {}
+        if query.facets:
+            for name in FACET_FIELDS:
+                aggs[name] = {
+                    "filter": {"bool": {"filter": self._filters(query, skip=name)}},
+                    "aggs": {
+                        "v": {
+                            "terms": {
+                                "field": name,
+                                "size": 50,
+                                "order": [{"_count": "desc"}, {"_key": "asc"}],
+                            }
+                        }
+                    },
+                }
+        if query.trend:
+            interval, fmt = ES_INTERVALS[query.trend]
+            aggs["trend"] = {
+                "filter": {"bool": {"filter": self._filters(query)}},
+                "aggs": {
+                    "v": {
+                        "date_histogram": {
+                            "field": "occurred_at",
+                            "calendar_interval": interval,
+                            "format": fmt,
+                            "min_doc_count": 1,
+                        }
+                    }
+                },
+            }
+        if aggs:
+            body["aggs"] = aggs
+        try:
+            res = self.es.search(index=self.alias, **body)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        raw = res["hits"]["hits"]
+        words = query.q.split()
+        hits = []
+        for h in raw[: query.size]:
+            d = dict(h["_source"])
+            d["highlight"] = {
+                "title_zh": highlight(d["title_zh"], words),
+                "body_zh": highlight(d["body_zh"], words, 120),
+                "body_en": highlight(d["body_en"], words, 160),
+            }
+            hits.append(d)
+        next_after = raw[query.size - 1]["sort"] if len(raw) > query.size else None
+        facets = {
+            name: {b["key"]: b["doc_count"] for b in res["aggregations"][name]["v"]["buckets"]}
+            for name in FACET_FIELDS
+            if query.facets
+        }
+        trend = None
+        if query.trend:
+            trend = [
+                {"period": b["key_as_string"], "count": b["doc_count"]}
+                for b in res["aggregations"]["trend"]["v"]["buckets"]
+            ]
+        return SearchResult(res["hits"]["total"]["value"], hits, facets, trend, next_after)
