@@ -208,6 +208,7 @@ class ElasticIndex:
                         "should": [
                             {"multi_match": {"query": word, "type": "phrase_prefix", "fields": TEXT_FIELDS}},
                             {"term": {"uscc": word.upper()}},
+                            *([{"prefix": {"hs_code": word}}] if word.isdigit() else []),
                         ],
                         "minimum_should_match": 1,
                     }

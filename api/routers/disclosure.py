@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
 
 from api.deps import public_rate_limit, require
 from core.errors import Invalid, Unavailable
@@ -31,9 +35,9 @@ VALIDATORS = {
 }
 
 
-def parse(request: Request, public_only: bool) -> search.SearchQuery:
+def parse(request: Request, public_only: bool, extra: frozenset[str] = frozenset()) -> search.SearchQuery:
     params = request.query_params
-    unknown = sorted(set(params.keys()) - ALLOWED)
+    unknown = sorted(set(params.keys()) - ALLOWED - extra)
     if unknown:
         raise Invalid.field(unknown[0], f"not a search parameter; use {', '.join(sorted(ALLOWED))}")
     query = search.SearchQuery(q=params.get("q", "").strip()[:200], public_only=public_only)
@@ -131,3 +135,84 @@ def autocomplete(q: str, limit: int = 10) -> list[dict[str, Any]]:
     if not hasattr(backend, "autocomplete"):
         raise Unavailable("autocomplete is not available on this search backend")
     return backend.autocomplete(q.strip()[:50], max(1, min(limit, 50)))
+
+
+EXPORT_CAP = 100_000
+EXPORT_COLUMNS = (
+    "id",
+    "category",
+    "occurred_at",
+    "uscc",
+    "enterprise_name",
+    "title_zh",
+    "title_en",
+    "body_zh",
+    "body_en",
+    "origin_country",
+    "hs_code",
+    "product_category",
+    "grade",
+)
+
+
+def _export(request: Request, public_only: bool) -> StreamingResponse:
+    """Everything the query finds, newest first, streamed page by page; at most EXPORT_CAP rows."""
+    params = request.query_params
+    fmt = params.get("format", "csv")
+    if fmt not in ("csv", "jsonl"):
+        raise Invalid.field("format", "csv or jsonl")
+    query = parse(request, public_only, extra=frozenset({"format"}))
+    query.sort, query.size, query.facets, query.trend = "date", 500, False, None
+    backend = search.current()
+    try:
+        first = backend.search(query)
+    except search.SearchUnavailable as exc:
+        raise Unavailable(f"search is unavailable: {exc}") from None
+
+    def rows():  # noqa: ANN202
+        result, sent = first, 0
+        if fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.writer(buf)
+            writer.writerow(EXPORT_COLUMNS)
+            yield buf.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
+        while True:
+            for hit in result.hits:
+                if sent >= EXPORT_CAP:
+                    return
+                hit.pop("highlight", None)
+                if fmt == "csv":
+                    buf = io.StringIO()
+                    csv.writer(buf).writerow(
+                        [hit.get(c) if hit.get(c) is not None else "" for c in EXPORT_COLUMNS]
+                    )
+                    yield buf.getvalue().encode()
+                else:
+                    yield json.dumps(hit, ensure_ascii=False).encode() + b"\n"
+                sent += 1
+            if not result.next_after or sent >= EXPORT_CAP:
+                return
+            query.after = result.next_after
+            result = backend.search(query)
+
+    media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
+    headers = {
+        "Content-Disposition": f'attachment; filename="disclosures.{fmt}"',
+        "X-Total-Count": str(first.total),
+        "X-Export-Capped": "true" if first.total > EXPORT_CAP else "false",
+    }
+    return StreamingResponse(rows(), media_type=media, headers=headers)
+
+
+@router.get("/api/v1/disclosures/export", summary="Export search results as CSV or JSONL (regulators)")
+def regulator_export(request: Request, _: Regulator) -> StreamingResponse:
+    return _export(request, public_only=False)
+
+
+@router.get(
+    "/api/v1/public/disclosures/export",
+    summary="Export public search results as CSV or JSONL",
+    dependencies=[Depends(public_rate_limit)],
+)
+def public_export(request: Request) -> StreamingResponse:
+    return _export(request, public_only=True)

@@ -65,6 +65,9 @@ def test_shipments_become_operating_and_regulatory_records(client, db, dispatche
     public = _search(client, q="奶粉")
     assert "operating" not in {h["category"] for h in public["hits"]}  # declaration values are for regulators
     assert {h["title_zh"][:3] for h in public["hits"]} == {"检验不", "召回："}
+    assert {h["hs_code"] for h in _search(client, regulator, public=False, q="1901")["hits"]} == {
+        "1901101000"
+    }
     by_hs = _search(client, regulator, public=False, hs_prefix="1901")
     assert by_hs["total"] >= 3 and all(h["hs_code"].startswith("1901") for h in by_hs["hits"])
     monthly = _search(client, category="operating")
@@ -176,3 +179,25 @@ def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, 
     finally:
         get_settings.cache_clear()
     assert _search(client, q="重建索引")["total"] == 5
+
+
+def test_exports_stream_csv_and_jsonl(client, db, dispatcher, keys):
+    import csv as csvlib
+    import io
+
+    for i in range(7):
+        register(db, name_zh=f"导出测试公司{i}", country="KR")
+    dispatcher.drain()
+    r = client.get("/api/v1/public/disclosures/export", params={"q": "导出测试", "format": "csv"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    rows = list(csvlib.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 7 and {row["origin_country"] for row in rows} == {"KR"}
+    assert r.headers["X-Total-Count"] == "7" and r.headers["X-Export-Capped"] == "false"
+    r = client.get(
+        "/api/v1/disclosures/export",
+        params={"q": "导出测试", "format": "jsonl"},
+        headers=Keys.header(keys.regulator),
+    )
+    lines = [json.loads(x) for x in r.text.splitlines()]
+    assert len(lines) == 7 and all("highlight" not in x for x in lines)
+    assert client.get("/api/v1/public/disclosures/export", params={"format": "xlsx"}).status_code == 422
