@@ -10,6 +10,7 @@ from typing import Any
 
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
+from core.clock import utcnow
 from disclosure.search import FACET_FIELDS, SearchQuery, SearchResult, SearchUnavailable, highlight
 
 TEXT_ZH = {"type": "text", "analyzer": "cjk"}
@@ -33,6 +34,7 @@ MAPPINGS = {
         "grade": {"type": "keyword"},
         "occurred_at": {"type": "date"},
         "visibility": {"type": "keyword"},
+        "publish_until": {"type": "date"},
         "fields": {"type": "object", "enabled": False},
     },
 }
@@ -217,6 +219,17 @@ class ElasticIndex:
         base: list[dict[str, Any]] = []
         if query.public_only:
             base.append({"term": {"visibility": "public"}})
+            base.append(
+                {
+                    "bool": {
+                        "should": [
+                            {"bool": {"must_not": {"exists": {"field": "publish_until"}}}},
+                            {"range": {"publish_until": {"gt": utcnow().isoformat()}}},
+                        ],
+                        "minimum_should_match": 1,
+                    }
+                }
+            )
         if query.date_from or query.date_to:
             rng: dict[str, str] = {}
             if query.date_from:

@@ -15,7 +15,7 @@ from core.events import Event, subscribe
 from core.identifiers import country_name
 from core.money import Money
 from disclosure import service
-from disclosure.models import Category, Visibility
+from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
 from enterprises import service as enterprises
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
@@ -32,7 +32,9 @@ def _enterprise(session: Session, enterprise_id: int) -> dict[str, Any]:
 def _base(
     ent: dict[str, Any], category: Category, when: datetime, event: Event, **more: Any
 ) -> dict[str, Any]:
+    window = PUBLICATION_WINDOWS.get(category)
     return {
+        "publish_until": as_utc(when) + window if window else None,
         "category": category.value,
         "enterprise_id": ent["id"],
         "uscc": ent["uscc"],

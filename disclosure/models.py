@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import JSON, Column
@@ -28,6 +28,12 @@ CATEGORY_NAMES = {
     Category.reward_punishment: ("奖惩信息", "Reward and punishment"),
     Category.complaint: ("投诉举报信息", "Complaints and reports"),
 }
+
+
+# How long the public sees a record after it happened; regulators keep seeing it. Administrative
+# supervision records are commonly published for three years (cf. the 3-year window for general
+# administrative penalties in China's credit-repair rules); the credit methodology may refine this.
+PUBLICATION_WINDOWS = {Category.regulatory: timedelta(days=3 * 365)}
 
 
 class Visibility(StrEnum):
@@ -60,3 +66,20 @@ class DisclosureRecord(SQLModel, table=True):
     publish_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     version: int = 1
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ExportJob(SQLModel, table=True):
+    """An export larger than a streamed response: written to a file under var/exports, with progress."""
+
+    __tablename__ = "export_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    requested_by: str = Field(max_length=120)
+    query: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    format: str = Field(max_length=8)
+    status: str = Field(default="running", max_length=10)  # running | done | failed
+    rows: int = 0
+    total: int = 0
+    error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

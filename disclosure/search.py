@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
 
+from core.clock import utcnow
 from core.errors import Invalid
 
 FILTER_FIELDS = (
@@ -37,6 +38,7 @@ INTERVALS = {
     "week": "date(d.occurred_at, 'weekday 0', '-6 days')",
     "month": "strftime('%Y-%m', d.occurred_at)",
 }
+SCHEMA_VERSION = 2
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -87,7 +89,7 @@ class SearchQuery:
 
 @dataclass
 class SearchResult:
-    total: int
+    total: int | None  # None on later pages of the embedded index (the first page gave it)
     hits: list[dict[str, Any]]
     facets: dict[str, dict[str, int]]
     trend: list[dict[str, Any]] | None
@@ -101,6 +103,29 @@ class SearchUnavailable(Exception):
 class SearchBackend(Protocol):
     def index(self, docs: Iterable[dict[str, Any]]) -> None: ...
     def delete(self, ids: Iterable[int]) -> None: ...
+    def _facets(self, query: SearchQuery, clause: str, args: list[Any]) -> dict[str, dict[str, int]]:
+        """Counts per facet value, each ignoring its own facet's filter. Facets whose field is not
+        filtered share one pass over the matching records; a filtered facet gets a pass of its own."""
+        filtered = {k for k, v in (query.include | query.exclude).items() if v}
+        shared = [f for f in FACET_FIELDS if f not in filtered]
+        passes = [(shared, clause, args)] if shared else []
+        for name in FACET_FIELDS:
+            if name in filtered:
+                w, a = self._where(query, skip=name)
+                passes.append(([name], " AND ".join(w) or "1", a))
+        facets: dict[str, dict[str, int]] = {}
+        for names, where, params in passes:
+            counters: list[dict[str, int]] = [{} for _ in names]
+            cols = ", ".join(f"d.{n}" for n in names)
+            for row in self._conn.execute(f"SELECT {cols} FROM docs d WHERE {where}", params):  # noqa: S608
+                for i, value in enumerate(row):
+                    if value is not None:
+                        counters[i][value] = counters[i].get(value, 0) + 1
+            for name, counts in zip(names, counters, strict=True):
+                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
+                facets[name] = dict(top)
+        return facets
+
     def search(self, query: SearchQuery) -> SearchResult: ...
     def versions(self) -> dict[int, int]: ...
     def reset(self) -> None: ...
@@ -135,12 +160,18 @@ class EmbeddedIndex:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        if self._conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            # The index is derived data: an older layout is dropped and rebuilt (crosstrust search reindex).
+            self._conn.executescript(
+                "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS names;"
+            )
+            self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._conn.executescript(
             """
             CREATE TABLE IF NOT EXISTS docs (
                 id INTEGER PRIMARY KEY, version INTEGER NOT NULL, category TEXT, enterprise_id INTEGER, uscc TEXT,
                 enterprise_name TEXT, origin_country TEXT, hs_code TEXT, product_category TEXT, grade TEXT,
-                occurred_at TEXT, visibility TEXT, doc TEXT NOT NULL);
+                occurred_at TEXT, visibility TEXT, publish_until TEXT, doc TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS docs_when ON docs(occurred_at DESC, id DESC);
             CREATE INDEX IF NOT EXISTS docs_category ON docs(category);
             CREATE INDEX IF NOT EXISTS docs_uscc ON docs(uscc);
@@ -179,7 +210,7 @@ class EmbeddedIndex:
                     self._conn.execute("DELETE FROM docs_fts WHERE rowid = ?", (d["id"],))
                     self._conn.execute("INSERT INTO docs_fts (rowid, terms) VALUES (?, ?)", (d["id"], terms))
                     self._conn.execute(
-                        "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             d["id"],
                             d["version"],
@@ -193,6 +224,7 @@ class EmbeddedIndex:
                             d.get("grade"),
                             d["occurred_at"],
                             d["visibility"],
+                            d.get("publish_until"),
                             json.dumps(d, ensure_ascii=False),
                         ),
                     )
@@ -239,7 +271,8 @@ class EmbeddedIndex:
         where: list[str] = []
         args: list[Any] = []
         if query.public_only:
-            where.append("d.visibility = 'public'")
+            where.append("d.visibility = 'public' AND (d.publish_until IS NULL OR d.publish_until > ?)")
+            args.append(utcnow().isoformat())
         if query.q:
             where.append("d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
             args.append(fts_query(query.q))
@@ -268,10 +301,38 @@ class EmbeddedIndex:
             args.append(query.date_to.isoformat())
         return where, args
 
+    def _facets(self, query: SearchQuery, clause: str, args: list[Any]) -> dict[str, dict[str, int]]:
+        """Counts per facet value, each ignoring its own facet's filter. Facets whose field is not
+        filtered share one pass over the matching records; a filtered facet gets a pass of its own."""
+        filtered = {k for k, v in (query.include | query.exclude).items() if v}
+        shared = [f for f in FACET_FIELDS if f not in filtered]
+        passes = [(shared, clause, args)] if shared else []
+        for name in FACET_FIELDS:
+            if name in filtered:
+                w, a = self._where(query, skip=name)
+                passes.append(([name], " AND ".join(w) or "1", a))
+        facets: dict[str, dict[str, int]] = {}
+        for names, where, params in passes:
+            counters: list[dict[str, int]] = [{} for _ in names]
+            cols = ", ".join(f"d.{n}" for n in names)
+            for row in self._conn.execute(f"SELECT {cols} FROM docs d WHERE {where}", params):  # noqa: S608
+                for i, value in enumerate(row):
+                    if value is not None:
+                        counters[i][value] = counters[i].get(value, 0) + 1
+            for name, counts in zip(names, counters, strict=True):
+                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
+                facets[name] = dict(top)
+        return facets
+
     def search(self, query: SearchQuery) -> SearchResult:
         where, args = self._where(query)
         clause = " AND ".join(where) or "1"
-        total = self._conn.execute(f"SELECT count(*) FROM docs d WHERE {clause}", args).fetchone()[0]  # noqa: S608
+        # Counting a large match costs a scan; later pages of the same query know it already.
+        total = (
+            None
+            if query.after
+            else self._conn.execute(f"SELECT count(*) FROM docs d WHERE {clause}", args).fetchone()[0]  # noqa: S608
+        )
         relevance = query.sort == "relevance" and bool(query.q)
         if relevance:
             sql = (
@@ -305,16 +366,7 @@ class EmbeddedIndex:
         if len(rows) > query.size:
             last = rows[query.size - 1]
             next_after = [last[2], last[0]]
-        facets = {}
-        if query.facets:
-            for name in FACET_FIELDS:
-                w, a = self._where(query, skip=name)
-                rows_f = self._conn.execute(
-                    f"SELECT d.{name}, count(*) FROM docs d WHERE {' AND '.join(w) or '1'}"  # noqa: S608
-                    f" AND d.{name} IS NOT NULL GROUP BY d.{name} ORDER BY count(*) DESC, d.{name} LIMIT 50",
-                    a,
-                ).fetchall()
-                facets[name] = dict(rows_f)
+        facets = self._facets(query, clause, args) if query.facets else {}
         trend = None
         if query.trend:
             period = INTERVALS[query.trend]

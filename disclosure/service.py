@@ -105,6 +105,7 @@ def document(row: DisclosureRecord) -> dict[str, Any]:
         "product_category": row.product_category,
         "grade": row.grade,
         "occurred_at": row.occurred_at.isoformat(),
+        "publish_until": row.publish_until.isoformat() if row.publish_until else None,
         "visibility": row.visibility,
     }
 

@@ -5,17 +5,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict
 
-from api.deps import public_rate_limit, require
-from core.errors import Invalid, Unavailable
+from api.deps import DbDep, public_rate_limit, require
+from core.clock import utcnow
+from core.errors import Conflict, Invalid, NotFound, Unavailable
 from core.identifiers import validate_country
 from core.security import Principal, Role
 from disclosure import search
-from disclosure.models import Category
+from disclosure.models import Category, ExportJob
 
 router = APIRouter(tags=["disclosure"])
 Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
@@ -155,6 +159,33 @@ EXPORT_COLUMNS = (
 )
 
 
+def export_lines(backend, query: search.SearchQuery, fmt: str, first: search.SearchResult, cap: int | None):  # noqa: ANN001, ANN201
+    """The export's bytes, a line at a time, paging on with search_after (a header first for CSV)."""
+    result, sent = first, 0
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf).writerow(EXPORT_COLUMNS)
+        yield buf.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
+    while True:
+        for hit in result.hits:
+            if cap is not None and sent >= cap:
+                return
+            hit.pop("highlight", None)
+            if fmt == "csv":
+                buf = io.StringIO()
+                csv.writer(buf).writerow(
+                    [hit.get(c) if hit.get(c) is not None else "" for c in EXPORT_COLUMNS]
+                )
+                yield buf.getvalue().encode()
+            else:
+                yield json.dumps(hit, ensure_ascii=False).encode() + b"\n"
+            sent += 1
+        if not result.next_after or (cap is not None and sent >= cap):
+            return
+        query.after = result.next_after
+        result = backend.search(query)
+
+
 def _export(request: Request, public_only: bool) -> StreamingResponse:
     """Everything the query finds, newest first, streamed page by page; at most EXPORT_CAP rows."""
     params = request.query_params
@@ -216,3 +247,101 @@ def regulator_export(request: Request, _: Regulator) -> StreamingResponse:
 )
 def public_export(request: Request) -> StreamingResponse:
     return _export(request, public_only=True)
+
+
+class ExportStatus(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    format: str
+    status: str
+    rows: int
+    total: int
+    error: str
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _export_path(request: Request, job_id: int, fmt: str) -> Path:
+    return request.app.state.settings.ensure_var_dir() / "exports" / f"disclosures-{job_id}.{fmt}"
+
+
+@router.post(
+    "/api/v1/disclosures/exports",
+    status_code=202,
+    response_model=ExportStatus,
+    summary="Export without the 100,000-row cap, as a job with progress (regulators)",
+)
+def start_export(request: Request, by: Regulator, db: DbDep) -> ExportStatus:
+    fmt = request.query_params.get("format", "csv")
+    if fmt not in ("csv", "jsonl"):
+        raise Invalid.field("format", "csv or jsonl")
+    query = parse(request, public_only=False, extra=frozenset({"format"}))
+    query.sort, query.size, query.facets, query.trend = "date", 500, False, None
+    backend = search.current()
+    with db.transaction() as s:
+        job = ExportJob(
+            requested_by=by.actor, query=dict(request.query_params), format=fmt, created_at=utcnow()
+        )
+        s.add(job)
+        s.flush()
+    path = _export_path(request, job.id, fmt)
+
+    def run() -> None:
+        try:
+            first = backend.search(query)
+            with db.transaction() as s:
+                s.get(ExportJob, job.id).total = first.total
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(path.suffix + ".part")
+            rows = 0
+            with partial.open("wb") as fh:
+                for line in export_lines(backend, query, fmt, first, None):
+                    fh.write(line)
+                    rows += 1
+                    if rows % 5000 == 0:
+                        with db.transaction() as s:
+                            s.get(ExportJob, job.id).rows = rows - (1 if fmt == "csv" else 0)
+            partial.replace(path)  # the file appears whole or not at all
+            with db.transaction() as s:
+                done = s.get(ExportJob, job.id)
+                done.rows, done.status, done.finished_at = rows - (1 if fmt == "csv" else 0), "done", utcnow()
+        except Exception as exc:
+            with db.transaction() as s:
+                failed = s.get(ExportJob, job.id)
+                failed.status, failed.error, failed.finished_at = (
+                    "failed",
+                    f"{type(exc).__name__}: {exc}"[:500],
+                    utcnow(),
+                )
+            raise
+
+    request.app.state.jobs.submit(run)
+    return ExportStatus.model_validate(job)
+
+
+def _job(db, job_id: int) -> ExportJob:  # noqa: ANN001
+    with db.read_session() as s:
+        job = s.get(ExportJob, job_id)
+    if job is None:
+        raise NotFound(f"no export {job_id}")
+    return job
+
+
+@router.get(
+    "/api/v1/disclosures/exports/{job_id}", response_model=ExportStatus, summary="An export's progress"
+)
+def export_status(job_id: int, _: Regulator, db: DbDep) -> ExportStatus:
+    return ExportStatus.model_validate(_job(db, job_id))
+
+
+@router.get("/api/v1/disclosures/exports/{job_id}/file", summary="Download a finished export")
+def export_file(job_id: int, request: Request, _: Regulator, db: DbDep) -> FileResponse:
+    job = _job(db, job_id)
+    if job.status != "done":
+        raise Conflict(f"export {job_id} is {job.status}", field="status")
+    media = "text/csv; charset=utf-8" if job.format == "csv" else "application/x-ndjson"
+    return FileResponse(
+        _export_path(request, job.id, job.format),
+        media_type=media,
+        filename=f"disclosures-{job.id}.{job.format}",
+    )

@@ -28,7 +28,22 @@ from disclosure.search import EmbeddedIndex, SearchQuery  # noqa: E402
 from scripts.bench.common import machine  # noqa: E402
 
 CITIES = ["宁波", "杭州", "上海", "广州", "深圳", "青岛", "天津", "厦门", "郑州", "成都"]
-WORDS = ["优选", "海淘", "环球", "甬澳", "跨境", "母婴", "健康", "美妆", "国际", "供应链", "保税", "优品", "海外", "丝路"]
+WORDS = [
+    "优选",
+    "海淘",
+    "环球",
+    "甬澳",
+    "跨境",
+    "母婴",
+    "健康",
+    "美妆",
+    "国际",
+    "供应链",
+    "保税",
+    "优品",
+    "海外",
+    "丝路",
+]
 PRODUCTS = [
     ("婴幼儿配方奶粉3段 800克", "Infant formula stage 3, 800 g", "1901101000", "infant_formula"),
     ("麦卢卡蜂蜜 UMF10+ 250克", "Manuka honey UMF10+, 250 g", "0409000000", "food"),
@@ -55,20 +70,53 @@ def documents(n: int, seed: int = 7):
         kind = rng.random()
         when = start + timedelta(minutes=rng.randrange(0, 700 * 24 * 60))
         if kind < 0.5:
-            category, title, body = "operating", f"进口申报 3105{i:014d}（已放行）", f"{name} 经 CNNGB 申报进口：{zh}（批次 L{i}，{rng.randrange(10, 5000)} 件）。"
+            category, title, body = (
+                "operating",
+                f"进口申报 3105{i:014d}（已放行）",
+                f"{name} 经 CNNGB 申报进口：{zh}（批次 L{i}，{rng.randrange(10, 5000)} 件）。",
+            )
         elif kind < 0.7:
-            category, title, body = "regulatory", f"检验不合格：{zh}（批次 L{i}）", f"报关单 3105{i:014d}，检测项目：微生物、标签标识。"
+            category, title, body = (
+                "regulatory",
+                f"检验不合格：{zh}（批次 L{i}）",
+                f"报关单 3105{i:014d}，检测项目：微生物、标签标识。",
+            )
         elif kind < 0.8:
-            category, title, body = "regulatory", f"召回：{zh}（批次 L{i}）", "原因：抽检发现标签与实际成分不符，主动召回。"
+            category, title, body = (
+                "regulatory",
+                f"召回：{zh}（批次 L{i}）",
+                "原因：抽检发现标签与实际成分不符，主动召回。",
+            )
         elif kind < 0.9:
-            category, title, body = "complaint", f"投诉处理结果：{zh}", "消费者反映商品破损，商家已退款，消费者满意。"
+            category, title, body = (
+                "complaint",
+                f"投诉处理结果：{zh}",
+                "消费者反映商品破损，商家已退款，消费者满意。",
+            )
         else:
-            category, title, body = "entity", f"企业登记信息：{name}", f"统一社会信用代码 {uscc}；经营状态 存续。"
+            category, title, body = (
+                "entity",
+                f"企业登记信息：{name}",
+                f"统一社会信用代码 {uscc}；经营状态 存续。",
+            )
         yield {
-            "id": i, "version": 1, "category": category, "enterprise_id": eid, "uscc": uscc, "enterprise_name": name,
-            "title_zh": title, "title_en": f"{en} ({category})", "body_zh": body, "body_en": f"{en}; origin {country}.",
-            "fields": {}, "origin_country": country, "hs_code": hs, "product_category": cat, "grade": rng.choice("ABCD"),
-            "occurred_at": when.isoformat(), "visibility": "public" if category != "operating" else "regulator",
+            "id": i,
+            "version": 1,
+            "category": category,
+            "enterprise_id": eid,
+            "uscc": uscc,
+            "enterprise_name": name,
+            "title_zh": title,
+            "title_en": f"{en} ({category})",
+            "body_zh": body,
+            "body_en": f"{en}; origin {country}.",
+            "fields": {},
+            "origin_country": country,
+            "hs_code": hs,
+            "product_category": cat,
+            "grade": rng.choice("ABCD"),
+            "occurred_at": when.isoformat(),
+            "visibility": "public" if category != "operating" else "regulator",
         }
 
 
@@ -84,13 +132,30 @@ def chunks(n: int, size: int = 5000):
 
 
 QUERIES = [
-    {"q": "奶粉"}, {"q": "蜂蜜"}, {"q": "宁波"}, {"q": "甬澳"}, {"q": "鱼油 召回"}, {"q": "honey"},
-    {"q": "纸尿裤", "public_only": False}, {"q": "标签"},
-    {"include": {"category": ["regulatory"]}}, {"include": {"origin_country": ["NZ"]}, "q": "蜂蜜"},
-    {"include": {"hs_prefix": ["1901"]}}, {"exclude": {"category": ["entity"]}, "q": "杭州"},
-    {"include": {"product_category": ["cosmetics"]}, "date_from": date(2025, 6, 1), "date_to": date(2025, 6, 30)},
-    {"include": {"grade": ["D"]}, "q": "召回"}, {"q": "维生素", "trend": "month"}, {"include": {"uscc": ["91330206000000042X"]}},
-    {"q": "保税 优选"}, {"sort": "date"}, {"q": "进出口", "deep": 50}, {"include": {"category": ["complaint"]}, "deep": 50},
+    {"q": "奶粉"},
+    {"q": "蜂蜜"},
+    {"q": "宁波"},
+    {"q": "甬澳"},
+    {"q": "鱼油 召回"},
+    {"q": "honey"},
+    {"q": "纸尿裤", "public_only": False},
+    {"q": "标签"},
+    {"include": {"category": ["regulatory"]}},
+    {"include": {"origin_country": ["NZ"]}, "q": "蜂蜜"},
+    {"include": {"hs_prefix": ["1901"]}},
+    {"exclude": {"category": ["entity"]}, "q": "杭州"},
+    {
+        "include": {"product_category": ["cosmetics"]},
+        "date_from": date(2025, 6, 1),
+        "date_to": date(2025, 6, 30),
+    },
+    {"include": {"grade": ["D"]}, "q": "召回"},
+    {"q": "维生素", "trend": "month"},
+    {"include": {"uscc": ["91330206000000042X"]}},
+    {"q": "保税 优选"},
+    {"sort": "date"},
+    {"q": "进出口", "deep": 50},
+    {"include": {"category": ["complaint"]}, "deep": 50},
 ]
 
 
@@ -133,9 +198,13 @@ def measure(backend, repeats: int = 5) -> dict:
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    url = sys.argv[2] if len(sys.argv) > 2 else subprocess.run(
-        [str(ROOT / "scripts" / "es.sh"), "start"], capture_output=True, text=True, check=True
-    ).stdout.strip()
+    url = (
+        sys.argv[2]
+        if len(sys.argv) > 2
+        else subprocess.run(
+            [str(ROOT / "scripts" / "es.sh"), "start"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    )
     out: dict = {"benchmark": "disclosure_search", "records": n}
     tmp = Path(tempfile.mkdtemp(prefix="crosstrust-bench-search-"))
 
@@ -145,7 +214,9 @@ def main() -> None:
     t = time.perf_counter()
     for batch in chunks(n):
         raw.execute("BEGIN")
-        raw.executemany("INSERT INTO docs VALUES (?, ?)", [(d["id"], json.dumps(d, ensure_ascii=False)) for d in batch])
+        raw.executemany(
+            "INSERT INTO docs VALUES (?, ?)", [(d["id"], json.dumps(d, ensure_ascii=False)) for d in batch]
+        )
         raw.execute("COMMIT")
     raw_s = time.perf_counter() - t
     embedded = EmbeddedIndex(tmp / "search.db")
@@ -153,8 +224,10 @@ def main() -> None:
     embedded.rebuild(chunks(n))
     emb_s = time.perf_counter() - t
     out["embedded"] = {
-        "index_records_per_s": round(n / emb_s), "raw_sqlite_insert_per_s": round(n / raw_s),
-        "ratio_to_raw_insert": round(raw_s / emb_s, 3), **measure(embedded),
+        "index_records_per_s": round(n / emb_s),
+        "raw_sqlite_insert_per_s": round(n / raw_s),
+        "ratio_to_raw_insert": round(raw_s / emb_s, 3),
+        **measure(embedded),
     }
 
     # Elasticsearch, against a bulk load of the same documents into an index with no mapping of ours.
@@ -167,8 +240,11 @@ def main() -> None:
     es.indices.create(index="bench-raw", settings={"number_of_replicas": 0, "refresh_interval": "-1"})
     t = time.perf_counter()
     for batch in chunks(n):
-        helpers.bulk(es, ({"_index": "bench-raw", "_id": d["id"], "_source": {"doc": json.dumps(d)}} for d in batch),
-                     request_timeout=120)
+        helpers.bulk(
+            es,
+            ({"_index": "bench-raw", "_id": d["id"], "_source": {"doc": json.dumps(d)}} for d in batch),
+            request_timeout=120,
+        )
     raw_es_s = time.perf_counter() - t
     es.indices.delete(index="bench-raw")
     backend = ElasticIndex(url, "bench-disclosures")
@@ -177,10 +253,12 @@ def main() -> None:
     t = time.perf_counter()
     backend.rebuild(chunks(n))
     es_s = time.perf_counter() - t
-    es.indices.forcemerge(index="bench-disclosures", max_num_segments=1, request_timeout=600)
+    es.options(request_timeout=600).indices.forcemerge(index="bench-disclosures", max_num_segments=1)
     out["elasticsearch"] = {
-        "index_records_per_s": round(n / es_s), "raw_bulk_per_s": round(n / raw_es_s),
-        "ratio_to_raw_bulk": round(raw_es_s / es_s, 3), **measure(backend),
+        "index_records_per_s": round(n / es_s),
+        "raw_bulk_per_s": round(n / raw_es_s),
+        "ratio_to_raw_bulk": round(raw_es_s / es_s, 3),
+        **measure(backend),
     }
     backend.drop()
     out["targets"] = {"es_p95_ms": 50, "embedded_p95_ms": 150, "es_index_records_per_s": 5000}

@@ -201,3 +201,45 @@ def test_exports_stream_csv_and_jsonl(client, db, dispatcher, keys):
     lines = [json.loads(x) for x in r.text.splitlines()]
     assert len(lines) == 7 and all("highlight" not in x for x in lines)
     assert client.get("/api/v1/public/disclosures/export", params={"format": "xlsx"}).status_code == 422
+
+
+def test_regulatory_records_leave_public_search_when_their_window_ends(client, db, dispatcher, keys):
+    from datetime import timedelta
+
+    from core.clock import clock, utcnow
+
+    flow = Flow(client, keys)
+    product = flow.product(name_zh="过期公示测试奶粉")
+    decl = flow.declare(product["id"])
+    flow.inspect(decl, ["fail"])
+    dispatcher.drain()
+    regulator = Keys.header(keys.regulator)
+    assert _search(client, q="过期公示", category="regulatory")["total"] == 1
+    clock.freeze(utcnow() + timedelta(days=3 * 365 + 1))
+    assert _search(client, q="过期公示", category="regulatory")["total"] == 0
+    assert _search(client, regulator, public=False, q="过期公示", category="regulatory")["total"] == 1
+
+
+def test_an_export_job_writes_everything_with_progress(client, db, dispatcher, keys):
+    for i in range(12):
+        register(db, name_zh=f"导出任务测试公司{i}")
+    dispatcher.drain()
+    regulator = Keys.header(keys.regulator)
+    r = client.post(
+        "/api/v1/disclosures/exports", params={"q": "导出任务", "format": "jsonl"}, headers=regulator
+    )
+    assert r.status_code == 202, r.text
+    job = r.json()
+    client.app.state.jobs.wait(30)
+    status = client.get(f"/api/v1/disclosures/exports/{job['id']}", headers=regulator).json()
+    assert status["status"] == "done" and status["rows"] == status["total"] == 12
+    file = client.get(f"/api/v1/disclosures/exports/{job['id']}/file", headers=regulator)
+    assert file.status_code == 200 and len(file.text.splitlines()) == 12
+    assert (
+        client.post("/api/v1/disclosures/exports", params={"format": "pdf"}, headers=regulator).status_code
+        == 422
+    )
+    assert (
+        client.get(f"/api/v1/disclosures/exports/{job['id']}", headers=Keys.header(keys.merchant)).status_code
+        == 403
+    )
