@@ -93,6 +93,15 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
         database.dispose()
 
 
+@pytest.fixture(autouse=True)
+def isolated_search(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Each test starts with an empty embedded index of its own, so an indexer run by a test without an
+    app never writes into another test's index; creating an app configures its own backend."""
+    from disclosure import search
+
+    search.configure(search.EmbeddedIndex(tmp_path_factory.mktemp("search") / "search.db"))
+
+
 @pytest.fixture
 def postgres_db(request: pytest.FixtureRequest) -> Iterator[Database]:
     database = Database(request.getfixturevalue("postgres_url"))
@@ -110,6 +119,7 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         dispatcher_in_process=False,
         public_rate_limit_per_minute=6000,
         public_rate_limit_burst=1000,
+        scan_writer_process=False,  # one test below runs the child-process writer; the rest write in-process
         outbox_backoff_base_seconds=0.01,
         outbox_max_attempts=3,
         _env_file=None,
