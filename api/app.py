@@ -46,7 +46,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         scan.ScanPolicy(
             settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
         ),
-        writer_process=settings.scan_writer_process,
     )
     jobs = JobRunner(workers=2)
 

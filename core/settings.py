@@ -34,10 +34,6 @@ class Settings(BaseSettings):
         default=1000.0, gt=0, description="Faster travel between scans is impossible"
     )
     scan_max_clients_after_sale: int = Field(default=3, ge=1, description="Devices scanning a sold item")
-    scan_writer_process: bool = Field(
-        default=True,
-        description="On SQLite, write scan records from a child process (keeps the GIL for requests)",
-    )
     public_rate_limit_per_minute: int = Field(default=600, ge=1)
     public_rate_limit_burst: int = Field(default=60, ge=1)
     dispatcher_in_process: bool = Field(default=True, description="Run the outbox dispatcher in the server")

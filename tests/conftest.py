@@ -119,7 +119,6 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         dispatcher_in_process=False,
         public_rate_limit_per_minute=6000,
         public_rate_limit_burst=1000,
-        scan_writer_process=False,  # one test below runs the child-process writer; the rest write in-process
         outbox_backoff_base_seconds=0.01,
         outbox_max_attempts=3,
         _env_file=None,

@@ -8,7 +8,6 @@ read of the code row, whose scan summary and item state are kept on it; everythi
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import math
@@ -379,19 +378,9 @@ class ScanWriter:
     consumer more than the scan itself."""
 
     def __init__(
-        self,
-        db: Database,
-        max_batch: int = 5000,
-        interval: float = 0.1,
-        max_pending: int = 200_000,
-        child_process: bool = False,
+        self, db: Database, max_batch: int = 5000, interval: float = 0.1, max_pending: int = 200_000
     ):
         self.db = db
-        # On SQLite the rows can be written by a child process: the server's interpreter then only
-        # hands over a pickled batch, and the statements never compete with requests for its GIL.
-        self.child_process = child_process and db.is_sqlite
-        self._child = None
-        self._pipe = None
         self.max_batch = max_batch
         self.interval = interval
         self.max_pending = max_pending
@@ -404,15 +393,6 @@ class ScanWriter:
         self.dropped = 0
 
     def start(self) -> None:
-        if self.child_process and self._child is None:
-            import multiprocessing
-
-            ctx = multiprocessing.get_context("spawn")
-            self._pipe, child_end = ctx.Pipe()
-            self._child = ctx.Process(
-                target=_write_in_child, args=(self.db.url, child_end), daemon=True, name="scan-writer"
-            )
-            self._child.start()
         if self._thread is None:
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="scan-writer", daemon=True)
@@ -452,15 +432,6 @@ class ScanWriter:
                 return
 
     def write(self, records: list[tuple]) -> None:
-        if self._child is not None:
-            try:
-                self._pipe.send(records)
-                self._pipe.recv()  # the child's acknowledgement: written
-                self.written += len(records)
-                return
-            except (OSError, EOFError):
-                log.warning("the scan-writer process is gone; writing in the server process")
-                self._child = None
         if self.db.is_sqlite:
             self._write_sqlite(records)
             self.written += len(records)
@@ -537,25 +508,6 @@ class ScanWriter:
             self._thread = None
         while self._buffer:  # whatever arrived after the thread's last round
             self._drain_once()
-        if self._child is not None:
-            with contextlib.suppress(OSError):
-                self._pipe.send(None)
-            self._child.join(timeout)
-            self._child = None
-
-
-def _write_in_child(url: str, pipe) -> None:  # noqa: ANN001 - multiprocessing Connection
-    """The scan-writer process: writes each batch it is sent and acknowledges it."""
-    writer = ScanWriter(Database(url))
-    while True:
-        batch = pipe.recv()
-        if batch is None:
-            return
-        try:
-            writer._write_sqlite(batch)
-        except Exception:  # noqa: BLE001 - logged; the batch is lost rather than the process
-            log.exception("writing %d scan records failed", len(batch))
-        pipe.send(len(batch))
 
 
 _CODE_SQL = (
@@ -567,18 +519,13 @@ _CODE_SQL = (
 
 class Resolver:
     def __init__(
-        self,
-        db: Database,
-        keyring: Keyring,
-        policy: ScanPolicy | None = None,
-        cache_ttl: float = 5.0,
-        writer_process: bool = False,
+        self, db: Database, keyring: Keyring, policy: ScanPolicy | None = None, cache_ttl: float = 5.0
     ):
         self.db = db
         self.keyring = keyring
         self.policy = policy or ScanPolicy()
         self.cache = FactsCache(cache_ttl)
-        self.writer = ScanWriter(db, child_process=writer_process)
+        self.writer = ScanWriter(db)
         # The only variable part is the driver's placeholder style.
         self._code_sql = _CODE_SQL.replace("?", "?" if db.is_sqlite else "%s")
         self._local = threading.local()

@@ -40,7 +40,6 @@ def settings(tmp_path: Path, db, search_backend_name: str) -> Iterator[Settings]
         dispatcher_in_process=False,
         public_rate_limit_per_minute=6000,
         public_rate_limit_burst=1000,
-        scan_writer_process=False,  # one test below runs the child-process writer; the rest write in-process
         search_url=url,
         search_index=f"ct-test-{uuid.uuid4().hex[:12]}",
         search_refresh=True,

@@ -37,7 +37,6 @@ def es_settings(tmp_path, db):
         search_index=f"ct-test-{uuid.uuid4().hex[:12]}",
         search_refresh=True,
         outbox_backoff_base_seconds=1,
-        scan_writer_process=False,
         _env_file=None,
     )
 

@@ -64,7 +64,6 @@ def live_server(tmp_path, sqlite_url) -> Iterator[LiveServer]:
         database_url=sqlite_url,
         code_secret="e2e",
         resolver_base_url=f"http://127.0.0.1:{port}",
-        scan_writer_process=False,
         _env_file=None,
     )
     app = create_app(settings, db)

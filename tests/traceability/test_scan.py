@@ -239,25 +239,3 @@ def test_a_qr_image_decodes_to_its_code_and_resolves(client, shipped, flow):
         f"/api/v1/enterprises/{flow.keys.merchant_id}/code-batches/999/qr.zip", headers=flow.m
     )
     assert unfinished.status_code == 404
-
-
-def test_the_child_process_writer_loses_nothing_on_shutdown(shipped, db, settings):
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-
-    _, _, codes = shipped
-    child_settings = settings.model_copy(update={"scan_writer_process": True})
-    app = create_app(child_settings, db)
-    with db.read_session() as s:
-        before = len(s.exec(select(ScanRecord)).all())
-    with TestClient(app) as client:
-        # SQLite gets a child-process writer; PostgreSQL writes from the server (no GIL to spare there).
-        assert (app.state.resolver.writer._child is not None) == db.is_sqlite
-        for _ in range(30):
-            client.get(_path(codes[0]), headers=JSON)
-        app.state.resolver.writer.flush()
-        summary = client.get(_path(codes[0]), headers=JSON).json()["scans"]
-        assert summary["count"] == 31
-    with db.read_session() as s:
-        assert len(s.exec(select(ScanRecord)).all()) == before + 31
