@@ -159,7 +159,7 @@ QUERIES = [
 ]
 
 
-def measure(backend, repeats: int = 5) -> dict:
+def measure(backend, repeats: int = 3) -> dict:
     def query(spec: dict) -> tuple[SearchQuery, int]:
         spec = dict(spec)
         deep = spec.pop("deep", 0)
