@@ -225,7 +225,6 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
     from traceability.codes import gtin_with_check
     from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
-    merchant = SYSTEM
     products = [
         trace.create_product(
             session,
@@ -241,7 +240,7 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
                 category=p.category,
                 shelf_life_days=p.shelf_life_days,
             ),
-            merchant,
+            SYSTEM,
         )
         for p in DEMO_PRODUCTS
     ]
@@ -271,7 +270,7 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
                     for i, p in enumerate(picks)
                 ],
             ),
-            merchant,
+            SYSTEM,
         )
         results = [
             {

@@ -103,28 +103,6 @@ class SearchUnavailable(Exception):
 class SearchBackend(Protocol):
     def index(self, docs: Iterable[dict[str, Any]]) -> None: ...
     def delete(self, ids: Iterable[int]) -> None: ...
-    def _facets(self, query: SearchQuery, clause: str, args: list[Any]) -> dict[str, dict[str, int]]:
-        """Counts per facet value, each ignoring its own facet's filter. Facets whose field is not
-        filtered share one pass over the matching records; a filtered facet gets a pass of its own."""
-        filtered = {k for k, v in (query.include | query.exclude).items() if v}
-        shared = [f for f in FACET_FIELDS if f not in filtered]
-        passes = [(shared, clause, args)] if shared else []
-        for name in FACET_FIELDS:
-            if name in filtered:
-                w, a = self._where(query, skip=name)
-                passes.append(([name], " AND ".join(w) or "1", a))
-        facets: dict[str, dict[str, int]] = {}
-        for names, where, params in passes:
-            counters: list[dict[str, int]] = [{} for _ in names]
-            cols = ", ".join(f"d.{n}" for n in names)
-            for row in self._conn.execute(f"SELECT {cols} FROM docs d WHERE {where}", params):  # noqa: S608
-                for i, value in enumerate(row):
-                    if value is not None:
-                        counters[i][value] = counters[i].get(value, 0) + 1
-            for name, counts in zip(names, counters, strict=True):
-                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
-                facets[name] = dict(top)
-        return facets
 
     def search(self, query: SearchQuery) -> SearchResult: ...
     def versions(self) -> dict[int, int]: ...

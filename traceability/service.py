@@ -361,11 +361,6 @@ def _insert_chunk(session: Session, rows: list[tuple[str, int, int]]) -> None:
         cur.close()
 
 
-@dataclass
-class _Chunk:
-    serials: list[str]
-
-
 def run_batch(
     db: Database,
     batch_id: int,

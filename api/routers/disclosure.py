@@ -201,30 +201,7 @@ def _export(request: Request, public_only: bool) -> StreamingResponse:
         raise Unavailable(f"search is unavailable: {exc}") from None
 
     def rows():  # noqa: ANN202
-        result, sent = first, 0
-        if fmt == "csv":
-            buf = io.StringIO()
-            writer = csv.writer(buf)
-            writer.writerow(EXPORT_COLUMNS)
-            yield buf.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
-        while True:
-            for hit in result.hits:
-                if sent >= EXPORT_CAP:
-                    return
-                hit.pop("highlight", None)
-                if fmt == "csv":
-                    buf = io.StringIO()
-                    csv.writer(buf).writerow(
-                        [hit.get(c) if hit.get(c) is not None else "" for c in EXPORT_COLUMNS]
-                    )
-                    yield buf.getvalue().encode()
-                else:
-                    yield json.dumps(hit, ensure_ascii=False).encode() + b"\n"
-                sent += 1
-            if not result.next_after or sent >= EXPORT_CAP:
-                return
-            query.after = result.next_after
-            result = backend.search(query)
+        yield from export_lines(backend, query, fmt, first, EXPORT_CAP)
 
     media = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson"
     headers = {
