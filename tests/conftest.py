@@ -32,15 +32,20 @@ from enterprises.schemas import EnterpriseCreate
 load_handlers()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-PG_ADMIN_URL = os.environ.get("CROSSTRUST_TEST_POSTGRES_URL", "")
+
+
+def require_server(variable: str, name: str) -> str:
+    """The URL of a real server the test needs: skipped on a laptop without it, a failure in CI."""
+    url = os.environ.get(variable, "")
+    if not url:
+        if IN_CI:
+            pytest.fail(f"CI must run the {name} suite: {variable} is not set")
+        pytest.skip(f"{name} not configured (run `make test`, which starts one)")
+    return url
 
 
 def require_postgres() -> str:
-    if not PG_ADMIN_URL:
-        if IN_CI:
-            pytest.fail("CI must run the PostgreSQL suite: CROSSTRUST_TEST_POSTGRES_URL is not set")
-        pytest.skip("PostgreSQL not configured (run `make test`, which starts one)")
-    return PG_ADMIN_URL
+    return require_server("CROSSTRUST_TEST_POSTGRES_URL", "PostgreSQL")
 
 
 def _pg_url(admin_url: str, dbname: str) -> str:

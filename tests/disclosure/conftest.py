@@ -4,25 +4,17 @@ hit sets for relevance order and exact lists only where the order is by date."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from core.settings import Settings
-from tests.conftest import IN_CI
-
-ES_URL = os.environ.get("CROSSTRUST_TEST_ELASTICSEARCH_URL", "")
+from tests.conftest import require_server
 
 
 def require_elasticsearch() -> str:
-    if not ES_URL:
-        if IN_CI:
-            pytest.fail("CI must run the Elasticsearch suite: CROSSTRUST_TEST_ELASTICSEARCH_URL is not set")
-        pytest.skip("Elasticsearch not configured (run `make test`, which starts one)")
-    return ES_URL
+    return require_server("CROSSTRUST_TEST_ELASTICSEARCH_URL", "Elasticsearch")
 
 
 @pytest.fixture(params=["embedded", "elasticsearch"])
@@ -31,19 +23,11 @@ def search_backend_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, db, search_backend_name: str) -> Iterator[Settings]:
+def settings(settings: Settings, search_backend_name: str) -> Iterator[Settings]:
+    """The suite's settings, pointed at one search backend (a fresh Elasticsearch alias per test)."""
     url = require_elasticsearch() if search_backend_name == "elasticsearch" else ""
-    s = Settings(
-        var_dir=tmp_path / "var",
-        database_url=db.url,
-        code_secret="test-secret-" + uuid.uuid4().hex,
-        dispatcher_in_process=False,
-        public_rate_limit_per_minute=6000,
-        public_rate_limit_burst=1000,
-        search_url=url,
-        search_index=f"ct-test-{uuid.uuid4().hex[:12]}",
-        search_refresh=True,
-        _env_file=None,
+    s = settings.model_copy(
+        update={"search_url": url, "search_index": f"ct-test-{uuid.uuid4().hex[:12]}", "search_refresh": True}
     )
     yield s
     if url:
