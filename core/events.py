@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
 from sqlmodel import Field, Session, SQLModel, select
 
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.db import Database, UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -300,7 +300,5 @@ def outbox_stats(session: Session) -> dict[str, float]:
     ).one()
     lag = 0.0
     if oldest is not None:
-        from core.clock import as_utc
-
         lag = max(0.0, (utcnow() - as_utc(oldest)).total_seconds())
     return {"pending": float(pending), "dead": float(dead), "lag_seconds": lag}

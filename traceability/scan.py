@@ -14,6 +14,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -132,8 +133,6 @@ class LotFacts:
     recall: dict[str, Any] | None
     timeline: list[dict[str, Any]]
     left_warehouse_at: datetime | None
-    generation: int = 0
-    loaded: float = 0.0
 
 
 @dataclass
@@ -199,43 +198,31 @@ class FactsCache:
     def __init__(self, ttl: float = 5.0, max_entries: int = 20_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self._lots: dict[tuple[str, str], LotFacts | None] = {}
-        self._lot_stamp: dict[tuple[str, str], tuple[int, float]] = {}
+        # key -> (generation, monotonic time loaded, value); a value may be None (known to be absent)
+        self._lots: dict[tuple[str, str], tuple[int, float, LotFacts | None]] = {}
         self._products: dict[str, tuple[int, float, dict | None]] = {}
         self._lock = threading.Lock()
 
-    def _fresh(self, stamp: tuple[int, float]) -> bool:
-        return stamp[0] == freshness.generation and time.monotonic() - stamp[1] < self.ttl
+    def _get(self, store: dict, key: object, load: Callable[[], Any]) -> Any:
+        entry = store.get(key)
+        if entry is not None and entry[0] == freshness.generation and time.monotonic() - entry[1] < self.ttl:
+            return entry[2]
+        value = load()
+        with self._lock:
+            if len(store) >= self.max_entries:
+                store.clear()
+            store[key] = (freshness.generation, time.monotonic(), value)
+        return value
 
     def lot(self, db: Database, gtin: str, lot: str) -> LotFacts | None:
-        key = (gtin, lot)
-        stamp = self._lot_stamp.get(key)
-        if stamp is not None and self._fresh(stamp):
-            return self._lots[key]
-        facts = _load_lot(db, gtin, lot)
-        with self._lock:
-            if len(self._lots) >= self.max_entries:
-                self._lots.clear()
-                self._lot_stamp.clear()
-            self._lots[key] = facts
-            self._lot_stamp[key] = (freshness.generation, time.monotonic())
-        return facts
+        return self._get(self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
 
     def product(self, db: Database, gtin: str) -> dict | None:
-        entry = self._products.get(gtin)
-        if entry is not None and self._fresh(entry[:2]):
-            return entry[2]
-        product = _load_product(db, gtin)
-        with self._lock:
-            if len(self._products) >= self.max_entries:
-                self._products.clear()
-            self._products[gtin] = (freshness.generation, time.monotonic(), product)
-        return product
+        return self._get(self._products, gtin, lambda: _load_product(db, gtin))
 
     def clear(self) -> None:
         with self._lock:
             self._lots.clear()
-            self._lot_stamp.clear()
             self._products.clear()
 
 
@@ -329,8 +316,6 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
         ),
         timeline=[_event_view(e) for e in events],
         left_warehouse_at=min(left) if left else None,
-        generation=freshness.generation,
-        loaded=time.monotonic(),
     )
 
 

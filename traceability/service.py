@@ -564,8 +564,13 @@ def code_owner(session: Session, serial: str) -> tuple[TraceCode, DeclarationLin
     return code, line, decl
 
 
-def revoke_code(session: Session, serial: str, reason: str, by: Principal) -> TraceCode:
+def revoke_code(
+    session: Session, serial: str, reason: str, by: Principal, enterprise_id: int | None = None
+) -> TraceCode:
+    """Revoke a code; with `enterprise_id`, only one of that enterprise's (else not found)."""
     code, line, decl = code_owner(session, serial)
+    if enterprise_id is not None and decl.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no code {serial}")
     by.ensure_may_act_for(decl.enterprise_id)
     if code.status == CodeStatus.revoked:
         return code

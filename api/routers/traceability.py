@@ -274,10 +274,7 @@ def export_labels(
 @router.post("/enterprises/{enterprise_id}/codes/{serial}/revoke", tags=["merchant"])
 def revoke_code(enterprise_id: ScopedEnterprise, serial: str, data: Reason, db: DbDep, by: Merchant) -> dict:
     with db.transaction() as s:
-        _, _, decl = service.code_owner(s, serial)
-        if decl.enterprise_id != enterprise_id:
-            raise NotFound(f"enterprise {enterprise_id} has no code {serial}")
-        code = service.revoke_code(s, serial, data.reason, by)
+        code = service.revoke_code(s, serial, data.reason, by, enterprise_id)
         return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
 
 

@@ -3,7 +3,7 @@
 from datetime import date
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from traceability.codes import (
@@ -36,8 +36,7 @@ def test_gtin_check_digit_is_mod10_with_weights_3_1_from_the_right(body):
 @given(gtin_bodies, st.integers(0, 9))
 def test_any_wrong_check_digit_is_refused_and_named(body, wrong):
     full = gtin_with_check(body)
-    if str(wrong) == full[-1]:
-        return
+    assume(str(wrong) != full[-1])
     with pytest.raises(CodeError, match=f"should be {full[-1]}"):
         normalise_gtin(full[:-1] + str(wrong))
 
