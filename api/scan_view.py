@@ -10,12 +10,24 @@ from typing import Any
 import orjson
 
 from core.db import Database
+from credit import service as credit
 from enterprises import service as enterprises
 from traceability import scan
 
 # Each later domain registers one function enterprise_id -> dict | None (credit grade, insurance cover).
 TrustProvider = Callable[[Database, int], dict[str, Any] | None]
 TRUST_PROVIDERS: dict[str, TrustProvider] = {}
+
+
+def credit_grade(db: Database, enterprise_id: int) -> dict[str, Any] | None:
+    with db.read_session() as s:
+        card = credit.grade_of(s, enterprise_id)
+    if card is None:
+        return None
+    return {k: card[k] for k in ("grade", "grade_name_zh", "grade_name_en", "score", "list", "computed_at")}
+
+
+TRUST_PROVIDERS["credit"] = credit_grade
 
 
 class EnterpriseCards:

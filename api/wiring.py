@@ -13,6 +13,7 @@ HANDLER_MODULES = [
     "enterprises.handlers",
     "traceability.handlers",
     "disclosure.handlers",
+    "credit.handlers",
 ]
 
 MODEL_MODULES = [
@@ -22,6 +23,7 @@ MODEL_MODULES = [
     "enterprises.models",
     "traceability.models",
     "disclosure.models",
+    "credit.models",
 ]
 
 

@@ -14,6 +14,7 @@ from core.clock import as_utc
 from core.events import Event, subscribe
 from core.identifiers import country_name
 from core.money import Money
+from credit import service as credit
 from disclosure import service
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
 from enterprises import service as enterprises
@@ -30,7 +31,7 @@ def _enterprise(session: Session, enterprise_id: int) -> dict[str, Any]:
 
 
 def _base(
-    ent: dict[str, Any], category: Category, when: datetime, event: Event, **more: Any
+    session: Session, ent: dict[str, Any], category: Category, when: datetime, event: Event, **more: Any
 ) -> dict[str, Any]:
     window = PUBLICATION_WINDOWS.get(category)
     return {
@@ -42,6 +43,7 @@ def _base(
         "occurred_at": as_utc(when),
         "source_type": event.type,
         "visibility": Visibility.public.value,
+        "grade": credit.grade_code(session, ent["id"]),
         **more,
     }
 
@@ -56,6 +58,7 @@ def entity(session: Session, event: Event) -> None:
         session,
         f"entity:{ent['id']}",
         _base(
+            session,
             ent,
             Category.entity,
             event.created_at,
@@ -124,6 +127,7 @@ def operating(session: Session, event: Event) -> None:
         session,
         f"operating:declaration:{d['id']}",
         _base(
+            session,
             ent,
             Category.operating,
             when,
@@ -158,6 +162,7 @@ def operating(session: Session, event: Event) -> None:
             session,
             f"regulatory:rejection:{d['id']}",
             _base(
+                session,
                 ent,
                 Category.regulatory,
                 event.created_at,
@@ -190,6 +195,7 @@ def _monthly(session: Session, ent: dict[str, Any], when: datetime, event: Event
         session,
         f"operating:monthly:{ent['id']}:{month}",
         _base(
+            session,
             ent,
             Category.operating,
             when.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
@@ -218,6 +224,7 @@ def _inspection_failure(session: Session, ent: dict[str, Any], d: dict, ln: dict
         session,
         f"regulatory:inspection:{d['id']}:{ln['line_no']}",
         _base(
+            session,
             ent,
             Category.regulatory,
             event.created_at,
@@ -250,6 +257,7 @@ def recall(session: Session, event: Event) -> None:
         session,
         f"regulatory:recall:{p['line_id']}",
         _base(
+            session,
             ent,
             Category.regulatory,
             event.created_at,
@@ -270,6 +278,83 @@ def recall(session: Session, event: Event) -> None:
         ),
         event.id,
     )
+
+
+GRADE_LISTS = {"red": ("红名单", "red list"), "black": ("黑名单", "black list")}
+
+
+@subscribe("credit.record_changed", "disclosure.reward_punishment.record")
+def credit_record(session: Session, event: Event) -> None:
+    """Each credit record, published while its window is open; a repair or an upheld objection ends
+    the publication at once."""
+    r = event.payload
+    ent = _enterprise(session, r["enterprise_id"])
+    kind = credit.kind_names(r["kind"])
+    sev_zh = credit.SEVERITY_ZH.get(r["severity"], r["severity"])
+    status_zh = credit.STATUS_ZH.get(r["status"], r["status"])
+    service.upsert(
+        session,
+        f"reward_punishment:credit_record:{r['id']}",
+        _base(
+            session,
+            ent,
+            Category.reward_punishment,
+            datetime.fromisoformat(r["occurred_at"]),
+            event,
+            title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}",
+            title_en=f"Credit record ({r['severity']}): {r['title_en'] or r['title_zh']}",
+            body_zh=f"{kind[0]}，信用记录 {r['id']}，状态：{status_zh}；依据 {r['evidence_ref'] or '—'}。",
+            body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {r['evidence_ref'] or '-'}.",
+            fields={
+                "credit_record_id": r["id"],
+                "kind": r["kind"],
+                "severity": r["severity"],
+                "status": r["status"],
+            },
+            publish_until=datetime.fromisoformat(r["publish_until"]),
+        ),
+        event.id,
+    )
+
+
+@subscribe("credit.grade_changed", "disclosure.reward_punishment.grade")
+def credit_grade(session: Session, event: Event) -> None:
+    """The enterprise's grade as a public record (with red and black lists), and on all its records."""
+    p = event.payload
+    ent = _enterprise(session, p["enterprise_id"])
+    current = credit.grade_of(session, ent["id"])  # a later change may have overtaken this event
+    if current is None:
+        return
+    listed = current["list"]
+    lst = GRADE_LISTS.get(listed or "")
+    reasons_zh = "；".join(f"{r['name_zh']} {r['points']:+g} 分" for r in current["reasons"]) or "无扣分记录"
+    reasons_en = "; ".join(f"{r['name_en']} {r['points']:+g}" for r in current["reasons"]) or "no deductions"
+    service.upsert(
+        session,
+        f"reward_punishment:grade:{ent['id']}",
+        _base(
+            session,
+            ent,
+            Category.reward_punishment,
+            datetime.fromisoformat(current["computed_at"]),
+            event,
+            title_zh=f"{ent['name_zh']} 信用等级 {current['grade']}（{current.get('grade_name_zh', '')}）"
+            + (f"，列入{lst[0]}" if lst else ""),
+            title_en=f"{ent['name_en'] or ent['name_zh']}: credit grade {current['grade']} "
+            f"({current.get('grade_name_en', '')})" + (f", on the {lst[1]}" if lst else ""),
+            body_zh=f"信用评分 {current['score']:g}/1000（评价方法 {current['methodology_version']}）。主要因素：{reasons_zh}。",
+            body_en=f"Credit score {current['score']:g}/1000 (methodology {current['methodology_version']}). "
+            f"Main reasons: {reasons_en}.",
+            fields={
+                "grade": current["grade"],
+                "score": current["score"],
+                "list": listed,
+                "methodology_version": current["methodology_version"],
+            },
+        ),
+        event.id,
+    )
+    service.set_enterprise_grade(session, ent["id"], current["grade"])
 
 
 @subscribe("disclosure.changed", "disclosure.indexer")

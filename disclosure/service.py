@@ -151,3 +151,23 @@ def check(session_factory, backend) -> dict[str, list[int]]:  # noqa: ANN001
         "extra": sorted(set(actual) - set(expected)),
         "stale": sorted(i for i in set(expected) & set(actual) if actual[i] != expected[i]),
     }
+
+
+def set_enterprise_grade(session: Session, enterprise_id: int, grade: str | None) -> int:
+    """Carry an enterprise's current credit grade on all of its records (the grade filter and the grade
+    shown in results); returns how many records changed."""
+    rows = session.exec(
+        select(DisclosureRecord).where(
+            DisclosureRecord.enterprise_id == enterprise_id,
+            (DisclosureRecord.grade != grade) | (DisclosureRecord.grade.is_(None)),  # type: ignore[union-attr]
+        )
+    ).all()
+    for row in rows:
+        row.grade = grade
+        row.version += 1
+        row.updated_at = utcnow()
+        session.add(row)
+    session.flush()
+    for row in rows:
+        _announce(session, row)
+    return len(rows)

@@ -635,3 +635,21 @@ def count_codes(session: Session, line_id: int) -> int:
         .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
         .where(TraceCode.line_id == line_id, CodeBatch.status == BatchStatus.done)
     ).one()
+
+
+def awaiting_inspection(session: Session) -> list[dict]:
+    """Declarations still waiting for inspection, as other domains may read them (supervision draws)."""
+    return [
+        {
+            "declaration_id": d.id,
+            "declaration_no": d.declaration_no,
+            "enterprise_id": d.enterprise_id,
+            "declared_on": d.declared_on.isoformat(),
+            "arrival_port": d.arrival_port,
+        }
+        for d in session.exec(
+            select(Declaration)
+            .where(Declaration.status == DeclarationStatus.declared)
+            .order_by(Declaration.id)
+        )
+    ]

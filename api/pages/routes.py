@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+
+from api.deps import public_rate_limit
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -43,4 +45,46 @@ def static_files() -> StaticFiles:
 def home(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(
         request, "home.html", {"resolver": request.app.state.settings.resolver_base_url}
+    )
+
+
+def _credit_report(request: Request, uscc: str) -> dict:
+    from core.errors import Invalid
+    from core.identifiers import validate_uscc
+    from credit import service as credit
+    from enterprises import service as enterprises
+
+    try:
+        uscc = validate_uscc(uscc)
+    except ValueError as exc:
+        raise Invalid.field("uscc", str(exc)) from None
+    with request.app.state.db.read_session() as s:
+        return credit.public_report(s, enterprises.get_by_uscc(s, uscc).id)
+
+
+@router.get("/credit/{uscc}", response_class=HTMLResponse, dependencies=[Depends(public_rate_limit)])
+def credit_report(request: Request, uscc: str) -> HTMLResponse:
+    """The printable public credit report (企业信用报告)."""
+    from credit import service as credit
+
+    report = _credit_report(request, uscc)
+    return templates.TemplateResponse(
+        request, "credit_report.html", {"r": report, "names": credit.display_names(), "lang": "zh-CN"}
+    )
+
+
+@router.get("/credit/{uscc}/report.pdf", dependencies=[Depends(public_rate_limit)])
+def credit_report_pdf(request: Request, uscc: str) -> Response:
+    from core.errors import Unavailable
+    from credit import report as pdf
+    from credit import service as credit
+
+    data = _credit_report(request, uscc)
+    try:
+        body = pdf.report_pdf(data, credit.display_names())
+    except pdf.FontMissingError as exc:
+        raise Unavailable(str(exc)) from None
+    name = f"credit-report-{data['enterprise']['uscc']}.pdf"
+    return Response(
+        body, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
     )

@@ -29,10 +29,14 @@ def test_registration_becomes_a_public_entity_record_found_by_name_fragment_and_
     )
     dispatcher.drain()
     for q in ("甬澳", "母婴用品", "Yong-Ao", ent.uscc):
-        found = _search(client, q=q)
+        found = _search(client, q=q, category="entity")
         assert [h["uscc"] for h in found["hits"]] == [ent.uscc], q
-    hit = _search(client, q="甬澳")["hits"][0]
-    assert hit["category"] == "entity" and "<mark>甬澳</mark>" in hit["highlight"]["title_zh"]
+    hit = _search(client, q="甬澳", category="entity")["hits"][0]
+    assert "<mark>甬澳</mark>" in hit["highlight"]["title_zh"]
+    # the new merchant is rated from day one, and its grade is published as a reward/punishment record
+    graded = _search(client, q="甬澳", category="reward_punishment")["hits"]
+    assert [(h["uscc"], h["grade"]) for h in graded] == [(ent.uscc, "B")]
+    assert hit["grade"] == "B"
     # no personal data in the index: neither findable nor in the stored documents
     for private in ("王小明", "13800000000", "boss"):
         assert _search(client, q=private)["total"] == 0
@@ -64,7 +68,15 @@ def test_shipments_become_operating_and_regulatory_records(client, db, dispatche
     assert {h["category"] for h in milk["hits"]} >= {"operating", "regulatory"}
     public = _search(client, q="奶粉")
     assert "operating" not in {h["category"] for h in public["hits"]}  # declaration values are for regulators
-    assert {h["title_zh"][:3] for h in public["hits"]} == {"检验不", "召回："}
+    by_category = {
+        c: {h["title_zh"][:3] for h in public["hits"] if h["category"] == c}
+        for c in ("regulatory", "reward_punishment")
+    }
+    assert by_category["regulatory"] == {"检验不", "召回："}
+    # and both became credit records, published as reward/punishment information
+    assert {
+        h["title_zh"].split("：")[1][:2] for h in public["hits"] if h["category"] == "reward_punishment"
+    } == {"检验", "召回"}
     assert {h["hs_code"] for h in _search(client, regulator, public=False, q="1901")["hits"]} == {
         "1901101000"
     }
@@ -80,19 +92,25 @@ def test_shipments_become_operating_and_regulatory_records(client, db, dispatche
 def test_a_repeated_delivery_changes_nothing(db, dispatcher):
     ent = register(db, name_zh="重复投递测试有限公司")
     dispatcher.drain()
-    with db.transaction() as s:
-        from core.events import OutboxEvent
+    from core.events import OutboxEvent
 
+    def state() -> tuple[int, int]:
+        with db.read_session() as s:
+            rec = s.exec(
+                select(DisclosureRecord).where(DisclosureRecord.record_key == f"entity:{ent.id}")
+            ).one()
+            changed = s.exec(select(OutboxEvent).where(OutboxEvent.type == "disclosure.changed")).all()
+            return rec.version, len(changed)
+
+    before = state()
+    with db.transaction() as s:
         row = s.exec(select(OutboxEvent).where(OutboxEvent.type == "enterprise.registered")).one()
         event = Event(
             row.id, row.type, row.aggregate_type, row.aggregate_id, row.actor, row.payload, row.created_at
         )
         handlers.entity(s, event)
         handlers.entity(s, event)
-    with db.read_session() as s:
-        rec = s.exec(select(DisclosureRecord).where(DisclosureRecord.enterprise_id == ent.id)).one()
-        changed = s.exec(select(OutboxEvent).where(OutboxEvent.type == "disclosure.changed")).all()
-    assert rec.version == 1 and len(changed) == 1
+    assert state() == before
 
 
 def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys):
@@ -101,7 +119,9 @@ def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys)
     dispatcher.drain()
     seen, token, pages = [], None, 0
     while True:
-        params = {"q": "分页测试", "size": 10, "sort": "date"} | ({"search_after": token} if token else {})
+        params = {"q": "分页测试", "category": "entity", "size": 10, "sort": "date"} | (
+            {"search_after": token} if token else {}
+        )
         page = _search(client, **params)
         seen += [h["id"] for h in page["hits"]]
         pages += 1
@@ -114,10 +134,13 @@ def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys)
     # the country facet ignores the country filter; the category facet does not
     assert au["facets"]["origin_country"] == {"NZ": 12, "AU": 11}
     assert au["facets"]["category"] == {"entity": 11}
-    not_au = _search(client, q="分页测试", not_origin_country="AU")
+    not_au = _search(client, q="分页测试", category="entity", not_origin_country="AU")
     assert not_au["total"] == 12
-    trend = _search(client, q="分页测试", trend="month")
+    trend = _search(client, q="分页测试", category="entity", trend="month")
     assert sum(t["count"] for t in trend["trend"]) == 23
+    # each merchant is rated from registration: 23 grade records, all B, the grade facet counts them
+    graded = _search(client, q="分页测试", category="reward_punishment")
+    assert graded["total"] == 23 and graded["facets"]["grade"] == {"B": 23}
     names = client.get("/api/v1/public/enterprise-names", params={"q": "分页测试贸易"}).json()
     assert len(names) == 10 and names[0]["name"].startswith("分页测试贸易有限公司")
 
@@ -161,6 +184,7 @@ def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, 
     for i in range(5):
         register(db, name_zh=f"重建索引测试公司{i}")
     dispatcher.drain()
+    # five entity records and five grade records (every merchant is rated from registration)
     monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
     monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(settings.var_dir))
     monkeypatch.setenv("CROSSTRUST_SEARCH_URL", settings.search_url)
@@ -174,11 +198,11 @@ def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, 
         broken = runner.invoke(app, ["search", "check"])
         assert broken.exit_code == 1 and "missing: 2 record(s)" in broken.output
         rebuilt = runner.invoke(app, ["search", "reindex"])
-        assert rebuilt.exit_code == 0 and "5 records indexed" in rebuilt.output
+        assert rebuilt.exit_code == 0 and "10 records indexed" in rebuilt.output
         assert runner.invoke(app, ["search", "check"]).exit_code == 0
     finally:
         get_settings.cache_clear()
-    assert _search(client, q="重建索引")["total"] == 5
+    assert _search(client, q="重建索引")["total"] == 10
 
 
 def test_exports_stream_csv_and_jsonl(client, db, dispatcher, keys):
@@ -188,14 +212,16 @@ def test_exports_stream_csv_and_jsonl(client, db, dispatcher, keys):
     for i in range(7):
         register(db, name_zh=f"导出测试公司{i}", country="KR")
     dispatcher.drain()
-    r = client.get("/api/v1/public/disclosures/export", params={"q": "导出测试", "format": "csv"})
+    r = client.get(
+        "/api/v1/public/disclosures/export", params={"q": "导出测试", "category": "entity", "format": "csv"}
+    )
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     rows = list(csvlib.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert len(rows) == 7 and {row["origin_country"] for row in rows} == {"KR"}
     assert r.headers["X-Total-Count"] == "7" and r.headers["X-Export-Capped"] == "false"
     r = client.get(
         "/api/v1/disclosures/export",
-        params={"q": "导出测试", "format": "jsonl"},
+        params={"q": "导出测试", "category": "entity", "format": "jsonl"},
         headers=Keys.header(keys.regulator),
     )
     lines = [json.loads(x) for x in r.text.splitlines()]
@@ -226,7 +252,9 @@ def test_an_export_job_writes_everything_with_progress(client, db, dispatcher, k
     dispatcher.drain()
     regulator = Keys.header(keys.regulator)
     r = client.post(
-        "/api/v1/disclosures/exports", params={"q": "导出任务", "format": "jsonl"}, headers=regulator
+        "/api/v1/disclosures/exports",
+        params={"q": "导出任务", "category": "entity", "format": "jsonl"},
+        headers=regulator,
     )
     assert r.status_code == 202, r.text
     job = r.json()

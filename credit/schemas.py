@@ -1,0 +1,122 @@
+"""What goes in and out of the credit API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from credit.models import Severity
+
+
+class RecordCreate(BaseModel):
+    """A record a regulator adds by hand (most come from other domains' events)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enterprise_id: int = Field(ge=1)
+    kind: str = Field(min_length=1, max_length=40, description="One of the methodology's kinds")
+    severity: Severity
+    occurred_at: datetime | None = Field(default=None, description="When it happened; default now")
+    title_zh: str = Field(min_length=1, max_length=300)
+    title_en: str = Field(default="", max_length=300)
+    evidence: str = Field(default="", max_length=4000)
+    evidence_ref: str = Field(default="", max_length=300, description="Decision or document number")
+    reason: str = Field(min_length=1, max_length=2000, description="Why it is added by hand")
+
+
+class RecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    enterprise_id: int
+    kind: str
+    severity: str
+    occurred_at: datetime
+    title_zh: str
+    title_en: str
+    evidence: str
+    evidence_ref: str
+    source_type: str
+    status: str
+    publish_until: datetime
+    ended_at: datetime | None
+    points_now: float | None = Field(default=None, description="This record's contribution to the score now")
+
+
+class RepairCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: str = Field(min_length=1, max_length=4000, description="What was put right, and how")
+    evidence_ref: str = Field(default="", max_length=300)
+
+
+class ObjectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+    evidence: str = Field(default="", max_length=4000)
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    approve: bool = Field(description="Repair: approve; objection: uphold (the record was wrong)")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class RepairOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    record_id: int
+    enterprise_id: int
+    evidence: str
+    evidence_ref: str
+    status: str
+    submitted_at: datetime
+    decide_by: datetime
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class ObjectionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    record_id: int
+    enterprise_id: int
+    reason: str
+    evidence: str
+    status: str
+    submitted_at: datetime
+    decided_at: datetime | None
+    decision_reason: str
+
+
+class DrawRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inspectors: list[str] = Field(min_length=1, max_length=500, description="Who may be assigned")
+    seed: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=128,
+        pattern=r"^[0-9a-f]+$",
+        description="Hex; random if absent",
+    )
+
+
+class DrawOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    drawn_at: datetime
+    seed: str
+    input_hash: str
+    result_hash: str
+    methodology_version: str
+    inputs: dict[str, Any]
+    selected: list[dict[str, Any]]
+    algorithm: str = ""
