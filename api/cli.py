@@ -135,6 +135,13 @@ def up() -> None:
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
     _print_urls(demo_data.load_urls(settings.var_dir / "demo-scans.json"))
+    console.print(
+        f"  Credit         {base}/api/v1/public/credit/lists/red   {base}/api/v1/public/credit/methodology"
+    )
+    with db.read_session() as s:
+        for uscc in demo_data.merchant_usccs(s):
+            console.print(f"  Credit report  {base}/credit/{uscc}   ({base}/credit/{uscc}/report.pdf)")
+    db.dispose()
     serve(host=None, port=None)
 
 
@@ -272,6 +279,81 @@ def revoke_api_key(prefix: str) -> None:
     except DomainError as exc:
         _fail(exc.detail, 2)
     console.print(f"revoked {prefix}")
+
+
+credit_app = typer.Typer(help="Merchant credit.", no_args_is_help=True)
+app.add_typer(credit_app, name="credit")
+supervise_app = typer.Typer(help="Supervision by grade: inspection draws.", no_args_is_help=True)
+app.add_typer(supervise_app, name="supervise")
+
+
+@credit_app.command("check-methodology")
+def credit_check_methodology(path: str = typer.Argument(..., help="A methodology TOML file")) -> None:
+    """Check that a methodology file adds up before it is deployed (exit 1 with every reason if not)."""
+    from credit import methodology
+
+    try:
+        m = methodology.load(path)
+    except methodology.MethodologyError as exc:
+        console.print(f"[red]{path} refused:[/red]")
+        for problem in exc.problems:
+            console.print(f"  - {problem}")
+        raise typer.Exit(1) from None
+    bands = ", ".join(f"{g.code} ≥ {g.min:g}" for g in m.grades)
+    console.print(f"[green]methodology {m.version} adds up[/green]: {len(m.kinds)} kinds, grades {bands}")
+
+
+@credit_app.command("recompute")
+def credit_recompute() -> None:
+    """Recompute every merchant's score (what runs nightly; schedule it with cron or a systemd timer)."""
+    from credit import service as credit
+
+    result = credit.recompute_all(_db(), trigger="nightly")
+    console.print(
+        f"{result['enterprises']} enterprises scored, {result['changed']} changed, "
+        f"{result['grades_changed']} grades changed"
+    )
+
+
+@supervise_app.command("draw")
+def supervise_draw(
+    inspector: list[str] = typer.Option(..., "--inspector", "-i", help="An inspector who may be assigned"),
+    seed: str = typer.Option("", help="Hex seed (random if not given)"),
+) -> None:
+    """Draw pending declarations for inspection, weighted by grade; prints the seed and input hash."""
+    from credit import supervision
+
+    db = _db()
+    try:
+        with db.transaction() as s:
+            d = supervision.draw(s, inspector, SYSTEM, seed or None)
+    except DomainError as exc:
+        _fail(exc.detail)
+    table = Table("declaration", "USCC", "grade", "u", "inspector")
+    for row in d.selected:
+        table.add_row(row["declaration_no"], row["uscc"], row["grade"], f"{row['u']:.6f}", row["inspector"])
+    console.print(table)
+    console.print(
+        f"draw {d.id}: {len(d.selected)} of {len(d.inputs['candidates'])} pending declarations selected\n"
+        f"seed {d.seed}\ninput hash {d.input_hash}\nresult hash {d.result_hash}\n"
+        f"published at /api/v1/public/credit/draws/{d.id}"
+    )
+
+
+@supervise_app.command("replay")
+def supervise_replay(draw_id: int = typer.Argument(..., help="A published draw's id")) -> None:
+    """Replay a published draw from its inputs and seed; exit 1 if it does not come out the same."""
+    from credit import supervision
+
+    db = _db()
+    try:
+        with db.read_session() as s:
+            result = supervision.replay(supervision.get(s, draw_id))
+    except DomainError as exc:
+        _fail(exc.detail)
+    if not result["matches"]:
+        _fail(f"draw {draw_id} does not replay: {result}")
+    console.print(f"[green]draw {draw_id} replays exactly[/green] (result hash {result['result_hash']})")
 
 
 @audit_app.command("verify")

@@ -162,6 +162,12 @@ DEMO_PRODUCTS = [
 ]
 
 
+def merchant_usccs(session: Session) -> list[str]:
+    return list(
+        session.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant").order_by(Enterprise.id))
+    )
+
+
 def is_seeded(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Enterprise)).one() > 0
 
@@ -170,6 +176,7 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
     """Create the demo enterprises and one key per role; returns {role: key}."""
     rng = random.Random(seed_value)
     created: dict[str, Enterprise] = {}
+    merchants: list[Enterprise] = []
     for d in DEMO_ENTERPRISES:
         ent = enterprises.register(
             session,
@@ -188,7 +195,10 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
             SYSTEM,
         )
         created.setdefault(d.kind, ent)
+        if d.kind == "merchant":
+            merchants.append(ent)
     seed_trade(session, created["merchant"].id, rng)
+    seed_credit(session, merchants)
     return {
         Role.admin: create_key(session, Role.admin, label="demo admin"),
         Role.regulator: create_key(session, Role.regulator, label="demo regulator"),
@@ -286,6 +296,45 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
             trace.release(session, decl.id, "检验合格，准予放行", SYSTEM, _resolver())
         else:
             trace.reject(session, decl.id, "微生物指标不合格，不予放行", SYSTEM)
+
+
+def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
+    """Credit records beyond what the trade produces: one merchant with customs' advanced certification
+    (grade A, red list), one with an administrative penalty for inaccurate labelling."""
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from credit import service as credit
+
+    now = utcnow()
+    credit.add_record(
+        session,
+        enterprise_id=merchants[1].id,
+        kind="commendation",
+        severity="serious",
+        occurred_at=now - timedelta(days=40),
+        title_zh="海关高级认证企业（AEO 高级认证）",
+        title_en="Customs AEO advanced certification",
+        evidence_ref="宁关企认〔2026〕12号",
+        source_type="manual",
+        source_key="demo:aeo:1",
+        actor="system:demo",
+        reason="演示数据：海关认证结果",
+    )
+    credit.add_record(
+        session,
+        enterprise_id=merchants[3].id,
+        kind="administrative_penalty",
+        severity="general",
+        occurred_at=now - timedelta(days=75),
+        title_zh="进口化妆品中文标签不规范，警告并罚款 2 万元",
+        title_en="Non-compliant Chinese labels on imported cosmetics: warning and a fine of 20,000 CNY",
+        evidence_ref="甬保市监罚〔2026〕88号",
+        source_type="manual",
+        source_key="demo:penalty:1",
+        actor="system:demo",
+        reason="演示数据：行政处罚决定书",
+    )
 
 
 def _resolver() -> str:

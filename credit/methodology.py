@@ -143,7 +143,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
             continue
         if not isinstance(start, int) or not 0 <= start <= mx:
             problems.append(f"dimensions.{code}.start must lie between 0 and its max {mx}")
-            continue
+            start = 0  # keep the dimension, so that later checks do not report it missing
         dimensions[code] = Dimension(code, d.get("name_zh", code), d.get("name_en", code), mx, start)
     if not dimensions:
         problems.append("no dimensions")

@@ -126,22 +126,22 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
         p("公示记录 Public records", h2),
     ]
     if report["records"]:
-        rows = [["日期 Date", "类别 Kind", "程度 Severity", "内容 Record", "状态 Status", "分值 Points"]]
+        rows = [["日期 Date", "类别 Kind", "程度", "内容 Record", "状态", "分值"]]
         for r in report["records"]:
             rows.append(
                 [
                     _local(r["occurred_at"]),
                     p(names["kinds"].get(r["kind"], r["kind"]), small),
-                    names["severities"].get(r["severity"], r["severity"]),
+                    p(names["severities"].get(r["severity"], r["severity"]), small),
                     p(r["title_zh"], small),
-                    names["statuses"].get(r["status"], r["status"]),
+                    p(names["statuses"].get(r["status"], r["status"]), small),
                     f"{r['points_now']:+g}",
                 ]
             )
         story.append(
             Table(
                 rows,
-                colWidths=[20 * mm, 26 * mm, 16 * mm, 74 * mm, 18 * mm, 16 * mm],
+                colWidths=[21 * mm, 28 * mm, 19 * mm, 70 * mm, 20 * mm, 16 * mm],
                 style=grid,
                 repeatRows=1,
             )

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -32,6 +33,14 @@ from enterprises.schemas import EnterpriseCreate
 load_handlers()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def missing(what: str, install: str) -> NoReturn:
+    """A test tool that is not installed: skipped on a laptop, a failure in CI, saying what to install."""
+    message = f"{what} is not installed: {install}"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 def require_server(variable: str, name: str) -> str:

@@ -5,7 +5,6 @@ an embedded font, not as boxes; ZIPs and PDFs stream."""
 from __future__ import annotations
 
 import io
-import os
 import random
 import re
 import shutil
@@ -16,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 import qrcode
@@ -24,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
+from tests.conftest import missing
 from traceability import labels
 from traceability.labels import (
     A4_21,
@@ -36,18 +35,9 @@ from traceability.labels import (
     qr_zip,
 )
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 NAME_ZH = "爱他美婴幼儿配方奶粉3段 800克"
 NAME_EN = "Aptamil Infant Formula Stage 3, 800 g"
-
-
-def missing(what: str, install: str) -> NoReturn:
-    """A test tool that is not installed: skipped on a laptop, a failure in CI, saying what to install."""
-    message = f"{what} is not installed: {install}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
