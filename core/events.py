@@ -150,6 +150,49 @@ def emit(
     return ev
 
 
+def emit_many(session: Session, events: list[tuple[str, str, object, dict[str, Any], str]]) -> int:
+    """`emit` for many events at once (a nightly run that changes thousands of grades): one bulk insert
+    of the events and one of their deliveries. Each item is (type, aggregate_type, aggregate_id,
+    payload, actor)."""
+    if not events:
+        return 0
+    if not registry.loaded:
+        raise RuntimeError("event handlers are not loaded (call api.wiring.load_handlers first)")
+    from sqlalchemy import insert
+
+    now = utcnow()
+    rows = [
+        {
+            "type": t,
+            "aggregate_type": agg_type,
+            "aggregate_id": str(agg_id),
+            "actor": actor,
+            "payload": payload,
+            "created_at": now,
+        }
+        for t, agg_type, agg_id, payload, actor in events
+    ]
+    ids = list(
+        session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
+    )
+    deliveries = [
+        {
+            "event_id": ev_id,
+            "subscriber": sub.name,
+            "next_attempt_at": now,
+            "status": DeliveryStatus.pending,
+            "attempts": 0,
+            "last_error": "",
+        }
+        for ev_id, (t, *_rest) in zip(ids, events, strict=True)
+        for sub in registry.for_type(t)
+    ]
+    if deliveries:
+        session.execute(insert(OutboxDelivery), deliveries)
+    session.info["outbox_emitted"] = True
+    return len(ids)
+
+
 @event.listens_for(Session, "after_commit")
 def _wake_dispatcher(session: Session) -> None:
     if session.info.pop("outbox_emitted", False):

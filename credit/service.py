@@ -7,17 +7,18 @@ the same transaction, so the grade a consumer sees follows the record that cause
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, text
+from sqlalchemy import insert, text, update
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import as_utc, utcnow
-from core.db import Database, UtcDateTime
+from core.db import Database
 from core.errors import Conflict, Invalid, NotFound
-from core.events import emit
+from core.events import emit, emit_many
 from core.security import Principal
 from core.workdays import default_calendar
 from credit import methodology as methodology_
@@ -190,76 +191,95 @@ def _grade_names(m: Methodology, code: str) -> dict[str, str]:
     return {"grade_name_zh": g.name_zh, "grade_name_en": g.name_en}
 
 
-def _save(
-    session: Session,
-    enterprise_id: int,
-    card: Scorecard,
-    previous: CreditStanding | None,
-    trigger: str,
-    now: datetime,
-) -> None:
+@dataclass
+class _Change:
+    standing: dict[str, Any]
+    new: bool
+    previous_grade: str | None
+
+
+Previous = tuple[float, str, str, dict]  # score, grade, methodology version, explanation
+
+
+def _change(enterprise_id: int, card: Scorecard, previous: Previous | None, now: datetime) -> _Change | None:
+    """What to write for a new score, or None when nothing differs from the standing score."""
     explanation = card.explanation()
-    same = (
-        previous is not None
-        and previous.score == card.score
-        and previous.grade == card.grade
-        and previous.methodology_version == card.methodology_version
-        and previous.explanation == explanation
-    )
-    if same:
-        return
-    if previous is None:
-        previous_grade = None
-        previous = CreditStanding(
-            enterprise_id=enterprise_id, score=0, grade="", methodology_version="", computed_at=now
-        )
-    else:
-        previous_grade = previous.grade
-    previous.score, previous.grade = card.score, card.grade
-    previous.methodology_version, previous.computed_at = card.methodology_version, now
-    previous.explanation = explanation
-    session.add(previous)
-    session.add(
-        CreditScore(
-            enterprise_id=enterprise_id,
-            score=card.score,
-            grade=card.grade,
-            methodology_version=card.methodology_version,
-            computed_at=now,
-            trigger=trigger[:80],
-            explanation=explanation,
-        )
-    )
-    if previous_grade != card.grade:
-        _announce_grade(session, enterprise_id, card.grade, previous_grade, card.score, now, explanation)
-
-
-def _announce_grade(
-    session: Session,
-    enterprise_id: int,
-    grade: str,
-    previous: str | None,
-    points: float,
-    now: datetime,
-    explanation: dict,
-) -> None:
-    payload = {
+    if previous is not None and previous == (card.score, card.grade, card.methodology_version, explanation):
+        return None
+    standing = {
         "enterprise_id": enterprise_id,
-        "grade": grade,
-        "previous_grade": previous,
-        "score": points,
-        "computed_at": now.isoformat(),
-        "methodology_version": explanation["methodology_version"],
-        "reasons": explanation["reasons"],
-        "capped_by": explanation["capped_by"],
+        "score": card.score,
+        "grade": card.grade,
+        "methodology_version": card.methodology_version,
+        "computed_at": now,
+        "explanation": explanation,
     }
-    emit(session, "credit.grade_changed", "enterprise", enterprise_id, payload, "system:credit")
+    return _Change(standing, previous is None, previous[1] if previous else None)
+
+
+def _write(session: Session, changes: list[_Change], trigger: str) -> None:
+    """Standing scores, their history and the grade changes' events, in bulk (one or ten thousand)."""
+    if not changes:
+        return
+    new = [c.standing for c in changes if c.new]
+    if new:
+        session.execute(insert(CreditStanding), new)
+    updated = [c.standing for c in changes if not c.new]
+    if updated:
+        session.execute(update(CreditStanding), updated)
+    session.execute(insert(CreditScore), [c.standing | {"trigger": trigger[:80]} for c in changes])
+    emit_many(
+        session,
+        [
+            (
+                "credit.grade_changed",
+                "enterprise",
+                c.standing["enterprise_id"],
+                _grade_payload(c),
+                "system:credit",
+            )
+            for c in changes
+            if c.previous_grade != c.standing["grade"]
+        ],
+    )
+    # Bulk statements bypass the identity map: let loaded standings reload.
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, CreditStanding):
+            session.expire(obj)
+
+
+def _grade_payload(c: _Change) -> dict[str, Any]:
+    s, e = c.standing, c.standing["explanation"]
+    return {
+        "enterprise_id": s["enterprise_id"],
+        "grade": s["grade"],
+        "previous_grade": c.previous_grade,
+        "score": s["score"],
+        "computed_at": s["computed_at"].isoformat(),
+        "methodology_version": s["methodology_version"],
+        "reasons": e["reasons"],
+        "capped_by": e["capped_by"],
+    }
+
+
+def _previous(session: Session, enterprise_id: int | None = None) -> dict[int, Previous]:
+    stmt = select(
+        CreditStanding.enterprise_id,
+        CreditStanding.score,
+        CreditStanding.grade,
+        CreditStanding.methodology_version,
+        CreditStanding.explanation,
+    )
+    if enterprise_id is not None:
+        stmt = stmt.where(CreditStanding.enterprise_id == enterprise_id)
+    return {row[0]: tuple(row[1:]) for row in session.exec(stmt)}  # type: ignore[misc]
 
 
 def recompute(session: Session, enterprise_id: int, trigger: str = "manual") -> Scorecard:
     now = utcnow()
     card, _ = compute(session, enterprise_id, now)
-    _save(session, enterprise_id, card, session.get(CreditStanding, enterprise_id), trigger, now)
+    change = _change(enterprise_id, card, _previous(session, enterprise_id).get(enterprise_id), now)
+    _write(session, [change] if change else [], trigger)
     return card
 
 
@@ -269,47 +289,47 @@ def _epoch_sql(db: Database, column: str) -> str:
     return f"EXTRACT(EPOCH FROM {column})"
 
 
-def recompute_all(db: Database, trigger: str = "nightly", chunk: int = 2000) -> dict[str, int]:
-    """Recompute every merchant's score (the nightly run): one streamed read of the records that can
-    still count, the scorecard per enterprise, writes only where something changed."""
+def recompute_all(db: Database, trigger: str = "nightly") -> dict[str, int]:
+    """Recompute every merchant's score (the nightly run): one read of the records that can still
+    count, the scorecard per enterprise, bulk writes where something changed."""
     m = _m()
     weights = Weights(m)
     now = utcnow()
     oldest = now - max(s.window for s in m.severities.values())
-    counted = changed = grades_changed = 0
     with db.transaction() as session:
         conn = session.connection()
         merchant_ids = [
             row[0]
             for row in conn.execute(text("SELECT id FROM enterprise WHERE kind = 'merchant' ORDER BY id"))
         ]
-        standings = {s.enterprise_id: s for s in session.exec(select(CreditStanding))}
+        previous = _previous(session)
         sql = (
             f"SELECT enterprise_id, id, kind, severity, {_epoch_sql(db, 'occurred_at')}, status "  # noqa: S608 - fixed SQL per dialect
-            "FROM credit_record WHERE status IN ('active', 'under_review') AND occurred_at > :oldest "
-            "ORDER BY enterprise_id"
+            "FROM credit_record WHERE status IN ('active', 'under_review') AND occurred_at > {param}"
         )
-        rows = conn.execute(
-            text(sql).bindparams(bindparam("oldest", type_=UtcDateTime())),
-            {"oldest": oldest},
-        )
+        # The driver's own cursor: a million rows do not need SQLAlchemy's per-row processing.
+        cursor = conn.connection.driver_connection.cursor()
+        if db.is_sqlite:
+            cursor.execute(sql.format(param="?"), (oldest.replace(tzinfo=None).isoformat(" "),))
+        else:
+            cursor.execute(sql.format(param="%s"), (oldest,))
         by_enterprise: dict[int, list[Entry]] = {}
-        for ent_id, rid, kind, severity, at, status in rows:
+        for ent_id, rid, kind, severity, at, status in cursor.fetchall():
             by_enterprise.setdefault(ent_id, []).append(Entry(rid, kind, severity, float(at), status))
+        cursor.close()
+        changes = []
         for ent_id in merchant_ids:
-            card = score(m, by_enterprise.get(ent_id, ()), now, weights)
-            counted += 1
-            previous = standings.get(ent_id)
-            before = (previous.score, previous.grade, previous.methodology_version) if previous else None
-            grade_before = previous.grade if previous else None
-            _save(session, ent_id, card, previous, trigger, now)
-            if before != (card.score, card.grade, card.methodology_version):
-                changed += 1
-            if grade_before != card.grade:
-                grades_changed += 1
-            if counted % chunk == 0:
-                session.flush()
-    return {"enterprises": counted, "changed": changed, "grades_changed": grades_changed}
+            change = _change(
+                ent_id, score(m, by_enterprise.get(ent_id, ()), now, weights), previous.get(ent_id), now
+            )
+            if change is not None:
+                changes.append(change)
+        _write(session, changes, trigger)
+    return {
+        "enterprises": len(merchant_ids),
+        "changed": len(changes),
+        "grades_changed": sum(1 for c in changes if c.previous_grade != c.standing["grade"]),
+    }
 
 
 def grade_of(session: Session, enterprise_id: int) -> dict[str, Any] | None:
