@@ -19,9 +19,10 @@ from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
-from core.jobs import JobRunner
+from core.jobs import DailyJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
+from credit import service as credit_service
 from disclosure import search
 from traceability import scan
 from traceability import service as trace_service
@@ -48,6 +49,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
     )
     jobs = JobRunner(workers=2)
+    # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute` for cron).
+    nightly = (
+        DailyJob("credit-nightly", lambda: credit_service.recompute_all(db), settings.credit_nightly_at)
+        if settings.credit_nightly_at
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,9 +64,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         resolver_.writer.start()
         if settings.dispatcher_in_process:
             dispatcher.start(settings.dispatcher_poll_seconds)
+        if nightly is not None:
+            nightly.start()
         try:
             yield
         finally:
+            if nightly is not None:
+                nightly.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    credit_nightly_at: str = Field(
+        default="02:00",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
+        description="Beijing time (HH:MM) of the nightly credit recompute in the server; empty: off",
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

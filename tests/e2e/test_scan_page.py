@@ -4,6 +4,7 @@ from sqlmodel import select
 
 from core.clock import utcnow
 from core.security import SYSTEM
+from credit import service as credit
 from tests.conftest import register
 from traceability import epcis
 from traceability import service as trace
@@ -79,6 +80,8 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
             ent.id,
         )
 
+    with db.transaction() as s:
+        credit.recompute(s, ent.id)  # what the dispatcher does on registration (rated from day one)
     page.goto(codes[0].link.uri(base))
     verdict = page.locator("section.verdict")
     assert verdict.get_attribute("data-verdict") == "genuine"
@@ -94,6 +97,9 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
         "shipping",
     ]
     assert "共扫码 1 次" in page.inner_text("[data-field=scans]")
+    assert page.get_attribute("[data-field=credit] [data-grade]", "data-grade") == "B"
+    assert "诚信良好" in page.inner_text("[data-field=credit]")
+    assert page.get_attribute("[data-link=credit-report]", "href") == f"/credit/{ent.uscc}"
     page.screenshot(path=str(tmp_path / "scan-zh.png"), full_page=True)
 
     page.click("text=English")
