@@ -48,13 +48,20 @@ def test_elasticsearch_outage_loses_nothing(es_settings, db):
         for i in range(3):
             register(db, name_zh=f"停机前登记公司{i}")
         dispatcher.drain()
-        assert client.get("/api/v1/public/disclosures/search", params={"q": "登记公司"}).json()["total"] == 3
+        assert (
+            client.get(
+                "/api/v1/public/disclosures/search", params={"q": "登记公司", "category": "entity"}
+            ).json()["total"]
+            == 3
+        )
         _es("stop")
         try:
             for i in range(4):
                 register(db, name_zh=f"停机期间登记公司{i}")
             dispatcher.drain()  # the indexer fails; the outbox keeps the events for a retry
-            r = client.get("/api/v1/public/disclosures/search", params={"q": "登记公司"})
+            r = client.get(
+                "/api/v1/public/disclosures/search", params={"q": "登记公司", "category": "entity"}
+            )
             assert r.status_code == 503 and r.headers["content-type"].startswith("application/problem+json")
             assert "Elasticsearch" in r.json()["detail"]
             assert client.get("/readyz").status_code == 503
@@ -62,7 +69,9 @@ def test_elasticsearch_outage_loses_nothing(es_settings, db):
             _es("start")
         clock.freeze(utcnow() + timedelta(minutes=10))
         dispatcher.drain()
-        found = client.get("/api/v1/public/disclosures/search", params={"q": "登记公司"}).json()
+        found = client.get(
+            "/api/v1/public/disclosures/search", params={"q": "登记公司", "category": "entity"}
+        ).json()
         assert found["total"] == 7
         assert disclosures.check(db.read_session, search.current()) == {
             "missing": [],
