@@ -499,6 +499,10 @@ class ScanWriter:
             self._conn = None
 
 
+_ISSUED = Evidence(
+    "issued", "平台签发的单品码，校验通过", "An item code issued by this platform; its check passes"
+)
+
 _CODE_SQL = (
     "SELECT c.id, c.line_id, c.status, c.status_reason, c.last_biz_step, c.last_event_at, c.sold_at,"
     " c.scan_count, c.first_scan_at, c.first_scan_place, c.last_scan_at, c.last_scan_lat, c.last_scan_lon,"
@@ -592,13 +596,7 @@ class Resolver:
             _batch,
         ) = row
         p = self.policy
-        evidence: list[Evidence] = [
-            Evidence(
-                "issued",
-                "平台签发的单品码，校验通过",
-                "An item code issued by this platform; its check passes",
-            )
-        ]
+        evidence: list[Evidence] = [_ISSUED]
         verdict = "genuine"
         if status == "revoked":
             verdict = "revoked"
