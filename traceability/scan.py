@@ -374,6 +374,7 @@ class ScanWriter:
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
+        self._conn = None  # the writer's own SQLite connection, opened on first use
         self.written = 0
         self.dropped = 0
 
@@ -455,25 +456,25 @@ class ScanWriter:
             else:
                 seen[1] += 1
                 seen[4], seen[5], seen[6] = row[4], row[7], row[8]
-        conn = self.db.engine.raw_connection()
+        if self._conn is None:
+            self._conn = self.db.raw_writer()
+        cur = self._conn.cursor()
+        cur.execute("BEGIN IMMEDIATE")
         try:
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            try:
-                for i in range(0, len(rows), _ROWS_PER_STATEMENT):
-                    chunk = rows[i : i + _ROWS_PER_STATEMENT]
-                    cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
-                summaries = list(per_code.values())
-                for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
-                    chunk = summaries[i : i + _ROWS_PER_STATEMENT]
-                    sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))
-                    cur.execute(sql, [v for r in chunk for v in r])
-                cur.execute("COMMIT")
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
+            for i in range(0, len(rows), _ROWS_PER_STATEMENT):
+                chunk = rows[i : i + _ROWS_PER_STATEMENT]
+                cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
+            summaries = list(per_code.values())
+            for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
+                chunk = summaries[i : i + _ROWS_PER_STATEMENT]
+                sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))
+                cur.execute(sql, [v for r in chunk for v in r])
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
         finally:
-            conn.close()
+            cur.close()
 
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is written (tests, shutdown)."""
@@ -493,7 +494,14 @@ class ScanWriter:
             self._thread = None
         while self._buffer:  # whatever arrived after the thread's last round
             self._drain_once()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
+
+_ISSUED = Evidence(
+    "issued", "平台签发的单品码，校验通过", "An item code issued by this platform; its check passes"
+)
 
 _CODE_SQL = (
     "SELECT c.id, c.line_id, c.status, c.status_reason, c.last_biz_step, c.last_event_at, c.sold_at,"
@@ -588,13 +596,7 @@ class Resolver:
             _batch,
         ) = row
         p = self.policy
-        evidence: list[Evidence] = [
-            Evidence(
-                "issued",
-                "平台签发的单品码，校验通过",
-                "An item code issued by this platform; its check passes",
-            )
-        ]
+        evidence: list[Evidence] = [_ISSUED]
         verdict = "genuine"
         if status == "revoked":
             verdict = "revoked"

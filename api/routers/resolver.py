@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from api.deps import client_address, public_rate_limit
+from api.metrics import Metrics
 from api.pages.routes import templates
 from api.problems import problem
 from api.scan_view import scan_view
@@ -156,9 +157,11 @@ def _resolve(request: Request) -> Response:
             wants = "html"
     outcome = state.resolver.resolve(link, _client(request))
     if wants == "json":
-        return Response(
+        response = Response(
             state.scan_json.render(outcome, anchor), media_type="application/json", headers=headers
         )
+        response.verdict = outcome.verdict
+        return response
     body = scan_view(outcome, state.enterprise_cards, base)
     if wants == "linktype":
         part = {
@@ -170,11 +173,14 @@ def _resolve(request: Request) -> Response:
                 "recall": body["recall"],
             },
         }[link_type]
-        return JSONResponse(part, headers=headers)
-    lang = _lang(request)
-    return templates.TemplateResponse(
-        request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
-    )
+        response = JSONResponse(part, headers=headers)
+    else:
+        lang = _lang(request)
+        response = templates.TemplateResponse(
+            request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
+        )
+    response.verdict = outcome.verdict
+    return response
 
 
 @router.get("/.well-known/gs1resolver", summary="Describe this GS1 resolver")
@@ -270,17 +276,40 @@ TEXT = {
 }
 
 
+def _query(raw: bytes) -> dict[str, str]:
+    """The query string as Starlette reads it (keep blank values, the last value of a name wins),
+    split by hand when nothing in it needs decoding, as in the `?17=YYMMDD` of a printed code."""
+    if not raw:
+        return {}
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    params = {}
+    for pair in text.split("&"):
+        if pair:
+            name, _, value = pair.partition("=")
+            params[name] = value
+    return params
+
+
+_VARY = (b"vary", b"Accept, Accept-Language")
+_JSON_TYPE = (b"content-type", b"application/json")
+
+
 class ScanFastPath:
     """ASGI middleware that answers GET /01/… itself, ahead of routing and the other middleware.
 
     The scan is what the public hits; Starlette's routing, FastAPI's per-route machinery and the
-    generic metrics would cost more than the scan. Errors still become problem documents, and the
+    generic metrics would cost more than the scan. A plain JSON scan (the consumer apps' request)
+    is read straight from the ASGI scope and answered with raw ASGI messages; the page, the linkset
+    and the link types go through `scan_endpoint`. Errors still become problem documents, and the
     scan keeps its own metrics (crosstrust_scans_total by verdict, crosstrust_scan_seconds)."""
 
-    def __init__(self, app, metrics) -> None:  # noqa: ANN001 - ASGI app, api.metrics.Metrics
+    def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001 - ASGI app
         self.app = app
         self.scans = metrics.scans
         self.seconds = metrics.scan_seconds
+        self._by_verdict: dict[str, Any] = {}  # label lookups cost more than the counting
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
         if (
@@ -291,10 +320,14 @@ class ScanFastPath:
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request = Request(scope, receive)
+        verdict = "error"
         try:
-            response = await scan_endpoint(request)
+            answer = await self._json(scope)
+            if answer is None:
+                response = await scan_endpoint(Request(scope, receive))
+                verdict = getattr(response, "verdict", verdict)
         except DomainError as exc:
+            answer = None
             response = problem(
                 exc.status,
                 exc.title,
@@ -304,6 +337,59 @@ class ScanFastPath:
                 errors=[e.as_dict() for e in exc.errors],
                 headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
             )
-        await response(scope, receive, send)
-        self.scans.labels(getattr(response, "verdict", "error")).inc()
+        if answer is None:
+            await response(scope, receive, send)
+        else:
+            body, headers, verdict = answer
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+        counter = self._by_verdict.get(verdict)
+        if counter is None:
+            counter = self._by_verdict[verdict] = self.scans.labels(verdict)
+        counter.inc()
         self.seconds.observe(time.perf_counter() - start)
+
+    async def _json(self, scope) -> tuple[bytes, list[tuple[bytes, bytes]], str] | None:  # noqa: ANN001
+        """The plain JSON scan (the same answer as `_resolve` gives it), or None for anything else."""
+        params = _query(scope["query_string"])
+        if "linkType" in params:
+            return None
+        accept = ""
+        agent = ""
+        for name, value in scope["headers"]:
+            if name == b"accept":
+                if not accept:
+                    accept = value.decode("latin-1")
+            elif name == b"user-agent" and not agent:
+                agent = value.decode("latin-1")
+        if "application/json" not in accept or "text/html" in accept or "application/linkset+json" in accept:
+            return None
+        state = scope["app"].state
+        client = scope.get("client")
+        address = client[0] if client else "unknown"
+        wait = state.rate_limiter.take(address)
+        if wait:
+            raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
+        try:
+            link = parse_path(scope["path"], params.get("17"))
+        except CodeError as exc:
+            raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
+        who = scan.Client.from_request(
+            state.client_salt, address, agent, params.get("city"), params.get("loc")
+        )
+        if state.db.is_sqlite:
+            return _json_answer(state, link, who)
+        return await run_in_threadpool(_json_answer, state, link, who)
+
+
+def _json_answer(state, link: DigitalLink, who: scan.Client) -> tuple[bytes, list, str]:  # noqa: ANN001
+    anchor = link.uri(state.settings.resolver_base_url)
+    outcome = state.resolver.resolve(link, who)
+    body = state.scan_json.render(outcome, anchor)
+    headers = [
+        (b"content-length", str(len(body)).encode()),
+        _JSON_TYPE,
+        (b"link", _link_header(anchor).encode("latin-1")),
+        _VARY,
+    ]
+    return body, headers, outcome.verdict

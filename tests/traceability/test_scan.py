@@ -239,3 +239,30 @@ def test_a_qr_image_decodes_to_its_code_and_resolves(client, shipped, flow):
         f"/api/v1/enterprises/{flow.keys.merchant_id}/code-batches/999/qr.zip", headers=flow.m
     )
     assert unfinished.status_code == 404
+
+
+def test_the_json_fast_path_answers_like_the_routed_scan(client, shipped, app):
+    _, _, codes = shipped
+    r = client.get(_path(codes[2]), headers=JSON)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    assert r.headers["Vary"] == "Accept, Accept-Language"
+    assert r.headers["Link"].startswith(f"<{codes[2]['uri']}&linkType=linkset>")
+    assert r.json()["verdict"]["status"] == "genuine" and r.json()["code"]["serial"] == codes[2]["serial"]
+    assert app.state.metrics.registry.get_sample_value("crosstrust_scans_total", {"verdict": "genuine"}) >= 1
+    # A query string that needs decoding reads as Starlette reads it.
+    placed = client.get(_path(codes[2]) + "&city=%E5%AE%81%E6%B3%A2", headers=JSON)
+    assert placed.status_code == 200
+    app.state.resolver.writer.flush()
+    with app.state.db.read_session() as s:
+        assert s.exec(select(ScanRecord).order_by(ScanRecord.id.desc())).first().place == "宁波"
+
+
+@pytest.mark.parametrize(
+    "raw", [b"", b"17=281130", b"17=281130&city=a&17=290101", b"a&b=&=c&&d=1=2", b"x=%41+b"]
+)
+def test_the_fast_path_reads_a_query_string_as_starlette_does(raw):
+    from starlette.datastructures import QueryParams
+
+    from api.routers.resolver import _query
+
+    assert _query(raw) == dict(QueryParams(raw))
