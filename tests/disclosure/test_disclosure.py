@@ -144,6 +144,7 @@ def test_bad_search_input_says_why(client, db, dispatcher):
         r = client.get("/api/v1/public/disclosures/search", params=params)
         assert r.status_code == 422, (params, r.text)
         assert r.json()["errors"][0]["field"] == field
+    assert _total(_search(client, q="!!! ？")) == 0  # nothing searchable in it: no match, not an error
     first = _search(client, size=1, sort="date")
     token = first["search_after"] or ""
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
