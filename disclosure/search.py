@@ -169,6 +169,8 @@ class _Matches:
     sql: str  # FROM … WHERE …, with the filter columns as `d`
     args: list[Any]
     key: str  # the sort key's column on the side SQLite walks
+    text: str | None = None  # the FTS5 query
+    walks_text: bool = False  # the text index is the outer loop (it can rank as it goes)
 
 
 class EmbeddedIndex:
@@ -330,16 +332,18 @@ class EmbeddedIndex:
         """The FROM and WHERE of the query's matches (`d` the filter columns), with their arguments."""
         where: list[str] = []
         args: list[Any] = []
-        source, key = "docs d", "d.key"
+        source, key, text, walks_text = "docs d", "d.key", None, False
         if query.q:
+            text = fts_query(query.q)
             where.append("docs_fts MATCH ?")
-            args.append(fts_query(query.q))
+            args.append(text)
             if any(query.include.get(n) for n in ("uscc", "enterprise_id") if n != skip):
                 # One enterprise's records are few: find them by index, then check the text of each.
                 source = "docs d CROSS JOIN docs_fts ON docs_fts.rowid = d.key"
             else:
                 # Walk the text index newest first (its row ids are the sort keys) and stop early.
                 source, key = "docs_fts JOIN docs d ON d.key = docs_fts.rowid", "docs_fts.rowid"
+                walks_text = True
         if query.public_only:
             where.append("d.visibility = 'public' AND (d.publish_until IS NULL OR d.publish_until > ?)")
             args.append(utcnow().isoformat())
@@ -363,12 +367,25 @@ class EmbeddedIndex:
         if query.date_to:
             where.append(f"{key} < ?")
             args.append(key_of_day(query.date_to + timedelta(days=1)))
-        return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key)
+        return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key, text, walks_text)
 
     def _newest(self, columns: list[str], m: _Matches) -> list[tuple]:
         """The newest TOTAL_CAP + 1 matches (fewer if fewer match), newest first."""
         sql = f"SELECT {', '.join(columns)} FROM {m.sql} ORDER BY {m.key} DESC LIMIT ?"  # noqa: S608
         return self._conn.execute(sql, [*m.args, self.total_cap + 1]).fetchall()
+
+    def _scores(self, text: str, keys: list[int]) -> dict[int, float]:
+        """BM25 of the given matches, in one pass over the text index: FTS5 works out a phrase's
+        weight once per pass, so ranking row by row inside a join would repeat it for every row."""
+        if not keys:
+            return {}
+        return dict(
+            self._conn.execute(
+                f"SELECT rowid, {_BM25} FROM docs_fts WHERE docs_fts MATCH ? AND rowid BETWEEN ? AND ?"  # noqa: S608
+                " AND +rowid IN (SELECT value FROM json_each(?))",
+                [text, min(keys), max(keys), json.dumps(keys)],
+            ).fetchall()
+        )
 
     @staticmethod
     def _check_after(after: list[Any] | None, relevance: bool) -> None:
@@ -422,14 +439,19 @@ class EmbeddedIndex:
         )
         filtered = {k for k, v in (query.include | query.exclude).items() if v}
         shared = [f for f in FACET_FIELDS if f not in filtered] if query.facets else []
-        columns = [m.key, "d.id", _BM25 if relevance else "NULL", *(f"d.{n}" for n in shared)]
+        columns = [
+            m.key,
+            "d.id",
+            _BM25 if relevance and m.walks_text else "NULL",
+            *(f"d.{n}" for n in shared),
+        ]
         # One walk over the newest matches gives the capped total, the shared facets, the relevance
         # window and (for a first page by date) the page itself.
         head = self._newest(columns, m)
         cap = self.total_cap
         over = len(head) > cap
-        window = head[:cap]
-        total, relation = len(window), "eq"
+        newest = head[:cap]
+        total, relation = len(newest), "eq"
         if over and query.exact_total:
             total = self._conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0]  # noqa: S608
         elif over:
@@ -439,17 +461,22 @@ class EmbeddedIndex:
         page: list[tuple[int, list[Any]]] = []
         ranking_approximate = False
         if relevance:
+            window = newest
             boundary = window[-1][0] if over else None
             if after is not None and len(after) == 3:
                 boundary = after[2]
                 if after[0] is not None and not (
                     over and window[-1][0] == boundary
                 ):  # records came or went since the first page
+                    score = _BM25 if m.walks_text else "NULL"
                     window = self._conn.execute(
-                        f"SELECT {m.key}, d.id, {_BM25} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
+                        f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
                         [*m.args, boundary],
                     ).fetchall()
             ranking_approximate = boundary is not None
+            if not m.walks_text:
+                scores = self._scores(m.text or "", [r[0] for r in window])
+                window = [(r[0], r[1], scores[r[0]]) for r in window]
             ranked = sorted((r[2], r[1], r[0]) for r in window)
             if after is not None and after[0] is None:
                 ranked = []  # past the ranked window already
@@ -498,7 +525,7 @@ class EmbeddedIndex:
         facets_approximate = False
         if query.facets:
             # Each facet ignores its own filter: a filtered facet walks its own matches.
-            passes = [(shared, [r[3:] for r in window], over)]
+            passes = [(shared, [r[3:] for r in newest], over)]
             for name in FACET_FIELDS:
                 if name in filtered:
                     rows = self._newest([f"d.{name}"], self._where(query, skip=name))

@@ -102,9 +102,14 @@ def test_a_repeated_delivery_changes_nothing(db, dispatcher):
 
 
 def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys):
-    for i in range(23):
+    registered = [
         register(db, name_zh=f"分页测试贸易有限公司{i:02d}", country="AU" if i % 2 else "NZ")
+        for i in range(23)
+    ]
     dispatcher.drain()
+    for sort in ("relevance", "date"):  # one enterprise's records: found by its index, then by the words
+        one = _search(client, q="分页测试", uscc=registered[5].uscc, sort=sort)
+        assert [h["uscc"] for h in one["hits"]] == [registered[5].uscc] and _total(one) == 1
     seen, token, pages = [], None, 0
     while True:
         params = {"q": "分页测试", "size": 10, "sort": "date"} | ({"search_after": token} if token else {})
