@@ -476,7 +476,7 @@ class EmbeddedIndex:
             ranking_approximate = boundary is not None
             if not m.walks_text:
                 scores = self._scores(m.text or "", [r[0] for r in window])
-                window = [(r[0], r[1], scores[r[0]]) for r in window]
+                window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
             ranked = sorted((r[2], r[1], r[0]) for r in window)
             if after is not None and after[0] is None:
                 ranked = []  # past the ranked window already
