@@ -267,7 +267,10 @@ class ElasticIndex:
             base.append({"range": {"occurred_at": rng}})
         relevance = query.sort == "relevance" and bool(query.q)
         self._check_after(query.after, relevance)
-        sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else [{"sort_key": "desc"}]
+        # unmapped_type: an index built before sort_key existed still answers (those records come last)
+        # until `crosstrust search reindex` rebuilds it.
+        by_date = [{"sort_key": {"order": "desc", "unmapped_type": "long"}}]
+        sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else by_date
         # Filters narrow the query itself, where they are cheapest, except that a facet ignores its own
         # field's filter: with facets asked for, those filters apply after the aggregations.
         later = set(FACET_FIELDS) if query.facets else set()
