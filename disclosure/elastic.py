@@ -11,28 +11,40 @@ from typing import Any
 from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from core.clock import utcnow
-from disclosure.search import FACET_FIELDS, SearchQuery, SearchResult, SearchUnavailable, highlight
+from core.errors import Invalid
+from disclosure.search import (
+    FACET_FIELDS,
+    TOTAL_CAP,
+    SearchQuery,
+    SearchResult,
+    SearchUnavailable,
+    highlight,
+    sort_key,
+)
 
 TEXT_ZH = {"type": "text", "analyzer": "cjk"}
+# Facet fields build their global ordinals at refresh, not on the first search after it.
+FACET = {"type": "keyword", "eager_global_ordinals": True}
 TEXT_EN = {"type": "text", "analyzer": "standard"}
 MAPPINGS = {
     "dynamic": False,
     "properties": {
         "id": {"type": "long"},
         "version": {"type": "long"},
-        "category": {"type": "keyword"},
+        "category": FACET,
         "enterprise_id": {"type": "keyword"},
-        "uscc": {"type": "keyword"},
+        "uscc": FACET,
         "enterprise_name": {**TEXT_ZH, "fields": {"keyword": {"type": "keyword"}}},
         "title_zh": TEXT_ZH,
         "title_en": TEXT_EN,
         "body_zh": TEXT_ZH,
         "body_en": TEXT_EN,
-        "origin_country": {"type": "keyword"},
+        "origin_country": FACET,
         "hs_code": {"type": "keyword"},
-        "product_category": {"type": "keyword"},
-        "grade": {"type": "keyword"},
+        "product_category": FACET,
+        "grade": FACET,
         "occurred_at": {"type": "date"},
+        "sort_key": {"type": "long"},  # date order, the same on both backends (search.sort_key)
         "visibility": {"type": "keyword"},
         "publish_until": {"type": "date"},
         "fields": {"type": "object", "enabled": False},
@@ -47,6 +59,8 @@ def _unavailable(exc: Exception) -> SearchUnavailable:
 
 
 class ElasticIndex:
+    total_cap = TOTAL_CAP  # per index, so that a test can lower it
+
     def __init__(
         self, url: str, alias: str = "crosstrust-disclosures", refresh: str | bool = "wait_for"
     ) -> None:
@@ -91,7 +105,7 @@ class ElasticIndex:
                 "_id": d["id"],
                 "version": d["version"],
                 "version_type": "external_gte",
-                "_source": d,
+                "_source": {**d, "sort_key": sort_key(d["occurred_at"], d["id"])},
             }
 
     def index(self, docs: Iterable[dict[str, Any]]) -> None:
@@ -193,12 +207,26 @@ class ElasticIndex:
             }
         return {"terms": {name: values}}
 
-    def _filters(self, query: SearchQuery, skip: str | None = None) -> list[dict[str, Any]]:
-        clauses = [self._filter(k, v) for k, v in query.include.items() if k != skip and v]
+    def _filters(self, query: SearchQuery, names: set[str], skip: str | None = None) -> list[dict[str, Any]]:
+        """The filters on the fields in `names` (but `skip`), as filter clauses."""
+        clauses = [self._filter(k, v) for k, v in query.include.items() if k in names and k != skip and v]
         clauses += [
-            {"bool": {"must_not": [self._filter(k, v)]}} for k, v in query.exclude.items() if k != skip and v
+            {"bool": {"must_not": [self._filter(k, v)]}}
+            for k, v in query.exclude.items()
+            if k in names and k != skip and v
         ]
         return clauses
+
+    @staticmethod
+    def _check_after(after: list[Any] | None, relevance: bool) -> None:
+        """A page token from another order or backend is the user's to replace (422), not a 503."""
+        if after is None:
+            return
+        kinds = (int | float, int) if relevance else (int,)
+        if len(after) != len(kinds) or not all(
+            isinstance(v, k) and not isinstance(v, bool) for v, k in zip(after, kinds, strict=True)
+        ):
+            raise Invalid.field("search_after", "the page token is not for this search; start again")
 
     def search(self, query: SearchQuery) -> SearchResult:
         self._ensure()
@@ -238,21 +266,31 @@ class ElasticIndex:
                 rng["lte"] = query.date_to.isoformat() + "T23:59:59.999999Z"
             base.append({"range": {"occurred_at": rng}})
         relevance = query.sort == "relevance" and bool(query.q)
-        sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else [{"occurred_at": "desc"}, {"id": "desc"}]
+        self._check_after(query.after, relevance)
+        # unmapped_type: an index built before sort_key existed still answers (those records come last)
+        # until `crosstrust search reindex` rebuilds it.
+        by_date = [{"sort_key": {"order": "desc", "unmapped_type": "long"}}]
+        sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else by_date
+        # Filters narrow the query itself, where they are cheapest, except that a facet ignores its own
+        # field's filter: with facets asked for, those filters apply after the aggregations.
+        later = set(FACET_FIELDS) if query.facets else set()
+        base += self._filters(query, {k for k in query.include | query.exclude if k not in later})
+        post = self._filters(query, later)
         body: dict[str, Any] = {
             "query": {"bool": {"must": must or [{"match_all": {}}], "filter": base}},
-            "post_filter": {"bool": {"filter": self._filters(query)}},
             "sort": sort,
             "size": query.size + 1,
-            "track_total_hits": True,
+            "track_total_hits": True if query.exact_total else self.total_cap,
         }
+        if post:
+            body["post_filter"] = {"bool": {"filter": post}}
         if query.after:
             body["search_after"] = query.after
         aggs: dict[str, Any] = {}
         if query.facets:
             for name in FACET_FIELDS:
                 aggs[name] = {
-                    "filter": {"bool": {"filter": self._filters(query, skip=name)}},
+                    "filter": {"bool": {"filter": self._filters(query, later, skip=name)}},
                     "aggs": {
                         "v": {
                             "terms": {
@@ -266,7 +304,7 @@ class ElasticIndex:
         if query.trend:
             interval, fmt = ES_INTERVALS[query.trend]
             aggs["trend"] = {
-                "filter": {"bool": {"filter": self._filters(query)}},
+                "filter": {"bool": {"filter": post}},
                 "aggs": {
                     "v": {
                         "date_histogram": {
@@ -289,6 +327,7 @@ class ElasticIndex:
         hits = []
         for h in raw[: query.size]:
             d = dict(h["_source"])
+            d.pop("sort_key", None)
             d["highlight"] = {
                 "title_zh": highlight(d["title_zh"], words),
                 "body_zh": highlight(d["body_zh"], words, 120),
@@ -307,4 +346,5 @@ class ElasticIndex:
                 {"period": b["key_as_string"], "count": b["doc_count"]}
                 for b in res["aggregations"]["trend"]["v"]["buckets"]
             ]
-        return SearchResult(res["hits"]["total"]["value"], hits, facets, trend, next_after)
+        total = res["hits"]["total"]
+        return SearchResult(total["value"], hits, facets, trend, next_after, total_relation=total["relation"])

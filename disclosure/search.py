@@ -13,9 +13,11 @@ import json
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -32,13 +34,18 @@ FILTER_FIELDS = (
     "grade",
 )
 FACET_FIELDS = ("category", "origin_country", "product_category", "grade", "uscc")
-# The period a record falls in, as both backends name it: the day, the week's Monday, the month.
+# The period a day falls in (UTC), as both backends name it: the day, the week's Monday, the month.
 INTERVALS = {
-    "day": "date(d.occurred_at)",
-    "week": "date(d.occurred_at, 'weekday 0', '-6 days')",
-    "month": "strftime('%Y-%m', d.occurred_at)",
+    "day": lambda d: d.isoformat(),
+    "week": lambda d: (d - timedelta(days=d.weekday())).isoformat(),
+    "month": lambda d: d.strftime("%Y-%m"),
 }
-SCHEMA_VERSION = 2
+# Like Elasticsearch's track_total_hits: counting stops here and the total reads "10,000 or more".
+# Above it the embedded index also counts facets and ranks by relevance over the newest TOTAL_CAP
+# matches only (and says so), so that a broad query costs the same as one matching TOTAL_CAP records.
+TOTAL_CAP = 10_000
+SCHEMA_VERSION = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -53,6 +60,25 @@ def cjk_terms(text: str) -> str:
         pos = m.end()
     out.append(text[pos:])
     return " ".join(out)
+
+
+def sort_key(occurred_at: str, record_id: int) -> int:
+    """A record's place in date order, as one integer: seconds since the epoch (UTC) above 31 bits of
+    the record's id. Newest first is this key descending, on both backends; records of the same
+    second come newest-recorded first. The embedded index uses it as the row id of the text index,
+    so that a date-ordered page walks the index in order instead of sorting every match."""
+    when = datetime.fromisoformat(occurred_at)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    seconds = min(max((when - _EPOCH) // timedelta(seconds=1), 0), 2**32 - 1)
+    if not 0 < record_id < 2**31:
+        raise ValueError(f"record id {record_id} does not fit the sort key")
+    return seconds << 31 | record_id
+
+
+def key_of_day(day: date) -> int:
+    """The smallest sort key of a day (UTC)."""
+    return ((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)) << 31
 
 
 def fts_query(q: str) -> str:
@@ -85,15 +111,20 @@ class SearchQuery:
     after: list[Any] | None = None
     facets: bool = True
     trend: str | None = None
+    # Count every match (exports) instead of stopping at TOTAL_CAP.
+    exact_total: bool = False
 
 
 @dataclass
 class SearchResult:
-    total: int | None  # None on later pages of the embedded index (the first page gave it)
+    total: int
     hits: list[dict[str, Any]]
     facets: dict[str, dict[str, int]]
     trend: list[dict[str, Any]] | None
     next_after: list[Any] | None
+    total_relation: str = "eq"  # "gte": more matched than were counted (see TOTAL_CAP)
+    facets_approximate: bool = False  # counted over the newest TOTAL_CAP matches, not all of them
+    ranking_approximate: bool = False  # relevance order ranks the newest TOTAL_CAP matches, then by date
 
 
 class SearchUnavailable(Exception):
@@ -129,8 +160,30 @@ def highlight(text: str, words: list[str], width: int | None = None) -> str:
     return out
 
 
+_ID_BITS = 2**31 - 1  # the record id's part of a sort key
+_BM25 = "bm25(docs_fts)"
+
+
+@dataclass
+class _Matches:
+    sql: str  # FROM … WHERE …, with the filter columns as `d`
+    args: list[Any]
+    key: str  # the sort key's column on the side SQLite walks
+    text: str | None = None  # the FTS5 query
+    walks_text: bool = False  # the text index is the outer loop (it can rank as it goes)
+
+
 class EmbeddedIndex:
-    """The default backend: a SQLite file beside the database, rebuilt from it at any time."""
+    """The default backend: a SQLite file beside the database, rebuilt from it at any time.
+
+    A record's sort key (see sort_key) is the row id of its filter columns (docs) and of its text
+    (docs_fts): walking either backwards meets the newest matches first, so a page, a capped count and
+    the facets of a broad query stop early instead of visiting every match. The stored documents sit
+    apart (bodies, by record id) so that the walk over the filter columns stays narrow, and the text
+    index keeps no copy of the text (contentless).
+    """
+
+    total_cap = TOTAL_CAP  # per index, so that a test can lower it
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,73 +191,96 @@ class EmbeddedIndex:
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages, then the OS's cache
+        self._conn.execute("PRAGMA mmap_size=1073741824")
         if self._conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
             # The index is derived data: an older layout is dropped and rebuilt (crosstrust search reindex).
             self._conn.executescript(
                 "DROP TABLE IF EXISTS docs; DROP TABLE IF EXISTS docs_fts; DROP TABLE IF EXISTS names;"
+                " DROP TABLE IF EXISTS bodies;"
             )
             self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._conn.executescript(
             """
             CREATE TABLE IF NOT EXISTS docs (
-                id INTEGER PRIMARY KEY, version INTEGER NOT NULL, category TEXT, enterprise_id INTEGER, uscc TEXT,
-                enterprise_name TEXT, origin_country TEXT, hs_code TEXT, product_category TEXT, grade TEXT,
-                occurred_at TEXT, visibility TEXT, publish_until TEXT, doc TEXT NOT NULL);
-            CREATE INDEX IF NOT EXISTS docs_when ON docs(occurred_at DESC, id DESC);
+                key INTEGER PRIMARY KEY, id INTEGER NOT NULL UNIQUE, version INTEGER NOT NULL, category TEXT,
+                enterprise_id INTEGER, uscc TEXT, origin_country TEXT, hs_code TEXT, product_category TEXT,
+                grade TEXT, visibility TEXT, publish_until TEXT);
             CREATE INDEX IF NOT EXISTS docs_category ON docs(category);
             CREATE INDEX IF NOT EXISTS docs_uscc ON docs(uscc);
-            CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(terms, tokenize = 'unicode61 remove_diacritics 2');
+            CREATE INDEX IF NOT EXISTS docs_enterprise ON docs(enterprise_id);
+            CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+            CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
+                terms, content = '', tokenize = 'unicode61 remove_diacritics 2');
             CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, uscc TEXT, enterprise_id INTEGER);
             """
         )
 
+        self._trend_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-trend")
+        self._trend_local = threading.local()
+
+    def _days(self, sql: str, args: list[Any]) -> list[tuple[int, int]]:
+        conn = getattr(self._trend_local, "conn", None)
+        if conn is None:
+            conn = self._trend_local.conn = sqlite3.connect(str(self.path), isolation_level=None)
+            conn.execute("PRAGMA mmap_size=1073741824")
+        return conn.execute(sql, args).fetchall()
+
     def ping(self) -> bool:
         return self._conn.execute("SELECT 1").fetchone() == (1,)
 
+    @staticmethod
+    def _text(d: dict[str, Any]) -> str:
+        """What the text index holds of a record."""
+        fields = ("title_zh", "title_en", "body_zh", "body_en", "enterprise_name", "uscc", "hs_code")
+        return cjk_terms(" ".join(str(d.get(k) or "") for k in fields))
+
+    def _drop(self, key: int, record_id: int) -> None:
+        (doc,) = self._conn.execute("SELECT doc FROM bodies WHERE id = ?", (record_id,)).fetchone()
+        # A contentless text index forgets a row given exactly what was indexed for it.
+        self._conn.execute(
+            "INSERT INTO docs_fts (docs_fts, rowid, terms) VALUES ('delete', ?, ?)",
+            (key, self._text(json.loads(doc))),
+        )
+        self._conn.execute("DELETE FROM docs WHERE key = ?", (key,))
+        self._conn.execute("DELETE FROM bodies WHERE id = ?", (record_id,))
+
     def index(self, docs: Iterable[dict[str, Any]]) -> None:
         with self._lock:
+            # In key order: the text index writes its pending terms out whenever a row id goes backwards.
+            keyed = sorted(((sort_key(d["occurred_at"], d["id"]), d) for d in docs), key=lambda kd: kd[0])
             self._conn.execute("BEGIN IMMEDIATE")
             try:
-                for d in docs:
+                for key, d in keyed:
                     current = self._conn.execute(
-                        "SELECT version FROM docs WHERE id = ?", (d["id"],)
+                        "SELECT key, version FROM docs WHERE id = ?", (d["id"],)
                     ).fetchone()
-                    if current is not None and current[0] >= d["version"]:
-                        continue  # an older or repeated delivery
-                    terms = cjk_terms(
-                        " ".join(
-                            str(d.get(k) or "")
-                            for k in (
-                                "title_zh",
-                                "title_en",
-                                "body_zh",
-                                "body_en",
-                                "enterprise_name",
-                                "uscc",
-                                "hs_code",
-                            )
-                        )
-                    )
-                    self._conn.execute("DELETE FROM docs_fts WHERE rowid = ?", (d["id"],))
-                    self._conn.execute("INSERT INTO docs_fts (rowid, terms) VALUES (?, ?)", (d["id"], terms))
+                    if current is not None:
+                        if current[1] >= d["version"]:
+                            continue  # an older or repeated delivery
+                        self._drop(current[0], d["id"])  # the key moves when the record's date does
                     self._conn.execute(
-                        "INSERT OR REPLACE INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO docs_fts (rowid, terms) VALUES (?, ?)", (key, self._text(d))
+                    )
+                    self._conn.execute(
+                        "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
+                            key,
                             d["id"],
                             d["version"],
                             d["category"],
                             d["enterprise_id"],
                             d["uscc"],
-                            d["enterprise_name"],
                             d.get("origin_country"),
                             d.get("hs_code"),
                             d.get("product_category"),
                             d.get("grade"),
-                            d["occurred_at"],
                             d["visibility"],
                             d.get("publish_until"),
-                            json.dumps(d, ensure_ascii=False),
                         ),
+                    )
+                    self._conn.execute(
+                        "INSERT INTO bodies VALUES (?, ?)", (d["id"], json.dumps(d, ensure_ascii=False))
                     )
                     self._conn.execute(
                         "INSERT OR REPLACE INTO names VALUES (?, ?, ?)",
@@ -218,12 +294,16 @@ class EmbeddedIndex:
     def delete(self, ids: Iterable[int]) -> None:
         with self._lock:
             for i in ids:
-                self._conn.execute("DELETE FROM docs WHERE id = ?", (i,))
-                self._conn.execute("DELETE FROM docs_fts WHERE rowid = ?", (i,))
+                row = self._conn.execute("SELECT key FROM docs WHERE id = ?", (i,)).fetchone()
+                if row is not None:
+                    self._drop(row[0], i)
 
     def reset(self) -> None:
         with self._lock:
-            self._conn.executescript("DELETE FROM docs; DELETE FROM docs_fts; DELETE FROM names;")
+            self._conn.executescript(
+                "DELETE FROM docs; DELETE FROM bodies; DELETE FROM names;"
+                " INSERT INTO docs_fts (docs_fts) VALUES ('delete-all');"
+            )
 
     def rebuild(self, chunks: Iterable[list[dict[str, Any]]]) -> int:
         self.reset()
@@ -231,6 +311,9 @@ class EmbeddedIndex:
         for chunk in chunks:
             self.index(chunk)
             count += len(chunk)
+        with self._lock:
+            self._conn.execute("INSERT INTO docs_fts (docs_fts) VALUES ('optimize')")  # one segment
+            self._conn.execute("ANALYZE")  # the planner's row estimates, to choose walk or index
         return count
 
     def versions(self) -> dict[int, int]:
@@ -245,118 +328,231 @@ class EmbeddedIndex:
 
     # -- querying --------------------------------------------------------------------------------
 
-    def _where(self, query: SearchQuery, skip: str | None = None) -> tuple[list[str], list[Any]]:
+    def _where(self, query: SearchQuery, skip: str | None = None) -> _Matches:
+        """The FROM and WHERE of the query's matches (`d` the filter columns), with their arguments."""
         where: list[str] = []
         args: list[Any] = []
+        source, key, text, walks_text = "docs d", "d.key", None, False
+        if query.q:
+            text = fts_query(query.q)
+            where.append("docs_fts MATCH ?")
+            args.append(text)
+            if any(query.include.get(n) for n in ("uscc", "enterprise_id") if n != skip):
+                # One enterprise's records are few: find them by index, then check the text of each.
+                source = "docs d CROSS JOIN docs_fts ON docs_fts.rowid = d.key"
+            else:
+                # Walk the text index newest first (its row ids are the sort keys) and stop early.
+                source, key = "docs_fts JOIN docs d ON d.key = docs_fts.rowid", "docs_fts.rowid"
+                walks_text = True
         if query.public_only:
             where.append("d.visibility = 'public' AND (d.publish_until IS NULL OR d.publish_until > ?)")
             args.append(utcnow().isoformat())
-        if query.q:
-            where.append("d.id IN (SELECT rowid FROM docs_fts WHERE docs_fts MATCH ?)")
-            args.append(fts_query(query.q))
         for name, values, negate in [(k, v, False) for k, v in query.include.items()] + [
             (k, v, True) for k, v in query.exclude.items()
         ]:
             if name == skip or not values:
                 continue
             if name == "hs_prefix":
-                clause = "(" + " OR ".join("d.hs_code LIKE ?" for _ in values) + ")"
-                args += [v + "%" for v in values]
+                column = "d.hs_code"
+                clause = "(" + " OR ".join("d.hs_code GLOB ?" for _ in values) + ")"
+                args += [re.sub(r"([*?\[])", r"[\1]", v) + "*" for v in values]
             else:
-                column = "d.enterprise_id" if name == "enterprise_id" else f"d.{name}"
+                column = f"d.{name}"
                 clause = f"{column} IN ({','.join('?' for _ in values)})"
                 args += [int(v) if name == "enterprise_id" else v for v in values]
-            where.append(
-                f"(d.hs_code IS NULL OR NOT {clause})"
-                if negate and name == "hs_prefix"
-                else (f"({column} IS NULL OR NOT {clause})" if negate else clause)
-            )
+            where.append(f"({column} IS NULL OR NOT {clause})" if negate else clause)
         if query.date_from:
-            where.append("d.occurred_at >= ?")
-            args.append(query.date_from.isoformat())
+            where.append(f"{key} >= ?")
+            args.append(key_of_day(query.date_from))
         if query.date_to:
-            where.append("d.occurred_at < date(?, '+1 day')")
-            args.append(query.date_to.isoformat())
-        return where, args
+            where.append(f"{key} < ?")
+            args.append(key_of_day(query.date_to + timedelta(days=1)))
+        return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key, text, walks_text)
 
-    def _facets(self, query: SearchQuery, clause: str, args: list[Any]) -> dict[str, dict[str, int]]:
-        """Counts per facet value, each ignoring its own facet's filter. Facets whose field is not
-        filtered share one pass over the matching records; a filtered facet gets a pass of its own."""
-        filtered = {k for k, v in (query.include | query.exclude).items() if v}
-        shared = [f for f in FACET_FIELDS if f not in filtered]
-        passes = [(shared, clause, args)] if shared else []
-        for name in FACET_FIELDS:
-            if name in filtered:
-                w, a = self._where(query, skip=name)
-                passes.append(([name], " AND ".join(w) or "1", a))
-        facets: dict[str, dict[str, int]] = {}
-        for names, where, params in passes:
-            counters: list[dict[str, int]] = [{} for _ in names]
-            cols = ", ".join(f"d.{n}" for n in names)
-            for row in self._conn.execute(f"SELECT {cols} FROM docs d WHERE {where}", params):  # noqa: S608
-                for i, value in enumerate(row):
-                    if value is not None:
-                        counters[i][value] = counters[i].get(value, 0) + 1
-            for name, counts in zip(names, counters, strict=True):
-                top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50]
-                facets[name] = dict(top)
-        return facets
+    def _newest(self, columns: list[str], m: _Matches) -> list[tuple]:
+        """The newest TOTAL_CAP + 1 matches (fewer if fewer match), newest first."""
+        sql = f"SELECT {', '.join(columns)} FROM {m.sql} ORDER BY {m.key} DESC LIMIT ?"  # noqa: S608
+        return self._conn.execute(sql, [*m.args, self.total_cap + 1]).fetchall()
+
+    def _scores(self, text: str, keys: list[int]) -> dict[int, float]:
+        """BM25 of the given matches, in one pass over the text index: FTS5 works out a phrase's
+        weight once per pass, so ranking row by row inside a join would repeat it for every row."""
+        if not keys:
+            return {}
+        return dict(
+            self._conn.execute(
+                f"SELECT rowid, {_BM25} FROM docs_fts WHERE docs_fts MATCH ? AND rowid BETWEEN ? AND ?"  # noqa: S608
+                " AND +rowid IN (SELECT value FROM json_each(?))",
+                [text, min(keys), max(keys), json.dumps(keys)],
+            ).fetchall()
+        )
+
+    @staticmethod
+    def _check_after(after: list[Any] | None, relevance: bool) -> None:
+        """A page token from another order or another backend is the user's to replace, not a 500."""
+        if after is None:
+            return
+
+        def number(v: Any) -> bool:
+            return isinstance(v, int | float) and not isinstance(v, bool)
+
+        def whole(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        ok = (
+            (len(after) == 2 and number(after[0]) and whole(after[1]))
+            or (
+                len(after) == 3
+                and (after[0] is None or number(after[0]))
+                and whole(after[1])
+                and whole(after[2])
+            )
+            if relevance
+            else len(after) == 1 and whole(after[0])
+        )
+        if not ok:
+            raise Invalid.field("search_after", "the page token is not for this search; start again")
 
     def search(self, query: SearchQuery) -> SearchResult:
-        where, args = self._where(query)
-        clause = " AND ".join(where) or "1"
-        # Counting a large match costs a scan; later pages of the same query know it already.
-        total = (
-            None
-            if query.after
-            else self._conn.execute(f"SELECT count(*) FROM docs d WHERE {clause}", args).fetchone()[0]  # noqa: S608
-        )
         relevance = query.sort == "relevance" and bool(query.q)
-        if relevance:
-            sql = (
-                "SELECT d.id, d.doc, f.rank FROM docs d JOIN docs_fts f ON f.rowid = d.id"  # noqa: S608
-                f" WHERE docs_fts MATCH ? AND {clause}"
+        after = query.after
+        self._check_after(after, relevance)
+        if query.q and not fts_query(query.q):  # nothing searchable in it (punctuation only)
+            return SearchResult(
+                0,
+                [],
+                {f: {} for f in FACET_FIELDS} if query.facets else {},
+                [] if query.trend else None,
+                None,
             )
-            page_args = [fts_query(query.q), *args]
-            if query.after:
-                sql += " AND (f.rank > ? OR (f.rank = ? AND d.id > ?))"
-                page_args += [query.after[0], query.after[0], query.after[1]]
-            sql += " ORDER BY f.rank, d.id LIMIT ?"
+        m = self._where(query)
+        # A trend counts every match, the one pass here that cannot stop early: it runs beside the rest
+        # on a connection of its own (SQLite lets go of the GIL while it steps).
+        trend_days = (
+            self._trend_worker.submit(
+                self._days,
+                f"SELECT ({m.key} >> 31) / 86400 AS day, count(*) FROM {m.sql} GROUP BY day",  # noqa: S608
+                m.args,
+            )
+            if query.trend
+            else None
+        )
+        filtered = {k for k, v in (query.include | query.exclude).items() if v}
+        shared = [f for f in FACET_FIELDS if f not in filtered] if query.facets else []
+        columns = [
+            m.key,
+            "d.id",
+            _BM25 if relevance and m.walks_text else "NULL",
+            *(f"d.{n}" for n in shared),
+        ]
+        # One walk over the newest matches gives the capped total, the shared facets, the relevance
+        # window and (for a first page by date) the page itself.
+        head = self._newest(columns, m)
+        cap = self.total_cap
+        over = len(head) > cap
+        newest = head[:cap]
+        total, relation = len(newest), "eq"
+        if over and query.exact_total:
+            total = self._conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0]  # noqa: S608
+        elif over:
+            relation = "gte"
+
+        # The page: (key, token) pairs.
+        page: list[tuple[int, list[Any]]] = []
+        ranking_approximate = False
+        if relevance:
+            window = newest
+            boundary = window[-1][0] if over else None
+            if after is not None and len(after) == 3:
+                boundary = after[2]
+                if after[0] is not None and not (
+                    over and window[-1][0] == boundary
+                ):  # records came or went since the first page
+                    score = _BM25 if m.walks_text else "NULL"
+                    window = self._conn.execute(
+                        f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
+                        [*m.args, boundary],
+                    ).fetchall()
+            ranking_approximate = boundary is not None
+            if not m.walks_text:
+                scores = self._scores(m.text or "", [r[0] for r in window])
+                window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
+            ranked = sorted((r[2], r[1], r[0]) for r in window)
+            if after is not None and after[0] is None:
+                ranked = []  # past the ranked window already
+            elif after is not None:
+                ranked = [r for r in ranked if (r[0], r[1]) > (after[0], after[1])]
+            for score, record_id, key in ranked[: query.size + 1]:
+                page.append((key, [score, record_id] + ([boundary] if boundary is not None else [])))
+            if len(page) <= query.size and boundary is not None:
+                # After the ranked window, the older matches follow newest first.
+                start = after[1] if after is not None and after[0] is None else boundary
+                for (key,) in self._conn.execute(
+                    f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
+                    [*m.args, start, query.size + 1 - len(page)],
+                ):
+                    page.append((key, [None, key, boundary]))
+        elif after is None and (not over or len(head) > query.size):
+            page = [(r[0], [r[0]]) for r in head[: query.size + 1]]  # the walk above went far enough
         else:
-            sql = f"SELECT d.id, d.doc, d.occurred_at FROM docs d WHERE {clause}"  # noqa: S608
-            page_args = list(args)
-            if query.after:
-                sql += " AND (d.occurred_at < ? OR (d.occurred_at = ? AND d.id < ?))"
-                page_args += [query.after[0], query.after[0], query.after[1]]
-            sql += " ORDER BY d.occurred_at DESC, d.id DESC LIMIT ?"
-        rows = self._conn.execute(sql, [*page_args, query.size + 1]).fetchall()
+            page = [
+                (key, [key])
+                for (key,) in self._conn.execute(
+                    f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
+                    [*m.args, after[0] if after else 2**63 - 1, query.size + 1],
+                )
+            ]
+        ids = [k & _ID_BITS for k, _ in page[: query.size]]
+        bodies = dict(
+            self._conn.execute(
+                f"SELECT id, doc FROM bodies WHERE id IN ({','.join('?' for _ in ids)})",  # noqa: S608
+                ids,
+            ).fetchall()
+        )
         words = [w for w in re.split(r"\s+", query.q) if w]
         hits = []
-        for _id, doc, _key in rows[: query.size]:
-            d = json.loads(doc)
+        for record_id in ids:
+            d = json.loads(bodies[record_id])
             d["highlight"] = {
                 "title_zh": highlight(d["title_zh"], words),
                 "body_zh": highlight(d["body_zh"], words, 120),
                 "body_en": highlight(d["body_en"], words, 160),
             }
             hits.append(d)
-        next_after = None
-        if len(rows) > query.size:
-            last = rows[query.size - 1]
-            next_after = [last[2], last[0]]
-        facets = self._facets(query, clause, args) if query.facets else {}
+        next_after = page[query.size - 1][1] if len(page) > query.size else None
+
+        facets: dict[str, dict[str, int]] = {}
+        facets_approximate = False
+        if query.facets:
+            # Each facet ignores its own filter: a filtered facet walks its own matches.
+            passes = [(shared, [r[3:] for r in newest], over)]
+            for name in FACET_FIELDS:
+                if name in filtered:
+                    rows = self._newest([f"d.{name}"], self._where(query, skip=name))
+                    passes.append(([name], rows[:cap], len(rows) > cap))
+            for names, rows, capped in passes:
+                facets_approximate |= capped
+                for i, name in enumerate(names):
+                    counts = Counter(row[i] for row in rows if row[i] is not None)
+                    facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
+            facets = {name: facets[name] for name in FACET_FIELDS}
         trend = None
-        if query.trend:
-            period = INTERVALS[query.trend]
-            trend = [
-                {"period": p, "count": c}
-                for p, c in self._conn.execute(
-                    f"SELECT {period} AS p, count(*) FROM docs d WHERE {clause}"  # noqa: S608
-                    " GROUP BY p ORDER BY p",
-                    args,
-                ).fetchall()
-            ]
-        return SearchResult(total, hits, facets, trend, next_after)
+        if trend_days is not None:
+            counts: dict[str, int] = {}
+            for day, count in trend_days.result():
+                period = INTERVALS[query.trend](_EPOCH.date() + timedelta(days=day))
+                counts[period] = counts.get(period, 0) + count
+            trend = [{"period": p, "count": c} for p, c in sorted(counts.items())]
+        return SearchResult(
+            total,
+            hits,
+            facets,
+            trend,
+            next_after,
+            total_relation=relation,
+            facets_approximate=facets_approximate,
+            ranking_approximate=ranking_approximate,
+        )
 
 
 _backend: SearchBackend | None = None

@@ -7,7 +7,7 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, StreamingResponse
@@ -93,6 +93,21 @@ def parse(request: Request, public_only: bool, extra: frozenset[str] = frozenset
     return query
 
 
+class SearchTotal(BaseModel):
+    value: int
+    relation: Literal["eq", "gte"]  # "gte": at least `value` (counting stops at 10,000)
+
+
+class SearchPage(BaseModel):
+    total: SearchTotal
+    hits: list[dict[str, Any]]
+    facets: dict[str, dict[str, int]]
+    facets_approximate: bool  # counted over the newest 10,000 matches only: each count a lower bound
+    ranking_approximate: bool  # relevance ranks the newest 10,000 matches; the older ones follow by date
+    trend: list[dict[str, Any]] | None
+    search_after: str | None
+
+
 def run(request: Request, public_only: bool) -> dict[str, Any]:
     query = parse(request, public_only)
     try:
@@ -105,21 +120,27 @@ def run(request: Request, public_only: bool) -> dict[str, Any]:
         else None
     )
     return {
-        "total": result.total,
+        # As Elasticsearch counts: {"value": 10000, "relation": "gte"} reads "10,000 or more".
+        "total": {"value": result.total, "relation": result.total_relation},
         "hits": result.hits,
         "facets": result.facets,
+        "facets_approximate": result.facets_approximate,
+        "ranking_approximate": result.ranking_approximate,
         "trend": result.trend,
         "search_after": token,
     }
 
 
-@router.get("/api/v1/disclosures/search", summary="Search all disclosures (regulators)")
+@router.get(
+    "/api/v1/disclosures/search", response_model=SearchPage, summary="Search all disclosures (regulators)"
+)
 def regulator_search(request: Request, _: Regulator) -> dict[str, Any]:
     return run(request, public_only=False)
 
 
 @router.get(
     "/api/v1/public/disclosures/search",
+    response_model=SearchPage,
     summary="Search public disclosures",
     dependencies=[Depends(public_rate_limit)],
 )
@@ -194,6 +215,7 @@ def _export(request: Request, public_only: bool) -> StreamingResponse:
         raise Invalid.field("format", "csv or jsonl")
     query = parse(request, public_only, extra=frozenset({"format"}))
     query.sort, query.size, query.facets, query.trend = "date", 500, False, None
+    query.exact_total = True
     backend = search.current()
     try:
         first = backend.search(query)
@@ -254,6 +276,7 @@ def start_export(request: Request, by: Regulator, db: DbDep) -> ExportStatus:
         raise Invalid.field("format", "csv or jsonl")
     query = parse(request, public_only=False, extra=frozenset({"format"}))
     query.sort, query.size, query.facets, query.trend = "date", 500, False, None
+    query.exact_total = True
     backend = search.current()
     with db.transaction() as s:
         job = ExportJob(

@@ -18,6 +18,12 @@ def _search(client, headers=None, public=True, **params):
     return r.json()
 
 
+def _total(found) -> int:
+    """An exact total (below the cap both backends count to)."""
+    assert found["total"]["relation"] == "eq", found["total"]
+    return found["total"]["value"]
+
+
 def test_registration_becomes_a_public_entity_record_found_by_name_fragment_and_uscc(client, db, dispatcher):
     ent = register(
         db,
@@ -39,7 +45,7 @@ def test_registration_becomes_a_public_entity_record_found_by_name_fragment_and_
     assert hit["grade"] == "B"
     # no personal data in the index: neither findable nor in the stored documents
     for private in ("王小明", "13800000000", "boss"):
-        assert _search(client, q=private)["total"] == 0
+        assert _total(_search(client, q=private)) == 0
     stored = json.dumps(_search(client, q="甬澳")["hits"], ensure_ascii=False)
     assert "boss@example.com" not in stored and "王小明" not in stored and "13800000000" not in stored
 
@@ -81,7 +87,7 @@ def test_shipments_become_operating_and_regulatory_records(client, db, dispatche
         "1901101000"
     }
     by_hs = _search(client, regulator, public=False, hs_prefix="1901")
-    assert by_hs["total"] >= 3 and all(h["hs_code"].startswith("1901") for h in by_hs["hits"])
+    assert _total(by_hs) >= 3 and all(h["hs_code"].startswith("1901") for h in by_hs["hits"])
     monthly = _search(client, category="operating")
     assert (
         monthly["hits"][0]["fields"]["items"] == 200
@@ -114,9 +120,14 @@ def test_a_repeated_delivery_changes_nothing(db, dispatcher):
 
 
 def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys):
-    for i in range(23):
+    registered = [
         register(db, name_zh=f"分页测试贸易有限公司{i:02d}", country="AU" if i % 2 else "NZ")
+        for i in range(23)
+    ]
     dispatcher.drain()
+    for sort in ("relevance", "date"):  # one enterprise's records: found by its index, then by the words
+        one = _search(client, q="分页测试", uscc=registered[5].uscc, sort=sort)
+        assert [h["uscc"] for h in one["hits"]] == [registered[5].uscc] and _total(one) == 1
     seen, token, pages = [], None, 0
     while True:
         params = {"q": "分页测试", "category": "entity", "size": 10, "sort": "date"} | (
@@ -130,17 +141,17 @@ def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys)
             break
     assert pages == 3 and len(seen) == len(set(seen)) == 23
     au = _search(client, q="分页测试", origin_country="AU")
-    assert au["total"] == 11
+    assert _total(au) == 11
     # the country facet ignores the country filter; the category facet does not
     assert au["facets"]["origin_country"] == {"NZ": 12, "AU": 11}
     assert au["facets"]["category"] == {"entity": 11}
     not_au = _search(client, q="分页测试", category="entity", not_origin_country="AU")
-    assert not_au["total"] == 12
+    assert _total(not_au) == 12
     trend = _search(client, q="分页测试", category="entity", trend="month")
     assert sum(t["count"] for t in trend["trend"]) == 23
     # each merchant is rated from registration: 23 grade records, all B, the grade facet counts them
     graded = _search(client, q="分页测试", category="reward_punishment")
-    assert graded["total"] == 23 and graded["facets"]["grade"] == {"B": 23}
+    assert _total(graded) == 23 and graded["facets"]["grade"] == {"B": 23}
     names = client.get("/api/v1/public/enterprise-names", params={"q": "分页测试贸易"}).json()
     assert len(names) == 10 and names[0]["name"].startswith("分页测试贸易有限公司")
 
@@ -161,6 +172,7 @@ def test_bad_search_input_says_why(client, db, dispatcher):
         r = client.get("/api/v1/public/disclosures/search", params=params)
         assert r.status_code == 422, (params, r.text)
         assert r.json()["errors"][0]["field"] == field
+    assert _total(_search(client, q="!!! ？")) == 0  # nothing searchable in it: no match, not an error
     first = _search(client, size=1, sort="date")
     token = first["search_after"] or ""
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
@@ -168,6 +180,14 @@ def test_bad_search_input_says_why(client, db, dispatcher):
         "/api/v1/public/disclosures/search", params={"size": 1, "sort": "date", "search_after": tampered}
     )
     assert r.status_code == 422 and "page token" in r.json()["detail"]
+    # a genuine token of another shape (an older release's date order, another backend's) says so too
+    signer = client.app.state.page_signer
+    for sort, after in (("date", ["2026-01-01T00:00:00+00:00", 3]), ("relevance", ["high", 3]), ("date", [])):
+        token = signer.dumps({"sort": sort, "after": after})
+        r = client.get(
+            "/api/v1/public/disclosures/search", params={"q": "测试", "sort": sort, "search_after": token}
+        )
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "search_after", (after, r.text)
 
 
 def test_regulator_search_needs_a_regulator_key(client, keys):
@@ -202,7 +222,7 @@ def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, 
         assert runner.invoke(app, ["search", "check"]).exit_code == 0
     finally:
         get_settings.cache_clear()
-    assert _search(client, q="重建索引")["total"] == 10
+    assert _total(_search(client, q="重建索引")) == 10
 
 
 def test_exports_stream_csv_and_jsonl(client, db, dispatcher, keys):
@@ -240,10 +260,10 @@ def test_regulatory_records_leave_public_search_when_their_window_ends(client, d
     flow.inspect(decl, ["fail"])
     dispatcher.drain()
     regulator = Keys.header(keys.regulator)
-    assert _search(client, q="过期公示", category="regulatory")["total"] == 1
+    assert _total(_search(client, q="过期公示", category="regulatory")) == 1
     clock.freeze(utcnow() + timedelta(days=3 * 365 + 1))
-    assert _search(client, q="过期公示", category="regulatory")["total"] == 0
-    assert _search(client, regulator, public=False, q="过期公示", category="regulatory")["total"] == 1
+    assert _total(_search(client, q="过期公示", category="regulatory")) == 0
+    assert _total(_search(client, regulator, public=False, q="过期公示", category="regulatory")) == 1
 
 
 def test_an_export_job_writes_everything_with_progress(client, db, dispatcher, keys):
@@ -271,3 +291,44 @@ def test_an_export_job_writes_everything_with_progress(client, db, dispatcher, k
         client.get(f"/api/v1/disclosures/exports/{job['id']}", headers=Keys.header(keys.merchant)).status_code
         == 403
     )
+
+
+def test_past_the_cap_the_total_reads_at_least_and_paging_still_reaches_every_match(
+    client, db, dispatcher, search_backend_name
+):
+    for i in range(12):
+        register(db, name_zh=f"封顶测试贸易公司{i:02d}", country="NZ" if i % 3 else "AU")
+    dispatcher.drain()
+    every = _search(client, q="封顶测试", sort="date", size=100)
+    assert _total(every) == 12 and every["facets_approximate"] is False
+    newest_first = [h["id"] for h in every["hits"]]
+    exact_facets = every["facets"]
+
+    search.current().total_cap = 5  # instead of 10,000 records
+    capped = _search(client, q="封顶测试", sort="date", size=100, trend="month")
+    assert capped["total"] == {"value": 5, "relation": "gte"}
+    assert [h["id"] for h in capped["hits"]] == newest_first  # the cap stops the count, not the hits
+    assert sum(t["count"] for t in capped["trend"]) == 12  # a trend counts every match
+    if capped["facets_approximate"]:  # the embedded index: counted over the newest five, lower bounds
+        assert sum(capped["facets"]["category"].values()) == 5
+        for name, counts in capped["facets"].items():
+            assert all(0 < n <= exact_facets[name][value] for value, n in counts.items()), name
+    else:
+        assert capped["facets"] == exact_facets
+    ranked = _search(client, q="封顶测试")
+    assert ranked["ranking_approximate"] is (search_backend_name == "embedded")
+    for sort in ("date", "relevance"):
+        seen, token = [], None
+        while True:
+            params = {"q": "封顶测试", "sort": sort, "size": 3} | ({"search_after": token} if token else {})
+            page = _search(client, **params)
+            seen += [h["id"] for h in page["hits"]]
+            token = page["search_after"]
+            if not token:
+                break
+        assert len(seen) == 12 and set(seen) == set(newest_first), sort
+        if sort == "date":
+            assert seen == newest_first
+    # exports count everything: their headers and job totals stay exact
+    r = client.get("/api/v1/public/disclosures/export", params={"q": "封顶测试", "format": "jsonl"})
+    assert r.headers["X-Total-Count"] == "12" and len(r.text.splitlines()) == 12
