@@ -127,7 +127,9 @@ def test_filters_exclusions_facets_and_deep_paging(client, db, dispatcher, keys)
     dispatcher.drain()
     for sort in ("relevance", "date"):  # one enterprise's records: found by its index, then by the words
         one = _search(client, q="分页测试", uscc=registered[5].uscc, sort=sort)
-        assert [h["uscc"] for h in one["hits"]] == [registered[5].uscc] and _total(one) == 1
+        # its entity record and its credit grade record
+        assert [h["uscc"] for h in one["hits"]] == [registered[5].uscc] * 2 and _total(one) == 2
+        assert {h["category"] for h in one["hits"]} == {"entity", "reward_punishment"}
     seen, token, pages = [], None, 0
     while True:
         params = {"q": "分页测试", "category": "entity", "size": 10, "sort": "date"} | (
@@ -296,8 +298,8 @@ def test_an_export_job_writes_everything_with_progress(client, db, dispatcher, k
 def test_past_the_cap_the_total_reads_at_least_and_paging_still_reaches_every_match(
     client, db, dispatcher, search_backend_name
 ):
-    for i in range(12):
-        register(db, name_zh=f"封顶测试贸易公司{i:02d}", country="NZ" if i % 3 else "AU")
+    for i in range(12):  # insurers: one (entity) record each, as merchants also get a credit grade record
+        register(db, "insurer", name_zh=f"封顶测试贸易公司{i:02d}", country="NZ" if i % 3 else "AU")
     dispatcher.drain()
     every = _search(client, q="封顶测试", sort="date", size=100)
     assert _total(every) == 12 and every["facets_approximate"] is False
