@@ -369,6 +369,8 @@ def history(session: Session, enterprise_id: int, limit: int = 100) -> list[Cred
 def scorecard_view(session: Session, enterprise_id: int, *, public: bool) -> dict[str, Any]:
     """The score explained: grade, dimensions, top reasons, and each record's contribution now."""
     ent = enterprises.get(session, enterprise_id)
+    if ent.kind != "merchant":
+        raise NotFound(f"{ent.name_zh} is a {ent.kind}: credit grades are given to merchants only")
     m = _m()
     now = utcnow()
     card, records = compute(session, enterprise_id, now)

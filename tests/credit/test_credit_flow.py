@@ -211,6 +211,13 @@ def test_bad_credit_input_says_why(client, db, keys: Keys, dispatcher):
     assert r.status_code == 404
     assert client.get("/api/v1/public/credit/91330206MA2AAAAA0Y").status_code == 422  # bad check character
     assert client.get("/api/v1/public/credit/lists/grey").status_code == 422
+    with db.read_session() as s:
+        from enterprises.models import Enterprise
+
+        insurer_uscc = s.get(Enterprise, keys.insurer_id).uscc
+    insurer = client.get(f"/api/v1/public/credit/{insurer_uscc}")
+    assert insurer.status_code == 404 and "merchants only" in insurer.json()["detail"]
+    assert client.get(f"/credit/{insurer_uscc}").status_code == 404
 
 
 def test_the_public_sees_the_methodology_and_serious_dishonesty_caps_the_grade(
