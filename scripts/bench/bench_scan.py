@@ -9,6 +9,7 @@ server's peak RSS. Targets: ratio >= 0.6, p99 <= 15 ms, peak RSS <= 400 MB.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import random
@@ -127,6 +128,7 @@ def main() -> None:
     db.dispose()
     paths = [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in serials]
     workdir = Path(tempfile.mkdtemp(prefix="crosstrust-bench-scan-"))
+    atexit.register(shutil.rmtree, workdir, True)  # benchmark data is large: never leave it behind
     script = workdir / "paths.lua"
     script.write_text(
         "paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"

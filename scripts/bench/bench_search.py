@@ -10,8 +10,10 @@ Elasticsearch. Prints one JSON line.
 
 from __future__ import annotations
 
+import atexit
 import json
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -207,6 +209,7 @@ def main() -> None:
     )
     out: dict = {"benchmark": "disclosure_search", "records": n}
     tmp = Path(tempfile.mkdtemp(prefix="crosstrust-bench-search-"))
+    atexit.register(shutil.rmtree, tmp, True)  # benchmark data is large: never leave it behind
 
     # Embedded index, against a plain SQLite insert of the same documents.
     raw = sqlite3.connect(str(tmp / "raw.db"), isolation_level=None)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import platform
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -32,6 +34,7 @@ def machine() -> dict:
 
 def fresh_sqlite(name: str) -> tuple[Database, str]:
     path = Path(tempfile.mkdtemp(prefix="crosstrust-bench-")) / f"{name}.db"
+    atexit.register(shutil.rmtree, path.parent, True)  # benchmark data is large: never leave it behind
     url = f"sqlite:///{path}"
     migrate(url)
     load_handlers()
