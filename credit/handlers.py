@@ -17,6 +17,7 @@ from core.clock import as_utc
 from core.events import Event, subscribe
 from core.money import Money
 from credit import service
+from credit.methodology import SEVERITIES
 from enterprises import service as enterprises
 
 
@@ -90,7 +91,7 @@ def complaint_outcome(session: Session, event: Event) -> None:
         session,
         enterprise_id=p["enterprise_id"],
         kind="complaint_upheld",
-        severity=p.get("severity") or "general",
+        severity=p.get("severity") if p.get("severity") in SEVERITIES else "general",
         occurred_at=_at(p.get("closed_at"), event),
         title_zh=f"投诉成立（投诉 {p['complaint_id']}）" + (f"：{p['summary']}" if p.get("summary") else ""),
         title_en=f"Complaint {p['complaint_id']} upheld against the merchant",

@@ -256,7 +256,13 @@ def load(path: Path | str) -> Methodology:
         raise MethodologyError(str(path), ["no such file"]) from None
     except tomllib.TOMLDecodeError as e:
         raise MethodologyError(str(path), [f"not valid TOML: {e}"]) from None
-    return parse(data, str(path))
+    try:
+        return parse(data, str(path))
+    except (AttributeError, TypeError, ValueError) as e:
+        if isinstance(e, MethodologyError):
+            raise
+        # a section that is not a table where one is expected (e.g. `dimensions = 5`)
+        raise MethodologyError(str(path), [f"malformed: a section or entry is not a table ({e})"]) from None
 
 
 @functools.cache

@@ -109,7 +109,11 @@ def score(
         if e.status not in COUNTING:
             contributions[e.id] = 0.0
             continue
-        dim, _, _, _, caps = w.table[(e.kind, e.severity)]
+        weight = w.table.get((e.kind, e.severity))
+        if weight is None:  # a kind the methodology in force no longer weighs counts nothing
+            contributions[e.id] = 0.0
+            continue
+        dim, _, _, _, caps = weight
         c = w.contribution(e.kind, e.severity, e.occurred_at, t)
         contributions[e.id] = c
         if c == 0.0:

@@ -105,7 +105,8 @@ def add_record(
     earlier = session.exec(select(CreditRecord).where(CreditRecord.source_key == source_key)).first()
     if earlier is not None:
         return earlier, False
-    enterprises.get(session, enterprise_id)  # 404 for an unknown enterprise
+    if enterprises.get(session, enterprise_id).kind != "merchant":  # 404 for an unknown enterprise
+        raise Invalid.field("enterprise_id", "credit records are kept for merchants only")
     occurred_at = as_utc(occurred_at)
     if occurred_at > utcnow() + timedelta(minutes=5):
         raise Invalid.field("occurred_at", "a credit record cannot be in the future")
@@ -114,10 +115,10 @@ def add_record(
         kind=kind,
         severity=severity,
         occurred_at=occurred_at,
-        title_zh=title_zh,
-        title_en=title_en,
-        evidence=evidence,
-        evidence_ref=evidence_ref,
+        title_zh=title_zh[:300],
+        title_en=title_en[:300],
+        evidence=evidence[:4000],
+        evidence_ref=evidence_ref[:300],
         source_type=source_type,
         source_key=source_key,
         source_event_id=source_event_id,
@@ -130,8 +131,12 @@ def add_record(
     return r, True
 
 
-def add_manual(session: Session, data: RecordCreate, by: Principal) -> CreditRecord:
-    record, _ = add_record(
+def add_manual(
+    session: Session, data: RecordCreate, by: Principal, idempotency_key: str | None = None
+) -> CreditRecord:
+    """A record added by hand; a retry with the same Idempotency-Key returns the first (a different
+    record under the same key is a conflict)."""
+    record, created = add_record(
         session,
         enterprise_id=data.enterprise_id,
         kind=data.kind,
@@ -142,11 +147,26 @@ def add_manual(session: Session, data: RecordCreate, by: Principal) -> CreditRec
         evidence=data.evidence,
         evidence_ref=data.evidence_ref,
         source_type="manual",
-        source_key=f"manual:{uuid.uuid4().hex}",
+        source_key=f"manual:{idempotency_key or uuid.uuid4().hex}",
         actor=by.actor,
         reason=data.reason,
     )
+    same = (record.enterprise_id, record.kind, record.severity, record.title_zh) == (
+        data.enterprise_id,
+        data.kind,
+        data.severity.value,
+        data.title_zh[:300],
+    )
+    if not created and not same:
+        raise Conflict(
+            "this Idempotency-Key was used for a different record; use a new key", field="Idempotency-Key"
+        )
     return record
+
+
+def record_snapshot(session: Session, record_id: int) -> dict[str, Any]:
+    """A record as other domains may read it (public fields)."""
+    return record_public(get_record(session, record_id))
 
 
 def get_record(session: Session, record_id: int, enterprise_id: int | None = None) -> CreditRecord:
@@ -275,7 +295,18 @@ def _previous(session: Session, enterprise_id: int | None = None) -> dict[int, P
     return {row[0]: tuple(row[1:]) for row in session.exec(stmt)}  # type: ignore[misc]
 
 
+def _serialise_scoring(session: Session) -> None:
+    """One scoring at a time on PostgreSQL (SQLite's write lock already gives this): two concurrent
+    recomputes would each miss the other's new record, or both insert a first standing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCORING_LOCK})
+
+
+SCORING_LOCK = 0x43524544  # "CRED"
+
+
 def recompute(session: Session, enterprise_id: int, trigger: str = "manual") -> Scorecard:
+    _serialise_scoring(session)
     now = utcnow()
     card, _ = compute(session, enterprise_id, now)
     change = _change(enterprise_id, card, _previous(session, enterprise_id).get(enterprise_id), now)
@@ -297,6 +328,7 @@ def recompute_all(db: Database, trigger: str = "nightly") -> dict[str, int]:
     now = utcnow()
     oldest = now - max(s.window for s in m.severities.values())
     with db.transaction() as session:
+        _serialise_scoring(session)
         conn = session.connection()
         merchant_ids = [
             row[0]
@@ -413,7 +445,7 @@ def listed(session: Session, which: str, limit: int = 500, offset: int = 0) -> l
     rows = session.exec(
         select(CreditStanding, Enterprise)
         .join(Enterprise, Enterprise.id == CreditStanding.enterprise_id)
-        .where(cond)
+        .where(cond, Enterprise.kind == "merchant")
         .order_by(col(CreditStanding.score).desc() if which == "red" else col(CreditStanding.score))
         .limit(limit)
         .offset(offset)
@@ -456,7 +488,13 @@ def apply_repair(
 ) -> RepairApplication:
     r = get_record(session, record_id, enterprise_id)
     _still_counts(r, "repair")
-    if _m().kinds[r.kind].sign > 0:
+    if r.status == RecordStatus.under_review:
+        raise Conflict(
+            f"record {r.id} is under review after an objection; repair can be applied for once it is decided",
+            field="record_id",
+        )
+    kind = _m().kinds.get(r.kind)
+    if kind is not None and kind.sign > 0:
         raise Conflict(f"record {r.id} raises the score; there is nothing to repair", field="record_id")
     earliest = earliest_repair(r)
     now = utcnow()
@@ -542,6 +580,13 @@ def object_to(
     r = get_record(session, record_id, enterprise_id)
     if r.status == RecordStatus.under_review:
         raise Conflict(f"record {r.id} is already under review", field="record_id")
+    dismissed = session.exec(
+        select(Objection.id).where(Objection.record_id == r.id, Objection.status == "dismissed")
+    ).first()
+    if dismissed is not None:
+        raise Conflict(
+            f"an objection to record {r.id} was already dismissed (objection {dismissed})", field="record_id"
+        )
     _still_counts(r, "object to")
     o = Objection(
         record_id=r.id,
@@ -593,7 +638,8 @@ def decide_objection(session: Session, objection_id: int, data: Decision, by: Pr
         r.status, r.ended_at = RecordStatus.withdrawn, now
         r.publish_until = min(as_utc(r.publish_until), now)
     else:
-        r.status = RecordStatus.active
+        if r.status == RecordStatus.under_review:  # only what the objection put under review
+            r.status = RecordStatus.active
     r.version += 1
     _changed(
         session,
@@ -638,6 +684,7 @@ def complaint_figures(session: Session, enterprise_id: int, days: int = 365) -> 
             CreditRecord.enterprise_id == enterprise_id,
             col(CreditRecord.kind).in_(kinds),
             CreditRecord.occurred_at >= since,
+            CreditRecord.status != RecordStatus.withdrawn,  # an upheld objection: it was wrong
         )
     ):
         kinds[kind] += 1

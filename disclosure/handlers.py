@@ -287,7 +287,7 @@ GRADE_LISTS = {"red": ("红名单", "red list"), "black": ("黑名单", "black l
 def credit_record(session: Session, event: Event) -> None:
     """Each credit record, published while its window is open; a repair or an upheld objection ends
     the publication at once."""
-    r = event.payload
+    r = credit.record_snapshot(session, event.payload["id"])  # now, not as the (maybe retried) event saw it
     ent = _enterprise(session, r["enterprise_id"])
     kind = credit.kind_names(r["kind"])
     sev_zh = credit.SEVERITY_ZH.get(r["severity"], r["severity"])
@@ -301,8 +301,8 @@ def credit_record(session: Session, event: Event) -> None:
             Category.reward_punishment,
             datetime.fromisoformat(r["occurred_at"]),
             event,
-            title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}",
-            title_en=f"Credit record ({r['severity']}): {r['title_en'] or r['title_zh']}",
+            title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}"[:300],
+            title_en=f"Credit record ({r['severity']}): {r['title_en'] or r['title_zh']}"[:300],
             body_zh=f"{kind[0]}，信用记录 {r['id']}，状态：{status_zh}；依据 {r['evidence_ref'] or '—'}。",
             body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {r['evidence_ref'] or '-'}.",
             fields={

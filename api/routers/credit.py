@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
 from core.errors import Invalid
@@ -116,9 +116,17 @@ def enterprise_objections(enterprise_id: ScopedEnterprise, db: DbDep) -> list[Ob
 @router.post(
     "/api/v1/credit/records", status_code=201, response_model=RecordOut, summary="Add a record by hand"
 )
-def add_record(data: RecordCreate, db: DbDep, by: Regulator) -> RecordOut:
+def add_record(
+    data: RecordCreate,
+    db: DbDep,
+    by: Regulator,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=100, description="A retry with the same key adds nothing"),
+    ] = None,
+) -> RecordOut:
     with db.transaction() as s:
-        return RecordOut.model_validate(service.add_manual(s, data, by))
+        return RecordOut.model_validate(service.add_manual(s, data, by, idempotency_key))
 
 
 @router.get("/api/v1/credit/repairs", response_model=list[RepairOut], summary="Repair applications to decide")

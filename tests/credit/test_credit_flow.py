@@ -269,3 +269,53 @@ def test_the_scan_shows_the_importers_grade(client, db, keys: Keys, dispatcher):
     assert r.status_code == 200, r.text
     credit = r.json()["enterprise"]["credit"]
     assert credit["grade"] == "B" and credit["score"] == 850.0 and credit["grade_name_zh"] == "诚信良好"
+
+
+def test_review_cases_objections_repairs_insurers_retries(client, db, keys: Keys, dispatcher):
+    regulator, m = Keys.header(keys.regulator), Keys.header(keys.merchant)
+    body = {
+        "enterprise_id": keys.merchant_id,
+        "kind": "recall",
+        "severity": "minor",
+        "title_zh": "主动召回",
+        "reason": "核查",
+    }
+    # a retried manual record adds nothing; the same key for another record is a conflict
+    first = client.post("/api/v1/credit/records", json=body, headers=regulator | {"Idempotency-Key": "k-1"})
+    again = client.post("/api/v1/credit/records", json=body, headers=regulator | {"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201 and first.json()["id"] == again.json()["id"]
+    other = client.post(
+        "/api/v1/credit/records",
+        json=body | {"severity": "serious"},
+        headers=regulator | {"Idempotency-Key": "k-1"},
+    )
+    assert other.status_code == 409 and other.json()["errors"][0]["field"] == "Idempotency-Key"
+    # no repair while an objection is open; a dismissed objection cannot be raised again
+    record = first.json()["id"]
+    base = f"/api/v1/enterprises/{keys.merchant_id}/credit/records/{record}"
+    objection = client.post(f"{base}/objections", json={"reason": "非我司召回"}, headers=m).json()
+    blocked = client.post(f"{base}/repairs", json={"evidence": "已整改"}, headers=m)
+    assert blocked.status_code == 409 and "under review" in blocked.json()["detail"]
+    client.post(
+        f"/api/v1/credit/objections/{objection['id']}/decision",
+        json={"approve": False, "reason": "召回属实"},
+        headers=regulator,
+    ).raise_for_status()
+    assert card(client, keys)["records"][0]["status"] == "active"
+    assert client.post(f"{base}/objections", json={"reason": "再次异议"}, headers=m).status_code == 409
+    # credit is kept for merchants only
+    insurer = client.post(
+        "/api/v1/credit/records", json=body | {"enterprise_id": keys.insurer_id}, headers=regulator
+    )
+    assert insurer.status_code == 422 and insurer.json()["errors"][0]["field"] == "enterprise_id"
+
+
+def test_a_methodology_section_of_the_wrong_shape_is_refused_not_a_crash(tmp_path):
+    import pytest
+
+    from credit import methodology
+
+    bad = tmp_path / "shape.toml"
+    bad.write_text('version = "x"\ntotal = 1000\ndimensions = 5\n')
+    with pytest.raises(methodology.MethodologyError, match="not a table"):
+        methodology.load(bad)
