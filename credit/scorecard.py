@@ -86,13 +86,16 @@ class Weights:
                 )
 
     def contribution(self, kind: str, severity: str, occurred_at: float, now: float) -> float:
-        """Signed points of one record at `now`: full at first, halving every half-life, none once its
-        window has ended (and none before it happened)."""
-        _, points, half_life, window, _ = self.table[(kind, severity)]
-        age = now - occurred_at
-        if age < 0 or age >= window:
-            return 0.0
-        return points * math.exp2(-age / half_life)
+        return _decayed(self.table[(kind, severity)], now - occurred_at)
+
+
+def _decayed(weight: tuple[str, float, float, float, str | None], age: float) -> float:
+    """Signed points of one record `age` seconds old: full at first, halving every half-life, none once
+    its window has ended (and none before it happened)."""
+    _, points, half_life, window, _ = weight
+    if age < 0 or age >= window:
+        return 0.0
+    return points * math.exp2(-age / half_life)
 
 
 def score(
@@ -114,7 +117,7 @@ def score(
             contributions[e.id] = 0.0
             continue
         dim, _, _, _, caps = weight
-        c = w.contribution(e.kind, e.severity, e.occurred_at, t)
+        c = _decayed(weight, t - e.occurred_at)
         contributions[e.id] = c
         if c == 0.0:
             continue

@@ -35,7 +35,6 @@ from credit.models import (
 from credit.schemas import Decision, ObjectionCreate, RecordCreate, RepairCreate
 from credit.scorecard import COUNTING, Entry, Scorecard, Weights, score
 from enterprises import service as enterprises
-from enterprises.models import Enterprise
 
 
 def _m() -> Methodology:
@@ -306,11 +305,13 @@ SCORING_LOCK = 0x43524544  # "CRED"
 
 
 def recompute(session: Session, enterprise_id: int, trigger: str = "manual") -> Scorecard:
+    """Score one enterprise now; only merchants get a standing (so only merchants are ever listed)."""
     _serialise_scoring(session)
     now = utcnow()
     card, _ = compute(session, enterprise_id, now)
-    change = _change(enterprise_id, card, _previous(session, enterprise_id).get(enterprise_id), now)
-    _write(session, [change] if change else [], trigger)
+    if enterprises.get(session, enterprise_id).kind == "merchant":
+        change = _change(enterprise_id, card, _previous(session, enterprise_id).get(enterprise_id), now)
+        _write(session, [change] if change else [], trigger)
     return card
 
 
@@ -330,10 +331,7 @@ def recompute_all(db: Database, trigger: str = "nightly") -> dict[str, int]:
     with db.transaction() as session:
         _serialise_scoring(session)
         conn = session.connection()
-        merchant_ids = [
-            row[0]
-            for row in conn.execute(text("SELECT id FROM enterprise WHERE kind = 'merchant' ORDER BY id"))
-        ]
+        merchant_ids = enterprises.ids_of_kind(session, "merchant")
         previous = _previous(session)
         sql = (
             f"SELECT enterprise_id, id, kind, severity, {_epoch_sql(db, 'occurred_at')}, status "  # noqa: S608 - fixed SQL per dialect
@@ -442,26 +440,28 @@ def listed(session: Session, which: str, limit: int = 500, offset: int = 0) -> l
         cond = CreditStanding.grade == m.grades[-1].code
     else:
         raise Invalid.field("list", "must be red or black")
-    rows = session.exec(
-        select(CreditStanding, Enterprise)
-        .join(Enterprise, Enterprise.id == CreditStanding.enterprise_id)
-        .where(cond, Enterprise.kind == "merchant")
-        .order_by(col(CreditStanding.score).desc() if which == "red" else col(CreditStanding.score))
-        .limit(limit)
-        .offset(offset)
+    standings = list(
+        session.exec(
+            select(CreditStanding)
+            .where(cond)
+            .order_by(col(CreditStanding.score).desc() if which == "red" else col(CreditStanding.score))
+            .limit(limit)
+            .offset(offset)
+        )
     )
+    profiles = enterprises.public_profiles(session, (s.enterprise_id for s in standings))
     return [
         {
-            "enterprise_id": e.id,
-            "uscc": e.uscc,
-            "name_zh": e.name_zh,
-            "name_en": e.name_en,
+            "enterprise_id": s.enterprise_id,
+            "uscc": profiles[s.enterprise_id]["uscc"],
+            "name_zh": profiles[s.enterprise_id]["name_zh"],
+            "name_en": profiles[s.enterprise_id]["name_en"],
             "grade": s.grade,
             "score": s.score,
             "since": as_utc(s.computed_at).isoformat(),
             "reasons": s.explanation.get("reasons", []),
         }
-        for s, e in rows
+        for s in standings
     ]
 
 

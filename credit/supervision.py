@@ -28,7 +28,7 @@ from core.security import Principal
 from credit import methodology as methodology_
 from credit.models import CreditStanding, SupervisionDraw
 from credit.scorecard import score
-from enterprises.models import Enterprise
+from enterprises import service as enterprises
 from traceability import service as traceability
 
 ALGORITHM = __doc__.split("\n\n", 1)[1].strip()
@@ -78,7 +78,7 @@ def _inputs(session: Session, inspectors: list[str]) -> dict[str, Any]:
         s.enterprise_id: s.grade
         for s in session.exec(select(CreditStanding).where(CreditStanding.enterprise_id.in_(ent_ids)))  # type: ignore[attr-defined]
     }
-    usccs = dict(session.exec(select(Enterprise.id, Enterprise.uscc).where(Enterprise.id.in_(ent_ids))).all())  # type: ignore[union-attr]
+    usccs = {i: p["uscc"] for i, p in enterprises.public_profiles(session, ent_ids).items()}
     unrated = score(m, (), utcnow()).grade  # an enterprise not yet scored starts where everyone starts
     candidates = sorted(
         (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -61,6 +63,17 @@ def get_by_uscc(session: Session, uscc: str) -> Enterprise:
     if ent is None:
         raise NotFound(f"no enterprise with USCC {uscc}")
     return ent
+
+
+def ids_of_kind(session: Session, kind: str) -> list[int]:
+    """The ids of every enterprise of one kind (e.g. the merchants a nightly credit run scores)."""
+    return list(session.exec(select(Enterprise.id).where(Enterprise.kind == kind).order_by(Enterprise.id)))
+
+
+def public_profiles(session: Session, enterprise_ids: Iterable[int]) -> dict[int, dict]:
+    """`public_profile` for many enterprises in one read."""
+    rows = session.exec(select(Enterprise).where(Enterprise.id.in_(set(enterprise_ids))))  # type: ignore[union-attr]
+    return {e.id: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
 
 
 def list_enterprises(
