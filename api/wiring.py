@@ -1,4 +1,4 @@
-"""Loads every domain's event handlers, so that `emit` knows each event's subscribers.
+"""Loads every domain's event contracts and handlers, so that `emit` knows each event's shape and subscribers.
 
 New domains add their handlers module here, once.
 """
@@ -8,6 +8,16 @@ from __future__ import annotations
 import importlib
 
 from core.events import registry
+
+# The contracts: each domain's events.py declares what it emits (see core.events.contract).
+EVENT_MODULES = [
+    "enterprises.events",
+    "traceability.events",
+    "disclosure.events",
+    "credit.events",
+    "complaints.events",
+    "insurance.events",
+]
 
 HANDLER_MODULES = [
     "enterprises.handlers",
@@ -34,6 +44,8 @@ def load_models() -> None:
 
 def load_handlers() -> None:
     load_models()
+    for name in EVENT_MODULES:
+        importlib.import_module(name)
     for name in HANDLER_MODULES:
         importlib.import_module(name)
     registry.loaded = True

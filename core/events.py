@@ -17,8 +17,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -63,9 +64,60 @@ class OutboxDelivery(SQLModel, table=True):
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
+class EventPayload(BaseModel):
+    """The base of every event contract: a domain declares what it emits in `<domain>/events.py` as a
+    subclass, registered under its event names with `@contract(...)`. Receivers ignore fields they do not
+    know, so a producer may add a field without breaking them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+P = TypeVar("P", bound=EventPayload)
+
+# event type -> its payload model; filled by importing each domain's events.py.
+contracts: dict[str, type[EventPayload]] = {}
+
+
+def contract(*event_types: str) -> Callable[[type[P]], type[P]]:
+    """Declare that the decorated payload model is the contract of these event types."""
+
+    def register(model: type[P]) -> type[P]:
+        for name in event_types:
+            known = contracts.get(name)
+            if known is not None and known is not model:
+                raise ValueError(f"event {name} has two contracts: {known.__name__} and {model.__name__}")
+            contracts[name] = model
+        return model
+
+    return register
+
+
+class UndeclaredEvent(LookupError):
+    """An event type that no domain declared in its events.py."""
+
+
+def payload_of(event_type: str, payload: EventPayload | dict[str, Any]) -> dict[str, Any]:
+    """The JSON to store. A model is dumped; a dict is checked against the contract (every field it
+    declares, and no field it does not) and stored as given."""
+    model = contracts.get(event_type)
+    if model is None:
+        raise UndeclaredEvent(f"event {event_type} has no contract: declare it in its domain's events.py")
+    if isinstance(payload, EventPayload):
+        if not isinstance(payload, model):
+            raise TypeError(f"event {event_type} carries {model.__name__}, not {type(payload).__name__}")
+        return payload.model_dump(mode="json")
+    model.model_validate(payload)
+    undeclared = set(payload) - set(model.model_fields)
+    if undeclared:
+        raise ValueError(
+            f"event {event_type} carries fields its contract does not declare: {sorted(undeclared)}"
+        )
+    return payload
+
+
 @dataclass(frozen=True)
 class Event:
-    """What a handler receives."""
+    """What a handler receives: the stored row, and `data`, the payload parsed by its contract."""
 
     id: int
     type: str
@@ -74,6 +126,13 @@ class Event:
     actor: str
     payload: dict[str, Any]
     created_at: datetime
+
+    @property
+    def data(self) -> Any:
+        model = contracts.get(self.type)
+        if model is None:
+            raise UndeclaredEvent(f"event {self.type} has no contract")
+        return model.model_validate(self.payload)
 
 
 Handler = Callable[[Session, Event], None]
@@ -128,11 +187,13 @@ def emit(
     type: str,
     aggregate_type: str,
     aggregate_id: object,
-    payload: dict[str, Any],
+    payload: EventPayload | dict[str, Any],
     actor: str = "",
 ) -> OutboxEvent:
+    """Write an event of a declared type (its payload model, or a dict valid against it) to the outbox."""
     if not registry.loaded:
         raise RuntimeError("event handlers are not loaded (call api.wiring.load_handlers first)")
+    payload = payload_of(type, payload)
     now = utcnow()
     ev = OutboxEvent(
         type=type,
@@ -150,7 +211,9 @@ def emit(
     return ev
 
 
-def emit_many(session: Session, events: list[tuple[str, str, object, dict[str, Any], str]]) -> int:
+def emit_many(
+    session: Session, events: list[tuple[str, str, object, EventPayload | dict[str, Any], str]]
+) -> int:
     """`emit` for many events at once (a nightly run that changes thousands of grades): one bulk insert
     of the events and one of their deliveries. Each item is (type, aggregate_type, aggregate_id,
     payload, actor)."""
@@ -167,7 +230,7 @@ def emit_many(session: Session, events: list[tuple[str, str, object, dict[str, A
             "aggregate_type": agg_type,
             "aggregate_id": str(agg_id),
             "actor": actor,
-            "payload": payload,
+            "payload": payload_of(t, payload),
             "created_at": now,
         }
         for t, agg_type, agg_id, payload, actor in events

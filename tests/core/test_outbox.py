@@ -5,7 +5,28 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
 
 from core.clock import clock
-from core.events import DeliveryStatus, Dispatcher, OutboxDelivery, emit, registry, retry_dead
+from core.events import (
+    DeliveryStatus,
+    Dispatcher,
+    EventPayload,
+    OutboxDelivery,
+    contract,
+    emit,
+    registry,
+    retry_dead,
+)
+
+
+# The test events' contracts: every event type needs one (see tests/core/test_contracts.py).
+@contract("test.thing", "test.flaky", "test.dead", "test.fan")
+class _Thing(EventPayload):
+    n: int | None = None
+
+
+@contract("test.race")
+class _Race(EventPayload):
+    i: int
+
 
 effects_md = MetaData()
 effects = Table(

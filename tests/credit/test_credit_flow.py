@@ -11,7 +11,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from core.audit import AuditEntry
-from core.clock import clock
+from core.clock import clock, utcnow
 from core.events import emit
 from tests.conftest import Keys, missing
 from tests.traceability.conftest import Flow
@@ -25,7 +25,13 @@ def complaint(db, enterprise_id: int, n: int, outcome: str = "upheld", severity:
             "complaint.closed",
             "complaint",
             n,
-            {"complaint_id": n, "enterprise_id": enterprise_id, "outcome": outcome, "severity": severity},
+            {
+                "complaint_id": n,
+                "enterprise_id": enterprise_id,
+                "outcome": outcome,
+                "severity": severity,
+                "closed_at": utcnow().isoformat(),
+            },
             "system:complaints",
         )
 

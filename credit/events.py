@@ -1,0 +1,62 @@
+"""The events credit emits: records, grades, repair applications and supervision draws."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from core.events import EventPayload, contract
+
+
+@contract("credit.record_changed")
+class CreditRecordChanged(EventPayload):
+    id: int
+    enterprise_id: int
+    kind: str
+    severity: str
+    occurred_at: datetime
+    title_zh: str
+    title_en: str
+    evidence_ref: str = ""
+    source_type: str
+    status: str
+    publish_until: datetime
+    ended_at: datetime | None = None
+    version: int
+
+
+@contract("credit.grade_changed")
+class GradeChanged(EventPayload):
+    enterprise_id: int
+    grade: str
+    previous_grade: str | None = None
+    score: float
+    computed_at: datetime
+    methodology_version: str
+    reasons: list[dict[str, Any]]
+    capped_by: int | None = None  # the record that capped the grade
+
+
+@contract("credit.repair_applied")
+class RepairApplied(EventPayload):
+    id: int
+    record_id: int
+    enterprise_id: int
+    evidence: str
+    evidence_ref: str = ""
+    status: str
+    submitted_by: str
+    submitted_at: datetime
+    decide_by: datetime
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    decision_reason: str = ""
+
+
+@contract("supervision.drawn")
+class SupervisionDrawn(EventPayload):
+    id: int
+    seed: str
+    input_hash: str
+    result_hash: str
+    selected: int

@@ -1,0 +1,110 @@
+"""The events traceability emits: products, declarations and their decisions, codes and recalls."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from core.events import EventPayload, contract
+
+
+@contract("product.created")
+class ProductCreated(EventPayload):
+    id: int
+    enterprise_id: int
+    gtin: str
+    hs_code: str
+    name_zh: str
+    name_en: str = ""
+    brand: str = ""
+    manufacturer: str = ""
+    origin_country: str
+    category: str
+    shelf_life_days: int | None = None
+    created_at: datetime
+
+
+class LineProduct(EventPayload):
+    """What a declaration line's event says of its product, so subscribers need no read."""
+
+    name_zh: str
+    name_en: str = ""
+    brand: str = ""
+    hs_code: str
+    origin_country: str
+    category: str
+
+
+class DeclarationLinePayload(EventPayload):
+    id: int
+    declaration_id: int
+    line_no: int
+    product_id: int
+    gtin: str
+    lot: str
+    production_date: date | None = None
+    expiry_date: date | None = None
+    quantity: int
+    unit_value_minor: int
+    currency: str
+    inspection_result: str | None = None
+    tests_performed: list[str] = []
+    lab_report_ref: str = ""
+    inspection_note: str = ""
+    recalled_at: datetime | None = None
+    recall_reason: str = ""
+    product: LineProduct
+
+
+@contract("declaration.declared", "declaration.inspected", "declaration.released", "declaration.rejected")
+class DeclarationChanged(EventPayload):
+    """A customs declaration (报关单) after each step, with its lines and their products."""
+
+    id: int
+    enterprise_id: int
+    declaration_no: str
+    transport_doc_type: str
+    transport_doc_no: str
+    arrival_port: str
+    bonded_warehouse: str
+    declared_on: date
+    status: str
+    decision_reason: str = ""
+    created_at: datetime
+    inspected_at: datetime | None = None
+    decided_at: datetime | None = None
+    lines: list[DeclarationLinePayload]
+
+
+@contract("codes.issued")
+class CodesIssued(EventPayload):
+    batch_id: int
+    line_id: int
+    declaration_id: int
+    enterprise_id: int
+    gtin: str
+    lot: str
+    quantity: int
+
+
+@contract("code.revoked")
+class CodeRevoked(EventPayload):
+    serial: str
+    line_id: int
+    enterprise_id: int
+    reason: str
+
+
+@contract("lot.recalled")
+class LotRecalled(EventPayload):
+    declaration_id: int
+    declaration_no: str
+    enterprise_id: int
+    line_id: int
+    gtin: str
+    lot: str
+    product_name_zh: str = ""
+    hs_code: str | None = None
+    origin_country: str | None = None
+    product_category: str | None = None
+    reason: str
+    recalled_by: str
