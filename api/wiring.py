@@ -20,8 +20,6 @@ EVENT_MODULES = [
 ]
 
 HANDLER_MODULES = [
-    "enterprises.handlers",
-    "traceability.handlers",
     "disclosure.handlers",
     "credit.handlers",
 ]

@@ -58,9 +58,6 @@ class Principal:
     def actor(self) -> str:
         return f"{self.role}:{self.prefix}" if self.prefix else str(self.role)
 
-    def has_role(self, *roles: Role) -> bool:
-        return self.role in roles
-
     def require_role(self, *roles: Role) -> None:
         if self.role not in roles:
             allowed = ", ".join(sorted(r.value for r in roles))

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from core.clock import utcnow
+from core.clock import as_utc, utcnow
 from core.events import emit
 from disclosure.models import DisclosureRecord
 
@@ -59,8 +59,9 @@ def upsert(
 
 
 def _differs(old: Any, new: Any) -> bool:
+    # Stored datetimes come back naive from SQLite: compare them as UTC.
     if isinstance(old, datetime) and isinstance(new, datetime):
-        return old != new
+        return as_utc(old) != as_utc(new)
     return old != new
 
 

@@ -185,9 +185,6 @@ class DigitalLink:
             text += f"(17){yymmdd(self.expiry)}"
         return text
 
-    def lot_uri(self, resolver: str) -> str:
-        return DigitalLink(self.gtin, self.lot).uri(resolver)
-
 
 _UNRESERVED = re.compile(r"^[A-Za-z0-9\-._~]*$")
 

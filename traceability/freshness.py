@@ -12,7 +12,3 @@ generation = 0
 def invalidate() -> None:
     global generation
     generation = next(_counter)
-
-
-def current() -> int:
-    return generation

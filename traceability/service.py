@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -56,13 +56,6 @@ def list_products(session: Session, enterprise_id: int) -> list[Product]:
     return list(
         session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(Product.id))
     )
-
-
-def get_product(session: Session, product_id: int) -> Product:
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound(f"no product {product_id}")
-    return product
 
 
 # --- declarations ---------------------------------------------------------------------------------
@@ -190,11 +183,18 @@ def lines_of(session: Session, declaration_id: int) -> list[DeclarationLine]:
 
 
 def list_declarations(
-    session: Session, enterprise_id: int | None, limit: int = 100, offset: int = 0
+    session: Session,
+    enterprise_id: int | None,
+    limit: int = 100,
+    offset: int = 0,
+    status: str | None = None,
 ) -> list[Declaration]:
+    """Newest first; the filters apply before the page is cut, so a page holds `limit` matches."""
     stmt = select(Declaration).order_by(Declaration.id.desc()).limit(limit).offset(offset)  # type: ignore[union-attr]
     if enterprise_id is not None:
         stmt = stmt.where(Declaration.enterprise_id == enterprise_id)
+    if status is not None:
+        stmt = stmt.where(Declaration.status == status)
     return list(session.exec(stmt))
 
 
@@ -626,15 +626,6 @@ def recall_lot(
     audit.record(session, by.actor, "lot.recalled", "declaration_line", line.id, payload)
     emit(session, "lot.recalled", "declaration_line", line.id, payload, by.actor)
     return line
-
-
-def count_codes(session: Session, line_id: int) -> int:
-    return session.exec(
-        select(func.count())
-        .select_from(TraceCode)
-        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
-        .where(TraceCode.line_id == line_id, CodeBatch.status == BatchStatus.done)
-    ).one()
 
 
 def awaiting_inspection(session: Session) -> list[dict]:

@@ -313,8 +313,7 @@ def all_declarations(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
-        rows = service.list_declarations(s, None, limit, offset)
-        return [_out(s, d) for d in rows if status is None or d.status == status]
+        return [_out(s, d) for d in service.list_declarations(s, None, limit, offset, status)]
 
 
 @router.post("/declarations/{declaration_id}/inspection", response_model=DeclarationOut, tags=["regulator"])

@@ -219,3 +219,18 @@ def _declaration(product_id: int, **over) -> dict:
     }
     body.update(over)
     return body
+
+
+def test_regulator_declaration_list_filters_by_status_before_paging(flow, client, keys):
+    product = flow.product()
+    released = flow.declare(product["id"])
+    flow.release(flow.inspect(released))
+    for _ in range(3):  # newer, still waiting: they used to fill the first page and hide the release
+        flow.declare(product["id"])
+    r = client.get(
+        "/api/v1/declarations",
+        params={"status": "released", "limit": 1},
+        headers=Keys.header(keys.regulator),
+    )
+    assert r.status_code == 200, r.text
+    assert [d["id"] for d in r.json()] == [released["id"]]

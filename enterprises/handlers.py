@@ -1,1 +1,0 @@
-"""Reactions of the enterprise registry to other domains' events (none yet: the registry only emits)."""
