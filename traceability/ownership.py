@@ -55,12 +55,13 @@ def claim_gtin(session: Session, gtin: str, enterprise_id: int, by: Principal) -
     owner = session.get(GtinOwner, gtin)
     if owner is None:
         owner = GtinOwner(gtin=gtin, enterprise_id=enterprise_id, assigned_at=utcnow(), assigned_by=by.actor)
-        session.add(owner)
         try:
+            # Added inside the savepoint: added before it, the row would be flushed when the savepoint
+            # begins, outside it, and a lost race would abort the whole transaction.
             with session.begin_nested():
+                session.add(owner)
                 session.flush()
         except IntegrityError:  # a concurrent registration of the same GTIN won the race
-            session.expunge(owner)
             owner = session.get(GtinOwner, gtin)
             if owner is None:  # pragma: no cover - the winner's row is committed by now
                 raise
