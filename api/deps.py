@@ -29,7 +29,12 @@ DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
+# Methods that change nothing: everything else is a write, refused to an enterprise not in good standing.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def current_principal(
+    request: Request,
     db: DbDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header_key: Annotated[str | None, Depends(_header)],
@@ -40,7 +45,10 @@ def current_principal(
             "this endpoint needs an API key: send 'Authorization: Bearer <key>' or 'X-API-Key'"
         )
     with db.read_session() as session:
-        return authenticate(session, key)
+        principal = authenticate(session, key)
+    if request.method not in SAFE_METHODS:
+        principal.ensure_may_write()
+    return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]

@@ -1,7 +1,9 @@
 """API keys and roles. Keys are random, shown once, stored as a SHA-256 hash, found by a visible prefix.
 
 The one rule of enterprise scope lives here (`Principal.ensure_may_act_for`): merchant and insurer keys
-are bound to one enterprise and may touch only its records; admins and regulators see all.
+are bound to one enterprise and may touch only its records; admins and regulators see all. So does the
+rule of enterprise standing (`Principal.ensure_may_write`): the keys of a suspended or deregistered
+enterprise still read its own records but change nothing, from the moment its status changes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import column, table
 from sqlmodel import Field, Session, SQLModel, select
 
 from core.clock import utcnow
@@ -30,6 +33,10 @@ class Role(StrEnum):
 
 
 ENTERPRISE_BOUND = {Role.merchant, Role.insurer}
+# The enterprise registry's table, by name only: core imports no domain, but a key's standing is its
+# enterprise's status, read in the same query that finds the key (enterprises.models owns the table).
+_enterprise = table("enterprise", column("id"), column("status"), column("status_reason"))
+ACTIVE = "active"
 
 
 class ApiKey(SQLModel, table=True):
@@ -53,6 +60,9 @@ class Principal:
     role: Role
     enterprise_id: int | None
     prefix: str = ""
+    # The bound enterprise's status when the key was presented (active, suspended, deregistered).
+    enterprise_status: str = ACTIVE
+    enterprise_status_reason: str = ""
 
     @property
     def actor(self) -> str:
@@ -67,6 +77,17 @@ class Principal:
         """The single enterprise-scope check every scoped endpoint and resource load goes through."""
         if self.role in ENTERPRISE_BOUND and (enterprise_id is None or enterprise_id != self.enterprise_id):
             raise Forbidden("your key is bound to another enterprise and cannot see or change this record")
+
+    def ensure_may_write(self) -> None:
+        """The single standing check: every request that changes something goes through it (api.deps)."""
+        if self.role in ENTERPRISE_BOUND and self.enterprise_status != ACTIVE:
+            reason = f" ({self.enterprise_status_reason})" if self.enterprise_status_reason else ""
+            raise Forbidden(
+                f"enterprise {self.enterprise_id} is {self.enterprise_status}{reason}: its keys may still"
+                " read its records but cannot change anything",
+                enterprise_id=self.enterprise_id,
+                enterprise_status=self.enterprise_status,
+            )
 
 
 SYSTEM = Principal(key_id=None, role=Role.admin, enterprise_id=None, prefix="system")
@@ -109,12 +130,24 @@ def authenticate(session: Session, key: str) -> Principal:
     if len(parts) < 3 or not key.startswith(KEY_PREFIX):
         raise Unauthorized("the API key is malformed")
     prefix = parts[1]
-    row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+    found = session.exec(
+        select(ApiKey, _enterprise.c.status, _enterprise.c.status_reason)
+        .outerjoin(_enterprise, _enterprise.c.id == ApiKey.enterprise_id)
+        .where(ApiKey.prefix == prefix)
+    ).first()
+    row, status, status_reason = found if found is not None else (None, None, None)
     if row is None or not hmac.compare_digest(row.key_hash, _hash(key)):
         raise Unauthorized("the API key is not valid")
     if row.revoked_at is not None:
         raise Unauthorized("the API key has been revoked")
-    return Principal(key_id=row.id, role=Role(row.role), enterprise_id=row.enterprise_id, prefix=row.prefix)
+    return Principal(
+        key_id=row.id,
+        role=Role(row.role),
+        enterprise_id=row.enterprise_id,
+        prefix=row.prefix,
+        enterprise_status=status or ACTIVE,
+        enterprise_status_reason=status_reason or "",
+    )
 
 
 def revoke_key(session: Session, prefix: str) -> ApiKey:

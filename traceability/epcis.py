@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -20,8 +21,8 @@ from core.clock import utcnow
 from core.errors import Forbidden, Invalid
 from core.security import Principal, Role
 from core.tokens import TokenSigner
-from traceability import freshness
-from traceability.codes import CodeError, DigitalLink, parse_path
+from traceability import freshness, ownership
+from traceability.codes import CodeError, DigitalLink, gtin_with_check, parse_path
 from traceability.models import Declaration, DeclarationLine, EpcisEvent, EpcisEventEpc, TraceCode
 
 CANONICAL = "https://id.gs1.org"
@@ -133,10 +134,38 @@ def _cbv(value: Any, vocabulary: frozenset[str], kind: str, field: str) -> str:
     return term
 
 
+# EPC URNs (GS1 Tag Data Standard) that name a GTIN: an item, a lot, or every item of a GTIN. They are
+# stored as the Digital Link they stand for, so that whoever owns the GTIN owns them and every query
+# and timeline finds them, whichever form the capturing system wrote.
+_GTIN_URN = re.compile(r"^urn:epc:(id:sgtin|class:lgtin|idpat:sgtin):([0-9]+)\.([0-9]+)\.(.+)$")
+
+
+def _gtin_urn(value: str, field: str) -> tuple[str, DigitalLink]:
+    m = _GTIN_URN.match(value)
+    assert m is not None
+    kind, company, reference, tail = m.groups()
+    if len(company) + len(reference) != 13 or not 6 <= len(company) <= 12:
+        raise Invalid.field(field, f"'{value}': company prefix and item reference make 13 digits")
+    body = reference[0] + company + reference[1:]
+    path = f"/01/{gtin_with_check(body)}"
+    if kind == "idpat:sgtin":
+        if tail != "*":
+            raise Invalid.field(field, f"'{value}': an idpat names every serial with '*'")
+    else:
+        path += ("/10/" if kind == "class:lgtin" else "/21/") + quote(unquote(tail), safe="")
+    try:
+        link = parse_path(path)
+    except CodeError as exc:
+        raise Invalid.field(field, f"{exc.field}: {exc.reason}") from None
+    return CANONICAL + link.path(), link
+
+
 def canonical_epc(value: Any, field: str) -> tuple[str, DigitalLink | None]:
-    """A Digital Link URI on the canonical host; GTIN-keyed links are parsed and checked."""
+    """A Digital Link URI on the canonical host; GTIN-keyed links (and EPC URNs) are parsed and checked."""
     if not isinstance(value, str) or not value or len(value) > 250:
         raise Invalid.field(field, "an identifier is a non-empty string of at most 250 characters")
+    if _GTIN_URN.match(value):
+        return _gtin_urn(value, field)
     if value.startswith("urn:"):
         return value, None
     parts = urlsplit(value)
@@ -172,11 +201,29 @@ def event_hash(event: dict[str, Any]) -> str:
 
 class Validated:
     def __init__(
-        self, event: dict[str, Any], when: datetime, epcs: list[tuple[str, str, DigitalLink | None]]
+        self,
+        event: dict[str, Any],
+        when: datetime,
+        epcs: list[tuple[str, str, DigitalLink | None]],
+        named: list[ownership.Named] | None = None,
+        declarations: list[tuple[str, str]] | None = None,
     ):
         self.event = event
         self.when = when
         self.epcs = epcs
+        # Every identifier with its JSON path, and every customs declaration cited: what the
+        # ownership check judges before anything is stored.
+        self.named = named or []
+        self.declarations = declarations or []
+
+
+# Fields of the other event type: refused rather than stored, so that an identifier is never kept in an
+# event without being checked and indexed.
+FOREIGN_FIELDS = {
+    "ObjectEvent": ("parentID", "childEPCs", "childQuantityList"),
+    "AggregationEvent": ("epcList", "quantityList"),
+}
+CUSTOMS_DECLARATION_URN = "urn:crosstrust:customs-declaration:"
 
 
 def validate_event(event: Any, where: str) -> Validated:
@@ -196,7 +243,11 @@ def validate_event(event: Any, where: str) -> Validated:
         out["bizStep"] = _cbv(event["bizStep"], BIZ_STEPS, "BizStep", f"{where}.bizStep")
     if "disposition" in event:
         out["disposition"] = _cbv(event["disposition"], DISPOSITIONS, "Disp", f"{where}.disposition")
+    for key in FOREIGN_FIELDS[etype]:
+        if key in event:
+            raise Invalid.field(f"{where}.{key}", f"an {etype} has no {key}")
     epcs: list[tuple[str, str, DigitalLink | None]] = []
+    named: list[ownership.Named] = []
 
     def collect(key: str, role: str) -> list[str]:
         values = event.get(key, [])
@@ -208,6 +259,7 @@ def validate_event(event: Any, where: str) -> Validated:
         for i, v in enumerate(values):
             uri, link = canonical_epc(v, f"{where}.{key}.{i}")
             epcs.append((uri, role, link))
+            named.append(ownership.Named(f"{where}.{key}.{i}", uri, link))
             canon.append(uri)
         return canon
 
@@ -224,6 +276,7 @@ def validate_event(event: Any, where: str) -> Validated:
             if qty is not None and (not isinstance(qty, int | float) or qty < 0):
                 raise Invalid.field(f"{where}.{key}.{i}.quantity", "a non-negative number")
             epcs.append((uri, "class", link))
+            named.append(ownership.Named(f"{where}.{key}.{i}.epcClass", uri, link))
             out_q.append({**q, "epcClass": uri})
         return out_q
 
@@ -234,8 +287,9 @@ def validate_event(event: Any, where: str) -> Validated:
             raise Invalid.field(f"{where}.epcList", "an ObjectEvent names at least one EPC or quantity")
     else:
         if "parentID" in event:
-            out["parentID"], _ = canonical_epc(event["parentID"], f"{where}.parentID")
+            out["parentID"], parent = canonical_epc(event["parentID"], f"{where}.parentID")
             epcs.append((out["parentID"], "parent", None))
+            named.append(ownership.Named(f"{where}.parentID", out["parentID"], parent))
         elif event["action"] != "OBSERVE":
             raise Invalid.field(
                 f"{where}.parentID", "an AggregationEvent that adds or deletes needs a parentID"
@@ -255,7 +309,15 @@ def validate_event(event: Any, where: str) -> Validated:
     bt = out.get("bizTransactionList", [])
     if not isinstance(bt, list) or not all(isinstance(b, dict) and "bizTransaction" in b for b in bt):
         raise Invalid.field(f"{where}.bizTransactionList", "a list of {type, bizTransaction}")
-    return Validated(out, when, epcs)
+    declarations = [
+        (
+            f"{where}.bizTransactionList.{i}.bizTransaction",
+            b["bizTransaction"].removeprefix(CUSTOMS_DECLARATION_URN),
+        )
+        for i, b in enumerate(bt)
+        if isinstance(b["bizTransaction"], str) and b["bizTransaction"].startswith(CUSTOMS_DECLARATION_URN)
+    ]
+    return Validated(out, when, epcs, named, declarations)
 
 
 def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[EpcisEvent, bool]:
@@ -317,23 +379,13 @@ def record_internal(session: Session, event: dict[str, Any], enterprise_id: int 
 
 
 def _check_scope(session: Session, validated: list[Validated], by: Principal) -> None:
-    """A merchant may capture events only about its own products' lots."""
-    if by.role != Role.merchant:
-        return
-    pairs = {(link.gtin, link.lot) for v in validated for _, _, link in v.epcs if link is not None}
-    for gtin, lot in pairs:
-        conditions = [DeclarationLine.gtin == gtin]
-        if lot:
-            conditions.append(DeclarationLine.lot == lot)
-        owned = session.exec(
-            select(DeclarationLine.id)
-            .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
-            .where(and_(*conditions), Declaration.enterprise_id == by.enterprise_id)
-            .limit(1)
-        ).first()
-        if owned is None:
-            what = f"GTIN {gtin}" + (f" lot {lot}" if lot else "")
-            raise Forbidden(f"{what} was not declared by your enterprise")
+    """Every identifier and declaration in every event, against who owns it (traceability.ownership)."""
+    ownership.ensure_may_record(
+        session,
+        [n for v in validated for n in v.named],
+        [d for v in validated for d in v.declarations],
+        by,
+    )
 
 
 def capture(session: Session, body: Any, by: Principal) -> dict[str, Any]:

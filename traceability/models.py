@@ -202,3 +202,31 @@ class ScanRecord(SQLModel, table=True):
     lat: float | None = None
     lon: float | None = None
     client_hash: str = Field(default="", max_length=32)
+
+
+class GtinOwner(SQLModel, table=True):
+    """Who a GTIN is registered to (商品条码归属): the first enterprise to register it as a product, or
+    whom a regulator assigned it to. Only its owner registers products and declares lots under it."""
+
+    __tablename__ = "gtin_owner"
+
+    gtin: str = Field(primary_key=True, max_length=14)
+    enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    assigned_at: datetime = Field(sa_type=UtcDateTime)
+    assigned_by: str = Field(max_length=120)
+
+
+class GtinGrant(SQLModel, table=True):
+    """An owner's authorisation of another enterprise (a logistics or retail partner) to record EPCIS
+    events about the owner's items of one GTIN. Revoked grants stay, for the record."""
+
+    __tablename__ = "gtin_grant"
+
+    id: int | None = Field(default=None, primary_key=True)
+    gtin: str = Field(max_length=14, index=True)
+    owner_enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    grantee_enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
+    granted_at: datetime = Field(sa_type=UtcDateTime)
+    granted_by: str = Field(max_length=120)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_by: str = Field(default="", max_length=120)

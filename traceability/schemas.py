@@ -212,3 +212,33 @@ class BatchOut(BaseModel):
     error: str
     created_at: datetime
     finished_at: datetime | None
+
+
+class GrantCreate(Strict):
+    gtin: Gtin = Field(description="A GTIN of yours (GTIN-8/12/13/14)")
+    grantee_enterprise_id: int = Field(ge=1, le=2**31 - 1, description="The merchant you authorise")
+
+
+class GrantOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    gtin: str
+    owner_enterprise_id: int
+    grantee_enterprise_id: int
+    granted_at: datetime
+    granted_by: str
+    revoked_at: datetime | None
+    revoked_by: str
+
+
+class GtinAssign(Strict):
+    enterprise_id: int = Field(ge=1, le=2**31 - 1, description="The merchant the GTIN is registered to")
+    reason: str = Field(min_length=2, max_length=500)
+
+
+class GtinOwnerOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    gtin: str
+    enterprise_id: int
+    assigned_at: datetime
+    assigned_by: str

@@ -19,7 +19,7 @@ from core.db import Database
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
 from core.security import Principal
-from traceability import epcis, freshness
+from traceability import epcis, freshness, ownership
 from traceability.codes import DigitalLink, Keyring
 from traceability.models import (
     BatchStatus,
@@ -43,6 +43,8 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
     ).first()
     if clash is not None:
         raise Conflict(f"GTIN {data.gtin} is already registered by this enterprise", field="gtin")
+    # A GTIN is one enterprise's: the first to register it, or whom a regulator assigned it to.
+    ownership.claim_gtin(session, data.gtin, enterprise_id, by)
     product = Product(enterprise_id=enterprise_id, **data.model_dump(), created_at=utcnow())
     session.add(product)
     session.flush()
@@ -102,6 +104,27 @@ def declare(
         if product is None or product.enterprise_id != enterprise_id:
             raise Invalid.field(
                 f"lines.{i}.product_id", f"product {line.product_id} is not one of this enterprise's"
+            )
+    # Lots go under GTINs the enterprise holds now (a GTIN a regulator transferred away takes no new
+    # lots), and a lot another enterprise declared stays that enterprise's: its codes, verdicts and
+    # events must not be mixed with a second declarant's.
+    gtins = {products[line.product_id].gtin for line in data.lines}
+    held = {
+        g
+        for g in gtins
+        if (owner := ownership.gtin_owner(session, g)) is not None and owner.enterprise_id == enterprise_id
+    }
+    lot_owner = ownership.lot_owners(session, {(products[ln.product_id].gtin, ln.lot) for ln in data.lines})
+    for i, line in enumerate(data.lines):
+        gtin = products[line.product_id].gtin
+        if gtin not in held:
+            raise Conflict(
+                f"GTIN {gtin} of product {line.product_id} is registered to another enterprise",
+                field=f"lines.{i}.product_id",
+            )
+        if lot_owner.get((gtin, line.lot), enterprise_id) != enterprise_id:
+            raise Conflict(
+                f"lot {line.lot} of GTIN {gtin} was declared by another enterprise", field=f"lines.{i}.lot"
             )
     decl = Declaration(
         enterprise_id=enterprise_id,

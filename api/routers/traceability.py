@@ -7,13 +7,13 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import DbDep, ScopedEnterprise, require
 from core.errors import NotFound, Unavailable
 from core.security import Principal, Role
-from traceability import service
+from traceability import ownership, service
 from traceability.codes import short_code
 from traceability.models import Declaration, DeclarationStatus
 from traceability.schemas import (
@@ -21,6 +21,10 @@ from traceability.schemas import (
     Decision,
     DeclarationCreate,
     DeclarationOut,
+    GrantCreate,
+    GrantOut,
+    GtinAssign,
+    GtinOwnerOut,
     InspectionIn,
     IssueCodes,
     LineOut,
@@ -28,6 +32,7 @@ from traceability.schemas import (
     ProductOut,
     Reason,
 )
+from traceability.schemas import Gtin as GtinValue
 
 router = APIRouter(prefix="/api/v1", tags=["traceability"])
 Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
@@ -301,6 +306,50 @@ def recall_own_lot(
         return LineOut.model_validate(line)
 
 
+@router.post(
+    "/enterprises/{enterprise_id}/gtin-grants",
+    status_code=201,
+    response_model=GrantOut,
+    tags=["merchant"],
+    summary="Authorise another merchant to record EPCIS events about your items of a GTIN",
+)
+def grant_gtin(
+    enterprise_id: ScopedEnterprise, data: GrantCreate, db: DbDep, by: Merchant, response: Response
+) -> GrantOut:
+    with db.transaction() as s:
+        row, created = ownership.grant(s, enterprise_id, data.gtin, data.grantee_enterprise_id, by)
+        if not created:
+            response.status_code = 200
+        return GrantOut.model_validate(row)
+
+
+@router.get(
+    "/enterprises/{enterprise_id}/gtin-grants",
+    response_model=list[GrantOut],
+    tags=["merchant"],
+    summary="Grants the enterprise gave and received",
+)
+def list_grants(enterprise_id: ScopedEnterprise, db: DbDep) -> list[GrantOut]:
+    with db.read_session() as s:
+        return [GrantOut.model_validate(g) for g in ownership.grants_of(s, enterprise_id)]
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/gtin-grants/{grant_id}/revoke",
+    response_model=GrantOut,
+    tags=["merchant"],
+    summary="Revoke a grant: the partner's next capture about the GTIN is refused",
+)
+def revoke_grant(
+    enterprise_id: ScopedEnterprise,
+    grant_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+    db: DbDep,
+    by: Merchant,
+) -> GrantOut:
+    with db.transaction() as s:
+        return GrantOut.model_validate(ownership.revoke_grant(s, enterprise_id, grant_id, by))
+
+
 # --- regulator side --------------------------------------------------------------------------------
 
 
@@ -360,3 +409,40 @@ def regulator_revoke(serial: str, data: Reason, db: DbDep, by: Regulator) -> dic
     with db.transaction() as s:
         code = service.revoke_code(s, serial, data.reason, by)
         return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
+
+
+def _gtin_param(gtin: Annotated[str, Path(description="GTIN-8/12/13/14")]) -> str:
+    from pydantic import TypeAdapter, ValidationError
+
+    from core.errors import Invalid
+
+    try:
+        return TypeAdapter(GtinValue).validate_python(gtin)
+    except ValidationError as exc:
+        raise Invalid.field("gtin", str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+GtinPath = Annotated[str, Depends(_gtin_param)]
+
+
+@router.get("/gtins/{gtin}/owner", response_model=GtinOwnerOut, tags=["regulator"])
+def get_gtin_owner(_: Regulator, gtin: GtinPath, db: DbDep) -> GtinOwnerOut:
+    with db.read_session() as s:
+        owner = ownership.gtin_owner(s, gtin)
+        if owner is None:
+            raise NotFound(f"GTIN {gtin} is not registered to any enterprise")
+        return GtinOwnerOut.model_validate(owner)
+
+
+@router.put(
+    "/gtins/{gtin}/owner",
+    response_model=GtinOwnerOut,
+    tags=["regulator"],
+    summary="Assign or transfer a GTIN to a merchant (its issued codes and declared lots stay their issuer's)",
+)
+def assign_gtin(by: Regulator, gtin: GtinPath, data: GtinAssign, db: DbDep) -> GtinOwnerOut:
+    # The key is checked before the GTIN: a caller without the role learns nothing from validation.
+    with db.transaction() as s:
+        return GtinOwnerOut.model_validate(
+            ownership.assign_gtin(s, gtin, data.enterprise_id, data.reason, by)
+        )

@@ -124,7 +124,8 @@ def test_merchants_capture_and_see_only_their_own(flow, client, keys):
     _, _, codes = flow.released_codes(quantity=1)
     other = Keys.header(keys.other_merchant)
     r = client.post("/api/v1/epcis/capture", json=_event("storing", [_item(codes[0])]), headers=other)
-    assert r.status_code == 403 and "not declared by your enterprise" in r.json()["detail"]
+    assert r.status_code == 403 and "belongs to another enterprise" in r.json()["detail"]
+    assert r.json()["errors"][0]["field"] == "event.epcList.0"
     mine = client.get("/api/v1/epcis/events", headers=flow.m).json()["epcisBody"]["queryResults"][
         "resultsBody"
     ]
