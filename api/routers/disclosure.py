@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -14,6 +13,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import DbDep, public_rate_limit, require
+from core import csvsafe
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound, Unavailable
 from core.identifiers import validate_country
@@ -185,7 +185,7 @@ def export_lines(backend, query: search.SearchQuery, fmt: str, first: search.Sea
     result, sent = first, 0
     if fmt == "csv":
         buf = io.StringIO()
-        csv.writer(buf).writerow(EXPORT_COLUMNS)
+        csvsafe.writer(buf).writerow(EXPORT_COLUMNS)
         yield buf.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
     while True:
         for hit in result.hits:
@@ -194,9 +194,7 @@ def export_lines(backend, query: search.SearchQuery, fmt: str, first: search.Sea
             hit.pop("highlight", None)
             if fmt == "csv":
                 buf = io.StringIO()
-                csv.writer(buf).writerow(
-                    [hit.get(c) if hit.get(c) is not None else "" for c in EXPORT_COLUMNS]
-                )
+                csvsafe.writer(buf).writerow([hit.get(c) for c in EXPORT_COLUMNS])
                 yield buf.getvalue().encode()
             else:
                 yield json.dumps(hit, ensure_ascii=False).encode() + b"\n"
