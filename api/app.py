@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import problems
 from api.metrics import Metrics, MetricsMiddleware
@@ -87,7 +88,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.dispatcher = dispatcher
     app.state.rate_limiter = RateLimiter(
-        settings.public_rate_limit_per_minute, settings.public_rate_limit_burst
+        settings.public_rate_limit_per_minute,
+        settings.public_rate_limit_burst,
+        settings.public_rate_limit_max_clients,
     )
     search_backend = search.from_settings(settings)
     search.configure(search_backend)
@@ -122,6 +125,11 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
+    if settings.trusted_proxy_list:
+        # Outermost: the client address every part of the app sees (the rate limit, the scan's client
+        # hash) comes from X-Forwarded-For only when the peer is a configured proxy. `crosstrust serve`
+        # turns uvicorn's own proxy handling off, whose default trusts any peer on loopback.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
 
 

@@ -117,6 +117,9 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        # The app applies CROSSTRUST_TRUSTED_PROXIES itself (api.app); uvicorn's default would trust
+        # X-Forwarded-For from any peer on loopback, letting a client pick its own address.
+        proxy_headers=False,
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +37,14 @@ class Settings(BaseSettings):
     scan_max_clients_after_sale: int = Field(default=3, ge=1, description="Devices scanning a sold item")
     public_rate_limit_per_minute: int = Field(default=600, ge=1)
     public_rate_limit_burst: int = Field(default=60, ge=1)
+    public_rate_limit_max_clients: int = Field(
+        default=100_000, ge=1, description="Clients the rate limiter remembers; the idlest are forgotten"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For "
+        "names the client; empty: trust no forwarded header",
+    )
     dispatcher_in_process: bool = Field(default=True, description="Run the outbox dispatcher in the server")
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
@@ -47,6 +56,24 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry == "*":
+                # Trusting every peer's forwarded header is the hole this setting closes.
+                raise ValueError("'*' would trust a forwarded header from anyone; list the proxies")
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{entry}' is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [e.strip() for e in self.trusted_proxies.split(",") if e.strip()]
 
     @property
     def effective_database_url(self) -> str:
