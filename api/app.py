@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -12,6 +13,7 @@ from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import problems
+from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
@@ -20,6 +22,7 @@ from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
+from core.files import PRIVATE_UMASK
 from core.jobs import DailyJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
@@ -125,6 +128,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
+    # Our access log instead of uvicorn's, which writes the client's address and the raw `loc=`.
+    app.add_middleware(AccessLog)
     if settings.trusted_proxy_list:
         # Outermost: the client address every part of the app sees (the rate limit, the scan's client
         # hash) comes from X-Forwarded-For only when the peer is a configured proxy. `crosstrust serve`
@@ -135,5 +140,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
 def factory() -> FastAPI:
     """Entry point for `uvicorn --factory api.app:factory`."""
+    os.umask(PRIVATE_UMASK)  # as `crosstrust` sets it: var/ and everything in it for this user only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app()

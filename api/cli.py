@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -15,6 +16,7 @@ from core import audit as audit_ledger
 from core.db import Database, migrate
 from core.errors import DomainError
 from core.events import Dispatcher
+from core.files import PRIVATE_UMASK
 from core.security import SYSTEM, Role, create_key, revoke_key
 from core.settings import get_settings
 from traceability.codes import Keyring
@@ -120,6 +122,9 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
         # The app applies CROSSTRUST_TRUSTED_PROXIES itself (api.app); uvicorn's default would trust
         # X-Forwarded-For from any peer on loopback, letting a client pick its own address.
         proxy_headers=False,
+        # Uvicorn's access log keeps the client's address and the scan's raw `loc=`: the app writes
+        # its own (api.accesslog), which keeps no more than the database does.
+        access_log=False,
     )
 
 
@@ -391,6 +396,8 @@ def audit_verify() -> None:
 
 
 def main() -> None:
+    # Whatever the server or a command creates (database, index, exports, keys) is its user's alone.
+    os.umask(PRIVATE_UMASK)
     try:
         app()
     except DomainError as exc:  # pragma: no cover - commands catch their own
