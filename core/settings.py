@@ -82,8 +82,10 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.var_dir / 'crosstrust.db').as_posix()}"
 
     def ensure_var_dir(self) -> Path:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        return self.var_dir
+        """var/, created (or narrowed to) 0700: what it holds is for the platform's user alone."""
+        from core.files import private_dir
+
+        return private_dir(self.var_dir)
 
     def code_secret_bytes(self) -> bytes:
         """The keyed-check secret: from the environment, else from var/code-secret (created 0600 once)."""

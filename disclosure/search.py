@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from core.clock import utcnow
 from core.errors import Invalid
+from core.files import create_private_sqlite, narrow_sqlite
 
 FILTER_FIELDS = (
     "category",
@@ -194,11 +195,12 @@ class EmbeddedIndex:
     total_cap = TOTAL_CAP  # per index, so that a test can lower it
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_sqlite(path)  # 0600: the index holds regulator-only records
         self.path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        narrow_sqlite(path)  # side files an older install made 0644
         self._conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages, then the OS's cache
         self._conn.execute("PRAGMA mmap_size=1073741824")
         if self._conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:

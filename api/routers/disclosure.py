@@ -16,6 +16,7 @@ from api.deps import DbDep, public_rate_limit, require
 from core import csvsafe
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound, Unavailable
+from core.files import open_private, private_dir
 from core.identifiers import validate_country
 from core.security import Principal, Role
 from disclosure import search
@@ -259,7 +260,9 @@ class ExportStatus(BaseModel):
 
 
 def _export_path(request: Request, job_id: int, fmt: str) -> Path:
-    return request.app.state.settings.ensure_var_dir() / "exports" / f"disclosures-{job_id}.{fmt}"
+    return (
+        private_dir(request.app.state.settings.ensure_var_dir() / "exports") / f"disclosures-{job_id}.{fmt}"
+    )
 
 
 @router.post(
@@ -289,10 +292,9 @@ def start_export(request: Request, by: Regulator, db: DbDep) -> ExportStatus:
             first = backend.search(query)
             with db.transaction() as s:
                 s.get(ExportJob, job.id).total = first.total
-            path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(path.suffix + ".part")
             rows = 0
-            with partial.open("wb") as fh:
+            with open_private(partial) as fh:  # regulator-only records: 0600 in a 0700 folder
                 for line in export_lines(backend, query, fmt, first, None):
                     fh.write(line)
                     rows += 1
