@@ -20,10 +20,11 @@ from api.ratelimit import RateLimiter
 from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
+from core import audit
 from core.db import Database
 from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
-from core.jobs import DailyJob, JobRunner
+from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
@@ -53,6 +54,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
     )
     jobs = JobRunner(workers=2)
+    audit.configure(audit.AuditKeys.from_settings(settings))
+
+    def checkpoint() -> None:
+        with db.transaction() as s:
+            audit.checkpoint_now(s)
+
+    # A quiet ledger's newest entries are anchored by time, not only every N entries.
+    checkpoints = (
+        IntervalJob("audit-checkpoint", checkpoint, settings.audit_checkpoint_minutes * 60)
+        if settings.audit_checkpoint_minutes
+        else None
+    )
     # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute` for cron).
     nightly = (
         DailyJob("credit-nightly", lambda: credit_service.recompute_all(db), settings.credit_nightly_at)
@@ -66,6 +79,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if interrupted:
             log.warning("undid %d code batches that a previous run left unfinished", interrupted)
         resolver_.writer.start()
+        checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
+        if checkpoints is not None:
+            checkpoints.start()
         if settings.dispatcher_in_process:
             dispatcher.start(settings.dispatcher_poll_seconds)
         if nightly is not None:
@@ -75,6 +91,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             if nightly is not None:
                 nightly.stop()
+            if checkpoints is not None:
+                checkpoints.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()

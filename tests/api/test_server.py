@@ -134,9 +134,10 @@ def test_a_rotating_forwarded_header_is_limited_on_the_real_server(server):
     url = server.base + "/api/v1/public/credit/methodology"
     statuses = [
         httpx.get(url, headers={"X-Forwarded-For": f"198.51.100.{i}"}, timeout=10).status_code
-        for i in range(30)
+        for i in range(50)
     ]
-    assert statuses.count(429) >= 5, statuses
+    # A burst of 20 and a token a second: at least 10 of 50 are refused however slow the machine.
+    assert statuses.count(429) >= 10, statuses
 
 
 def test_var_holds_only_private_files_after_start_up_and_an_export(server):
@@ -162,6 +163,8 @@ def test_var_holds_only_private_files_after_start_up_and_an_export(server):
         "var/crosstrust.db-shm",
         "var/search.db",
         "var/code-secret",
+        "var/audit-key",
+        "var/audit-signing-key",
         "var/demo-keys.json",
         "var/demo-scans.json",
         f"var/exports/disclosures-{job.json()['id']}.csv",
