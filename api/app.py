@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import problems
+from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
 from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
+from core import audit
 from core.db import Database
 from core.events import Dispatcher
-from core.jobs import DailyJob, JobRunner
+from core.files import PRIVATE_UMASK
+from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
@@ -49,6 +54,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         ),
     )
     jobs = JobRunner(workers=2)
+    audit.configure(audit.AuditKeys.from_settings(settings))
+
+    def checkpoint() -> None:
+        with db.transaction() as s:
+            audit.checkpoint_now(s)
+
+    # A quiet ledger's newest entries are anchored by time, not only every N entries.
+    checkpoints = (
+        IntervalJob("audit-checkpoint", checkpoint, settings.audit_checkpoint_minutes * 60)
+        if settings.audit_checkpoint_minutes
+        else None
+    )
     # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute` for cron).
     nightly = (
         DailyJob("credit-nightly", lambda: credit_service.recompute_all(db), settings.credit_nightly_at)
@@ -62,6 +79,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         if interrupted:
             log.warning("undid %d code batches that a previous run left unfinished", interrupted)
         resolver_.writer.start()
+        checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
+        if checkpoints is not None:
+            checkpoints.start()
         if settings.dispatcher_in_process:
             dispatcher.start(settings.dispatcher_poll_seconds)
         if nightly is not None:
@@ -71,6 +91,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             if nightly is not None:
                 nightly.stop()
+            if checkpoints is not None:
+                checkpoints.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()
@@ -87,7 +109,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.db = db
     app.state.dispatcher = dispatcher
     app.state.rate_limiter = RateLimiter(
-        settings.public_rate_limit_per_minute, settings.public_rate_limit_burst
+        settings.public_rate_limit_per_minute,
+        settings.public_rate_limit_burst,
+        settings.public_rate_limit_max_clients,
     )
     search_backend = search.from_settings(settings)
     search.configure(search_backend)
@@ -122,10 +146,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
+    # Our access log instead of uvicorn's, which writes the client's address and the raw `loc=`.
+    app.add_middleware(AccessLog)
+    if settings.trusted_proxy_list:
+        # Outermost: the client address every part of the app sees (the rate limit, the scan's client
+        # hash) comes from X-Forwarded-For only when the peer is a configured proxy. `crosstrust serve`
+        # turns uvicorn's own proxy handling off, whose default trusts any peer on loopback.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
 
 
 def factory() -> FastAPI:
     """Entry point for `uvicorn --factory api.app:factory`."""
+    os.umask(PRIVATE_UMASK)  # as `crosstrust` sets it: var/ and everything in it for this user only
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return create_app()

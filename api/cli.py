@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import typer
@@ -15,6 +16,7 @@ from core import audit as audit_ledger
 from core.db import Database, migrate
 from core.errors import DomainError
 from core.events import Dispatcher
+from core.files import PRIVATE_UMASK
 from core.security import SYSTEM, Role, create_key, revoke_key
 from core.settings import get_settings
 from traceability.codes import Keyring
@@ -37,6 +39,7 @@ def _db() -> Database:
     load_handlers()
     settings = get_settings()
     search.configure(search.from_settings(settings))
+    audit_ledger.configure(audit_ledger.AuditKeys.from_settings(settings))
     return Database(settings.effective_database_url)
 
 
@@ -51,7 +54,22 @@ def db_upgrade(revision: str = typer.Argument("head")) -> None:
     settings = get_settings()
     settings.ensure_var_dir()
     migrate(settings.effective_database_url, revision)
+    _anchor_audit()
     console.print(f"database at [bold]{revision}[/bold]")
+
+
+def _anchor_audit() -> None:
+    """Sign the audit ledger's head right after a migration: a ledger begun before the keyed chain is
+    anchored as it is, before anyone could rewrite its plain-hash entries unnoticed."""
+    from sqlalchemy import inspect
+
+    db = _db()
+    try:
+        if "audit_checkpoint" in inspect(db.engine).get_table_names():  # an older revision was asked for
+            with db.transaction() as s:
+                audit_ledger.checkpoint_now(s)
+    finally:
+        db.dispose()
 
 
 @app.command()
@@ -117,6 +135,12 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
         port=port or settings.port,
         workers=workers,
         log_level="info",
+        # The app applies CROSSTRUST_TRUSTED_PROXIES itself (api.app); uvicorn's default would trust
+        # X-Forwarded-For from any peer on loopback, letting a client pick its own address.
+        proxy_headers=False,
+        # Uvicorn's access log keeps the client's address and the scan's raw `loc=`: the app writes
+        # its own (api.accesslog), which keeps no more than the database does.
+        access_log=False,
     )
 
 
@@ -127,6 +151,7 @@ def up() -> None:
     settings.ensure_var_dir()
     settings.code_secret_bytes()
     migrate(settings.effective_database_url)
+    _anchor_audit()
     db = _db()
     keys_path = settings.var_dir / "demo-keys.json"
     with db.transaction() as s:
@@ -373,12 +398,46 @@ def supervise_replay(draw_id: int = typer.Argument(..., help="A published draw's
     console.print(f"[green]draw {draw_id} replays exactly[/green] (result hash {result['result_hash']})")
 
 
+def _published(source: str) -> list[dict]:
+    """Checkpoints as published (GET /api/v1/public/audit/checkpoints), from a file or that URL;
+    every page of the URL is read."""
+    import json
+    from pathlib import Path
+    from urllib.parse import urlencode
+    from urllib.request import urlopen
+
+    if not source.startswith(("http://", "https://")):
+        data = json.loads(Path(source).read_text())
+        return data["checkpoints"] if isinstance(data, dict) else data
+    found: list[dict] = []
+    after = 0
+    while True:
+        sep = "&" if "?" in source else "?"
+        with urlopen(f"{source}{sep}{urlencode({'after_seq': after, 'limit': 1000})}", timeout=30) as r:  # noqa: S310 - the operator's URL
+            page = json.loads(r.read())["checkpoints"]
+        if not page:
+            return found
+        found += page
+        after = page[-1]["seq"]
+
+
 @audit_app.command("verify")
-def audit_verify() -> None:
-    """Check the ledger's hash chain; names every entry that was edited, inserted or deleted."""
+def audit_verify(
+    published: str = typer.Option(
+        None,
+        help="Also compare with checkpoints published earlier: a saved JSON file or the public URL "
+        "(…/api/v1/public/audit/checkpoints); catches a ledger cut short together with its checkpoints",
+    ),
+) -> None:
+    """Check the ledger's keyed chain and its signed checkpoints; names every entry that was edited,
+    inserted or deleted, even with the chain recomputed."""
     db = _db()
+    try:
+        copies = _published(published) if published else None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        _fail(f"cannot read the published checkpoints from {published}: {exc}", 2)
     with db.read_session() as s:
-        findings = audit_ledger.verify(s)
+        findings = audit_ledger.verify(s, published=copies)
     if not findings:
         console.print("[green]audit ledger intact[/green]")
         return
@@ -387,7 +446,21 @@ def audit_verify() -> None:
     raise typer.Exit(1)
 
 
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint of the ledger's head now (the server also does every few minutes)."""
+    db = _db()
+    with db.transaction() as s:
+        cp = audit_ledger.checkpoint_now(s)
+    if cp is None:
+        console.print("the head is already checkpointed")
+    else:
+        console.print(f"checkpoint at entry {cp.seq}: {cp.head_hash}")
+
+
 def main() -> None:
+    # Whatever the server or a command creates (database, index, exports, keys) is its user's alone.
+    os.umask(PRIVATE_UMASK)
     try:
         app()
     except DomainError as exc:  # pragma: no cover - commands catch their own

@@ -7,13 +7,13 @@ Ningbo bonded zone's cross-border e-commerce trade.
 from __future__ import annotations
 
 import json
-import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
 
 from sqlmodel import Session, func, select
 
+from core.files import open_private, private_dir
 from core.identifiers import uscc_with_check
 from core.security import SYSTEM, Role, create_key
 from enterprises import service as enterprises
@@ -208,9 +208,8 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
 
 
 def save_keys(path: Path, keys: dict[str, str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
+    private_dir(path.parent)
+    with open_private(path, "w") as fh:
         json.dump({str(k): v for k, v in keys.items()}, fh, indent=2)
 
 
@@ -219,7 +218,9 @@ def load_keys(path: Path) -> dict[str, str]:
 
 
 def save_urls(path: Path, urls: list[str]) -> None:
-    path.write_text(json.dumps(urls, indent=2))
+    private_dir(path.parent)
+    with open_private(path, "w") as fh:
+        json.dump(urls, fh, indent=2)
 
 
 def load_urls(path: Path) -> list[str]:

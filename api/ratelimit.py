@@ -1,10 +1,36 @@
-"""Per-client token buckets for the public endpoints (in process; one bucket per client address)."""
+"""Per-client token buckets for the public endpoints (in process), in a table of bounded size.
+
+The client is the connection's peer address. A forwarded header (X-Forwarded-For) names the client
+only when the peer is a proxy the operator configured (CROSSTRUST_TRUSTED_PROXIES, applied in
+`api.app.create_app`); from anyone else it is ignored, or a client rotating the header would
+get a fresh bucket per request and never be limited. IPv6 clients are counted by their /64, the block
+one subscriber gets, for the same reason.
+
+The table holds at most `max_clients` buckets, least recently used first: a client that has not been
+seen for longest (whose bucket has refilled, or nearly) is forgotten first, so the memory stays
+bounded however many addresses arrive, and a client that keeps hammering stays in it and limited.
+"""
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import threading
 import time
+from collections import OrderedDict
+
+
+def client_key(address: str) -> str:
+    """The bucket an address counts against: itself, or its /64 for an IPv6 address."""
+    if ":" not in address:
+        return address
+    try:
+        ip = ipaddress.IPv6Address(address.split("%", 1)[0])
+    except ValueError:
+        return address
+    if ip.ipv4_mapped is not None:
+        return str(ip.ipv4_mapped)
+    return str(ipaddress.IPv6Network((ip, 64), strict=False))
 
 
 class RateLimiter:
@@ -12,25 +38,28 @@ class RateLimiter:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
+        # client -> (tokens, last seen); in order of last use, the least recent first.
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, client: str, now: float | None = None) -> int:
         """Take one token; returns 0 when allowed, else the seconds to wait (for Retry-After)."""
         now = time.monotonic() if now is None else now
+        key = client_key(client)
         with self._lock:
-            tokens, last = self._buckets.get(client, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            bucket = self._buckets.get(key)
+            if bucket is None:
+                tokens = self.burst
+                while len(self._buckets) >= self.max_clients:
+                    self._buckets.popitem(last=False)  # the idlest client: forgotten, a full bucket
+            else:
+                tokens = min(self.burst, bucket[0] + (now - bucket[1]) * self.rate)
+                self._buckets.move_to_end(key)
             if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
+                self._buckets[key] = (tokens - 1.0, now)
                 return 0
-            self._buckets[client] = (tokens, now)
-            if len(self._buckets) > self.max_clients:
-                self._forget_full(now)
+            self._buckets[key] = (tokens, now)
             return max(1, math.ceil((1.0 - tokens) / self.rate))
-
-    def _forget_full(self, now: float) -> None:
-        # Clients whose bucket has refilled carry no state worth keeping.
-        full = [k for k, (t, last) in self._buckets.items() if t + (now - last) * self.rate >= self.burst]
-        for k in full:
-            del self._buckets[k]

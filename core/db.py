@@ -13,6 +13,8 @@ from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
 
+from core.files import create_private_sqlite, narrow_sqlite
+
 
 class UtcDateTime(TypeDecorator):
     """Aware datetimes in, aware UTC datetimes out, on SQLite (which has no time zones) as on PostgreSQL."""
@@ -55,10 +57,14 @@ def make_engine(url: str, *, immediate: bool = True, echo: bool = False) -> Engi
     url = normalise_url(url)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
-        if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file = Path(path) if path and path != ":memory:" and not path.startswith("file:") else None
+        if file is not None:
+            create_private_sqlite(file)
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if file is not None:
+            # WAL mode (set just above) has made the side files by now; an older install's are 0644.
+            event.listen(engine, "connect", lambda _conn, _record: narrow_sqlite(file))
         # Write transactions take SQLite's write lock at BEGIN, so two writers queue on busy_timeout
         # instead of one failing with SQLITE_BUSY after both have read a stale snapshot.
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"

@@ -41,6 +41,31 @@ class JobRunner:
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 
+class IntervalJob:
+    """Runs `fn` every `seconds` on a daemon thread that a stop() ends promptly."""
+
+    def __init__(self, name: str, fn: Callable[[], object], seconds: float) -> None:
+        self.name, self.fn, self.seconds = name, fn, seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                self.fn()
+            except Exception:
+                log.exception("%s failed; it runs again in %s s", self.name, self.seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
 class DailyJob:
     """Runs `fn` once a day at a wall-clock time in China (the nightly credit recompute), on a daemon
     thread that a stop() ends promptly."""

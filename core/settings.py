@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -25,6 +26,19 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000", description="Printed into every trace code's Digital Link URI"
     )
     code_secret: str = Field(default="", description="Key for the codes' keyed check; generated if empty")
+    audit_key: str = Field(
+        default="", description="Key of the audit ledger's keyed chain (HMAC); generated into var/ if empty"
+    )
+    audit_signing_key: str = Field(
+        default="",
+        description="Ed25519 key signing audit checkpoints: base64 of its 32-byte seed; generated if empty",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100, ge=1, description="A signed audit checkpoint every this many entries"
+    )
+    audit_checkpoint_minutes: float = Field(
+        default=10.0, ge=0, description="And one this often while the ledger moves (0: off)"
+    )
     code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
     code_active_key: str = Field(default="1", description="Key id new serials are issued under")
     scan_max_count: int = Field(
@@ -36,6 +50,14 @@ class Settings(BaseSettings):
     scan_max_clients_after_sale: int = Field(default=3, ge=1, description="Devices scanning a sold item")
     public_rate_limit_per_minute: int = Field(default=600, ge=1)
     public_rate_limit_burst: int = Field(default=60, ge=1)
+    public_rate_limit_max_clients: int = Field(
+        default=100_000, ge=1, description="Clients the rate limiter remembers; the idlest are forgotten"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For "
+        "names the client; empty: trust no forwarded header",
+    )
     dispatcher_in_process: bool = Field(default=True, description="Run the outbox dispatcher in the server")
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
@@ -48,6 +70,24 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry == "*":
+                # Trusting every peer's forwarded header is the hole this setting closes.
+                raise ValueError("'*' would trust a forwarded header from anyone; list the proxies")
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{entry}' is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [e.strip() for e in self.trusted_proxies.split(",") if e.strip()]
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -55,19 +95,55 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.var_dir / 'crosstrust.db').as_posix()}"
 
     def ensure_var_dir(self) -> Path:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
-        return self.var_dir
+        """var/, created (or narrowed to) 0700: what it holds is for the platform's user alone."""
+        from core.files import private_dir
+
+        return private_dir(self.var_dir)
+
+    def _secret_file(self, name: str, make: str) -> str:
+        """var/NAME, created 0600 with `make` the first time (and narrowed to 0600 if it is wider)."""
+        from core.files import narrow
+
+        path = self.ensure_var_dir() / name
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass  # another process made it first: read theirs
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(make)
+        narrow(path)
+        return path.read_text().strip()
 
     def code_secret_bytes(self) -> bytes:
         """The keyed-check secret: from the environment, else from var/code-secret (created 0600 once)."""
         if self.code_secret:
             return self.code_secret.encode()
-        path = self.ensure_var_dir() / "code-secret"
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+        return self._secret_file("code-secret", secrets.token_urlsafe(48)).encode()
+
+    def audit_key_bytes(self) -> bytes:
+        """The audit chain's HMAC key: kept outside the database, so that whoever holds the database
+        cannot recompute the chain after rewriting it. CROSSTRUST_AUDIT_KEY, else var/audit-key."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        return self._secret_file("audit-key", secrets.token_urlsafe(48)).encode()
+
+    def audit_signing_seed(self) -> bytes:
+        """The 32-byte seed of the Ed25519 key that signs audit checkpoints: CROSSTRUST_AUDIT_SIGNING_KEY
+        (base64), else var/audit-signing-key."""
+        import base64
+
+        text = self.audit_signing_key or self._secret_file(
+            "audit-signing-key", base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+        try:
+            seed = base64.b64decode(text, validate=True)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError("the audit signing key must be base64 of 32 bytes (an Ed25519 seed)")
+        return seed
 
 
 @lru_cache

@@ -14,8 +14,9 @@ import re
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any, Protocol
 
 from core.clock import utcnow
 from core.errors import Invalid
+from core.files import create_private_sqlite, narrow_sqlite
 
 FILTER_FIELDS = (
     "category",
@@ -181,16 +183,24 @@ class EmbeddedIndex:
     the facets of a broad query stop early instead of visiting every match. The stored documents sit
     apart (bodies, by record id) so that the walk over the filter columns stays narrow, and the text
     index keeps no copy of the text (contentless).
+
+    Writes go through one connection under a lock. Reads never use it: a search on the writer's
+    connection saw the writer's half-done transaction (a record dropped but not yet re-inserted when
+    its date moved), and a rollback there aborted the reader's statements. Each searching thread has
+    its own read connection, and a search's statements run in one read transaction, so a search sees
+    one committed state of the index from its first statement to its last (WAL gives readers a
+    snapshot and never blocks them on the writer).
     """
 
     total_cap = TOTAL_CAP  # per index, so that a test can lower it
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        create_private_sqlite(path)  # 0600: the index holds regulator-only records
         self.path = path
         self._lock = threading.Lock()
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
+        narrow_sqlite(path)  # side files an older install made 0644
         self._conn.execute("PRAGMA cache_size=-65536")  # 64 MiB of pages, then the OS's cache
         self._conn.execute("PRAGMA mmap_size=1073741824")
         if self._conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
@@ -218,6 +228,27 @@ class EmbeddedIndex:
 
         self._trend_worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search-trend")
         self._trend_local = threading.local()
+        self._readers = threading.local()
+
+    def _reader(self) -> sqlite3.Connection:
+        """This thread's read connection (opened on first use)."""
+        conn = getattr(self._readers, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA mmap_size=1073741824")
+            conn.execute("PRAGMA busy_timeout=5000")  # a checkpoint's brief lock, not the writer's
+            self._readers.conn = conn
+        return conn
+
+    @contextmanager
+    def _snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A read transaction on this thread's connection: every statement in it sees the same state."""
+        conn = self._reader()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")  # nothing was written: this only ends the snapshot
 
     def _days(self, sql: str, args: list[Any]) -> list[tuple[int, int]]:
         conn = getattr(self._trend_local, "conn", None)
@@ -227,7 +258,7 @@ class EmbeddedIndex:
         return conn.execute(sql, args).fetchall()
 
     def ping(self) -> bool:
-        return self._conn.execute("SELECT 1").fetchone() == (1,)
+        return self._reader().execute("SELECT 1").fetchone() == (1,)
 
     @staticmethod
     def _text(d: dict[str, Any]) -> str:
@@ -293,10 +324,16 @@ class EmbeddedIndex:
 
     def delete(self, ids: Iterable[int]) -> None:
         with self._lock:
-            for i in ids:
-                row = self._conn.execute("SELECT key FROM docs WHERE id = ?", (i,)).fetchone()
-                if row is not None:
-                    self._drop(row[0], i)
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for i in ids:
+                    row = self._conn.execute("SELECT key FROM docs WHERE id = ?", (i,)).fetchone()
+                    if row is not None:
+                        self._drop(row[0], i)
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
 
     def reset(self) -> None:
         with self._lock:
@@ -317,13 +354,17 @@ class EmbeddedIndex:
         return count
 
     def versions(self) -> dict[int, int]:
-        return dict(self._conn.execute("SELECT id, version FROM docs").fetchall())
+        return dict(self._reader().execute("SELECT id, version FROM docs").fetchall())
 
     def autocomplete(self, prefix: str, limit: int = 10) -> list[dict[str, Any]]:
-        rows = self._conn.execute(
-            "SELECT name, uscc, enterprise_id FROM names WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
-            ("%" + prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit),
-        ).fetchall()
+        rows = (
+            self._reader()
+            .execute(
+                "SELECT name, uscc, enterprise_id FROM names WHERE name LIKE ? ESCAPE '\\' ORDER BY name LIMIT ?",
+                ("%" + prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%", limit),
+            )
+            .fetchall()
+        )
         return [{"name": n, "uscc": u, "enterprise_id": e} for n, u, e in rows]
 
     # -- querying --------------------------------------------------------------------------------
@@ -369,18 +410,19 @@ class EmbeddedIndex:
             args.append(key_of_day(query.date_to + timedelta(days=1)))
         return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key, text, walks_text)
 
-    def _newest(self, columns: list[str], m: _Matches) -> list[tuple]:
+    def _newest(self, conn: sqlite3.Connection, columns: list[str], m: _Matches) -> list[tuple]:
         """The newest TOTAL_CAP + 1 matches (fewer if fewer match), newest first."""
         sql = f"SELECT {', '.join(columns)} FROM {m.sql} ORDER BY {m.key} DESC LIMIT ?"  # noqa: S608
-        return self._conn.execute(sql, [*m.args, self.total_cap + 1]).fetchall()
+        return conn.execute(sql, [*m.args, self.total_cap + 1]).fetchall()
 
-    def _scores(self, text: str, keys: list[int]) -> dict[int, float]:
+    @staticmethod
+    def _scores(conn: sqlite3.Connection, text: str, keys: list[int]) -> dict[int, float]:
         """BM25 of the given matches, in one pass over the text index: FTS5 works out a phrase's
         weight once per pass, so ranking row by row inside a join would repeat it for every row."""
         if not keys:
             return {}
         return dict(
-            self._conn.execute(
+            conn.execute(
                 f"SELECT rowid, {_BM25} FROM docs_fts WHERE docs_fts MATCH ? AND rowid BETWEEN ? AND ?"  # noqa: S608
                 " AND +rowid IN (SELECT value FROM json_each(?))",
                 [text, min(keys), max(keys), json.dumps(keys)],
@@ -414,6 +456,10 @@ class EmbeddedIndex:
             raise Invalid.field("search_after", "the page token is not for this search; start again")
 
     def search(self, query: SearchQuery) -> SearchResult:
+        with self._snapshot() as conn:
+            return self._search(conn, query)
+
+    def _search(self, conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         relevance = query.sort == "relevance" and bool(query.q)
         after = query.after
         self._check_after(after, relevance)
@@ -447,13 +493,13 @@ class EmbeddedIndex:
         ]
         # One walk over the newest matches gives the capped total, the shared facets, the relevance
         # window and (for a first page by date) the page itself.
-        head = self._newest(columns, m)
+        head = self._newest(conn, columns, m)
         cap = self.total_cap
         over = len(head) > cap
         newest = head[:cap]
         total, relation = len(newest), "eq"
         if over and query.exact_total:
-            total = self._conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0]  # noqa: S608
+            total = conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0]  # noqa: S608
         elif over:
             relation = "gte"
 
@@ -469,13 +515,13 @@ class EmbeddedIndex:
                     over and window[-1][0] == boundary
                 ):  # records came or went since the first page
                     score = _BM25 if m.walks_text else "NULL"
-                    window = self._conn.execute(
+                    window = conn.execute(
                         f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
                         [*m.args, boundary],
                     ).fetchall()
             ranking_approximate = boundary is not None
             if not m.walks_text:
-                scores = self._scores(m.text or "", [r[0] for r in window])
+                scores = self._scores(conn, m.text or "", [r[0] for r in window])
                 window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
             ranked = sorted((r[2], r[1], r[0]) for r in window)
             if after is not None and after[0] is None:
@@ -487,7 +533,7 @@ class EmbeddedIndex:
             if len(page) <= query.size and boundary is not None:
                 # After the ranked window, the older matches follow newest first.
                 start = after[1] if after is not None and after[0] is None else boundary
-                for (key,) in self._conn.execute(
+                for (key,) in conn.execute(
                     f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
                     [*m.args, start, query.size + 1 - len(page)],
                 ):
@@ -497,14 +543,14 @@ class EmbeddedIndex:
         else:
             page = [
                 (key, [key])
-                for (key,) in self._conn.execute(
+                for (key,) in conn.execute(
                     f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
                     [*m.args, after[0] if after else 2**63 - 1, query.size + 1],
                 )
             ]
         ids = [k & _ID_BITS for k, _ in page[: query.size]]
         bodies = dict(
-            self._conn.execute(
+            conn.execute(
                 f"SELECT id, doc FROM bodies WHERE id IN ({','.join('?' for _ in ids)})",  # noqa: S608
                 ids,
             ).fetchall()
@@ -528,7 +574,7 @@ class EmbeddedIndex:
             passes = [(shared, [r[3:] for r in newest], over)]
             for name in FACET_FIELDS:
                 if name in filtered:
-                    rows = self._newest([f"d.{name}"], self._where(query, skip=name))
+                    rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name))
                     passes.append(([name], rows[:cap], len(rows) > cap))
             for names, rows, capped in passes:
                 facets_approximate |= capped

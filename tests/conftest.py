@@ -6,6 +6,7 @@ half is skipped on a laptop, and fails in CI (CI=true), where nothing may be ski
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import Iterator
@@ -33,6 +34,11 @@ from enterprises.schemas import EnterpriseCreate
 load_handlers()
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# One audit key and checkpoint signing key for every app and command a test process makes, as one
+# deployment has (otherwise each test's fresh var/ would generate keys of its own).
+os.environ.setdefault("CROSSTRUST_AUDIT_KEY", "test-audit-key-" + uuid.uuid4().hex)
+os.environ.setdefault("CROSSTRUST_AUDIT_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 
 
 def missing(what: str, install: str) -> NoReturn:

@@ -82,6 +82,41 @@ CITY_COORDS = {
     "海口": (20.04, 110.20),
     "香港": (22.32, 114.17),
 }
+# What a consumer app may send instead of the Chinese name.
+CITY_ALIASES = {
+    "beijing": "北京", "shanghai": "上海", "guangzhou": "广州", "shenzhen": "深圳", "hangzhou": "杭州",
+    "ningbo": "宁波", "nanjing": "南京", "chengdu": "成都", "chongqing": "重庆", "wuhan": "武汉",
+    "xian": "西安", "xi'an": "西安", "tianjin": "天津", "suzhou": "苏州", "zhengzhou": "郑州",
+    "changsha": "长沙", "qingdao": "青岛", "xiamen": "厦门", "shenyang": "沈阳", "harbin": "哈尔滨",
+    "kunming": "昆明", "urumqi": "乌鲁木齐", "lhasa": "拉萨", "haikou": "海口", "hong kong": "香港",
+    "hongkong": "香港",
+}  # fmt: skip
+NEAREST_CITY_KM = 100.0  # coordinates this close to a known city are shown as that city
+
+
+def recognised_city(name: str | None) -> str:
+    """The platform's name for a city a scan names, or "" for anything else.
+
+    The first scan's place is shown to everyone who scans the code later, so free text from a
+    consumer (a name, an address, a slur) must never reach it: only a city in CITY_COORDS does."""
+    text = (name or "").strip()
+    if text in CITY_COORDS:
+        return text
+    if text.endswith("市") and text[:-1] in CITY_COORDS:
+        return text[:-1]
+    return CITY_ALIASES.get(text.lower().replace("-", " ").removesuffix(" city"), "")
+
+
+def nearest_city(lat: float, lon: float) -> str:
+    """The known city within NEAREST_CITY_KM of a point, or ""."""
+    best, best_km = "", NEAREST_CITY_KM
+    for city, coords in CITY_COORDS.items():
+        if abs(coords[0] - lat) > 1.0:  # 100 km is under a degree of latitude: skip the trigonometry
+            continue
+        km = _haversine_km((lat, lon), coords)
+        if km <= best_km:
+            best, best_km = city, km
+    return best
 
 
 @dataclass(frozen=True)
@@ -104,7 +139,7 @@ class Client:
     def from_request(cls, salt: bytes, address: str, agent: str, city: str | None, loc: str | None) -> Client:
         digest = hashlib.sha256(salt + address.encode() + b"\x00" + agent.encode()).hexdigest()[:32]
         lat = lon = None
-        place = (city or "").strip()[:40]
+        place = recognised_city(city)
         if loc:
             try:
                 a, b = (float(x) for x in loc.split(",", 1))
@@ -116,7 +151,8 @@ class Client:
         if lat is None and place in CITY_COORDS:
             lat, lon = CITY_COORDS[place]
         if not place and lat is not None:
-            place = f"{lat:.2f},{lon:.2f}"
+            # Shown to later scanners: a city, never this consumer's own coordinates.
+            place = nearest_city(lat, lon)
         return cls(digest, place, lat, lon)
 
 
@@ -663,7 +699,8 @@ class Resolver:
         scans = {
             "count": total,
             "first_at": (first or now).isoformat(),
-            "first_place": (first_place if first else client.place) or "",
+            # Recognised cities only, also for places stored before unknown names were dropped.
+            "first_place": recognised_city(first_place if first else client.place),
         }
         outcome = Outcome(link, verdict, evidence, facts, facts.product, scans, code_id)
         if last_step is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -14,8 +13,10 @@ from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
 from api.deps import DbDep, public_rate_limit, require
+from core import csvsafe
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound, Unavailable
+from core.files import open_private, private_dir
 from core.identifiers import validate_country
 from core.security import Principal, Role
 from disclosure import search
@@ -185,7 +186,7 @@ def export_lines(backend, query: search.SearchQuery, fmt: str, first: search.Sea
     result, sent = first, 0
     if fmt == "csv":
         buf = io.StringIO()
-        csv.writer(buf).writerow(EXPORT_COLUMNS)
+        csvsafe.writer(buf).writerow(EXPORT_COLUMNS)
         yield buf.getvalue().encode("utf-8-sig")  # Excel reads UTF-8 with a BOM
     while True:
         for hit in result.hits:
@@ -194,9 +195,7 @@ def export_lines(backend, query: search.SearchQuery, fmt: str, first: search.Sea
             hit.pop("highlight", None)
             if fmt == "csv":
                 buf = io.StringIO()
-                csv.writer(buf).writerow(
-                    [hit.get(c) if hit.get(c) is not None else "" for c in EXPORT_COLUMNS]
-                )
+                csvsafe.writer(buf).writerow([hit.get(c) for c in EXPORT_COLUMNS])
                 yield buf.getvalue().encode()
             else:
                 yield json.dumps(hit, ensure_ascii=False).encode() + b"\n"
@@ -261,7 +260,9 @@ class ExportStatus(BaseModel):
 
 
 def _export_path(request: Request, job_id: int, fmt: str) -> Path:
-    return request.app.state.settings.ensure_var_dir() / "exports" / f"disclosures-{job_id}.{fmt}"
+    return (
+        private_dir(request.app.state.settings.ensure_var_dir() / "exports") / f"disclosures-{job_id}.{fmt}"
+    )
 
 
 @router.post(
@@ -291,10 +292,9 @@ def start_export(request: Request, by: Regulator, db: DbDep) -> ExportStatus:
             first = backend.search(query)
             with db.transaction() as s:
                 s.get(ExportJob, job.id).total = first.total
-            path.parent.mkdir(parents=True, exist_ok=True)
             partial = path.with_suffix(path.suffix + ".part")
             rows = 0
-            with partial.open("wb") as fh:
+            with open_private(partial) as fh:  # regulator-only records: 0600 in a 0700 folder
                 for line in export_lines(backend, query, fmt, first, None):
                     fh.write(line)
                     rows += 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Annotated
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import DbDep, ScopedEnterprise, require
+from core import csvsafe
 from core.errors import NotFound, Unavailable
 from core.security import Principal, Role
 from traceability import ownership, service
@@ -175,7 +175,7 @@ def export_csv(
 
     def rows() -> Iterator[str]:
         buf = io.StringIO()
-        writer = csv.writer(buf)
+        writer = csvsafe.writer(buf)
         writer.writerow(["uri", "hri", "short_code", "gtin", "lot", "serial", "expiry"])
         for code in _chain(first, codes) if first else ():
             link = code.link

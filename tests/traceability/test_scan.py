@@ -196,7 +196,7 @@ def test_scan_records_keep_no_raw_address_and_coarse_places(client, shipped, app
     app.state.resolver.writer.flush()
     with db.read_session() as s:
         rec = s.exec(select(ScanRecord)).all()[-1]
-    assert rec.lat == 29.87 and rec.lon == 121.55 and rec.place == "29.87,121.55"
+    assert rec.lat == 29.87 and rec.lon == 121.55 and rec.place == "宁波"  # the nearest known city
     assert len(rec.client_hash) == 32 and "testclient" not in rec.client_hash
     assert rec.verdict == "genuine" and rec.serial == codes[0]["serial"]
 
@@ -266,3 +266,37 @@ def test_the_fast_path_reads_a_query_string_as_starlette_does(raw):
     from api.routers.resolver import _query
 
     assert _query(raw) == dict(QueryParams(raw))
+
+
+def test_only_a_recognised_city_is_shown_to_later_scanners(client, shipped, app, db):
+    from sqlalchemy import update
+
+    from traceability.models import TraceCode
+
+    _, _, codes = shipped
+    # The first scanner's free text is dropped, not shown to the next one.
+    client.get(_path(codes[1]) + "&city=张三家 幸福路8号 13800000000", headers=JSON)
+    app.state.resolver.writer.flush()
+    later = client.get(_path(codes[1]), headers=JSON).json()
+    assert later["scans"]["first_place"] == ""
+    app.state.resolver.writer.flush()
+    with db.read_session() as s:
+        places = {r.place for r in s.exec(select(ScanRecord).where(ScanRecord.serial == codes[1]["serial"]))}
+    assert places == {""}
+    # Known cities, by their own name, with 市, or in pinyin.
+    for city, shown in (("上海市", "上海"), ("Shanghai", "上海"), ("宁波", "宁波")):
+        assert (
+            client.get(_path(codes[2]) + f"&city={city}", headers=JSON).json()["scans"]["first_place"]
+            == shown
+        )
+        app.state.resolver.writer.flush()
+        with db.transaction() as s:
+            s.exec(update(TraceCode).values(first_scan_at=None, first_scan_place=""))
+    # A free-text place stored before this rule is not shown either.
+    with db.transaction() as s:
+        s.exec(
+            update(TraceCode)
+            .where(TraceCode.serial == codes[3]["serial"])
+            .values(first_scan_at=utcnow(), first_scan_place="张三家")
+        )
+    assert client.get(_path(codes[3]), headers=JSON).json()["scans"]["first_place"] == ""
