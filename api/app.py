@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api import problems
+from api import edge, openapi, problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
@@ -102,6 +102,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
+    openapi.install(app)
     # The resolver first: the scan is the hot path, and routes are matched in order.
     routers = (
         resolver.router,
@@ -119,9 +120,12 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in routers:
         app.include_router(router)
     app.mount("/static", pages.static_files(), name="static")
+    app.add_middleware(edge.RejectLoneSurrogates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
+    # Outermost: an exception that escapes everything is still a problem document (see its docstring).
+    app.add_middleware(problems.UnexpectedErrors)
     return app
 
 
