@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import problems
+from api import edge, openapi, problems
 from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
+    openapi.install(app)
     # The resolver first: the scan is the hot path, and routes are matched in order.
     routers = (
         resolver.router,
@@ -143,10 +144,14 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     for router in routers:
         app.include_router(router)
     app.mount("/static", pages.static_files(), name="static")
+    app.add_middleware(edge.RejectLoneSurrogates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
-    # Our access log instead of uvicorn's, which writes the client's address and the raw `loc=`.
+    # An exception that escapes everything inside is still a problem document (see its docstring).
+    app.add_middleware(problems.UnexpectedErrors)
+    # Our access log instead of uvicorn's, which writes the client's address and the raw `loc=`; outside
+    # UnexpectedErrors, so a 500 is logged with its status.
     app.add_middleware(AccessLog)
     if settings.trusted_proxy_list:
         # Outermost: the client address every part of the app sees (the rate limit, the scan's client

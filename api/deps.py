@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from core.db import Database
 from core.errors import RateLimited, Unauthorized
+from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role, authenticate
 from core.settings import Settings
+from traceability.schemas import MAX_LINES
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
@@ -24,6 +26,12 @@ def get_db(request: Request) -> Database:
 def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
+
+# Every integer the API reads is bounded in its schema, so that the OpenAPI document says the range and
+# an out-of-range number is a 422 naming it, never a driver overflow.
+Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
+LineNo = Annotated[int, Path(ge=1, le=MAX_LINES, description="Line number within the declaration")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip")]
 
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -64,10 +72,19 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 def scoped_enterprise(
-    principal: PrincipalDep, enterprise_id: Annotated[int, Path(description="Enterprise id", ge=1)]
+    principal: PrincipalDep,
+    db: DbDep,
+    enterprise_id: Annotated[int, Path(description="Enterprise id", ge=1, le=MAX_ID)],
 ) -> int:
-    """Path-scoped endpoints: the caller must be allowed to act for the enterprise in the path."""
+    """Path-scoped endpoints: the caller must be allowed to act for the enterprise in the path, and it
+    must exist (a merchant's key is bound to one that does; staff may name any id, and a write for one
+    that does not exist is a 404 here, not a foreign-key failure in the database)."""
     principal.ensure_may_act_for(enterprise_id)
+    if principal.enterprise_id is None:
+        from enterprises import service as enterprises
+
+        with db.read_session() as session:
+            enterprises.get(session, enterprise_id)
     return enterprise_id
 
 

@@ -8,8 +8,11 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import DomainError, RateLimited
 
@@ -17,6 +20,55 @@ log = logging.getLogger("crosstrust.api")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://crosstrust.example/problems/"
+
+
+class FieldProblem(BaseModel):
+    field: str
+    reason: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details: every error this API answers has this shape."""
+
+    model_config = ConfigDict(extra="allow", title="Problem")
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+DESCRIPTIONS = {
+    400: "The body could not be read as its Content-Type says",
+    401: "No API key, or a key that is malformed, unknown or revoked",
+    403: "The key's role or enterprise may not do this",
+    404: "A record the request names does not exist (or is not the caller's)",
+    409: "The request conflicts with the record's state or with an existing record",
+    422: "The input is invalid: each field with its reason",
+    429: "Too many requests from this client (see Retry-After)",
+    503: "A service the operation needs (search, fonts) is unavailable",
+}
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Errors a route declares beyond those its dependencies show (see api.openapi)."""
+    out: dict[int | str, dict[str, Any]] = {
+        status: {
+            "description": DESCRIPTIONS.get(status, "Error"),
+            "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}},
+        }
+        for status in statuses
+    }
+    return out
+
+
+def media(
+    status: int, description: str, *types: str, schema: dict[str, Any] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """A success response in media types other than JSON (CSV, PDF, a ZIP, HTML)."""
+    return {status: {"description": description, "content": {t: {"schema": schema or {}} for t in types}}}
 
 
 def problem(
@@ -72,8 +124,45 @@ def install(app: FastAPI) -> None:
             422, "Invalid input", detail, slug="invalid-input", instance=request.url.path, errors=errors
         )
 
+    # A user can still reach a database constraint where no service checks first (a race between two
+    # requests, a value the schema let through): the constraint's answer is a 4xx naming the column.
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+        field = _db_field(exc)
+        detail = f"{field}: conflicts with existing records" if field else "conflicts with existing records"
+        return problem(
+            409,
+            "Conflict",
+            detail,
+            slug="conflict",
+            instance=request.url.path,
+            errors=[{"field": field, "reason": "conflicts with existing records"}] if field else None,
+        )
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+        field = _db_field(exc)
+        detail = f"{field}: out of range for its column" if field else "a value is out of range"
+        return problem(
+            422,
+            "Invalid input",
+            detail,
+            slug="invalid-input",
+            instance=request.url.path,
+            errors=[{"field": field, "reason": "out of range for its column"}] if field else None,
+        )
+
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only; the path may have more.
+            allow = ", ".join(allowed_methods(request))
+            if request.method == "OPTIONS":
+                return Response(status_code=204, headers={"Allow": allow})
+            headers = {**(headers or {}), "Allow": allow}
         titles = {
             404: "Not found",
             405: "Method not allowed",
@@ -89,16 +178,95 @@ def install(app: FastAPI) -> None:
             detail,
             slug=str(exc.status_code),
             instance=request.url.path,
-            headers=getattr(exc, "headers", None),
+            headers=headers,
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Only reached if UnexpectedErrors itself fails; Starlette re-raises afterwards and the server
+        # drops the connection, so say so.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "Internal error",
-            "something went wrong on our side; the request was not applied",
-            slug="internal",
-            instance=request.url.path,
-        )
+        return internal_error(request.url.path)
+
+
+def _db_field(exc: Exception) -> str:
+    """The column a database error names: PostgreSQL says it in the diagnostics, SQLite in the text
+    ("NOT NULL constraint failed: enterprise.name_zh")."""
+    orig = getattr(exc, "orig", None)
+    diag = getattr(orig, "diag", None)
+    if diag is not None and (getattr(diag, "column_name", None) or getattr(diag, "constraint_name", None)):
+        return diag.column_name or diag.constraint_name
+    text = str(orig or exc)
+    if "failed: " in text:
+        columns = text.split("failed: ", 1)[1].split("\n")[0]
+        return ", ".join(c.strip().rsplit(".", 1)[-1] for c in columns.split(","))
+    return ""
+
+
+def internal_error(path: str) -> JSONResponse:
+    return problem(
+        500,
+        "Internal error",
+        "something went wrong on our side; the request was not applied",
+        slug="internal",
+        instance=path,
+        headers={"Connection": "close"},
+    )
+
+
+def routes(app: Any) -> list[Any]:
+    """Every route of the app, those of included routers too, each with its effective path, methods,
+    dependencies and responses (FastAPI 0.16x keeps included routers nested; older ones flatten them)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # pragma: no cover - older FastAPI
+        return list(app.routes)
+    return list(iter_route_contexts(app.routes))
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves on the request's path, and OPTIONS, which every path answers."""
+    table = getattr(request.app.state, "allow_table", None)
+    if table is None:
+        table = request.app.state.allow_table = [
+            (route.path_regex, frozenset(route.methods or ("GET", "HEAD")))
+            for route in routes(request.app)
+            if getattr(route, "path_regex", None) is not None
+        ]
+    path = request.scope["path"]
+    methods = {m for regex, route_methods in table if regex.match(path) for m in route_methods}
+    return sorted(methods | {"OPTIONS"})
+
+
+class UnexpectedErrors:
+    """ASGI middleware, outermost: an exception nothing else handled becomes a 500 problem document.
+
+    Starlette's own last-resort handler answers and then re-raises, and the server then closes the
+    kept-alive connection without having said `Connection: close`, so a client's next request on it
+    fails with a reset. Here the exception stops: the answer says `Connection: close` (the request
+    body may be half read, so the connection is not reused) and the server closes it cleanly. An
+    exception after the response has started (a broken stream) is re-raised: only dropping the
+    connection tells the client the body is incomplete."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await internal_error(scope.get("path", ""))(scope, receive, send)

@@ -9,7 +9,7 @@ import re
 from typing import Annotated
 
 import pycountry
-from pydantic import AfterValidator
+from pydantic import AfterValidator, Field
 from stdnum.cn import uscc as stdnum_uscc
 
 from core.money import MoneyError, validate_currency
@@ -83,6 +83,14 @@ def validate_customs_code(value: str) -> str:
         raise ValueError("a customs registration code (海关注册编码) is 10 digits or capital letters")
     return value
 
+
+# Record ids are INTEGER columns, 32-bit on PostgreSQL: a larger number names no record, and would overflow
+# the database driver (SQLite's at 2^63, PostgreSQL's INTEGER at 2^31) into a server error.
+MAX_ID = 2**31 - 1
+# No one pages past this many records by offset (the largest collection, a batch's codes, holds at most
+# 10,000,000); a larger offset would overflow the database's OFFSET.
+MAX_OFFSET = 10_000_000
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 Uscc = Annotated[str, AfterValidator(validate_uscc)]
 CountryCode = Annotated[str, AfterValidator(validate_country)]

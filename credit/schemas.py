@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.identifiers import RecordId
 from credit.models import Severity
 
 
@@ -15,7 +16,7 @@ class RecordCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    enterprise_id: int = Field(ge=1)
+    enterprise_id: RecordId
     kind: str = Field(min_length=1, max_length=40, description="One of the methodology's kinds")
     severity: Severity
     occurred_at: datetime | None = Field(default=None, description="When it happened; default now")

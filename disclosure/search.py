@@ -615,11 +615,20 @@ def current() -> SearchBackend:
     return _backend
 
 
+# The dates a search may name: the sort key counts seconds from 1970 in 32 bits (to 2106), and the
+# day after the last one must still be a date; nothing disclosed here lies outside.
+FIRST_DATE = date(1970, 1, 1)
+LAST_DATE = date(2099, 12, 31)
+
+
 def parse_date(value: str, name: str) -> date:
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise Invalid.field(name, f"'{value}' is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DATE <= day <= LAST_DATE:
+        raise Invalid.field(name, f"'{value}' is not between {FIRST_DATE} and {LAST_DATE}")
+    return day
 
 
 def from_settings(settings: Any) -> SearchBackend:

@@ -28,14 +28,18 @@ class EnterpriseCreate(BaseModel):
 
 
 class EnterpriseUpdate(BaseModel):
+    """A partial change: a field left out stays as it is. Only the customs code (cleared) and the email
+    (emptied) may be set to null; the other columns are NOT NULL, so their type says `string` and an
+    explicit null is refused as invalid input instead of failing in the database."""
+
     model_config = ConfigDict(extra="forbid")
 
     customs_code: CustomsCode | None = None
-    name_zh: str | None = Field(default=None, min_length=1, max_length=200)
-    name_en: str | None = Field(default=None, max_length=300)
-    address: str | None = Field(default=None, max_length=400)
-    contact_name: str | None = Field(default=None, max_length=100)
-    contact_phone: str | None = Field(default=None, max_length=40, pattern=r"^[0-9+\-() ]*$")
+    name_zh: str = Field(default=None, min_length=1, max_length=200)  # type: ignore[assignment]
+    name_en: str = Field(default=None, max_length=300)  # type: ignore[assignment]
+    address: str = Field(default=None, max_length=400)  # type: ignore[assignment]
+    contact_name: str = Field(default=None, max_length=100)  # type: ignore[assignment]
+    contact_phone: str = Field(default=None, max_length=40, pattern=r"^[0-9+\-() ]*$")  # type: ignore[assignment]
     contact_email: EmailStr | None = None
 
 

@@ -54,7 +54,7 @@ def register(session: Session, data: EnterpriseCreate, by: Principal) -> Enterpr
 def get(session: Session, enterprise_id: int) -> Enterprise:
     ent = session.get(Enterprise, enterprise_id)
     if ent is None:
-        raise NotFound(f"no enterprise with id {enterprise_id}")
+        raise NotFound(f"no enterprise with id {enterprise_id}", field="enterprise_id")
     return ent
 
 

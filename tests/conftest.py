@@ -10,6 +10,7 @@ import base64
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -57,6 +58,33 @@ def require_server(variable: str, name: str) -> str:
             pytest.fail(f"CI must run the {name} suite: {variable} is not set")
         pytest.skip(f"{name} not configured (run `make test`, which starts one)")
     return url
+
+
+@contextmanager
+def serve(app) -> Iterator[str]:
+    """The app behind a real uvicorn server on a free loopback port, for as long as the block runs."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline, "the test server did not start"
+        assert thread.is_alive(), "the test server stopped while starting"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def require_postgres() -> str:

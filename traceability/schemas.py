@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from core.identifiers import CountryCode, CurrencyCode
+from core.identifiers import CountryCode, CurrencyCode, RecordId
 from traceability.codes import CodeError, normalise_gtin, validate_lot
 from traceability.models import ProductCategory
 
@@ -48,6 +48,7 @@ def _port(value: str) -> str:
     return value
 
 
+MAX_LINES = 1000  # lines of one declaration
 Gtin = Annotated[str, AfterValidator(_gtin)]
 Lot = Annotated[str, AfterValidator(_lot)]
 HsCode = Annotated[str, AfterValidator(_hs_code)]
@@ -105,7 +106,7 @@ class MoneyIn(Strict):
 
 
 class LineCreate(Strict):
-    product_id: int = Field(ge=1)
+    product_id: RecordId
     lot: Lot
     production_date: date | None = None
     expiry_date: date | None = None
@@ -128,7 +129,7 @@ class DeclarationCreate(Strict):
     arrival_port: Port
     bonded_warehouse: str = Field(min_length=2, max_length=120)
     declared_on: date
-    lines: list[LineCreate] = Field(min_length=1, max_length=1000)
+    lines: list[LineCreate] = Field(min_length=1, max_length=MAX_LINES)
 
     @field_validator("transport_doc_no")
     @classmethod
@@ -178,7 +179,7 @@ class DeclarationOut(BaseModel):
 
 
 class LineInspection(Strict):
-    line_no: int = Field(ge=1)
+    line_no: int = Field(ge=1, le=MAX_LINES)
     result: Literal["pass", "fail"]
     tests_performed: list[str] = Field(default_factory=list, max_length=50)
     lab_report_ref: str = Field(default="", max_length=120)
@@ -186,7 +187,7 @@ class LineInspection(Strict):
 
 
 class InspectionIn(Strict):
-    lines: list[LineInspection] = Field(min_length=1)
+    lines: list[LineInspection] = Field(min_length=1, max_length=MAX_LINES)
 
 
 class Decision(Strict):

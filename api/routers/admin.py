@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import select
 
-from api.deps import DbDep, PrincipalDep, require
+from api.deps import DbDep, Id, PrincipalDep, require
 from core import audit
 from core.errors import NotFound
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent, retry_dead
+from core.identifiers import RecordId
 from core.security import ApiKey, Principal, Role, create_key, revoke_key
 from enterprises import service as enterprises
 
@@ -34,7 +35,7 @@ def me(principal: PrincipalDep) -> Me:
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     role: Role
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: RecordId | None = None
     label: str = Field(default="", max_length=200)
 
 
@@ -110,7 +111,7 @@ def dead_letters(db: DbDep, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)
     response_model=DeliveryOut,
     summary="Retry a dead delivery",
 )
-def retry_delivery(delivery_id: int, db: DbDep, by: Admin) -> DeliveryOut:
+def retry_delivery(delivery_id: Id, db: DbDep, by: Admin) -> DeliveryOut:
     with db.transaction() as s:
         d = retry_dead(s, delivery_id)
         if d is None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Query
 
-from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
+from api.deps import DbDep, Id, Offset, ScopedEnterprise, public_rate_limit, require
 from core.errors import Invalid
 from core.identifiers import validate_uscc
 from core.security import Principal, Role
@@ -71,7 +71,7 @@ def records(enterprise_id: ScopedEnterprise, db: DbDep) -> list[RecordOut]:
 )
 def apply_repair(
     enterprise_id: ScopedEnterprise,
-    record_id: Annotated[int, Path(ge=1)],
+    record_id: Id,
     data: RepairCreate,
     db: DbDep,
     by: Merchant,
@@ -88,7 +88,7 @@ def apply_repair(
 )
 def object_to(
     enterprise_id: ScopedEnterprise,
-    record_id: Annotated[int, Path(ge=1)],
+    record_id: Id,
     data: ObjectionCreate,
     db: DbDep,
     by: Merchant,
@@ -145,9 +145,7 @@ def repairs(
     response_model=RepairOut,
     summary="Approve or reject a repair",
 )
-def decide_repair(
-    repair_id: Annotated[int, Path(ge=1)], data: Decision, db: DbDep, by: Regulator
-) -> RepairOut:
+def decide_repair(repair_id: Id, data: Decision, db: DbDep, by: Regulator) -> RepairOut:
     with db.transaction() as s:
         return RepairOut.model_validate(service.decide_repair(s, repair_id, data, by))
 
@@ -165,9 +163,7 @@ def objections(
     response_model=ObjectionOut,
     summary="Uphold (the record was wrong: withdrawn) or dismiss an objection",
 )
-def decide_objection(
-    objection_id: Annotated[int, Path(ge=1)], data: Decision, db: DbDep, by: Regulator
-) -> ObjectionOut:
+def decide_objection(objection_id: Id, data: Decision, db: DbDep, by: Regulator) -> ObjectionOut:
     with db.transaction() as s:
         return ObjectionOut.model_validate(service.decide_objection(s, objection_id, data, by))
 
@@ -209,21 +205,21 @@ def lists(
     which: Literal["red", "black"],
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[dict[str, Any]]:
     with db.read_session() as s:
         return service.listed(s, which, limit, offset)
 
 
 @public.get("/draws/{draw_id}", response_model=DrawOut, summary="A published supervision draw")
-def published_draw(draw_id: Annotated[int, Path(ge=1)], db: DbDep) -> DrawOut:
+def published_draw(draw_id: Id, db: DbDep) -> DrawOut:
     with db.read_session() as s:
         d = supervision.get(s, draw_id)
         return DrawOut.model_validate(d).model_copy(update={"algorithm": supervision.ALGORITHM})
 
 
 @public.get("/draws/{draw_id}/replay", summary="Replay a published draw from its inputs and seed")
-def replay_draw(draw_id: Annotated[int, Path(ge=1)], db: DbDep) -> dict[str, Any]:
+def replay_draw(draw_id: Id, db: DbDep) -> dict[str, Any]:
     with db.read_session() as s:
         return supervision.replay(supervision.get(s, draw_id))
 

@@ -8,11 +8,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict
 
-from api.deps import DbDep, public_rate_limit, require
+from api.deps import DbDep, Id, public_rate_limit, require
+from api.problems import media, responses
 from core import csvsafe
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound, Unavailable
@@ -132,8 +133,15 @@ def run(request: Request, public_only: bool) -> dict[str, Any]:
     }
 
 
+SEARCHED = responses(422, 503)
+EXPORTED = {**media(200, "The records found, newest first", "text/csv", "application/x-ndjson"), **SEARCHED}
+
+
 @router.get(
-    "/api/v1/disclosures/search", response_model=SearchPage, summary="Search all disclosures (regulators)"
+    "/api/v1/disclosures/search",
+    response_model=SearchPage,
+    summary="Search all disclosures (regulators)",
+    responses=SEARCHED,
 )
 def regulator_search(request: Request, _: Regulator) -> dict[str, Any]:
     return run(request, public_only=False)
@@ -144,6 +152,7 @@ def regulator_search(request: Request, _: Regulator) -> dict[str, Any]:
     response_model=SearchPage,
     summary="Search public disclosures",
     dependencies=[Depends(public_rate_limit)],
+    responses=SEARCHED,
 )
 def public_search(request: Request) -> dict[str, Any]:
     return run(request, public_only=True)
@@ -153,14 +162,17 @@ def public_search(request: Request) -> dict[str, Any]:
     "/api/v1/public/enterprise-names",
     summary="Autocomplete enterprise names",
     dependencies=[Depends(public_rate_limit)],
+    responses=responses(503),
 )
-def autocomplete(q: str, limit: int = 10) -> list[dict[str, Any]]:
+def autocomplete(
+    q: Annotated[str, Query(max_length=200)], limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> list[dict[str, Any]]:
     if not q.strip():
         raise Invalid.field("q", "type at least one character")
     backend = search.current()
     if not hasattr(backend, "autocomplete"):
         raise Unavailable("autocomplete is not available on this search backend")
-    return backend.autocomplete(q.strip()[:50], max(1, min(limit, 50)))
+    return backend.autocomplete(q.strip()[:50], limit)
 
 
 EXPORT_CAP = 100_000
@@ -233,7 +245,12 @@ def _export(request: Request, public_only: bool) -> StreamingResponse:
     return StreamingResponse(rows(), media_type=media, headers=headers)
 
 
-@router.get("/api/v1/disclosures/export", summary="Export search results as CSV or JSONL (regulators)")
+@router.get(
+    "/api/v1/disclosures/export",
+    summary="Export search results as CSV or JSONL (regulators)",
+    response_class=Response,
+    responses=EXPORTED,
+)
 def regulator_export(request: Request, _: Regulator) -> StreamingResponse:
     return _export(request, public_only=False)
 
@@ -242,6 +259,8 @@ def regulator_export(request: Request, _: Regulator) -> StreamingResponse:
     "/api/v1/public/disclosures/export",
     summary="Export public search results as CSV or JSONL",
     dependencies=[Depends(public_rate_limit)],
+    response_class=Response,
+    responses=EXPORTED,
 )
 def public_export(request: Request) -> StreamingResponse:
     return _export(request, public_only=True)
@@ -270,6 +289,7 @@ def _export_path(request: Request, job_id: int, fmt: str) -> Path:
     status_code=202,
     response_model=ExportStatus,
     summary="Export without the 100,000-row cap, as a job with progress (regulators)",
+    responses=responses(422),
 )
 def start_export(request: Request, by: Regulator, db: DbDep) -> ExportStatus:
     fmt = request.query_params.get("format", "csv")
@@ -330,12 +350,17 @@ def _job(db, job_id: int) -> ExportJob:  # noqa: ANN001
 @router.get(
     "/api/v1/disclosures/exports/{job_id}", response_model=ExportStatus, summary="An export's progress"
 )
-def export_status(job_id: int, _: Regulator, db: DbDep) -> ExportStatus:
+def export_status(job_id: Id, _: Regulator, db: DbDep) -> ExportStatus:
     return ExportStatus.model_validate(_job(db, job_id))
 
 
-@router.get("/api/v1/disclosures/exports/{job_id}/file", summary="Download a finished export")
-def export_file(job_id: int, request: Request, _: Regulator, db: DbDep) -> FileResponse:
+@router.get(
+    "/api/v1/disclosures/exports/{job_id}/file",
+    summary="Download a finished export",
+    response_class=Response,
+    responses={**media(200, "The export", "text/csv", "application/x-ndjson"), **responses(409)},
+)
+def export_file(job_id: Id, request: Request, _: Regulator, db: DbDep) -> FileResponse:
     job = _job(db, job_id)
     if job.status != "done":
         raise Conflict(f"export {job_id} is {job.status}", field="status")

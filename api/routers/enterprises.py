@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import DbDep, PrincipalDep, ScopedEnterprise, require
+from api.deps import DbDep, Id, Offset, PrincipalDep, ScopedEnterprise, require
 from core.security import Principal, Role
 from enterprises import service
 from enterprises.models import EnterpriseKind
@@ -28,7 +28,7 @@ def list_enterprises(
     _: Registrar,
     kind: EnterpriseKind | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[EnterpriseOut]:
     with db.read_session() as s:
         return [EnterpriseOut.model_validate(e) for e in service.list_enterprises(s, kind, limit, offset)]
@@ -53,6 +53,6 @@ def update_enterprise(
 @router.post(
     "/{enterprise_id}/status", response_model=EnterpriseOut, summary="Suspend, reactivate or deregister"
 )
-def change_status(enterprise_id: int, data: StatusChange, db: DbDep, by: Registrar) -> EnterpriseOut:
+def change_status(enterprise_id: Id, data: StatusChange, db: DbDep, by: Registrar) -> EnterpriseOut:
     with db.transaction() as s:
         return EnterpriseOut.model_validate(service.change_status(s, enterprise_id, data, by))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import DbDep, require
+from api.problems import media, responses
 from core.security import Principal, Role
 from traceability import epcis
 
@@ -21,7 +22,12 @@ def capture(db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> dict:
         return epcis.capture(s, body, by)
 
 
-@router.get("/events", summary="Query events (eventType, EQ_bizStep, MATCH_epc, …, perPage, nextPageToken)")
+@router.get(
+    "/events",
+    summary="Query events (eventType, EQ_bizStep, MATCH_epc, …, perPage, nextPageToken)",
+    response_class=Response,
+    responses={**media(200, "An EPCISQueryDocument", "application/ld+json"), **responses(422)},
+)
 def events(request: Request, db: DbDep, by: Capturer) -> JSONResponse:
     params = dict(request.query_params)
     with db.read_session() as s:

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import text
 
 from api.deps import DbDep
+from api.problems import media
 
 router = APIRouter(tags=["operations"])
 
@@ -16,7 +17,16 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="The database and the search index are reachable")
+@router.get(
+    "/readyz",
+    summary="The database and the search index are reachable",
+    responses={
+        503: {
+            "description": "Not ready: the same report, naming what is unreachable",
+            "content": {"application/json": {}},
+        }
+    },
+)
 def readyz(request: Request, db: DbDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
@@ -36,6 +46,11 @@ def readyz(request: Request, db: DbDep) -> JSONResponse:
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses=media(200, "Prometheus text exposition", "text/plain"),
+)
 def metrics(request: Request) -> Response:
     return Response(request.app.state.metrics.render(), media_type="text/plain; version=0.0.4; charset=utf-8")

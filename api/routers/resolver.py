@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
 from api.pages.routes import templates
-from api.problems import problem
+from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, RateLimited
 from traceability import epcis, scan
@@ -130,7 +130,21 @@ async def scan_endpoint(request: Request) -> Response:
     return await run_in_threadpool(_resolve, request)
 
 
-@router.get("/01/{rest:path}", summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)")
+@router.get(
+    "/01/{rest:path}",
+    summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)",
+    responses={
+        **media(
+            200,
+            "The scan page (HTML), the scan as JSON, a linkset, or one link type's JSON",
+            "text/html",
+            "application/json",
+            "application/linkset+json",
+        ),
+        303: {"description": "linkType=gs1:epcis: the item's EPCIS events"},
+        **responses(429),
+    },
+)
 async def resolve(rest: str, request: Request) -> Response:
     """Documents the resolver in the OpenAPI; requests are served by `scan_endpoint`."""
     return await scan_endpoint(request)

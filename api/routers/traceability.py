@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
-from api.deps import DbDep, ScopedEnterprise, require
+from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
+from api.problems import media, responses
 from core import csvsafe
-from core.errors import NotFound, Unavailable
+from core.errors import Invalid, NotFound, Unavailable
+from core.identifiers import MAX_OFFSET
 from core.security import Principal, Role
 from traceability import ownership, service
 from traceability.codes import short_code
@@ -101,7 +103,7 @@ def list_declarations(
     enterprise_id: ScopedEnterprise,
     db: DbDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
         return [_out(s, d) for d in service.list_declarations(s, enterprise_id, limit, offset)]
@@ -112,7 +114,7 @@ def list_declarations(
     response_model=DeclarationOut,
     tags=["merchant"],
 )
-def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: int, db: DbDep) -> DeclarationOut:
+def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: Id, db: DbDep) -> DeclarationOut:
     with db.read_session() as s:
         return _out(s, _owned(s, enterprise_id, declaration_id))
 
@@ -126,8 +128,8 @@ def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: int, db: Db
 )
 def issue_codes(
     enterprise_id: ScopedEnterprise,
-    declaration_id: int,
-    line_no: int,
+    declaration_id: Id,
+    line_no: LineNo,
     data: IssueCodes,
     request: Request,
     db: DbDep,
@@ -156,7 +158,7 @@ def _batch(db, enterprise_id: int, batch_id: int):
 @router.get(
     "/enterprises/{enterprise_id}/code-batches/{batch_id}", response_model=BatchOut, tags=["merchant"]
 )
-def get_batch(enterprise_id: ScopedEnterprise, batch_id: int, db: DbDep) -> BatchOut:
+def get_batch(enterprise_id: ScopedEnterprise, batch_id: Id, db: DbDep) -> BatchOut:
     return BatchOut.model_validate(_batch(db, enterprise_id, batch_id))
 
 
@@ -164,9 +166,10 @@ def get_batch(enterprise_id: ScopedEnterprise, batch_id: int, db: DbDep) -> Batc
     "/enterprises/{enterprise_id}/code-batches/{batch_id}/codes.csv",
     tags=["merchant"],
     response_class=StreamingResponse,
+    responses=media(200, "The batch's codes, one a row", "text/csv"),
 )
 def export_csv(
-    enterprise_id: ScopedEnterprise, batch_id: int, request: Request, db: DbDep
+    enterprise_id: ScopedEnterprise, batch_id: Id, request: Request, db: DbDep
 ) -> StreamingResponse:
     _batch(db, enterprise_id, batch_id)
     base = request.app.state.settings.resolver_base_url
@@ -208,6 +211,15 @@ def _chain(first, rest):
     yield from rest
 
 
+def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa: ANN001
+    """A finished batch whose codes reach `offset`: past its last code there is no page to print."""
+    batch = _batch(db, enterprise_id, batch_id)
+    if batch.status == "done" and offset >= batch.issued:
+        raise Invalid.field(
+            "offset", f"the batch has {batch.issued} codes; the first is 0, the last {batch.issued - 1}"
+        )
+
+
 def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
     from itertools import islice
 
@@ -227,14 +239,19 @@ def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
         )
 
 
-Page = Annotated[int, Query(ge=0, description="First code (in issue order) to export")]
+Page = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First code (in issue order) to export")]
 Limit = Annotated[int, Query(ge=1, le=20_000, description="How many codes (export big batches in pages)")]
 
 
-@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/qr.zip", tags=["merchant"])
+@router.get(
+    "/enterprises/{enterprise_id}/code-batches/{batch_id}/qr.zip",
+    tags=["merchant"],
+    response_class=Response,
+    responses=media(200, "One QR image per code", "application/zip"),
+)
 def export_qr_zip(
     enterprise_id: ScopedEnterprise,
-    batch_id: int,
+    batch_id: Id,
     request: Request,
     db: DbDep,
     offset: Page = 0,
@@ -242,7 +259,7 @@ def export_qr_zip(
 ) -> Response:
     from traceability.labels import qr_zip
 
-    _batch(db, enterprise_id, batch_id)
+    _sheet(db, enterprise_id, batch_id, offset)
     buf = io.BytesIO()
     qr_zip(_labels(request, db, batch_id, offset, limit), buf)
     return Response(
@@ -252,10 +269,15 @@ def export_qr_zip(
     )
 
 
-@router.get("/enterprises/{enterprise_id}/code-batches/{batch_id}/labels.pdf", tags=["merchant"])
+@router.get(
+    "/enterprises/{enterprise_id}/code-batches/{batch_id}/labels.pdf",
+    tags=["merchant"],
+    response_class=Response,
+    responses={**media(200, "A sheet of labels", "application/pdf"), **responses(503)},
+)
 def export_labels(
     enterprise_id: ScopedEnterprise,
-    batch_id: int,
+    batch_id: Id,
     request: Request,
     db: DbDep,
     offset: Page = 0,
@@ -263,7 +285,7 @@ def export_labels(
 ) -> Response:
     from traceability.labels import FontMissingError, label_sheet_pdf
 
-    _batch(db, enterprise_id, batch_id)
+    _sheet(db, enterprise_id, batch_id, offset)
     buf = io.BytesIO()
     try:
         label_sheet_pdf(_labels(request, db, batch_id, offset, limit), buf)
@@ -291,8 +313,8 @@ def revoke_code(enterprise_id: ScopedEnterprise, serial: str, data: Reason, db: 
 )
 def recall_own_lot(
     enterprise_id: ScopedEnterprise,
-    declaration_id: int,
-    line_no: int,
+    declaration_id: Id,
+    line_no: LineNo,
     data: Reason,
     request: Request,
     db: DbDep,
@@ -359,7 +381,7 @@ def all_declarations(
     _: Regulator,
     status: DeclarationStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
         return [_out(s, d) for d in service.list_declarations(s, None, limit, offset, status)]
@@ -367,7 +389,7 @@ def all_declarations(
 
 @router.post("/declarations/{declaration_id}/inspection", response_model=DeclarationOut, tags=["regulator"])
 def inspect(
-    declaration_id: int, data: InspectionIn, request: Request, db: DbDep, by: Regulator
+    declaration_id: Id, data: InspectionIn, request: Request, db: DbDep, by: Regulator
 ) -> DeclarationOut:
     with db.transaction() as s:
         decl = service.inspect(s, declaration_id, data, by, request.app.state.settings.resolver_base_url)
@@ -375,9 +397,7 @@ def inspect(
 
 
 @router.post("/declarations/{declaration_id}/release", response_model=DeclarationOut, tags=["regulator"])
-def release(
-    declaration_id: int, data: Decision, request: Request, db: DbDep, by: Regulator
-) -> DeclarationOut:
+def release(declaration_id: Id, data: Decision, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
     with db.transaction() as s:
         decl = service.release(
             s, declaration_id, data.reason, by, request.app.state.settings.resolver_base_url
@@ -386,7 +406,7 @@ def release(
 
 
 @router.post("/declarations/{declaration_id}/reject", response_model=DeclarationOut, tags=["regulator"])
-def reject(declaration_id: int, data: Reason, db: DbDep, by: Regulator) -> DeclarationOut:
+def reject(declaration_id: Id, data: Reason, db: DbDep, by: Regulator) -> DeclarationOut:
     with db.transaction() as s:
         return _out(s, service.reject(s, declaration_id, data.reason, by))
 
@@ -395,7 +415,7 @@ def reject(declaration_id: int, data: Reason, db: DbDep, by: Regulator) -> Decla
     "/declarations/{declaration_id}/lines/{line_no}/recall", response_model=LineOut, tags=["regulator"]
 )
 def recall_lot(
-    declaration_id: int, line_no: int, data: Reason, request: Request, db: DbDep, by: Regulator
+    declaration_id: Id, line_no: LineNo, data: Reason, request: Request, db: DbDep, by: Regulator
 ) -> LineOut:
     with db.transaction() as s:
         line = service.recall_lot(

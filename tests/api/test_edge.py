@@ -1,0 +1,249 @@
+"""The API's edge: bad input is a 4xx problem naming the field (never a server error), an unexpected
+error leaves the client's kept-alive connection usable, and the OpenAPI document and OPTIONS say what
+each path answers."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.conftest import Keys, serve
+
+BIG = 2**63  # one past SQLite's largest integer
+PG_BIG = 2**31  # one past PostgreSQL's INTEGER
+
+
+def _field(r) -> str:
+    assert r.headers["content-type"].startswith("application/problem+json"), r.text
+    return ",".join(e["field"] for e in r.json().get("errors", []))
+
+
+# --- item: bad input is a 4xx naming the field -------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", [BIG, 2**63 - 1, PG_BIG, 10**30])
+def test_integers_past_the_columns_are_refused_by_name(client, keys: Keys, number: int):
+    admin = Keys.header(keys.admin)
+    for path, field in [
+        (f"/api/v1/enterprises/{number}", "enterprise_id"),
+        (f"/api/v1/enterprises/{keys.merchant_id}/declarations/{number}", "declaration_id"),
+        (f"/api/v1/enterprises/{keys.merchant_id}/code-batches/{number}", "batch_id"),
+        (f"/api/v1/disclosures/exports/{number}", "job_id"),
+        (f"/api/v1/public/credit/draws/{number}", "draw_id"),
+        (f"/api/v1/enterprises?offset={number}", "offset"),
+        (f"/api/v1/declarations?offset={number}", "offset"),
+    ]:
+        r = client.get(path, headers=admin)
+        assert r.status_code == 422 and _field(r) == field, (path, r.text)
+    r = client.post(f"/api/v1/admin/outbox/deliveries/{number}/retry", headers=admin)
+    assert r.status_code == 422 and _field(r) == "delivery_id"
+    r = client.post(
+        "/api/v1/admin/api-keys", json={"role": "merchant", "enterprise_id": number}, headers=admin
+    )
+    assert r.status_code == 422 and _field(r) == "enterprise_id"
+    record = {"enterprise_id": number, "kind": "x", "severity": "minor", "title_zh": "x", "reason": "x"}
+    r = client.post("/api/v1/credit/records", json=record, headers=Keys.header(keys.regulator))
+    assert r.status_code == 422 and "enterprise_id" in _field(r)
+
+
+def test_the_openapi_document_states_the_bounds(client):
+    doc = client.get("/openapi.json").json()
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            for param in op.get("parameters", []):
+                schema = param["schema"]
+                if schema.get("type") == "integer":
+                    assert "maximum" in schema, (method, path, param["name"])
+
+
+def test_explicit_null_for_a_required_field_is_refused(client, keys: Keys):
+    path = f"/api/v1/enterprises/{keys.merchant_id}"
+    me = Keys.header(keys.merchant)
+    for name in ("name_zh", "name_en", "address", "contact_name", "contact_phone"):
+        r = client.patch(path, json={name: None}, headers=me)
+        assert r.status_code == 422 and _field(r) == name, r.text
+    # The nullable ones may still be cleared.
+    assert (
+        client.patch(path, json={"customs_code": None, "contact_email": None}, headers=me).status_code == 200
+    )
+
+
+def test_a_product_for_an_enterprise_that_does_not_exist_is_a_404(client, keys: Keys):
+    product = {
+        "gtin": "6901234567892",
+        "hs_code": "1901101000",
+        "name_zh": "奶粉",
+        "origin_country": "DE",
+        "category": "infant_formula",
+    }
+    for key in (keys.admin, keys.regulator):
+        r = client.post("/api/v1/enterprises/999999/products", json=product, headers=Keys.header(key))
+        assert r.status_code == 404 and _field(r) == "enterprise_id", r.text
+
+
+def test_a_label_offset_beyond_the_batch_is_refused(client, keys: Keys):
+    from tests.traceability.conftest import Flow
+
+    flow = Flow(client, keys)
+    decl = flow.release(flow.inspect(flow.declare(flow.product()["id"])))
+    batch = flow.issue(decl, quantity=3)
+    base = f"/api/v1/enterprises/{keys.merchant_id}/code-batches/{batch['id']}"
+    for export in ("labels.pdf", "qr.zip"):
+        r = client.get(f"{base}/{export}?offset=3", headers=flow.m)
+        assert r.status_code == 422 and _field(r) == "offset", r.text
+    r = client.get(f"{base}/qr.zip?offset=2", headers=flow.m)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1969-12-31", "2100-01-01"])
+def test_search_dates_at_the_edge_of_the_calendar_are_refused(client, keys: Keys, day: str):
+    for name in ("date_from", "date_to"):
+        for path, headers in (
+            ("/api/v1/public/disclosures/search", {}),
+            ("/api/v1/disclosures/search", Keys.header(keys.regulator)),
+            ("/api/v1/public/disclosures/export", {}),
+        ):
+            r = client.get(path, params={name: day}, headers=headers)
+            assert r.status_code == 422 and _field(r) == name, (path, name, r.text)
+    assert (
+        client.get("/api/v1/public/disclosures/search", params={"date_from": "1970-01-01"}).status_code == 200
+    )
+
+
+def test_lone_surrogates_are_refused_by_field(client, keys: Keys):
+    me = Keys.header(keys.merchant) | {"Content-Type": "application/json"}
+    event = (
+        '{"type": "ObjectEvent", "eventTime": "2026-11-20T10:00:00+08:00", "eventTimeZoneOffset": "+08:00",'
+        ' "action": "OBSERVE", "bizStep": "shipping\\ud800", "epcList": []}'
+    )
+    r = client.post("/api/v1/epcis/capture", content=event, headers=me)
+    assert r.status_code == 422 and _field(r) == "bizStep", r.text
+    document = '{"type": "EPCISDocument", "epcisBody": {"eventList": [{"x": ["ok", "\\udc00"]}]}}'
+    r = client.post(
+        "/api/v1/epcis/capture", content=document, headers=me | {"Content-Type": "application/ld+json"}
+    )
+    assert r.status_code == 422 and _field(r) == "epcisBody.eventList.0.x.1", r.text
+    r = client.patch(f"/api/v1/enterprises/{keys.merchant_id}", content='{"address": "\\udfff"}', headers=me)
+    assert r.status_code == 422 and _field(r) == "address"
+    # A surrogate pair is a character (U+1F600), and an escaped backslash is no escape at all.
+    r = client.patch(
+        f"/api/v1/enterprises/{keys.merchant_id}",
+        content='{"address": "\\ud83d\\ude00 \\\\ud800"}',
+        headers=me,
+    )
+    assert r.status_code == 200 and r.json()["address"] == "\U0001f600 \\ud800"
+
+
+def test_a_database_constraint_a_user_reaches_is_a_409_naming_the_column(app, client, db):
+    from sqlalchemy import text
+
+    @app.post("/test-constraint")
+    def violate():
+        with db.transaction() as s:
+            s.execute(
+                text(
+                    "INSERT INTO api_key (prefix, key_hash, role, label, created_at) VALUES (NULL, 'x', 'admin', '', CURRENT_TIMESTAMP)"
+                )
+            )
+
+    r = client.post("/test-constraint")
+    assert r.status_code == 409 and _field(r) == "prefix", r.text
+
+
+# --- item: an unexpected error does not break the kept-alive connection ------------------------------
+
+
+def test_an_unexpected_error_leaves_the_kept_alive_connection_usable(app):
+    @app.api_route("/test-boom", methods=["GET", "POST"])
+    def boom():
+        raise RuntimeError("secret internals")
+
+    def scan_fails(*_args, **_kwargs):
+        raise RuntimeError("secret internals")
+
+    app.state.resolver.resolve = scan_fails  # the scan's own fast path, ahead of routing
+    with serve(app) as base:
+        conn = http.client.HTTPConnection(urlsplit(base).netloc, timeout=10)
+        for method, path, body, headers in (
+            ("GET", "/test-boom", None, {}),
+            ("POST", "/test-boom", b'{"a": 1}', {"Content-Type": "application/json"}),
+            ("GET", "/01/09506000134352/21/ABC", None, {"Accept": "application/json"}),
+        ):
+            conn.request(method, path, body=body, headers=headers)
+            r = conn.getresponse()
+            payload = r.read()
+            assert r.status == 500 and r.getheader("Content-Type") == "application/problem+json"
+            assert json.loads(payload)["status"] == 500 and b"secret internals" not in payload
+            # The server says it closes, so the client opens anew instead of writing into a reset.
+            assert r.getheader("Connection") == "close"
+            conn.request("GET", "/healthz")
+            ok = conn.getresponse()
+            assert ok.status == 200 and json.loads(ok.read()) == {"status": "ok"}
+            # ... and the new connection is kept alive as usual.
+            conn.request("GET", "/healthz")
+            again = conn.getresponse()
+            assert again.status == 200 and again.getheader("Connection") != "close"
+            again.read()
+        conn.close()
+
+
+# --- item: the document and OPTIONS say what each path answers ---------------------------------------
+
+
+def _concrete(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "1", template)
+
+
+def test_options_and_405_name_exactly_the_methods_of_the_path(client):
+    doc = client.get("/openapi.json").json()
+    for template, ops in doc["paths"].items():
+        documented = {m.upper() for m in ops} | {"OPTIONS"}
+        r = client.options(_concrete(template))
+        assert r.status_code == 204, (template, r.status_code, r.text)
+        assert set(r.headers["allow"].split(", ")) == documented, (template, r.headers["allow"])
+        if "PUT" not in documented:
+            r = client.put(_concrete(template))
+            assert r.status_code == 405 and set(r.headers["allow"].split(", ")) == documented, template
+            assert r.headers["content-type"].startswith("application/problem+json")
+    assert client.options("/api/v1/no-such-thing").status_code == 404
+
+
+def test_every_operation_documents_its_errors_as_problem_documents(client):
+    doc = client.get("/openapi.json").json()
+    assert "Problem" in doc["components"]["schemas"]
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    public_paths = ("/api/v1/public/", "/01/")
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            responses = op["responses"]
+            where = f"{method.upper()} {path}"
+            if op.get("security"):
+                assert {"401", "403"} <= set(responses), where
+            if "{" in path:
+                assert "404" in responses or "422" in responses, where
+            if "{" in path and "_id}" in path:
+                assert "404" in responses, where
+            if op.get("parameters") or op.get("requestBody"):
+                assert "422" in responses, where
+            if path.startswith(public_paths):
+                assert "429" in responses, where
+            if method in ("post", "patch", "put", "delete"):
+                assert "409" in responses, where
+            for status, response in responses.items():
+                if int(status) >= 400 and where != "GET /readyz":
+                    assert response["content"] == {
+                        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                    }, (where, status)
+
+
+def test_a_registered_merchant_path_documents_auth_errors(client, keys: Keys):
+    """The document's promise holds: what it says a request can answer, it does answer."""
+    doc = client.get("/openapi.json").json()
+    op = doc["paths"]["/api/v1/enterprises/{enterprise_id}/products"]["get"]
+    for status, headers in (("401", {}), ("403", Keys.header(keys.other_merchant))):
+        r = client.get(f"/api/v1/enterprises/{keys.merchant_id}/products", headers=headers)
+        assert str(r.status_code) == status and status in op["responses"]
