@@ -19,7 +19,7 @@ from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
-from core.jobs import DailyJob, JobRunner
+from core.jobs import DailyJob, JobRunner, PeriodicJob
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
@@ -56,11 +56,27 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         else None
     )
 
+    def sweep_batches() -> None:
+        # Batches whose runner died (this server before a restart, a killed CLI, another process) are
+        # resumed once their lease runs out; a live runner's batch is never touched.
+        resumed = trace_service.resume_expired(
+            db,
+            keyring,
+            settings.resolver_base_url,
+            jobs.submit,
+            capacity=jobs.idle(),
+            role="server",
+            lease_seconds=settings.batch_lease_seconds,
+            max_attempts=settings.batch_max_attempts,
+        )
+        if resumed:
+            log.warning("resumed %d code batches whose runner had stopped", resumed)
+
+    batch_sweep = PeriodicJob("code-batch-sweep", sweep_batches, max(settings.batch_lease_seconds / 2, 0.2))
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        interrupted = trace_service.recover_interrupted(db)
-        if interrupted:
-            log.warning("undid %d code batches that a previous run left unfinished", interrupted)
+        batch_sweep.start()
         resolver_.writer.start()
         if settings.dispatcher_in_process:
             dispatcher.start(settings.dispatcher_poll_seconds)
@@ -71,6 +87,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         finally:
             if nightly is not None:
                 nightly.stop()
+            batch_sweep.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()

@@ -18,6 +18,11 @@ class JobRunner:
     def __init__(self, workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._futures: set[Future] = set()
+        self.workers = workers
+
+    def idle(self) -> int:
+        """Workers with nothing to do: how many jobs a sweep may take on without queueing them."""
+        return max(self.workers - len(self._futures), 0)
 
     def submit(self, fn: Callable[[], object]) -> Future:
         def run() -> object:
@@ -70,6 +75,34 @@ class DailyJob:
                 log.info("%s: %s", self.name, self.fn())
             except Exception:
                 log.exception("%s failed; it runs again tomorrow", self.name)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+class PeriodicJob:
+    """Runs `fn` every `every` seconds, the first time at once, on a daemon thread that a stop() ends
+    promptly (the sweep that resumes code batches whose runner died)."""
+
+    def __init__(self, name: str, fn: Callable[[], object], every: float) -> None:
+        self.name, self.fn, self.every = name, fn, every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                self.fn()
+            except Exception:
+                log.exception("%s failed; it runs again in %s s", self.name, self.every)
+            if self._stop.wait(self.every):
+                return
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
