@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             role="server",
             lease_seconds=settings.batch_lease_seconds,
             max_attempts=settings.batch_max_attempts,
+            chunk=settings.code_batch_chunk,
         )
         if resumed:
             log.warning("resumed %d code batches whose runner had stopped", resumed)

@@ -202,6 +202,7 @@ def _batch_sweep(db: Database, settings):  # noqa: ANN001, ANN202 - Settings, Pe
             role="worker",
             lease_seconds=settings.batch_lease_seconds,
             max_attempts=settings.batch_max_attempts,
+            chunk=settings.code_batch_chunk,
         ),
         max(settings.batch_lease_seconds / 2, 0.2),
     )
@@ -305,6 +306,7 @@ def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quant
                 lambda n, _total: progress.update(task, completed=n),
                 runner=runner,
                 lease_seconds=settings.batch_lease_seconds,
+                chunk=settings.code_batch_chunk,
             )
     except trace.BatchLost as exc:
         _fail(exc.detail, 3)

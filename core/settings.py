@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     batch_max_attempts: int = Field(
         default=10, ge=1, description="Runs of one code batch after which it is undone instead of resumed"
     )
+    code_batch_chunk: int = Field(
+        default=50_000, ge=100, le=1_000_000, description="Codes a batch inserts per transaction"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

@@ -409,6 +409,8 @@ def reserve_codes(
     return batch
 
 
+# Codes per transaction: large enough that the per-transaction cost vanishes, small enough that a
+# crash loses little and SQLite's write lock is never held long (settings.code_batch_chunk).
 CHUNK = 50_000
 
 
@@ -486,7 +488,7 @@ def _loss(db: Database, batch_id: int) -> BatchLost:
             f" carries on there ({batch.issued} of {batch.quantity} codes so far)"
         )
     elif batch.status == BatchStatus.done:
-        detail = f"batch {batch_id} was finished by another runner: {batch.quantity} codes issued"
+        detail = f"batch {batch_id} was finished by another runner ({batch.quantity} codes), not by this run"
     else:
         detail = f"batch {batch_id} failed and was undone: {batch.error}"
     return BatchLost(detail, batch_id, batch.status)
@@ -506,6 +508,7 @@ def run_batch(
     runner: str,
     lease_seconds: float = LEASE_SECONDS,
     heartbeat_every: float | None = None,
+    chunk: int | None = None,
 ) -> CodeBatch:
     """Issue a batch's codes in chunks as the runner that holds it, from the codes already inserted (a
     resumed batch carries on where its last runner stopped). Serial generation runs in a second
@@ -530,7 +533,8 @@ def run_batch(
     try:
         if not keyring.has_key(batch.key_id):
             raise IssuanceError(f"the serial key {batch.key_id!r} this batch started with is gone")
-        for serials in _generated(keyring, line.gtin, line.lot, batch.quantity - issued, batch.key_id):
+        remaining = batch.quantity - issued
+        for serials in _generated(keyring, line.gtin, line.lot, remaining, batch.key_id, chunk or CHUNK):
             if heartbeat.lost.is_set():
                 raise _Lost
             rows = [(serial, line.id, batch_id) for serial in serials]
@@ -603,9 +607,11 @@ def run_batch(
         heartbeat.stop()
 
 
-def _generated(keyring: Keyring, gtin: str, lot: str, quantity: int, kid: str) -> Iterator[list[str]]:
+def _generated(
+    keyring: Keyring, gtin: str, lot: str, quantity: int, kid: str, chunk: int
+) -> Iterator[list[str]]:
     """Chunks of serials, generated one chunk ahead in a helper thread."""
-    sizes = [min(CHUNK, quantity - start) for start in range(0, quantity, CHUNK)]
+    sizes = [min(chunk, quantity - start) for start in range(0, quantity, chunk)]
     results: list[list[str] | None] = [None] * len(sizes)
     ready = [threading.Event() for _ in sizes]
     errors: list[BaseException] = []
@@ -742,11 +748,14 @@ def run_claimed(
     resolver: str,
     *,
     lease_seconds: float = LEASE_SECONDS,
+    chunk: int | None = None,
 ) -> CodeBatch | None:
     """A batch job in a server or worker: run it; a batch taken over meanwhile is the new runner's
     business, said in the log rather than raised as a failure."""
     try:
-        return run_batch(db, batch_id, keyring, resolver, runner=runner, lease_seconds=lease_seconds)
+        return run_batch(
+            db, batch_id, keyring, resolver, runner=runner, lease_seconds=lease_seconds, chunk=chunk
+        )
     except BatchLost as exc:
         log.warning("%s", exc.detail)
         return None
@@ -762,6 +771,7 @@ def resume_expired(
     role: str,
     lease_seconds: float = LEASE_SECONDS,
     max_attempts: int = MAX_ATTEMPTS,
+    chunk: int | None = None,
 ) -> int:
     """The sweep of a server or worker: claim as many expired batches as it has idle job slots (a
     claimed batch waiting in a queue would only lose its lease again) and hand each to `submit`."""
@@ -770,7 +780,9 @@ def resume_expired(
     claimed = claim_expired(db, role, limit=capacity, lease_seconds=lease_seconds, max_attempts=max_attempts)
     for batch_id, token in claimed:
         submit(
-            lambda b=batch_id, t=token: run_claimed(db, b, t, keyring, resolver, lease_seconds=lease_seconds)
+            lambda b=batch_id, t=token: run_claimed(
+                db, b, t, keyring, resolver, lease_seconds=lease_seconds, chunk=chunk
+            )
         )
     return len(claimed)
 

@@ -150,6 +150,7 @@ def issue_codes(
             state.keyring,
             state.settings.resolver_base_url,
             lease_seconds=state.settings.batch_lease_seconds,
+            chunk=state.settings.code_batch_chunk,
         )
     )
     response.headers["Location"] = f"/api/v1/enterprises/{enterprise_id}/code-batches/{batch.id}"
