@@ -110,6 +110,28 @@ def test_a_stalled_runner_is_taken_over_resumed_from_its_codes_and_writes_nothin
     assert audit_actions(db, batch.id) == ["codes.requested", "codes.resumed", "codes.issued"]
 
 
+def test_the_old_runner_stops_at_its_next_chunk_once_taken_over(db):
+    """Two runners on one batch: once claimed by another, the first inserts no further chunk, even
+    though the new holder has not started yet."""
+    _, decl = released_lines(db, [1000])
+    batch = reserve(db, decl, 1000)
+    taken: list = []
+
+    def stall(issued: int, _total: int) -> None:
+        if issued == 300:
+            expire_leases()
+            taken.extend(trace.claim_expired(db, "worker"))
+
+    with pytest.raises(trace.BatchLost, match="taken over by worker:") as lost:
+        trace.run_batch(db, batch.id, KEYRING, RESOLVER, stall, runner=batch.runner)
+    assert lost.value.status == "running"
+    held = batch_of(db, batch.id)
+    assert held.issued == 300 and held.runner == taken[0][1]
+    assert list(check_invariant(db).values())[0]["running"] == 300
+    assert trace.run_batch(db, batch.id, KEYRING, RESOLVER, runner=taken[0][1]).status == "done"
+    assert list(check_invariant(db).values())[0]["done"] == 1000
+
+
 def test_a_run_without_the_claim_writes_nothing_and_cannot_undo(db):
     _, decl = released_lines(db, [500])
     batch = reserve(db, decl, 500)
