@@ -73,11 +73,30 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         else None
     )
 
+    def sweep_batches() -> None:
+        # Batches whose runner died (this server before a restart, a killed CLI, another process) are
+        # resumed once their lease runs out; a live runner's batch is never touched.
+        resumed = trace_service.resume_expired(
+            db,
+            keyring,
+            settings.resolver_base_url,
+            jobs.submit,
+            capacity=jobs.idle(),
+            role="server",
+            lease_seconds=settings.batch_lease_seconds,
+            max_attempts=settings.batch_max_attempts,
+            chunk=settings.code_batch_chunk,
+        )
+        if resumed:
+            log.warning("resumed %d code batches whose runner had stopped", resumed)
+
+    batch_sweep = IntervalJob(
+        "code-batch-sweep", sweep_batches, max(settings.batch_lease_seconds / 2, 0.2), at_start=True
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        interrupted = trace_service.recover_interrupted(db)
-        if interrupted:
-            log.warning("undid %d code batches that a previous run left unfinished", interrupted)
+        batch_sweep.start()
         resolver_.writer.start()
         checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
         if checkpoints is not None:
@@ -93,6 +112,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
                 nightly.stop()
             if checkpoints is not None:
                 checkpoints.stop()
+            batch_sweep.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()

@@ -198,11 +198,40 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit
     if once:
         console.print(f"delivered {dispatcher.drain()} deliveries")
         return
-    console.print("worker delivering events; Ctrl-C to stop")
+    console.print("worker delivering events and resuming code batches; Ctrl-C to stop")
+    sweep = _batch_sweep(dispatcher.db, settings)
+    sweep.start()
     try:
         dispatcher.serve_forever(settings.dispatcher_poll_seconds)
     except KeyboardInterrupt:
         console.print("stopped")
+    finally:
+        sweep.stop()
+
+
+def _batch_sweep(db: Database, settings):  # noqa: ANN001, ANN202 - Settings, IntervalJob
+    """A worker also resumes code batches whose runner died, like the server does."""
+    from core.jobs import IntervalJob, JobRunner
+    from traceability import service as trace
+
+    jobs = JobRunner(workers=1)
+    keyring = Keyring.from_settings(settings)
+    return IntervalJob(
+        "code-batch-sweep",
+        lambda: trace.resume_expired(
+            db,
+            keyring,
+            settings.resolver_base_url,
+            jobs.submit,
+            capacity=jobs.idle(),
+            role="worker",
+            lease_seconds=settings.batch_lease_seconds,
+            max_attempts=settings.batch_max_attempts,
+            chunk=settings.code_batch_chunk,
+        ),
+        max(settings.batch_lease_seconds / 2, 0.2),
+        at_start=True,
+    )
 
 
 search_app = typer.Typer(help="The disclosure search index.", no_args_is_help=True)
@@ -255,30 +284,114 @@ def issue_codes(
     line: int = typer.Option(1, help="Line number"),
     quantity: int = typer.Option(..., min=1, max=10_000_000, help="How many item codes"),
 ) -> None:
-    """Issue item codes for a released line, with a progress bar; prints the batch id."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """Issue item codes for a released line, with a progress bar; prints the batch id.
 
+    Exit status: 0 issued; 1 failed (the batch was undone); 2 refused; 3 the batch was taken over by
+    another process (this one stalled past its lease) or undone meanwhile; 130 interrupted (the batch
+    stays reserved and is resumed by a server, a worker or `crosstrust codes resume`)."""
     from traceability import service as trace
 
     settings = get_settings()
     db = _db()
     keyring = Keyring.from_settings(settings)
+    runner = trace.new_runner("cli")
     try:
         with db.transaction() as s:
-            batch = trace.reserve_codes(s, declaration, line, quantity, keyring, SYSTEM)
+            batch = trace.reserve_codes(
+                s,
+                declaration,
+                line,
+                quantity,
+                keyring,
+                SYSTEM,
+                runner=runner,
+                lease_seconds=settings.batch_lease_seconds,
+            )
     except DomainError as exc:
         _fail(exc.detail, 2)
+    console.print(f"batch {batch.id}: issuing {quantity} codes")
+    _run_batch(db, batch.id, runner, keyring, quantity)
+
+
+def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quantity: int) -> None:
+    """Run a batch this process holds, with a progress bar, and say truthfully how it ended."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from traceability import service as trace
+
+    settings = get_settings()
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, console=console) as progress:
-        task = progress.add_task("codes", total=quantity)
-        trace.run_batch(
-            db,
-            batch.id,
-            keyring,
-            settings.resolver_base_url,
-            lambda done, _total: progress.update(task, completed=done),
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("codes", total=quantity)
+            done = trace.run_batch(
+                db,
+                batch_id,
+                keyring,
+                settings.resolver_base_url,
+                lambda n, _total: progress.update(task, completed=n),
+                runner=runner,
+                lease_seconds=settings.batch_lease_seconds,
+                chunk=settings.code_batch_chunk,
+            )
+    except trace.BatchLost as exc:
+        _fail(exc.detail, 3)
+    except KeyboardInterrupt:
+        _fail(
+            f"interrupted: batch {batch_id} stays reserved and is resumed by the server, a worker or"
+            f" `crosstrust codes resume --batch {batch_id}` once its lease of"
+            f" {settings.batch_lease_seconds:g} s runs out",
+            130,
         )
-    console.print(f"batch {batch.id}: {quantity} codes issued")
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    except Exception as exc:  # noqa: BLE001 - run_batch undid the batch; say so instead of a traceback
+        _fail(f"batch {batch_id} failed and was undone: {type(exc).__name__}: {exc}", 1)
+    console.print(f"batch {done.id}: {done.quantity} codes issued")
+
+
+@codes_app.command("resume")
+def resume_codes(batch: int = typer.Option(None, help="Only this batch")) -> None:
+    """Resume code batches whose runner stopped (a killed `codes issue`, a server that is not running),
+    one at a time, from the codes already issued. A batch whose runner is alive is left alone."""
+    from traceability import service as trace
+    from traceability.models import CodeBatch
+
+    settings = get_settings()
+    db = _db()
+    keyring = Keyring.from_settings(settings)
+    resumed = 0
+    while True:
+        claimed = trace.claim_expired(
+            db,
+            "cli",
+            batch_id=batch,
+            lease_seconds=settings.batch_lease_seconds,
+            max_attempts=settings.batch_max_attempts,
+        )
+        if not claimed:
+            break
+        ((batch_id, runner),) = claimed
+        with db.read_session() as s:
+            held = s.get(CodeBatch, batch_id)
+        console.print(f"batch {batch_id}: resuming at {held.issued} of {held.quantity} codes")
+        _run_batch(db, batch_id, runner, keyring, held.quantity)
+        resumed += 1
+        if batch is not None:
+            return
+    if batch is not None:
+        with db.read_session() as s:
+            found = s.get(CodeBatch, batch)
+        if found is None:
+            _fail(f"no code batch {batch}", 2)
+        if found.status == "running":
+            _fail(
+                f"batch {batch} is held by {found.runner} until {found.lease_until:%Y-%m-%d %H:%M:%S} UTC;"
+                " it is resumed here only once that lease runs out",
+                2,
+            )
+        _fail(f"batch {batch} is {found.status}: nothing to resume", 2)
+    console.print(f"{resumed} batches resumed" if resumed else "no batch waiting to be resumed")
 
 
 @admin_app.command("create-key")

@@ -366,7 +366,7 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     for i, line in enumerate(lines):
         with db.transaction() as s:
             batch = trace.reserve_codes(s, line.declaration_id, line.line_no, per_line, keyring, SYSTEM)
-        trace.run_batch(db, batch.id, keyring, base)
+        trace.run_batch(db, batch.id, keyring, base, runner=batch.runner)
         first = next(trace.codes_of_batch(db, batch.id))
         urls.append(first.link.uri(base))
         with db.transaction() as s:

@@ -18,6 +18,11 @@ class JobRunner:
     def __init__(self, workers: int = 2) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._futures: set[Future] = set()
+        self.workers = workers
+
+    def idle(self) -> int:
+        """Workers with nothing to do: how many jobs a sweep may take on without queueing them."""
+        return max(self.workers - len(self._futures), 0)
 
     def submit(self, fn: Callable[[], object]) -> Future:
         def run() -> object:
@@ -42,19 +47,26 @@ class JobRunner:
 
 
 class IntervalJob:
-    """Runs `fn` every `seconds` on a daemon thread that a stop() ends promptly."""
+    """Runs `fn` every `seconds` (with `at_start`, the first time at once) on a daemon thread that a
+    stop() ends promptly: audit checkpoints, the sweep that resumes code batches whose runner died."""
 
-    def __init__(self, name: str, fn: Callable[[], object], seconds: float) -> None:
-        self.name, self.fn, self.seconds = name, fn, seconds
+    def __init__(
+        self, name: str, fn: Callable[[], object], seconds: float, *, at_start: bool = False
+    ) -> None:
+        self.name, self.fn, self.seconds, self.at_start = name, fn, seconds, at_start
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.seconds):
+        if not self.at_start and self._stop.wait(self.seconds):
+            return
+        while True:
             try:
                 self.fn()
             except Exception:
                 log.exception("%s failed; it runs again in %s s", self.name, self.seconds)
+            if self._stop.wait(self.seconds):
+                return
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)

@@ -67,6 +67,19 @@ class Settings(BaseSettings):
         pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
         description="Beijing time (HH:MM) of the nightly credit recompute in the server; empty: off",
     )
+    batch_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How long a code batch stays claimed by its runner without a heartbeat; a batch whose "
+        "runner is silent longer is resumed by another process (keep it well above clock skew)",
+    )
+    batch_max_attempts: int = Field(
+        default=10, ge=1, description="Runs of one code batch after which it is undone instead of resumed"
+    )
+    code_batch_chunk: int = Field(
+        default=50_000, ge=100, le=1_000_000, description="Codes a batch inserts per transaction"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 

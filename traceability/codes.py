@@ -109,9 +109,13 @@ class Keyring:
             settings.code_secret_bytes(), settings.code_extra_keys, settings.code_active_key
         )
 
-    def new_serials(self, gtin14: str, lot: str, count: int) -> list[str]:
-        """`count` fresh serials for one product and lot, under the active key."""
-        kid = self.active
+    def has_key(self, kid: str) -> bool:
+        return kid in self._keys
+
+    def new_serials(self, gtin14: str, lot: str, count: int, kid: str | None = None) -> list[str]:
+        """`count` fresh serials for one product and lot, under the active key (or `kid`: a resumed
+        batch keeps the key it started with)."""
+        kid = kid or self.active
         key = self._keys[kid]
         prefix = f"{gtin14}\x1d{lot}\x1d{kid}".encode()
         # 10 random bytes encode to 16 base32 characters; the first 13 carry 65 random bits.

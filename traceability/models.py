@@ -115,9 +115,14 @@ Index("ix_line_gtin_lot", DeclarationLine.gtin, DeclarationLine.lot)
 
 
 class CodeBatch(SQLModel, table=True):
-    """One issuance job. Its codes are visible only once it is done: a crash leaves no half batch."""
+    """One issuance job. Its codes are visible only once it is done: a crash leaves no half batch.
+
+    A running batch is claimed by one runner (`runner`, a token per run) until `lease_until`; the
+    runner renews the lease while it works, and every write it makes is conditional on still holding
+    the claim. A batch whose lease ran out lost its runner (a killed process) and is resumed by another."""
 
     __tablename__ = "code_batch"
+    __table_args__ = (Index("ix_code_batch_status_lease", "status", "lease_until"),)
 
     id: int | None = Field(default=None, primary_key=True)
     line_id: int = Field(foreign_key="declaration_line.id", index=True)
@@ -129,6 +134,10 @@ class CodeBatch(SQLModel, table=True):
     key_id: str = Field(max_length=1)
     created_at: datetime = Field(sa_type=UtcDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    runner: str | None = Field(default=None, max_length=80)
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # How many runs have claimed it: the first, then one per resumption after a lost runner.
+    attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
 
 
 class TraceCode(SQLModel, table=True):

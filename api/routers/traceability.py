@@ -139,9 +139,26 @@ def issue_codes(
     state = request.app.state
     with db.transaction() as s:
         _owned(s, enterprise_id, declaration_id)
-        batch = service.reserve_codes(s, declaration_id, line_no, data.quantity, state.keyring, by)
+        batch = service.reserve_codes(
+            s,
+            declaration_id,
+            line_no,
+            data.quantity,
+            state.keyring,
+            by,
+            runner=service.new_runner("server"),
+            lease_seconds=state.settings.batch_lease_seconds,
+        )
     state.jobs.submit(
-        lambda: service.run_batch(db, batch.id, state.keyring, state.settings.resolver_base_url)
+        lambda: service.run_claimed(
+            db,
+            batch.id,
+            batch.runner,
+            state.keyring,
+            state.settings.resolver_base_url,
+            lease_seconds=state.settings.batch_lease_seconds,
+            chunk=state.settings.code_batch_chunk,
+        )
     )
     response.headers["Location"] = f"/api/v1/enterprises/{enterprise_id}/code-batches/{batch.id}"
     return BatchOut.model_validate(batch)

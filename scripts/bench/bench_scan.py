@@ -108,7 +108,7 @@ def main() -> None:
     _, gtin, decl_id = released_line(db, count)
     with db.transaction() as s:
         batch = trace.reserve_codes(s, decl_id, 1, count, keyring, SYSTEM)
-    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000")
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
     with db.transaction() as s:
         decl = s.get(Declaration, decl_id)
         line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()

@@ -62,7 +62,7 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
         )
         trace.release(s, decl.id, "合格", SYSTEM, base)
         batch = trace.reserve_codes(s, decl.id, 1, 2, app.state.keyring, SYSTEM)
-    trace.run_batch(db, batch.id, app.state.keyring, base)
+    trace.run_batch(db, batch.id, app.state.keyring, base, runner=batch.runner)
     codes = list(trace.codes_of_batch(db, batch.id))
     with db.transaction() as s:
         line = s.exec(select(DeclarationLine).where(DeclarationLine.declaration_id == decl.id)).one()
