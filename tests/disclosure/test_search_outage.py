@@ -1,10 +1,12 @@
 """Elasticsearch goes down while events flow: nothing is lost, search says 503, and after it returns
 every record is indexed (`search check` finds no difference)."""
 
+import os
 import subprocess
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,7 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _es(command: str) -> None:
-    subprocess.run([str(ROOT / "scripts" / "es.sh"), command], check=True, capture_output=True, timeout=180)
+    """Stop or start the very node the test searches on (its port from the URL `make test` exported)."""
+    port = urlsplit(require_elasticsearch()).port or 9200
+    env = {**os.environ, "CROSSTRUST_ES_PORT": str(port)}
+    subprocess.run(
+        [str(ROOT / "scripts" / "es.sh"), command], check=True, capture_output=True, timeout=180, env=env
+    )
 
 
 @pytest.fixture
