@@ -256,7 +256,8 @@ def export_labels(
     offset: Page = 0,
     limit: Limit = 1000,
 ) -> Response:
-    from traceability.labels import FontMissingError, label_sheet_pdf
+    from printing.fonts import FontMissingError
+    from traceability.labels import label_sheet_pdf
 
     _batch(db, enterprise_id, batch_id)
     buf = io.BytesIO()
