@@ -300,7 +300,8 @@ def export_labels(
     offset: Page = 0,
     limit: Limit = 1000,
 ) -> Response:
-    from traceability.labels import FontMissingError, label_sheet_pdf
+    from printing.fonts import FontMissingError
+    from traceability.labels import label_sheet_pdf
 
     _sheet(db, enterprise_id, batch_id, offset)
     buf = io.BytesIO()
