@@ -14,12 +14,24 @@ from api import problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
-from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
+from api.routers import (
+    admin,
+    complaints,
+    credit,
+    disclosure,
+    enterprises,
+    epcis,
+    health,
+    public,
+    resolver,
+    traceability,
+)
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
+from complaints import service as complaint_service
 from core.db import Database
 from core.events import Dispatcher
-from core.jobs import DailyJob, JobRunner
+from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
@@ -56,6 +68,19 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         else None
     )
 
+    complaint_kit = complaint_service.Kit.from_settings(settings)
+    complaint_service.configure(complaint_kit)
+    # Deadlines pass at any hour: sweep every few minutes (also `crosstrust complaints sweep` for cron).
+    sweeper = (
+        IntervalJob(
+            "complaint-sweep",
+            lambda: complaint_service.sweep(db, complaint_kit),
+            settings.complaint_sweep_minutes,
+        )
+        if settings.complaint_sweep_minutes
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         interrupted = trace_service.recover_interrupted(db)
@@ -66,11 +91,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             dispatcher.start(settings.dispatcher_poll_seconds)
         if nightly is not None:
             nightly.start()
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
             if nightly is not None:
                 nightly.stop()
+            if sweeper is not None:
+                sweeper.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()
@@ -96,6 +125,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.keyring = keyring
     app.state.resolver = resolver_
     app.state.jobs = jobs
+    app.state.complaint_kit = complaint_kit
     app.state.enterprise_cards = EnterpriseCards(db)
     app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
     app.state.page_signer = TokenSigner(secret, "page")
@@ -113,6 +143,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         disclosure.router,
         credit.router,
         credit.public,
+        complaints.public,
+        complaints.router,
         admin.router,
         pages.router,
     )

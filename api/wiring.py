@@ -24,6 +24,7 @@ HANDLER_MODULES = [
     "traceability.handlers",
     "disclosure.handlers",
     "credit.handlers",
+    "complaints.handlers",
 ]
 
 MODEL_MODULES = [
@@ -34,6 +35,7 @@ MODEL_MODULES = [
     "traceability.models",
     "disclosure.models",
     "credit.models",
+    "complaints.models",
 ]
 
 

@@ -79,3 +79,31 @@ class DailyJob:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(5)
+
+
+class IntervalJob:
+    """Runs `fn` every `minutes` on a daemon thread (the complaint deadline sweep); a failure is logged
+    and the next round runs as usual."""
+
+    def __init__(self, name: str, fn: Callable[[], object], minutes: float) -> None:
+        if minutes <= 0:
+            raise ValueError(f"{name}: the interval must be positive")
+        self.name, self.fn, self.seconds = name, fn, minutes * 60
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.seconds):
+            try:
+                log.info("%s: %s", self.name, self.fn())
+            except Exception:
+                log.exception("%s failed; it runs again in %s s", self.name, self.seconds)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(5)
