@@ -841,25 +841,26 @@ def transfers(session: Session, complaint_id: int) -> list[ComplaintTransfer]:
 # --- the sweep ------------------------------------------------------------------------------------
 
 
-def _claim(session: Session, db: Database, where: list, limit: int) -> list[int]:
-    """Ids of due cases; on PostgreSQL rows another sweeper holds are skipped (SKIP LOCKED). SQLite
-    serialises writers at BEGIN IMMEDIATE, so there the conditional UPDATE alone keeps it to once."""
-    stmt = select(Complaint.id).where(*where).order_by(Complaint.id).limit(limit)
+def _claim(session: Session, db: Database, where: list, limit: int) -> dict[int, datetime | None]:
+    """Due cases and the deadline each had (the UPDATE's RETURNING would give the new one); on
+    PostgreSQL rows another sweeper holds are skipped (SKIP LOCKED). SQLite serialises writers at
+    BEGIN IMMEDIATE, so there the conditional UPDATE alone keeps each move to once."""
+    stmt = select(Complaint.id, Complaint.due_at).where(*where).order_by(Complaint.id).limit(limit)
     if not db.is_sqlite:
         stmt = stmt.with_for_update(skip_locked=True)
-    return list(session.exec(stmt))
+    return {cid: due for cid, due in session.exec(stmt)}
 
 
-def _move(session: Session, ids: list[int], where: list, values: dict) -> list:
+def _move(session: Session, ids: list[int] | dict, where: list, values: dict) -> list:
     """Move the cases that still match (a conditional UPDATE: a case another process moved first no
     longer matches, so each is moved once) and return what the events need."""
     if not ids:
         return []
     stmt = (
         update(Complaint)
-        .where(Complaint.id.in_(ids), *where)
+        .where(Complaint.id.in_(list(ids)), *where)
         .values(**values, version=Complaint.version + 1, updated_at=utcnow())
-        .returning(Complaint.id, Complaint.enterprise_id, Complaint.due_at, Complaint.region)
+        .returning(Complaint.id, Complaint.enterprise_id, Complaint.region)
         .execution_options(synchronize_session=False)
     )
     return list(session.execute(stmt))
@@ -878,9 +879,10 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
         total = 0
         while True:
             with db.transaction() as s:
-                rows = _move(s, _claim(s, db, where, batch), where, values)
+                claimed = _claim(s, db, where, batch)
+                rows = _move(s, claimed, where, values)
                 if rows:
-                    emit_many(s, [e for row in rows for e in events(row)])
+                    emit_many(s, [e for row in rows for e in events(row, claimed[row.id])])
             total += len(rows)
             if len(rows) < batch:
                 return total
@@ -897,7 +899,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
     counts["warned"] = run(
         warn_where,
         {"warn_at": None},
-        lambda r: [
+        lambda r, due: [
             (
                 "complaint.deadline_near",
                 "complaint",
@@ -906,7 +908,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
                     complaint_id=r.id,
                     enterprise_id=r.enterprise_id,
                     stage=stages.get(warn_status.get(r.id, Status.received), "merchant"),
-                    due_at=r.due_at,
+                    due_at=due,
                 ),
                 ACTOR_SWEEP,
             )
@@ -923,13 +925,13 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
             "due_at": mediation_due,
             "warn_at": mediation_warn,
         },
-        lambda r: [
+        lambda r, due: [
             (
                 "complaint.overdue",
                 "complaint",
                 r.id,
                 ComplaintOverdue(
-                    complaint_id=r.id, enterprise_id=r.enterprise_id, stage="merchant", due_at=r.due_at
+                    complaint_id=r.id, enterprise_id=r.enterprise_id, stage="merchant", due_at=due
                 ),
                 ACTOR_SWEEP,
             ),
@@ -950,7 +952,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
     )
 
     def closed(outcome: CloseOutcome):  # noqa: ANN202
-        return lambda r: [
+        return lambda r, _due: [
             (
                 "complaint.closed",
                 "complaint",
@@ -993,7 +995,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
             Complaint.consent_publish.is_(True),
         ],
         {"published_at": now, "publish_due_at": None},
-        lambda r: [
+        lambda r, _due: [
             (
                 "complaint.published",
                 "complaint",
