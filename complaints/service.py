@@ -477,6 +477,17 @@ def merchant_figures(session: Session, enterprise_id: int) -> dict[str, Any]:
     return _figures(list(session.exec(select(Complaint).where(Complaint.enterprise_id == enterprise_id))))
 
 
+def _names_to_keep(session: Session, c: Complaint) -> list[str]:
+    """The product's and the merchant's own names: ordinary words the scrubber must leave alone."""
+    profile = enterprises.public_profile(session, c.enterprise_id) or {}
+    return [
+        c.product_name_zh,
+        *c.product_name_zh.split(),
+        profile.get("name_zh", ""),
+        profile.get("name_en", ""),
+    ]
+
+
 def public_case(session: Session, complaint_id: int) -> dict[str, Any] | None:
     """A published case as the public may see it: the narrative scrubbed, no contact; None unless the
     consumer consents and it was published."""
@@ -492,7 +503,7 @@ def public_case(session: Session, complaint_id: int) -> dict[str, Any] | None:
         "category": c.category,
         "product_name_zh": c.product_name_zh,
         "gtin": c.gtin,
-        "narrative": scrub(c.narrative),
+        "narrative": scrub(c.narrative, keep=_names_to_keep(session, c)),
         "status": c.status,
         "merchant_outcome": c.merchant_outcome,
         "public_response": c.public_response,
