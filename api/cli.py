@@ -332,6 +332,19 @@ def credit_recompute() -> None:
     )
 
 
+complaints_app = typer.Typer(help="Consumer complaints.", no_args_is_help=True)
+app.add_typer(complaints_app, name="complaints")
+
+
+@complaints_app.command("sweep")
+def complaints_sweep() -> None:
+    """Move the cases whose time is up (the server also sweeps on a timer; safe to run alongside it)."""
+    from complaints import service as complaints
+
+    counts = complaints.sweep(_db(), complaints.Kit.from_settings(get_settings()))
+    console.print(", ".join(f"{n} {what}" for what, n in counts.items()))
+
+
 @supervise_app.command("draw")
 def supervise_draw(
     inspector: list[str] = typer.Option(..., "--inspector", "-i", help="An inspector who may be assigned"),

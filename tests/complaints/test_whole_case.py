@@ -7,11 +7,9 @@ days -> overdue and escalation -> mediation finds the defect -> compensation due
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from complaints import webhooks
 from core.clock import clock
 from core.settings import Settings
-from tests.complaints.conftest import Cases, jpeg_with_exif
+from tests.complaints.conftest import Cases, Receiver, jpeg_with_exif
 from tests.conftest import Keys
 from tests.disclosure.conftest import require_elasticsearch
 
@@ -42,43 +40,6 @@ def settings(settings: Settings, search_backend_name: str) -> Iterator[Settings]
         from disclosure.elastic import ElasticIndex
 
         ElasticIndex(url, s.search_index).drop()
-
-
-class Receiver:
-    """A merchant's webhook endpoint on localhost that keeps what it receives."""
-
-    def __init__(self) -> None:
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers["content-length"]))
-                outer.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hooks/complaints"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    yield r
-    r.close()
 
 
 def at(text: str) -> datetime:
