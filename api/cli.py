@@ -65,6 +65,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
             return
         keys = demo_data.seed(s, seed_value=2018 if not force else None)
     urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
+    demo_data.seed_complaints(db, settings, urls)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     Dispatcher(db).drain()

@@ -92,3 +92,32 @@ def test_sweepers_running_at_once_move_each_case_once(db, keys, app, workers):
     assert overdue == 250 and moved == 250
     clock.advance(timedelta(days=1))
     assert service.sweep(db, kit)["escalated"] == 0
+
+
+def test_the_demo_has_complaints_in_several_states_and_the_regulator_search_shows_them(
+    db, tmp_path, monkeypatch, client
+):
+    import json
+
+    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
+    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["demo"])
+        assert result.exit_code == 0, result.output
+        keys = json.loads((tmp_path / "var" / "demo-keys.json").read_text())
+    finally:
+        get_settings.cache_clear()
+    reg = {"Authorization": f"Bearer {keys['regulator']}"}
+    cases = client.get("/api/v1/complaints", headers=reg).json()
+    states = {(c["status"], c["escalation_reason"], c["published_at"] is not None) for c in cases}
+    assert ("received", "", False) in states  # open
+    assert ("mediation", "overdue", False) in states  # overdue, escalated
+    assert any(c["status"] == "closed" and c["outcome"] == "resolved" for c in cases)
+    assert any(c["published_at"] for c in cases)
+    client.app.state.dispatcher.drain()
+    found = client.get("/api/v1/disclosures/search", params={"category": "complaint"}, headers=reg).json()
+    titles = [h["title_zh"] for h in found["hits"]]
+    assert any("消费投诉处理情况" in t for t in titles) and any(t.startswith("消费投诉（") for t in titles)
+    published = next(h for h in found["hits"] if h["title_zh"].startswith("消费投诉（"))
+    assert "张伟" not in published["body_zh"] and "13900000003" not in published["body_zh"]
