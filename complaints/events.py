@@ -63,7 +63,8 @@ class ComplaintAnswered(EventPayload):
 
 @contract("complaint.escalated")
 class ComplaintEscalated(EventPayload):
-    """To regulator mediation (调解): the merchant missed its deadline, or the consumer disputed."""
+    """To regulator mediation (调解) because the consumer disputed the answer or reopened the case. A
+    missed answer is announced once, as complaint.overdue (stage "merchant"), which implies this."""
 
     complaint_id: int
     enterprise_id: int

@@ -7,7 +7,13 @@ from sqlmodel import Session
 
 from core.events import Event, subscribe
 
-WEBHOOK_EVENTS = ("complaint.received", "complaint.escalated", "complaint.deadline_near", "complaint.closed")
+WEBHOOK_EVENTS = (
+    "complaint.received",
+    "complaint.overdue",
+    "complaint.escalated",
+    "complaint.deadline_near",
+    "complaint.closed",
+)
 
 
 def _deliver(session: Session, event: Event) -> None:

@@ -899,11 +899,9 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
                 return total
 
     stages = {Status.received: "merchant", Status.answered: "consumer", Status.mediation: "mediation"}
-    warn_where = [
-        Complaint.warn_at.is_not(None),
-        Complaint.warn_at <= now,
-        Complaint.status.in_(list(stages)),
-    ]
+    # warn_at is set only while a deadline runs (every other step clears it), so the time alone finds
+    # the warnings, by its own index; filtering on status too would make SQLite scan every open case.
+    warn_where = [Complaint.warn_at.is_not(None), Complaint.warn_at <= now]
     # The warning names the stage; read it per row (few rows: a warning happens once per deadline).
     with db.read_session() as s:
         warn_status = dict(s.exec(select(Complaint.id, Complaint.status).where(*warn_where)).all())
@@ -925,6 +923,8 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
             )
         ],
     )
+    # One fact, one event: a missed answer emits complaint.overdue (stage "merchant"), which also
+    # means "escalated to mediation"; complaint.escalated is for disputes and reopens.
     late = [Complaint.status == Status.received, Complaint.due_at < now]
     counts["escalated"] = run(
         late,
@@ -943,19 +943,6 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
                 r.id,
                 ComplaintOverdue(
                     complaint_id=r.id, enterprise_id=r.enterprise_id, stage="merchant", due_at=due
-                ),
-                ACTOR_SWEEP,
-            ),
-            (
-                "complaint.escalated",
-                "complaint",
-                r.id,
-                ComplaintEscalated(
-                    complaint_id=r.id,
-                    enterprise_id=r.enterprise_id,
-                    reason="overdue",
-                    region=r.region,
-                    due_at=mediation_due,
                 ),
                 ACTOR_SWEEP,
             ),

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Header, Path, Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
 from complaints import evidence, service, webhooks
@@ -88,8 +89,7 @@ async def file_complaint(
     ] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> IntakeOut:
     raw = await _read(evidence_files, kit.max_bytes)
-    from starlette.concurrency import run_in_threadpool
-
+    # Re-encoding images and the database work block: off the event loop.
     return await run_in_threadpool(_intake, db, kit, data, raw)
 
 

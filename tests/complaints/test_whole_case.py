@@ -110,7 +110,7 @@ def test_a_whole_case_from_the_scan_to_the_public_record(
 
     types = [json.loads(b)["type"] for _h, b in receiver.received]
     assert (
-        types[:1] == ["complaint.received"] and "complaint.escalated" in types and "complaint.closed" in types
+        types[:1] == ["complaint.received"] and "complaint.overdue" in types and "complaint.closed" in types
     )
 
     records = client.get(f"/api/v1/enterprises/{keys.merchant_id}/credit/records", headers=m).json()
