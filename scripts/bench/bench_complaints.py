@@ -7,7 +7,7 @@ Intake: sequential requests through the ASGI app in-process (httpx via TestClien
 with an order number; JSON with no evidence, and multipart with one 1600x1200 JPEG (checked, re-encoded
 without EXIF, written by hash), against a bare FastAPI endpoint through the same transport in the same run.
 Sweep: OPEN_CASES cases waiting on the merchant, DUE_SHARE of them past their deadline; one sweep
-escalates those (an overdue and an escalated event each, with their outbox deliveries) and finds none of
+escalates those (one complaint.overdue event each, with its three outbox deliveries) and finds none of
 the rest. Baseline: counting the due cases with one raw SELECT. Target: sweep <= 5 s on SQLite.
 Prints one JSON line.
 """
@@ -202,7 +202,7 @@ def bench_sweep(db, cases: int, due_share: float) -> dict:  # noqa: ANN001
         "baseline_count_due_s": round(baseline_s, 4),
         "sweep_s": round(sweep_s, 3),
         "idle_sweep_s": round(idle_s, 4),
-        "events_written": 2 * due,
+        "events_written": due,
     }
 
 
