@@ -17,9 +17,21 @@ from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
-from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
+from api.routers import (
+    admin,
+    complaints,
+    credit,
+    disclosure,
+    enterprises,
+    epcis,
+    health,
+    public,
+    resolver,
+    traceability,
+)
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
+from complaints import service as complaint_service
 from core import audit
 from core.db import Database
 from core.events import Dispatcher
@@ -93,6 +105,18 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     batch_sweep = IntervalJob(
         "code-batch-sweep", sweep_batches, max(settings.batch_lease_seconds / 2, 0.2), at_start=True
     )
+    complaint_kit = complaint_service.Kit.from_settings(settings)
+    complaint_service.configure(complaint_kit)
+    # Deadlines pass at any hour: sweep every few minutes (also `crosstrust complaints sweep` for cron).
+    sweeper = (
+        IntervalJob(
+            "complaint-sweep",
+            lambda: complaint_service.sweep(db, complaint_kit),
+            settings.complaint_sweep_minutes * 60,
+        )
+        if settings.complaint_sweep_minutes
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,6 +129,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             dispatcher.start(settings.dispatcher_poll_seconds)
         if nightly is not None:
             nightly.start()
+        if sweeper is not None:
+            sweeper.start()
         try:
             yield
         finally:
@@ -113,6 +139,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             if checkpoints is not None:
                 checkpoints.stop()
             batch_sweep.stop()
+            if sweeper is not None:
+                sweeper.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()
@@ -140,6 +168,7 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.keyring = keyring
     app.state.resolver = resolver_
     app.state.jobs = jobs
+    app.state.complaint_kit = complaint_kit
     app.state.enterprise_cards = EnterpriseCards(db)
     app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
     app.state.page_signer = TokenSigner(secret, "page")
@@ -158,6 +187,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         disclosure.router,
         credit.router,
         credit.public,
+        complaints.public,
+        complaints.router,
         admin.router,
         pages.router,
     )

@@ -83,6 +83,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
             return
         keys = demo_data.seed(s, seed_value=2018 if not force else None)
     urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
+    demo_data.seed_complaints(db, settings, urls)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     Dispatcher(db).drain()
@@ -468,6 +469,19 @@ def credit_recompute() -> None:
         f"{result['enterprises']} enterprises scored, {result['changed']} changed, "
         f"{result['grades_changed']} grades changed"
     )
+
+
+complaints_app = typer.Typer(help="Consumer complaints.", no_args_is_help=True)
+app.add_typer(complaints_app, name="complaints")
+
+
+@complaints_app.command("sweep")
+def complaints_sweep() -> None:
+    """Move the cases whose time is up (the server also sweeps on a timer; safe to run alongside it)."""
+    from complaints import service as complaints
+
+    counts = complaints.sweep(_db(), complaints.Kit.from_settings(get_settings()))
+    console.print(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
 @supervise_app.command("draw")

@@ -235,9 +235,20 @@ def emit_many(
         }
         for t, agg_type, agg_id, payload, actor in events
     ]
-    ids = list(
-        session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
-    )
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot promise RETURNING's order for a multi-row insert, so SQLAlchemy would insert
+        # row by row; instead number the rows here. The transaction began with BEGIN IMMEDIATE and
+        # holds the only write lock, so no other writer can take these ids in between.
+        first = (session.scalar(select(func.max(OutboxEvent.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        # Core inserts (the table, not the ORM class): the ORM's bulk path costs more than SQLite does.
+        session.connection().execute(
+            insert(OutboxEvent.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+        )
+    else:
+        ids = list(
+            session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
+        )
     deliveries = [
         {
             "event_id": ev_id,
@@ -251,7 +262,7 @@ def emit_many(
         for sub in registry.for_type(t)
     ]
     if deliveries:
-        session.execute(insert(OutboxDelivery), deliveries)
+        session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
     session.info["outbox_emitted"] = True
     return len(ids)
 

@@ -80,6 +80,24 @@ class Settings(BaseSettings):
     code_batch_chunk: int = Field(
         default=50_000, ge=100, le=1_000_000, description="Codes a batch inserts per transaction"
     )
+    # Complaints (投诉). Defaults follow the 12315 rules; every limit is configurable.
+    complaint_key: str = Field(
+        default="", description="Base64 32-byte AES key for consumer contacts; generated under var if empty"
+    )
+    complaint_answer_workdays: int = Field(default=7, ge=1, le=60, description="Merchant's time to answer")
+    complaint_mediation_workdays: int = Field(default=45, ge=1, le=180, description="Regulator mediation")
+    complaint_consumer_workdays: int = Field(
+        default=10, ge=1, le=60, description="Consumer's time to accept or dispute an answer"
+    )
+    complaint_warn_workdays: int = Field(default=2, ge=0, le=30, description="Warning before a deadline")
+    complaint_publish_days: int = Field(
+        default=15, ge=1, le=90, description="A consented case is published after this many days at latest"
+    )
+    complaint_repeat_window_days: int = Field(default=30, ge=0, le=365, description="Repeats join the first")
+    complaint_reopen_days: int = Field(default=30, ge=0, le=365, description="Reopen allowed after closing")
+    complaint_sweep_minutes: int = Field(default=10, ge=0, description="Deadline sweep interval; 0: off")
+    complaint_evidence_max_files: int = Field(default=5, ge=0, le=20)
+    complaint_evidence_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -157,6 +175,23 @@ class Settings(BaseSettings):
         if len(seed) != 32:
             raise ValueError("the audit signing key must be base64 of 32 bytes (an Ed25519 seed)")
         return seed
+
+    def complaint_key_bytes(self) -> bytes:
+        """The consumer-contact key (32 bytes): from the environment, else var/complaint-key (0600, once)."""
+        import base64
+
+        if self.complaint_key:
+            key = base64.b64decode(self.complaint_key)
+        else:
+            path = self.ensure_var_dir() / "complaint-key"
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
+            key = base64.b64decode(path.read_text().strip())
+        if len(key) != 32:
+            raise ValueError("CROSSTRUST_COMPLAINT_KEY must be 32 bytes, base64-encoded")
+        return key
 
 
 @lru_cache

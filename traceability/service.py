@@ -948,3 +948,26 @@ def awaiting_inspection(session: Session) -> list[dict]:
             .order_by(Declaration.id)
         )
     ]
+
+
+def code_facts(session: Session, serial: str) -> dict | None:
+    """What another domain may know about an issued item code (a complaint filed from a scan): its
+    product, lot, merchant, declaration and price; None for a code this platform never issued."""
+    try:
+        code, line, decl = code_owner(session, serial)
+    except NotFound:
+        return None
+    product = session.get(Product, line.product_id)
+    return {
+        "serial": code.serial,
+        "status": code.status,
+        "gtin": line.gtin,
+        "lot": line.lot,
+        "enterprise_id": decl.enterprise_id,
+        "declaration_no": decl.declaration_no,
+        "product_name_zh": product.name_zh if product else "",
+        "product_category": product.category if product else "",
+        "unit_value_minor": line.unit_value_minor,
+        "currency": line.currency,
+        "recalled": line.recalled_at is not None,
+    }
