@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from complaints.models import Category, CloseOutcome, MerchantOutcome, Status, Wanted
+from core.identifiers import MAX_ID
 
 NARRATIVE_MAX = 2000
 AMOUNT_MAX = 100_000_000_00  # 100 million yuan in fen: beyond any consumer complaint
@@ -155,7 +156,8 @@ class CloseIn(BaseModel):
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    url: str = Field(min_length=10, max_length=500, pattern=r"^https?://[^\s]+$")
+    # Printable ASCII only: an IRI must come percent-encoded (and a host as punycode), as HTTP sends it.
+    url: str = Field(min_length=10, max_length=500, pattern=r"^https?://[\x21-\x7e]+$")
 
 
 class WebhookOut(BaseModel):
@@ -168,7 +170,7 @@ class QueueQuery(BaseModel):
 
     status: Status | None = None
     overdue: bool | None = None
-    enterprise_id: int | None = Field(default=None, ge=1)
+    enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     category: Category | None = None
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
     limit: int = Field(default=100, ge=1, le=1000)

@@ -66,7 +66,8 @@ def post(url: str, secret: str, msg_id: str, payload: dict[str, Any]) -> int:
             return response.status
     except urllib.error.HTTPError as exc:
         raise DeliveryFailed(f"{url} answered {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+        # ValueError: a URL http.client cannot send (an invalid port, characters outside ASCII).
         raise DeliveryFailed(f"{url} unreachable: {exc}") from None
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
+from api.problems import media, responses
 from complaints import evidence, service, webhooks
 from complaints.schemas import (
     AnswerIn,
@@ -32,6 +33,7 @@ from complaints.schemas import (
     WebhookIn,
     WebhookOut,
 )
+from core.identifiers import MAX_ID
 from core.security import Principal, Role
 
 router = APIRouter(tags=["complaints"])
@@ -44,7 +46,7 @@ Token = Annotated[
     str,
     Header(alias="X-Tracking-Token", min_length=20, max_length=64, description="The case's tracking token"),
 ]
-CaseId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+CaseId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SCOPED = "/api/v1/enterprises/{enterprise_id}"
 
 
@@ -106,7 +108,9 @@ def _track(s, c) -> TrackOut:  # noqa: ANN001
     )
 
 
-@public.get("/track", response_model=TrackOut, summary="The case this tracking token opens")
+@public.get(
+    "/track", response_model=TrackOut, responses=responses(404), summary="The case this tracking token opens"
+)
 def track(token: Token, db: DbDep) -> TrackOut:
     with db.read_session() as s:
         return _track(s, service.by_token(s, token))
@@ -224,7 +228,12 @@ def regulator_figures(
         return service.figures(s, region)
 
 
-@router.get("/api/v1/complaints/export.csv", summary="The queue as CSV (no contacts)")
+@router.get(
+    "/api/v1/complaints/export.csv",
+    summary="The queue as CSV (no contacts)",
+    response_class=StreamingResponse,
+    responses=media(200, "The queue as CSV", "text/csv"),
+)
 def regulator_export(q: Annotated[QueueQuery, Query()], db: DbDep, by: Regulator) -> StreamingResponse:
     def rows():  # noqa: ANN202
         with db.read_session() as s:
@@ -237,7 +246,7 @@ def regulator_export(q: Annotated[QueueQuery, Query()], db: DbDep, by: Regulator
     )
 
 
-@router.post("/api/v1/complaints/sweep", summary="Run the deadline sweep now (it also runs on a timer)")
+@router.post("/api/v1/complaint-sweeps", summary="Run the deadline sweep now (it also runs on a timer)")
 def run_sweep(db: DbDep, kit: KitDep, by: Regulator) -> dict[str, int]:
     return service.sweep(db, kit)
 

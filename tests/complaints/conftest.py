@@ -100,7 +100,7 @@ class Cases:
         return r.json()
 
     def sweep(self) -> dict:
-        r = self.client.post("/api/v1/complaints/sweep", headers=Keys.header(self.keys.regulator))
+        r = self.client.post("/api/v1/complaint-sweeps", headers=Keys.header(self.keys.regulator))
         assert r.status_code == 200, r.text
         return r.json()
 

@@ -122,7 +122,7 @@ def test_who_sees_what(cases: Cases, client, keys, db, caplog):
     ):
         assert client.get(path, headers=m).status_code == 403, path
         assert client.get(path).status_code == 401, path
-    assert client.post("/api/v1/complaints/sweep", headers=m).status_code == 403
+    assert client.post("/api/v1/complaint-sweeps", headers=m).status_code == 403
 
     # the contact: masked to the merchant, clear only to the regulator, each read audited
     merchant_view = client.get(f"{base}/{case.id}", headers=m).text
