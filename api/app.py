@@ -14,7 +14,18 @@ from api import problems
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter
-from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
+from api.routers import (
+    admin,
+    credit,
+    disclosure,
+    enterprises,
+    epcis,
+    health,
+    insurance,
+    public,
+    resolver,
+    traceability,
+)
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core.db import Database
@@ -113,6 +124,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         disclosure.router,
         credit.router,
         credit.public,
+        insurance.router,
+        insurance.public,
         admin.router,
         pages.router,
     )

@@ -22,6 +22,7 @@ EVENT_MODULES = [
 HANDLER_MODULES = [
     "disclosure.handlers",
     "credit.handlers",
+    "insurance.handlers",
 ]
 
 MODEL_MODULES = [
@@ -32,6 +33,7 @@ MODEL_MODULES = [
     "traceability.models",
     "disclosure.models",
     "credit.models",
+    "insurance.models",
 ]
 
 

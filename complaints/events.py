@@ -27,3 +27,19 @@ class ComplaintOverdue(EventPayload):
     enterprise_id: int
     stage: str = "merchant"
     due_at: datetime
+
+
+@contract("complaint.compensation_due")
+class ComplaintCompensationDue(EventPayload):
+    """先行赔付: quality or counterfeit, a genuine code, and a defect accepted or confirmed. The insurer's
+    side pays from a policy; until then a regulator can record a payment by hand."""
+
+    complaint_id: int
+    enterprise_id: int
+    serial: str
+    code_uri: str
+    amount_asked_minor: int | None = None
+    currency: str = "CNY"
+    statutory_floor_minor: int | None = None
+    law: str = ""
+    reason: str
