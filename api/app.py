@@ -26,7 +26,7 @@ from api.routers import (
     resolver,
     traceability,
 )
-from api.scan_view import EnterpriseCards, ScanJson
+from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
 from api.wiring import load_handlers
 from core.db import Database
 from core.events import Dispatcher
@@ -107,8 +107,13 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.keyring = keyring
     app.state.resolver = resolver_
     app.state.jobs = jobs
-    app.state.enterprise_cards = EnterpriseCards(db)
-    app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
+    app.state.enterprise_cards = EnterpriseCards(
+        db, providers=None if settings.scan_insurance else {"credit"}
+    )
+    app.state.unit_claims = UnitClaims(db, enabled=settings.scan_insurance)
+    app.state.scan_json = ScanJson(
+        app.state.enterprise_cards, settings.resolver_base_url, claims=app.state.unit_claims
+    )
     app.state.page_signer = TokenSigner(secret, "page")
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
