@@ -35,6 +35,7 @@ from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
 from disclosure import search
+from insurance import service as insurance_service
 from traceability import scan
 from traceability import service as trace_service
 from traceability.codes import Keyring
@@ -67,6 +68,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         else None
     )
 
+    def expire_policies() -> int:
+        with db.transaction() as s:
+            return insurance_service.expire_due(s)
+
+    # Lapsed policies withdraw their service disclosure (cover itself already ends with the period).
+    expiry = (
+        DailyJob("insurance-expiry", expire_policies, settings.insurance_expiry_at)
+        if settings.insurance_expiry_at
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         interrupted = trace_service.recover_interrupted(db)
@@ -77,11 +89,15 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             dispatcher.start(settings.dispatcher_poll_seconds)
         if nightly is not None:
             nightly.start()
+        if expiry is not None:
+            expiry.start()
         try:
             yield
         finally:
             if nightly is not None:
                 nightly.stop()
+            if expiry is not None:
+                expiry.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()

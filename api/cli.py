@@ -373,6 +373,22 @@ def supervise_replay(draw_id: int = typer.Argument(..., help="A published draw's
     console.print(f"[green]draw {draw_id} replays exactly[/green] (result hash {result['result_hash']})")
 
 
+insurance_app = typer.Typer(help="Quality insurance.", no_args_is_help=True)
+app.add_typer(insurance_app, name="insurance")
+
+
+@insurance_app.command("expire")
+def insurance_expire() -> None:
+    """Mark policies whose period ended as expired; those without a successor lapse (their public
+    service record is withdrawn). The server runs this nightly."""
+    from insurance import service as insurance
+
+    db = _db()
+    with db.transaction() as s:
+        n = insurance.expire_due(s)
+    console.print(f"{n} policies expired")
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the ledger's hash chain; names every entry that was edited, inserted or deleted."""

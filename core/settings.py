@@ -48,6 +48,11 @@ class Settings(BaseSettings):
     scan_insurance: bool = Field(
         default=True, description="Show insurance cover and claims on the scan (off: the benchmark baseline)"
     )
+    insurance_expiry_at: str = Field(
+        default="00:10",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
+        description="Beijing time (HH:MM) of the nightly policy expiry in the server; empty: off",
+    )
     insurance_quote_valid_days: int = Field(
         default=7, ge=1, le=90, description="Days a premium quote can be bound before it must be re-rated"
     )
