@@ -31,6 +31,7 @@ from insurance import service
 from insurance.events import ClaimChanged, ClaimPaid
 from insurance.models import ClaimStatus, InsuranceClaim, InsurancePolicy
 from insurance.schemas import ClaimDecision
+from traceability import service as traceability
 
 AAD_ACCOUNT = b"crosstrust-insurance-payout-account"
 UNPROCESSABLE = {"counterfeit", "revoked", "foreign_code", "not_covered", "outside_window", "over_unit_limit"}
@@ -73,8 +74,9 @@ def refuse(code: str, reason: str, field: str = "serial") -> Invalid | Conflict:
 def assess(
     session: Session, serial: str, *, enterprise_id: int | None, at: datetime
 ) -> tuple[InsurancePolicy, dict[str, Any]]:
-    """The policy that pays for this unit now, or a refusal naming the reason code."""
-    cover = service.cover_for(session, serial, at)
+    """The policy that pays for this unit now and the unit, or a refusal naming the reason code."""
+    unit = traceability.unit_of(session, serial)
+    cover = service.cover_for(session, serial, at, unit=unit, names=False)
     if enterprise_id is not None and cover.get("enterprise_id") not in (None, enterprise_id):
         raise refuse("foreign_code", "this code belongs to another merchant than the case")
     if not cover["covered"]:
@@ -85,7 +87,7 @@ def assess(
     if open_claim is not None:
         raise refuse("already_claimed", f"a claim for this unit is already {open_claim}")
     policy = session.get(InsurancePolicy, cover["policy_id"])
-    return policy, cover
+    return policy, unit or {}
 
 
 def _payload(c: InsuranceClaim) -> ClaimChanged:
@@ -123,10 +125,7 @@ def submit(
     actor: str = "system:insurance",
 ) -> InsuranceClaim:
     now = utcnow()
-    policy, cover = assess(session, serial, enterprise_id=enterprise_id, at=now)
-    from traceability import service as traceability
-
-    unit = traceability.unit_of(session, serial) or {}
+    policy, unit = assess(session, serial, enterprise_id=enterprise_id, at=now)
     if asked is not None:
         if asked.currency != policy.currency:
             raise Invalid.field("currency", f"the policy pays in {policy.currency}")
@@ -362,8 +361,6 @@ def advance_compensation(session: Session, p: Any) -> InsuranceClaim | None:
     ).first()
     if existing is not None:
         return existing
-    from traceability import service as traceability
-
     unit = traceability.unit_of(session, p.serial)
     if unit is None:
         return None

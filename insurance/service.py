@@ -434,11 +434,19 @@ def enterprise_cover(
     }
 
 
-def cover_for(session: Session, serial: str, at: datetime | None = None) -> dict[str, Any]:
+def cover_for(
+    session: Session,
+    serial: str,
+    at: datetime | None = None,
+    *,
+    unit: dict[str, Any] | None = None,
+    names: bool = True,
+) -> dict[str, Any]:
     """Is this unit covered, by which policy, up to how much, until when; and if not, why not (a reason
-    code from `schemas.RejectReason`). Used by the public lookup and by claims."""
+    code from `schemas.RejectReason`). Used by the public lookup and by claims (which pass the unit they
+    already read)."""
     at = at or utcnow()
-    unit = traceability.unit_of(session, serial)
+    unit = unit or traceability.unit_of(session, serial)
     if unit is None:
         return {
             "serial": serial,
@@ -490,7 +498,7 @@ def cover_for(session: Session, serial: str, at: datetime | None = None) -> dict
             "reason": f"claims close {policy.claim_window_days} days after sale ({window_end.isoformat()})",
             "policy_id": policy.id,
         }
-    name_zh, name_en = _insurer_name(session, policy.insurer_id)
+    name_zh, name_en = _insurer_name(session, policy.insurer_id) if names else ("", "")
     return base | {
         "covered": True,
         "policy_id": policy.id,
