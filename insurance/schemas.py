@@ -181,6 +181,12 @@ class ClaimDecision(BaseModel):
         return self
 
 
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=300)
+
+
 class RecoveryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -14,6 +14,7 @@ from core.security import Principal, Role
 from insurance import claims, service
 from insurance.models import ClaimStatus
 from insurance.schemas import (
+    CancelIn,
     ClaimCreate,
     ClaimDecision,
     ClaimOut,
@@ -30,6 +31,7 @@ public = APIRouter(
 )
 Insurer = Annotated[Principal, Depends(require(Role.admin, Role.insurer))]
 Merchant = Annotated[Principal, Depends(require(Role.admin, Role.merchant))]
+Parties = Annotated[Principal, Depends(require(Role.admin, Role.merchant, Role.insurer))]
 Anyone = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant, Role.insurer))]
 PolicyId = Annotated[int, Path(ge=1)]
 ClaimId = Annotated[int, Path(ge=1)]
@@ -175,6 +177,16 @@ def bind(policy_id: PolicyId, db: DbDep, by: Merchant) -> PolicyOut:
 def renew(policy_id: PolicyId, db: DbDep, by: Merchant, request: Request) -> PolicyOut:
     with db.transaction() as s:
         return PolicyOut.model_validate(service.renew(s, policy_id, by, valid_days=_valid_days(request)))
+
+
+@router.post(
+    "/api/v1/insurance/policies/{policy_id}/cancellation",
+    response_model=PolicyOut,
+    summary="Cancel a quote or a policy (退保): its cover ends and its service record is withdrawn",
+)
+def cancel(policy_id: PolicyId, data: CancelIn, db: DbDep, by: Parties) -> PolicyOut:
+    with db.transaction() as s:
+        return PolicyOut.model_validate(service.cancel(s, policy_id, by, data.reason))
 
 
 @router.get("/api/v1/insurance/policies/{policy_id}", response_model=PolicyOut, summary="One policy")

@@ -125,3 +125,23 @@ def test_a_lapsed_policy_withdraws_the_service_record(client, db, keys: Keys, di
     with db.read_session() as s:
         assert insurance.enterprise_cover(s, keys.merchant_id) is None
         assert insurance.get_policy(s, policy["id"], SYSTEM).status == "expired"
+
+
+def test_a_cancelled_policy_ends_cover_and_the_insurer_sees_its_book(client, db, keys: Keys, dispatcher):
+    prod = product(client, keys)
+    _, serials = released_units(client, keys, quantity=1)
+    dispatcher.drain()
+    policy = insure(client, keys, prod["id"])
+    book = client.get(
+        f"/api/v1/enterprises/{keys.insurer_id}/insurance/policies", headers=Keys.header(keys.insurer)
+    ).json()
+    assert [p["policy_no"] for p in book] == [policy["policy_no"]]
+    url = f"/api/v1/insurance/policies/{policy['id']}/cancellation"
+    assert client.post(url, json={"reason": "x"}, headers=Keys.header(keys.other_merchant)).status_code == 403
+    assert client.post(url, json={"reason": ""}, headers=Keys.header(keys.merchant)).status_code == 422
+    r = client.post(url, json={"reason": "停止经营跨境业务"}, headers=Keys.header(keys.merchant))
+    assert r.status_code == 200 and r.json()["status"] == "cancelled"
+    dispatcher.drain()
+    assert client.get(f"/api/v1/public/insurance/cover/{serials[0]}").json()["reason_code"] == "not_covered"
+    [record] = records(db, keys.merchant_id, "service:insurance:")
+    assert record.fields["insured"] is False and "退保" in record.body_zh
