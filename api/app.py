@@ -131,6 +131,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         app.state.enterprise_cards, settings.resolver_base_url, claims=app.state.unit_claims
     )
     app.state.page_signer = TokenSigner(secret, "page")
+    # (session, case_id, tracking_token) -> insurance.claims.CaseRef | None: the complaints domain's
+    # public check of a case and its token, wired when that domain lands; until then consumer claims
+    # answer 501.
+    app.state.case_verifier = None
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)

@@ -224,6 +224,35 @@ def test_consumer_claims_through_the_api_and_the_insurers_queue(client, db, keys
     )
 
 
+def test_refused_consumer_claims_are_problem_documents_naming_the_reason(client, db, keys: Keys, dispatcher):
+    _, serials = _insured(client, keys, dispatcher, quantity=2)
+    with db.transaction() as s:
+        trace.revoke_code(s, serials[1], "label damaged", SYSTEM)
+    other = replace(keys, merchant=keys.other_merchant, merchant_id=keys.other_merchant_id)
+    _, foreign = released_units(client, other, quantity=1)
+    # a case about the merchant that does not name a unit: the consumer gives the serial
+    client.app.state.case_verifier = lambda session, case_id, token: CaseRef(case_id, keys.merchant_id, None)
+    body = {
+        "case_id": 9,
+        "tracking_token": "tok-1234567890",
+        "amount_asked_minor": 100_00,
+        "account": "acct-0001",
+    }
+    for serial, status, code in (
+        ("ABCDEFGH1234", 422, "counterfeit"),
+        (serials[1], 422, "revoked"),
+        (foreign[0], 422, "foreign_code"),
+    ):
+        r = client.post("/api/v1/public/insurance/claims", json=body | {"serial": serial})
+        assert r.status_code == status and r.headers["content-type"] == "application/problem+json", r.text
+        problem = r.json()
+        assert problem["reason_code"] == code and problem["errors"][0]["field"] == "serial"
+    r = client.post("/api/v1/public/insurance/claims", json=body | {"serial": serials[0], "currency": "USD"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "currency"
+    r = client.post("/api/v1/public/insurance/claims", json=body | {"serial": "x!"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "serial"
+
+
 def _race(n: int, work) -> list[object]:
     barrier = threading.Barrier(n)
     results: list[object] = [None] * n
