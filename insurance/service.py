@@ -241,7 +241,17 @@ def bind(session: Session, policy_id: int, by: Principal) -> InsurancePolicy:
     """Bind a quote: it must be the caller's, unexpired, and the merchant's grade must still be the one
     it was rated at. The policy then covers every released unit of the merchant in its period."""
     by.require_role(Role.merchant, Role.admin)
-    policy = get_policy(session, policy_id, by, lock=True)
+    policy = get_policy(session, policy_id, by)
+    # Lock all the merchant's policy rows (its quotes included) in id order, so two quotes bound at once
+    # queue here without deadlocking, and the second sees the first in force (PostgreSQL; SQLite's write
+    # lock already serialises them).
+    session.exec(
+        select(InsurancePolicy.id)
+        .where(InsurancePolicy.enterprise_id == policy.enterprise_id)
+        .order_by(col(InsurancePolicy.id))
+        .with_for_update()
+    ).all()
+    session.refresh(policy)
     if policy.status != PolicyStatus.quoted:
         raise Conflict(f"policy {policy.policy_no} is {policy.status}, not a quote", field="policy_id")
     now = utcnow()

@@ -259,3 +259,33 @@ def test_bad_quotes_are_refused(client, keys: Keys, dispatcher):
     assert quote(client, keys, prod["id"], period_days=5).status_code == 422
     assert quote(client, keys, prod["id"], starts_on="2020-01-01").json()["errors"][0]["field"] == "starts_on"
     assert quote(client, keys, 999_999).status_code == 404
+
+
+def test_two_quotes_bound_at_the_same_moment_make_one_policy(client, db, keys: Keys, dispatcher):
+    import threading
+
+    from core.errors import Conflict
+    from core.security import SYSTEM
+    from insurance import service
+
+    prod = product(client, keys)
+    dispatcher.drain()
+    quotes = [quote(client, keys, prod["id"]).json()["id"] for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def bind_one(i: int) -> None:
+        barrier.wait()
+        try:
+            with db.transaction() as s:  # each thread its own connection
+                outcomes[i] = service.bind(s, quotes[i], SYSTEM).status
+        except Conflict as exc:
+            outcomes[i] = exc
+
+    threads = [threading.Thread(target=bind_one, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(map(str, outcomes)).count("active") == 1, outcomes
+    assert any(isinstance(o, Conflict) and "already has policy" in o.detail for o in outcomes)
