@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import edge, openapi, problems
@@ -25,15 +26,17 @@ from api.routers import (
     enterprises,
     epcis,
     health,
+    insurance,
     public,
     resolver,
     traceability,
 )
-from api.scan_view import EnterpriseCards, ScanJson
+from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
 from api.wiring import load_handlers
 from complaints import service as complaint_service
 from core import audit
 from core.db import Database
+from core.errors import NotFound
 from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
 from core.jobs import DailyJob, IntervalJob, JobRunner
@@ -41,11 +44,24 @@ from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
 from disclosure import search
+from insurance import service as insurance_service
+from insurance.claims import CaseRef
 from traceability import scan
 from traceability import service as trace_service
 from traceability.codes import Keyring
 
 log = logging.getLogger("crosstrust")
+
+
+def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
+    """The complaint case a consumer's tracking token opens, if it is `case_id`."""
+    try:
+        case = complaint_service.by_token(session, token)
+    except NotFound:
+        return None
+    if case.id != case_id:
+        return None
+    return CaseRef(case_id=case.id, enterprise_id=case.enterprise_id, serial=case.serial)
 
 
 def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
@@ -118,6 +134,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         else None
     )
 
+    def expire_policies() -> int:
+        with db.transaction() as s:
+            return insurance_service.expire_due(s)
+
+    # Lapsed policies withdraw their service disclosure (cover itself already ends with the period).
+    expiry = (
+        DailyJob("insurance-expiry", expire_policies, settings.insurance_expiry_at)
+        if settings.insurance_expiry_at
+        else None
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batch_sweep.start()
@@ -131,6 +158,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             nightly.start()
         if sweeper is not None:
             sweeper.start()
+        if expiry is not None:
+            expiry.start()
         try:
             yield
         finally:
@@ -141,6 +170,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             batch_sweep.stop()
             if sweeper is not None:
                 sweeper.stop()
+            if expiry is not None:
+                expiry.stop()
             jobs.shutdown()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
             dispatcher.stop()
@@ -169,9 +200,17 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.resolver = resolver_
     app.state.jobs = jobs
     app.state.complaint_kit = complaint_kit
-    app.state.enterprise_cards = EnterpriseCards(db)
-    app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
+    app.state.enterprise_cards = EnterpriseCards(
+        db, providers=None if settings.scan_insurance else {"credit"}
+    )
+    app.state.unit_claims = UnitClaims(db, enabled=settings.scan_insurance)
+    app.state.scan_json = ScanJson(
+        app.state.enterprise_cards, settings.resolver_base_url, claims=app.state.unit_claims
+    )
     app.state.page_signer = TokenSigner(secret, "page")
+    # (session, case_id, tracking_token) -> insurance.claims.CaseRef | None: a consumer's claim names its
+    # complaint case; complaints checks the token, insurance never reads complaints' tables.
+    app.state.case_verifier = verify_case
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
@@ -189,6 +228,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         credit.public,
         complaints.public,
         complaints.router,
+        insurance.router,
+        insurance.public,
         admin.router,
         pages.router,
     )

@@ -84,11 +84,14 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
         keys = demo_data.seed(s, seed_value=2018 if not force else None)
     urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
     demo_data.seed_complaints(db, settings, urls)
+    insured = demo_data.seed_insurance(db)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
+    demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
     Dispatcher(db).drain()
     _print_keys(keys)
     _print_urls(urls)
+    _print_insurance(insured)
 
 
 def _catch_up_search(db: Database) -> None:
@@ -112,6 +115,15 @@ def _print_urls(urls: list[str]) -> None:
         console.print("  Scan a demo code (open in a browser, or curl -H 'Accept: application/json'):")
         for url in urls:
             console.print(f"    {url}")
+
+
+def _print_insurance(info: dict[str, str]) -> None:
+    if info:
+        console.print(
+            f"  Insurance      {info['insured']} is insured (its scans show the cover); "
+            f"{info['uninsured']} is not"
+        )
+        console.print(f"  Paid claim     {info['claimed_scan']}")
 
 
 def _print_keys(keys: dict[str, str]) -> None:
@@ -163,6 +175,7 @@ def up() -> None:
             settings.var_dir / "demo-scans.json",
             demo_data.issue_demo_codes(db, Keyring.from_settings(settings)),
         )
+        demo_data.save_insurance(settings.var_dir / "demo-insurance.json", demo_data.seed_insurance(db))
     _catch_up_search(db)
     db.dispose()
     base = f"http://{settings.host}:{settings.port}"
@@ -178,6 +191,7 @@ def up() -> None:
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
     _print_urls(demo_data.load_urls(settings.var_dir / "demo-scans.json"))
+    _print_insurance(demo_data.load_insurance(settings.var_dir / "demo-insurance.json"))
     console.print(
         f"  Credit         {base}/api/v1/public/credit/lists/red   {base}/api/v1/public/credit/methodology"
     )
@@ -546,6 +560,22 @@ def _published(source: str) -> list[dict]:
             return found
         found += page
         after = page[-1]["seq"]
+
+
+insurance_app = typer.Typer(help="Quality insurance.", no_args_is_help=True)
+app.add_typer(insurance_app, name="insurance")
+
+
+@insurance_app.command("expire")
+def insurance_expire() -> None:
+    """Mark policies whose period ended as expired; those without a successor lapse (their public
+    service record is withdrawn). The server runs this nightly."""
+    from insurance import service as insurance
+
+    db = _db()
+    with db.transaction() as s:
+        n = insurance.expire_due(s)
+    console.print(f"{n} policies expired")
 
 
 @audit_app.command("verify")

@@ -23,6 +23,7 @@ HANDLER_MODULES = [
     "disclosure.handlers",
     "credit.handlers",
     "complaints.handlers",
+    "insurance.handlers",
 ]
 
 MODEL_MODULES = [
@@ -34,6 +35,7 @@ MODEL_MODULES = [
     "disclosure.models",
     "credit.models",
     "complaints.models",
+    "insurance.models",
 ]
 
 

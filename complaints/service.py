@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from complaints import compensation, contact
+from complaints import contact
 from complaints.agencies import AGENCIES, DEFAULT_REGION
 from complaints.deadlines import Clocks
 from complaints.events import (
@@ -62,6 +62,7 @@ from complaints.schemas import (
     TransferIn,
 )
 from core import audit
+from core import consumer_law as compensation
 from core.clock import as_utc, utcnow
 from core.db import Database
 from core.errors import Conflict, Invalid, NotFound

@@ -98,6 +98,20 @@ class Settings(BaseSettings):
     complaint_sweep_minutes: int = Field(default=10, ge=0, description="Deadline sweep interval; 0: off")
     complaint_evidence_max_files: int = Field(default=5, ge=0, le=20)
     complaint_evidence_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    scan_insurance: bool = Field(
+        default=True, description="Show insurance cover and claims on the scan (off: the benchmark baseline)"
+    )
+    insurance_expiry_at: str = Field(
+        default="00:10",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
+        description="Beijing time (HH:MM) of the nightly policy expiry in the server; empty: off",
+    )
+    insurance_quote_valid_days: int = Field(
+        default=7, ge=1, le=90, description="Days a premium quote can be bound before it must be re-rated"
+    )
+    insurance_account_key: str = Field(
+        default="", description="Key sealing consumers' payout accounts (AES-GCM); generated if empty"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -146,6 +160,21 @@ class Settings(BaseSettings):
                     fh.write(make)
         narrow(path)
         return path.read_text().strip()
+
+    def _secret_file(self, name: str) -> str:
+        path = self.ensure_var_dir() / name
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+    def insurance_account_key_bytes(self) -> bytes:
+        """32 bytes for the payout-account box: from the environment, else var/insurance-account-key."""
+        import hashlib
+
+        raw = self.insurance_account_key or self._secret_file("insurance-account-key")
+        return hashlib.sha256(b"crosstrust-insurance-account\x00" + raw.encode()).digest()
 
     def code_secret_bytes(self) -> bytes:
         """The keyed-check secret: from the environment, else from var/code-secret (created 0600 once)."""

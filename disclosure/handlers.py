@@ -14,10 +14,12 @@ from core.clock import as_utc
 from core.events import Event, subscribe
 from core.identifiers import country_name
 from core.money import Money
+from core.workdays import CHINA_TZ
 from credit import service as credit
 from disclosure import service
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
 from enterprises import service as enterprises
+from insurance import service as insurance
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
 DECL_STATUS_ZH = {"declared": "已申报", "inspected": "已查验", "released": "已放行", "rejected": "不予放行"}
@@ -355,6 +357,113 @@ def credit_grade(session: Session, event: Event) -> None:
         event.id,
     )
     service.set_enterprise_grade(session, ent["id"], current["grade"])
+
+
+@subscribe("insurance.policy_activated", "disclosure.service.insurance_activated")
+@subscribe("insurance.policy_lapsed", "disclosure.service.insurance_lapsed")
+@subscribe("insurance.policy_cancelled", "disclosure.service.insurance_cancelled")
+def insurance_cover(session: Session, event: Event) -> None:
+    """The merchant's quality insurance as a public service record (服务信息): one record per merchant,
+    showing the cover in force now; when none is left (lapsed, cancelled) its publication ends."""
+    p = event.payload
+    ent = _enterprise(session, p["enterprise_id"])
+    key = f"service:insurance:{ent['id']}"
+    now = event.created_at
+    cover = insurance.enterprise_cover(session, ent["id"])  # now, not as the (maybe retried) event saw it
+    if cover is None and event.type == "insurance.policy_activated":
+        if as_utc(datetime.fromisoformat(p["ends_at"])) <= now:
+            return
+        cover = {  # bound to start later: published from its terms
+            "policy_no": p["policy_no"],
+            "insurer": {"name_zh": _enterprise(session, p["insurer_id"])["name_zh"]},
+            "cover_per_unit": {"amount_minor": p["cover_per_unit_minor"], "currency": p["currency"]},
+            "until": p["ends_at"],
+        }
+    if cover is None:
+        if not service.by_keys_with_prefix(session, key, ent["id"]):
+            return
+        service.upsert(
+            session,
+            key,
+            _base(
+                session,
+                ent,
+                Category.service,
+                now,
+                event,
+                title_zh=f"{ent['name_zh']} 品质保险已终止",
+                title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance ended",
+                body_zh=f"保单 {p['policy_no']} 已{'到期' if event.type.endswith('lapsed') else '退保'}，未续保。",
+                body_en=f"Policy {p['policy_no']} {'lapsed' if event.type.endswith('lapsed') else 'was cancelled'} without renewal.",
+                fields={"insured": False, "policy_no": p["policy_no"], "status": p["status"]},
+                publish_until=now,
+            ),
+            event.id,
+        )
+        return
+    amount = Money(cover["cover_per_unit"]["amount_minor"], cover["cover_per_unit"]["currency"])
+    until = datetime.fromisoformat(cover["until"])
+    day = until.astimezone(CHINA_TZ).date().isoformat()
+    insurer_zh = cover["insurer"]["name_zh"]
+    service.upsert(
+        session,
+        key,
+        _base(
+            session,
+            ent,
+            Category.service,
+            now,
+            event,
+            title_zh=f"{ent['name_zh']} 已投保品质险（{insurer_zh} 承保）",
+            title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance by {insurer_zh}",
+            body_zh=f"保单 {cover['policy_no']}：每件商品最高赔付 {amount.format('zh_CN')}，保障至 {day}。",
+            body_en=f"Policy {cover['policy_no']}: up to {amount.format('en_US')} per item, until {day}.",
+            fields={
+                "insured": True,
+                "policy_no": cover["policy_no"],
+                "insurer": insurer_zh,
+                "cover_per_unit_minor": amount.amount_minor,
+                "currency": amount.currency,
+                "until": cover["until"],
+            },
+            publish_until=until,
+        ),
+        event.id,
+    )
+
+
+@subscribe("insurance.claim_paid", "disclosure.complaint.insurance_claim")
+def insurance_claim(session: Session, event: Event) -> None:
+    """A paid quality-insurance claim as a complaint-category record (投诉举报信息): the unit and the
+    amount, never the consumer."""
+    p = event.payload
+    ent = _enterprise(session, p["enterprise_id"])
+    amount = Money(p["amount_minor"], p["currency"])
+    what = p.get("product_name_zh") or "商品"
+    advance = p.get("source") == "complaint"
+    service.upsert(
+        session,
+        f"complaint:insurance_claim:{p['claim_id']}",
+        _base(
+            session,
+            ent,
+            Category.complaint,
+            datetime.fromisoformat(p["paid_at"]),
+            event,
+            title_zh=f"{'先行赔付' if advance else '品质险理赔'}：{what}"[:300],
+            title_en=f"{'Advance compensation' if advance else 'Quality-insurance claim'} paid: {amount.format('en_US')}",
+            body_zh=f"品质保险已赔付 {amount.format('zh_CN')}（理赔 {p['claim_id']}，商品序列号 {p.get('serial') or '—'}）。",
+            body_en=f"Quality insurance paid {amount.format('en_US')} (claim {p['claim_id']}, item serial {p.get('serial') or '-'}).",
+            fields={
+                "claim_id": p["claim_id"],
+                "amount_minor": amount.amount_minor,
+                "currency": amount.currency,
+                "serial": p.get("serial"),
+                "source": p.get("source"),
+            },
+        ),
+        event.id,
+    )
 
 
 @subscribe("disclosure.changed", "disclosure.indexer")

@@ -971,3 +971,59 @@ def code_facts(session: Session, serial: str) -> dict | None:
         "currency": line.currency,
         "recalled": line.recalled_at is not None,
     }
+
+
+# --- what other domains may read ------------------------------------------------------------------
+
+
+def unit_of(session: Session, serial: str) -> dict | None:
+    """One issued unit as other domains see it (insurance: is it genuine, whose, worth what, sold when);
+    None when no finished batch holds that serial (a forged or mistyped code)."""
+    row = session.exec(
+        select(TraceCode, DeclarationLine, Declaration, Product)
+        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
+        .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .join(Product, Product.id == DeclarationLine.product_id)
+        .where(TraceCode.serial == serial, CodeBatch.status == BatchStatus.done)
+    ).first()
+    if row is None:
+        return None
+    code, line, decl, product = row
+    released = decl.status == DeclarationStatus.released
+    return {
+        "serial": code.serial,
+        "status": code.status,
+        "enterprise_id": decl.enterprise_id,
+        "line_id": line.id,
+        "gtin": line.gtin,
+        "lot": line.lot,
+        "released_at": decl.decided_at if released else None,
+        "recalled": line.recalled_at is not None,
+        "sold_at": code.sold_at,
+        "unit_value_minor": line.unit_value_minor,
+        "currency": line.currency,
+        "product_name_zh": product.name_zh,
+        "product_category": product.category,
+    }
+
+
+def released_value(session: Session, enterprise_id: int, since: datetime, until: datetime) -> dict[str, int]:
+    """The declared value (unit value x quantity) of the enterprise's declarations released in
+    [since, until), per currency: the exposure an insurer prices."""
+    from sqlalchemy import func
+
+    rows = session.exec(
+        select(
+            DeclarationLine.currency, func.sum(DeclarationLine.unit_value_minor * DeclarationLine.quantity)
+        )
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .where(
+            Declaration.enterprise_id == enterprise_id,
+            Declaration.status == DeclarationStatus.released,
+            Declaration.decided_at >= since,  # type: ignore[operator]
+            Declaration.decided_at < until,  # type: ignore[operator]
+        )
+        .group_by(DeclarationLine.currency)
+    ).all()
+    return {currency: int(total or 0) for currency, total in rows}

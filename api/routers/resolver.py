@@ -16,13 +16,20 @@ from api.pages.routes import templates
 from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, RateLimited
+from insurance import service as insurance
 from traceability import epcis, scan
 from traceability.codes import CodeError, DigitalLink, parse_path
 
 router = APIRouter(tags=["resolver"])
 
 GS1 = "https://gs1.org/voc/"
-LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus")
+LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus", "serviceInfo")
+# What each link type answers here; gs1:serviceInfo ("service or maintenance") carries the unit's quality
+# insurance (品质险): whether it is covered, by which policy, up to how much, until when, and its claim.
+LINK_TYPE_NOTES = {
+    "serviceInfo": "Quality insurance of this unit (品质险): cover, policy, limit per item, until when, and "
+    "any approved or paid claim on it (application/json)",
+}
 
 
 def _link(request: Request) -> DigitalLink:
@@ -88,6 +95,14 @@ def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
                 "recallStatus",
                 f"{anchor}{sep}linkType=gs1:recallStatus",
                 "召回状态 Recall status",
+                "application/json",
+            )
+        ],
+        GS1 + "serviceInfo": [
+            entry(
+                "serviceInfo",
+                f"{anchor}{sep}linkType=gs1:serviceInfo",
+                "品质保险 Quality insurance cover",
                 "application/json",
             )
         ],
@@ -176,7 +191,18 @@ def _resolve(request: Request) -> Response:
         )
         response.verdict = outcome.verdict
         return response
-    body = scan_view(outcome, state.enterprise_cards, base)
+    body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
+    if wants == "linktype" and link_type == "serviceInfo":
+        # Not the hot path: the exact answer for this unit (category, waiting period, claim window).
+        with state.db.read_session() as s:
+            cover = insurance.cover_for(s, link.serial) if link.serial else None
+        if cover is not None:
+            cover.pop("enterprise_id", None)
+        response = JSONResponse(
+            {"code": body["code"], "cover": cover, "claim": body["insurance_claim"]}, headers=headers
+        )
+        response.verdict = outcome.verdict
+        return response
     if wants == "linktype":
         part = {
             "verificationService": {"code": body["code"], "verdict": body["verdict"]},
@@ -204,7 +230,11 @@ def well_known(request: Request) -> dict[str, Any]:
         "name": "CrossTrust 跨境商品溯源解析器",
         "resolverRoot": base,
         "supportedPrimaryKeys": ["01"],
-        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:", "profile": GS1 + t} for t in LINK_TYPES],
+        "supportedLinkType": [
+            {"namespace": GS1, "prefix": "gs1:", "profile": GS1 + t}
+            | ({"description": LINK_TYPE_NOTES[t]} if t in LINK_TYPE_NOTES else {})
+            for t in LINK_TYPES
+        ],
         "linkTypeDefaultCanBeLinkset": True,
         "validatingResolver": True,
         "supportedContextValuesEnumerated": [],

@@ -94,3 +94,40 @@ def released_line(db: Database, quantity: int, resolver: str = "http://127.0.0.1
         trace.inspect(s, decl.id, InspectionIn(lines=[{"line_no": 1, "result": "pass"}]), SYSTEM, resolver)
         trace.release(s, decl.id, "ok", SYSTEM, resolver)
         return ent.id, product.gtin, decl.id
+
+
+def insure(db: Database, enterprise_id: int, *, aggregate_limit_minor: int = 10**12) -> int:
+    """An insurer, its product and a bound policy for the enterprise; returns the policy id."""
+    from core.identifiers import uscc_with_check
+    from credit import service as credit
+    from enterprises import service as enterprises
+    from enterprises.schemas import EnterpriseCreate
+    from insurance import service as insurance
+    from insurance.schemas import ProductCreate, QuoteRequest
+
+    with db.transaction() as s:
+        insurer = enterprises.register(
+            s,
+            EnterpriseCreate(
+                uscc=uscc_with_check("91330206MA2BENCH2"), name_zh="基准测试保险公司", kind="insurer"
+            ),
+            SYSTEM,
+        )
+        credit.recompute(s, enterprise_id, "bench")
+        product = insurance.create_product(
+            s,
+            insurer.id,
+            ProductCreate(
+                code="BENCH",
+                name_zh="基准品质险",
+                cover_per_unit_minor=5_000_00,
+                aggregate_limit_minor=aggregate_limit_minor,
+                base_rate_per_mille="3.5",
+                claim_window_days=3650,
+                categories=["infant_formula"],
+            ),
+            SYSTEM,
+        )
+        policy = insurance.quote(s, enterprise_id, QuoteRequest(product_id=product.id), SYSTEM)
+        insurance.bind(s, policy.id, SYSTEM)
+        return policy.id

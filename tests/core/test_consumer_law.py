@@ -2,7 +2,7 @@
 
 import pytest
 
-from complaints.compensation import law_for, statutory_floor
+from core.consumer_law import law_for, statutory_floor
 from core.money import Money, MoneyError
 
 
