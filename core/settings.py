@@ -161,19 +161,11 @@ class Settings(BaseSettings):
         narrow(path)
         return path.read_text().strip()
 
-    def _secret_file(self, name: str) -> str:
-        path = self.ensure_var_dir() / name
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(secrets.token_urlsafe(48))
-        return path.read_text().strip()
-
     def insurance_account_key_bytes(self) -> bytes:
         """32 bytes for the payout-account box: from the environment, else var/insurance-account-key."""
         import hashlib
 
-        raw = self.insurance_account_key or self._secret_file("insurance-account-key")
+        raw = self.insurance_account_key or self._secret_file("insurance-account-key", secrets.token_urlsafe(48))
         return hashlib.sha256(b"crosstrust-insurance-account\x00" + raw.encode()).digest()
 
     def code_secret_bytes(self) -> bytes:
@@ -212,12 +204,9 @@ class Settings(BaseSettings):
         if self.complaint_key:
             key = base64.b64decode(self.complaint_key)
         else:
-            path = self.ensure_var_dir() / "complaint-key"
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(base64.b64encode(secrets.token_bytes(32)).decode())
-            key = base64.b64decode(path.read_text().strip())
+            key = base64.b64decode(
+                self._secret_file("complaint-key", base64.b64encode(secrets.token_bytes(32)).decode())
+            )
         if len(key) != 32:
             raise ValueError("CROSSTRUST_COMPLAINT_KEY must be 32 bytes, base64-encoded")
         return key
