@@ -17,7 +17,7 @@ from core import audit as audit_ledger
 from core.db import Database, migrate
 from core.errors import DomainError
 from core.files import PRIVATE_UMASK
-from core.security import SYSTEM, Role, create_key, revoke_key
+from core.security import SYSTEM, Role, issue_key, revoke_key
 from core.settings import get_settings
 from disclosure.search.base import SearchBackend
 from traceability.codes import Keyring
@@ -307,10 +307,7 @@ def create_api_key(
                     else enterprises.get_by_uscc(s, enterprise)
                 )
                 enterprise_id = ent.id
-            key = create_key(s, role, enterprise_id, label)
-            audit_ledger.record(
-                s, SYSTEM.actor, "api_key.created", "api_key", key.split("_")[1], {"role": role}
-            )
+            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     print(key)
@@ -322,8 +319,7 @@ def revoke_api_key(prefix: str) -> None:
     db = _db()
     try:
         with db.transaction() as s:
-            revoke_key(s, prefix)
-            audit_ledger.record(s, SYSTEM.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
+            revoke_key(s, prefix, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     console.print(f"revoked {prefix}")

@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
 from sqlmodel import Field, Session, SQLModel, select
 
+from core import audit
 from core.clock import as_utc, utcnow
 from core.db import Database, UtcDateTime
+from core.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +407,30 @@ class Dispatcher:
         _wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def dead_deliveries(session: Session, limit: int = 100) -> list[tuple[OutboxDelivery, str]]:
+    """Deliveries that gave up, oldest first, each with its event's type."""
+    return [
+        (delivery, event_type)
+        for delivery, event_type in session.exec(
+            select(OutboxDelivery, OutboxEvent.type)
+            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+            .where(OutboxDelivery.status == DeliveryStatus.dead)
+            .order_by(OutboxDelivery.id)
+            .limit(limit)
+        ).all()
+    ]
+
+
+def retry_delivery(session: Session, delivery_id: int, *, by: str) -> OutboxDelivery:
+    """An admin's retry of a dead delivery (a delivery not dead is left as it is), recorded in the audit
+    ledger in the caller's transaction."""
+    delivery = retry_dead(session, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    audit.record(session, by, "outbox.retried", "outbox_delivery", delivery_id, {"status": delivery.status})
+    return delivery
 
 
 def retry_dead(session: Session, delivery_id: int) -> OutboxDelivery | None:
