@@ -100,7 +100,7 @@ def test_both_searches_read_one_query_model(client, db, dispatcher, keys):
         assert a.uscc not in found({**base, "not_uscc": a.uscc})
         assert found({**base, "enterprise_id": str(a.id)}) == {a.uscc}
         for params, field, reason in [
-            ({"colour": "red"}, "colour", ""),
+            ({"colour": "red"}, "colour", "not a parameter of this operation"),
             ({"category": "entity,gossip"}, "category", "'gossip': not one of entity"),
             ({"not_grade": "E"}, "not_grade", "'E': one of A, B, C, D"),
             ({"hs_prefix": "19x"}, "hs_prefix", "1 to 10 digits"),
