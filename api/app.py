@@ -13,7 +13,7 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import edge, openapi, problems
+from api import edge, openapi, problems, wiring
 from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
@@ -32,18 +32,18 @@ from api.routers import (
     traceability,
 )
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
-from api.wiring import load_handlers
 from complaints import service as complaint_service
 from core import audit
 from core.db import Database
 from core.errors import NotFound
-from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
 from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
-from disclosure import search
+from disclosure import exports as disclosure_exports
+from disclosure.search.base import SearchBackend
+from disclosure.search.factory import from_settings as search_from_settings
 from insurance import service as insurance_service
 from insurance.claims import CaseRef
 from traceability import scan
@@ -64,12 +64,19 @@ def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
     return CaseRef(case_id=case.id, enterprise_id=case.enterprise_id, serial=case.serial)
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
+) -> FastAPI:
     settings = settings or get_settings()
-    load_handlers()
     db = db or Database(settings.effective_database_url)
-    dispatcher = Dispatcher(
-        db, max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
+    # The app owns its search backend: the routes reach it through app.state (api.deps.SearchDep) and the
+    # indexer through the app's dispatcher, so two apps in one process never share one by accident.
+    search = search or search_from_settings(settings)
+    dispatcher = wiring.dispatcher(
+        db,
+        search,
+        max_attempts=settings.outbox_max_attempts,
+        backoff_base=settings.outbox_backoff_base_seconds,
     )
 
     secret = settings.code_secret_bytes()
@@ -148,6 +155,9 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         batch_sweep.start()
+        cut_off = disclosure_exports.recover_interrupted(db, settings.ensure_var_dir())
+        if cut_off:
+            log.warning("failed %d disclosure exports that a previous run left unfinished", cut_off)
         resolver_.writer.start()
         checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
         if checkpoints is not None:
@@ -192,9 +202,8 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         settings.public_rate_limit_burst,
         settings.public_rate_limit_max_clients,
     )
-    search_backend = search.from_settings(settings)
-    search.configure(search_backend)
-    app.state.readiness_probes = {"search": lambda: "ok" if search.current().ping() else "unreachable"}
+    app.state.search = search
+    app.state.readiness_probes = {"search": lambda: "ok" if search.ping() else "unreachable"}
     app.state.metrics = Metrics(db)
     app.state.keyring = keyring
     app.state.resolver = resolver_

@@ -11,14 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api import demo as demo_data
+from api import wiring
 from api.wiring import load_handlers
 from core import audit as audit_ledger
 from core.db import Database, migrate
 from core.errors import DomainError
-from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
-from core.security import SYSTEM, Role, create_key, revoke_key
+from core.security import SYSTEM, Role, issue_key, revoke_key
 from core.settings import get_settings
+from disclosure.search.base import SearchBackend
 from traceability.codes import Keyring
 
 app = typer.Typer(
@@ -34,13 +35,17 @@ console = Console(soft_wrap=True)
 
 
 def _db() -> Database:
-    from disclosure import search
-
     load_handlers()
     settings = get_settings()
-    search.configure(search.from_settings(settings))
     audit_ledger.configure(audit_ledger.AuditKeys.from_settings(settings))
     return Database(settings.effective_database_url)
+
+
+def _search() -> SearchBackend:
+    """This command's search backend, as the settings ask (a command is a process of its own)."""
+    from disclosure.search.factory import from_settings
+
+    return from_settings(get_settings())
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -88,7 +93,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
-    Dispatcher(db).drain()
+    wiring.dispatcher(db, _search()).drain()
     _print_keys(keys)
     _print_urls(urls)
     _print_insurance(insured)
@@ -97,16 +102,16 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
 def _catch_up_search(db: Database) -> None:
     """The search index is derived data: when it disagrees with the database (a new index layout after an
     upgrade, a deleted file), rebuild it before serving rather than answer from a partial index."""
-    from disclosure import search
     from disclosure import service as disclosures
 
+    backend = _search()
     try:
-        diff = disclosures.check(db.read_session, search.current())
+        diff = disclosures.check(db.read_session, backend)
     except Exception as exc:  # noqa: BLE001 - search down: the outbox catches up when it returns
         console.print(f"[yellow]search index not checked ({exc}); it catches up from the outbox[/yellow]")
         return
     if any(diff.values()):
-        done = disclosures.reindex(db.read_session, search.current())
+        done = disclosures.reindex(db.read_session, backend)
         console.print(f"search index rebuilt from the database: {done} records")
 
 
@@ -207,8 +212,11 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit
     """Deliver outbox events to their subscribers (also runs inside `serve`)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    dispatcher = Dispatcher(
-        _db(), max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
+    dispatcher = wiring.dispatcher(
+        _db(),
+        _search(),
+        max_attempts=settings.outbox_max_attempts,
+        backoff_base=settings.outbox_backoff_base_seconds,
     )
     if once:
         console.print(f"delivered {dispatcher.drain()} deliveries")
@@ -258,7 +266,6 @@ def search_reindex() -> None:
     """Rebuild the search index from the database, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from disclosure import search
     from disclosure import service as disclosures
 
     db = _db()
@@ -266,7 +273,7 @@ def search_reindex() -> None:
         task = progress.add_task("records", total=None)
         done = disclosures.reindex(
             db.read_session,
-            search.current(),
+            _search(),
             lambda n, total: progress.update(task, completed=n, total=total),
         )
     console.print(f"{done} records indexed")
@@ -275,11 +282,10 @@ def search_reindex() -> None:
 @search_app.command("check")
 def search_check() -> None:
     """Compare the database with the search index; exit 1 and list the differences if they disagree."""
-    from disclosure import search
     from disclosure import service as disclosures
 
     db = _db()
-    diff = disclosures.check(db.read_session, search.current())
+    diff = disclosures.check(db.read_session, _search())
     if not any(diff.values()):
         console.print("[green]search index matches the database[/green]")
         return
@@ -429,10 +435,7 @@ def create_api_key(
                     else enterprises.get_by_uscc(s, enterprise)
                 )
                 enterprise_id = ent.id
-            key = create_key(s, role, enterprise_id, label)
-            audit_ledger.record(
-                s, SYSTEM.actor, "api_key.created", "api_key", key.split("_")[1], {"role": role}
-            )
+            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     print(key)
@@ -444,8 +447,7 @@ def revoke_api_key(prefix: str) -> None:
     db = _db()
     try:
         with db.transaction() as s:
-            revoke_key(s, prefix)
-            audit_ledger.record(s, SYSTEM.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
+            revoke_key(s, prefix, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     console.print(f"revoked {prefix}")

@@ -97,6 +97,10 @@ def _field_path(loc: tuple | list) -> str:
 
 
 def _reason(err: dict[str, Any]) -> str:
+    loc = err.get("loc") or ()
+    if err.get("type") == "extra_forbidden" and loc and loc[0] == "query":
+        # A query model that refuses what it does not know (the disclosure search): say what to read.
+        return "not a parameter of this operation; the API document lists them (/docs)"
     msg = str(err.get("msg", "invalid"))
     return msg.removeprefix("Value error, ")
 

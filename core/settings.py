@@ -165,7 +165,9 @@ class Settings(BaseSettings):
         """32 bytes for the payout-account box: from the environment, else var/insurance-account-key."""
         import hashlib
 
-        raw = self.insurance_account_key or self._secret_file("insurance-account-key", secrets.token_urlsafe(48))
+        raw = self.insurance_account_key or self._secret_file(
+            "insurance-account-key", secrets.token_urlsafe(48)
+        )
         return hashlib.sha256(b"crosstrust-insurance-account\x00" + raw.encode()).digest()
 
     def code_secret_bytes(self) -> bytes:

@@ -11,13 +11,14 @@ from typing import Any
 from sqlmodel import Session
 
 from core.clock import as_utc
-from core.events import Event, subscribe
+from core.events import Event, Handler, registry, subscribe
 from core.identifiers import country_name
 from core.money import Money
 from core.workdays import CHINA_TZ
 from credit import service as credit
 from disclosure import service
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
+from disclosure.search.base import SearchBackend
 from enterprises import service as enterprises
 from insurance import service as insurance
 
@@ -466,21 +467,6 @@ def insurance_claim(session: Session, event: Event) -> None:
     )
 
 
-@subscribe("disclosure.changed", "disclosure.indexer")
-def index(session: Session, event: Event) -> None:
-    """Keep the search index in step; raising here (search down) leaves the event for a retry."""
-    from disclosure import search
-    from disclosure.models import DisclosureRecord
-
-    row = session.get(DisclosureRecord, event.payload["id"])
-    if row is None:
-        search.current().delete([event.payload["id"]])
-        return
-    if row.version != event.payload["version"]:
-        return  # a later change has its own event
-    search.current().index([service.document(row)])
-
-
 # --- complaints (投诉举报) ---------------------------------------------------------------------------
 
 CATEGORY_ZH = {
@@ -622,3 +608,35 @@ def complaint_case(session: Session, event: Event) -> None:
         ),
         event.id,
     )
+
+
+# The indexer is the one subscriber that needs something a process builds: the search backend. It is
+# not looked up in a module global (two apps in one process, as in the tests, each have their own index,
+# and a global set by the last app built would index into the wrong one); it is constructed with the
+# backend by whoever builds the Dispatcher (create_app, `crosstrust worker`, `crosstrust demo`), through
+# `bound_handlers`. The subscription itself is declared here, at import, so that `emit` writes its
+# deliveries whichever process delivers them.
+INDEXER = "disclosure.indexer"
+registry.declare("disclosure.changed", INDEXER)
+
+
+class Indexer:
+    """Keeps the search index in step; raising (search down) leaves the event for a retry."""
+
+    def __init__(self, backend: SearchBackend) -> None:
+        self.backend = backend
+
+    def __call__(self, session: Session, event: Event) -> None:
+        changed = event.data
+        row = service.get(session, changed.id)
+        if row is None:
+            self.backend.delete([changed.id])
+            return
+        if row.version != changed.version:
+            return  # a later change has its own event
+        self.backend.index([service.document(row)])
+
+
+def bound_handlers(backend: SearchBackend) -> dict[str, Handler]:
+    """The handlers of disclosure's declared subscribers, for a Dispatcher of a process with `backend`."""
+    return {INDEXER: Indexer(backend)}
