@@ -29,9 +29,10 @@ from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
 from credit import service as credit_service
 from disclosure import search
-from traceability import scan
 from traceability import service as trace_service
 from traceability.codes import Keyring
+from traceability.scan import Resolver
+from traceability.verdict import ScanPolicy
 
 log = logging.getLogger("crosstrust")
 
@@ -46,10 +47,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
 
     secret = settings.code_secret_bytes()
     keyring = Keyring.from_settings(settings)
-    resolver_ = scan.Resolver(
+    resolver_ = Resolver(
         db,
         keyring,
-        scan.ScanPolicy(
+        ScanPolicy(
             settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
         ),
     )

@@ -12,7 +12,8 @@ import orjson
 from core.db import Database
 from credit import service as credit
 from enterprises import service as enterprises
-from traceability import scan
+from traceability import views
+from traceability.verdict import Outcome
 
 # Each later domain registers one function enterprise_id -> dict | None (credit grade, insurance cover).
 TrustProvider = Callable[[Database, int], dict[str, Any] | None]
@@ -57,8 +58,8 @@ class EnterpriseCards:
         return card
 
 
-def scan_view(outcome: scan.Outcome, cards: EnterpriseCards, resolver_base: str) -> dict[str, Any]:
-    body = scan.view(outcome, resolver_base)
+def scan_view(outcome: Outcome, cards: EnterpriseCards, resolver_base: str) -> dict[str, Any]:
+    body = views.view(outcome, resolver_base)
     body["enterprise"] = cards.get(outcome.enterprise_id)
     return body
 
@@ -74,13 +75,13 @@ class ScanJson:
         self.max_entries = max_entries
         self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
 
-    def render(self, outcome: scan.Outcome, uri: str | None = None) -> bytes:
+    def render(self, outcome: Outcome, uri: str | None = None) -> bytes:
         card = self.cards.get(outcome.enterprise_id)
-        head = orjson.dumps(scan.code_view(outcome, self.base, uri))
+        head = orjson.dumps(views.code_view(outcome, self.base, uri))
         facts = outcome.facts
         if facts is None or outcome.item_events:
             tail = orjson.dumps(
-                scan.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
+                views.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
             )
             return head[:-1] + b"," + tail[1:]
         key = (id(facts), id(card))
@@ -89,6 +90,6 @@ class ScanJson:
         if hit is None or hit[0] is not facts or hit[1] is not card:
             if len(self._fragments) >= self.max_entries:
                 self._fragments.clear()
-            fragment = orjson.dumps(scan.lot_view(facts, outcome.product) | {"enterprise": card})
+            fragment = orjson.dumps(views.lot_view(facts, outcome.product) | {"enterprise": card})
             hit = self._fragments[key] = (facts, card, fragment)
         return head[:-1] + b"," + hit[2][1:]

@@ -16,8 +16,9 @@ from api.pages.routes import templates
 from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, RateLimited
-from traceability import epcis, scan
+from traceability import epcis
 from traceability.codes import CodeError, DigitalLink, parse_path
+from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
 
@@ -111,8 +112,8 @@ def _link_header(anchor: str) -> str:
     return ", ".join(parts)
 
 
-def _client(request: Request) -> scan.Client:
-    return scan.Client.from_request(
+def _client(request: Request) -> Client:
+    return Client.from_request(
         request.app.state.client_salt,
         client_address(request),
         request.headers.get("user-agent", ""),
@@ -388,15 +389,13 @@ class ScanFastPath:
             link = parse_path(scope["path"], params.get("17"))
         except CodeError as exc:
             raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
-        who = scan.Client.from_request(
-            state.client_salt, address, agent, params.get("city"), params.get("loc")
-        )
+        who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
         if state.db.is_sqlite:
             return _json_answer(state, link, who)
         return await run_in_threadpool(_json_answer, state, link, who)
 
 
-def _json_answer(state, link: DigitalLink, who: scan.Client) -> tuple[bytes, list, str]:  # noqa: ANN001
+def _json_answer(state, link: DigitalLink, who: Client) -> tuple[bytes, list, str]:  # noqa: ANN001
     anchor = link.uri(state.settings.resolver_base_url)
     outcome = state.resolver.resolve(link, who)
     body = state.scan_json.render(outcome, anchor)
