@@ -1,5 +1,8 @@
 """The scan: page, JSON, linkset, verdicts with evidence, and what is recorded."""
 
+from __future__ import annotations
+
+import threading
 from datetime import timedelta
 
 import pytest
@@ -75,20 +78,58 @@ def test_forged_serial_is_counterfeit_and_shows_the_lot_not_verified(client, shi
     assert "未通过验证" in page.text and code["lot"] in page.text
 
 
-def test_a_forged_code_costs_no_database_read(client, shipped, app):
+class DatabaseReads:
+    """Every statement the scan can send to the database: through either engine (sessions, and the code
+    lookup on PostgreSQL) and through the raw SQLite reader of the code lookup, which bypasses the
+    engines. The resolver's per-thread readers are dropped so that the next lookup opens a traced one."""
+
+    def __init__(self, app, monkeypatch) -> None:
+        self.statements: list[str] = []
+        db, resolver = app.state.db, app.state.resolver
+        opened = db.raw_reader
+
+        def traced_reader():
+            conn = opened()
+            conn.set_trace_callback(self.statements.append)
+            return conn
+
+        monkeypatch.setattr(db, "raw_reader", traced_reader)
+        monkeypatch.setattr(resolver, "_local", threading.local())
+        # The lot's facts stay cached for the whole test, however slow the machine.
+        monkeypatch.setattr(resolver.cache, "ttl", 3600.0)
+        self.engines = {id(e): e for e in (db.engine, db.read_engine)}.values()
+
+    def _listen(self, *args) -> None:
+        self.statements.append(args[2])
+
+    def __enter__(self) -> DatabaseReads:
+        for engine in self.engines:
+            event.listen(engine, "before_cursor_execute", self._listen)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for engine in self.engines:
+            event.remove(engine, "before_cursor_execute", self._listen)
+
+    def reads(self) -> list[str]:
+        return [s for s in self.statements if s.lstrip().upper().startswith(("SELECT", "WITH"))]
+
+
+def test_a_forged_code_costs_no_database_read(client, shipped, app, monkeypatch):
     _, _, codes = shipped
     code = codes[0]
     forged = _path(code).replace(code["serial"], "1" + "A" * 19)
+    genuine = _path(code)
+    observed = DatabaseReads(app, monkeypatch)
     client.get(forged, headers=JSON)  # warms the lot cache
-    statements = []
-    engine = app.state.db.read_engine
-    listener = lambda *a: statements.append(a[2])  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with observed:
         assert client.get(forged, headers=JSON).json()["verdict"]["status"] == "counterfeit"
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    assert [s for s in statements if s.lstrip().upper().startswith("SELECT")] == []
+        assert client.get(forged).status_code == 200  # the page, through the routed path
+    assert observed.reads() == []
+    # The same observation sees the code lookup of a genuine scan (on SQLite, the raw reader's).
+    with observed:
+        assert client.get(genuine, headers=JSON).json()["verdict"]["status"] != "counterfeit"
+    assert any("FROM trace_code" in s for s in observed.reads())
 
 
 def test_a_well_formed_but_never_issued_serial_is_counterfeit(client, shipped, app):
@@ -241,16 +282,56 @@ def test_a_qr_image_decodes_to_its_code_and_resolves(client, shipped, flow):
     assert unfinished.status_code == 404
 
 
+def _behind_the_fast_path(app):
+    """The app as the routed scan sees it: everything inside `ScanFastPath`, which a plain JSON scan
+    never reaches while the fast path is in front."""
+    from api.routers.resolver import ScanFastPath
+
+    layer = app.middleware_stack
+    while not isinstance(layer, ScanFastPath):
+        layer = layer.app
+    inner = layer.app
+
+    async def routed(scope, receive, send):
+        scope["app"] = app  # what Starlette sets before its middleware
+        await inner(scope, receive, send)
+
+    return routed
+
+
 def test_the_json_fast_path_answers_like_the_routed_scan(client, shipped, app):
+    from fastapi.testclient import TestClient
+
     _, _, codes = shipped
-    r = client.get(_path(codes[2]), headers=JSON)
+
+    def routed_requests() -> float:
+        labels = {"method": "GET", "route": "/01/{rest:path}", "status": "200"}
+        return app.state.metrics.registry.get_sample_value("crosstrust_http_requests_total", labels) or 0
+
+    path = _path(codes[2]) + "&city=宁波"
+    client.get(path, headers=JSON)  # the first scan: later answers show its time and place
+    app.state.resolver.writer.flush()
+    r = client.get(path, headers=JSON)
+    assert routed_requests() == 0  # answered by the fast path, ahead of routing
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     assert r.headers["Vary"] == "Accept, Accept-Language"
     assert r.headers["Link"].startswith(f"<{codes[2]['uri']}&linkType=linkset>")
     assert r.json()["verdict"]["status"] == "genuine" and r.json()["code"]["serial"] == codes[2]["serial"]
     assert app.state.metrics.registry.get_sample_value("crosstrust_scans_total", {"verdict": "genuine"}) >= 1
+    app.state.resolver.writer.flush()
+    routed = TestClient(_behind_the_fast_path(app)).get(path, headers=JSON)
+    assert routed_requests() == 1  # this one went through the router
+    assert routed.status_code == 200
+    assert {k: routed.headers[k] for k in ("content-type", "link", "vary")} == {
+        k: r.headers[k] for k in ("content-type", "link", "vary")
+    }
+    fast_body, routed_body = r.json(), routed.json()
+    assert (fast_body["scans"]["count"], routed_body["scans"]["count"]) == (2, 3)
+    fast_body["scans"].pop("count"), routed_body["scans"].pop("count")
+    assert fast_body["scans"]["first_place"] == "宁波"
+    assert routed_body == fast_body
     # A query string that needs decoding reads as Starlette reads it.
-    placed = client.get(_path(codes[2]) + "&city=%E5%AE%81%E6%B3%A2", headers=JSON)
+    placed = client.get(_path(codes[3]) + "&city=%E5%AE%81%E6%B3%A2", headers=JSON)
     assert placed.status_code == 200
     app.state.resolver.writer.flush()
     with app.state.db.read_session() as s:
