@@ -155,3 +155,11 @@ class Flow:
 @pytest.fixture
 def flow(client, keys) -> Flow:
     return Flow(client, keys)
+
+
+@pytest.fixture
+def shipped(flow):
+    """A released declaration with five codes issued, its lot shipped: (product, declaration, codes)."""
+    product, decl, codes = flow.released_codes(quantity=5)
+    flow.ship(codes[0]["gtin"], codes[0]["lot"])
+    return product, decl, codes
