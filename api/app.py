@@ -46,9 +46,10 @@ from disclosure.search.base import SearchBackend
 from disclosure.search.factory import from_settings as search_from_settings
 from insurance import service as insurance_service
 from insurance.claims import CaseRef
-from traceability import scan
 from traceability import service as trace_service
 from traceability.codes import Keyring
+from traceability.scan import Resolver
+from traceability.verdict import ScanPolicy
 
 log = logging.getLogger("crosstrust")
 
@@ -81,10 +82,10 @@ def create_app(
 
     secret = settings.code_secret_bytes()
     keyring = Keyring.from_settings(settings)
-    resolver_ = scan.Resolver(
+    resolver_ = Resolver(
         db,
         keyring,
-        scan.ScanPolicy(
+        ScanPolicy(
             settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
         ),
     )

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
+from api import seeding
 from core.files import open_private, private_dir
 from core.identifiers import uscc_with_check
 from core.security import SYSTEM, Role, create_key
@@ -232,71 +233,64 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
     after the commit by `issue_demo_codes` (issuance runs outside the declaring transaction)."""
     from datetime import date, timedelta
 
-    from traceability import service as trace
     from traceability.codes import gtin_with_check
-    from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
     products = [
-        trace.create_product(
+        seeding.product(
             session,
             merchant_id,
-            ProductCreate(
-                gtin=gtin_with_check(p.gtin_body),
-                hs_code=p.hs_code,
-                name_zh=p.name_zh,
-                name_en=p.name_en,
-                brand=p.brand,
-                manufacturer=p.manufacturer,
-                origin_country=p.origin,
-                category=p.category,
-                shelf_life_days=p.shelf_life_days,
-            ),
-            SYSTEM,
+            gtin_with_check(p.gtin_body),
+            hs_code=p.hs_code,
+            name_zh=p.name_zh,
+            name_en=p.name_en,
+            brand=p.brand,
+            manufacturer=p.manufacturer,
+            origin_country=p.origin,
+            category=p.category,
+            shelf_life_days=p.shelf_life_days,
         )
         for p in DEMO_PRODUCTS
     ]
     today = date(2026, 11, 20)
     for n, (status, picks) in enumerate((("released", products), ("rejected", products[:1]))):
-        decl, _ = trace.declare(
+        # The random draws in this order (number, document, unit values, lab reports): the demo's data
+        # stay what they were.
+        declaration_no = f"310520261{rng.randrange(10**8, 10**9)}"
+        transport_doc_no = f"MSKU{rng.randrange(10**6, 10**7)}"
+        lines = [
+            seeding.line_body(
+                p.id,
+                f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
+                200,
+                production_date=today - timedelta(days=60),
+                expiry_date=today - timedelta(days=60) + timedelta(days=DEMO_PRODUCTS[i].shelf_life_days),
+                unit_value={"amount_minor": rng.randrange(5_000, 40_000), "currency": "CNY"},
+            )
+            for i, p in enumerate(picks)
+        ]
+        decl = seeding.declare(
             session,
             merchant_id,
-            DeclarationCreate(
-                declaration_no=f"310520261{rng.randrange(10**8, 10**9)}",
-                transport_doc_type="bill_of_lading",
-                transport_doc_no=f"MSKU{rng.randrange(10**6, 10**7)}",
-                arrival_port="CNNGB",
-                bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
-                declared_on=today - timedelta(days=10 - n),
-                lines=[
-                    {
-                        "product_id": p.id,
-                        "lot": f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
-                        "production_date": today - timedelta(days=60),
-                        "expiry_date": today
-                        - timedelta(days=60)
-                        + timedelta(days=DEMO_PRODUCTS[i].shelf_life_days),
-                        "quantity": 200,
-                        "unit_value": {"amount_minor": rng.randrange(5_000, 40_000), "currency": "CNY"},
-                    }
-                    for i, p in enumerate(picks)
-                ],
-            ),
-            SYSTEM,
+            declaration_no,
+            lines,
+            transport_doc_no=transport_doc_no,
+            bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
+            declared_on=today - timedelta(days=10 - n),
         )
         results = [
             {
-                "line_no": i + 1,
                 "result": "pass" if status == "released" else "fail",
                 "tests_performed": ["感官检验", "微生物", "标签标识"],
                 "lab_report_ref": f"NBCIQ-2026-{rng.randrange(10**5, 10**6)}",
             }
-            for i in range(len(picks))
+            for _ in picks
         ]
-        trace.inspect(session, decl.id, InspectionIn(lines=results), SYSTEM, _resolver())
         if status == "released":
-            trace.release(session, decl.id, "检验合格，准予放行", SYSTEM, _resolver())
+            seeding.decide(session, decl.id, results, _resolver(), reason="检验合格，准予放行")
         else:
-            trace.reject(session, decl.id, "微生物指标不合格，不予放行", SYSTEM)
+            seeding.decide(
+                session, decl.id, results, _resolver(), release=False, reason="微生物指标不合格，不予放行"
+            )
 
 
 def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
@@ -356,7 +350,6 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     """Issue codes for the demo's released lines, ship most lots, recall one; returns sample scan URLs."""
     from sqlmodel import select
 
-    from traceability import epcis
     from traceability import service as trace
     from traceability.models import Declaration, DeclarationLine, DeclarationStatus
 
@@ -372,26 +365,15 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     urls = []
     base = _resolver()
     for i, line in enumerate(lines):
-        with db.transaction() as s:
-            batch = trace.reserve_codes(s, line.declaration_id, line.line_no, per_line, keyring, SYSTEM)
-        trace.run_batch(db, batch.id, keyring, base, runner=batch.runner)
+        batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
         first = next(trace.codes_of_batch(db, batch.id))
         urls.append(first.link.uri(base))
         with db.transaction() as s:
-            decl = s.get(Declaration, line.declaration_id)
             if i < len(lines) - 1:
-                from core.clock import utcnow
-
-                epcis.record_internal(
-                    s,
-                    epcis.class_event(
-                        base, line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()
-                    ),
-                    decl.enterprise_id,
-                )
+                seeding.ship(s, line.declaration_id, line.line_no, base)
             if i == 2:
                 trace.recall_lot(
-                    s, decl.id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
+                    s, line.declaration_id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
                 )
     return urls
 

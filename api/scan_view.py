@@ -14,7 +14,8 @@ from credit import service as credit
 from enterprises import service as enterprises
 from insurance import claims as insurance_claims
 from insurance import service as insurance
-from traceability import scan
+from traceability import views
+from traceability.verdict import Outcome
 
 # Each later domain registers one function enterprise_id -> dict | None (credit grade, insurance cover).
 TrustProvider = Callable[[Database, int], dict[str, Any] | None]
@@ -96,9 +97,9 @@ class EnterpriseCards:
 
 
 def scan_view(
-    outcome: scan.Outcome, cards: EnterpriseCards, resolver_base: str, claims: UnitClaims | None = None
+    outcome: Outcome, cards: EnterpriseCards, resolver_base: str, claims: UnitClaims | None = None
 ) -> dict[str, Any]:
-    body = scan.view(outcome, resolver_base)
+    body = views.view(outcome, resolver_base)
     body["enterprise"] = cards.get(outcome.enterprise_id)
     body["insurance_claim"] = claims.get(outcome.link.serial) if claims else None
     return body
@@ -122,16 +123,16 @@ class ScanJson:
         self.max_entries = max_entries
         self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
 
-    def render(self, outcome: scan.Outcome, uri: str | None = None) -> bytes:
+    def render(self, outcome: Outcome, uri: str | None = None) -> bytes:
         card = self.cards.get(outcome.enterprise_id)
-        code = scan.code_view(outcome, self.base, uri)
+        code = views.code_view(outcome, self.base, uri)
         # The unit's own claim (先行赔付 or a consumer's) belongs with the per-scan part.
         code["insurance_claim"] = self.claims.get(outcome.link.serial) if self.claims else None
         head = orjson.dumps(code)
         facts = outcome.facts
         if facts is None or outcome.item_events:
             tail = orjson.dumps(
-                scan.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
+                views.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
             )
             return head[:-1] + b"," + tail[1:]
         key = (id(facts), id(card))
@@ -140,6 +141,6 @@ class ScanJson:
         if hit is None or hit[0] is not facts or hit[1] is not card:
             if len(self._fragments) >= self.max_entries:
                 self._fragments.clear()
-            fragment = orjson.dumps(scan.lot_view(facts, outcome.product) | {"enterprise": card})
+            fragment = orjson.dumps(views.lot_view(facts, outcome.product) | {"enterprise": card})
             hit = self._fragments[key] = (facts, card, fragment)
         return head[:-1] + b"," + hit[2][1:]

@@ -195,10 +195,13 @@ def _declaration_payload(session: Session, decl: Declaration) -> dict:
     }
 
 
-def get_declaration(session: Session, declaration_id: int) -> Declaration:
+def get_declaration(session: Session, declaration_id: int, enterprise_id: int | None = None) -> Declaration:
+    """A declaration; with `enterprise_id`, only one of that enterprise's (else not found)."""
     decl = session.get(Declaration, declaration_id)
     if decl is None:
         raise NotFound(f"no declaration {declaration_id}")
+    if enterprise_id is not None and decl.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no declaration {declaration_id}")
     return decl
 
 
@@ -380,10 +383,13 @@ def reserve_codes(
     *,
     runner: str | None = None,
     lease_seconds: float = LEASE_SECONDS,
+    enterprise_id: int | None = None,
 ) -> CodeBatch:
     """Check the line may get `quantity` more codes and reserve them, in the transaction that creates
-    the batch, claimed by `runner` (a new token if not given: pass `batch.runner` to `run_batch`)."""
-    decl = get_declaration(session, declaration_id)
+    the batch, claimed by `runner` (a new token if not given: pass `batch.runner` to `run_batch`).
+    With `enterprise_id`, only for one of that enterprise's declarations (else not found)."""
+    decl = get_declaration(session, declaration_id, enterprise_id)
+    by.ensure_may_act_for(decl.enterprise_id)
     if decl.status != DeclarationStatus.released:
         raise Conflict(
             f"codes are issued only for released declarations; {decl.declaration_no} is {decl.status}",
@@ -810,10 +816,13 @@ def resume_expired(
     return len(claimed)
 
 
-def get_batch(session: Session, batch_id: int) -> CodeBatch:
+def get_batch(session: Session, batch_id: int, enterprise_id: int | None = None) -> CodeBatch:
+    """A code batch; with `enterprise_id`, only one of that enterprise's (else not found)."""
     batch = session.get(CodeBatch, batch_id)
     if batch is None:
         raise NotFound(f"no code batch {batch_id}")
+    if enterprise_id is not None and batch.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no code batch {batch_id}")
     return batch
 
 
@@ -888,9 +897,16 @@ def revoke_code(
 
 
 def recall_lot(
-    session: Session, declaration_id: int, line_no: int, reason: str, by: Principal, resolver: str
+    session: Session,
+    declaration_id: int,
+    line_no: int,
+    reason: str,
+    by: Principal,
+    resolver: str,
+    enterprise_id: int | None = None,
 ) -> DeclarationLine:
-    decl = get_declaration(session, declaration_id)
+    """Recall a lot; with `enterprise_id`, only one of that enterprise's declarations (else not found)."""
+    decl = get_declaration(session, declaration_id, enterprise_id)
     by.ensure_may_act_for(decl.enterprise_id)
     line = get_line(session, declaration_id, line_no)
     if line.recalled_at is not None:

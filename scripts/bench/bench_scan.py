@@ -109,28 +109,16 @@ def main() -> None:
     seconds = int(args[1]) if len(args) > 1 else 20
     if not shutil.which("wrk"):
         sys.exit("install Debian's wrk: apt-get install wrk")
-    from core.clock import utcnow
-    from core.security import SYSTEM
-    from traceability import epcis
-    from traceability import service as trace
+    from api import seeding
     from traceability.codes import Keyring
-    from traceability.models import Declaration, DeclarationLine
 
     secret = "bench-scan-secret"
     keyring = Keyring.from_secret(secret.encode())
     db, url = fresh_sqlite("scan")
     enterprise_id, gtin, decl_id = released_line(db, count)
+    seeding.issue(db, decl_id, 1, count, keyring, "http://127.0.0.1:8000")
     with db.transaction() as s:
-        batch = trace.reserve_codes(s, decl_id, 1, count, keyring, SYSTEM)
-    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
-    with db.transaction() as s:
-        decl = s.get(Declaration, decl_id)
-        line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()
-        epcis.record_internal(
-            s,
-            epcis.class_event("", line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()),
-            decl.enterprise_id,
-        )
+        seeding.ship(s, decl_id, 1, "http://127.0.0.1:8000")
     sample = random.Random(7).sample(range(1, count + 1), 20_000)
     with db.read_engine.connect() as conn:
         serials = [

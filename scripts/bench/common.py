@@ -11,7 +11,6 @@ from pathlib import Path
 
 from api.wiring import load_handlers
 from core.db import Database, migrate
-from core.security import SYSTEM
 
 
 def machine() -> dict:
@@ -43,62 +42,27 @@ def fresh_sqlite(name: str) -> tuple[Database, str]:
 
 def released_line(db: Database, quantity: int, resolver: str = "http://127.0.0.1:8000"):
     """One merchant, one product, one released declaration line of `quantity` items."""
+    from api import seeding
     from core.identifiers import uscc_with_check
-    from enterprises import service as enterprises
-    from enterprises.schemas import EnterpriseCreate
-    from traceability import service as trace
     from traceability.codes import gtin_with_check
-    from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
     with db.transaction() as s:
-        ent = enterprises.register(
-            s,
-            EnterpriseCreate(uscc=uscc_with_check("91330206MA2BENCH1"), name_zh="基准测试跨境贸易有限公司"),
-            SYSTEM,
-        )
-        product = trace.create_product(
+        ent = seeding.register(s, uscc_with_check("91330206MA2BENCH1"), "基准测试跨境贸易有限公司")
+        released = seeding.released_declaration(
             s,
             ent.id,
-            ProductCreate(
-                gtin=gtin_with_check("400123459999"),
-                hs_code="1901101000",
-                name_zh="婴幼儿配方奶粉 800克",
-                name_en="Infant formula 800 g",
-                origin_country="DE",
-                category="infant_formula",
-            ),
-            SYSTEM,
+            resolver,
+            gtin=gtin_with_check("400123459999"),
+            declaration_no="310520261000000001",
+            lots=[("BENCH2611", quantity)],
         )
-        decl, _ = trace.declare(
-            s,
-            ent.id,
-            DeclarationCreate(
-                declaration_no="310520261000000001",
-                transport_doc_type="bill_of_lading",
-                transport_doc_no="MSKU0000001",
-                arrival_port="CNNGB",
-                bonded_warehouse="宁波保税区三号仓",
-                declared_on="2026-11-20",
-                lines=[
-                    {
-                        "product_id": product.id,
-                        "lot": "BENCH2611",
-                        "expiry_date": "2028-11-30",
-                        "quantity": quantity,
-                        "unit_value": {"amount_minor": 19900},
-                    }
-                ],
-            ),
-            SYSTEM,
-        )
-        trace.inspect(s, decl.id, InspectionIn(lines=[{"line_no": 1, "result": "pass"}]), SYSTEM, resolver)
-        trace.release(s, decl.id, "ok", SYSTEM, resolver)
-        return ent.id, product.gtin, decl.id
+        return ent.id, released.gtin, released.declaration_id
 
 
 def insure(db: Database, enterprise_id: int, *, aggregate_limit_minor: int = 10**12) -> int:
     """An insurer, its product and a bound policy for the enterprise; returns the policy id."""
     from core.identifiers import uscc_with_check
+    from core.security import SYSTEM
     from credit import service as credit
     from enterprises import service as enterprises
     from enterprises.schemas import EnterpriseCreate
