@@ -109,27 +109,10 @@ def downgrade() -> None:
         batch_op.drop_column("context")
         batch_op.drop_column("original")
         batch_op.drop_column("event_id")
-        batch_op.alter_column(
-            "disposition",
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=300),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=40),
-            existing_nullable=True,
-        )
-        batch_op.alter_column(
-            "event_type",
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=300),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=24),
-            existing_nullable=False,
-        )
-        batch_op.alter_column(
-            "biz_step",
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=300),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=40),
-            existing_nullable=True,
-        )
-        batch_op.alter_column(
-            "event_type",
-            existing_type=sqlmodel.sql.sqltypes.AutoString(length=300),
-            type_=sqlmodel.sql.sqltypes.AutoString(length=24),
-            existing_nullable=False,
-        )
+        for column, length in (("event_type", 24), ("biz_step", 40), ("disposition", 40)):
+            batch_op.alter_column(
+                column,
+                existing_type=sqlmodel.sql.sqltypes.AutoString(length=300),
+                type_=sqlmodel.sql.sqltypes.AutoString(length=length),
+                existing_nullable=column != "event_type",
+            )
