@@ -677,7 +677,7 @@ def job_view(job: EpcisCaptureJob) -> dict[str, Any]:
     }
 
 
-def _scoped_jobs(by: Principal):  # noqa: ANN202 - a select of capture jobs
+def _scoped_jobs(by: Principal) -> Any:
     stmt = select(EpcisCaptureJob)
     if by.role == Role.merchant:
         stmt = stmt.where(EpcisCaptureJob.enterprise_id == by.enterprise_id)
