@@ -149,7 +149,7 @@ class Flow:
             "quantityList": [{"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 10}],
         }
         r = self.client.post("/api/v1/epcis/capture", json=event, headers=self.m)
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202 and r.json()["success"], r.text
 
 
 @pytest.fixture
