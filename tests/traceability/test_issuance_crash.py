@@ -187,6 +187,9 @@ def test_killing_server_and_cli_at_random_points_never_breaks_the_quantity(db, t
         CROSSTRUST_BATCH_LEASE_SECONDS=str(LEASE),
         CROSSTRUST_CREDIT_NIGHTLY_AT="",
         CROSSTRUST_CODE_BATCH_CHUNK=str(CHUNK),
+        # One deployment, one audit key pair: the ledger the processes write is verified here.
+        CROSSTRUST_AUDIT_KEY=os.environ["CROSSTRUST_AUDIT_KEY"],
+        CROSSTRUST_AUDIT_SIGNING_KEY=os.environ["CROSSTRUST_AUDIT_SIGNING_KEY"],
         PYTHONUNBUFFERED="1",
     )
     logs = tmp_path / "logs"
