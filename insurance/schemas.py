@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.identifiers import MAX_ID
 from core.money import validate_currency
 from traceability.schemas import ProductCategory  # the categories a product can be declared in
 
@@ -110,7 +111,7 @@ class ProductOut(BaseModel):
 class QuoteRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    product_id: int = Field(ge=1)
+    product_id: int = Field(ge=1, le=MAX_ID)
     starts_on: date | None = Field(default=None, description="Beijing date cover starts; default today")
     period_days: int = Field(default=365, ge=30, le=366)
     bond_minor: Minor = Field(default=0, description="A bond posted with the insurer (grade D only)")
@@ -152,7 +153,7 @@ class ClaimCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     serial: str = Field(min_length=4, max_length=20, pattern=r"^[0-9A-Za-z]+$")
-    case_id: int = Field(ge=1)
+    case_id: int = Field(ge=1, le=MAX_ID)
     tracking_token: str = Field(min_length=8, max_length=200)
     amount_asked_minor: int = Field(gt=0, le=MAX_MINOR)
     currency: str = Field(default="CNY", min_length=3, max_length=3)

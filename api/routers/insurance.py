@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
 from core.errors import DomainError, Invalid
+from core.identifiers import MAX_ID
 from core.money import Money
 from core.security import Principal, Role
 from insurance import claims, service
@@ -33,8 +34,8 @@ Insurer = Annotated[Principal, Depends(require(Role.admin, Role.insurer))]
 Merchant = Annotated[Principal, Depends(require(Role.admin, Role.merchant))]
 Parties = Annotated[Principal, Depends(require(Role.admin, Role.merchant, Role.insurer))]
 Anyone = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant, Role.insurer))]
-PolicyId = Annotated[int, Path(ge=1)]
-ClaimId = Annotated[int, Path(ge=1)]
+PolicyId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ClaimId = Annotated[int, Path(ge=1, le=MAX_ID)]
 SCOPED = "/api/v1/enterprises/{enterprise_id}/insurance"
 
 
@@ -69,7 +70,9 @@ def create_product(
     response_model=list[ProductOut],
     summary="Products on offer (current versions)",
 )
-def products(db: DbDep, _: Anyone, insurer_id: Annotated[int | None, Query(ge=1)] = None) -> list[ProductOut]:
+def products(
+    db: DbDep, _: Anyone, insurer_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> list[ProductOut]:
     with db.read_session() as s:
         return [ProductOut.model_validate(p) for p in service.list_products(s, insurer_id)]
 
