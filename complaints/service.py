@@ -92,6 +92,8 @@ class Kit:
     reopen_days: int = 30
     max_files: int = 5
     max_bytes: int = 5 * 1024 * 1024
+    # Networks a webhook may reach besides public addresses (see complaints.webhooks.Destinations).
+    webhook_networks: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Kit:
@@ -111,6 +113,9 @@ class Kit:
             reopen_days=settings.complaint_reopen_days,
             max_files=settings.complaint_evidence_max_files,
             max_bytes=settings.complaint_evidence_max_bytes,
+            webhook_networks=tuple(
+                n.strip() for n in settings.webhook_allowed_networks.split(",") if n.strip()
+            ),
         )
 
 
@@ -1014,6 +1019,11 @@ def set_webhook(session: Session, kit: Kit, enterprise_id: int, url: str, by: Pr
     """Set the URL and issue a fresh signing secret (returned once, stored encrypted)."""
     import base64
 
+    from complaints.webhooks import Destinations
+
+    refused = Destinations(kit.webhook_networks).refuse_literal(url)
+    if refused:
+        raise Invalid.field("url", refused)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     now = utcnow()
     row = session.get(MerchantWebhook, enterprise_id)
