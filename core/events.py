@@ -145,6 +145,11 @@ class Subscriber:
     name: str
     event_type: str
     handler: Handler
+    # An external subscriber calls out (a merchant's webhook): it runs outside the dispatcher's write
+    # transaction, with a read session, so a slow endpoint never holds SQLite's write lock or a
+    # PostgreSQL transaction open. It is claimed for `EXTERNAL_CLAIM` first, so a dispatcher killed
+    # mid-call leaves it to be delivered again (at least once; the receiver drops repeats by event id).
+    external: bool = False
 
 
 class Unbound(RuntimeError):
@@ -159,12 +164,14 @@ class Registry:
         self._by_name: dict[str, Subscriber] = {}
         self.loaded = False
 
-    def subscribe(self, event_type: str, name: str | None = None) -> Callable[[Handler], Handler]:
+    def subscribe(
+        self, event_type: str, name: str | None = None, *, external: bool = False
+    ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             sub_name = name or f"{fn.__module__}.{fn.__qualname__}"
             if sub_name in self._by_name:
                 raise ValueError(f"subscriber {sub_name} is registered twice")
-            sub = Subscriber(sub_name, event_type, fn)
+            sub = Subscriber(sub_name, event_type, fn, external)
             self._by_type[event_type].append(sub)
             self._by_name[sub_name] = sub
             return fn
@@ -294,6 +301,11 @@ def _wake_dispatcher(session: Session) -> None:
         _wakeup.set()
 
 
+# How long an external delivery is claimed for: beyond its call's timeout, so that only a dispatcher
+# that died mid-call loses its claim.
+EXTERNAL_CLAIM = timedelta(seconds=60)
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -330,6 +342,7 @@ class Dispatcher:
         with self.db.read_session() as probe:
             if probe.exec(self._due(now).limit(1)).first() is None:
                 return 0
+        claimed: list[tuple[int, int, Handler, Event]] = []
         with self.db.transaction() as session:
             due = session.exec(
                 select(OutboxDelivery)
@@ -339,8 +352,35 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             ).all()
             for delivery in due:
-                self._deliver(session, delivery)
-            return len(due)
+                found = self._prepare(session, delivery)
+                if found is None:
+                    continue
+                sub, handler, ev = found
+                if sub.external:
+                    # Claimed, not delivered: the call happens after this transaction commits.
+                    delivery.next_attempt_at = utcnow() + EXTERNAL_CLAIM
+                    session.add(delivery)
+                    claimed.append((delivery.id, delivery.attempts, handler, ev))
+                else:
+                    self._deliver(session, delivery, sub, handler, ev)
+            n = len(due)
+        for delivery_id, attempts, handler, ev in claimed:
+            self._call_external(delivery_id, attempts, handler, ev)
+        return n
+
+    def _call_external(self, delivery_id: int, attempts: int, handler: Handler, ev: Event) -> None:
+        error: Exception | None = None
+        try:
+            with self.db.read_session() as session:
+                handler(session, ev)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            error = exc
+        with self.db.transaction() as session:
+            delivery = session.get(OutboxDelivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.status != DeliveryStatus.pending or delivery.attempts != attempts:
+                return  # the claim ran out and another dispatcher took it over
+            self._settle(delivery, error, ev)
+            session.add(delivery)
 
     @staticmethod
     def _due(now: datetime):
@@ -348,7 +388,10 @@ class Dispatcher:
             OutboxDelivery.status == DeliveryStatus.pending, OutboxDelivery.next_attempt_at <= now
         )
 
-    def _deliver(self, session: Session, delivery: OutboxDelivery) -> None:
+    def _prepare(
+        self, session: Session, delivery: OutboxDelivery
+    ) -> tuple[Subscriber, Handler, Event] | None:
+        """Count the attempt; the subscriber, its handler and the event, or None (the delivery is dead)."""
         row = session.get(OutboxEvent, delivery.event_id)
         sub = registry.get(delivery.subscriber)
         handler = self.handlers.get(delivery.subscriber) or (sub.handler if sub is not None else None)
@@ -357,16 +400,25 @@ class Dispatcher:
             delivery.status = DeliveryStatus.dead
             delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
             session.add(delivery)
-            return
-        ev = Event(
-            id=row.id,
-            type=row.type,
-            aggregate_type=row.aggregate_type,
-            aggregate_id=row.aggregate_id,
-            actor=row.actor,
-            payload=dict(row.payload),
-            created_at=row.created_at,
+            return None
+        return (
+            sub,
+            handler,
+            Event(
+                id=row.id,
+                type=row.type,
+                aggregate_type=row.aggregate_type,
+                aggregate_id=row.aggregate_id,
+                actor=row.actor,
+                payload=dict(row.payload),
+                created_at=row.created_at,
+            ),
         )
+
+    def _deliver(
+        self, session: Session, delivery: OutboxDelivery, sub: Subscriber, handler: Handler, ev: Event
+    ) -> None:
+        error: Exception | None = None
         savepoint = session.begin_nested()
         try:
             handler(session, ev)
@@ -374,8 +426,14 @@ class Dispatcher:
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
             savepoint.rollback()
-            log.warning("subscriber %s failed on event %s: %r", sub.name, ev.id, exc)
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            error = exc
+        self._settle(delivery, error, ev)
+        session.add(delivery)
+
+    def _settle(self, delivery: OutboxDelivery, error: Exception | None, ev: Event) -> None:
+        if error is not None:
+            log.warning("subscriber %s failed on event %s: %r", delivery.subscriber, ev.id, error)
+            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             if delivery.attempts >= self.max_attempts:
                 delivery.status = DeliveryStatus.dead
             else:
@@ -384,7 +442,6 @@ class Dispatcher:
             delivery.status = DeliveryStatus.done
             delivery.delivered_at = utcnow()
             delivery.last_error = ""
-        session.add(delivery)
 
     def drain(self, max_rounds: int = 10_000) -> int:
         """Deliver until nothing is due (tests and the CLI use this)."""

@@ -18,7 +18,7 @@ from core.events import (
 
 
 # The test events' contracts: every event type needs one (see tests/core/test_contracts.py).
-@contract("test.thing", "test.flaky", "test.dead", "test.fan")
+@contract("test.thing", "test.flaky", "test.dead", "test.fan", "test.call")
 class _Thing(EventPayload):
     n: int | None = None
 
@@ -50,8 +50,8 @@ def effect_table(db):
 def subscriber():
     names = []
 
-    def add(event_type, fn, name):
-        registry.subscribe(event_type, name)(fn)
+    def add(event_type, fn, name, external=False):
+        registry.subscribe(event_type, name, external=external)(fn)
         names.append(name)
 
     yield add
@@ -169,3 +169,64 @@ def test_two_workers_on_postgresql_deliver_each_event_once(postgres_db, subscrib
         assert min(counts) > 0, f"both workers should have delivered some: {counts}"
     finally:
         effects_md.drop_all(db.engine)
+
+
+def test_an_external_call_holds_no_write_transaction_and_a_lost_claim_is_delivered_again(
+    db, subscriber, effect_table
+):
+    """A webhook to a slow merchant must not stall every other write (SQLite's write lock, a
+    PostgreSQL transaction held open): external subscribers are called after the claim commits. A
+    dispatcher that dies mid-call leaves its claim to run out, and the delivery is made again."""
+    entered, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_call(session, event):
+        calls.append(event.id)
+        if len(calls) == 1:
+            entered.set()
+            assert release.wait(30)
+        elif len(calls) == 2:
+            raise KeyboardInterrupt  # stands for the process dying mid-call: nothing settles the claim
+
+    subscriber("test.call", slow_call, "test.webhook", external=True)
+    with db.transaction() as s:
+        emit(s, "test.call", "thing", 1, {"n": 1})
+    d = Dispatcher(db, backoff_base=0.001)
+    worker = threading.Thread(target=d.run_once)
+    worker.start()
+    assert entered.wait(30)
+    # While the merchant's endpoint is still answering, another write commits at once.
+    with db.transaction() as s:
+        s.execute(insert(effects).values(event_id=0, note="written during the call"))
+    release.set()
+    worker.join(30)
+    assert _count(db) == 1
+    with db.read_session() as s:
+        row = (
+            s.execute(select(OutboxDelivery).where(OutboxDelivery.subscriber == "test.webhook"))
+            .scalars()
+            .one()
+        )
+    assert row.status == DeliveryStatus.done and row.attempts == 1
+
+    with db.transaction() as s:
+        emit(s, "test.call", "thing", 2, {"n": 2})
+    with pytest.raises(KeyboardInterrupt):
+        d.run_once()
+    with db.read_session() as s:
+        lost = (
+            s.execute(
+                select(OutboxDelivery).where(
+                    OutboxDelivery.subscriber == "test.webhook", OutboxDelivery.status == "pending"
+                )
+            )
+            .scalars()
+            .one()
+        )
+    assert lost.attempts == 1
+    assert d.run_once() == 0  # still claimed by the dead call
+    clock.advance(timedelta(minutes=2))
+    assert d.run_once() == 1  # the claim ran out: delivered again
+    with db.read_session() as s:
+        assert s.get(OutboxDelivery, lost.id).status == DeliveryStatus.done
+    assert len(calls) == 3 and calls[1] == calls[2]
