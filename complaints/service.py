@@ -59,6 +59,7 @@ from complaints.schemas import (
     MediationIn,
     PaymentIn,
     QueueQuery,
+    ReceivedTransferIn,
     TransferIn,
 )
 from core import audit
@@ -188,7 +189,15 @@ def _new_ticket(now: datetime) -> str:
     return f"TS{now.astimezone(CHINA_TZ):%Y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) -> tuple[Complaint, str, bool]:
+def intake(
+    session: Session,
+    kit: Kit,
+    data: IntakeIn,
+    files: list[Prepared],
+    *,
+    channel: str | None = None,
+    actor: str = ACTOR_CONSUMER,
+) -> tuple[Complaint, str, bool]:
     """Take a complaint in; returns the case, the tracking token (shown once) and whether it joined an
     earlier case (a repeat: same code or order and same contact inside the window)."""
     now = utcnow()
@@ -223,8 +232,8 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
         _note(session, repeat, "consumer", "repeat", data.narrative)
         _attach(session, repeat, files)
         _touch(session, repeat)
-        audit.record(session, ACTOR_CONSUMER, "complaint.repeat", "complaint", repeat.id, _snapshot(repeat))
-        _changed(session, repeat, "repeat", ACTOR_CONSUMER)
+        audit.record(session, actor, "complaint.repeat", "complaint", repeat.id, _snapshot(repeat))
+        _changed(session, repeat, "repeat", actor)
         return repeat, token, True
 
     due = kit.clocks.due(now, kit.clocks.answer_days)
@@ -237,7 +246,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
         wanted=data.wanted,
         amount_asked_minor=data.amount_asked_minor,
         currency=currency,
-        channel="scan" if data.code else "api",
+        channel=channel or ("scan" if data.code else "api"),
         enterprise_id=enterprise_id,
         serial=facts.get("serial"),
         code_uri=code_uri,
@@ -264,7 +273,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
     session.add(c)
     session.flush()
     _attach(session, c, files)
-    audit.record(session, ACTOR_CONSUMER, "complaint.received", "complaint", c.id, _snapshot(c))
+    audit.record(session, actor, "complaint.received", "complaint", c.id, _snapshot(c))
     emit(
         session,
         "complaint.received",
@@ -286,7 +295,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
             received_at=c.received_at,
             due_at=c.due_at,
         ),
-        ACTOR_CONSUMER,
+        actor,
     )
     return c, token, False
 
@@ -843,6 +852,60 @@ def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principa
         by.actor,
     )
     return t
+
+
+def receive_transfer(
+    session: Session, kit: Kit, data: ReceivedTransferIn, by: Principal
+) -> tuple[Complaint, str, bool]:
+    """A case sent here by another region's agency: taken in like any complaint (its deadlines count
+    from its receipt here, a repeat joins the earlier case), with the transfer in its trail. The
+    tracking token goes back to the sending agency, which hands it to the consumer."""
+    here = data.region or DEFAULT_REGION
+    if data.from_region not in AGENCIES:
+        raise Invalid.field("from_region", f"no complaint agency is known for division {data.from_region}")
+    if data.from_region == here:
+        raise Invalid.field("from_region", "a case cannot be sent to the agency that sends it")
+    dup = session.exec(
+        select(ComplaintTransfer.complaint_id).where(
+            ComplaintTransfer.direction == "in",
+            ComplaintTransfer.from_region == data.from_region,
+            ComplaintTransfer.source_ref == data.source_ref,
+        )
+    ).first()
+    if dup is not None:
+        raise Conflict(
+            f"the case {data.source_ref} from {data.from_region} was already received", field="source_ref"
+        )
+    c, token, joined = intake(session, kit, data, [], channel="transfer", actor=by.actor)
+    t = ComplaintTransfer(
+        complaint_id=c.id,
+        direction="in",
+        from_region=data.from_region,
+        to_region=c.region,
+        reason=data.reason,
+        source_ref=data.source_ref,
+        actor=by.actor,
+        at=utcnow(),
+    )
+    session.add(t)
+    _note(session, c, "regulator", "transfer_in", f"{AGENCIES[data.from_region]} {data.source_ref}")
+    _touch(session, c)
+    audit.record(session, by.actor, "complaint.transfer_received", "complaint", c.id, _snapshot(c))
+    emit(
+        session,
+        "complaint.transferred",
+        "complaint",
+        c.id,
+        ComplaintTransferred(
+            complaint_id=c.id,
+            enterprise_id=c.enterprise_id,
+            direction="in",
+            from_region=t.from_region,
+            to_region=t.to_region,
+        ),
+        by.actor,
+    )
+    return c, token, joined
 
 
 def transfers(session: Session, complaint_id: int) -> list[ComplaintTransfer]:
