@@ -264,35 +264,72 @@ def emit_many(
         for t, agg_type, agg_id, payload, actor in events
     ]
     if session.get_bind().dialect.name == "sqlite":
-        # SQLite cannot promise RETURNING's order for a multi-row insert, so SQLAlchemy would insert
-        # row by row; instead number the rows here. The transaction began with BEGIN IMMEDIATE and
-        # holds the only write lock, so no other writer can take these ids in between.
-        first = (session.scalar(select(func.max(OutboxEvent.id))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
-        # Core inserts (the table, not the ORM class): the ORM's bulk path costs more than SQLite does.
-        session.connection().execute(
-            insert(OutboxEvent.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
-        )
+        ids = _insert_sqlite(session, rows, events, now)
     else:
         ids = list(
             session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
         )
-    deliveries = [
-        {
-            "event_id": ev_id,
-            "subscriber": sub.name,
-            "next_attempt_at": now,
-            "status": DeliveryStatus.pending,
-            "attempts": 0,
-            "last_error": "",
-        }
-        for ev_id, (t, *_rest) in zip(ids, events, strict=True)
-        for sub in registry.for_type(t)
-    ]
-    if deliveries:
-        session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
+        deliveries = [
+            {
+                "event_id": ev_id,
+                "subscriber": sub.name,
+                "next_attempt_at": now,
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "last_error": "",
+            }
+            for ev_id, (t, *_rest) in zip(ids, events, strict=True)
+            for sub in registry.for_type(t)
+        ]
+        if deliveries:
+            session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
     session.info["outbox_emitted"] = True
     return len(ids)
+
+
+def _insert_sqlite(session: Session, rows: list[dict[str, Any]], events: list, now: datetime) -> list[int]:
+    """The events and their deliveries through the driver's executemany: a sweep writes tens of
+    thousands of rows with one timestamp, which SQLAlchemy would convert once per row and column.
+
+    SQLite cannot promise RETURNING's order for a multi-row insert, so the rows are numbered here. The
+    transaction began with BEGIN IMMEDIATE and holds the only write lock, so no other writer can take
+    these ids in between. Values are written as SQLAlchemy writes them (naive UTC text, JSON text)."""
+    import json
+
+    conn = session.connection()
+    first = (conn.exec_driver_sql("SELECT max(id) FROM outbox_event").scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    at = as_utc(now).replace(tzinfo=None).isoformat(" ", "microseconds")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            "INSERT INTO outbox_event (id, type, aggregate_type, aggregate_id, actor, payload, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i,
+                    r["type"],
+                    r["aggregate_type"],
+                    r["aggregate_id"],
+                    r["actor"],
+                    json.dumps(r["payload"]),
+                    at,
+                )
+                for i, r in zip(ids, rows, strict=True)
+            ],
+        )
+        cursor.executemany(
+            "INSERT INTO outbox_delivery (event_id, subscriber, status, attempts, next_attempt_at, last_error)"
+            " VALUES (?, ?, ?, 0, ?, '')",
+            [
+                (ev_id, sub.name, DeliveryStatus.pending, at)
+                for ev_id, (t, *_rest) in zip(ids, events, strict=True)
+                for sub in registry.for_type(t)
+            ],
+        )
+    finally:
+        cursor.close()
+    return ids
 
 
 @event.listens_for(Session, "after_commit")
