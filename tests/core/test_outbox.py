@@ -67,7 +67,7 @@ def _count(db):
 def test_event_exists_only_if_the_change_commits(db, subscriber, effect_table):
     subscriber("test.thing", lambda s, e: None, "test.noop")
     with pytest.raises(RuntimeError), db.transaction() as s:
-        emit(s, "test.thing", "thing", 1, {"n": 1})
+        emit(s, "test.thing", "thing", 1, _Thing(n=1))
         raise RuntimeError("the change failed")
     with db.read_session() as s:
         assert s.execute(select(func.count()).select_from(OutboxDelivery)).scalar_one() == 0
@@ -84,7 +84,7 @@ def test_failing_handler_is_retried_and_its_effect_happens_once(db, subscriber, 
 
     subscriber("test.flaky", flaky, "test.flaky")
     with db.transaction() as s:
-        emit(s, "test.flaky", "thing", 1, {})
+        emit(s, "test.flaky", "thing", 1, _Thing())
     dispatcher = Dispatcher(db, max_attempts=5, backoff_base=60)
     assert dispatcher.run_once() == 1
     assert _count(db) == 0  # the failed attempt's write was rolled back
@@ -111,7 +111,7 @@ def test_exhausted_deliveries_go_dead_and_an_admin_can_retry(db, subscriber, eff
 
     subscriber("test.dead", handler, "test.dead")
     with db.transaction() as s:
-        emit(s, "test.dead", "thing", 1, {})
+        emit(s, "test.dead", "thing", 1, _Thing())
     dispatcher = Dispatcher(db, max_attempts=2, backoff_base=0.0001)
     dispatcher.drain()
     clock.advance(timedelta(seconds=1))
@@ -134,7 +134,7 @@ def test_each_subscriber_gets_its_own_delivery(db, subscriber, effect_table):
         "test.fan", lambda s, e: s.execute(insert(effects).values(event_id=e.id, note="b")), "test.fan.b"
     )
     with db.transaction() as s:
-        emit(s, "test.fan", "thing", 1, {})
+        emit(s, "test.fan", "thing", 1, _Thing())
     Dispatcher(db).drain()
     assert _count(db) == 2
 
@@ -149,7 +149,7 @@ def test_two_workers_on_postgresql_deliver_each_event_once(postgres_db, subscrib
         )
         with db.transaction() as s:
             for i in range(400):
-                emit(s, "test.race", "thing", i, {"i": i})
+                emit(s, "test.race", "thing", i, _Race(i=i))
         workers = [Dispatcher(db, batch_size=10, name=f"w{i}") for i in range(2)]
         counts = [0, 0]
 
@@ -190,7 +190,7 @@ def test_an_external_call_holds_no_write_transaction_and_a_lost_claim_is_deliver
 
     subscriber("test.call", slow_call, "test.webhook", external=True)
     with db.transaction() as s:
-        emit(s, "test.call", "thing", 1, {"n": 1})
+        emit(s, "test.call", "thing", 1, _Thing(n=1))
     d = Dispatcher(db, backoff_base=0.001)
     worker = threading.Thread(target=d.run_once)
     worker.start()
@@ -210,7 +210,7 @@ def test_an_external_call_holds_no_write_transaction_and_a_lost_claim_is_deliver
     assert row.status == DeliveryStatus.done and row.attempts == 1
 
     with db.transaction() as s:
-        emit(s, "test.call", "thing", 2, {"n": 2})
+        emit(s, "test.call", "thing", 2, _Thing(n=2))
     with pytest.raises(KeyboardInterrupt):
         d.run_once()
     with db.read_session() as s:
