@@ -14,23 +14,21 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import edge, openapi, problems
 from api.accesslog import AccessLog
+from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
 from api.scan_view import EnterpriseCards, ScanJson
 from api.wiring import load_handlers
 from core import audit
 from core.db import Database
-from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
-from core.jobs import DailyJob, IntervalJob, JobRunner
+from core.jobs import JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
-from credit import service as credit_service
 from disclosure import search
 from traceability import scan
-from traceability import service as trace_service
 from traceability.codes import Keyring
 
 log = logging.getLogger("crosstrust")
@@ -40,9 +38,6 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     settings = settings or get_settings()
     load_handlers()
     db = db or Database(settings.effective_database_url)
-    dispatcher = Dispatcher(
-        db, max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
-    )
 
     secret = settings.code_secret_bytes()
     keyring = Keyring.from_settings(settings)
@@ -55,67 +50,20 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     )
     jobs = JobRunner(workers=2)
     audit.configure(audit.AuditKeys.from_settings(settings))
-
-    def checkpoint() -> None:
-        with db.transaction() as s:
-            audit.checkpoint_now(s)
-
-    # A quiet ledger's newest entries are anchored by time, not only every N entries.
-    checkpoints = (
-        IntervalJob("audit-checkpoint", checkpoint, settings.audit_checkpoint_minutes * 60)
-        if settings.audit_checkpoint_minutes
-        else None
-    )
-    # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute` for cron).
-    nightly = (
-        DailyJob("credit-nightly", lambda: credit_service.recompute_all(db), settings.credit_nightly_at)
-        if settings.credit_nightly_at
-        else None
-    )
-
-    def sweep_batches() -> None:
-        # Batches whose runner died (this server before a restart, a killed CLI, another process) are
-        # resumed once their lease runs out; a live runner's batch is never touched.
-        resumed = trace_service.resume_expired(
-            db,
-            keyring,
-            settings.resolver_base_url,
-            jobs.submit,
-            capacity=jobs.idle(),
-            role="server",
-            lease_seconds=settings.batch_lease_seconds,
-            max_attempts=settings.batch_max_attempts,
-            chunk=settings.code_batch_chunk,
-        )
-        if resumed:
-            log.warning("resumed %d code batches whose runner had stopped", resumed)
-
-    batch_sweep = IntervalJob(
-        "code-batch-sweep", sweep_batches, max(settings.batch_lease_seconds / 2, 0.2), at_start=True
-    )
+    roles = settings.role_set
+    background = Background(settings, db, keyring, jobs, roles)
+    dispatcher = background.dispatcher
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        batch_sweep.start()
         resolver_.writer.start()
-        checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
-        if checkpoints is not None:
-            checkpoints.start()
-        if settings.dispatcher_in_process:
-            dispatcher.start(settings.dispatcher_poll_seconds)
-        if nightly is not None:
-            nightly.start()
+        background.checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
+        background.start()
         try:
             yield
         finally:
-            if nightly is not None:
-                nightly.stop()
-            if checkpoints is not None:
-                checkpoints.stop()
-            batch_sweep.stop()
-            jobs.shutdown()
+            background.stop()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
-            dispatcher.stop()
 
     # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
     # intranet (and this build machine) may not reach one.
@@ -128,10 +76,16 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
     app.state.settings = settings
     app.state.db = db
     app.state.dispatcher = dispatcher
-    app.state.rate_limiter = RateLimiter(
-        settings.public_rate_limit_per_minute,
-        settings.public_rate_limit_burst,
-        settings.public_rate_limit_max_clients,
+    app.state.background = background
+    # One limit per client across every process: in the database on PostgreSQL (see api.ratelimit).
+    app.state.rate_limiter = (
+        SharedRateLimiter(db, settings.public_rate_limit_per_minute, settings.public_rate_limit_burst)
+        if settings.shared_rate_limit(db)
+        else RateLimiter(
+            settings.public_rate_limit_per_minute,
+            settings.public_rate_limit_burst,
+            settings.public_rate_limit_max_clients,
+        )
     )
     search_backend = search.from_settings(settings)
     search.configure(search_backend)

@@ -348,7 +348,7 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
         return session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == digest)).one(), False
     session.add_all(EpcisEventEpc(event_id=row.id, epc=uri, role=role) for uri, role, _ in v.epcs)
     _apply_to_items(session, v)
-    freshness.invalidate()
+    freshness.invalidate(session)
     return row, True
 
 

@@ -19,14 +19,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text
+from sqlalchemy import bindparam, text
 
 from core.clock import as_utc, utcnow
 from core.db import Database, UtcDateTime
 from core.identifiers import country_name
 from traceability import epcis, freshness
 from traceability.codes import DigitalLink, Keyring, short_code
-from traceability.models import ScanRecord
 from traceability.schemas import PORT_NAMES
 
 log = logging.getLogger(__name__)
@@ -239,22 +238,24 @@ class FactsCache:
         self._products: dict[str, tuple[int, float, dict | None]] = {}
         self._lock = threading.Lock()
 
-    def _get(self, store: dict, key: object, load: Callable[[], Any]) -> Any:
+    def _get(self, db: Database, store: dict, key: object, load: Callable[[], Any]) -> Any:
+        # The generation is read before loading: a change committed while loading moves it again.
+        generation = freshness.current(db)
         entry = store.get(key)
-        if entry is not None and entry[0] == freshness.generation and time.monotonic() - entry[1] < self.ttl:
+        if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.ttl:
             return entry[2]
         value = load()
         with self._lock:
             if len(store) >= self.max_entries:
                 store.clear()
-            store[key] = (freshness.generation, time.monotonic(), value)
+            store[key] = (generation, time.monotonic(), value)
         return value
 
     def lot(self, db: Database, gtin: str, lot: str) -> LotFacts | None:
-        return self._get(self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
+        return self._get(db, self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
 
     def product(self, db: Database, gtin: str) -> dict | None:
-        return self._get(self._products, gtin, lambda: _load_product(db, gtin))
+        return self._get(db, self._products, gtin, lambda: _load_product(db, gtin))
 
     def clear(self) -> None:
         with self._lock:
@@ -355,14 +356,6 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
     )
 
 
-_SUMMARY_UPDATE = text(
-    "UPDATE trace_code SET scan_count = scan_count + 1,"
-    " first_scan_place = CASE WHEN first_scan_at IS NULL THEN :place ELSE first_scan_place END,"
-    " first_scan_at = COALESCE(first_scan_at, :at),"
-    " last_scan_at = :at, last_scan_lat = :lat, last_scan_lon = :lon WHERE id = :id"
-).bindparams(bindparam("at", type_=UtcDateTime))
-
-
 RECORD_FIELDS = (
     "code_id",
     "gtin",
@@ -389,6 +382,36 @@ _UPDATE_SUMMARIES = (
     " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
     " FROM v WHERE trace_code.id = v.id"
 )
+
+
+_COPY_SCANS = f"COPY scan_record ({', '.join(RECORD_FIELDS)}) FROM STDIN"
+_LOCK_CODES = "SELECT id FROM trace_code WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+_UPDATE_SUMMARIES_PG = (
+    "UPDATE trace_code SET scan_count = scan_count + v.n,"
+    " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
+    " first_scan_at = COALESCE(trace_code.first_scan_at, v.first_at),"
+    " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
+    " FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[], %s::timestamptz[],"
+    " %s::float8[], %s::float8[]) AS v(id, n, first_at, first_place, last_at, lat, lon)"
+    " WHERE trace_code.id = v.id"
+)
+
+
+def _fold(rows: list[tuple]) -> list[list]:
+    """One summary per code (id, scans, first at, first place, last at, lat, lon): scans of the same code
+    in a batch fold into a count and the last place. Rows are in RECORD_FIELDS order."""
+    per_code: dict[int, list] = {}
+    for row in rows:
+        code_id = row[0]
+        if code_id is None:
+            continue
+        seen = per_code.get(code_id)
+        if seen is None:
+            per_code[code_id] = [code_id, 1, row[4], row[6], row[4], row[7], row[8]]
+        else:
+            seen[1] += 1
+            seen[4], seen[5], seen[6] = row[4], row[7], row[8]
+    return list(per_code.values())
 
 
 class ScanWriter:
@@ -456,20 +479,27 @@ class ScanWriter:
     def write(self, records: list[tuple]) -> None:
         if self.db.is_sqlite:
             self._write_sqlite(records)
-            self.written += len(records)
-            return
-        with self.db.transaction() as s:
-            s.execute(
-                insert(ScanRecord.__table__), [dict(zip(RECORD_FIELDS, r, strict=True)) for r in records]
-            )
-            updates = [
-                {"at": r[4], "place": r[6], "lat": r[7], "lon": r[8], "id": r[0]}
-                for r in records
-                if r[0] is not None
-            ]
-            if updates:
-                s.execute(_SUMMARY_UPDATE, updates)
+        else:
+            self._write_postgres(records)
         self.written += len(records)
+
+    def _write_postgres(self, records: list[tuple]) -> None:
+        """COPY for the records; one UPDATE for the summaries, one row per code, from arrays.
+
+        Several processes write summaries of the same codes at once: each locks its codes in id order
+        first (SELECT ... ORDER BY id FOR UPDATE), so two writers wait for each other instead of
+        deadlocking on codes they met in opposite orders."""
+        summaries = sorted(_fold(records), key=lambda v: v[0])
+        with self.db.engine.begin() as conn:
+            cur = conn.connection.driver_connection.cursor()
+            with cur.copy(_COPY_SCANS) as copy:
+                for r in records:
+                    copy.write_row(r)
+            if summaries:
+                ids = [v[0] for v in summaries]
+                cur.execute(_LOCK_CODES, (ids,))
+                cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
+            cur.close()
 
     def _write_sqlite(self, records: list[tuple]) -> None:
         """The same rows through the driver, as multi-row statements: the driver releases and retakes
@@ -480,18 +510,7 @@ class ScanWriter:
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         rows = [(*r[:4], ts(r[4]), *r[5:]) for r in records]
-        # One summary per code: scans of the same code in a batch fold into a count and the last place.
-        per_code: dict[int, list] = {}
-        for row in rows:
-            code_id = row[0]
-            if code_id is None:
-                continue
-            seen = per_code.get(code_id)
-            if seen is None:
-                per_code[code_id] = [code_id, 1, row[4], row[6], row[4], row[7], row[8]]
-            else:
-                seen[1] += 1
-                seen[4], seen[5], seen[6] = row[4], row[7], row[8]
+        summaries = _fold(rows)
         if self._conn is None:
             self._conn = self.db.raw_writer()
         cur = self._conn.cursor()
@@ -500,7 +519,6 @@ class ScanWriter:
             for i in range(0, len(rows), _ROWS_PER_STATEMENT):
                 chunk = rows[i : i + _ROWS_PER_STATEMENT]
                 cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
-            summaries = list(per_code.values())
             for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
                 chunk = summaries[i : i + _ROWS_PER_STATEMENT]
                 sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))
