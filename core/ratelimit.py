@@ -25,28 +25,27 @@ class RateBucket(SQLModel, table=True):
     allowed: bool = True
 
 
-_TAKE = text(
-    """
+# One statement in autocommit: the row is locked only while it runs, so a client hammering several
+# processes at once queues for microseconds, not for a transaction's round trips.
+_TAKE = """
     INSERT INTO rate_bucket AS b (client, tokens, at, allowed)
-    VALUES (:client, :burst - 1, extract(epoch FROM clock_timestamp()), true)
+    VALUES (%(client)s, %(burst)s - 1, extract(epoch FROM clock_timestamp()), true)
     ON CONFLICT (client) DO UPDATE SET
         tokens = CASE
-            WHEN LEAST(:burst, b.tokens + (EXCLUDED.at - b.at) * :rate) >= 1
-            THEN LEAST(:burst, b.tokens + (EXCLUDED.at - b.at) * :rate) - 1
-            ELSE LEAST(:burst, b.tokens + (EXCLUDED.at - b.at) * :rate)
+            WHEN LEAST(%(burst)s, b.tokens + (EXCLUDED.at - b.at) * %(rate)s) >= 1
+            THEN LEAST(%(burst)s, b.tokens + (EXCLUDED.at - b.at) * %(rate)s) - 1
+            ELSE LEAST(%(burst)s, b.tokens + (EXCLUDED.at - b.at) * %(rate)s)
         END,
-        allowed = LEAST(:burst, b.tokens + (EXCLUDED.at - b.at) * :rate) >= 1,
+        allowed = LEAST(%(burst)s, b.tokens + (EXCLUDED.at - b.at) * %(rate)s) >= 1,
         at = EXCLUDED.at
     RETURNING allowed, tokens
-    """
-)
+"""
 _PRUNE = text("DELETE FROM rate_bucket WHERE at < extract(epoch FROM clock_timestamp()) - :idle")
 
 
 def take(db: Database, client: str, rate: float, burst: float) -> int:
     """Take one token from `client`'s shared bucket: 0 when allowed, else seconds to wait."""
-    with db.engine.begin() as conn:
-        allowed, tokens = conn.execute(_TAKE, {"client": client, "rate": rate, "burst": burst}).one()
+    allowed, tokens = db.fetch_one(_TAKE, {"client": client, "rate": rate, "burst": burst})
     if allowed:
         return 0
     return max(1, math.ceil((1.0 - tokens) / rate))

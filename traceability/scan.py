@@ -385,7 +385,7 @@ _UPDATE_SUMMARIES = (
 
 
 _COPY_SCANS = f"COPY scan_record ({', '.join(RECORD_FIELDS)}) FROM STDIN"
-_LOCK_CODES = "SELECT id FROM trace_code WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+_LOCK_CODES = "SELECT id FROM trace_code WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
 _UPDATE_SUMMARIES_PG = (
     "UPDATE trace_code SET scan_count = scan_count + v.n,"
     " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
@@ -484,22 +484,33 @@ class ScanWriter:
         self.written += len(records)
 
     def _write_postgres(self, records: list[tuple]) -> None:
-        """COPY for the records; one UPDATE for the summaries, one row per code, from arrays.
+        """The summaries first, one row per code, from arrays; then COPY for the records.
 
-        Several processes write summaries of the same codes at once: each locks its codes in id order
-        first (SELECT ... ORDER BY id FOR UPDATE), so two writers wait for each other instead of
-        deadlocking on codes they met in opposite orders."""
+        Several processes write summaries of the same codes at once, and the records' foreign key
+        takes a share lock on each code they name: each writer first locks its codes in id order
+        (FOR NO KEY UPDATE, which another writer's foreign-key checks do not wait for), so two writers
+        queue for each other instead of deadlocking on codes they met in opposite orders. A batch that
+        fails on a transient error (a dropped connection) is tried again before it is given up."""
+        import psycopg
+
         summaries = sorted(_fold(records), key=lambda v: v[0])
-        with self.db.engine.begin() as conn:
-            cur = conn.connection.driver_connection.cursor()
-            with cur.copy(_COPY_SCANS) as copy:
-                for r in records:
-                    copy.write_row(r)
-            if summaries:
-                ids = [v[0] for v in summaries]
-                cur.execute(_LOCK_CODES, (ids,))
-                cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
-            cur.close()
+        for attempt in (1, 2, 3):
+            try:
+                with self.db.engine.begin() as conn:
+                    cur = conn.connection.driver_connection.cursor()
+                    if summaries:
+                        cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
+                        cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
+                    with cur.copy(_COPY_SCANS) as copy:
+                        for r in records:
+                            copy.write_row(r)
+                    cur.close()
+                return
+            except (psycopg.errors.DeadlockDetected, psycopg.OperationalError):
+                if attempt == 3:
+                    raise
+                log.warning("writing %d scan records: transient error, trying again", len(records))
+                time.sleep(0.05 * attempt)
 
     def _write_sqlite(self, records: list[tuple]) -> None:
         """The same rows through the driver, as multi-row statements: the driver releases and retakes
@@ -585,8 +596,7 @@ class Resolver:
             if conn is None:
                 conn = self._local.conn = self.db.raw_reader()
             return conn.execute(self._code_sql, (serial,)).fetchone()
-        with self.db.read_engine.connect() as conn:
-            return conn.exec_driver_sql(self._code_sql, (serial,)).first()
+        return self.db.fetch_one(self._code_sql, (serial,))
 
     def resolve(self, link: DigitalLink, client: Client, now: datetime | None = None) -> Outcome:
         now = now or utcnow()

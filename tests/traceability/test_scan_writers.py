@@ -1,0 +1,55 @@
+"""Scan writers of several processes write into one PostgreSQL at once without losing a record."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from sqlalchemy import text
+
+from core.clock import utcnow
+from core.security import SYSTEM
+from scripts.bench.common import released_line
+from traceability import scan
+from traceability import service as trace
+from traceability.codes import Keyring
+
+
+def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgres_db):
+    db = postgres_db
+    keyring = Keyring.from_secret(b"writers")
+    _, gtin, decl_id = released_line(db, 300)
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, 300, keyring, SYSTEM)
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    with db.engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().all()
+    # Two processes' writers; each batch names many of the same codes, in opposite orders: without
+    # locking them in one order, their transactions deadlock and a batch of records is lost.
+    writers = [scan.ScanWriter(db), scan.ScanWriter(db)]
+    rounds, per_batch = 30, 200
+    barrier = threading.Barrier(2)
+
+    def write(writer: scan.ScanWriter, seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(rounds):
+            picked = rnd.sample(ids, per_batch)
+            picked.sort(reverse=seed % 2 == 1)
+            now = utcnow()
+            barrier.wait()
+            writer.write(
+                [(i, gtin, "BENCH2611", None, now, "genuine", "宁波", 29.87, 121.54, "c") for i in picked]
+            )
+
+    threads = [threading.Thread(target=write, args=(w, n)) for n, w in enumerate(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [w.written for w in writers] == [rounds * per_batch] * 2
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM scan_record")).scalar() == 2 * rounds * per_batch
+        assert conn.execute(text("SELECT sum(scan_count) FROM trace_code")).scalar() == 2 * rounds * per_batch
+        assert (
+            conn.execute(text("SELECT count(*) FROM trace_code WHERE first_scan_place = '宁波'")).scalar() > 0
+        )
