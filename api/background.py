@@ -89,6 +89,13 @@ class Background:
                 settings.credit_nightly_at,
                 db=db,
             )
+        if settings.scan_record_retention_days:
+            from traceability import retention
+
+            days = settings.scan_record_retention_days
+            self.scheduled["scan-retention"] = DailyJob(
+                "scan-retention", lambda: retention.prune_expired(db, days), "03:30", db=db
+            )
         if settings.shared_rate_limit(db):
             from core import ratelimit
 

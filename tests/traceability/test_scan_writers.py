@@ -53,3 +53,36 @@ def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgre
         assert (
             conn.execute(text("SELECT count(*) FROM trace_code WHERE first_scan_place = '宁波'")).scalar() > 0
         )
+
+
+def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_summary(db, settings):
+    from datetime import timedelta
+
+    from api.background import Background
+    from core.jobs import JobRunner
+
+    keyring = Keyring.from_secret(b"retention")
+    _, gtin, decl_id = released_line(db, 5)
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, 5, keyring, SYSTEM)
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    with db.engine.connect() as conn:
+        code = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().first()
+    now = utcnow()
+    writer = scan.ScanWriter(db)
+    ages = [400, 200, 91, 89, 1]  # days
+    writer.write(
+        [
+            (code, gtin, "BENCH2611", None, now - timedelta(days=d), "genuine", "宁波", None, None, "c")
+            for d in ages
+        ]
+    )
+    settings = settings.model_copy(update={"scan_record_retention_days": 90})
+    background = Background(settings, db, keyring, JobRunner(1), frozenset())
+    assert background.scheduled["scan-retention"].trigger() == "ran"
+    with db.engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM scan_record")).scalar()
+        kept = conn.execute(
+            text("SELECT scan_count, first_scan_place FROM trace_code WHERE id = :i"), {"i": code}
+        ).one()
+    assert left == 2 and tuple(kept) == (5, "宁波")
