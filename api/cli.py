@@ -135,6 +135,19 @@ def serve(
     settings = get_settings()
     if workers > 1:
         _metrics_dir(settings)
+        if settings.rate_limit_store == "memory" or settings.effective_database_url.startswith("sqlite"):
+            # No shared store (SQLite, or asked for): each process counts alone, so each gets its
+            # share of the limit rather than all of it, and the operator is told.
+            import math
+
+            per_minute = math.ceil(settings.public_rate_limit_per_minute / workers)
+            burst = math.ceil(settings.public_rate_limit_burst / workers)
+            os.environ["CROSSTRUST_PUBLIC_RATE_LIMIT_PER_MINUTE"] = str(per_minute)
+            os.environ["CROSSTRUST_PUBLIC_RATE_LIMIT_BURST"] = str(burst)
+            console.print(
+                f"[yellow]the public rate limit is kept per process here (no PostgreSQL): each of the "
+                f"{workers} processes allows {per_minute}/min, burst {burst}[/yellow]"
+            )
     uvicorn.run(
         "api.app:factory",
         factory=True,
@@ -207,7 +220,7 @@ def up() -> None:
         for uscc in demo_data.merchant_usccs(s):
             console.print(f"  Credit report  {base}/credit/{uscc}   ({base}/credit/{uscc}/report.pdf)")
     db.dispose()
-    serve(host=None, port=None)
+    serve(host=None, port=None, workers=1)
 
 
 def _background(roles: frozenset[str], name: str):  # noqa: ANN202 - api.background.Background

@@ -38,7 +38,14 @@ def bump(db_or_engine, name: str) -> None:  # noqa: ANN001 - a Database or an En
 
 
 def bump_after_commit(session: Session, name: str) -> None:
-    """Bump `name` once the session's transaction commits (once, however often this is called)."""
+    """Bump `name` once the session's transaction commits (once, however often this is called).
+
+    On SQLite the bump is part of the session's own transaction instead: SQLite has one writer at a
+    time, so a second transaction opened while an outer one holds the write lock would wait for it
+    for ever; and in the same transaction it becomes visible exactly with the change."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(_BUMP, {"n": name})
+        return
     flag = f"shared.bump:{name}"
     if session.info.get(flag):
         return
