@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
+from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import edge, openapi, problems
@@ -18,41 +19,76 @@ from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
 from api.ratelimit import RateLimiter, SharedRateLimiter
-from api.routers import admin, credit, disclosure, enterprises, epcis, health, public, resolver, traceability
-from api.scan_view import EnterpriseCards, ScanJson
-from api.wiring import load_handlers
+from api.routers import (
+    admin,
+    complaints,
+    credit,
+    disclosure,
+    enterprises,
+    epcis,
+    health,
+    insurance,
+    public,
+    resolver,
+    traceability,
+)
+from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
+from complaints import service as complaint_service
 from core import audit
 from core.db import Database
+from core.errors import NotFound
 from core.files import PRIVATE_UMASK
 from core.jobs import JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
-from disclosure import search
-from traceability import scan
+from disclosure.search.base import SearchBackend
+from disclosure.search.factory import from_settings as search_from_settings
+from insurance.claims import CaseRef
 from traceability.codes import Keyring
+from traceability.scan import Resolver
+from traceability.verdict import ScanPolicy
 
 log = logging.getLogger("crosstrust")
 
 
-def create_app(settings: Settings | None = None, db: Database | None = None) -> FastAPI:
+def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
+    """The complaint case a consumer's tracking token opens, if it is `case_id`."""
+    try:
+        case = complaint_service.by_token(session, token)
+    except NotFound:
+        return None
+    if case.id != case_id:
+        return None
+    return CaseRef(case_id=case.id, enterprise_id=case.enterprise_id, serial=case.serial)
+
+
+def create_app(
+    settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
+) -> FastAPI:
     settings = settings or get_settings()
-    load_handlers()
     db = db or Database(settings.effective_database_url)
+    # The app owns its search backend: the routes reach it through app.state (api.deps.SearchDep) and the
+    # indexer through the app's dispatcher (api.background), so two apps in one process never share one
+    # by accident.
+    search = search or search_from_settings(settings)
 
     secret = settings.code_secret_bytes()
     keyring = Keyring.from_settings(settings)
-    resolver_ = scan.Resolver(
+    resolver_ = Resolver(
         db,
         keyring,
-        scan.ScanPolicy(
+        ScanPolicy(
             settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
         ),
     )
     jobs = JobRunner(workers=2)
     audit.configure(audit.AuditKeys.from_settings(settings))
     roles = settings.role_set
-    background = Background(settings, db, keyring, jobs, roles)
+    # Every scheduled job (checkpoints, the nightly credit recompute, the complaint sweep, insurance
+    # expiry, interrupted exports, code batch sweeps) runs through it, once per period across processes.
+    background = Background(settings, db, keyring, jobs, roles, search=search)
     dispatcher = background.dispatcher
+    complaint_kit = background.complaint_kit
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -87,16 +123,24 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
             settings.public_rate_limit_max_clients,
         )
     )
-    search_backend = search.from_settings(settings)
-    search.configure(search_backend)
-    app.state.readiness_probes = {"search": lambda: "ok" if search.current().ping() else "unreachable"}
+    app.state.search = search
+    app.state.readiness_probes = {"search": lambda: "ok" if search.ping() else "unreachable"}
     app.state.metrics = Metrics(db)
     app.state.keyring = keyring
     app.state.resolver = resolver_
     app.state.jobs = jobs
-    app.state.enterprise_cards = EnterpriseCards(db)
-    app.state.scan_json = ScanJson(app.state.enterprise_cards, settings.resolver_base_url)
+    app.state.complaint_kit = complaint_kit
+    app.state.enterprise_cards = EnterpriseCards(
+        db, providers=None if settings.scan_insurance else {"credit"}
+    )
+    app.state.unit_claims = UnitClaims(db, enabled=settings.scan_insurance)
+    app.state.scan_json = ScanJson(
+        app.state.enterprise_cards, settings.resolver_base_url, claims=app.state.unit_claims
+    )
     app.state.page_signer = TokenSigner(secret, "page")
+    # (session, case_id, tracking_token) -> insurance.claims.CaseRef | None: a consumer's claim names its
+    # complaint case; complaints checks the token, insurance never reads complaints' tables.
+    app.state.case_verifier = verify_case
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
     problems.install(app)
@@ -112,6 +156,10 @@ def create_app(settings: Settings | None = None, db: Database | None = None) -> 
         disclosure.router,
         credit.router,
         credit.public,
+        complaints.public,
+        complaints.router,
+        insurance.router,
+        insurance.public,
         admin.router,
         pages.router,
     )

@@ -1,5 +1,7 @@
 """The background roles of a process, apart from answering requests: `worker` (deliver outbox events,
-resume code batches whose runner died) and `scheduler` (the periodic and nightly jobs).
+resume code batches whose runner died) and `scheduler` (the periodic and nightly jobs: audit
+checkpoints, the nightly credit recompute, the complaint deadline sweep, insurance policy expiry,
+interrupted exports, scan record retention).
 
 `crosstrust serve` runs the roles CROSSTRUST_ROLES names (all three by default, which is what one
 laptop process needs); `crosstrust worker` and `crosstrust scheduler` run them without the API. Every
@@ -11,12 +13,16 @@ from __future__ import annotations
 
 import logging
 
+from api import wiring
+from complaints import service as complaint_service
 from core import audit
 from core.db import Database
-from core.events import Dispatcher
 from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings
 from credit import service as credit_service
+from disclosure import exports as disclosure_exports
+from disclosure.search.base import SearchBackend
+from insurance import service as insurance_service
 from traceability import service as trace_service
 from traceability.codes import Keyring
 
@@ -34,12 +40,19 @@ class Background:
         jobs: JobRunner,
         roles: frozenset[str],
         *,
+        search: SearchBackend,
         name: str = "server",
     ) -> None:
         self.settings, self.db, self.roles, self.jobs = settings, db, roles, jobs
-        self.dispatcher = Dispatcher(
-            db, max_attempts=settings.outbox_max_attempts, backoff_base=settings.outbox_backoff_base_seconds
+        # The dispatcher's indexer writes into this process's search backend (api.wiring).
+        self.dispatcher = wiring.dispatcher(
+            db,
+            search,
+            max_attempts=settings.outbox_max_attempts,
+            backoff_base=settings.outbox_backoff_base_seconds,
         )
+        self.complaint_kit = complaint_service.Kit.from_settings(settings)
+        complaint_service.configure(self.complaint_kit)
 
         def checkpoint() -> None:
             with db.transaction() as s:
@@ -62,6 +75,18 @@ class Background:
             if resumed:
                 log.warning("resumed %d code batches whose runner had stopped", resumed)
             return resumed
+
+        def expire_policies() -> int:
+            with db.transaction() as s:
+                return insurance_service.expire_due(s)
+
+        def fail_interrupted_exports() -> int:
+            # Exports whose runner stopped (its lease ran out) are failed with the reason; a live
+            # runner's export, in this process or another, is never touched.
+            cut_off = disclosure_exports.recover_interrupted(db, settings.ensure_var_dir())
+            if cut_off:
+                log.warning("failed %d disclosure exports whose runner had stopped", cut_off)
+            return cut_off
 
         self.checkpoint = checkpoint
         # Every job is built in every process (an operator may trigger one anywhere, see
@@ -89,6 +114,27 @@ class Background:
                 settings.credit_nightly_at,
                 db=db,
             )
+        if settings.complaint_sweep_minutes:
+            # Deadlines pass at any hour: sweep every few minutes (also `crosstrust complaints sweep`).
+            kit = self.complaint_kit
+            self.scheduled["complaint-sweep"] = IntervalJob(
+                "complaint-sweep",
+                lambda: complaint_service.sweep(db, kit),
+                settings.complaint_sweep_minutes * 60,
+                db=db,
+            )
+        if settings.insurance_expiry_at:
+            # Lapsed policies withdraw their service disclosure (cover itself already ends with the period).
+            self.scheduled["insurance-expiry"] = DailyJob(
+                "insurance-expiry", expire_policies, settings.insurance_expiry_at, db=db
+            )
+        self.scheduled["export-recovery"] = IntervalJob(
+            "export-recovery",
+            fail_interrupted_exports,
+            max(disclosure_exports.LEASE_SECONDS / 2, 1.0),
+            db=db,
+            at_start=True,
+        )
         if settings.scan_record_retention_days:
             from traceability import retention
 

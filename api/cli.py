@@ -11,14 +11,15 @@ from rich.console import Console
 from rich.table import Table
 
 from api import demo as demo_data
+from api import wiring
 from api.wiring import load_handlers
 from core import audit as audit_ledger
 from core.db import Database, migrate
 from core.errors import DomainError
-from core.events import Dispatcher
 from core.files import PRIVATE_UMASK
-from core.security import SYSTEM, Role, create_key, revoke_key
+from core.security import SYSTEM, Role, issue_key, revoke_key
 from core.settings import get_settings
+from disclosure.search.base import SearchBackend
 from traceability.codes import Keyring
 
 app = typer.Typer(
@@ -34,13 +35,17 @@ console = Console(soft_wrap=True)
 
 
 def _db() -> Database:
-    from disclosure import search
-
     load_handlers()
     settings = get_settings()
-    search.configure(search.from_settings(settings))
     audit_ledger.configure(audit_ledger.AuditKeys.from_settings(settings))
     return Database(settings.effective_database_url)
+
+
+def _search() -> SearchBackend:
+    """This command's search backend, as the settings ask (a command is a process of its own)."""
+    from disclosure.search.factory import from_settings
+
+    return from_settings(get_settings())
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -83,26 +88,30 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
             return
         keys = demo_data.seed(s, seed_value=2018 if not force else None)
     urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
+    demo_data.seed_complaints(db, settings, urls)
+    insured = demo_data.seed_insurance(db)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
-    Dispatcher(db).drain()
+    demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
+    wiring.dispatcher(db, _search()).drain()
     _print_keys(keys)
     _print_urls(urls)
+    _print_insurance(insured)
 
 
 def _catch_up_search(db: Database) -> None:
     """The search index is derived data: when it disagrees with the database (a new index layout after an
     upgrade, a deleted file), rebuild it before serving rather than answer from a partial index."""
-    from disclosure import search
     from disclosure import service as disclosures
 
+    backend = _search()
     try:
-        diff = disclosures.check(db.read_session, search.current())
+        diff = disclosures.check(db.read_session, backend)
     except Exception as exc:  # noqa: BLE001 - search down: the outbox catches up when it returns
         console.print(f"[yellow]search index not checked ({exc}); it catches up from the outbox[/yellow]")
         return
     if any(diff.values()):
-        done = disclosures.reindex(db.read_session, search.current())
+        done = disclosures.reindex(db.read_session, backend)
         console.print(f"search index rebuilt from the database: {done} records")
 
 
@@ -111,6 +120,15 @@ def _print_urls(urls: list[str]) -> None:
         console.print("  Scan a demo code (open in a browser, or curl -H 'Accept: application/json'):")
         for url in urls:
             console.print(f"    {url}")
+
+
+def _print_insurance(info: dict[str, str]) -> None:
+    if info:
+        console.print(
+            f"  Insurance      {info['insured']} is insured (its scans show the cover); "
+            f"{info['uninsured']} is not"
+        )
+        console.print(f"  Paid claim     {info['claimed_scan']}")
 
 
 def _print_keys(keys: dict[str, str]) -> None:
@@ -198,6 +216,7 @@ def up() -> None:
             settings.var_dir / "demo-scans.json",
             demo_data.issue_demo_codes(db, Keyring.from_settings(settings)),
         )
+        demo_data.save_insurance(settings.var_dir / "demo-insurance.json", demo_data.seed_insurance(db))
     _catch_up_search(db)
     db.dispose()
     base = f"http://{settings.host}:{settings.port}"
@@ -213,6 +232,7 @@ def up() -> None:
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
     _print_urls(demo_data.load_urls(settings.var_dir / "demo-scans.json"))
+    _print_insurance(demo_data.load_insurance(settings.var_dir / "demo-insurance.json"))
     console.print(
         f"  Credit         {base}/api/v1/public/credit/lists/red   {base}/api/v1/public/credit/methodology"
     )
@@ -229,7 +249,13 @@ def _background(roles: frozenset[str], name: str):  # noqa: ANN202 - api.backgro
 
     settings = get_settings()
     return Background(
-        settings, _db(), Keyring.from_settings(settings), JobRunner(workers=2), roles, name=name
+        settings,
+        _db(),
+        Keyring.from_settings(settings),
+        JobRunner(workers=2),
+        roles,
+        search=_search(),
+        name=name,
     )
 
 
@@ -286,7 +312,6 @@ def search_reindex() -> None:
     """Rebuild the search index from the database, with a progress bar."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from disclosure import search
     from disclosure import service as disclosures
 
     db = _db()
@@ -294,7 +319,7 @@ def search_reindex() -> None:
         task = progress.add_task("records", total=None)
         done = disclosures.reindex(
             db.read_session,
-            search.current(),
+            _search(),
             lambda n, total: progress.update(task, completed=n, total=total),
         )
     console.print(f"{done} records indexed")
@@ -303,11 +328,10 @@ def search_reindex() -> None:
 @search_app.command("check")
 def search_check() -> None:
     """Compare the database with the search index; exit 1 and list the differences if they disagree."""
-    from disclosure import search
     from disclosure import service as disclosures
 
     db = _db()
-    diff = disclosures.check(db.read_session, search.current())
+    diff = disclosures.check(db.read_session, _search())
     if not any(diff.values()):
         console.print("[green]search index matches the database[/green]")
         return
@@ -457,10 +481,7 @@ def create_api_key(
                     else enterprises.get_by_uscc(s, enterprise)
                 )
                 enterprise_id = ent.id
-            key = create_key(s, role, enterprise_id, label)
-            audit_ledger.record(
-                s, SYSTEM.actor, "api_key.created", "api_key", key.split("_")[1], {"role": role}
-            )
+            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     print(key)
@@ -472,8 +493,7 @@ def revoke_api_key(prefix: str) -> None:
     db = _db()
     try:
         with db.transaction() as s:
-            revoke_key(s, prefix)
-            audit_ledger.record(s, SYSTEM.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
+            revoke_key(s, prefix, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)
     console.print(f"revoked {prefix}")
@@ -511,6 +531,19 @@ def credit_recompute() -> None:
         f"{result['enterprises']} enterprises scored, {result['changed']} changed, "
         f"{result['grades_changed']} grades changed"
     )
+
+
+complaints_app = typer.Typer(help="Consumer complaints.", no_args_is_help=True)
+app.add_typer(complaints_app, name="complaints")
+
+
+@complaints_app.command("sweep")
+def complaints_sweep() -> None:
+    """Move the cases whose time is up (the server also sweeps on a timer; safe to run alongside it)."""
+    from complaints import service as complaints
+
+    counts = complaints.sweep(_db(), complaints.Kit.from_settings(get_settings()))
+    console.print(", ".join(f"{n} {what}" for what, n in counts.items()))
 
 
 @supervise_app.command("draw")
@@ -575,6 +608,22 @@ def _published(source: str) -> list[dict]:
             return found
         found += page
         after = page[-1]["seq"]
+
+
+insurance_app = typer.Typer(help="Quality insurance.", no_args_is_help=True)
+app.add_typer(insurance_app, name="insurance")
+
+
+@insurance_app.command("expire")
+def insurance_expire() -> None:
+    """Mark policies whose period ended as expired; those without a successor lapse (their public
+    service record is withdrawn). The server runs this nightly."""
+    from insurance import service as insurance
+
+    db = _db()
+    with db.transaction() as s:
+        n = insurance.expire_due(s)
+    console.print(f"{n} policies expired")
 
 
 @audit_app.command("verify")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlmodel import Session, func, select
 
+from api import seeding
 from core.files import open_private, private_dir
 from core.identifiers import uscc_with_check
 from core.security import SYSTEM, Role, create_key
@@ -232,71 +233,64 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
     after the commit by `issue_demo_codes` (issuance runs outside the declaring transaction)."""
     from datetime import date, timedelta
 
-    from traceability import service as trace
     from traceability.codes import gtin_with_check
-    from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
     products = [
-        trace.create_product(
+        seeding.product(
             session,
             merchant_id,
-            ProductCreate(
-                gtin=gtin_with_check(p.gtin_body),
-                hs_code=p.hs_code,
-                name_zh=p.name_zh,
-                name_en=p.name_en,
-                brand=p.brand,
-                manufacturer=p.manufacturer,
-                origin_country=p.origin,
-                category=p.category,
-                shelf_life_days=p.shelf_life_days,
-            ),
-            SYSTEM,
+            gtin_with_check(p.gtin_body),
+            hs_code=p.hs_code,
+            name_zh=p.name_zh,
+            name_en=p.name_en,
+            brand=p.brand,
+            manufacturer=p.manufacturer,
+            origin_country=p.origin,
+            category=p.category,
+            shelf_life_days=p.shelf_life_days,
         )
         for p in DEMO_PRODUCTS
     ]
     today = date(2026, 11, 20)
     for n, (status, picks) in enumerate((("released", products), ("rejected", products[:1]))):
-        decl, _ = trace.declare(
+        # The random draws in this order (number, document, unit values, lab reports): the demo's data
+        # stay what they were.
+        declaration_no = f"310520261{rng.randrange(10**8, 10**9)}"
+        transport_doc_no = f"MSKU{rng.randrange(10**6, 10**7)}"
+        lines = [
+            seeding.line_body(
+                p.id,
+                f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
+                200,
+                production_date=today - timedelta(days=60),
+                expiry_date=today - timedelta(days=60) + timedelta(days=DEMO_PRODUCTS[i].shelf_life_days),
+                unit_value={"amount_minor": rng.randrange(5_000, 40_000), "currency": "CNY"},
+            )
+            for i, p in enumerate(picks)
+        ]
+        decl = seeding.declare(
             session,
             merchant_id,
-            DeclarationCreate(
-                declaration_no=f"310520261{rng.randrange(10**8, 10**9)}",
-                transport_doc_type="bill_of_lading",
-                transport_doc_no=f"MSKU{rng.randrange(10**6, 10**7)}",
-                arrival_port="CNNGB",
-                bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
-                declared_on=today - timedelta(days=10 - n),
-                lines=[
-                    {
-                        "product_id": p.id,
-                        "lot": f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
-                        "production_date": today - timedelta(days=60),
-                        "expiry_date": today
-                        - timedelta(days=60)
-                        + timedelta(days=DEMO_PRODUCTS[i].shelf_life_days),
-                        "quantity": 200,
-                        "unit_value": {"amount_minor": rng.randrange(5_000, 40_000), "currency": "CNY"},
-                    }
-                    for i, p in enumerate(picks)
-                ],
-            ),
-            SYSTEM,
+            declaration_no,
+            lines,
+            transport_doc_no=transport_doc_no,
+            bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
+            declared_on=today - timedelta(days=10 - n),
         )
         results = [
             {
-                "line_no": i + 1,
                 "result": "pass" if status == "released" else "fail",
                 "tests_performed": ["感官检验", "微生物", "标签标识"],
                 "lab_report_ref": f"NBCIQ-2026-{rng.randrange(10**5, 10**6)}",
             }
-            for i in range(len(picks))
+            for _ in picks
         ]
-        trace.inspect(session, decl.id, InspectionIn(lines=results), SYSTEM, _resolver())
         if status == "released":
-            trace.release(session, decl.id, "检验合格，准予放行", SYSTEM, _resolver())
+            seeding.decide(session, decl.id, results, _resolver(), reason="检验合格，准予放行")
         else:
-            trace.reject(session, decl.id, "微生物指标不合格，不予放行", SYSTEM)
+            seeding.decide(
+                session, decl.id, results, _resolver(), release=False, reason="微生物指标不合格，不予放行"
+            )
 
 
 def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
@@ -338,6 +332,14 @@ def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
     )
 
 
+def save_insurance(path: Path, info: dict[str, str]) -> None:
+    path.write_text(json.dumps(info, ensure_ascii=False, indent=2))
+
+
+def load_insurance(path: Path) -> dict[str, str]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
 def _resolver() -> str:
     from core.settings import get_settings
 
@@ -348,7 +350,6 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     """Issue codes for the demo's released lines, ship most lots, recall one; returns sample scan URLs."""
     from sqlmodel import select
 
-    from traceability import epcis
     from traceability import service as trace
     from traceability.models import Declaration, DeclarationLine, DeclarationStatus
 
@@ -364,25 +365,153 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     urls = []
     base = _resolver()
     for i, line in enumerate(lines):
-        with db.transaction() as s:
-            batch = trace.reserve_codes(s, line.declaration_id, line.line_no, per_line, keyring, SYSTEM)
-        trace.run_batch(db, batch.id, keyring, base, runner=batch.runner)
+        batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
         first = next(trace.codes_of_batch(db, batch.id))
         urls.append(first.link.uri(base))
         with db.transaction() as s:
-            decl = s.get(Declaration, line.declaration_id)
             if i < len(lines) - 1:
-                from core.clock import utcnow
-
-                epcis.record_internal(
-                    s,
-                    epcis.class_event(
-                        base, line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()
-                    ),
-                    decl.enterprise_id,
-                )
+                seeding.ship(s, line.declaration_id, line.line_no, base)
             if i == 2:
                 trace.recall_lot(
-                    s, decl.id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
+                    s, line.declaration_id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
                 )
     return urls
+
+
+DEMO_COMPLAINTS = [
+    # (narrative, category, contact, consent, what happens next)
+    ("奶粉罐底有结块，冲调后有异味，要求退款。", "quality", "13800000001", False, "open"),
+    (
+        "扫码显示该码已被查询多次，怀疑买到假货，商家一直不回复。",
+        "counterfeit",
+        "13800000002",
+        False,
+        "overdue",
+    ),
+    ("包裹外箱破损，一罐奶粉凹陷，要求换货。", "logistics", "demo.buyer@example.com", False, "resolved"),
+    (
+        "收到的商品与页面描述的产地不一致，我叫张伟，电话13900000003，希望商家解释。",
+        "not_as_described",
+        "13900000003",
+        True,
+        "published",
+    ),
+]
+
+
+def seed_complaints(db, settings, urls: list[str]) -> dict[str, str]:  # noqa: ANN001 - Database, Settings
+    """Complaints in several states (open, overdue and in mediation, resolved, published), filed and
+    moved through the same service functions as real ones. Returns {state: ticket number}."""
+    from datetime import timedelta
+
+    from complaints import service as complaints
+    from complaints.schemas import AnswerIn, IntakeIn
+    from core.clock import clock, utcnow
+    from core.security import Principal
+
+    kit = complaints.Kit.from_settings(settings)
+    tickets: dict[str, str] = {}
+    for (narrative, category, contact, consent, state), uri in zip(DEMO_COMPLAINTS, urls, strict=False):
+        if state == "overdue":
+            clock.freeze(utcnow() - timedelta(days=20))  # filed long enough ago for the answer to be late
+        try:
+            with db.transaction() as s:
+                c, token, _ = complaints.intake(
+                    s,
+                    kit,
+                    IntakeIn(
+                        code=uri,
+                        category=category,
+                        narrative=narrative,
+                        wanted="refund",
+                        contact=contact,
+                        consent_publish=consent,
+                    ),
+                    [],
+                )
+        finally:
+            clock.reset()
+        tickets[state] = c.ticket_no
+        merchant = Principal(key_id=None, role=Role.merchant, enterprise_id=c.enterprise_id, prefix="demo")
+        if state in ("resolved", "published"):
+            with db.transaction() as s:
+                complaints.answer(
+                    s,
+                    kit,
+                    c.enterprise_id,
+                    c.id,
+                    AnswerIn(
+                        outcome="explanation",
+                        public_response="acted_in_good_faith",
+                        text="已联系消费者说明情况",
+                    ),
+                    merchant,
+                )
+        if state == "resolved":
+            with db.transaction() as s:
+                complaints.accept(s, token)
+    complaints.sweep(db, kit)
+    return tickets
+
+
+def seed_insurance(db) -> dict[str, str]:
+    """Quality insurance for the demo: the insurer's product, a bound policy for the trading merchant
+    (every scan of its codes shows the cover), the other merchants uninsured, and one paid claim on a
+    unit of the first lot. Returns the names and the claimed unit's scan URL."""
+    from core.money import Money
+    from credit import service as credit
+    from insurance import claims
+    from insurance import service as insurance
+    from insurance.schemas import ProductCreate, QuoteRequest
+    from traceability.models import DeclarationLine, TraceCode
+
+    with db.transaction() as s:
+        insurer = s.exec(
+            select(Enterprise).where(Enterprise.kind == "insurer").order_by(Enterprise.id)
+        ).first()
+        merchants = list(
+            s.exec(select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id))
+        )
+        insured, uninsured = merchants[0], merchants[1]
+        credit.recompute(s, insured.id, "demo")  # rated now; the grade prices the premium
+        product = insurance.create_product(
+            s,
+            insurer.id,
+            ProductCreate(
+                code="QI-CBEC",
+                name_zh="跨境进口商品品质保证保险",
+                name_en="Cross-border imported goods quality insurance",
+                cover_per_unit_minor=5_000_00,
+                aggregate_limit_minor=500_000_00,
+                deductible_minor=100_00,
+                min_premium_minor=500_00,
+                base_rate_per_mille="3.5",
+                waiting_days=0,
+                claim_window_days=90,
+                categories=[
+                    "infant_formula",
+                    "food",
+                    "health_supplement",
+                    "cosmetics",
+                    "maternal_baby",
+                    "other",
+                ],
+            ),
+            SYSTEM,
+        )
+        quote = insurance.quote(s, insured.id, QuoteRequest(product_id=product.id), SYSTEM)
+        insurance.bind(s, quote.id, SYSTEM)
+    with db.transaction() as s:
+        serial, line = s.exec(
+            select(TraceCode.serial, DeclarationLine)
+            .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
+            .order_by(TraceCode.id)
+            .offset(1)
+        ).first()
+        claims.adjudicate(s, serial, source="consumer", enterprise_id=insured.id, asked=Money(800_00))
+        expiry = f"?17={line.expiry_date:%y%m%d}" if line.expiry_date else ""
+    return {
+        "insured": insured.name_zh,
+        "uninsured": uninsured.name_zh,
+        "claimed_scan": f"{_resolver().rstrip('/')}/01/{line.gtin}/10/{line.lot}/21/{serial}{expiry}",
+    }

@@ -1,4 +1,5 @@
-"""FastAPI dependencies: the database, who is calling, enterprise scope and the public rate limit."""
+"""FastAPI dependencies: the database, the search backend, who is calling, enterprise scope and the public
+rate limit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from core.errors import RateLimited, Unauthorized
 from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role, authenticate
 from core.settings import Settings
+from disclosure.search.base import SearchBackend
 from traceability.schemas import MAX_LINES
 
 _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
@@ -27,6 +29,11 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+def get_search(request: Request) -> SearchBackend:
+    """The app's search backend (built once by create_app, as the database is)."""
+    return request.app.state.search
+
+
 # Every integer the API reads is bounded in its schema, so that the OpenAPI document says the range and
 # an out-of-range number is a 422 naming it, never a driver overflow.
 Id = Annotated[int, Path(ge=1, le=MAX_ID, description="Record id")]
@@ -35,6 +42,7 @@ Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Records to skip"
 
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SearchDep = Annotated[SearchBackend, Depends(get_search)]
 
 
 # Methods that change nothing: everything else is a write, refused to an enterprise not in good standing.

@@ -40,11 +40,12 @@ class Problem(BaseModel):
 
 
 DESCRIPTIONS = {
-    400: "The body could not be read as its Content-Type says",
+    400: "The body could not be read as its Content-Type says (EPCIS: not valid against the standard, or a bad query)",
     401: "No API key, or a key that is malformed, unknown or revoked",
     403: "The key's role or enterprise may not do this",
     404: "A record the request names does not exist (or is not the caller's)",
     409: "The request conflicts with the record's state or with an existing record",
+    413: "Too many events in one capture",
     422: "The input is invalid: each field with its reason",
     429: "Too many requests from this client (see Retry-After)",
     503: "A service the operation needs (search, fonts) is unavailable",
@@ -97,6 +98,10 @@ def _field_path(loc: tuple | list) -> str:
 
 
 def _reason(err: dict[str, Any]) -> str:
+    loc = err.get("loc") or ()
+    if err.get("type") == "extra_forbidden" and loc and loc[0] == "query":
+        # A query model that refuses what it does not know (the disclosure search): say what to read.
+        return "not a parameter of this operation; the API document lists them (/docs)"
     msg = str(err.get("msg", "invalid"))
     return msg.removeprefix("Value error, ")
 

@@ -12,7 +12,10 @@ import orjson
 from core.db import Database
 from credit import service as credit
 from enterprises import service as enterprises
-from traceability import scan
+from insurance import claims as insurance_claims
+from insurance import service as insurance
+from traceability import views
+from traceability.verdict import Outcome
 
 # Each later domain registers one function enterprise_id -> dict | None (credit grade, insurance cover).
 TrustProvider = Callable[[Database, int], dict[str, Any] | None]
@@ -30,12 +33,47 @@ def credit_grade(db: Database, enterprise_id: int) -> dict[str, Any] | None:
 TRUST_PROVIDERS["credit"] = credit_grade
 
 
+def insurance_cover(db: Database, enterprise_id: int) -> dict[str, Any] | None:
+    """The merchant's quality-insurance cover (品质险) in force; read once per card, not per scan."""
+    with db.read_session() as s:
+        return insurance.enterprise_cover(s, enterprise_id)
+
+
+TRUST_PROVIDERS["insurance"] = insurance_cover
+
+
+class UnitClaims:
+    """Approved and paid claims by serial, so a scan can show the claim on its unit without a query:
+    claims are few next to codes, so the whole map is reloaded (one query) at most every `ttl` seconds.
+    With `enabled` off (the scan benchmark's baseline) it answers None without reading."""
+
+    def __init__(self, db: Database, ttl: float = 5.0, enabled: bool = True) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.enabled = enabled
+        self._loaded_at = -1e9
+        self._by_serial: dict[str, dict[str, Any]] = {}
+
+    def get(self, serial: str | None) -> dict[str, Any] | None:
+        if not self.enabled or serial is None:
+            return None
+        if time.monotonic() - self._loaded_at > self.ttl:
+            with self.db.read_session() as s:
+                self._by_serial = insurance_claims.unit_claims(s)
+            self._loaded_at = time.monotonic()
+        return self._by_serial.get(serial)
+
+    def invalidate(self) -> None:
+        self._loaded_at = -1e9
+
+
 class EnterpriseCards:
     """Enterprise cards for the scan page, cached briefly: they change rarely and every scan shows one."""
 
-    def __init__(self, db: Database, ttl: float = 30.0) -> None:
+    def __init__(self, db: Database, ttl: float = 30.0, providers: set[str] | None = None) -> None:
         self.db = db
         self.ttl = ttl
+        self.providers = providers  # None: all registered
         self._cards: dict[int, tuple[float, dict[str, Any] | None]] = {}
 
     def get(self, enterprise_id: int | None) -> dict[str, Any] | None:
@@ -48,7 +86,8 @@ class EnterpriseCards:
             card = enterprises.public_profile(s, enterprise_id)
         if card is not None:
             for name, provider in TRUST_PROVIDERS.items():
-                card[name] = provider(self.db, enterprise_id)
+                if self.providers is None or name in self.providers:
+                    card[name] = provider(self.db, enterprise_id)
             card.setdefault("credit", None)
             card.setdefault("insurance", None)
         if len(self._cards) > 10_000:
@@ -57,9 +96,12 @@ class EnterpriseCards:
         return card
 
 
-def scan_view(outcome: scan.Outcome, cards: EnterpriseCards, resolver_base: str) -> dict[str, Any]:
-    body = scan.view(outcome, resolver_base)
+def scan_view(
+    outcome: Outcome, cards: EnterpriseCards, resolver_base: str, claims: UnitClaims | None = None
+) -> dict[str, Any]:
+    body = views.view(outcome, resolver_base)
     body["enterprise"] = cards.get(outcome.enterprise_id)
+    body["insurance_claim"] = claims.get(outcome.link.serial) if claims else None
     return body
 
 
@@ -68,19 +110,29 @@ class ScanJson:
     importer) is the same for every item of a lot, so it is serialised once per version of the facts
     and spliced after the per-scan part (code, verdict, scans)."""
 
-    def __init__(self, cards: EnterpriseCards, resolver_base: str, max_entries: int = 10_000) -> None:
+    def __init__(
+        self,
+        cards: EnterpriseCards,
+        resolver_base: str,
+        max_entries: int = 10_000,
+        claims: UnitClaims | None = None,
+    ) -> None:
         self.cards = cards
+        self.claims = claims
         self.base = resolver_base
         self.max_entries = max_entries
         self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
 
-    def render(self, outcome: scan.Outcome, uri: str | None = None) -> bytes:
+    def render(self, outcome: Outcome, uri: str | None = None) -> bytes:
         card = self.cards.get(outcome.enterprise_id)
-        head = orjson.dumps(scan.code_view(outcome, self.base, uri))
+        code = views.code_view(outcome, self.base, uri)
+        # The unit's own claim (先行赔付 or a consumer's) belongs with the per-scan part.
+        code["insurance_claim"] = self.claims.get(outcome.link.serial) if self.claims else None
+        head = orjson.dumps(code)
         facts = outcome.facts
         if facts is None or outcome.item_events:
             tail = orjson.dumps(
-                scan.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
+                views.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
             )
             return head[:-1] + b"," + tail[1:]
         key = (id(facts), id(card))
@@ -89,6 +141,6 @@ class ScanJson:
         if hit is None or hit[0] is not facts or hit[1] is not card:
             if len(self._fragments) >= self.max_entries:
                 self._fragments.clear()
-            fragment = orjson.dumps(scan.lot_view(facts, outcome.product) | {"enterprise": card})
+            fragment = orjson.dumps(views.lot_view(facts, outcome.product) | {"enterprise": card})
             hit = self._fragments[key] = (facts, card, fragment)
         return head[:-1] + b"," + hit[2][1:]

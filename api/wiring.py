@@ -1,4 +1,5 @@
-"""Loads every domain's event contracts and handlers, so that `emit` knows each event's shape and subscribers.
+"""Loads every domain's event contracts and handlers, so that `emit` knows each event's shape and subscribers;
+and builds a process's Dispatcher with the handlers that need what the process built (the search backend).
 
 New domains add their handlers module here, once.
 """
@@ -7,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 
-from core.events import registry
+from core.db import Database
+from core.events import Dispatcher, Handler, registry
+from disclosure.search.base import SearchBackend
 
 # The contracts: each domain's events.py declares what it emits (see core.events.contract).
 EVENT_MODULES = [
@@ -22,6 +25,8 @@ EVENT_MODULES = [
 HANDLER_MODULES = [
     "disclosure.handlers",
     "credit.handlers",
+    "complaints.handlers",
+    "insurance.handlers",
 ]
 
 MODEL_MODULES = [
@@ -35,6 +40,8 @@ MODEL_MODULES = [
     "traceability.models",
     "disclosure.models",
     "credit.models",
+    "complaints.models",
+    "insurance.models",
 ]
 
 
@@ -50,3 +57,21 @@ def load_handlers() -> None:
     for name in HANDLER_MODULES:
         importlib.import_module(name)
     registry.loaded = True
+
+
+def bound_handlers(search: SearchBackend) -> dict[str, Handler]:
+    """The handlers of subscribers declared without one (core.events.Registry.declare), built on this
+    process's resources."""
+    from disclosure import handlers as disclosure_handlers
+
+    return {**disclosure_handlers.bound_handlers(search)}
+
+
+def dispatcher(
+    db: Database, search: SearchBackend, *, max_attempts: int = 8, backoff_base: float = 2.0
+) -> Dispatcher:
+    """A Dispatcher that delivers every subscriber's events, the indexer's into `search`."""
+    load_handlers()
+    return Dispatcher(
+        db, max_attempts=max_attempts, backoff_base=backoff_base, handlers=bound_handlers(search)
+    )

@@ -14,7 +14,7 @@ import logging
 import random
 import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -23,8 +23,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
 from sqlmodel import Field, Session, SQLModel, select
 
+from core import audit
 from core.clock import as_utc, utcnow
 from core.db import Database, UtcDateTime
+from core.errors import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,10 @@ class Subscriber:
     handler: Handler
 
 
+class Unbound(RuntimeError):
+    """A declared subscriber that the delivering Dispatcher was not handed a handler for."""
+
+
 class Registry:
     """Which subscriber wants which event type; filled by importing each domain's handlers.py."""
 
@@ -165,6 +171,18 @@ class Registry:
 
         return register
 
+    def declare(self, event_type: str, name: str) -> None:
+        """A subscriber whose handler needs something a process builds (the indexer needs the search
+        backend). Declared at import like any other, so that `emit` writes its deliveries whichever
+        process delivers them; each Dispatcher is handed the handler itself (`Dispatcher(handlers=...)`).
+        A dispatcher without it fails those deliveries (retried, then dead for an admin to retry)
+        rather than guess at a backend."""
+
+        def unbound(session: Session, event: Event) -> None:
+            raise Unbound(f"subscriber {name} has no handler in this process: pass it to the Dispatcher")
+
+        self.subscribe(event_type, name)(unbound)
+
     def unsubscribe(self, name: str) -> None:
         sub = self._by_name.pop(name)
         self._by_type[sub.event_type].remove(sub)
@@ -174,6 +192,9 @@ class Registry:
 
     def get(self, name: str) -> Subscriber | None:
         return self._by_name.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
 
 
 registry = Registry()
@@ -235,9 +256,20 @@ def emit_many(
         }
         for t, agg_type, agg_id, payload, actor in events
     ]
-    ids = list(
-        session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
-    )
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite cannot promise RETURNING's order for a multi-row insert, so SQLAlchemy would insert
+        # row by row; instead number the rows here. The transaction began with BEGIN IMMEDIATE and
+        # holds the only write lock, so no other writer can take these ids in between.
+        first = (session.scalar(select(func.max(OutboxEvent.id))) or 0) + 1
+        ids = list(range(first, first + len(rows)))
+        # Core inserts (the table, not the ORM class): the ORM's bulk path costs more than SQLite does.
+        session.connection().execute(
+            insert(OutboxEvent.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+        )
+    else:
+        ids = list(
+            session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
+        )
     deliveries = [
         {
             "event_id": ev_id,
@@ -251,7 +283,7 @@ def emit_many(
         for sub in registry.for_type(t)
     ]
     if deliveries:
-        session.execute(insert(OutboxDelivery), deliveries)
+        session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
     session.info["outbox_emitted"] = True
     return len(ids)
 
@@ -271,7 +303,13 @@ class Dispatcher:
         backoff_base: float = 2.0,
         batch_size: int = 100,
         name: str = "dispatcher",
+        handlers: Mapping[str, Handler] | None = None,
     ) -> None:
+        """`handlers`: this process's handlers of subscribers declared with `Registry.declare`."""
+        unknown = sorted(set(handlers or {}) - set(registry.names()))
+        if unknown:
+            raise ValueError(f"no subscriber declared as {', '.join(unknown)}")
+        self.handlers = dict(handlers or {})
         self.db = db
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
@@ -313,8 +351,9 @@ class Dispatcher:
     def _deliver(self, session: Session, delivery: OutboxDelivery) -> None:
         row = session.get(OutboxEvent, delivery.event_id)
         sub = registry.get(delivery.subscriber)
+        handler = self.handlers.get(delivery.subscriber) or (sub.handler if sub is not None else None)
         delivery.attempts += 1
-        if sub is None or row is None:
+        if sub is None or handler is None or row is None:
             delivery.status = DeliveryStatus.dead
             delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
             session.add(delivery)
@@ -330,7 +369,7 @@ class Dispatcher:
         )
         savepoint = session.begin_nested()
         try:
-            sub.handler(session, ev)
+            handler(session, ev)
             session.flush()
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
@@ -379,6 +418,30 @@ class Dispatcher:
         _wakeup.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def dead_deliveries(session: Session, limit: int = 100) -> list[tuple[OutboxDelivery, str]]:
+    """Deliveries that gave up, oldest first, each with its event's type."""
+    return [
+        (delivery, event_type)
+        for delivery, event_type in session.exec(
+            select(OutboxDelivery, OutboxEvent.type)
+            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+            .where(OutboxDelivery.status == DeliveryStatus.dead)
+            .order_by(OutboxDelivery.id)
+            .limit(limit)
+        ).all()
+    ]
+
+
+def retry_delivery(session: Session, delivery_id: int, *, by: str) -> OutboxDelivery:
+    """An admin's retry of a dead delivery (a delivery not dead is left as it is), recorded in the audit
+    ledger in the caller's transaction."""
+    delivery = retry_dead(session, delivery_id)
+    if delivery is None:
+        raise NotFound(f"no delivery {delivery_id}")
+    audit.record(session, by, "outbox.retried", "outbox_delivery", delivery_id, {"status": delivery.status})
+    return delivery
 
 
 def retry_dead(session: Session, delivery_id: int) -> OutboxDelivery | None:

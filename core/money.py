@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 
 import pycountry
@@ -65,11 +65,10 @@ class Money:
             raise MoneyError("money can only be multiplied by an integer; use scale() for rates")
         return Money(self.amount_minor * factor, self.currency)
 
-    def scale(self, rate: Decimal | str) -> Money:
-        """Multiply by a rate, rounding half-even to the minor unit (premium = value x rate)."""
-        value = (Decimal(self.amount_minor) * Decimal(str(rate))).quantize(
-            Decimal(1), rounding="ROUND_HALF_EVEN"
-        )
+    def scale(self, rate: Decimal | str, rounding: str = ROUND_HALF_EVEN) -> Money:
+        """Multiply by a rate, rounding to the minor unit: half-even unless the caller names another rule
+        (insurance premiums round half-up, as a Chinese premium notice does: 四舍五入)."""
+        value = (Decimal(self.amount_minor) * Decimal(str(rate))).quantize(Decimal(1), rounding=rounding)
         return Money(int(value), self.currency)
 
     def __lt__(self, other: Money) -> bool:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from sqlalchemy import column, table
 from sqlmodel import Field, Session, SQLModel, select
 
+from core import audit
 from core.clock import utcnow
 from core.db import UtcDateTime
 from core.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -125,6 +126,26 @@ def create_key(session: Session, role: Role | str, enterprise_id: int | None = N
     return key
 
 
+def issue_key(
+    session: Session, role: Role | str, enterprise_id: int | None = None, label: str = "", *, by: str
+) -> str:
+    """Create a key for an admin (the API or the CLI) and record it in the audit ledger, in the caller's
+    transaction; returns the key in clear, the only time it is shown."""
+    if enterprise_id is not None and (
+        session.exec(select(_enterprise.c.id).where(_enterprise.c.id == enterprise_id)).first() is None
+    ):
+        raise NotFound(f"no enterprise with id {enterprise_id}", field="enterprise_id")
+    key = create_key(session, role, enterprise_id, label)
+    state = {"role": Role(role).value, "enterprise_id": enterprise_id, "label": label}
+    audit.record(session, by, "api_key.created", "api_key", key.split("_")[1], state)
+    return key
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    """Every key, oldest first (its prefix and role; the key itself is never stored)."""
+    return list(session.exec(select(ApiKey).order_by(ApiKey.id)).all())
+
+
 def authenticate(session: Session, key: str) -> Principal:
     parts = key.split("_")
     if len(parts) < 3 or not key.startswith(KEY_PREFIX):
@@ -150,11 +171,13 @@ def authenticate(session: Session, key: str) -> Principal:
     )
 
 
-def revoke_key(session: Session, prefix: str) -> ApiKey:
+def revoke_key(session: Session, prefix: str, *, by: str) -> ApiKey:
+    """Revoke the key with `prefix` (again is no change) and record it in the audit ledger."""
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
     if row is None:
         raise NotFound(f"no API key with prefix '{prefix}'")
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+    audit.record(session, by, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
     return row

@@ -99,6 +99,38 @@ class Settings(BaseSettings):
         description="Scan records older than this many days are deleted nightly (0: kept for ever); "
         "a code's scan summary (count, first place) stays on the code",
     )
+    # Complaints (投诉). Defaults follow the 12315 rules; every limit is configurable.
+    complaint_key: str = Field(
+        default="", description="Base64 32-byte AES key for consumer contacts; generated under var if empty"
+    )
+    complaint_answer_workdays: int = Field(default=7, ge=1, le=60, description="Merchant's time to answer")
+    complaint_mediation_workdays: int = Field(default=45, ge=1, le=180, description="Regulator mediation")
+    complaint_consumer_workdays: int = Field(
+        default=10, ge=1, le=60, description="Consumer's time to accept or dispute an answer"
+    )
+    complaint_warn_workdays: int = Field(default=2, ge=0, le=30, description="Warning before a deadline")
+    complaint_publish_days: int = Field(
+        default=15, ge=1, le=90, description="A consented case is published after this many days at latest"
+    )
+    complaint_repeat_window_days: int = Field(default=30, ge=0, le=365, description="Repeats join the first")
+    complaint_reopen_days: int = Field(default=30, ge=0, le=365, description="Reopen allowed after closing")
+    complaint_sweep_minutes: int = Field(default=10, ge=0, description="Deadline sweep interval; 0: off")
+    complaint_evidence_max_files: int = Field(default=5, ge=0, le=20)
+    complaint_evidence_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    scan_insurance: bool = Field(
+        default=True, description="Show insurance cover and claims on the scan (off: the benchmark baseline)"
+    )
+    insurance_expiry_at: str = Field(
+        default="00:10",
+        pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
+        description="Beijing time (HH:MM) of the nightly policy expiry (once across processes); empty: off",
+    )
+    insurance_quote_valid_days: int = Field(
+        default=7, ge=1, le=90, description="Days a premium quote can be bound before it must be re-rated"
+    )
+    insurance_account_key: str = Field(
+        default="", description="Key sealing consumers' payout accounts (AES-GCM); generated if empty"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
 
@@ -168,6 +200,15 @@ class Settings(BaseSettings):
         narrow(path)
         return path.read_text().strip()
 
+    def insurance_account_key_bytes(self) -> bytes:
+        """32 bytes for the payout-account box: from the environment, else var/insurance-account-key."""
+        import hashlib
+
+        raw = self.insurance_account_key or self._secret_file(
+            "insurance-account-key", secrets.token_urlsafe(48)
+        )
+        return hashlib.sha256(b"crosstrust-insurance-account\x00" + raw.encode()).digest()
+
     def code_secret_bytes(self) -> bytes:
         """The keyed-check secret: from the environment, else from var/code-secret (created 0600 once)."""
         if self.code_secret:
@@ -196,6 +237,20 @@ class Settings(BaseSettings):
         if len(seed) != 32:
             raise ValueError("the audit signing key must be base64 of 32 bytes (an Ed25519 seed)")
         return seed
+
+    def complaint_key_bytes(self) -> bytes:
+        """The consumer-contact key (32 bytes): from the environment, else var/complaint-key (0600, once)."""
+        import base64
+
+        if self.complaint_key:
+            key = base64.b64decode(self.complaint_key)
+        else:
+            key = base64.b64decode(
+                self._secret_file("complaint-key", base64.b64encode(secrets.token_bytes(32)).decode())
+            )
+        if len(key) != 32:
+            raise ValueError("CROSSTRUST_COMPLAINT_KEY must be 32 bytes, base64-encoded")
+        return key
 
 
 @lru_cache

@@ -380,6 +380,11 @@ def grade_of(session: Session, enterprise_id: int) -> dict[str, Any] | None:
     }
 
 
+def grade_codes() -> tuple[str, ...]:
+    """The grades of the methodology in force, best first (what a grade filter may name)."""
+    return tuple(g.code for g in _m().grades)
+
+
 def grade_code(session: Session, enterprise_id: int) -> str | None:
     s = session.get(CreditStanding, enterprise_id)
     return s.grade if s else None

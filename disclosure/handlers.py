@@ -11,13 +11,16 @@ from typing import Any
 from sqlmodel import Session
 
 from core.clock import as_utc
-from core.events import Event, subscribe
+from core.events import Event, Handler, registry, subscribe
 from core.identifiers import country_name
 from core.money import Money
+from core.workdays import CHINA_TZ
 from credit import service as credit
 from disclosure import service
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
+from disclosure.search.base import SearchBackend
 from enterprises import service as enterprises
+from insurance import service as insurance
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
 DECL_STATUS_ZH = {"declared": "已申报", "inspected": "已查验", "released": "已放行", "rejected": "不予放行"}
@@ -357,16 +360,283 @@ def credit_grade(session: Session, event: Event) -> None:
     service.set_enterprise_grade(session, ent["id"], current["grade"])
 
 
-@subscribe("disclosure.changed", "disclosure.indexer")
-def index(session: Session, event: Event) -> None:
-    """Keep the search index in step; raising here (search down) leaves the event for a retry."""
-    from disclosure import search
-    from disclosure.models import DisclosureRecord
-
-    row = session.get(DisclosureRecord, event.payload["id"])
-    if row is None:
-        search.current().delete([event.payload["id"]])
+@subscribe("insurance.policy_activated", "disclosure.service.insurance_activated")
+@subscribe("insurance.policy_lapsed", "disclosure.service.insurance_lapsed")
+@subscribe("insurance.policy_cancelled", "disclosure.service.insurance_cancelled")
+def insurance_cover(session: Session, event: Event) -> None:
+    """The merchant's quality insurance as a public service record (服务信息): one record per merchant,
+    showing the cover in force now; when none is left (lapsed, cancelled) its publication ends."""
+    p = event.payload
+    ent = _enterprise(session, p["enterprise_id"])
+    key = f"service:insurance:{ent['id']}"
+    now = event.created_at
+    cover = insurance.enterprise_cover(session, ent["id"])  # now, not as the (maybe retried) event saw it
+    if cover is None and event.type == "insurance.policy_activated":
+        if as_utc(datetime.fromisoformat(p["ends_at"])) <= now:
+            return
+        cover = {  # bound to start later: published from its terms
+            "policy_no": p["policy_no"],
+            "insurer": {"name_zh": _enterprise(session, p["insurer_id"])["name_zh"]},
+            "cover_per_unit": {"amount_minor": p["cover_per_unit_minor"], "currency": p["currency"]},
+            "until": p["ends_at"],
+        }
+    if cover is None:
+        if not service.by_keys_with_prefix(session, key, ent["id"]):
+            return
+        service.upsert(
+            session,
+            key,
+            _base(
+                session,
+                ent,
+                Category.service,
+                now,
+                event,
+                title_zh=f"{ent['name_zh']} 品质保险已终止",
+                title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance ended",
+                body_zh=f"保单 {p['policy_no']} 已{'到期' if event.type.endswith('lapsed') else '退保'}，未续保。",
+                body_en=f"Policy {p['policy_no']} {'lapsed' if event.type.endswith('lapsed') else 'was cancelled'} without renewal.",
+                fields={"insured": False, "policy_no": p["policy_no"], "status": p["status"]},
+                publish_until=now,
+            ),
+            event.id,
+        )
         return
-    if row.version != event.payload["version"]:
-        return  # a later change has its own event
-    search.current().index([service.document(row)])
+    amount = Money(cover["cover_per_unit"]["amount_minor"], cover["cover_per_unit"]["currency"])
+    until = datetime.fromisoformat(cover["until"])
+    day = until.astimezone(CHINA_TZ).date().isoformat()
+    insurer_zh = cover["insurer"]["name_zh"]
+    service.upsert(
+        session,
+        key,
+        _base(
+            session,
+            ent,
+            Category.service,
+            now,
+            event,
+            title_zh=f"{ent['name_zh']} 已投保品质险（{insurer_zh} 承保）",
+            title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance by {insurer_zh}",
+            body_zh=f"保单 {cover['policy_no']}：每件商品最高赔付 {amount.format('zh_CN')}，保障至 {day}。",
+            body_en=f"Policy {cover['policy_no']}: up to {amount.format('en_US')} per item, until {day}.",
+            fields={
+                "insured": True,
+                "policy_no": cover["policy_no"],
+                "insurer": insurer_zh,
+                "cover_per_unit_minor": amount.amount_minor,
+                "currency": amount.currency,
+                "until": cover["until"],
+            },
+            publish_until=until,
+        ),
+        event.id,
+    )
+
+
+@subscribe("insurance.claim_paid", "disclosure.complaint.insurance_claim")
+def insurance_claim(session: Session, event: Event) -> None:
+    """A paid quality-insurance claim as a complaint-category record (投诉举报信息): the unit and the
+    amount, never the consumer."""
+    p = event.payload
+    ent = _enterprise(session, p["enterprise_id"])
+    amount = Money(p["amount_minor"], p["currency"])
+    what = p.get("product_name_zh") or "商品"
+    advance = p.get("source") == "complaint"
+    service.upsert(
+        session,
+        f"complaint:insurance_claim:{p['claim_id']}",
+        _base(
+            session,
+            ent,
+            Category.complaint,
+            datetime.fromisoformat(p["paid_at"]),
+            event,
+            title_zh=f"{'先行赔付' if advance else '品质险理赔'}：{what}"[:300],
+            title_en=f"{'Advance compensation' if advance else 'Quality-insurance claim'} paid: {amount.format('en_US')}",
+            body_zh=f"品质保险已赔付 {amount.format('zh_CN')}（理赔 {p['claim_id']}，商品序列号 {p.get('serial') or '—'}）。",
+            body_en=f"Quality insurance paid {amount.format('en_US')} (claim {p['claim_id']}, item serial {p.get('serial') or '-'}).",
+            fields={
+                "claim_id": p["claim_id"],
+                "amount_minor": amount.amount_minor,
+                "currency": amount.currency,
+                "serial": p.get("serial"),
+                "source": p.get("source"),
+            },
+        ),
+        event.id,
+    )
+
+
+# --- complaints (投诉举报) ---------------------------------------------------------------------------
+
+CATEGORY_ZH = {
+    "quality": "质量问题",
+    "counterfeit": "疑似假冒",
+    "logistics": "物流",
+    "not_as_described": "货不对板",
+    "after_sales": "售后",
+    "other": "其他",
+}
+OUTCOME_ZH = {
+    "refund": "退款",
+    "replacement": "换货",
+    "compensation": "赔偿",
+    "explanation": "解释说明",
+    "rejection": "不予受理",
+    "resolved": "已协商解决",
+    "upheld": "投诉成立",
+    "not_upheld": "投诉不成立",
+    "mediation_failed": "调解终止",
+    "withdrawn": "已撤回",
+}
+
+
+def _rate(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+@subscribe("complaint.received", "disclosure.complaint.figures.received")
+@subscribe("complaint.answered", "disclosure.complaint.figures.answered")
+@subscribe("complaint.overdue", "disclosure.complaint.figures.overdue")
+@subscribe("complaint.closed", "disclosure.complaint.figures.closed")
+def complaint_figures(session: Session, event: Event) -> None:
+    """A merchant's complaint figures as one public record, recomputed from the cases themselves (so a
+    retried or out-of-order event still shows the truth now)."""
+    from complaints import service as complaints
+
+    ent = _enterprise(session, event.payload["enterprise_id"])
+    f = complaints.merchant_figures(session, ent["id"])
+    median = f["median_workdays_to_resolve"]
+    service.upsert(
+        session,
+        f"complaint:figures:{ent['id']}",
+        _base(
+            session,
+            ent,
+            Category.complaint,
+            event.created_at,
+            event,
+            title_zh=f"{ent['name_zh']} 消费投诉处理情况",
+            title_en=f"{ent['name_en'] or ent['name_zh']}: consumer complaints handled",
+            body_zh=(
+                f"累计投诉 {f['complaints']} 件，办理中 {f['open']} 件，已办结 {f['closed']} 件；"
+                f"答复率 {_rate(f['response_rate'])}，按时答复率 {_rate(f['on_time_rate'])}，"
+                f"办结中位用时 {'—' if median is None else f'{median:g}'} 个工作日，投诉成立占比 {_rate(f['upheld_share'])}。"
+            ),
+            body_en=(
+                f"{f['complaints']} complaints, {f['open']} open, {f['closed']} closed; response rate "
+                f"{_rate(f['response_rate'])}, answered on time {_rate(f['on_time_rate'])}, median "
+                f"{'-' if median is None else f'{median:g}'} working days to resolve, upheld {_rate(f['upheld_share'])}."
+            ),
+            fields=f,
+        ),
+        event.id,
+    )
+
+
+@subscribe("complaint.published", "disclosure.complaint.case")
+@subscribe("complaint.unpublished", "disclosure.complaint.case_withdrawn")
+@subscribe("complaint.answered", "disclosure.complaint.case_answered")
+@subscribe("complaint.closed", "disclosure.complaint.case_closed")
+@subscribe("complaint.changed", "disclosure.complaint.case_changed")
+def complaint_case(session: Session, event: Event) -> None:
+    """A consented case, its narrative scrubbed of personal data; withdrawing consent ends it at once."""
+    from complaints import service as complaints
+
+    p = event.payload
+    key = f"complaint:case:{p['complaint_id']}"
+    case = complaints.public_case(session, p["complaint_id"])
+    if case is None:
+        existing = service.by_keys_with_prefix(session, key, p["enterprise_id"])
+        for row in existing:
+            if row.record_key == key and (
+                row.publish_until is None or as_utc(row.publish_until) > event.created_at
+            ):
+                service.upsert(
+                    session,
+                    key,
+                    {
+                        **{k: getattr(row, k) for k in service.CONTENT_FIELDS},
+                        "publish_until": event.created_at,
+                        "body_zh": "消费者已撤回公开同意。",
+                        "body_en": "The consumer withdrew consent to publish.",
+                    },
+                    event.id,
+                )
+        return
+    ent = _enterprise(session, case["enterprise_id"])
+    cat_zh = CATEGORY_ZH.get(case["category"], case["category"])
+    answer_zh = (
+        OUTCOME_ZH.get(case["merchant_outcome"], "尚未答复") if case["merchant_outcome"] else "尚未答复"
+    )
+    result_zh = OUTCOME_ZH.get(case["outcome"], "办理中") if case["outcome"] else "办理中"
+    from complaints.schemas import PUBLIC_RESPONSES
+
+    response = PUBLIC_RESPONSES.get(case["public_response"] or "", ("", ""))
+    service.upsert(
+        session,
+        key,
+        _base(
+            session,
+            ent,
+            Category.complaint,
+            case["received_at"],
+            event,
+            title_zh=f"消费投诉（{cat_zh}）：{case['product_name_zh'] or '订单商品'}"[:300],
+            title_en=f"Consumer complaint ({case['category']}): ticket {case['ticket_no']}"[:300],
+            body_zh=(
+                f"{case['narrative']}\n企业答复：{answer_zh}"
+                + (f"（{response[0]}）" if response[0] else "")
+                + f"；处理结果：{result_zh}"
+                + (f"；消费者评价 {case['rating']}/5" if case["rating"] else "")
+                + "。"
+            )[:4000],
+            body_en=(
+                f"Merchant's answer: {case['merchant_outcome'] or 'none yet'}"
+                + (f" ({response[1]})" if response[1] else "")
+                + f"; outcome: {case['outcome'] or 'open'}."
+            ),
+            fields={
+                "ticket_no": case["ticket_no"],
+                "complaint_category": case["category"],
+                "status": case["status"],
+                "merchant_outcome": case["merchant_outcome"],
+                "public_response": case["public_response"],
+                "outcome": case["outcome"],
+                "rating": case["rating"],
+            },
+        ),
+        event.id,
+    )
+
+
+# The indexer is the one subscriber that needs something a process builds: the search backend. It is
+# not looked up in a module global (two apps in one process, as in the tests, each have their own index,
+# and a global set by the last app built would index into the wrong one); it is constructed with the
+# backend by whoever builds the Dispatcher (create_app, `crosstrust worker`, `crosstrust demo`), through
+# `bound_handlers`. The subscription itself is declared here, at import, so that `emit` writes its
+# deliveries whichever process delivers them.
+INDEXER = "disclosure.indexer"
+registry.declare("disclosure.changed", INDEXER)
+
+
+class Indexer:
+    """Keeps the search index in step; raising (search down) leaves the event for a retry."""
+
+    def __init__(self, backend: SearchBackend) -> None:
+        self.backend = backend
+
+    def __call__(self, session: Session, event: Event) -> None:
+        changed = event.data
+        row = service.get(session, changed.id)
+        if row is None:
+            self.backend.delete([changed.id])
+            return
+        if row.version != changed.version:
+            return  # a later change has its own event
+        self.backend.index([service.document(row)])
+
+
+def bound_handlers(backend: SearchBackend) -> dict[str, Handler]:
+    """The handlers of disclosure's declared subscribers, for a Dispatcher of a process with `backend`."""
+    return {INDEXER: Indexer(backend)}

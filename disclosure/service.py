@@ -76,6 +76,10 @@ def _announce(session: Session, row: DisclosureRecord) -> None:
     )
 
 
+def get(session: Session, record_id: int) -> DisclosureRecord | None:
+    return session.get(DisclosureRecord, record_id)
+
+
 def by_keys_with_prefix(session: Session, prefix: str, enterprise_id: int) -> list[DisclosureRecord]:
     return list(
         session.exec(

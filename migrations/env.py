@@ -33,8 +33,20 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
         )
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode alters a SQLite table by copying it and dropping the old one, which rows of
+            # other tables may point to. Foreign keys are off for the run (a pragma that only works
+            # outside a transaction, hence on the driver's connection) and checked after it.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            raw = connection.connection.driver_connection
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"the migration left rows pointing to nothing: {broken[:5]}")
     engine.dispose()
 
 

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
+from api import wiring
 from api.app import create_app
 from api.wiring import load_handlers
 from core.clock import clock
@@ -28,6 +29,8 @@ from core.db import Database, migrate
 from core.events import Dispatcher
 from core.security import SYSTEM, Role, create_key
 from core.settings import Settings
+from disclosure.search.base import SearchBackend
+from disclosure.search.factory import from_settings as search_from_settings
 from enterprises import service as enterprises
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseCreate
@@ -141,15 +144,6 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
         database.dispose()
 
 
-@pytest.fixture(autouse=True)
-def isolated_search(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Each test starts with an empty embedded index of its own, so an indexer run by a test without an
-    app never writes into another test's index; creating an app configures its own backend."""
-    from disclosure import search
-
-    search.configure(search.EmbeddedIndex(tmp_path_factory.mktemp("search") / "search.db"))
-
-
 @pytest.fixture
 def postgres_db(request: pytest.FixtureRequest) -> Iterator[Database]:
     database = Database(request.getfixturevalue("postgres_url"))
@@ -174,8 +168,15 @@ def settings(tmp_path: Path, db: Database) -> Settings:
 
 
 @pytest.fixture
-def app(settings: Settings, db: Database):
-    return create_app(settings, db)
+def search_backend(settings: Settings) -> SearchBackend:
+    """The test's search backend, as its settings ask (an empty embedded index under its own var/),
+    shared by its app and its dispatcher's indexer."""
+    return search_from_settings(settings)
+
+
+@pytest.fixture
+def app(settings: Settings, db: Database, search_backend: SearchBackend):
+    return create_app(settings, db, search_backend)
 
 
 @pytest.fixture
@@ -185,8 +186,8 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def dispatcher(db: Database) -> Dispatcher:
-    return Dispatcher(db, max_attempts=3, backoff_base=0.0001)
+def dispatcher(db: Database, search_backend: SearchBackend) -> Dispatcher:
+    return wiring.dispatcher(db, search_backend, max_attempts=3, backoff_base=0.0001)
 
 
 _seq = iter(range(10_000_000))

@@ -171,17 +171,27 @@ class EpcisEvent(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     event_hash: str = Field(max_length=100, unique=True)  # ni:///sha-256;… de-duplicates captures
-    event_type: str = Field(max_length=24, index=True)
+    event_type: str = Field(max_length=300, index=True)  # the five types, or an extension's URI
     event_time: datetime = Field(sa_type=UtcDateTime, index=True)
     event_time_zone_offset: str = Field(max_length=6)
     record_time: datetime = Field(sa_type=UtcDateTime)
     action: str = Field(max_length=8)
-    biz_step: str | None = Field(default=None, max_length=40, index=True)
-    disposition: str | None = Field(default=None, max_length=40, index=True)
+    # The bare CBV term ("shipping"), or the URI of a step or disposition outside the CBV.
+    biz_step: str | None = Field(default=None, max_length=300, index=True)
+    disposition: str | None = Field(default=None, max_length=300, index=True)
     read_point: str | None = Field(default=None, max_length=1000)
     biz_location: str | None = Field(default=None, max_length=1000, index=True)
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    # Normalised for the platform's own reading (the scan): identifiers as canonical Digital Links,
+    # CBV terms bare. Queries answer `original` instead.
     document: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # The eventID as sent (or the event hash when none was sent); not unique, because an error
+    # declaration repeats the eventID of the event it corrects.
+    event_id: str | None = Field(default=None, max_length=500, index=True)
+    # The event as the sender wrote it (identifier forms, extensions), with eventID and recordTime, and
+    # the JSON-LD @context its extensions were written under. None for events captured before 0014.
+    original: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    context: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class EpcisEventEpc(SQLModel, table=True):
@@ -192,7 +202,29 @@ class EpcisEventEpc(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="epcis_event.id", index=True)
     epc: str = Field(max_length=300, index=True)
-    role: str = Field(max_length=8)  # epc | child | parent | class
+    # epc | child | parent | class (quantity lists) | input | output | inclass | outclass
+    role: str = Field(max_length=8)
+
+
+class EpcisCaptureJob(SQLModel, table=True):
+    """One capture request (EPCIS 2.0 REST binding): what a client polls at /capture/{captureID}."""
+
+    __tablename__ = "epcis_capture_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    capture_id: str = Field(max_length=40, unique=True)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    actor: str = Field(max_length=120)
+    created_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    running: bool = True
+    success: bool = True
+    error_behaviour: str = Field(default="rollback", max_length=10)
+    captured: int = 0
+    duplicates: int = 0
+    # RFC 9457 problems, one per refused event, each naming the JSON path it is about.
+    errors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    event_ids: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
 
 
 class ScanRecord(SQLModel, table=True):

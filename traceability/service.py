@@ -195,10 +195,13 @@ def _declaration_payload(session: Session, decl: Declaration) -> dict:
     }
 
 
-def get_declaration(session: Session, declaration_id: int) -> Declaration:
+def get_declaration(session: Session, declaration_id: int, enterprise_id: int | None = None) -> Declaration:
+    """A declaration; with `enterprise_id`, only one of that enterprise's (else not found)."""
     decl = session.get(Declaration, declaration_id)
     if decl is None:
         raise NotFound(f"no declaration {declaration_id}")
+    if enterprise_id is not None and decl.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no declaration {declaration_id}")
     return decl
 
 
@@ -380,10 +383,13 @@ def reserve_codes(
     *,
     runner: str | None = None,
     lease_seconds: float = LEASE_SECONDS,
+    enterprise_id: int | None = None,
 ) -> CodeBatch:
     """Check the line may get `quantity` more codes and reserve them, in the transaction that creates
-    the batch, claimed by `runner` (a new token if not given: pass `batch.runner` to `run_batch`)."""
-    decl = get_declaration(session, declaration_id)
+    the batch, claimed by `runner` (a new token if not given: pass `batch.runner` to `run_batch`).
+    With `enterprise_id`, only for one of that enterprise's declarations (else not found)."""
+    decl = get_declaration(session, declaration_id, enterprise_id)
+    by.ensure_may_act_for(decl.enterprise_id)
     if decl.status != DeclarationStatus.released:
         raise Conflict(
             f"codes are issued only for released declarations; {decl.declaration_no} is {decl.status}",
@@ -810,10 +816,13 @@ def resume_expired(
     return len(claimed)
 
 
-def get_batch(session: Session, batch_id: int) -> CodeBatch:
+def get_batch(session: Session, batch_id: int, enterprise_id: int | None = None) -> CodeBatch:
+    """A code batch; with `enterprise_id`, only one of that enterprise's (else not found)."""
     batch = session.get(CodeBatch, batch_id)
     if batch is None:
         raise NotFound(f"no code batch {batch_id}")
+    if enterprise_id is not None and batch.enterprise_id != enterprise_id:
+        raise NotFound(f"enterprise {enterprise_id} has no code batch {batch_id}")
     return batch
 
 
@@ -888,9 +897,16 @@ def revoke_code(
 
 
 def recall_lot(
-    session: Session, declaration_id: int, line_no: int, reason: str, by: Principal, resolver: str
+    session: Session,
+    declaration_id: int,
+    line_no: int,
+    reason: str,
+    by: Principal,
+    resolver: str,
+    enterprise_id: int | None = None,
 ) -> DeclarationLine:
-    decl = get_declaration(session, declaration_id)
+    """Recall a lot; with `enterprise_id`, only one of that enterprise's declarations (else not found)."""
+    decl = get_declaration(session, declaration_id, enterprise_id)
     by.ensure_may_act_for(decl.enterprise_id)
     line = get_line(session, declaration_id, line_no)
     if line.recalled_at is not None:
@@ -948,3 +964,82 @@ def awaiting_inspection(session: Session) -> list[dict]:
             .order_by(Declaration.id)
         )
     ]
+
+
+def code_facts(session: Session, serial: str) -> dict | None:
+    """What another domain may know about an issued item code (a complaint filed from a scan): its
+    product, lot, merchant, declaration and price; None for a code this platform never issued."""
+    try:
+        code, line, decl = code_owner(session, serial)
+    except NotFound:
+        return None
+    product = session.get(Product, line.product_id)
+    return {
+        "serial": code.serial,
+        "status": code.status,
+        "gtin": line.gtin,
+        "lot": line.lot,
+        "enterprise_id": decl.enterprise_id,
+        "declaration_no": decl.declaration_no,
+        "product_name_zh": product.name_zh if product else "",
+        "product_category": product.category if product else "",
+        "unit_value_minor": line.unit_value_minor,
+        "currency": line.currency,
+        "recalled": line.recalled_at is not None,
+    }
+
+
+# --- what other domains may read ------------------------------------------------------------------
+
+
+def unit_of(session: Session, serial: str) -> dict | None:
+    """One issued unit as other domains see it (insurance: is it genuine, whose, worth what, sold when);
+    None when no finished batch holds that serial (a forged or mistyped code)."""
+    row = session.exec(
+        select(TraceCode, DeclarationLine, Declaration, Product)
+        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
+        .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .join(Product, Product.id == DeclarationLine.product_id)
+        .where(TraceCode.serial == serial, CodeBatch.status == BatchStatus.done)
+    ).first()
+    if row is None:
+        return None
+    code, line, decl, product = row
+    released = decl.status == DeclarationStatus.released
+    return {
+        "serial": code.serial,
+        "status": code.status,
+        "enterprise_id": decl.enterprise_id,
+        "line_id": line.id,
+        "gtin": line.gtin,
+        "lot": line.lot,
+        "released_at": decl.decided_at if released else None,
+        "recalled": line.recalled_at is not None,
+        "sold_at": code.sold_at,
+        "unit_value_minor": line.unit_value_minor,
+        "currency": line.currency,
+        "product_name_zh": product.name_zh,
+        "product_category": product.category,
+    }
+
+
+def released_value(session: Session, enterprise_id: int, since: datetime, until: datetime) -> dict[str, int]:
+    """The declared value (unit value x quantity) of the enterprise's declarations released in
+    [since, until), per currency: the exposure an insurer prices."""
+    from sqlalchemy import func
+
+    rows = session.exec(
+        select(
+            DeclarationLine.currency, func.sum(DeclarationLine.unit_value_minor * DeclarationLine.quantity)
+        )
+        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .where(
+            Declaration.enterprise_id == enterprise_id,
+            Declaration.status == DeclarationStatus.released,
+            Declaration.decided_at >= since,  # type: ignore[operator]
+            Declaration.decided_at < until,  # type: ignore[operator]
+        )
+        .group_by(DeclarationLine.currency)
+    ).all()
+    return {currency: int(total or 0) for currency, total in rows}

@@ -7,15 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import select
 
 from api.deps import DbDep, Id, PrincipalDep, require
 from core import audit
+from core import events as outbox
 from core.errors import NotFound
-from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent, retry_dead
 from core.identifiers import RecordId
-from core.security import ApiKey, Principal, Role, create_key, revoke_key
-from enterprises import service as enterprises
+from core.security import Principal, Role, issue_key, list_keys, revoke_key
 
 router = APIRouter(prefix="/api/v1", tags=["admin"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -59,26 +57,20 @@ class KeyOut(BaseModel):
 @router.post("/admin/api-keys", status_code=201, response_model=KeyCreated, summary="Create an API key")
 def create_api_key(data: KeyCreate, db: DbDep, by: Admin) -> KeyCreated:
     with db.transaction() as s:
-        if data.enterprise_id is not None:
-            enterprises.get(s, data.enterprise_id)
-        key = create_key(s, data.role, data.enterprise_id, data.label)
-        prefix = key.split("_")[1]
-        audit.record(s, by.actor, "api_key.created", "api_key", prefix, data.model_dump(mode="json"))
-        return KeyCreated(key=key, prefix=prefix, role=data.role, enterprise_id=data.enterprise_id)
+        key = issue_key(s, data.role, data.enterprise_id, data.label, by=by.actor)
+    return KeyCreated(key=key, prefix=key.split("_")[1], role=data.role, enterprise_id=data.enterprise_id)
 
 
 @router.get("/admin/api-keys", response_model=list[KeyOut], summary="List API keys (prefixes only)")
 def list_api_keys(db: DbDep, _: Admin) -> list[KeyOut]:
     with db.read_session() as s:
-        return [KeyOut.model_validate(k) for k in s.exec(select(ApiKey).order_by(ApiKey.id)).all()]
+        return [KeyOut.model_validate(k) for k in list_keys(s)]
 
 
 @router.post("/admin/api-keys/{prefix}/revoke", response_model=KeyOut, summary="Revoke an API key")
 def revoke_api_key(prefix: str, db: DbDep, by: Admin) -> KeyOut:
     with db.transaction() as s:
-        row = revoke_key(s, prefix)
-        audit.record(s, by.actor, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
-        return KeyOut.model_validate(row)
+        return KeyOut.model_validate(revoke_key(s, prefix, by=by.actor))
 
 
 class DeliveryOut(BaseModel):
@@ -96,14 +88,10 @@ class DeliveryOut(BaseModel):
 @router.get("/admin/outbox/dead", response_model=list[DeliveryOut], summary="Deliveries that gave up")
 def dead_letters(db: DbDep, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[DeliveryOut]:
     with db.read_session() as s:
-        rows = s.exec(
-            select(OutboxDelivery, OutboxEvent.type)
-            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
-            .where(OutboxDelivery.status == DeliveryStatus.dead)
-            .order_by(OutboxDelivery.id)
-            .limit(limit)
-        ).all()
-        return [DeliveryOut.model_validate(d).model_copy(update={"event_type": t}) for d, t in rows]
+        return [
+            DeliveryOut.model_validate(d).model_copy(update={"event_type": t})
+            for d, t in outbox.dead_deliveries(s, limit)
+        ]
 
 
 @router.post(
@@ -113,11 +101,7 @@ def dead_letters(db: DbDep, _: Admin, limit: Annotated[int, Query(ge=1, le=1000)
 )
 def retry_delivery(delivery_id: Id, db: DbDep, by: Admin) -> DeliveryOut:
     with db.transaction() as s:
-        d = retry_dead(s, delivery_id)
-        if d is None:
-            raise NotFound(f"no delivery {delivery_id}")
-        audit.record(s, by.actor, "outbox.retried", "outbox_delivery", delivery_id, {"status": d.status})
-        return DeliveryOut.model_validate(d)
+        return DeliveryOut.model_validate(outbox.retry_delivery(s, delivery_id, by=by.actor))
 
 
 class AuditReport(BaseModel):

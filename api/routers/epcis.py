@@ -1,10 +1,15 @@
-"""EPCIS 2.0 capture and query (REST/JSON-LD binding, SimpleEventQuery parameters)."""
+"""EPCIS 2.0 REST binding: capture (a capture job to poll), single-event capture, queries with the
+SimpleEventQuery parameters, and the top-level resources (events, eventTypes, epcs, bizSteps,
+bizLocations, readPoints, dispositions). Pages are linked with `Link: <...>; rel="next"`, as the
+binding says; query errors are 400, as it says too.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import JSONResponse, Response
 
 from api.deps import DbDep, require
@@ -14,29 +19,207 @@ from traceability import epcis
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
 Capturer = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant))]
+LD_JSON = "application/ld+json"
+# What every answer says it speaks (the binding's GS1-EPCIS-Version and GS1-CBV-Version headers).
+VERSIONS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
+QUERY_DOC = {**media(200, "An EPCISQueryDocument (next page in the Link header)", LD_JSON), **responses(400)}
+ITEM_LIST = {
+    **media(200, "The values present in the events you may see", "application/json"),
+    **responses(400),
+}
 
 
-@router.post("/capture", status_code=201, summary="Capture an EPCISDocument or a single event")
-def capture(db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> dict:
+def _json(
+    body: Any, *, status: int = 200, media_type: str = "application/json", **headers: str
+) -> JSONResponse:
+    return JSONResponse(body, status_code=status, headers={**VERSIONS, **headers}, media_type=media_type)
+
+
+def _page(request: Request, body: Any, token: str | None, media_type: str = LD_JSON) -> JSONResponse:
+    headers = {}
+    if token:
+        headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+    return _json(body, media_type=media_type, **headers)
+
+
+def _events_page(request: Request, db: DbDep, by: Principal, fixed: dict[str, str] | None = None) -> Response:
+    with db.read_session() as s:
+        rows, token = epcis.query(s, dict(request.query_params), by, request.app.state.page_signer, fixed)
+        body = epcis.document(rows)
+    return _page(request, body, token)
+
+
+@router.get(
+    "",
+    summary="The top-level resources of this EPCIS repository",
+    response_class=Response,
+    responses=media(200, "Names of the top-level resources", "application/json"),
+)
+def top_level(by: Capturer) -> Response:
+    return _json(
+        ["events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture"]
+    )
+
+
+@router.post(
+    "/capture",
+    status_code=202,
+    summary="Capture an EPCISDocument (or one event): answers a capture job to poll",
+    response_class=Response,
+    responses={
+        **media(
+            202,
+            "The capture job (Location names it); its errors name each refused event's JSON path",
+            "application/json",
+        ),
+        **responses(400, 413),
+    },
+)
+def capture(
+    request: Request,
+    db: DbDep,
+    by: Capturer,
+    body: Annotated[Any, Body()],
+    error_behaviour: Annotated[
+        str | None,
+        Header(
+            alias="GS1-Capture-Error-Behaviour",
+            max_length=10,
+            description="rollback (default): nothing is kept if any event fails; proceed: the others are",
+        ),
+    ] = None,
+) -> Response:
     with db.transaction() as s:
-        return epcis.capture(s, body, by)
+        job = epcis.capture(s, body, by, error_behaviour or "rollback")
+        view = epcis.job_view(job)
+    where = request.url_for("capture_job", capture_id=job.capture_id).path
+    return _json(view, status=202, Location=where, **{"GS1-Capture-Error-Behaviour": job.error_behaviour})
+
+
+@router.get(
+    "/capture",
+    summary="Your capture jobs, newest first",
+    response_class=Response,
+    responses={
+        **media(200, "Capture jobs (next page in the Link header)", "application/json"),
+        **responses(400),
+    },
+)
+def capture_jobs(request: Request, db: DbDep, by: Capturer) -> Response:
+    with db.read_session() as s:
+        rows, token = epcis.jobs(s, dict(request.query_params), by, request.app.state.page_signer)
+        body = [epcis.job_view(j) for j in rows]
+    return _page(request, body, token, "application/json")
+
+
+@router.get("/capture/{capture_id}", summary="A capture job: running, success and its errors")
+def capture_job(db: DbDep, by: Capturer, capture_id: Annotated[str, Path(max_length=40)]) -> dict:
+    with db.read_session() as s:
+        return epcis.job_view(epcis.get_job(s, capture_id, by))
 
 
 @router.get(
     "/events",
-    summary="Query events (eventType, EQ_bizStep, MATCH_epc, …, perPage, nextPageToken)",
+    summary="Query events (eventType, EQ_bizStep, MATCH_anyEPC, GE_eventTime, …, perPage, nextPageToken)",
     response_class=Response,
-    responses={**media(200, "An EPCISQueryDocument", "application/ld+json"), **responses(422)},
+    responses=QUERY_DOC,
 )
-def events(request: Request, db: DbDep, by: Capturer) -> JSONResponse:
-    params = dict(request.query_params)
+def events(request: Request, db: DbDep, by: Capturer) -> Response:
+    return _events_page(request, db, by)
+
+
+@router.post(
+    "/events",
+    status_code=201,
+    summary="Capture one event at once (201 and its Location, or the reason it was refused)",
+    response_class=Response,
+    responses={**media(201, "The event as captured", LD_JSON), **responses(400)},
+)
+def capture_event(db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> Response:
+    with db.transaction() as s:
+        row, _ = epcis.capture_one(s, body, by)
+        event, event_id = epcis.as_sent(row), row.event_id or row.event_hash
+    where = f"{router.prefix}/events/{quote(event_id, safe='')}"
+    return _json(event, status=201, media_type=LD_JSON, Location=where)
+
+
+@router.get(
+    "/events/{event_id:path}",
+    summary="One event by its eventID, with the error declarations that repeat it",
+    response_class=Response,
+    responses=media(200, "An EPCISQueryDocument", LD_JSON),
+)
+def event(db: DbDep, by: Capturer, event_id: Annotated[str, Path(max_length=500)]) -> Response:
     with db.read_session() as s:
-        found, token = epcis.query(s, params, by, request.app.state.page_signer)
-    headers = {}
-    if token:
-        nxt = request.url.include_query_params(nextPageToken=token)
-        headers["Link"] = f'<{nxt}>; rel="next"'
-    body = epcis.document(found)
-    if token:
-        body["nextPageToken"] = token
-    return JSONResponse(body, headers=headers, media_type="application/ld+json")
+        body = epcis.document(epcis.by_event_id(s, event_id, by))
+    return _json(body, media_type=LD_JSON)
+
+
+# --- the top-level resources: /{resource}, /{resource}/{value}, /{resource}/{value}/events ----------
+
+FILTER = {
+    "eventTypes": "eventType",
+    "epcs": "MATCH_anyEPC",
+    "bizSteps": "EQ_bizStep",
+    "bizLocations": "EQ_bizLocation",
+    "readPoints": "EQ_readPoint",
+    "dispositions": "EQ_disposition",
+}
+SINGULAR = {
+    "eventTypes": "an event type",
+    "epcs": "an EPC (URN or Digital Link, URL-encoded)",
+    "bizSteps": "a business step",
+    "bizLocations": "a business location",
+    "readPoints": "a read point",
+    "dispositions": "a disposition",
+}
+
+
+Value = Annotated[str, Path(min_length=1, max_length=1000, description="The value, URL-encoded")]
+
+
+def _add_resource(resource: str, param: str) -> None:
+    def listing(request: Request, db: DbDep, by: Capturer) -> Response:
+        with db.read_session() as s:
+            values, token = epcis.resource_values(
+                s, resource, dict(request.query_params), by, request.app.state.page_signer
+            )
+        return _page(request, epcis.resource_list(resource, values), token, "application/json")
+
+    def value_events(request: Request, db: DbDep, by: Capturer, value: Value) -> Response:
+        return _events_page(request, db, by, {param: value})
+
+    def sub_resources(by: Capturer, value: Value) -> Response:
+        return _json(["events"])
+
+    router.add_api_route(
+        f"/{resource}",
+        listing,
+        methods=["GET"],
+        summary=f"Every {SINGULAR[resource].split(' ', 1)[1]} in the events you may see",
+        response_class=Response,
+        responses=ITEM_LIST,
+        name=f"epcis_{resource}",
+    )
+    router.add_api_route(
+        f"/{resource}/{{value:path}}/events",
+        value_events,
+        methods=["GET"],
+        summary=f"Events of {SINGULAR[resource]}",
+        response_class=Response,
+        responses=QUERY_DOC,
+        name=f"epcis_{resource}_events",
+    )
+    router.add_api_route(
+        f"/{resource}/{{value:path}}",
+        sub_resources,
+        methods=["GET"],
+        summary=f"The sub-resources of {SINGULAR[resource]} (events)",
+        response_class=Response,
+        responses=media(200, "The sub-resources", "application/json"),
+        name=f"epcis_{resource}_value",
+    )
+
+
+for _resource, _param in FILTER.items():
+    _add_resource(_resource, _param)

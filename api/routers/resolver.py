@@ -13,16 +13,25 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
 from api.pages.routes import templates
+from api.pages.scan_text import TEXT
 from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, RateLimited
-from traceability import epcis, scan
+from insurance import service as insurance
+from traceability import epcis
 from traceability.codes import CodeError, DigitalLink, parse_path
+from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
 
 GS1 = "https://gs1.org/voc/"
-LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus")
+LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus", "serviceInfo")
+# What each link type answers here; gs1:serviceInfo ("service or maintenance") carries the unit's quality
+# insurance (品质险): whether it is covered, by which policy, up to how much, until when, and its claim.
+LINK_TYPE_NOTES = {
+    "serviceInfo": "Quality insurance of this unit (品质险): cover, policy, limit per item, until when, and "
+    "any approved or paid claim on it (application/json)",
+}
 
 
 def _link(request: Request) -> DigitalLink:
@@ -91,6 +100,14 @@ def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
                 "application/json",
             )
         ],
+        GS1 + "serviceInfo": [
+            entry(
+                "serviceInfo",
+                f"{anchor}{sep}linkType=gs1:serviceInfo",
+                "品质保险 Quality insurance cover",
+                "application/json",
+            )
+        ],
         GS1 + "epcis": [
             entry(
                 "epcis",
@@ -111,8 +128,8 @@ def _link_header(anchor: str) -> str:
     return ", ".join(parts)
 
 
-def _client(request: Request) -> scan.Client:
-    return scan.Client.from_request(
+def _client(request: Request) -> Client:
+    return Client.from_request(
         request.app.state.client_salt,
         client_address(request),
         request.headers.get("user-agent", ""),
@@ -169,14 +186,27 @@ def _resolve(request: Request) -> Response:
             )
         if link_type == "pip":
             wants = "html"
-    outcome = state.resolver.resolve(link, _client(request))
     if wants == "json":
-        response = Response(
-            state.scan_json.render(outcome, anchor), media_type="application/json", headers=headers
+        # Reached only when the fast path is not in front (it answers plain JSON scans itself):
+        # the same answer, from the same function.
+        body, raw_headers, verdict = _json_answer(state, link, _client(request))
+        response = Response(body)
+        response.raw_headers = raw_headers
+        response.verdict = verdict
+        return response
+    outcome = state.resolver.resolve(link, _client(request))
+    body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
+    if wants == "linktype" and link_type == "serviceInfo":
+        # Not the hot path: the exact answer for this unit (category, waiting period, claim window).
+        with state.db.read_session() as s:
+            cover = insurance.cover_for(s, link.serial) if link.serial else None
+        if cover is not None:
+            cover.pop("enterprise_id", None)
+        response = JSONResponse(
+            {"code": body["code"], "cover": cover, "claim": body["insurance_claim"]}, headers=headers
         )
         response.verdict = outcome.verdict
         return response
-    body = scan_view(outcome, state.enterprise_cards, base)
     if wants == "linktype":
         part = {
             "verificationService": {"code": body["code"], "verdict": body["verdict"]},
@@ -204,90 +234,16 @@ def well_known(request: Request) -> dict[str, Any]:
         "name": "CrossTrust 跨境商品溯源解析器",
         "resolverRoot": base,
         "supportedPrimaryKeys": ["01"],
-        "supportedLinkType": [{"namespace": GS1, "prefix": "gs1:", "profile": GS1 + t} for t in LINK_TYPES],
+        "supportedLinkType": [
+            {"namespace": GS1, "prefix": "gs1:", "profile": GS1 + t}
+            | ({"description": LINK_TYPE_NOTES[t]} if t in LINK_TYPE_NOTES else {})
+            for t in LINK_TYPES
+        ],
         "linkTypeDefaultCanBeLinkset": True,
         "validatingResolver": True,
         "supportedContextValuesEnumerated": [],
         "contact": {"fn": "CrossTrust", "url": base + "/"},
     }
-
-
-TEXT = {
-    "zh": {
-        "title": "商品溯源",
-        "product": "商品信息",
-        "origin": "原产国",
-        "brand": "品牌",
-        "manufacturer": "生产商",
-        "lot": "批次",
-        "expiry": "有效期至",
-        "production": "生产日期",
-        "declaration": "进口报关",
-        "declaration_no": "报关单号",
-        "date": "申报日期",
-        "port": "进境口岸",
-        "warehouse": "保税仓",
-        "inspection": "检验检疫",
-        "result": "结果",
-        "pass": "合格",
-        "fail": "不合格",
-        "tests": "检测项目",
-        "lab": "检测报告",
-        "custody": "流通记录",
-        "importer": "进口企业",
-        "uscc": "统一社会信用代码",
-        "credit": "信用等级",
-        "insurance": "品质保险",
-        "none_yet": "暂无",
-        "credit_report": "信用报告",
-        "recall": "召回公告",
-        "scans": "扫码记录",
-        "first_scan": "首次扫码",
-        "scanned": "共扫码",
-        "times": "次",
-        "evidence": "验证依据",
-        "serial": "序列号",
-        "complain": "投诉",
-        "hs": "HS 编码",
-    },
-    "en": {
-        "title": "Product trace",
-        "product": "Product",
-        "origin": "Origin",
-        "brand": "Brand",
-        "manufacturer": "Manufacturer",
-        "lot": "Lot",
-        "expiry": "Best before",
-        "production": "Produced",
-        "declaration": "Import declaration",
-        "declaration_no": "Declaration no.",
-        "date": "Declared",
-        "port": "Port of entry",
-        "warehouse": "Bonded warehouse",
-        "inspection": "Inspection",
-        "result": "Result",
-        "pass": "Passed",
-        "fail": "Failed",
-        "tests": "Tests",
-        "lab": "Lab report",
-        "custody": "Chain of custody",
-        "importer": "Importer",
-        "uscc": "Unified social credit code",
-        "credit": "Credit grade",
-        "insurance": "Quality insurance",
-        "none_yet": "Not yet available",
-        "credit_report": "Credit report",
-        "recall": "Recall notice",
-        "scans": "Scan history",
-        "first_scan": "First scanned",
-        "scanned": "Scanned",
-        "times": "times",
-        "evidence": "Evidence",
-        "serial": "Serial",
-        "complain": "Complain",
-        "hs": "HS code",
-    },
-}
 
 
 def _query(raw: bytes) -> dict[str, str]:
@@ -364,7 +320,9 @@ class ScanFastPath:
         self.seconds.observe(time.perf_counter() - start)
 
     async def _json(self, scope) -> tuple[bytes, list[tuple[bytes, bytes]], str] | None:  # noqa: ANN001
-        """The plain JSON scan (the same answer as `_resolve` gives it), or None for anything else."""
+        """The plain JSON scan, read straight from the scope, or None for anything else (the page, the
+        linkset, the link types: `scan_endpoint`). What it reads must match what `_resolve` reads from
+        a Starlette Request (tests/traceability/test_scan.py compares the two answers)."""
         params = _query(scope["query_string"])
         if "linkType" in params:
             return None
@@ -388,15 +346,13 @@ class ScanFastPath:
             link = parse_path(scope["path"], params.get("17"))
         except CodeError as exc:
             raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
-        who = scan.Client.from_request(
-            state.client_salt, address, agent, params.get("city"), params.get("loc")
-        )
+        who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
         if state.db.is_sqlite:
             return _json_answer(state, link, who)
         return await run_in_threadpool(_json_answer, state, link, who)
 
 
-def _json_answer(state, link: DigitalLink, who: scan.Client) -> tuple[bytes, list, str]:  # noqa: ANN001
+def _json_answer(state, link: DigitalLink, who: Client) -> tuple[bytes, list, str]:  # noqa: ANN001
     anchor = link.uri(state.settings.resolver_base_url)
     outcome = state.resolver.resolve(link, who)
     body = state.scan_json.render(outcome, anchor)

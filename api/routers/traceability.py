@@ -47,13 +47,6 @@ def _out(session, decl: Declaration) -> DeclarationOut:
     return out
 
 
-def _owned(session, enterprise_id: int, declaration_id: int) -> Declaration:
-    decl = service.get_declaration(session, declaration_id)
-    if decl.enterprise_id != enterprise_id:
-        raise NotFound(f"enterprise {enterprise_id} has no declaration {declaration_id}")
-    return decl
-
-
 # --- merchant side ---------------------------------------------------------------------------------
 
 
@@ -116,7 +109,7 @@ def list_declarations(
 )
 def get_declaration(enterprise_id: ScopedEnterprise, declaration_id: Id, db: DbDep) -> DeclarationOut:
     with db.read_session() as s:
-        return _out(s, _owned(s, enterprise_id, declaration_id))
+        return _out(s, service.get_declaration(s, declaration_id, enterprise_id))
 
 
 @router.post(
@@ -138,7 +131,6 @@ def issue_codes(
 ) -> BatchOut:
     state = request.app.state
     with db.transaction() as s:
-        _owned(s, enterprise_id, declaration_id)
         batch = service.reserve_codes(
             s,
             declaration_id,
@@ -148,6 +140,7 @@ def issue_codes(
             by,
             runner=service.new_runner("server"),
             lease_seconds=state.settings.batch_lease_seconds,
+            enterprise_id=enterprise_id,
         )
     state.jobs.submit(
         lambda: service.run_claimed(
@@ -166,10 +159,7 @@ def issue_codes(
 
 def _batch(db, enterprise_id: int, batch_id: int):
     with db.read_session() as s:
-        batch = service.get_batch(s, batch_id)
-    if batch.enterprise_id != enterprise_id:
-        raise NotFound(f"enterprise {enterprise_id} has no code batch {batch_id}")
-    return batch
+        return service.get_batch(s, batch_id, enterprise_id)
 
 
 @router.get(
@@ -300,7 +290,8 @@ def export_labels(
     offset: Page = 0,
     limit: Limit = 1000,
 ) -> Response:
-    from traceability.labels import FontMissingError, label_sheet_pdf
+    from printing.fonts import FontMissingError
+    from traceability.labels import label_sheet_pdf
 
     _sheet(db, enterprise_id, batch_id, offset)
     buf = io.BytesIO()
@@ -338,9 +329,14 @@ def recall_own_lot(
     by: Merchant,
 ) -> LineOut:
     with db.transaction() as s:
-        _owned(s, enterprise_id, declaration_id)
         line = service.recall_lot(
-            s, declaration_id, line_no, data.reason, by, request.app.state.settings.resolver_base_url
+            s,
+            declaration_id,
+            line_no,
+            data.reason,
+            by,
+            request.app.state.settings.resolver_base_url,
+            enterprise_id=enterprise_id,
         )
         return LineOut.model_validate(line)
 

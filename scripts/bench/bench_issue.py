@@ -21,6 +21,7 @@ from scripts.bench.common import fresh_sqlite, machine, released_line  # noqa: E
 
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    from api import seeding
     from core.security import SYSTEM
     from traceability import service as trace
     from traceability.codes import Keyring
@@ -31,9 +32,7 @@ def main() -> None:
     db, _ = fresh_sqlite("issue")
     _, gtin, decl_id = released_line(db, count)
     start = time.perf_counter()
-    with db.transaction() as s:
-        batch = trace.reserve_codes(s, decl_id, 1, count, keyring, SYSTEM)
-    done = trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    done = seeding.issue(db, decl_id, 1, count, keyring, "http://127.0.0.1:8000")
     ours = time.perf_counter() - start
     assert done.status == "done" and done.issued == count
 

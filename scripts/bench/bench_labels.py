@@ -28,7 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import qrcode  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from traceability.labels import Label, label_sheet_pdf, qr_matrix, qr_png, qr_zip  # noqa: E402
+from printing.qr import qr_matrix, qr_png  # noqa: E402
+from traceability.labels import Label, label_sheet_pdf, qr_zip  # noqa: E402
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RESOLVER = "http://127.0.0.1:8000"

@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from disclosure.search import EmbeddedIndex, SearchQuery  # noqa: E402
+from disclosure.search.base import SearchQuery  # noqa: E402
+from disclosure.search.embedded import EmbeddedIndex  # noqa: E402
 from scripts.bench.common import machine  # noqa: E402
 
 CITIES = ["宁波", "杭州", "上海", "广州", "深圳", "青岛", "天津", "厦门", "郑州", "成都"]
@@ -236,7 +237,7 @@ def main() -> None:
     # Elasticsearch, against a bulk load of the same documents into an index with no mapping of ours.
     from elasticsearch import Elasticsearch, helpers
 
-    from disclosure.elastic import ElasticIndex
+    from disclosure.search.elastic import ElasticIndex
 
     es = Elasticsearch(url, request_timeout=120)
     es.options(ignore_status=404).indices.delete(index="bench-raw")

@@ -19,17 +19,25 @@ def test_there_are_scoped_routes_to_check(client):
     assert len(scoped_operations(client)) >= 15
 
 
+# Paths an insurer owns (its products, claims queue and loss ratios): checked with the insurer as owner.
+INSURER_OWNED = re.compile(r"/insurance/(products|claims|loss-ratios)$")
+
+
 def test_every_scoped_endpoint_refuses_missing_and_foreign_keys(client, keys: Keys):
     for method, template in scoped_operations(client):
-        path = re.sub(r"\{\w+\}", "1", template.replace("{enterprise_id}", str(keys.merchant_id)))
+        if INSURER_OWNED.search(template):
+            owner_id, owner, foreigners = keys.insurer_id, keys.insurer, (keys.merchant, keys.other_merchant)
+        else:
+            owner_id, owner, foreigners = keys.merchant_id, keys.merchant, (keys.other_merchant, keys.insurer)
+        path = re.sub(r"\{\w+\}", "1", template.replace("{enterprise_id}", str(owner_id)))
         body = SAMPLE_BODIES.get(method)
         missing = client.request(method, path, json=body)
         assert missing.status_code == 401, (method, path, missing.text)
-        for foreign in (keys.other_merchant, keys.insurer):
+        for foreign in foreigners:
             r = client.request(method, path, json=body, headers=Keys.header(foreign))
             assert r.status_code == 403, (method, path, r.text)
             assert r.headers["content-type"].startswith("application/problem+json")
-        own = client.request(method, path, json=body, headers=Keys.header(keys.merchant))
+        own = client.request(method, path, json=body, headers=Keys.header(owner))
         staff = client.request(method, path, json=body, headers=Keys.header(keys.regulator))
         # The owner gets through, unless the action is for regulators only (then staff get through).
         assert own.status_code not in (401, 403) or staff.status_code not in (401, 403), (method, path)

@@ -31,6 +31,6 @@ def settings(settings: Settings, search_backend_name: str) -> Iterator[Settings]
     )
     yield s
     if url:
-        from disclosure.elastic import ElasticIndex
+        from disclosure.search.elastic import ElasticIndex
 
         ElasticIndex(url, s.search_index).drop()

@@ -5,7 +5,7 @@ import json
 from sqlmodel import select
 
 from core.events import Event
-from disclosure import handlers, search
+from disclosure import handlers
 from disclosure.models import DisclosureRecord
 from tests.conftest import Keys, register
 from tests.traceability.conftest import Flow
@@ -216,7 +216,7 @@ def test_search_check_and_reindex_from_the_command_line(client, db, dispatcher, 
     try:
         runner = CliRunner()
         assert runner.invoke(app, ["search", "check"]).exit_code == 0
-        search.current().delete([1, 2])
+        client.app.state.search.delete([1, 2])
         broken = runner.invoke(app, ["search", "check"])
         assert broken.exit_code == 1 and "missing: 2 record(s)" in broken.output
         rebuilt = runner.invoke(app, ["search", "reindex"])
@@ -306,7 +306,7 @@ def test_past_the_cap_the_total_reads_at_least_and_paging_still_reaches_every_ma
     newest_first = [h["id"] for h in every["hits"]]
     exact_facets = every["facets"]
 
-    search.current().total_cap = 5  # instead of 10,000 records
+    client.app.state.search.total_cap = 5  # instead of 10,000 records
     capped = _search(client, q="封顶测试", sort="date", size=100, trend="month")
     assert capped["total"] == {"value": 5, "relation": "gte"}
     assert [h["id"] for h in capped["hits"]] == newest_first  # the cap stops the count, not the hits

@@ -1,19 +1,20 @@
 """Elasticsearch goes down while events flow: nothing is lost, search says 503, and after it returns
 every record is indexed (`search check` finds no difference)."""
 
+import os
 import subprocess
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
+from api import wiring
 from api.app import create_app
 from core.clock import clock, utcnow
-from core.events import Dispatcher
 from core.settings import Settings
-from disclosure import search
 from disclosure import service as disclosures
 from tests.conftest import register
 from tests.disclosure.conftest import require_elasticsearch
@@ -22,7 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _es(command: str) -> None:
-    subprocess.run([str(ROOT / "scripts" / "es.sh"), command], check=True, capture_output=True, timeout=180)
+    """Stop or start the very node the test searches on (its port from the URL `make test` exported)."""
+    port = urlsplit(require_elasticsearch()).port or 9200
+    env = {**os.environ, "CROSSTRUST_ES_PORT": str(port)}
+    subprocess.run(
+        [str(ROOT / "scripts" / "es.sh"), command], check=True, capture_output=True, timeout=180, env=env
+    )
 
 
 @pytest.fixture
@@ -42,8 +48,9 @@ def es_settings(tmp_path, db):
 
 
 def test_elasticsearch_outage_loses_nothing(es_settings, db):
-    dispatcher = Dispatcher(db, max_attempts=8, backoff_base=1.0)  # as in production: retries, not a spin
     app = create_app(es_settings, db)
+    # as in production: retries, not a spin; the indexer writes into the app's backend
+    dispatcher = wiring.dispatcher(db, app.state.search, max_attempts=8, backoff_base=1.0)
     with TestClient(app) as client:
         for i in range(3):
             register(db, name_zh=f"停机前登记公司{i}")
@@ -70,11 +77,11 @@ def test_elasticsearch_outage_loses_nothing(es_settings, db):
             "/api/v1/public/disclosures/search", params={"q": "登记公司", "category": "entity"}
         ).json()
         assert found["total"] == {"value": 7, "relation": "eq"}
-        assert disclosures.check(db.read_session, search.current()) == {
+        assert disclosures.check(db.read_session, app.state.search) == {
             "missing": [],
             "extra": [],
             "stale": [],
         }
-    from disclosure.elastic import ElasticIndex
+    from disclosure.search.elastic import ElasticIndex
 
     ElasticIndex(es_settings.search_url, es_settings.search_index).drop()

@@ -1,15 +1,10 @@
 """The consumer's scan page in a real browser: verdict, facts, language switch, recall notice."""
 
-from sqlmodel import select
-
-from core.clock import utcnow
+from api import seeding
 from core.security import SYSTEM
 from credit import service as credit
 from tests.conftest import register
-from traceability import epcis
 from traceability import service as trace
-from traceability.models import Declaration, DeclarationLine
-from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
 
 def test_scan_page_in_chromium(live_server, page, tmp_path):
@@ -18,67 +13,29 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
 
     ent = register(db, name_zh="宁波甬澳母婴用品进出口有限公司", name_en="Ningbo Yong-Ao Baby Products Co.")
     with db.transaction() as s:
-        product = trace.create_product(
+        shipment = seeding.released_declaration(
             s,
             ent.id,
-            ProductCreate(
-                gtin=gtin_with_check("942123456789"),
-                hs_code="0409000000",
-                name_zh="新西兰麦卢卡蜂蜜 UMF10+ 250克",
-                name_en="Manuka Honey UMF10+ 250 g",
-                origin_country="NZ",
-                category="food",
-            ),
-            SYSTEM,
-        )
-        decl, _ = trace.declare(
-            s,
-            ent.id,
-            DeclarationCreate(
-                declaration_no="310520261000000777",
-                transport_doc_type="bill_of_lading",
-                transport_doc_no="MSKU7777777",
-                arrival_port="CNNGB",
-                bonded_warehouse="宁波保税区三号仓",
-                declared_on="2026-11-20",
-                lines=[
-                    {
-                        "product_id": product.id,
-                        "lot": "NZ2611B",
-                        "expiry_date": "2029-09-20",
-                        "quantity": 5,
-                        "unit_value": {"amount_minor": 16800},
-                    }
-                ],
-            ),
-            SYSTEM,
-        )
-        trace.inspect(
-            s,
-            decl.id,
-            InspectionIn(lines=[{"line_no": 1, "result": "pass", "tests_performed": ["蜂蜜真实性"]}]),
-            SYSTEM,
             base,
+            gtin=gtin_with_check("942123456789"),
+            declaration_no="310520261000000777",
+            lots=[("NZ2611B", 5)],
+            product_over={
+                "hs_code": "0409000000",
+                "name_zh": "新西兰麦卢卡蜂蜜 UMF10+ 250克",
+                "name_en": "Manuka Honey UMF10+ 250 g",
+                "origin_country": "NZ",
+                "category": "food",
+            },
+            line_over={"expiry_date": "2029-09-20", "unit_value": {"amount_minor": 16800}},
+            inspection={"tests_performed": ["蜂蜜真实性"]},
+            reason="合格",
+            transport_doc_no="MSKU7777777",
         )
-        trace.release(s, decl.id, "合格", SYSTEM, base)
-        batch = trace.reserve_codes(s, decl.id, 1, 2, app.state.keyring, SYSTEM)
-    trace.run_batch(db, batch.id, app.state.keyring, base, runner=batch.runner)
+    batch = seeding.issue(db, shipment.declaration_id, 1, 2, app.state.keyring, base)
     codes = list(trace.codes_of_batch(db, batch.id))
     with db.transaction() as s:
-        line = s.exec(select(DeclarationLine).where(DeclarationLine.declaration_id == decl.id)).one()
-
-        epcis.record_internal(
-            s,
-            epcis.class_event(
-                base,
-                line,
-                s.get(Declaration, decl.id),
-                biz_step="shipping",
-                disposition="in_transit",
-                when=utcnow(),
-            ),
-            ent.id,
-        )
+        seeding.ship(s, shipment.declaration_id, 1, base)
 
     with db.transaction() as s:
         credit.recompute(s, ent.id)  # what the dispatcher does on registration (rated from day one)
@@ -107,7 +64,7 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
     assert page.inner_text("[data-field=origin]").startswith("New Zealand")
 
     with db.transaction() as s:
-        trace.recall_lot(s, decl.id, 1, "检出不合格成分，召回", SYSTEM, base)
+        trace.recall_lot(s, shipment.declaration_id, 1, "检出不合格成分，召回", SYSTEM, base)
     page.goto(codes[1].link.uri(base))
     assert page.locator("section.verdict").get_attribute("data-verdict") == "recalled"
     assert page.locator("section.recall[role=alert]").inner_text().count("检出不合格成分") == 1

@@ -1,4 +1,7 @@
-"""Helpers that walk a shipment through the API: product, declaration, inspection, release, codes."""
+"""Helpers that walk a shipment through the API: product, declaration, inspection, release, codes.
+
+The bodies come from `api.seeding`, the one seed flow (the demo and the benchmarks walk it through the
+services)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from api import seeding
 from core.clock import utcnow
 from tests.conftest import Keys
 from traceability.codes import gtin_with_check
@@ -44,17 +48,14 @@ class Flow:
         self.r = Keys.header(keys.regulator)
 
     def product(self, **over) -> dict:
-        body = {
-            "gtin": new_gtin(),
-            "hs_code": "1901101000",
-            "name_zh": "爱他美婴幼儿配方奶粉3段 800克",
-            "name_en": "Aptamil Infant Formula Stage 3 800 g",
-            "brand": "Aptamil 爱他美",
-            "manufacturer": "Nutricia",
-            "origin_country": "DE",
-            "category": "infant_formula",
-            "shelf_life_days": 730,
-        }
+        body = seeding.product_body(
+            new_gtin(),
+            name_zh="爱他美婴幼儿配方奶粉3段 800克",
+            name_en="Aptamil Infant Formula Stage 3 800 g",
+            brand="Aptamil 爱他美",
+            manufacturer="Nutricia",
+            shelf_life_days=730,
+        )
         body.update(over)
         r = self.client.post(
             f"/api/v1/enterprises/{self.keys.merchant_id}/products", json=body, headers=self.m
@@ -63,25 +64,20 @@ class Flow:
         return r.json()
 
     def declare(self, product_id: int, lots=("LOT2611A",), quantity=100, **over) -> dict:
-        body = {
-            "declaration_no": declaration_no(),
-            "transport_doc_type": "bill_of_lading",
-            "transport_doc_no": "MSKU1234567",
-            "arrival_port": "CNNGB",
-            "bonded_warehouse": "宁波保税区三号保税仓",
-            "declared_on": "2026-11-20",
-            "lines": [
-                {
-                    "product_id": product_id,
-                    "lot": lot,
-                    "production_date": "2026-09-01",
-                    "expiry_date": "2028-08-31",
-                    "quantity": quantity,
-                    "unit_value": {"amount_minor": 19900, "currency": "CNY"},
-                }
-                for lot in lots
-            ],
-        }
+        lines = [
+            seeding.line_body(
+                product_id,
+                lot,
+                quantity,
+                production_date="2026-09-01",
+                expiry_date="2028-08-31",
+                unit_value={"amount_minor": 19900, "currency": "CNY"},
+            )
+            for lot in lots
+        ]
+        body = seeding.declaration_body(
+            declaration_no(), lines, transport_doc_no="MSKU1234567", bonded_warehouse="宁波保税区三号保税仓"
+        )
         body.update(over)
         r = self.client.post(
             f"/api/v1/enterprises/{self.keys.merchant_id}/declarations", json=body, headers=self.m
@@ -91,17 +87,16 @@ class Flow:
 
     def inspect(self, declaration: dict, results=None) -> dict:
         results = results or ["pass"] * len(declaration["lines"])
-        body = {
-            "lines": [
+        body = seeding.inspection_body(
+            [
                 {
-                    "line_no": i + 1,
                     "result": res,
                     "tests_performed": ["阪崎肠杆菌", "三聚氰胺"],
                     "lab_report_ref": f"NBCIQ-{i + 1}",
                 }
                 for i, res in enumerate(results)
             ]
-        }
+        )
         r = self.client.post(
             f"/api/v1/declarations/{declaration['id']}/inspection", json=body, headers=self.r
         )
@@ -154,9 +149,17 @@ class Flow:
             "quantityList": [{"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 10}],
         }
         r = self.client.post("/api/v1/epcis/capture", json=event, headers=self.m)
-        assert r.status_code == 201, r.text
+        assert r.status_code == 202 and r.json()["success"], r.text
 
 
 @pytest.fixture
 def flow(client, keys) -> Flow:
     return Flow(client, keys)
+
+
+@pytest.fixture
+def shipped(flow):
+    """A released declaration with five codes issued, its lot shipped: (product, declaration, codes)."""
+    product, decl, codes = flow.released_codes(quantity=5)
+    flow.ship(codes[0]["gtin"], codes[0]["lot"])
+    return product, decl, codes

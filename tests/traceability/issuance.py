@@ -9,14 +9,12 @@ from collections import Counter
 from sqlalchemy import func, text
 from sqlmodel import select
 
+from api import seeding
 from core import audit
 from core.db import Database
-from core.security import SYSTEM
 from tests.conftest import register
-from traceability import service as trace
 from traceability.codes import gtin_with_check
 from traceability.models import BatchStatus, CodeBatch, DeclarationLine, TraceCode
-from traceability.schemas import DeclarationCreate, InspectionIn, ProductCreate
 
 RESOLVER = "http://127.0.0.1:8000"
 _numbers = itertools.count(1)
@@ -27,45 +25,15 @@ def released_lines(db: Database, quantities: list[int]) -> tuple[int, int]:
     ent = register(db)
     n = next(_numbers)
     with db.transaction() as s:
-        product = trace.create_product(
+        released = seeding.released_declaration(
             s,
             ent.id,
-            ProductCreate(
-                gtin=gtin_with_check(f"400123{n:06d}"),
-                hs_code="1901101000",
-                name_zh="婴幼儿配方奶粉 800克",
-                origin_country="DE",
-                category="infant_formula",
-            ),
-            SYSTEM,
+            RESOLVER,
+            gtin=gtin_with_check(f"400123{n:06d}"),
+            declaration_no=f"31052026{n:010d}",
+            lots=[(f"L{n}X{i}", q) for i, q in enumerate(quantities, start=1)],
         )
-        decl, _ = trace.declare(
-            s,
-            ent.id,
-            DeclarationCreate(
-                declaration_no=f"31052026{n:010d}",
-                transport_doc_type="bill_of_lading",
-                transport_doc_no="MSKU0000001",
-                arrival_port="CNNGB",
-                bonded_warehouse="宁波保税区三号仓",
-                declared_on="2026-11-20",
-                lines=[
-                    {
-                        "product_id": product.id,
-                        "lot": f"L{n}X{i}",
-                        "expiry_date": "2028-11-30",
-                        "quantity": q,
-                        "unit_value": {"amount_minor": 19900},
-                    }
-                    for i, q in enumerate(quantities, start=1)
-                ],
-            ),
-            SYSTEM,
-        )
-        results = [{"line_no": i, "result": "pass"} for i in range(1, len(quantities) + 1)]
-        trace.inspect(s, decl.id, InspectionIn(lines=results), SYSTEM, RESOLVER)
-        trace.release(s, decl.id, "ok", SYSTEM, RESOLVER)
-        return ent.id, decl.id
+        return ent.id, released.declaration_id
 
 
 def check_invariant(db: Database) -> dict[int, dict]:

@@ -1,6 +1,6 @@
-"""QR images and label sheets: the codes read back with a standard decoder (zxing-cpp), from PNGs and
-from PDF pages rasterised at 300 dpi by poppler; the matrix is the qrcode library's; Chinese is drawn in
-an embedded font, not as boxes; ZIPs and PDFs stream."""
+"""Label sheets and QR ZIPs: the codes read back with a standard decoder (zxing-cpp), from the ZIP's
+PNGs and from PDF pages rasterised at 300 dpi by poppler; Chinese is drawn in an embedded font, not as
+boxes; ZIPs and PDFs stream. The QR matrix and PNG themselves: tests/printing/test_qr.py."""
 
 from __future__ import annotations
 
@@ -17,23 +17,13 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-import qrcode
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from PIL import Image, ImageChops
 
+from printing import fonts, qr
+from printing.fonts import FontMissingError
 from tests.conftest import missing
 from traceability import labels
-from traceability.labels import (
-    A4_21,
-    FontMissingError,
-    Label,
-    SheetLayout,
-    label_sheet_pdf,
-    qr_matrix,
-    qr_png,
-    qr_zip,
-)
+from traceability.labels import A4_21, Label, SheetLayout, label_sheet_pdf, qr_zip
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 NAME_ZH = "爱他美婴幼儿配方奶粉3段 800克"
@@ -97,13 +87,6 @@ class Unseekable(io.RawIOBase):
         return len(data)
 
 
-def reference_matrix(data: str) -> tuple[int, tuple[str, ...]]:
-    qr = qrcode.QRCode(border=0)  # what qrcode.make(data) builds: level M, best mask
-    qr.add_data(data)
-    qr.make()
-    return qr.version, tuple("".join("1" if m else "0" for m in row) for row in qr.modules)
-
-
 def pdf(labels_: list[Label], layout: SheetLayout = A4_21) -> bytes:
     out = io.BytesIO()
     assert label_sheet_pdf(labels_, out, layout=layout) == len(labels_)
@@ -119,77 +102,6 @@ def rasterise(data: bytes, tmp_path: Path, dpi: int = 300, name: str = "sheet") 
     source.write_bytes(data)
     run("pdftoppm", "-r", str(dpi), "-gray", "-png", source, tmp_path / name)
     return [Image.open(p) for p in sorted(tmp_path.glob(f"{name}-*.png"))]
-
-
-# --- the matrix ---------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "data",
-    [
-        "http://127.0.0.1:8000/01/06901234567892/10/LOT2611A/21/1ABCDEFGHJKMN2PQRSTV?17=281231",
-        "https://id.crosstrust.example/01/09506000134352/10/A1/21/1ZZZZZZZZZZZZZZZZZZZ",
-        "".join(str(i * 7 % 10) for i in range(5596)),  # the most digits level M takes: version 40
-        "HELLO WORLD",
-        "A" * 300,  # alphanumeric across the version 10 count-field boundary
-        "x" * 1000,  # bytes up to version 27+
-        "爱他美婴幼儿配方奶粉",
-        "1",
-    ],
-)
-def test_matrix_is_the_qrcode_librarys(data: str) -> None:
-    ours = qr_matrix(data)
-    assert (ours.version, ours.rows) == reference_matrix(data)
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.text(alphabet=st.sampled_from("0123456789ABCDEFXYZ/:.-?=abcxyz中文"), min_size=1, max_size=250))
-def test_matrix_is_the_qrcode_librarys_for_any_text(data: str) -> None:
-    ours = qr_matrix(data)
-    assert (ours.version, ours.rows) == reference_matrix(data)
-
-
-def test_too_much_data_is_refused() -> None:
-    with pytest.raises(labels.DataOverflowError):
-        qr_matrix("x" * 3000)
-
-
-# --- PNG ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("box_size,border", [(4, 4), (2, 4), (10, 2)])
-def test_png_decodes_to_its_uri(decode, box_size: int, border: int) -> None:
-    for label in make_labels(5, seed=box_size):
-        image = Image.open(io.BytesIO(qr_png(label.uri, box_size=box_size, border=border)))
-        assert decode(image) == [label.uri]
-
-
-def test_png_decodes_for_long_and_non_ascii_data(decode) -> None:
-    for data in ("https://example.com/" + "a1" * 400, "http://127.0.0.1:8000/?name=爱他美"):
-        assert decode(Image.open(io.BytesIO(qr_png(data)))) == [data]
-
-
-def test_png_pixels_are_the_modules_with_a_quiet_zone() -> None:
-    uri = make_labels(1)[0].uri
-    matrix = qr_matrix(uri)
-    image = Image.open(io.BytesIO(qr_png(uri, box_size=3, border=4)))
-    image.load()
-    assert image.format == "PNG" and image.mode == "1"
-    assert image.size == ((matrix.size + 8) * 3,) * 2
-    pixels = image.load()
-    for r in range(-4, matrix.size + 4):
-        for c in range(-4, matrix.size + 4):
-            dark = 0 <= r < matrix.size and 0 <= c < matrix.size and matrix.rows[r][c] == "1"
-            for dy in range(3):
-                for dx in range(3):
-                    assert pixels[(c + 4) * 3 + dx, (r + 4) * 3 + dy] == (0 if dark else 255), (r, c)
-
-
-def test_png_refuses_nonsense_sizes() -> None:
-    with pytest.raises(ValueError):
-        qr_png("x", box_size=0)
-    with pytest.raises(ValueError):
-        qr_png("x", border=-1)
 
 
 # --- ZIP ----------------------------------------------------------------------------------------------
@@ -217,7 +129,7 @@ def test_zip_refuses_repeated_or_unsafe_names() -> None:
 
 def test_zip_takes_more_entries_than_plain_zip_allows(monkeypatch) -> None:
     # 70,000 entries need ZIP64; the PNGs themselves are stood in for, to keep the test quick.
-    monkeypatch.setattr(labels, "qr_png", lambda uri, **_: uri.encode())
+    monkeypatch.setattr(qr, "qr_png", lambda data, **_: data.encode())
     count = 70_000
 
     def generate():
@@ -345,26 +257,17 @@ def test_a_character_the_font_lacks_is_an_error_not_a_box() -> None:
 
 
 def test_a_missing_font_names_the_debian_package(monkeypatch) -> None:
-    monkeypatch.delenv(labels.FONT_ENV, raising=False)
-    monkeypatch.setattr(labels, "_installed_truetype", dict)
-    monkeypatch.setattr(labels, "_KNOWN_FILES", {})
-    labels.find_fonts.cache_clear()
-    labels._faces.cache_clear()
+    monkeypatch.delenv(fonts.FONT_ENV, raising=False)
+    monkeypatch.setattr(fonts, "_installed_truetype", dict)
+    monkeypatch.setattr(fonts, "_KNOWN_FILES", {})
+    fonts.find_fonts.cache_clear()
+    fonts.faces.cache_clear()
     try:
         with pytest.raises(FontMissingError, match="apt-get install fonts-wqy-zenhei"):
             label_sheet_pdf(make_labels(1), io.BytesIO())
     finally:
-        labels.find_fonts.cache_clear()
-        labels._faces.cache_clear()
-
-
-def test_the_installed_font_is_found() -> None:
-    # Not skippable: label sheets are a feature, and this is the font they need.
-    try:
-        text, mono = labels.find_fonts()
-    except FontMissingError as e:
-        pytest.fail(str(e))
-    assert Path(text.path).exists() and Path(mono.path).exists()
+        fonts.find_fonts.cache_clear()
+        fonts.faces.cache_clear()
 
 
 def test_a_layout_that_does_not_fit_is_refused() -> None:

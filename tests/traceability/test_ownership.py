@@ -61,7 +61,7 @@ def test_an_owner_grants_a_partner_and_revokes_it(client, db, flow, keys: Keys):
 
     # The authorised partner ships the lot: the owner's item has now left the bonded warehouse.
     r = client.post("/api/v1/epcis/capture", json=_ship(gtin, lot), headers=partner)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202 and r.json()["success"], r.text
     assert _verdict(client, codes[0]) == "genuine"
 
     r = client.post(f"{base}/{grant['id']}/revoke", headers=flow.m)
@@ -153,7 +153,7 @@ def test_two_enterprises_registering_one_gtin_at_once_get_one_owner(db):
     assert sorted(results.values()) == ["created", "gtin"], results
 
 
-def test_epc_urns_are_judged_and_stored_as_digital_links(client, flow, keys: Keys):
+def test_epc_urns_are_judged_and_found_as_digital_links(client, flow, keys: Keys):
     _, _, codes = flow.released_codes(quantity=1)
     gtin, lot, serial = codes[0]["gtin"], codes[0]["lot"], codes[0]["serial"]
     urn = f"urn:epc:id:sgtin:{gtin[1:8]}.{gtin[0]}{gtin[8:13]}.{serial}"
@@ -169,19 +169,19 @@ def test_epc_urns_are_judged_and_stored_as_digital_links(client, flow, keys: Key
         client.post("/api/v1/epcis/capture", json=event, headers=Keys.header(keys.other_merchant)).status_code
         == 403
     )
-    assert client.post("/api/v1/epcis/capture", json=event, headers=flow.m).status_code == 201
+    assert client.post("/api/v1/epcis/capture", json=event, headers=flow.m).json()["success"]
     # An SGTIN carries no lot: it is the Digital Link of GTIN and serial, and its owner the code's issuer.
     link = f"https://id.gs1.org/01/{gtin}/21/{serial}"
     found = client.get("/api/v1/epcis/events", params={"MATCH_epc": link}, headers=flow.m).json()
     events = found["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
-    assert [e["epcList"] for e in events] == [[link]]
+    assert [e["epcList"] for e in events] == [[urn]]  # returned in the form it was sent (fidelity)
     lgtin = f"urn:epc:class:lgtin:{gtin[1:8]}.{gtin[0]}{gtin[8:13]}.{lot}"
     r = client.post(
         "/api/v1/epcis/capture",
         json={**event, "epcList": [], "quantityList": [{"epcClass": lgtin, "quantity": 1}]},
         headers=flow.m,
     )
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202 and r.json()["success"], r.text
     found = client.get(
         "/api/v1/epcis/events",
         params={"MATCH_epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}"},
@@ -192,7 +192,9 @@ def test_epc_urns_are_judged_and_stored_as_digital_links(client, flow, keys: Key
     )
     bad = {**event, "epcList": [f"urn:epc:id:sgtin:{gtin[1:8]}.{gtin[0]}{gtin[8:12]}.{serial}"]}
     r = client.post("/api/v1/epcis/capture", json=bad, headers=flow.m)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "event.epcList.0"
+    # Valid against the schema (a URN), wrong only by GS1's partition rules: the capture job says so.
+    assert r.status_code == 202 and not r.json()["success"] and r.json()["captured"] == 0
+    assert r.json()["errors"][0]["errors"][0]["field"] == "event.epcList.0"
 
 
 def test_fields_of_the_other_event_type_are_refused_not_stored(client, flow):
@@ -207,13 +209,13 @@ def test_fields_of_the_other_event_type_are_refused_not_stored(client, flow):
         "childEPCs": [item],
     }
     r = client.post("/api/v1/epcis/capture", json=event, headers=flow.m)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "event.childEPCs"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "event.childEPCs"
     agg = {**event, "type": "AggregationEvent", "action": "OBSERVE"}
     r = client.post("/api/v1/epcis/capture", json=agg, headers=flow.m)
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "event.epcList"
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "event.epcList"
 
 
 def test_regulators_record_about_anything(client, flow):
     _, _, codes = flow.released_codes(quantity=1)
     r = client.post("/api/v1/epcis/capture", json=_ship(codes[0]["gtin"], codes[0]["lot"]), headers=flow.r)
-    assert r.status_code == 201, r.text
+    assert r.status_code == 202 and r.json()["success"], r.text

@@ -10,9 +10,9 @@ from sqlalchemy import text
 from core.clock import utcnow
 from core.security import SYSTEM
 from scripts.bench.common import released_line
-from traceability import scan
 from traceability import service as trace
 from traceability.codes import Keyring
+from traceability.scan_writer import ScanWriter
 
 
 def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgres_db):
@@ -26,11 +26,11 @@ def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgre
         ids = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().all()
     # Two processes' writers; each batch names many of the same codes, in opposite orders: without
     # locking them in one order, their transactions deadlock and a batch of records is lost.
-    writers = [scan.ScanWriter(db), scan.ScanWriter(db)]
+    writers = [ScanWriter(db), ScanWriter(db)]
     rounds, per_batch = 30, 200
     barrier = threading.Barrier(2)
 
-    def write(writer: scan.ScanWriter, seed: int) -> None:
+    def write(writer: ScanWriter, seed: int) -> None:
         rnd = random.Random(seed)
         for _ in range(rounds):
             picked = rnd.sample(ids, per_batch)
@@ -55,7 +55,9 @@ def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgre
         )
 
 
-def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_summary(db, settings):
+def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_summary(
+    db, settings, search_backend
+):
     from datetime import timedelta
 
     from api.background import Background
@@ -69,7 +71,7 @@ def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_
     with db.engine.connect() as conn:
         code = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().first()
     now = utcnow()
-    writer = scan.ScanWriter(db)
+    writer = ScanWriter(db)
     ages = [400, 200, 91, 89, 1]  # days
     writer.write(
         [
@@ -78,7 +80,7 @@ def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_
         ]
     )
     settings = settings.model_copy(update={"scan_record_retention_days": 90})
-    background = Background(settings, db, keyring, JobRunner(1), frozenset())
+    background = Background(settings, db, keyring, JobRunner(1), frozenset(), search=search_backend)
     assert background.scheduled["scan-retention"].trigger() == "ran"
     with db.engine.connect() as conn:
         left = conn.execute(text("SELECT count(*) FROM scan_record")).scalar()

@@ -1,5 +1,4 @@
-"""Search over disclosure records behind one interface: the embedded index (SQLite FTS5, the default,
-no server) and, where CROSSTRUST_SEARCH_URL is set, Elasticsearch.
+"""The default search backend: a SQLite FTS5 index in a file beside the database, no server.
 
 Chinese has no spaces, so the embedded index stores CJK text as overlapping character bigrams (the
 same idea as Elasticsearch's cjk analyzer): any Chinese substring of two characters or more matches
@@ -8,7 +7,6 @@ as a phrase of bigrams. Latin words and codes match by prefix.
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import sqlite3
@@ -17,37 +15,26 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from core.clock import utcnow
 from core.errors import Invalid
 from core.files import create_private_sqlite, narrow_sqlite
-
-FILTER_FIELDS = (
-    "category",
-    "enterprise_id",
-    "uscc",
-    "origin_country",
-    "hs_prefix",
-    "product_category",
-    "grade",
+from disclosure.search.base import (
+    EPOCH,
+    FACET_FIELDS,
+    INTERVALS,
+    TOTAL_CAP,
+    SearchQuery,
+    SearchResult,
+    highlight,
+    sort_key,
 )
-FACET_FIELDS = ("category", "origin_country", "product_category", "grade", "uscc")
-# The period a day falls in (UTC), as both backends name it: the day, the week's Monday, the month.
-INTERVALS = {
-    "day": lambda d: d.isoformat(),
-    "week": lambda d: (d - timedelta(days=d.weekday())).isoformat(),
-    "month": lambda d: d.strftime("%Y-%m"),
-}
-# Like Elasticsearch's track_total_hits: counting stops here and the total reads "10,000 or more".
-# Above it the embedded index also counts facets and ranks by relevance over the newest TOTAL_CAP
-# matches only (and says so), so that a broad query costs the same as one matching TOTAL_CAP records.
-TOTAL_CAP = 10_000
+
 SCHEMA_VERSION = 3
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
@@ -64,23 +51,9 @@ def cjk_terms(text: str) -> str:
     return " ".join(out)
 
 
-def sort_key(occurred_at: str, record_id: int) -> int:
-    """A record's place in date order, as one integer: seconds since the epoch (UTC) above 31 bits of
-    the record's id. Newest first is this key descending, on both backends; records of the same
-    second come newest-recorded first. The embedded index uses it as the row id of the text index,
-    so that a date-ordered page walks the index in order instead of sorting every match."""
-    when = datetime.fromisoformat(occurred_at)
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    seconds = min(max((when - _EPOCH) // timedelta(seconds=1), 0), 2**32 - 1)
-    if not 0 < record_id < 2**31:
-        raise ValueError(f"record id {record_id} does not fit the sort key")
-    return seconds << 31 | record_id
-
-
 def key_of_day(day: date) -> int:
     """The smallest sort key of a day (UTC)."""
-    return ((datetime(day.year, day.month, day.day, tzinfo=UTC) - _EPOCH) // timedelta(seconds=1)) << 31
+    return ((datetime(day.year, day.month, day.day, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)) << 31
 
 
 def fts_query(q: str) -> str:
@@ -98,68 +71,6 @@ def fts_query(q: str) -> str:
                 tokens = re.findall(r"\w+", part)
                 clauses += [f'"{t}"*' for t in tokens]
     return " AND ".join(clauses)
-
-
-@dataclass
-class SearchQuery:
-    q: str = ""
-    include: dict[str, list[str]] = field(default_factory=dict)
-    exclude: dict[str, list[str]] = field(default_factory=dict)
-    date_from: date | None = None
-    date_to: date | None = None
-    public_only: bool = True
-    sort: str = "relevance"
-    size: int = 20
-    after: list[Any] | None = None
-    facets: bool = True
-    trend: str | None = None
-    # Count every match (exports) instead of stopping at TOTAL_CAP.
-    exact_total: bool = False
-
-
-@dataclass
-class SearchResult:
-    total: int
-    hits: list[dict[str, Any]]
-    facets: dict[str, dict[str, int]]
-    trend: list[dict[str, Any]] | None
-    next_after: list[Any] | None
-    total_relation: str = "eq"  # "gte": more matched than were counted (see TOTAL_CAP)
-    facets_approximate: bool = False  # counted over the newest TOTAL_CAP matches, not all of them
-    ranking_approximate: bool = False  # relevance order ranks the newest TOTAL_CAP matches, then by date
-
-
-class SearchUnavailable(Exception):
-    pass
-
-
-class SearchBackend(Protocol):
-    def index(self, docs: Iterable[dict[str, Any]]) -> None: ...
-    def delete(self, ids: Iterable[int]) -> None: ...
-
-    def search(self, query: SearchQuery) -> SearchResult: ...
-    def versions(self) -> dict[int, int]: ...
-    def reset(self) -> None: ...
-    def rebuild(self, chunks: Iterable[list[dict[str, Any]]]) -> int: ...
-    def ping(self) -> bool: ...
-
-
-def highlight(text: str, words: list[str], width: int | None = None) -> str:
-    """HTML-escaped text with each word marked; with `width`, a snippet around the first match."""
-    if width is not None and text:
-        lowered = text.lower()
-        starts = [i for w in words if (i := lowered.find(w.lower())) >= 0]
-        first = min(starts) if starts else 0
-        begin = max(0, first - width // 3)
-        text = (
-            ("…" if begin else "") + text[begin : begin + width] + ("…" if begin + width < len(text) else "")
-        )
-    out = html.escape(text)
-    for w in sorted({w for w in words if w}, key=len, reverse=True):
-        out = re.sub(
-            re.escape(html.escape(w)), lambda m: f"<mark>{m.group()}</mark>", out, flags=re.IGNORECASE
-        )
-    return out
 
 
 _ID_BITS = 2**31 - 1  # the record id's part of a sort key
@@ -586,7 +497,7 @@ class EmbeddedIndex:
         if trend_days is not None:
             counts: dict[str, int] = {}
             for day, count in trend_days.result():
-                period = INTERVALS[query.trend](_EPOCH.date() + timedelta(days=day))
+                period = INTERVALS[query.trend](EPOCH.date() + timedelta(days=day))
                 counts[period] = counts.get(period, 0) + count
             trend = [{"period": p, "count": c} for p, c in sorted(counts.items())]
         return SearchResult(
@@ -599,42 +510,3 @@ class EmbeddedIndex:
             facets_approximate=facets_approximate,
             ranking_approximate=ranking_approximate,
         )
-
-
-_backend: SearchBackend | None = None
-
-
-def configure(backend: SearchBackend) -> None:
-    global _backend
-    _backend = backend
-
-
-def current() -> SearchBackend:
-    if _backend is None:
-        raise SearchUnavailable("no search backend is configured")
-    return _backend
-
-
-# The dates a search may name: the sort key counts seconds from 1970 in 32 bits (to 2106), and the
-# day after the last one must still be a date; nothing disclosed here lies outside.
-FIRST_DATE = date(1970, 1, 1)
-LAST_DATE = date(2099, 12, 31)
-
-
-def parse_date(value: str, name: str) -> date:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise Invalid.field(name, f"'{value}' is not a date (YYYY-MM-DD)") from None
-    if not FIRST_DATE <= day <= LAST_DATE:
-        raise Invalid.field(name, f"'{value}' is not between {FIRST_DATE} and {LAST_DATE}")
-    return day
-
-
-def from_settings(settings: Any) -> SearchBackend:
-    """The backend the settings ask for: Elasticsearch where a URL is set, else the embedded index."""
-    if settings.search_url:
-        from disclosure.elastic import ElasticIndex
-
-        return ElasticIndex(settings.search_url, settings.search_index, refresh=settings.search_refresh)
-    return EmbeddedIndex(settings.ensure_var_dir() / "search.db")

@@ -12,7 +12,7 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 
 from core.clock import utcnow
 from core.errors import Invalid
-from disclosure.search import (
+from disclosure.search.base import (
     FACET_FIELDS,
     TOTAL_CAP,
     SearchQuery,
@@ -44,7 +44,7 @@ MAPPINGS = {
         "product_category": FACET,
         "grade": FACET,
         "occurred_at": {"type": "date"},
-        "sort_key": {"type": "long"},  # date order, the same on both backends (search.sort_key)
+        "sort_key": {"type": "long"},  # date order, the same on both backends (base.sort_key)
         "visibility": {"type": "keyword"},
         "publish_until": {"type": "date"},
         "fields": {"type": "object", "enabled": False},

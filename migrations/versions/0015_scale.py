@@ -1,7 +1,8 @@
-"""many processes: scheduled runs claimed once (job_run), shared cache generations, shared rate buckets
+"""many processes: scheduled runs claimed once (job_run), shared cache generations, shared rate buckets,
+export jobs under a lease (a process starting no longer fails another live process's export)
 
-Revision ID: 0013_scale
-Revises: 0007_batch_lease
+Revision ID: 0015_scale
+Revises: 0014_epcis
 Create Date: 2026-11-29 00:00:00
 """
 
@@ -13,8 +14,8 @@ from alembic import op
 
 import core.db  # noqa: F401 - column types
 
-revision: str = "0013_scale"
-down_revision: str | None = "0007_batch_lease"
+revision: str = "0015_scale"
+down_revision: str | None = "0014_epcis"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -51,9 +52,14 @@ def upgrade() -> None:
         op.execute("ALTER TABLE rate_bucket SET UNLOGGED")
         # Updated on every public request: leave room on each page for HOT updates.
         op.execute("ALTER TABLE rate_bucket SET (fillfactor = 50)")
+    with op.batch_alter_table("export_job") as batch:
+        # NULL for jobs written before: a running one of those is treated as cut off.
+        batch.add_column(sa.Column("lease_until", core.db.UtcDateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("export_job") as batch:
+        batch.drop_column("lease_until")
     op.drop_table("rate_bucket")
     op.drop_table("shared_generation")
     op.drop_table("job_run")

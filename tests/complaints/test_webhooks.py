@@ -1,0 +1,60 @@
+"""The merchant's webhook: a test delivery on demand, Standard Webhooks signatures, retries from the outbox."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from complaints import webhooks
+from core.events import DeliveryStatus, OutboxDelivery
+from tests.complaints.conftest import Cases, Receiver
+from tests.conftest import Keys
+
+
+def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
+    cases: Cases, client, keys, dispatcher, db, receiver: Receiver
+):
+    base = f"/api/v1/enterprises/{keys.merchant_id}/complaint-webhook"
+    m = Keys.header(keys.merchant)
+    assert client.post(f"{base}/test", headers=m).json() == {
+        "delivered": False,
+        "error": "no webhook URL is set",
+    }
+    r = client.put(base, json={"url": "ftp://nowhere"}, headers=m)
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "url"
+    secret = client.put(base, json={"url": receiver.url}, headers=m).json()["secret"]
+    assert (
+        client.put(base, json={"url": receiver.url}, headers=Keys.header(keys.other_merchant)).status_code
+        == 403
+    )
+
+    r = client.post(f"{base}/test", headers=m)
+    assert r.json() == {"delivered": True, "status": 204}
+    headers, body = receiver.received[-1]
+    assert json.loads(body)["type"] == "complaint.test" and webhooks.verify(secret, headers, body)
+    assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
+    tampered = body.replace(b"complaint.test", b"complaint.tesT")
+    assert not webhooks.verify(secret, headers, tampered)
+
+    receiver.status = 503  # the merchant's server is down: the delivery waits and is retried
+    dispatcher.drain()  # deliver what registration emitted before the case
+    case = cases.file()
+    dispatcher.run_once()
+    with db.read_session() as s:
+        row = s.exec(
+            select(OutboxDelivery).where(OutboxDelivery.subscriber == "complaints.webhook.received")
+        ).one()
+    assert row.status == DeliveryStatus.pending and row.attempts == 1 and "503" in row.last_error
+    receiver.status = 204
+    import time
+
+    time.sleep(0.05)
+    dispatcher.drain()
+    with db.read_session() as s:
+        row = s.get(OutboxDelivery, row.id)
+    assert row.status == DeliveryStatus.done
+    received = [json.loads(b) for _h, b in receiver.received if json.loads(b)["type"] == "complaint.received"]
+    # the retry carries the same webhook-id, so the merchant can drop a duplicate
+    ids = {h["webhook-id"] for h, b in receiver.received if json.loads(b)["type"] == "complaint.received"}
+    assert len(ids) == 1 and received[-1]["data"]["ticket_no"] == case.ticket_no

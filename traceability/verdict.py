@@ -1,0 +1,186 @@
+"""The verdict on a scanned code (genuine, suspicious, recalled, revoked, counterfeit, unverified) and its
+evidence, judged from the code's row, the lot's facts, who scans and the policy. No database here: the
+resolver reads what the verdict needs and hands it over."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from core.clock import as_utc
+from traceability import epcis
+from traceability.codes import DigitalLink
+from traceability.facts import LotFacts
+from traceability.places import Client, haversine_km, recognised_city
+
+VERDICT_LABELS = {
+    "genuine": ("正品验证通过", "Genuine"),
+    "suspicious": ("可疑，请谨慎", "Suspicious"),
+    "recalled": ("该批次已召回", "Recalled"),
+    "revoked": ("该码已作废", "Code revoked"),
+    "counterfeit": ("未通过验证，疑似假冒", "Not verified: possibly counterfeit"),
+    "unverified": ("未含单品序列号，无法验证单品", "No item serial: the item cannot be verified"),
+}
+
+
+@dataclass(frozen=True)
+class ScanPolicy:
+    max_scans: int = 20  # more scans than this and the code has probably been copied
+    max_speed_kmh: float = 1000.0  # faster than an airliner between two scans is impossible travel
+    max_clients_after_sale: int = 3  # a sold item is scanned by its buyer, not by many devices
+
+
+class CodeRow(NamedTuple):
+    """A trace code as the resolver reads it: its state and its scan summary, kept on the code's row,
+    and its batch's status. Datetimes are as the driver returns them (see `as_datetime`)."""
+
+    id: int
+    line_id: int
+    status: str
+    status_reason: str | None
+    last_biz_step: str | None
+    last_event_at: Any
+    sold_at: Any
+    scan_count: int | None
+    first_scan_at: Any
+    first_scan_place: str | None
+    last_scan_at: Any
+    last_scan_lat: float | None
+    last_scan_lon: float | None
+    batch_status: str
+
+
+@dataclass
+class Evidence:
+    code: str
+    zh: str
+    en: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "zh": self.zh, "en": self.en}
+
+
+@dataclass
+class Outcome:
+    link: DigitalLink
+    verdict: str
+    evidence: list[Evidence]
+    facts: LotFacts | None
+    product: dict[str, Any] | None
+    scans: dict[str, Any] = field(default_factory=dict)
+    code_id: int | None = None
+    item_events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def enterprise_id(self) -> int | None:
+        return self.facts.enterprise_id if self.facts else (self.product or {}).get("enterprise_id")
+
+
+ISSUED = Evidence(
+    "issued", "平台签发的单品码，校验通过", "An item code issued by this platform; its check passes"
+)
+NO_SERIAL = Evidence("no_serial", *VERDICT_LABELS["unverified"])
+UNKNOWN_CODE = Evidence("unknown_code", "平台未签发此码", "No such code was issued by this platform")
+
+
+def check_failed(reason: str) -> Evidence:
+    return Evidence(
+        "check_failed", "序列号校验失败：该码不是本平台签发的", f"The code fails its check: {reason}"
+    )
+
+
+def as_datetime(value: Any) -> datetime | None:
+    """Raw driver rows carry datetimes as text on SQLite and as datetimes on PostgreSQL."""
+    if value is None:
+        return None
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(str(value)))
+
+
+# How many distinct devices scanned a code since a time, counting the current one.
+ClientsSince = Callable[[int, Any, str], int]
+
+
+def judge(
+    link: DigitalLink,
+    row: CodeRow,
+    facts: LotFacts,
+    client: Client,
+    now: datetime,
+    policy: ScanPolicy,
+    clients_since: ClientsSince,
+) -> Outcome:
+    """The verdict on an issued code of a known lot. `clients_since` is asked only for a sold item."""
+    p = policy
+    evidence: list[Evidence] = [ISSUED]
+    verdict = "genuine"
+    if row.status == "revoked":
+        verdict = "revoked"
+        reason = row.status_reason
+        evidence.append(Evidence("revoked", f"该码已作废：{reason}", f"The code was revoked: {reason}"))
+    if facts.recall:
+        verdict = "recalled" if verdict == "genuine" else verdict
+        r = facts.recall["reason"]
+        evidence.append(Evidence("recalled", f"该批次已召回：{r}", f"This lot was recalled: {r}"))
+    suspicious: list[Evidence] = []
+    total = (row.scan_count or 0) + 1
+    if total > p.max_scans:
+        suspicious.append(
+            Evidence(
+                "over_scanned",
+                f"该码已被扫描 {total} 次，超过正常次数 {p.max_scans}",
+                f"Scanned {total} times, more than the expected {p.max_scans}",
+            )
+        )
+    if row.last_scan_at is not None and row.last_scan_lat is not None and client.lat is not None:
+        last_at = as_datetime(row.last_scan_at)
+        km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))
+        hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
+        if km > 50 and km / hours > p.max_speed_kmh:
+            suspicious.append(
+                Evidence(
+                    "impossible_travel",
+                    f"上次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
+                    f"Last scanned {km:.0f} km away only {hours * 60:.0f} minutes ago",
+                )
+            )
+    last_step = row.last_biz_step
+    left = facts.left_warehouse_at is not None or (last_step in epcis.LEFT_WAREHOUSE)
+    if not left:
+        suspicious.append(
+            Evidence(
+                "before_release",
+                "该商品尚未出保税仓，不应在消费者手中",
+                "The item has not yet left the bonded warehouse; it should not be with a consumer",
+            )
+        )
+    if last_step in epcis.ENDED:
+        suspicious.append(
+            Evidence(
+                "decommissioned",
+                "该码已注销（商品已销毁或使用）",
+                "The code was decommissioned (item destroyed or used)",
+            )
+        )
+    if row.sold_at is not None:
+        clients = clients_since(row.id, row.sold_at, client.client_hash)
+        if clients > p.max_clients_after_sale:
+            suspicious.append(
+                Evidence(
+                    "after_sale",
+                    f"售出后已被 {clients} 个不同设备扫描",
+                    f"Scanned from {clients} different devices since it was sold",
+                )
+            )
+    if suspicious and verdict == "genuine":
+        verdict = "suspicious"
+    evidence += suspicious
+    first = as_datetime(row.first_scan_at)
+    scans = {
+        "count": total,
+        "first_at": (first or now).isoformat(),
+        # Recognised cities only, also for places stored before unknown names were dropped.
+        "first_place": recognised_city(row.first_scan_place if first else client.place),
+    }
+    return Outcome(link, verdict, evidence, facts, facts.product, scans, row.id)

@@ -1,0 +1,56 @@
+"""The scan as JSON-ready dicts: the part that changes with every scan (code, verdict, scans) and the
+lot's part, the same for every item of a lot (product, declaration, inspection, chain of custody)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from traceability.codes import short_code
+from traceability.facts import LotFacts
+from traceability.verdict import VERDICT_LABELS, Outcome
+
+
+def code_view(outcome: Outcome, resolver_base: str, uri: str | None = None) -> dict[str, Any]:
+    """What changes with every scan: the code itself, the verdict and the scan history."""
+    link = outcome.link
+    zh, en = VERDICT_LABELS[outcome.verdict]
+    return {
+        "code": {
+            "uri": uri or link.uri(resolver_base),
+            "hri": link.hri(),
+            "short": short_code(link.serial) if link.serial else None,
+            "gtin": link.gtin,
+            "lot": link.lot,
+            "serial": link.serial,
+            "expiry": link.expiry.isoformat() if link.expiry else None,
+        },
+        "verdict": {
+            "status": outcome.verdict,
+            "label_zh": zh,
+            "label_en": en,
+            "evidence": [e.as_dict() for e in outcome.evidence],
+        },
+        "scans": outcome.scans or None,
+    }
+
+
+def lot_view(
+    facts: LotFacts | None, product: dict | None, item_events: list[dict] | None = None
+) -> dict[str, Any]:
+    """What a scan shows about the lot: the same for every item of it (until the facts change)."""
+    timeline = list(facts.timeline) if facts else []
+    if item_events:
+        timeline = sorted(timeline + item_events, key=lambda e: e["time"] or "")
+    return {
+        "product": product,
+        "lot": facts.lot_info if facts else None,
+        "declaration": facts.declaration if facts else None,
+        "inspection": facts.inspection if facts else None,
+        "chain_of_custody": timeline,
+        "recall": facts.recall if facts else None,
+    }
+
+
+def view(outcome: Outcome, resolver_base: str) -> dict[str, Any]:
+    """The scan as JSON: the same facts the page shows."""
+    return code_view(outcome, resolver_base) | lot_view(outcome.facts, outcome.product, outcome.item_events)
