@@ -13,11 +13,12 @@ from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import edge, openapi, problems, wiring
+from api import edge, openapi, problems
 from api.accesslog import AccessLog
+from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
-from api.ratelimit import RateLimiter
+from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
     admin,
     complaints,
@@ -37,16 +38,12 @@ from core import audit
 from core.db import Database
 from core.errors import NotFound
 from core.files import PRIVATE_UMASK
-from core.jobs import DailyJob, IntervalJob, JobRunner
+from core.jobs import JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
-from credit import service as credit_service
-from disclosure import exports as disclosure_exports
 from disclosure.search.base import SearchBackend
 from disclosure.search.factory import from_settings as search_from_settings
-from insurance import service as insurance_service
 from insurance.claims import CaseRef
-from traceability import service as trace_service
 from traceability.codes import Keyring
 from traceability.scan import Resolver
 from traceability.verdict import ScanPolicy
@@ -71,14 +68,9 @@ def create_app(
     settings = settings or get_settings()
     db = db or Database(settings.effective_database_url)
     # The app owns its search backend: the routes reach it through app.state (api.deps.SearchDep) and the
-    # indexer through the app's dispatcher, so two apps in one process never share one by accident.
+    # indexer through the app's dispatcher (api.background), so two apps in one process never share one
+    # by accident.
     search = search or search_from_settings(settings)
-    dispatcher = wiring.dispatcher(
-        db,
-        search,
-        max_attempts=settings.outbox_max_attempts,
-        backoff_base=settings.outbox_backoff_base_seconds,
-    )
 
     secret = settings.code_secret_bytes()
     keyring = Keyring.from_settings(settings)
@@ -91,101 +83,23 @@ def create_app(
     )
     jobs = JobRunner(workers=2)
     audit.configure(audit.AuditKeys.from_settings(settings))
-
-    def checkpoint() -> None:
-        with db.transaction() as s:
-            audit.checkpoint_now(s)
-
-    # A quiet ledger's newest entries are anchored by time, not only every N entries.
-    checkpoints = (
-        IntervalJob("audit-checkpoint", checkpoint, settings.audit_checkpoint_minutes * 60)
-        if settings.audit_checkpoint_minutes
-        else None
-    )
-    # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute` for cron).
-    nightly = (
-        DailyJob("credit-nightly", lambda: credit_service.recompute_all(db), settings.credit_nightly_at)
-        if settings.credit_nightly_at
-        else None
-    )
-
-    def sweep_batches() -> None:
-        # Batches whose runner died (this server before a restart, a killed CLI, another process) are
-        # resumed once their lease runs out; a live runner's batch is never touched.
-        resumed = trace_service.resume_expired(
-            db,
-            keyring,
-            settings.resolver_base_url,
-            jobs.submit,
-            capacity=jobs.idle(),
-            role="server",
-            lease_seconds=settings.batch_lease_seconds,
-            max_attempts=settings.batch_max_attempts,
-            chunk=settings.code_batch_chunk,
-        )
-        if resumed:
-            log.warning("resumed %d code batches whose runner had stopped", resumed)
-
-    batch_sweep = IntervalJob(
-        "code-batch-sweep", sweep_batches, max(settings.batch_lease_seconds / 2, 0.2), at_start=True
-    )
-    complaint_kit = complaint_service.Kit.from_settings(settings)
-    complaint_service.configure(complaint_kit)
-    # Deadlines pass at any hour: sweep every few minutes (also `crosstrust complaints sweep` for cron).
-    sweeper = (
-        IntervalJob(
-            "complaint-sweep",
-            lambda: complaint_service.sweep(db, complaint_kit),
-            settings.complaint_sweep_minutes * 60,
-        )
-        if settings.complaint_sweep_minutes
-        else None
-    )
-
-    def expire_policies() -> int:
-        with db.transaction() as s:
-            return insurance_service.expire_due(s)
-
-    # Lapsed policies withdraw their service disclosure (cover itself already ends with the period).
-    expiry = (
-        DailyJob("insurance-expiry", expire_policies, settings.insurance_expiry_at)
-        if settings.insurance_expiry_at
-        else None
-    )
+    roles = settings.role_set
+    # Every scheduled job (checkpoints, the nightly credit recompute, the complaint sweep, insurance
+    # expiry, interrupted exports, code batch sweeps) runs through it, once per period across processes.
+    background = Background(settings, db, keyring, jobs, roles, search=search)
+    dispatcher = background.dispatcher
+    complaint_kit = background.complaint_kit
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        batch_sweep.start()
-        cut_off = disclosure_exports.recover_interrupted(db, settings.ensure_var_dir())
-        if cut_off:
-            log.warning("failed %d disclosure exports that a previous run left unfinished", cut_off)
         resolver_.writer.start()
-        checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
-        if checkpoints is not None:
-            checkpoints.start()
-        if settings.dispatcher_in_process:
-            dispatcher.start(settings.dispatcher_poll_seconds)
-        if nightly is not None:
-            nightly.start()
-        if sweeper is not None:
-            sweeper.start()
-        if expiry is not None:
-            expiry.start()
+        background.checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
+        background.start()
         try:
             yield
         finally:
-            if nightly is not None:
-                nightly.stop()
-            if checkpoints is not None:
-                checkpoints.stop()
-            batch_sweep.stop()
-            if sweeper is not None:
-                sweeper.stop()
-            if expiry is not None:
-                expiry.stop()
-            jobs.shutdown()
+            background.stop()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
-            dispatcher.stop()
 
     # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
     # intranet (and this build machine) may not reach one.
@@ -198,10 +112,16 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.dispatcher = dispatcher
-    app.state.rate_limiter = RateLimiter(
-        settings.public_rate_limit_per_minute,
-        settings.public_rate_limit_burst,
-        settings.public_rate_limit_max_clients,
+    app.state.background = background
+    # One limit per client across every process: in the database on PostgreSQL (see api.ratelimit).
+    app.state.rate_limiter = (
+        SharedRateLimiter(db, settings.public_rate_limit_per_minute, settings.public_rate_limit_burst)
+        if settings.shared_rate_limit(db)
+        else RateLimiter(
+            settings.public_rate_limit_per_minute,
+            settings.public_rate_limit_burst,
+            settings.public_rate_limit_max_clients,
+        )
     )
     app.state.search = search
     app.state.readiness_probes = {"search": lambda: "ok" if search.ping() else "unreachable"}

@@ -141,11 +141,31 @@ def _print_keys(keys: dict[str, str]) -> None:
 
 
 @app.command()
-def serve(host: str = typer.Option(None), port: int = typer.Option(None), workers: int = 1) -> None:
-    """Serve the API and pages."""
+def serve(
+    host: str = typer.Option(None),
+    port: int = typer.Option(None),
+    workers: int = typer.Option(1, min=1, max=64, help="API processes (uvicorn workers) on one port"),
+) -> None:
+    """Serve the API and pages; with --workers N, N processes that share the database, the rate limit
+    (on PostgreSQL) and /metrics. Background roles per process: CROSSTRUST_ROLES."""
     import uvicorn
 
     settings = get_settings()
+    if workers > 1:
+        _metrics_dir(settings)
+        if settings.rate_limit_store == "memory" or settings.effective_database_url.startswith("sqlite"):
+            # No shared store (SQLite, or asked for): each process counts alone, so each gets its
+            # share of the limit rather than all of it, and the operator is told.
+            import math
+
+            per_minute = math.ceil(settings.public_rate_limit_per_minute / workers)
+            burst = math.ceil(settings.public_rate_limit_burst / workers)
+            os.environ["CROSSTRUST_PUBLIC_RATE_LIMIT_PER_MINUTE"] = str(per_minute)
+            os.environ["CROSSTRUST_PUBLIC_RATE_LIMIT_BURST"] = str(burst)
+            console.print(
+                f"[yellow]the public rate limit is kept per process here (no PostgreSQL): each of the "
+                f"{workers} processes allows {per_minute}/min, burst {burst}[/yellow]"
+            )
     uvicorn.run(
         "api.app:factory",
         factory=True,
@@ -160,6 +180,22 @@ def serve(host: str = typer.Option(None), port: int = typer.Option(None), worker
         # its own (api.accesslog), which keeps no more than the database does.
         access_log=False,
     )
+
+
+def _metrics_dir(settings) -> None:  # noqa: ANN001 - Settings
+    """Several processes answer /metrics in turn: each must report all of them. prometheus-client's
+    multiprocess mode keeps every process's values in files under one directory, read by whichever
+    process is scraped; the directory is emptied here, at the start of a new set of processes, so a
+    previous run's counters do not add to this one's. An operator running processes as separate
+    services sets PROMETHEUS_MULTIPROC_DIR (and empties it) itself (see deploy/)."""
+    import shutil
+
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    path = settings.ensure_var_dir() / "prometheus"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(mode=0o700)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path.resolve())
 
 
 @app.command()
@@ -204,57 +240,67 @@ def up() -> None:
         for uscc in demo_data.merchant_usccs(s):
             console.print(f"  Credit report  {base}/credit/{uscc}   ({base}/credit/{uscc}/report.pdf)")
     db.dispose()
-    serve(host=None, port=None)
+    serve(host=None, port=None, workers=1)
+
+
+def _background(roles: frozenset[str], name: str):  # noqa: ANN202 - api.background.Background
+    from api.background import Background
+    from core.jobs import JobRunner
+
+    settings = get_settings()
+    return Background(
+        settings,
+        _db(),
+        Keyring.from_settings(settings),
+        JobRunner(workers=2),
+        roles,
+        search=_search(),
+        name=name,
+    )
 
 
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit")) -> None:
-    """Deliver outbox events to their subscribers (also runs inside `serve`)."""
+    """Deliver outbox events and resume code batches whose runner died (also runs inside `serve`);
+    with `scheduler` in CROSSTRUST_ROLES (the default) also the scheduled jobs, once per period across
+    every process."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = get_settings()
-    dispatcher = wiring.dispatcher(
-        _db(),
-        _search(),
-        max_attempts=settings.outbox_max_attempts,
-        backoff_base=settings.outbox_backoff_base_seconds,
-    )
+    roles = frozenset({"worker"} | (settings.role_set & {"scheduler"}))
+    background = _background(roles, "worker")
     if once:
-        console.print(f"delivered {dispatcher.drain()} deliveries")
+        console.print(f"delivered {background.dispatcher.drain()} deliveries")
         return
-    console.print("worker delivering events and resuming code batches; Ctrl-C to stop")
-    sweep = _batch_sweep(dispatcher.db, settings)
-    sweep.start()
+    console.print(f"{' and '.join(sorted(roles))} running; Ctrl-C to stop")
+    background.start(dispatch=False)
     try:
-        dispatcher.serve_forever(settings.dispatcher_poll_seconds)
+        background.dispatcher.serve_forever(settings.dispatcher_poll_seconds)
     except KeyboardInterrupt:
         console.print("stopped")
     finally:
-        sweep.stop()
+        background.stop()
 
 
-def _batch_sweep(db: Database, settings):  # noqa: ANN001, ANN202 - Settings, IntervalJob
-    """A worker also resumes code batches whose runner died, like the server does."""
-    from core.jobs import IntervalJob, JobRunner
-    from traceability import service as trace
+@app.command()
+def scheduler() -> None:
+    """Run the scheduled jobs only (nightly credit recompute, audit checkpoints, sweeps): each period's
+    run happens once however many schedulers, workers and servers run them."""
+    import signal
+    import threading
 
-    jobs = JobRunner(workers=1)
-    keyring = Keyring.from_settings(settings)
-    return IntervalJob(
-        "code-batch-sweep",
-        lambda: trace.resume_expired(
-            db,
-            keyring,
-            settings.resolver_base_url,
-            jobs.submit,
-            capacity=jobs.idle(),
-            role="worker",
-            lease_seconds=settings.batch_lease_seconds,
-            max_attempts=settings.batch_max_attempts,
-            chunk=settings.code_batch_chunk,
-        ),
-        max(settings.batch_lease_seconds / 2, 0.2),
-        at_start=True,
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    background = _background(frozenset({"scheduler"}), "scheduler")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    background.start()
+    console.print(f"scheduler running {', '.join(sorted(background.scheduled))}; Ctrl-C to stop")
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        background.stop()
 
 
 search_app = typer.Typer(help="The disclosure search index.", no_args_is_help=True)

@@ -1,7 +1,13 @@
-"""Prometheus metrics: request counts and latencies per route, and the outbox's lag."""
+"""Prometheus metrics: request counts and latencies per route, and the outbox's lag.
+
+With several API processes (`crosstrust serve --workers N`, or services sharing PROMETHEUS_MULTIPROC_DIR)
+prometheus-client's multiprocess mode is on: each process writes its counters to files in that
+directory and a scrape of any process sums them all, so /metrics does not depend on which process the
+load balancer picked."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
@@ -49,9 +55,17 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25),
             registry=self.registry,
         )
-        self.registry.register(OutboxCollector(db))
+        self.outbox = OutboxCollector(db)
+        self.registry.register(self.outbox)
 
     def render(self) -> bytes:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+            registry.register(self.outbox)
+            return generate_latest(registry)
         return generate_latest(self.registry)
 
 

@@ -1,4 +1,7 @@
-"""Per-client token buckets for the public endpoints (in process), in a table of bounded size.
+"""Per-client token buckets for the public endpoints: in this process (`RateLimiter`, one process on
+SQLite, a laptop) or in PostgreSQL, shared by every API process (`SharedRateLimiter`), so that N
+processes do not quietly allow N times the limit. CROSSTRUST_RATE_LIMIT_STORE picks; on PostgreSQL the
+shared one is the default.
 
 The client is the connection's peer address. A forwarded header (X-Forwarded-For) names the client
 only when the peer is a proxy the operator configured (CROSSTRUST_TRUSTED_PROXIES, applied in
@@ -14,10 +17,13 @@ bounded however many addresses arrive, and a client that keeps hammering stays i
 from __future__ import annotations
 
 import ipaddress
+import logging
 import math
 import threading
 import time
 from collections import OrderedDict
+
+log = logging.getLogger(__name__)
 
 
 def client_key(address: str) -> str:
@@ -34,6 +40,8 @@ def client_key(address: str) -> str:
 
 
 class RateLimiter:
+    """The in-process limiter, with a table of bounded size."""
+
     def __init__(self, per_minute: int, burst: int, max_clients: int = 100_000) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
@@ -63,3 +71,34 @@ class RateLimiter:
                 return 0
             self._buckets[key] = (tokens, now)
             return max(1, math.ceil((1.0 - tokens) / self.rate))
+
+    async def atake(self, client: str) -> int:
+        """`take` for the event loop (no I/O here, so no thread hop)."""
+        return self.take(client)
+
+
+class SharedRateLimiter:
+    """The same buckets in one PostgreSQL table (core.ratelimit): one atomic statement a request, so
+    the limit holds per client across every process and host. If the database cannot answer, the
+    request is let through: the limit protects the service, and a database that is down stops the
+    service anyway."""
+
+    def __init__(self, db, per_minute: int, burst: int) -> None:  # noqa: ANN001 - core.db.Database
+        self.db = db
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+
+    def take(self, client: str, now: float | None = None) -> int:
+        from core import ratelimit
+
+        try:
+            return ratelimit.take(self.db, client_key(client), self.rate, self.burst)
+        except Exception:  # noqa: BLE001 - see the class docstring
+            log.exception("the shared rate limit could not be read; request let through")
+            return 0
+
+    async def atake(self, client: str) -> int:
+        # The event loop must not wait on the database: the statement runs on the thread pool.
+        from starlette.concurrency import run_in_threadpool
+
+        return await run_in_threadpool(self.take, client)

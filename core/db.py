@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -82,6 +83,8 @@ class Database:
         self.read_engine = (
             make_engine(self.url, immediate=False, echo=echo) if self.is_sqlite else self.engine
         )
+        self._local = threading.local()
+        self._own: list = []  # the threads' autocommit connections, closed by dispose()
         self._sessions = sessionmaker(self.engine, class_=Session, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, class_=Session, expire_on_commit=False)
 
@@ -116,6 +119,28 @@ class Database:
         conn.execute("PRAGMA busy_timeout=5000")
         return conn
 
+    def fetch_one(self, sql: str, params: tuple | dict) -> tuple | None:
+        """One statement on this thread's own PostgreSQL connection in autocommit mode, for the scan
+        path's single-statement reads and writes (the code row, the shared rate limit): one round trip,
+        where a pooled connection costs a ping, the statement and a ROLLBACK. A connection the server
+        dropped is replaced once."""
+        import psycopg
+
+        for attempt in (1, 2):
+            conn = getattr(self._local, "pg", None)
+            if conn is None or conn.closed:
+                conn = self._local.pg = psycopg.connect(
+                    "postgresql://" + self.url.split("://", 1)[1], autocommit=True
+                )
+                self._own.append(conn)
+            try:
+                return conn.execute(sql, params).fetchone()
+            except psycopg.OperationalError:
+                conn.close()
+                if attempt == 2:
+                    raise
+        return None  # pragma: no cover - the loop returns or raises
+
     def raw_writer(self, cache_mb: int = 64, checkpoint_pages: int = 10_000):  # noqa: ANN201 - sqlite3.Connection
         """A dedicated SQLite connection for a background writer that commits batches of small rows
         (autocommit at the driver: the caller says BEGIN and COMMIT). Its page cache holds a batch's
@@ -132,6 +157,8 @@ class Database:
         return conn
 
     def dispose(self) -> None:
+        while self._own:
+            self._own.pop().close()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

@@ -80,6 +80,25 @@ class Settings(BaseSettings):
     code_batch_chunk: int = Field(
         default=50_000, ge=100, le=1_000_000, description="Codes a batch inserts per transaction"
     )
+    roles: str = Field(
+        default="api,worker,scheduler",
+        description="What a `crosstrust serve` process does besides answering requests: `worker` "
+        "(outbox delivery, resuming code batches), `scheduler` (periodic and nightly jobs, each run once "
+        "per period across all processes); `api` alone for API processes next to a `crosstrust worker`",
+    )
+    rate_limit_store: str = Field(
+        default="auto",
+        pattern=r"^(auto|memory|database)$",
+        description="Where the public rate limit's buckets live: `memory` (this process), `database` "
+        "(one table all processes share; PostgreSQL only), `auto` (database on PostgreSQL)",
+    )
+    scan_record_retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Scan records older than this many days are deleted nightly (0: kept for ever); "
+        "a code's scan summary (count, first place) stays on the code",
+    )
     # Complaints (投诉). Defaults follow the 12315 rules; every limit is configurable.
     complaint_key: str = Field(
         default="", description="Base64 32-byte AES key for consumer contacts; generated under var if empty"
@@ -110,7 +129,7 @@ class Settings(BaseSettings):
     insurance_expiry_at: str = Field(
         default="00:10",
         pattern=r"^$|^([01]\d|2[0-3]):[0-5]\d$",
-        description="Beijing time (HH:MM) of the nightly policy expiry in the server; empty: off",
+        description="Beijing time (HH:MM) of the nightly policy expiry (once across processes); empty: off",
     )
     insurance_quote_valid_days: int = Field(
         default=7, ge=1, le=90, description="Days a premium quote can be bound before it must be re-rated"
@@ -120,6 +139,26 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+
+    @field_validator("roles")
+    @classmethod
+    def _check_roles(cls, value: str) -> str:
+        unknown = {r.strip() for r in value.split(",") if r.strip()} - {"api", "worker", "scheduler"}
+        if unknown:
+            raise ValueError(f"unknown role(s) {sorted(unknown)}: roles are api, worker and scheduler")
+        return value
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.roles.split(",") if r.strip())
+
+    def shared_rate_limit(self, db) -> bool:  # noqa: ANN001 - core.db.Database
+        """Whether the public rate limit is kept in the database (shared by every process)."""
+        if self.rate_limit_store == "auto":
+            return not db.is_sqlite
+        if self.rate_limit_store == "database" and db.is_sqlite:
+            raise ValueError("CROSSTRUST_RATE_LIMIT_STORE=database needs PostgreSQL")
+        return self.rate_limit_store == "database"
 
     @field_validator("trusted_proxies")
     @classmethod

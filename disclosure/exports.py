@@ -1,9 +1,11 @@
 """Exports of a disclosure search: streamed (at most EXPORT_CAP rows, as the answer of one request) or as a
 job that writes every match to a private file with progress.
 
-A job is a row (export_job) and a file under var/exports. A job left `running` by a process that stopped
-(a crash, a kill, a deploy) is failed at the next start-up with the reason, and its half-written file is
-removed: the job's place in the search is not kept, so it cannot be continued, and running it again from
+A job is a row (export_job) and a file under var/exports. The process running a job renews its lease
+(`lease_until`) while it runs; a job left `running` whose lease ran out was cut off by a process that
+stopped (a crash, a kill, a deploy), and the scheduler's recovery (api.background, once across processes,
+also at start-up) fails it with the reason and removes its half-written file. A job another live process
+runs keeps its lease and is never touched, however many processes start meanwhile. the job's place in the search is not kept, so it cannot be continued, and running it again from
 the start would hand over a file of a later moment under the old request. The user sees `failed` and why,
 and asks again. (Code batches are recovered the same way: traceability.service.recover_interrupted.)
 """
@@ -12,9 +14,13 @@ from __future__ import annotations
 
 import io
 import json
+import logging
+import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import or_, update
 from sqlmodel import select
 
 from core import csvsafe
@@ -28,6 +34,8 @@ from disclosure.search.base import SearchBackend, SearchQuery, SearchResult
 
 EXPORT_CAP = 100_000  # rows of a streamed export; a job has no cap
 PROGRESS_EVERY = 5000  # rows between two progress writes of a job
+LEASE_SECONDS = 30.0  # a running job's lease, renewed every third of it
+log = logging.getLogger(__name__)
 INTERRUPTED = "interrupted: the server stopped before the export finished; start the export again"
 EXPORT_COLUMNS = (
     "id",
@@ -95,7 +103,14 @@ def start(
 ) -> ExportJob:
     """Record the job and run it in the background; `asked` is the request as the job keeps it."""
     with db.transaction() as s:
-        job = ExportJob(requested_by=requested_by, query=asked, format=fmt, created_at=utcnow())
+        now = utcnow()
+        job = ExportJob(
+            requested_by=requested_by,
+            query=asked,
+            format=fmt,
+            created_at=now,
+            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+        )
         s.add(job)
         s.flush()
     job_id = job.id
@@ -106,7 +121,35 @@ def start(
 
 
 def run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, fmt: str, path: Path) -> None:
-    """Write every match to `path` (whole or not at all), with its progress on the job's row."""
+    """Write every match to `path` (whole or not at all), with its progress on the job's row; the job's
+    lease is renewed on a thread meanwhile."""
+    stop = threading.Event()
+    beat = threading.Thread(
+        target=_renew_lease, args=(db, job_id, stop), name=f"export-{job_id}", daemon=True
+    )
+    beat.start()
+    try:
+        _run(db, backend, job_id, query, fmt, path)
+    finally:
+        stop.set()
+        beat.join(5)
+
+
+def _renew_lease(db: Database, job_id: int, stop: threading.Event) -> None:
+    t = ExportJob.__table__.c
+    while not stop.wait(LEASE_SECONDS / 3):
+        try:
+            with db.transaction() as s:
+                s.execute(
+                    update(ExportJob.__table__)
+                    .where(t.id == job_id, t.status == "running")
+                    .values(lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
+                )
+        except Exception:  # noqa: BLE001 - a missed renewal is retried at the next beat
+            log.exception("export %d: renewing the lease failed", job_id)
+
+
+def _run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, fmt: str, path: Path) -> None:
     header = 1 if fmt == "csv" else 0
     try:
         first = backend.search(query)
@@ -137,14 +180,33 @@ def _fail(db: Database, job_id: int, reason: str) -> None:
 
 
 def recover_interrupted(db: Database, var_dir: Path) -> int:
-    """At start-up, jobs still `running` were cut off by a stop: fail them with the reason, and remove
-    what they had written. Returns how many."""
+    """Jobs still `running` whose lease ran out were cut off by a stop: fail them with the reason, and
+    remove what they had written (if under this `var_dir`). Returns how many."""
+    now = utcnow()
+    t = ExportJob.__table__.c
     with db.read_session() as s:
-        running = list(s.exec(select(ExportJob.id, ExportJob.format).where(ExportJob.status == "running")))
+        running = list(
+            s.exec(
+                select(ExportJob.id, ExportJob.format).where(
+                    ExportJob.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)
+                )
+            )
+        )
+    failed = 0
     for job_id, fmt in running:
-        _fail(db, job_id, INTERRUPTED)
-        _partial(file_of(var_dir, job_id, fmt)).unlink(missing_ok=True)
-    return len(running)
+        # Conditional: a job whose runner renewed its lease since the read above is left alone.
+        with db.transaction() as s:
+            hit = s.execute(
+                update(ExportJob.__table__)
+                .where(
+                    t.id == job_id, t.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)
+                )
+                .values(status="failed", error=INTERRUPTED, finished_at=now)
+            ).rowcount
+        if hit:
+            failed += 1
+            _partial(file_of(var_dir, job_id, fmt)).unlink(missing_ok=True)
+    return failed
 
 
 def get(db: Database, job_id: int) -> ExportJob:

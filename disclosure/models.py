@@ -83,3 +83,5 @@ class ExportJob(SQLModel, table=True):
     error: str = Field(default="", max_length=500)
     created_at: datetime = Field(sa_type=UtcDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Renewed by the process running the job while it runs: one whose lease ran out has stopped.
+    lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)

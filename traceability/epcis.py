@@ -486,7 +486,7 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
         if (uri, role) not in seen and not seen.add((uri, role))  # type: ignore[func-returns-value]
     )
     _apply_to_items(session, v)
-    freshness.invalidate()
+    freshness.invalidate(session)
     return row, True
 
 

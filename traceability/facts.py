@@ -1,8 +1,9 @@
 """What a scan shows about a lot and a product (declaration, inspection, recall, chain of custody),
 read in as few queries as the data allows and cached in-process while it does not change.
 
-The cache's entries carry `freshness.generation`: every write that changes what a scan shows bumps it,
-so a scan never shows facts older than that write (and never older than `ttl` seconds in any case)."""
+The cache's entries carry `freshness.current(db)` (this process's generation and the one shared by all
+processes): every write that changes what a scan shows bumps it, so a scan never shows facts older than
+that write (and never older than `ttl` seconds in any case)."""
 
 from __future__ import annotations
 
@@ -80,22 +81,24 @@ class FactsCache:
         self._products: dict[str, tuple[int, float, dict | None]] = {}
         self._lock = threading.Lock()
 
-    def _get(self, store: dict, key: object, load: Callable[[], Any]) -> Any:
+    def _get(self, db: Database, store: dict, key: object, load: Callable[[], Any]) -> Any:
+        # The generation is read before loading: a change committed while loading moves it again.
+        generation = freshness.current(db)
         entry = store.get(key)
-        if entry is not None and entry[0] == freshness.generation and time.monotonic() - entry[1] < self.ttl:
+        if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.ttl:
             return entry[2]
         value = load()
         with self._lock:
             if len(store) >= self.max_entries:
                 store.clear()
-            store[key] = (freshness.generation, time.monotonic(), value)
+            store[key] = (generation, time.monotonic(), value)
         return value
 
     def lot(self, db: Database, gtin: str, lot: str) -> LotFacts | None:
-        return self._get(self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
+        return self._get(db, self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
 
     def product(self, db: Database, gtin: str) -> dict | None:
-        return self._get(self._products, gtin, lambda: _load_product(db, gtin))
+        return self._get(db, self._products, gtin, lambda: _load_product(db, gtin))
 
     def clear(self) -> None:
         with self._lock:

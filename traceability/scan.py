@@ -81,8 +81,7 @@ class Resolver:
                 conn = self._local.conn = self.db.raw_reader()
             row = conn.execute(self._code_sql, (serial,)).fetchone()
         else:
-            with self.db.read_engine.connect() as conn:
-                row = conn.exec_driver_sql(self._code_sql, (serial,)).first()
+            row = self.db.fetch_one(self._code_sql, (serial,))
         return None if row is None else CodeRow._make(row)
 
     def resolve(self, link: DigitalLink, client: Client, now: datetime | None = None) -> Outcome:

@@ -1,5 +1,6 @@
 """The scan writer: scan records and the codes' scan summaries, written in batches on a background
-thread so that the consumer never waits for them (raw multi-row SQL on SQLite, executemany elsewhere)."""
+thread so that the consumer never waits for them (raw multi-row SQL on SQLite; on PostgreSQL the
+summaries from arrays and COPY for the records, safe with several processes writing at once)."""
 
 from __future__ import annotations
 
@@ -9,20 +10,9 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
-from sqlalchemy import bindparam, insert, text
-
-from core.db import Database, UtcDateTime
-from traceability.models import ScanRecord
+from core.db import Database
 
 log = logging.getLogger(__name__)
-
-
-_SUMMARY_UPDATE = text(
-    "UPDATE trace_code SET scan_count = scan_count + 1,"
-    " first_scan_place = CASE WHEN first_scan_at IS NULL THEN :place ELSE first_scan_place END,"
-    " first_scan_at = COALESCE(first_scan_at, :at),"
-    " last_scan_at = :at, last_scan_lat = :lat, last_scan_lon = :lon WHERE id = :id"
-).bindparams(bindparam("at", type_=UtcDateTime))
 
 
 # The order of a record's fields. Records stay plain tuples: a NamedTuple per scan would cost the
@@ -53,6 +43,36 @@ _UPDATE_SUMMARIES = (
     " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
     " FROM v WHERE trace_code.id = v.id"
 )
+
+
+_COPY_SCANS = f"COPY scan_record ({', '.join(RECORD_FIELDS)}) FROM STDIN"
+_LOCK_CODES = "SELECT id FROM trace_code WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
+_UPDATE_SUMMARIES_PG = (
+    "UPDATE trace_code SET scan_count = scan_count + v.n,"
+    " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
+    " first_scan_at = COALESCE(trace_code.first_scan_at, v.first_at),"
+    " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
+    " FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[], %s::timestamptz[],"
+    " %s::float8[], %s::float8[]) AS v(id, n, first_at, first_place, last_at, lat, lon)"
+    " WHERE trace_code.id = v.id"
+)
+
+
+def _fold(rows: list[tuple]) -> list[list]:
+    """One summary per code (id, scans, first at, first place, last at, lat, lon): scans of the same code
+    in a batch fold into a count and the last place. Rows are in RECORD_FIELDS order."""
+    per_code: dict[int, list] = {}
+    for row in rows:
+        code_id = row[0]
+        if code_id is None:
+            continue
+        seen = per_code.get(code_id)
+        if seen is None:
+            per_code[code_id] = [code_id, 1, row[4], row[6], row[4], row[7], row[8]]
+        else:
+            seen[1] += 1
+            seen[4], seen[5], seen[6] = row[4], row[7], row[8]
+    return list(per_code.values())
 
 
 class ScanWriter:
@@ -120,20 +140,38 @@ class ScanWriter:
     def write(self, records: list[tuple]) -> None:
         if self.db.is_sqlite:
             self._write_sqlite(records)
-            self.written += len(records)
-            return
-        with self.db.transaction() as s:
-            s.execute(
-                insert(ScanRecord.__table__), [dict(zip(RECORD_FIELDS, r, strict=True)) for r in records]
-            )
-            updates = [
-                {"at": r[4], "place": r[6], "lat": r[7], "lon": r[8], "id": r[0]}
-                for r in records
-                if r[0] is not None
-            ]
-            if updates:
-                s.execute(_SUMMARY_UPDATE, updates)
+        else:
+            self._write_postgres(records)
         self.written += len(records)
+
+    def _write_postgres(self, records: list[tuple]) -> None:
+        """The summaries first, one row per code, from arrays; then COPY for the records.
+
+        Several processes write summaries of the same codes at once, and the records' foreign key
+        takes a share lock on each code they name: each writer first locks its codes in id order
+        (FOR NO KEY UPDATE, which another writer's foreign-key checks do not wait for), so two writers
+        queue for each other instead of deadlocking on codes they met in opposite orders. A batch that
+        fails on a transient error (a dropped connection) is tried again before it is given up."""
+        import psycopg
+
+        summaries = sorted(_fold(records), key=lambda v: v[0])
+        for attempt in (1, 2, 3):
+            try:
+                with self.db.engine.begin() as conn:
+                    cur = conn.connection.driver_connection.cursor()
+                    if summaries:
+                        cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
+                        cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
+                    with cur.copy(_COPY_SCANS) as copy:
+                        for r in records:
+                            copy.write_row(r)
+                    cur.close()
+                return
+            except (psycopg.errors.DeadlockDetected, psycopg.OperationalError):
+                if attempt == 3:
+                    raise
+                log.warning("writing %d scan records: transient error, trying again", len(records))
+                time.sleep(0.05 * attempt)
 
     def _write_sqlite(self, records: list[tuple]) -> None:
         """The same rows through the driver, as multi-row statements: the driver releases and retakes
@@ -144,18 +182,7 @@ class ScanWriter:
             return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
         rows = [(*r[:4], ts(r[4]), *r[5:]) for r in records]
-        # One summary per code: scans of the same code in a batch fold into a count and the last place.
-        per_code: dict[int, list] = {}
-        for row in rows:
-            code_id = row[0]
-            if code_id is None:
-                continue
-            seen = per_code.get(code_id)
-            if seen is None:
-                per_code[code_id] = [code_id, 1, row[4], row[6], row[4], row[7], row[8]]
-            else:
-                seen[1] += 1
-                seen[4], seen[5], seen[6] = row[4], row[7], row[8]
+        summaries = _fold(rows)
         if self._conn is None:
             self._conn = self.db.raw_writer()
         cur = self._conn.cursor()
@@ -164,7 +191,6 @@ class ScanWriter:
             for i in range(0, len(rows), _ROWS_PER_STATEMENT):
                 chunk = rows[i : i + _ROWS_PER_STATEMENT]
                 cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
-            summaries = list(per_code.values())
             for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
                 chunk = summaries[i : i + _ROWS_PER_STATEMENT]
                 sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))

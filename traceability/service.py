@@ -56,7 +56,7 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
     product = Product(enterprise_id=enterprise_id, **data.model_dump(), created_at=utcnow())
     session.add(product)
     session.flush()
-    freshness.invalidate()
+    freshness.invalidate(session)
     audit.record(session, by.actor, "product.created", "product", product.id, product.model_dump(mode="json"))
     emit(
         session,
@@ -175,7 +175,7 @@ def _changed(session: Session, decl: Declaration, action: str, by: Principal) ->
     """Every change of a declaration: saved, the scan's cache told, audited, and announced."""
     session.add(decl)
     session.flush()
-    freshness.invalidate()
+    freshness.invalidate(session)
     payload = _declaration_payload(session, decl)
     audit.record(session, by.actor, action, "declaration", decl.id, payload)
     emit(session, action, "declaration", decl.id, DeclarationChanged(**payload), by.actor)
@@ -950,7 +950,7 @@ def recall_lot(
         "reason": reason,
         "recalled_by": by.role,
     }
-    freshness.invalidate()
+    freshness.invalidate(session)
     audit.record(session, by.actor, "lot.recalled", "declaration_line", line.id, payload)
     emit(session, "lot.recalled", "declaration_line", line.id, LotRecalled(**payload), by.actor)
     return line

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import DbDep, Id, PrincipalDep, require
 from core import audit
 from core import events as outbox
+from core.errors import NotFound
 from core.identifiers import RecordId
 from core.security import Principal, Role, issue_key, list_keys, revoke_key
 
@@ -113,3 +114,41 @@ def verify_audit(db: DbDep, _: Admin) -> AuditReport:
     with db.read_session() as s:
         findings = audit.verify(s)
     return AuditReport(ok=not findings, findings=[str(f) for f in findings])
+
+
+class JobRunOut(BaseModel):
+    job: str
+    period: str
+    outcome: str = Field(
+        description="ran: this request ran it; done: another process (or an earlier request) already ran "
+        "this period; held: another process is running it now"
+    )
+
+
+@router.post(
+    "/admin/jobs/{name}/run",
+    response_model=JobRunOut,
+    summary="Run a scheduled job's current period now, once across every process",
+)
+def run_job(
+    name: Annotated[str, Path(max_length=80, pattern=r"^[a-z0-9-]+$")], request: Request, by: Admin
+) -> JobRunOut:
+    """The nightly recompute (or any scheduled job) for the current period, as its timer would run it:
+    if another process ran or runs this period, it is not run again."""
+    from core.clock import utcnow
+    from core.jobs import DailyJob
+
+    jobs = request.app.state.background.all_jobs
+    job = jobs.get(name)
+    if job is None:
+        raise NotFound(f"no scheduled job {name!r}; there are: {', '.join(sorted(jobs))}", field="name")
+    now = utcnow()
+    if isinstance(job, DailyJob):
+        period, outcome = job.period(now), job.trigger(now)
+    else:
+        from core.jobs import period_of_slot
+
+        period, outcome = period_of_slot(now, job.seconds), job.run_slot(now)
+    with request.app.state.db.transaction() as s:
+        audit.record(s, by.actor, "job.run", "job", name, {"period": period, "outcome": outcome})
+    return JobRunOut(job=name, period=period, outcome=outcome)

@@ -339,7 +339,7 @@ class ScanFastPath:
         state = scope["app"].state
         client = scope.get("client")
         address = client[0] if client else "unknown"
-        wait = state.rate_limiter.take(address)
+        wait = await state.rate_limiter.atake(address)
         if wait:
             raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
         try:

@@ -1,5 +1,8 @@
 """The public rate limit: a client cannot choose its own address, and the limiter's memory is bounded."""
 
+import time
+import uuid
+
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
@@ -77,7 +80,8 @@ def test_the_table_stays_bounded_and_a_hammering_client_stays_limited():
 
 
 def test_the_default_table_is_bounded(settings, db):
-    app = create_app(settings, db)
+    # In memory: the default on SQLite, and on PostgreSQL when asked for (one process, say).
+    app = create_app(settings.model_copy(update={"rate_limit_store": "memory"}), db)
     limiter = app.state.rate_limiter
     assert limiter.max_clients == 100_000
     for i in range(120_000):
@@ -89,3 +93,31 @@ def test_the_default_table_is_bounded(settings, db):
 def test_trusted_proxies_must_be_addresses(value):
     with pytest.raises(ValidationError, match="trusted_proxies"):
         Settings(trusted_proxies=value, _env_file=None)
+
+
+def test_on_postgresql_every_process_shares_one_bucket_per_client(tmp_path, postgres_db):
+    from api.ratelimit import SharedRateLimiter
+
+    settings = Settings(
+        var_dir=tmp_path, database_url=postgres_db.url, code_secret=uuid.uuid4().hex, _env_file=None
+    )
+    # Two apps on one database: two API processes' worth of limiters.
+    first = create_app(settings, postgres_db).state.rate_limiter
+    second = create_app(settings, postgres_db).state.rate_limiter
+    assert isinstance(first, SharedRateLimiter) and isinstance(second, SharedRateLimiter)
+    first.rate, first.burst = second.rate, second.burst = 1.0, 4.0  # 4 at once, then 1 a second
+    taken = [(first if i % 2 else second).take("203.0.113.9") for i in range(8)]
+    assert taken[:4] == [0, 0, 0, 0] and all(wait >= 1 for wait in taken[4:]), taken
+    assert first.take("2001:db8:1:2::1") == 0 and second.take("2001:db8:1:2::2") == 0  # one /64
+    assert first.take("2001:db8:1:2::3") == 0 and second.take("2001:db8:1:2:ffff::4") == 0
+    assert first.take("2001:db8:1:2::5") >= 1
+    time.sleep(1.1)  # the database's clock refills it
+    assert second.take("203.0.113.9") == 0 and first.take("203.0.113.9") >= 1
+
+
+def test_a_shared_limit_needs_postgresql(tmp_path):
+    from core.db import Database
+
+    sqlite = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with pytest.raises(ValueError, match="needs PostgreSQL"):
+        Settings(rate_limit_store="database", _env_file=None).shared_rate_limit(sqlite)

@@ -15,7 +15,7 @@ from tests.conftest import Keys
 
 
 def test_the_nightly_job_runs_at_two_in_the_morning_beijing_time():
-    job = DailyJob("t", lambda: None, "02:00")
+    job = DailyJob("t", lambda: None, "02:00", db=None)
     # 17:30 UTC is 01:30 in Beijing: tonight at 02:00 (18:00 UTC)
     assert job.next_run(datetime(2026, 11, 27, 17, 30, tzinfo=UTC)) == datetime(
         2026, 11, 27, 18, 0, tzinfo=UTC

@@ -5,6 +5,8 @@ dispatcher that was not given the indexer fails its deliveries instead of indexi
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -13,9 +15,11 @@ from sqlmodel import select
 
 from api import wiring
 from api.app import create_app
+from core.clock import utcnow
 from core.events import DeliveryStatus, Dispatcher, OutboxDelivery
 from credit import methodology
 from disclosure import exports
+from disclosure.models import ExportJob
 from disclosure.search.base import SearchQuery
 from disclosure.search.factory import from_settings
 from tests.conftest import Keys, register
@@ -34,8 +38,11 @@ class _Crashed:
 
 
 def test_an_export_cut_off_by_a_restart_is_failed_with_the_reason(
-    settings, db, dispatcher, keys, search_backend
+    settings, db, dispatcher, keys, search_backend, monkeypatch
 ):
+    # A short lease, so that the dead process's lease runs out within the test (the scheduler's
+    # recovery looks every half lease, once across processes).
+    monkeypatch.setattr(exports, "LEASE_SECONDS", 2.0)
     for i in range(6):
         register(db, name_zh=f"重启导出测试公司{i}")
     dispatcher.drain()
@@ -56,7 +63,13 @@ def test_an_export_cut_off_by_a_restart_is_failed_with_the_reason(
 
     after = create_app(settings, db)  # the restarted server: its own backend, from the settings
     with TestClient(after) as client:
-        status = client.get(f"/api/v1/disclosures/exports/{job_id}", headers=regulator).json()
+        # Failed once the dead runner's lease has run out (a live runner would have renewed it).
+        deadline = time.monotonic() + 20
+        while True:
+            status = client.get(f"/api/v1/disclosures/exports/{job_id}", headers=regulator).json()
+            if status["status"] != "running" or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         assert status["status"] == "failed" and status["finished_at"] is not None
         assert status["error"].startswith("interrupted") and "start the export again" in status["error"]
         file = client.get(f"/api/v1/disclosures/exports/{job_id}/file", headers=regulator)
@@ -75,6 +88,26 @@ def test_an_export_cut_off_by_a_restart_is_failed_with_the_reason(
             client.get(f"/api/v1/disclosures/exports/{again['id']}", headers=regulator).json()["status"]
             == "done"
         )
+
+
+def test_a_process_starting_leaves_another_live_process_s_export_alone(settings, db):
+    """Several processes: one starting (or the scheduler's recovery anywhere) must not fail an export
+    that another process is running; only a job whose lease ran out is cut off."""
+    with db.transaction() as s:
+        now = utcnow()
+        live = ExportJob(
+            requested_by="t", format="csv", created_at=now, lease_until=now + timedelta(seconds=60)
+        )
+        dead = ExportJob(
+            requested_by="t", format="csv", created_at=now, lease_until=now - timedelta(seconds=1)
+        )
+        s.add_all([live, dead])
+        s.flush()
+        live_id, dead_id = live.id, dead.id
+    assert exports.recover_interrupted(db, settings.var_dir) == 1
+    assert exports.get(db, live_id).status == "running"
+    assert exports.get(db, dead_id).status == "failed"
+    assert exports.recover_interrupted(db, settings.var_dir) == 0
 
 
 def test_both_searches_read_one_query_model(client, db, dispatcher, keys):

@@ -11,6 +11,7 @@ from sqlalchemy import event
 from core.clock import clock, utcnow
 from tests.traceability.scans import JSON
 from tests.traceability.scans import scan_path as _path
+from traceability import freshness
 
 
 def test_forged_serial_is_counterfeit_and_shows_the_lot_not_verified(client, shipped, app):
@@ -28,9 +29,10 @@ def test_forged_serial_is_counterfeit_and_shows_the_lot_not_verified(client, shi
 
 
 class DatabaseReads:
-    """Every statement the scan can send to the database: through either engine (sessions, and the code
-    lookup on PostgreSQL) and through the raw SQLite reader of the code lookup, which bypasses the
-    engines. The resolver's per-thread readers are dropped so that the next lookup opens a traced one."""
+    """Every statement the scan can send to the database: through either engine (sessions), through the
+    raw SQLite reader of the code lookup and the per-thread PostgreSQL connection of `Database.fetch_one`
+    (the code lookup there), which both bypass the engines. The resolver's per-thread readers are
+    dropped so that the next lookup opens a traced one."""
 
     def __init__(self, app, monkeypatch) -> None:
         self.statements: list[str] = []
@@ -43,9 +45,18 @@ class DatabaseReads:
             return conn
 
         monkeypatch.setattr(db, "raw_reader", traced_reader)
+        fetch_one = db.fetch_one
+
+        def traced_fetch_one(sql, params):  # noqa: ANN001, ANN202
+            self.statements.append(sql)
+            return fetch_one(sql, params)
+
+        monkeypatch.setattr(db, "fetch_one", traced_fetch_one)
         monkeypatch.setattr(resolver, "_local", threading.local())
         # The lot's facts stay cached for the whole test, however slow the machine.
         monkeypatch.setattr(resolver.cache, "ttl", 3600.0)
+        # So does the generation all processes share (re-read at most every 0.5 s, not per scan).
+        monkeypatch.setattr(freshness.shared, "ttl", 3600.0)
         self.engines = {id(e): e for e in (db.engine, db.read_engine)}.values()
 
     def _listen(self, *args) -> None:

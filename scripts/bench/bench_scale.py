@@ -1,0 +1,285 @@
+"""Benchmark: CrossTrust on PostgreSQL with millions of codes, one API process against two.
+
+    CROSSTRUST_BENCH_POSTGRES_URL=postgresql://user@host:port/postgres \\
+        .venv/bin/python scripts/bench/bench_scale.py [CODES] [SECONDS]   (default 2,000,000 and 20)
+
+(CROSSTRUST_TEST_POSTGRES_URL is used if the BENCH one is not set.) Creates a scratch database, and:
+
+1. issues CODES item codes through the platform's path (reserve, serials with their keyed check, COPY in
+   chunks under the batch's lease, commissioning event) against a raw COPY of the same rows, in the same
+   chunks, into an identical table (`CREATE TABLE … (LIKE trace_code INCLUDING ALL)`);
+2. serves the JSON scan with `uvicorn --workers 1` and `--workers 2` (each process with its scan writer,
+   the shared rate limit in PostgreSQL, metrics in multiprocess mode) under `wrk -t2 -c32`, requests
+   spread over 20,000 codes, against a bare FastAPI endpoint under the same uvicorn configuration;
+   and once more with two workers and the in-memory limiter, to show what the shared one costs;
+3. checks that every answered scan was recorded (scan_record rows against wrk's 2xx count);
+4. kills a loaded single API process with SIGKILL and counts the scans it answered but never wrote.
+
+Needs Debian's `wrk`. Prints one JSON line. The database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from scripts.bench.bench_scan import free_port, wait_up  # noqa: E402
+from scripts.bench.common import machine, released_line  # noqa: E402
+
+UVICORN = [
+    sys.executable,
+    "-m",
+    "uvicorn",
+    "--host",
+    "127.0.0.1",
+    "--log-level",
+    "warning",
+    "--no-access-log",
+    "--loop",
+    "uvloop",
+    "--http",
+    "httptools",
+]
+
+
+def wrk(url: str, seconds: int, script: Path | None = None) -> dict:
+    cmd = ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-H", "Accept: application/json"]
+    if script:
+        cmd += ["-s", str(script)]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=False).stdout  # noqa: S603
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+    def pct(p: str) -> float | None:
+        found = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)\b", out)
+        if not found:
+            return None
+        value, unit = found.groups()
+        return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 3)
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    non_2xx = int(errors.group(1)) if errors else 0
+    return {
+        "rps": round(rps),
+        "p50_ms": pct("50"),
+        "p99_ms": pct("99"),
+        "requests": total,
+        "ok": total - non_2xx,
+        "non_2xx": non_2xx,
+    }
+
+
+def count(url: str, sql: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def main() -> None:
+    codes = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
+    seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    admin = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL") or os.environ.get("CROSSTRUST_TEST_POSTGRES_URL")
+    if not admin:
+        sys.exit("set CROSSTRUST_BENCH_POSTGRES_URL to a PostgreSQL server's admin URL")
+    if not shutil.which("wrk"):
+        sys.exit("install Debian's wrk: apt-get install wrk")
+    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin.rsplit("/", 1)[0] + "/" + name
+    workdir = Path(tempfile.mkdtemp(prefix="crosstrust-bench-scale-"))
+    try:
+        print(json.dumps(run(url, workdir, codes, seconds)))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:
+    from api.wiring import load_handlers
+    from core.clock import utcnow
+    from core.db import Database, migrate
+    from core.security import SYSTEM
+    from traceability import epcis
+    from traceability import service as trace
+    from traceability.codes import Keyring
+    from traceability.models import Declaration, DeclarationLine
+
+    migrate(url)
+    load_handlers()
+    db = Database(url)
+    secret = "bench-scale-secret"
+    keyring = Keyring.from_secret(secret.encode())
+    result: dict = {"benchmark": "scale_postgresql", "codes_stored": codes, "machine": machine()}
+    result["load_average_before"] = os.getloadavg()
+
+    # 1. Issuing: the platform's path against a raw COPY of the same rows.
+    _, gtin, decl_id = released_line(db, codes)
+    start = time.perf_counter()
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, codes, keyring, SYSTEM)
+    done = trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    ours = time.perf_counter() - start
+    assert done.status == "done" and done.issued == codes
+    serials = keyring.new_serials(gtin, "RAW2611", codes)
+    chunk = trace.CHUNK
+    with psycopg.connect(url) as conn:
+        conn.execute("CREATE TABLE trace_code_raw (LIKE trace_code INCLUDING ALL)")
+        conn.commit()
+        start = time.perf_counter()
+        for i in range(0, codes, chunk):
+            with conn.cursor().copy("COPY trace_code_raw (serial, line_id, batch_id) FROM STDIN") as copy:
+                for serial in serials[i : i + chunk]:
+                    copy.write_row((serial, 1, batch.id))
+            conn.commit()
+        raw = time.perf_counter() - start
+        sizes = conn.execute(
+            "SELECT pg_relation_size('trace_code'), pg_indexes_size('trace_code'),"
+            " pg_total_relation_size('trace_code')"
+        ).fetchone()
+        conn.execute("DROP TABLE trace_code_raw")
+        conn.commit()
+    del serials
+    result["issue"] = {
+        "seconds": round(ours, 2),
+        "codes_per_second": round(codes / ours),
+        "raw_copy_rows_per_second": round(codes / raw),
+        "ratio_to_raw_copy": round(raw / ours, 3),
+        "trace_code_bytes": {"heap": sizes[0], "indexes": sizes[1], "total": sizes[2]},
+        "bytes_per_code": round(sizes[2] / codes),
+    }
+
+    # The lot leaves the bonded warehouse, so that scans are genuine.
+    with db.transaction() as s:
+        decl = s.get(Declaration, decl_id)
+        line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()
+        epcis.record_internal(
+            s,
+            epcis.class_event("", line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()),
+            decl.enterprise_id,
+        )
+    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
+    with db.read_engine.connect() as conn:
+        picked = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
+            )
+        ]
+    db.dispose()
+    paths = [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in picked]
+    script = workdir / "paths.lua"
+    script.write_text(
+        "paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
+        "request = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n"
+    )
+    env = {
+        **os.environ,
+        "CROSSTRUST_DATABASE_URL": url,
+        "CROSSTRUST_CODE_SECRET": secret,
+        "CROSSTRUST_VAR_DIR": str(workdir),
+        "CROSSTRUST_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
+        "CROSSTRUST_PUBLIC_RATE_LIMIT_BURST": "100000000",
+        "CROSSTRUST_SCAN_MAX_COUNT": "1000000",
+        "CROSSTRUST_ROLES": "api",
+    }
+
+    def serve(workers: int, target: list[str], probe: str, extra: dict[str, str] | None = None):
+        metrics = workdir / f"prom-{uuid.uuid4().hex[:6]}"
+        metrics.mkdir()
+        port = free_port()
+        proc = subprocess.Popen(  # noqa: S603
+            [*UVICORN, "--workers", str(workers), "--port", str(port), *target],
+            cwd=ROOT,
+            env=env | {"PROMETHEUS_MULTIPROC_DIR": str(metrics)} | (extra or {}),
+            stdout=subprocess.DEVNULL,  # the app's access log: a line per request
+            stderr=subprocess.DEVNULL,
+        )
+        wait_up(f"http://127.0.0.1:{port}{probe}")
+        return proc, f"http://127.0.0.1:{port}"
+
+    def stop(proc: subprocess.Popen) -> None:
+        proc.terminate()
+        proc.wait(60)
+
+    # 2. The scan, 1 process and 2, against the bare endpoint.
+    scans: dict[str, dict] = {}
+    answered = 0
+    for label, workers, target, probe, extra in (
+        ("bare_1", 1, ["scripts.bench.bare_app:app"], "/bare", None),
+        ("bare_2", 2, ["scripts.bench.bare_app:app"], "/bare", None),
+        ("scan_1", 1, ["--factory", "api.app:factory"], "/healthz", None),
+        ("scan_2", 2, ["--factory", "api.app:factory"], "/healthz", None),
+        (
+            "scan_2_memory_limiter",
+            2,
+            ["--factory", "api.app:factory"],
+            "/healthz",
+            {"CROSSTRUST_RATE_LIMIT_STORE": "memory"},
+        ),
+    ):
+        proc, base = serve(workers, target, probe, extra)
+        try:
+            is_scan = label.startswith("scan")
+            warm = wrk(base + ("" if is_scan else "/bare"), 3, script if is_scan else None)
+            scans[label] = wrk(base + ("" if is_scan else "/bare"), seconds, script if is_scan else None)
+            scans[label]["load_average"] = os.getloadavg()[0]
+        finally:
+            stop(proc)  # a clean stop drains the scan writer
+        if is_scan:
+            answered += warm["ok"] + scans[label]["ok"]
+    recorded = count(url, "SELECT count(*) FROM scan_record")
+    result["scan"] = scans
+    result["scan_ratio_to_bare"] = {
+        "1_process": round(scans["scan_1"]["rps"] / scans["bare_1"]["rps"], 3),
+        "2_processes": round(scans["scan_2"]["rps"] / scans["bare_2"]["rps"], 3),
+    }
+    result["scaling_efficiency_2_processes"] = {
+        "scan": round(scans["scan_2"]["rps"] / (2 * scans["scan_1"]["rps"]), 3),
+        "bare": round(scans["bare_2"]["rps"] / (2 * scans["bare_1"]["rps"]), 3),
+    }
+    # wrk counts only the answers it read before its time was up: a few more may have been written.
+    result["scan_records"] = {"answered_200": answered, "written": recorded}
+
+    # 4. kill -9 under load: what a killed process had answered but not yet written.
+    before = count(url, "SELECT count(*) FROM scan_record")
+    proc, base = serve(1, ["--factory", "api.app:factory"], "/healthz")
+    loaded: dict = {}
+    runner = threading.Thread(target=lambda: loaded.update(wrk(base, 6, script)))
+    runner.start()
+    time.sleep(4)
+    # uvicorn with one worker serves in its own process: that is the one to kill.
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    runner.join(30)
+    time.sleep(1)
+    after = count(url, "SELECT count(*) FROM scan_record")
+    result["kill_9"] = {
+        "answered_200": loaded.get("ok"),
+        "recorded": after - before,
+        "lost": (loaded.get("ok") or 0) - (after - before),
+        "rps_before_kill": loaded.get("rps"),
+        "writer_interval_s": 0.1,
+    }
+    result["load_average_after"] = os.getloadavg()
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Scan writers of several processes write into one PostgreSQL at once without losing a record."""
+
+from __future__ import annotations
+
+import random
+import threading
+
+from sqlalchemy import text
+
+from core.clock import utcnow
+from core.security import SYSTEM
+from scripts.bench.common import released_line
+from traceability import service as trace
+from traceability.codes import Keyring
+from traceability.scan_writer import ScanWriter
+
+
+def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgres_db):
+    db = postgres_db
+    keyring = Keyring.from_secret(b"writers")
+    _, gtin, decl_id = released_line(db, 300)
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, 300, keyring, SYSTEM)
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    with db.engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().all()
+    # Two processes' writers; each batch names many of the same codes, in opposite orders: without
+    # locking them in one order, their transactions deadlock and a batch of records is lost.
+    writers = [ScanWriter(db), ScanWriter(db)]
+    rounds, per_batch = 30, 200
+    barrier = threading.Barrier(2)
+
+    def write(writer: ScanWriter, seed: int) -> None:
+        rnd = random.Random(seed)
+        for _ in range(rounds):
+            picked = rnd.sample(ids, per_batch)
+            picked.sort(reverse=seed % 2 == 1)
+            now = utcnow()
+            barrier.wait()
+            writer.write(
+                [(i, gtin, "BENCH2611", None, now, "genuine", "宁波", 29.87, 121.54, "c") for i in picked]
+            )
+
+    threads = [threading.Thread(target=write, args=(w, n)) for n, w in enumerate(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert [w.written for w in writers] == [rounds * per_batch] * 2
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM scan_record")).scalar() == 2 * rounds * per_batch
+        assert conn.execute(text("SELECT sum(scan_count) FROM trace_code")).scalar() == 2 * rounds * per_batch
+        assert (
+            conn.execute(text("SELECT count(*) FROM trace_code WHERE first_scan_place = '宁波'")).scalar() > 0
+        )
+
+
+def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_summary(
+    db, settings, search_backend
+):
+    from datetime import timedelta
+
+    from api.background import Background
+    from core.jobs import JobRunner
+
+    keyring = Keyring.from_secret(b"retention")
+    _, gtin, decl_id = released_line(db, 5)
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, 5, keyring, SYSTEM)
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    with db.engine.connect() as conn:
+        code = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().first()
+    now = utcnow()
+    writer = ScanWriter(db)
+    ages = [400, 200, 91, 89, 1]  # days
+    writer.write(
+        [
+            (code, gtin, "BENCH2611", None, now - timedelta(days=d), "genuine", "宁波", None, None, "c")
+            for d in ages
+        ]
+    )
+    settings = settings.model_copy(update={"scan_record_retention_days": 90})
+    background = Background(settings, db, keyring, JobRunner(1), frozenset(), search=search_backend)
+    assert background.scheduled["scan-retention"].trigger() == "ran"
+    with db.engine.connect() as conn:
+        left = conn.execute(text("SELECT count(*) FROM scan_record")).scalar()
+        kept = conn.execute(
+            text("SELECT scan_count, first_scan_place FROM trace_code WHERE id = :i"), {"i": code}
+        ).one()
+    assert left == 2 and tuple(kept) == (5, "宁波")
