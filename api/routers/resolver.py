@@ -233,8 +233,7 @@ async def scan_endpoint(request: Request) -> Response:
     return await run_in_threadpool(_resolve, request)
 
 
-@router.get(
-    "/01/{rest:path}",
+_RESOLVE_DOC: dict[str, Any] = dict(
     summary="Resolve a GS1 Digital Link (a redirect to the link asked for, the linkset, or the scan as JSON)",
     responses={
         **media(
@@ -248,21 +247,28 @@ async def scan_endpoint(request: Request) -> Response:
         **responses(400, 404, 429),
     },
 )
+
+
+@router.head("/01/{rest:path}", operation_id="resolve_head", **_RESOLVE_DOC)
+@router.get("/01/{rest:path}", **_RESOLVE_DOC)
 async def resolve(rest: str, request: Request) -> Response:
     """Documents the resolver in the OpenAPI; requests are served by `scan_endpoint`."""
     return await scan_endpoint(request)
 
 
-@router.get(
-    "/scan/01/{rest:path}",
+_PAGE_DOC: dict[str, Any] = dict(
     summary="The scan page of a code (the default link), or one of its views as JSON",
     responses={
         **media(
             200, "The scan page (HTML), the scan as JSON, or one view's JSON", "text/html", "application/json"
         ),
-        **responses(400, 429),
+        **responses(400, 422, 429),
     },
 )
+
+
+@router.head("/scan/01/{rest:path}", operation_id="scan_page_head", **_PAGE_DOC)
+@router.get("/scan/01/{rest:path}", **_PAGE_DOC)
 async def scan_page(rest: str, request: Request, view: str | None = None) -> Response:
     public_rate_limit(request)
     if view is not None and view not in _VIEWS:
@@ -408,6 +414,7 @@ def linkset_context() -> JSONResponse:
     )
 
 
+@router.head("/.well-known/gs1resolver", operation_id="well_known_head", summary="Describe this GS1 resolver")
 @router.get("/.well-known/gs1resolver", summary="Describe this GS1 resolver")
 def well_known(request: Request) -> dict[str, Any]:
     base = request.app.state.settings.resolver_base_url.rstrip("/")
