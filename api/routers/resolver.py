@@ -20,7 +20,6 @@ from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
-from traceability import epcis
 from traceability.codes import CodeError, DigitalLink, decompress, parse_path
 from traceability.places import Client
 
@@ -38,7 +37,7 @@ LINK_TYPE_NOTES = {
     "any approved or paid claim on it (application/json)",
 }
 # The JSON answers of the scan page's link types (the page itself is gs1:pip, the default link).
-_VIEWS = ("verificationService", "certificationInfo", "recallStatus", "serviceInfo")
+_VIEWS = ("verificationService", "certificationInfo", "recallStatus", "serviceInfo", "epcis")
 # Where a conformant resolver lets browser apps of other parties in (GS1-Conformant Resolver 1.1 §3:
 # CORS, and GET, HEAD and OPTIONS on every resolver path).
 CORS = [
@@ -150,12 +149,10 @@ def anchor_of(link: DigitalLink, base: str) -> str:
 
 def targets(link: DigitalLink, base: str) -> dict[str, str]:
     """Where each link type leads: the scan page (gs1:pip, the default link), its JSON views, the events."""
-    root = base.rstrip("/")
-    page = root + "/scan" + link.path()
-    item_epc = epcis.CANONICAL + link.path()
+    page = base.rstrip("/") + "/scan" + link.path()
     out = {"pip": page, "defaultLink": page}
+    # gs1:epcis too: the item's own events, public like the page (the EPCIS query API needs a key).
     out |= {view: f"{page}?view={view}" for view in _VIEWS}
-    out["epcis"] = f"{root}/api/v1/epcis/events?MATCH_anyEPC={quote(item_epc, safe='')}"
     return out
 
 
@@ -353,6 +350,17 @@ def _page(
         response.verdict = verdict
         return response
     outcome = state.resolver.resolve(link, _client(request))
+    if view == "epcis":
+        # Only a code this platform issued has events to show; a forged one learns nothing.
+        if outcome.verdict == "counterfeit" or outcome.facts is None or outcome.code_id is None:
+            raise NoLink("no events: this platform did not issue that code")
+        response = JSONResponse(
+            state.resolver.public_events(link, outcome.facts),
+            media_type="application/ld+json",
+            headers=headers,
+        )
+        response.verdict = outcome.verdict
+        return response
     body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
     if view == "serviceInfo":
         # Not the hot path: the exact answer for this unit (category, waiting period, claim window).

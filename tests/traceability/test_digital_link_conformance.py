@@ -263,3 +263,39 @@ def test_accept_language_falls_back_in_its_order(client, shipped):
         == "zh"
     )
     assert client.get(page, headers={"Accept-Language": "fr"}).headers["content-language"] == "zh"
+
+
+def test_the_epcis_link_is_public_and_shows_only_this_items_events(client, shipped, flow):
+    """gs1:epcis works without a key: the item's own events as a valid EPCISQueryDocument, with no other
+    trade item's identifier in it."""
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from traceability import epcis
+
+    _, _, codes = shipped
+    mine, other = (f"https://id.gs1.org{_path(c['uri']).partition('?')[0]}" for c in codes[:2])
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": (utcnow() + timedelta(minutes=2)).isoformat(),
+        "eventTimeZoneOffset": "+08:00",
+        "action": "OBSERVE",
+        "bizStep": "retail_selling",
+        "epcList": [mine, other],
+    }
+    r = client.post("/api/v1/epcis/capture", json=event, headers=flow.m)
+    assert r.status_code == 202 and r.json()["success"], r.text
+    path = _path(codes[0]["uri"])
+    target = client.get(path + "&linkType=gs1:epcis", follow_redirects=False)
+    assert target.status_code == 307
+    doc = client.get(target.headers["Location"])  # no API key
+    assert doc.status_code == 200 and doc.headers["content-type"].startswith("application/ld+json")
+    body = doc.json()
+    assert epcis.schema_problems(body) == []
+    events = body["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+    assert {e.get("bizStep") for e in events} >= {"shipping", "retail_selling"}
+    assert other not in json.dumps(body) and mine in json.dumps(body)
+    forged = client.get(
+        f"/scan/01/{codes[0]['gtin']}/10/{codes[0]['lot']}/21/1AAAAAAAAAAAAAAAAAAA?view=epcis"
+    )
+    assert forged.status_code == 404
