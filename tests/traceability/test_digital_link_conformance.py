@@ -53,10 +53,37 @@ def cset82_codes(flow):
     decl = flow.release(decl)
     codes = []
     for line_no in range(1, len(ISSUED_LOTS) + 1):
-        codes += flow.codes(flow.issue(decl, line_no=line_no, quantity=2))
+        batch = flow.issue(decl, line_no=line_no, quantity=2)
+        codes += [{**c, "batch": batch["id"]} for c in flow.codes(batch)]
     for lot in ISSUED_LOTS:
         flow.ship(product["gtin"], lot)
     return product, codes
+
+
+def test_the_qr_codes_of_cset82_lots_decode_to_their_uri_and_resolve_genuine(client, cset82_codes, flow):
+    import io
+    import zipfile
+
+    import zxingcpp
+    from PIL import Image
+
+    _, codes = cset82_codes
+    for code in codes[::2][:3]:  # the lots with / % & + ? " ' and an escape-looking %25
+        r = client.get(
+            f"/api/v1/enterprises/{flow.keys.merchant_id}/code-batches/{code['batch']}/qr.zip",
+            params={"limit": 2},
+            headers=flow.m,
+        )
+        assert r.status_code == 200
+        with zipfile.ZipFile(io.BytesIO(r.content)) as zf:
+            decoded = {
+                b.text
+                for name in zf.namelist()
+                for b in zxingcpp.read_barcodes(Image.open(io.BytesIO(zf.read(name))))
+            }
+        assert code["uri"] in decoded, (code["lot"], decoded)
+        scan = client.get(_path(code["uri"]), headers=JSON).json()
+        assert scan["verdict"]["status"] == "genuine" and scan["code"]["lot"] == code["lot"]
 
 
 def test_every_cset82_lot_is_issued_and_resolves_as_itself(client, cset82_codes):
