@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
 # that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
-# read generated PDFs back. Installs only what is missing.
+# read generated PDFs back, node to run GS1's Digital Link toolkit and
+# resolver test suite, PHP (with curl) for that suite's helper. Installs only what is missing.
 #   scripts/system-deps.sh run    what the server needs (the font)
 #   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
@@ -10,6 +11,12 @@ fc-list :fontformat=TrueType family 2>/dev/null | grep -q "WenQuanYi Zen Hei" ||
 if [ "${1:-test}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # GS1's Digital Link toolkit (JavaScript) checks the resolver in tests/traceability.
+  command -v node >/dev/null 2>&1 || need+=(nodejs)
+  command -v npm >/dev/null 2>&1 || need+=(npm)
+  # GS1's resolver conformance test suite: its helper (tester.php) makes the requests with curl.
+  command -v php >/dev/null 2>&1 || need+=(php-cli)
+  php -m 2>/dev/null | grep -qx curl || need+=(php-curl)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2

@@ -234,36 +234,95 @@ def parse_yymmdd(value: str) -> date:
         raise CodeError("17", f"{value} is not a calendar date") from None
 
 
+# A percent sign in a Digital Link starts an escape: two hex digits must follow (a literal % is %25).
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _decode_segment(raw: str, field: str) -> str:
+    """Percent-decode one path segment, exactly once: the caller passes the path as it was sent (the
+    ASGI `raw_path`), so a lot `A%2FB` is the three characters A/B and a lot `100%25` is 100%."""
+    if "%" not in raw:
+        return raw
+    if _BAD_ESCAPE.search(raw):
+        raise CodeError(field, "a % in a Digital Link starts an escape (%25 is the character %)")
+    try:
+        return unquote(raw, errors="strict")
+    except UnicodeDecodeError:
+        raise CodeError(field, "the percent-escapes are not UTF-8") from None
+
+
 def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
-    """Parse the path of a GS1 Digital Link URI (`/01/{gtin}[/22/..][/10/..][/21/..]`), strictly."""
+    """Parse the path of a GS1 Digital Link URI (`/01/{gtin}[/22/..][/10/..][/21/..]`), strictly.
+
+    `path` is the path as sent, still percent-encoded: it is split on "/" first and each value decoded
+    once, so that an encoded "/" or "%" in a lot or serial stays part of the value."""
     segments = [s for s in path.split("/") if s != ""]
     if len(segments) < 2 or segments[0] != "01":
         raise CodeError("path", "a Digital Link path starts with /01/ and a GTIN")
     if len(segments) % 2:
-        raise CodeError("path", f"'{segments[-1]}' has no value after it")
+        raise CodeError("path", f"'{unquote(segments[-1])}' has no value after it")
     values: dict[str, str] = {}
     position = -1
     for i in range(2, len(segments), 2):
-        ai, raw = segments[i], unquote(segments[i + 1])
+        ai = segments[i]
         if ai not in QUALIFIER_ORDER:
-            raise CodeError("path", f"'{ai}' is not a key qualifier of GTIN (01); allowed: 22, 10, 21")
+            raise CodeError(
+                "path", f"'{unquote(ai)}' is not a key qualifier of GTIN (01); allowed: 22, 10, 21"
+            )
         rank = QUALIFIER_ORDER.index(ai)
         if rank <= position:
             raise CodeError("path", "key qualifiers must appear in the order 22, 10, 21, each at most once")
         position = rank
-        values[ai] = raw
+        values[ai] = _decode_segment(segments[i + 1], AI_NAMES[ai])
     gtin = segments[1]
-    if len(gtin) != 14:
+    # GS1 Digital Link 1.4 writes the GTIN with 14 digits; GTIN-8, -12 and -13 are still read and padded
+    # (what GS1's toolkit does), so that a code printed by an older encoder resolves as itself.
+    if len(gtin) not in (8, 12, 13, 14):
         raise CodeError("gtin", f"a Digital Link carries the GTIN as 14 digits, got {len(gtin)}")
     gtin = normalise_gtin(gtin)
     lot = validate_lot(values["10"]) if "10" in values else None
     serial = values.get("21")
     if serial is not None and (len(serial) > 20 or not _CSET82.match(serial)):
         raise CodeError("serial", "a serial is at most 20 characters of GS1 character set 82")
+    cpv = values.get("22")
+    if cpv is not None and (len(cpv) > 20 or not _CSET82.match(cpv)):
+        raise CodeError("cpv", "a consumer product variant is at most 20 characters of GS1 character set 82")
     return DigitalLink(
         gtin=gtin,
         lot=lot,
         serial=serial,
         expiry=parse_yymmdd(expiry) if expiry else None,
-        cpv=values.get("22"),
+        cpv=cpv,
     )
+
+
+# A compressed Digital Link (GS1 Digital Link 1.2 §8) is one path segment of base64url: the AIs in GS1's
+# binary encoding. Only a segment this could be is tried, so that no other path pays for a decode.
+_COMPRESSED = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+
+
+def decompress(segment: str) -> tuple[DigitalLink, dict[str, str]] | None:
+    """The link a compressed Digital Link path segment stands for, and its AIs as element strings
+    (all of them, data attributes too); None when the segment is not a compressed GTIN link, CodeError
+    when it is one that breaks the rules.
+
+    The decoding is GS1's own algorithm as ported by the `gs1-compression` package (Apache-2.0, a port of
+    GS1's compression prototype); tests/traceability/test_digital_link_conformance.py checks it against
+    GS1's JavaScript toolkit."""
+    if not _COMPRESSED.match(segment):
+        return None
+    from gs1.decompress.binary_to_gs1_ai_array import decompress_binary_to_gs1_array
+    from gs1.utils import base64_to_str
+
+    try:
+        ais = decompress_binary_to_gs1_array(base64_to_str(segment))
+    except Exception:  # noqa: BLE001 - the port raises whatever a malformed bit string trips on
+        return None
+    if not isinstance(ais, dict) or "01" not in ais:
+        return None
+    path = "/01/" + quote(str(ais["01"]), safe="")
+    for ai in QUALIFIER_ORDER:
+        if ai in ais:
+            path += f"/{ai}/" + quote(str(ais[ai]), safe="")
+    # A link that decodes but breaks the rules (a wrong check digit, say) is a bad Digital Link: CodeError.
+    return parse_path(path, ais.get("17")), {k: str(v) for k, v in ais.items()}

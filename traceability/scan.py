@@ -121,6 +121,22 @@ class Resolver:
                 if uris & set(e.document.get("epcList", []) + e.document.get("childEPCs", []))
             ]
 
+    def public_events(self, link: DigitalLink, facts: LotFacts) -> dict[str, Any]:
+        """The item's own events as an EPCISQueryDocument, for anyone holding the code (the linkset's
+        gs1:epcis link): the events naming it or its lot, each as sent but with every other trade item's
+        identifier taken out (the other units of a case, other lots of a shipment)."""
+        from traceability.models import DeclarationLine
+
+        ours = {epcis.CANONICAL + link.path(), epcis.item_key(link)}
+        classes = {epcis.CANONICAL + DigitalLink(link.gtin, link.lot).path()}
+        with self.db.read_session() as s:
+            line = s.get(DeclarationLine, facts.line_id)
+            rows = epcis.timeline(s, line, link.serial)
+            doc = epcis.document(rows, "ItemEvents")
+        events = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        events[:] = [_only_this_item(e, ours, classes) for e in events]
+        return doc
+
     def _clients_since(self, code_id: int, since: Any, current: str) -> int:
         with self.db.read_session() as s:
             rows = s.execute(_CLIENTS_SINCE, {"c": code_id, "t": as_datetime(since)}).all()
@@ -143,3 +159,36 @@ class Resolver:
                 client.client_hash,
             )
         )
+
+
+_EPC_LISTS = ("epcList", "childEPCs", "inputEPCList", "outputEPCList")
+_QUANTITY_LISTS = ("quantityList", "childQuantityList", "inputQuantityList", "outputQuantityList")
+
+
+def _other_trade_item(value: Any, ours: set[str]) -> bool:
+    """Whether an identifier names a trade item (a GTIN) other than the one asked about. Cases, pallets
+    and places (SSCC, GLN) are not items of anyone's: they stay."""
+    if not isinstance(value, str):
+        return False
+    try:
+        canonical, link = epcis.canonical_epc(value, "epc")
+    except Exception:  # noqa: BLE001 - what the capture kept is shown as it is
+        return False
+    return link is not None and canonical not in ours
+
+
+def _only_this_item(event: dict[str, Any], ours: set[str], classes: set[str]) -> dict[str, Any]:
+    out = dict(event)
+    for key in _EPC_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [e for e in out[key] if not _other_trade_item(e, ours)]
+    for key in _QUANTITY_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [
+                q
+                for q in out[key]
+                if not (isinstance(q, dict) and _other_trade_item(q.get("epcClass"), classes))
+            ]
+    if _other_trade_item(out.get("parentID"), ours):
+        out.pop("parentID")
+    return out

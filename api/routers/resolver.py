@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import re
 import time
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, Response
 
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
@@ -16,15 +18,17 @@ from api.pages.routes import templates
 from api.pages.scan_text import TEXT
 from api.problems import media, problem, responses
 from api.scan_view import scan_view
-from core.errors import DomainError, Invalid, RateLimited
+from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
-from traceability import epcis
-from traceability.codes import CodeError, DigitalLink, parse_path
+from traceability.codes import CodeError, DigitalLink, decompress, parse_path
 from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
 
 GS1 = "https://gs1.org/voc/"
+# The link-type namespaces a request may name a link type by: the CURIE prefix and both GS1 vocabulary
+# URIs (the resolver standard 1.1 moved the vocabulary to ref.gs1.org; GS1's test suite uses that form).
+_LINK_TYPE_PREFIXES = ("gs1:", GS1, "https://ref.gs1.org/voc/", "http://gs1.org/voc/")
 LINK_TYPES = ("pip", "epcis", "certificationInfo", "verificationService", "recallStatus", "serviceInfo")
 # What each link type answers here; gs1:serviceInfo ("service or maintenance") carries the unit's quality
 # insurance (品质险): whether it is covered, by which policy, up to how much, until when, and its claim.
@@ -32,22 +36,96 @@ LINK_TYPE_NOTES = {
     "serviceInfo": "Quality insurance of this unit (品质险): cover, policy, limit per item, until when, and "
     "any approved or paid claim on it (application/json)",
 }
+# The JSON answers of the scan page's link types (the page itself is gs1:pip, the default link).
+_VIEWS = ("verificationService", "certificationInfo", "recallStatus", "serviceInfo", "epcis")
+# Where a conformant resolver lets browser apps of other parties in (GS1-Conformant Resolver 1.1 §3:
+# CORS, and GET, HEAD and OPTIONS on every resolver path).
+CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"GET, HEAD, OPTIONS"),
+    (b"access-control-expose-headers", b"Link, Location, Content-Type, Content-Language, Vary"),
+]
+_PREFLIGHT = [
+    (b"allow", b"GET, HEAD, OPTIONS"),
+    (b"access-control-allow-headers", b"Accept, Accept-Language, Content-Type"),
+    (b"access-control-max-age", b"86400"),
+]
+LINKSET_CONTEXT = "/linkset-context.jsonld"
+
+
+class BadDigitalLink(DomainError):
+    """A request on a resolver path that is not a valid GS1 Digital Link: 400, as the GS1-Conformant
+    Resolver standard says (the rest of the API answers invalid input with 422)."""
+
+    status = 400
+    title = "Not a valid GS1 Digital Link"
+    slug = "invalid-digital-link"
+
+
+class NoLink(NotFound):
+    slug = "no-such-link"
+
+
+def _raw_path(scope: dict) -> str:
+    """The path as it was sent, still percent-encoded: `scope["path"]` is already decoded, which would
+    split a lot `A%2FB` in two and decode a lot `100%2541` twice."""
+    raw = scope.get("raw_path")
+    if raw:
+        return raw.decode("latin-1")
+    return quote(scope["path"], safe="/")
+
+
+def _parse(scope: dict, expiry: str | None) -> DigitalLink:
+    path = _raw_path(scope)
+    if path.startswith("/scan/"):
+        path = path[len("/scan") :]
+    try:
+        return parse_path(path, expiry)
+    except CodeError as exc:
+        raise BadDigitalLink(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
 
 
 def _link(request: Request) -> DigitalLink:
-    try:
-        return parse_path(request.scope["path"], request.query_params.get("17"))
-    except CodeError as exc:
-        raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
+    compressed = request.scope.get("crosstrust.compressed")
+    if compressed is not None:
+        return compressed
+    return _parse(request.scope, request.query_params.get("17"))
+
+
+_LANGS = ("zh", "en")
 
 
 def _lang(request: Request) -> str:
+    """`lang=` first, then Accept-Language in its order of preference (q-values), then Chinese."""
     lang = request.query_params.get("lang")
-    if lang in ("zh", "en"):
+    if lang in _LANGS:
         return lang
-    accept = request.headers.get("accept-language", "").lower()
-    first = accept.split(",")[0].strip()
-    return "en" if first.startswith("en") else "zh"
+    ranked = []
+    for i, part in enumerate(request.headers.get("accept-language", "").lower().split(",")):
+        tag, _, params = part.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranked.append((-q, i, tag.strip()))
+    for _, _, tag in sorted(ranked):
+        primary = tag.split("-")[0]
+        if primary in _LANGS:
+            return primary
+    return "zh"
+
+
+def link_type_of(value: str) -> str:
+    """The link type a `linkType` value names, without its namespace (`gs1:pip`, `https://gs1.org/voc/pip`
+    and `https://ref.gs1.org/voc/pip` are one)."""
+    for prefix in _LINK_TYPE_PREFIXES:
+        if value.startswith(prefix):
+            return value[len(prefix) :]
+    return value
 
 
 def _wants(request: Request) -> str:
@@ -64,68 +142,73 @@ def _wants(request: Request) -> str:
     return "html"
 
 
-def linkset(link: DigitalLink, base: str) -> dict[str, Any]:
-    anchor = link.uri(base)
-    sep = "&" if "?" in anchor else "?"
-    item_epc = epcis.CANONICAL + link.path()
+def anchor_of(link: DigitalLink, base: str) -> str:
+    """The linkset's anchor: the item's identifier, without data attributes (the `?17=` expiry)."""
+    return base.rstrip("/") + link.path()
 
-    def entry(link_type: str, href: str, title: str, media: str) -> dict[str, Any]:
-        return {"href": href, "title": title, "type": media, "hreflang": ["zh", "en"]}
 
-    links = {
-        GS1 + "pip": [
-            entry("pip", f"{anchor}{sep}linkType=gs1:pip", "商品溯源信息 Product information", "text/html")
-        ],
-        GS1 + "verificationService": [
-            entry(
-                "verificationService",
-                f"{anchor}{sep}linkType=gs1:verificationService",
-                "正品验证 Verification",
-                "application/json",
-            )
-        ],
-        GS1 + "certificationInfo": [
-            entry(
-                "certificationInfo",
-                f"{anchor}{sep}linkType=gs1:certificationInfo",
-                "检验检疫结果 Inspection results",
-                "application/json",
-            )
-        ],
-        GS1 + "recallStatus": [
-            entry(
-                "recallStatus",
-                f"{anchor}{sep}linkType=gs1:recallStatus",
-                "召回状态 Recall status",
-                "application/json",
-            )
-        ],
-        GS1 + "serviceInfo": [
-            entry(
-                "serviceInfo",
-                f"{anchor}{sep}linkType=gs1:serviceInfo",
-                "品质保险 Quality insurance cover",
-                "application/json",
-            )
-        ],
-        GS1 + "epcis": [
-            entry(
-                "epcis",
-                f"{base.rstrip('/')}/api/v1/epcis/events?MATCH_anyEPC={quote(item_epc, safe='')}",
-                "EPCIS 事件 Supply-chain events",
-                "application/ld+json",
-            )
-        ],
+def targets(link: DigitalLink, base: str) -> dict[str, str]:
+    """Where each link type leads: the scan page (gs1:pip, the default link), its JSON views, the events."""
+    page = base.rstrip("/") + "/scan" + link.path()
+    out = {"pip": page, "defaultLink": page}
+    # gs1:epcis too: the item's own events, public like the page (the EPCIS query API needs a key).
+    out |= {view: f"{page}?view={view}" for view in _VIEWS}
+    return out
+
+
+def linkset(link: DigitalLink, base: str, product: dict | None = None) -> dict[str, Any]:
+    """The item's links as an RFC 9264 linkset, valid against GS1's linkset schema."""
+    anchor = anchor_of(link, base)
+    href = targets(link, base)
+
+    def entry(link_type: str, title: str, media: str) -> list[dict[str, Any]]:
+        return [{"href": href[link_type], "title": title, "type": media, "hreflang": ["zh", "en"]}]
+
+    context: dict[str, Any] = {"anchor": anchor}
+    if product:
+        context["itemDescription"] = " ".join(
+            p for p in (product.get("name_zh"), product.get("name_en")) if p
+        ) or product.get("gtin", "")
+    context |= {
+        GS1 + "pip": entry("pip", "商品溯源信息 Product information", "text/html"),
+        GS1 + "verificationService": entry(
+            "verificationService", "正品验证 Verification", "application/json"
+        ),
+        GS1 + "certificationInfo": entry(
+            "certificationInfo", "检验检疫结果 Inspection results", "application/json"
+        ),
+        GS1 + "recallStatus": entry("recallStatus", "召回状态 Recall status", "application/json"),
+        GS1 + "serviceInfo": entry("serviceInfo", "品质保险 Quality insurance cover", "application/json"),
+        GS1 + "epcis": entry("epcis", "EPCIS 事件 Supply-chain events", "application/ld+json"),
+        # The default link carries a title and no optional attribute (GS1-Conformant Resolver 1.1 §3.6).
+        GS1 + "defaultLink": [{"href": href["defaultLink"], "title": "商品溯源信息 Product information"}],
     }
-    links[GS1 + "defaultLink"] = links[GS1 + "pip"]
-    return {"linkset": [{"anchor": anchor, **links}]}
+    return {"linkset": [context]}
 
 
-def _link_header(anchor: str) -> str:
-    sep = "&" if "?" in anchor else "?"
-    parts = [f'<{anchor}{sep}linkType=linkset>; rel="linkset"; type="application/linkset+json"']
-    parts += [f'<{anchor}{sep}linkType=gs1:{t}>; rel="{GS1}{t}"' for t in ("pip", "verificationService")]
+def _link_header(anchor: str, same_as: str | None = None, context: str | None = None) -> str:
+    """The Link header of every resolver answer: the linkset (never the legacy list of every link), the
+    uncompressed URI of a compressed one, and on the linkset itself its JSON-LD context."""
+    parts = [f'<{anchor}?linkType=linkset>; rel="linkset"; type="application/linkset+json"']
+    if same_as:
+        parts.append(f'<{same_as}>; rel="owl:sameAs"')
+    if context:
+        parts.append(f'<{context}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
     return ", ".join(parts)
+
+
+def _passed_on(raw_query: bytes) -> str:
+    """The query string to pass on when redirecting: all of it but `linkType`, as it was sent."""
+    if not raw_query:
+        return ""
+    pairs = [p for p in raw_query.decode("latin-1").split("&") if p and p.split("=", 1)[0] != "linkType"]
+    return "&".join(pairs)
+
+
+def _with_query(url: str, query: str) -> str:
+    if not query:
+        return url
+    return url + ("&" if "?" in url else "?") + query
 
 
 def _client(request: Request) -> Client:
@@ -147,56 +230,139 @@ async def scan_endpoint(request: Request) -> Response:
     return await run_in_threadpool(_resolve, request)
 
 
-@router.get(
-    "/01/{rest:path}",
-    summary="Resolve a GS1 Digital Link (scan page, JSON or linkset)",
+_RESOLVE_DOC: dict[str, Any] = dict(
+    summary="Resolve a GS1 Digital Link (a redirect to the link asked for, the linkset, or the scan as JSON)",
     responses={
         **media(
             200,
-            "The scan page (HTML), the scan as JSON, a linkset, or one link type's JSON",
-            "text/html",
+            "The scan as JSON (Accept: application/json) or the linkset (linkType=linkset, or Accept: "
+            "application/linkset+json)",
             "application/json",
             "application/linkset+json",
         ),
-        303: {"description": "linkType=gs1:epcis: the item's EPCIS events"},
-        **responses(429),
+        307: {"description": "The default link (the scan page) or the link type asked for"},
+        **responses(400, 404, 429),
     },
 )
+
+
+@router.head("/01/{rest:path}", operation_id="resolve_head", **_RESOLVE_DOC)
+@router.get("/01/{rest:path}", **_RESOLVE_DOC)
 async def resolve(rest: str, request: Request) -> Response:
     """Documents the resolver in the OpenAPI; requests are served by `scan_endpoint`."""
     return await scan_endpoint(request)
 
 
+_PAGE_DOC: dict[str, Any] = dict(
+    summary="The scan page of a code (the default link), or one of its views as JSON",
+    responses={
+        **media(
+            200, "The scan page (HTML), the scan as JSON, or one view's JSON", "text/html", "application/json"
+        ),
+        **responses(400, 422, 429),
+    },
+)
+
+
+@router.head("/scan/01/{rest:path}", operation_id="scan_page_head", **_PAGE_DOC)
+@router.get("/scan/01/{rest:path}", **_PAGE_DOC)
+async def scan_page(rest: str, request: Request, view: str | None = None) -> Response:
+    public_rate_limit(request)
+    if view is not None and view not in _VIEWS:
+        raise Invalid.field("view", f"one of {', '.join(_VIEWS)}")
+    if request.app.state.db.is_sqlite:
+        return _page(request, view)
+    return await run_in_threadpool(_page, request, view)
+
+
 def _resolve(request: Request) -> Response:
+    """A resolver path: the linkset, or a 307 to the link asked for (the default: the scan page), or the
+    scan as JSON for the apps that ask for it. A GTIN this platform does not know is 404."""
     state = request.app.state
     base = state.settings.resolver_base_url
     link = _link(request)
+    same_as = request.scope.get("crosstrust.same_as")
     wants = _wants(request)
-    anchor = link.uri(base)
-    headers = {"Link": _link_header(anchor), "Vary": "Accept, Accept-Language"}
+    anchor = anchor_of(link, base)
+    headers = {"Link": _link_header(anchor, same_as), "Vary": "Accept, Accept-Language"}
+    product = state.resolver.cache.product(state.db, link.gtin)
     if wants == "linkset":
-        return JSONResponse(linkset(link, base), media_type="application/linkset+json", headers=headers)
+        if product is None:
+            raise NoLink(f"this resolver has no links for GTIN {link.gtin}")
+        headers["Link"] = _link_header(anchor, same_as, base.rstrip("/") + LINKSET_CONTEXT)
+        response = JSONResponse(
+            linkset(link, base, product), media_type="application/linkset+json", headers=headers
+        )
+        response.verdict = "linkset"
+        return response
     if wants == "linktype":
-        link_type = request.query_params["linkType"].removeprefix("gs1:")
-        if link_type not in LINK_TYPES:
-            raise Invalid.field("linkType", f"one of linkset, {', '.join('gs1:' + t for t in LINK_TYPES)}")
-        if link_type == "epcis":
-            return RedirectResponse(
-                linkset(link, base)["linkset"][0][GS1 + "epcis"][0]["href"], status_code=303
+        link_type = link_type_of(request.query_params["linkType"])
+        where = targets(link, base)
+        if link_type not in where:
+            raise NoLink(
+                f"no link of type {request.query_params['linkType']} here; this resolver has "
+                + ", ".join("gs1:" + t for t in (*LINK_TYPES, "defaultLink")),
+                field="linkType",
             )
-        if link_type == "pip":
-            wants = "html"
+        if product is None:
+            raise NoLink(f"this resolver has no links for GTIN {link.gtin}")
+        return _redirect(where[link_type], request, headers)
     if wants == "json":
         # Reached only when the fast path is not in front (it answers plain JSON scans itself):
         # the same answer, from the same function.
-        body, raw_headers, verdict = _json_answer(state, link, _client(request))
-        response = Response(body)
+        body, raw_headers, verdict, status = _json_answer(state, link, _client(request), same_as)
+        response = Response(body, status_code=status)
+        response.raw_headers = raw_headers
+        response.verdict = verdict
+        return response
+    if product is None:
+        # Not ours: no link to redirect to. The consumer still sees the page that says so (404).
+        return _page(request, None, link=link, status=404, headers=headers)
+    return _redirect(targets(link, base)["defaultLink"], request, headers)
+
+
+def _redirect(target: str, request: Request, headers: dict[str, str]) -> Response:
+    location = _with_query(target, _passed_on(request.scope.get("query_string", b"")))
+    response = Response(status_code=307, headers={**headers, "Location": location})
+    response.verdict = "redirect"
+    return response
+
+
+def _page(
+    request: Request,
+    view: str | None,
+    *,
+    link: DigitalLink | None = None,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """The scan page and its JSON views: the targets of the resolver's links."""
+    state = request.app.state
+    base = state.settings.resolver_base_url
+    link = link or _link(request)
+    if headers is None:
+        headers = {"Link": _link_header(anchor_of(link, base)), "Vary": "Accept, Accept-Language"}
+    accept = request.headers.get("accept", "")
+    if view is None and "application/json" in accept and "text/html" not in accept:
+        body, raw_headers, verdict, json_status = _json_answer(state, link, _client(request))
+        response = Response(body, status_code=json_status)
         response.raw_headers = raw_headers
         response.verdict = verdict
         return response
     outcome = state.resolver.resolve(link, _client(request))
+    if view == "epcis":
+        # Only a code this platform issued has events to show; a forged one learns nothing.
+        if outcome.verdict == "counterfeit" or outcome.facts is None or outcome.code_id is None:
+            raise NoLink("no events: this platform did not issue that code")
+        response = JSONResponse(
+            state.resolver.public_events(link, outcome.facts),
+            media_type="application/ld+json",
+            headers=headers,
+        )
+        response.verdict = outcome.verdict
+        return response
     body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
-    if wants == "linktype" and link_type == "serviceInfo":
+    if view == "serviceInfo":
         # Not the hot path: the exact answer for this unit (category, waiting period, claim window).
         with state.db.read_session() as s:
             cover = insurance.cover_for(s, link.serial) if link.serial else None
@@ -205,9 +371,7 @@ def _resolve(request: Request) -> Response:
         response = JSONResponse(
             {"code": body["code"], "cover": cover, "claim": body["insurance_claim"]}, headers=headers
         )
-        response.verdict = outcome.verdict
-        return response
-    if wants == "linktype":
+    elif view is not None:
         part = {
             "verificationService": {"code": body["code"], "verdict": body["verdict"]},
             "certificationInfo": {"code": body["code"], "inspection": body["inspection"]},
@@ -216,17 +380,49 @@ def _resolve(request: Request) -> Response:
                 "recalled": body["recall"] is not None,
                 "recall": body["recall"],
             },
-        }[link_type]
+        }[view]
         response = JSONResponse(part, headers=headers)
     else:
         lang = _lang(request)
         response = templates.TemplateResponse(
-            request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
+            request,
+            "scan.html",
+            {"s": body, "lang": lang, "t": TEXT[lang]},
+            headers={**headers, "Content-Language": lang},
+            status_code=status,
         )
     response.verdict = outcome.verdict
     return response
 
 
+@router.get(
+    LINKSET_CONTEXT, summary="The JSON-LD context of the resolver's linksets", include_in_schema=False
+)
+def linkset_context() -> JSONResponse:
+    # RFC 9264's linkset read as JSON-LD: the anchor is the subject, each link relation a GS1 link type
+    # (already a full IRI), each target an IRI with its title, media type and languages.
+    return JSONResponse(
+        {
+            "@context": {
+                "@version": 1.1,
+                "gs1": GS1,
+                "dcterms": "http://purl.org/dc/terms/",
+                "linkset": "@graph",
+                "anchor": "@id",
+                "itemDescription": "dcterms:description",
+                "href": "@id",
+                "title": "dcterms:title",
+                "type": "dcterms:format",
+                "hreflang": {"@id": "dcterms:language", "@container": "@set"},
+                "@vocab": GS1,
+            }
+        },
+        media_type="application/ld+json",
+        headers={"Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.head("/.well-known/gs1resolver", operation_id="well_known_head", summary="Describe this GS1 resolver")
 @router.get("/.well-known/gs1resolver", summary="Describe this GS1 resolver")
 def well_known(request: Request) -> dict[str, Any]:
     base = request.app.state.settings.resolver_base_url.rstrip("/")
@@ -264,6 +460,16 @@ def _query(raw: bytes) -> dict[str, str]:
 
 _VARY = (b"vary", b"Accept, Accept-Language")
 _JSON_TYPE = (b"content-type", b"application/json")
+# Paths a compressed Digital Link could have: one segment of base64url (GS1 Digital Link 1.2 §8).
+_COMPRESSED_PATH = re.compile(r"^/[A-Za-z0-9_-]{10,300}$")
+_METHODS = ("GET", "HEAD", "OPTIONS")
+# GS1's compression code logs a stack trace (under the literal logger name "__name__") for every path
+# that is not a compressed link before it raises; the resolver tries such paths, so the noise goes.
+logging.getLogger("__name__").setLevel(logging.CRITICAL)
+
+
+def _is_resolver_path(path: str) -> bool:
+    return path.startswith(("/01/", "/scan/01/")) or path == "/.well-known/gs1resolver"
 
 
 class ScanFastPath:
@@ -271,47 +477,103 @@ class ScanFastPath:
 
     The scan is what the public hits; Starlette's routing, FastAPI's per-route machinery and the
     generic metrics would cost more than the scan. A plain JSON scan (the consumer apps' request)
-    is read straight from the ASGI scope and answered with raw ASGI messages; the page, the linkset
-    and the link types go through `scan_endpoint`. Errors still become problem documents, and the
-    scan keeps its own metrics (crosstrust_scans_total by verdict, crosstrust_scan_seconds)."""
+    is read straight from the ASGI scope and answered with raw ASGI messages; the redirects, the page,
+    the linkset and the link types go through `scan_endpoint`. Errors still become problem documents,
+    and the scan keeps its own metrics (crosstrust_scans_total by verdict, crosstrust_scan_seconds).
+
+    It also makes every resolver path answer as a GS1-conformant resolver must: CORS headers on every
+    answer, OPTIONS, and a compressed Digital Link (`/{base64url}`) answered as its uncompressed URI."""
 
     def __init__(self, app, metrics: Metrics) -> None:  # noqa: ANN001 - ASGI app
         self.app = app
         self.scans = metrics.scans
         self.seconds = metrics.scan_seconds
         self._by_verdict: dict[str, Any] = {}  # label lookups cost more than the counting
+        self._routes: set[str] | None = None
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
-        if (
-            scope["type"] != "http"
-            or not scope["path"].startswith("/01/")
-            or scope["method"] not in ("GET", "HEAD")
-        ):
+        if scope["type"] != "http" or scope["method"] not in _METHODS:
             await self.app(scope, receive, send)
             return
+        path = scope["path"]
+        if not path.startswith("/01/"):
+            if _is_resolver_path(path):
+                await self._other(scope, receive, send)
+            elif _COMPRESSED_PATH.match(path) and not self._is_route(scope, path):
+                await self._compressed(scope, receive, send)
+            else:
+                await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await self._options(scope, send)
+            return
+        await self._scan(scope, receive, send)
+
+    def _is_route(self, scope, path: str) -> bool:  # noqa: ANN001
+        if self._routes is None:
+            self._routes = {getattr(r, "path", "") for r in scope["app"].routes}
+        return path in self._routes
+
+    async def _other(self, scope, receive, send) -> None:  # noqa: ANN001
+        """The scan page's path and the description file: routed as usual, with CORS added."""
+        if scope["method"] == "OPTIONS":
+            await self._options(scope, send)
+            return
+        await self.app(scope, receive, _with_cors(send))
+
+    async def _options(self, scope, send, link_header: str | None = None) -> None:  # noqa: ANN001
+        headers = [*CORS, *_PREFLIGHT]
+        if link_header is None and scope["path"].startswith("/01/"):
+            try:
+                link = _parse(scope, None)
+            except BadDigitalLink:
+                link = None
+            if link is not None:
+                link_header = _link_header(anchor_of(link, scope["app"].state.settings.resolver_base_url))
+        if link_header:
+            headers.append((b"link", link_header.encode("latin-1")))
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def _compressed(self, scope, receive, send) -> None:  # noqa: ANN001
+        """A compressed Digital Link: decompressed, then answered as the uncompressed URI, with a Link
+        header naming it (owl:sameAs). A path that does not decode goes on to the app (a 404)."""
+        try:
+            found = decompress(scope["path"][1:])
+        except CodeError as exc:
+            response = _problem(
+                BadDigitalLink(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field), scope
+            )
+            await response(scope, receive, _with_cors(send))
+            return
+        if found is None:
+            await self.app(scope, receive, send)
+            return
+        link, _ = found
+        base = scope["app"].state.settings.resolver_base_url
+        scope = {**scope, "crosstrust.compressed": link, "crosstrust.same_as": link.uri(base)}
+        if scope["method"] == "OPTIONS":
+            await self._options(scope, send, _link_header(anchor_of(link, base), link.uri(base)))
+            return
+        await self._scan(scope, receive, send)
+
+    async def _scan(self, scope, receive, send) -> None:  # noqa: ANN001
+        send = _with_cors(send)
         start = time.perf_counter()
         verdict = "error"
         try:
-            answer = await self._json(scope)
+            answer = None if "crosstrust.compressed" in scope else await self._json(scope)
             if answer is None:
                 response = await scan_endpoint(Request(scope, receive))
                 verdict = getattr(response, "verdict", verdict)
         except DomainError as exc:
             answer = None
-            response = problem(
-                exc.status,
-                exc.title,
-                exc.detail,
-                slug=exc.slug,
-                instance=scope["path"],
-                errors=[e.as_dict() for e in exc.errors],
-                headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
-            )
+            response = _problem(exc, scope)
         if answer is None:
             await response(scope, receive, send)
         else:
-            body, headers, verdict = answer
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            body, headers, verdict, status = answer
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
         counter = self._by_verdict.get(verdict)
         if counter is None:
@@ -319,7 +581,7 @@ class ScanFastPath:
         counter.inc()
         self.seconds.observe(time.perf_counter() - start)
 
-    async def _json(self, scope) -> tuple[bytes, list[tuple[bytes, bytes]], str] | None:  # noqa: ANN001
+    async def _json(self, scope) -> tuple[bytes, list[tuple[bytes, bytes]], str, int] | None:  # noqa: ANN001
         """The plain JSON scan, read straight from the scope, or None for anything else (the page, the
         linkset, the link types: `scan_endpoint`). What it reads must match what `_resolve` reads from
         a Starlette Request (tests/traceability/test_scan.py compares the two answers)."""
@@ -342,24 +604,46 @@ class ScanFastPath:
         wait = await state.rate_limiter.atake(address)
         if wait:
             raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
-        try:
-            link = parse_path(scope["path"], params.get("17"))
-        except CodeError as exc:
-            raise Invalid(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
+        link = _parse(scope, params.get("17"))
         who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
         if state.db.is_sqlite:
             return _json_answer(state, link, who)
         return await run_in_threadpool(_json_answer, state, link, who)
 
 
-def _json_answer(state, link: DigitalLink, who: Client) -> tuple[bytes, list, str]:  # noqa: ANN001
-    anchor = link.uri(state.settings.resolver_base_url)
+def _problem(exc: DomainError, scope) -> Response:  # noqa: ANN001
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=scope["path"],
+        errors=[e.as_dict() for e in exc.errors],
+        headers={"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None,
+    )
+
+
+def _with_cors(send):  # noqa: ANN001, ANN202 - ASGI
+    async def sender(message) -> None:  # noqa: ANN001
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *CORS]}
+        await send(message)
+
+    return sender
+
+
+def _json_answer(  # noqa: ANN001
+    state, link: DigitalLink, who: Client, same_as: str | None = None
+) -> tuple[bytes, list, str, int]:
+    base = state.settings.resolver_base_url
     outcome = state.resolver.resolve(link, who)
-    body = state.scan_json.render(outcome, anchor)
+    body = state.scan_json.render(outcome, link.uri(base))
     headers = [
         (b"content-length", str(len(body)).encode()),
         _JSON_TYPE,
-        (b"link", _link_header(anchor).encode("latin-1")),
+        (b"link", _link_header(anchor_of(link, base), same_as).encode("latin-1")),
         _VARY,
     ]
-    return body, headers, outcome.verdict
+    # A GTIN this platform does not know: the scan's JSON still says what the code is (not ours), with
+    # 404, as a conformant resolver answers a well-formed link it has nothing for.
+    return body, headers, outcome.verdict, 200 if outcome.product is not None else 404

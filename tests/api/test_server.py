@@ -113,19 +113,65 @@ def test_the_access_log_of_a_scan_keeps_no_address_and_no_coordinates(server):
     r = httpx.get(url, headers={"Accept": "application/json", **forwarded}, timeout=10)
     assert r.status_code == 200, r.text
     assert r.json()["scans"]["first_place"] in ("宁波", "")  # never the free text
-    assert httpx.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10).status_code == 200
+    # A browser: the resolver's 307 to the scan page (the default link), the query string passed on.
+    page = httpx.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10, follow_redirects=True)
+    assert page.status_code == 200 and [h.status_code for h in page.history] == [307]
     path = scan.removeprefix(server.base).split("?")[0]
     lines = _log_lines(server)
     access = [line for line in lines if "crosstrust.access" in line]
     scans = [line for line in access if path in line]
-    assert len(scans) == 2, access  # the log is written: one line per scan, method, path, status, time
-    assert all(re.search(r"GET \S+\?17&loc&city 200 \d+\.\dms$", line) for line in scans), scans
+    # The log is written: one line per request (the JSON scan, the redirect, the page), method, path,
+    # status, time.
+    assert len(scans) == 3, access
+    assert all(re.search(r"GET \S+\?17&loc&city (200|307) \d+\.\dms$", line) for line in scans), scans
     text = "\n".join(lines)
     for secret in ("29.87", "121.54", "121.55", CITY, quote(CITY), "张三", FORWARDED):
         assert secret not in text, secret
     # No client address: uvicorn's access line starts with it, and no access line carries one.
     assert not re.search(r"\d+\.\d+\.\d+\.\d+:\d+ - \"", text)
     assert not any("127.0.0.1" in line for line in access)
+
+
+def test_the_resolver_over_real_http_head_options_cors_and_encoded_lots(server):
+    """GS1-Conformant Resolver behaviour through uvicorn itself: a percent-encoded lot read from the path
+    exactly as sent, HEAD without a body, OPTIONS and CORS for browser apps of other parties."""
+    import http.client
+
+    scan = server.scans[0]
+    path = scan.removeprefix(server.base).split("?")[0]
+    gtin = path.split("/")[2]
+    host, port = server.base.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        # Sent byte for byte: %2F and %25 are part of the lot, decoded once ("A/B%41"), never split.
+        conn.request("GET", f"/01/{gtin}/10/A%2FB%2541/21/X", headers={"Accept": "application/json"})
+        r = conn.getresponse()
+        body = json.loads(r.read())
+        assert r.status == 200 and (body["code"]["lot"], body["code"]["serial"]) == ("A/B%41", "X")
+        assert body["verdict"]["status"] == "counterfeit"
+        conn.request("GET", f"/01/{gtin}/10/A%zz", headers={"Accept": "application/json"})
+        r = conn.getresponse()
+        assert r.status == 400 and r.getheader("content-type").startswith("application/problem+json")
+        r.read()
+        conn.request("HEAD", path, headers={"Accept": "text/html"})
+        r = conn.getresponse()
+        assert r.status == 307 and r.read() == b""
+        assert r.getheader("location") == f"{server.base}/scan{path}"
+        assert 'rel="linkset"' in r.getheader("link") and r.getheader("access-control-allow-origin") == "*"
+        conn.request(
+            "OPTIONS", path, headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+        )
+        r = conn.getresponse()
+        r.read()
+        assert r.status == 204 and r.getheader("access-control-allow-origin") == "*"
+        assert {m.strip() for m in r.getheader("access-control-allow-methods").split(",")} == {
+            "GET",
+            "HEAD",
+            "OPTIONS",
+        }
+        assert "Link" in r.getheader("access-control-expose-headers")
+    finally:
+        conn.close()
 
 
 def test_a_rotating_forwarded_header_is_limited_on_the_real_server(server):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 
@@ -146,7 +147,10 @@ class Flow:
             "bizStep": "shipping",
             "disposition": "in_transit",
             "epcList": [],
-            "quantityList": [{"epcClass": f"https://id.gs1.org/01/{gtin}/10/{lot}", "quantity": 10}],
+            # The lot percent-encoded, as in any Digital Link (a lot may hold '/' or '%').
+            "quantityList": [
+                {"epcClass": f"https://id.gs1.org/01/{gtin}/10/{quote(lot, safe='')}", "quantity": 10}
+            ],
         }
         r = self.client.post("/api/v1/epcis/capture", json=event, headers=self.m)
         assert r.status_code == 202 and r.json()["success"], r.text

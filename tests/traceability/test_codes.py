@@ -94,7 +94,8 @@ def test_serials_are_unique_and_keys_rotate():
     [
         ("/01/06901234567892/21/ABC/10/LOT1", "path", "order 22, 10, 21"),
         ("/01/06901234567891/10/LOT1", "gtin", "should be 2"),
-        ("/01/6901234567892/10/LOT1", "gtin", "14 digits"),
+        ("/01/690123456789/10/LOT1", "gtin", "should be"),
+        ("/01/69012345678/10/LOT1", "gtin", "14 digits"),
         ("/01/06901234567892/10/" + "L" * 21, "lot", "at most 20"),
         ("/01/06901234567892/99/x", "path", "not a key qualifier"),
         ("/01/06901234567892/10", "path", "no value"),

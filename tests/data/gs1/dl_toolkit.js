@@ -1,0 +1,31 @@
+// Runs GS1's reference Digital Link toolkit (GS1DigitalLinkToolkit.js, vendored beside this file) over
+// the requests on stdin, a JSON array of {op, uri}, and prints a JSON array of answers, one per request:
+// {ok: true, result} or {ok: false, error}. Used by tests/traceability/test_digital_link_conformance.py.
+"use strict";
+const path = require("path");
+const GS1DigitalLinkToolkit = require(path.join(__dirname, "digital-link-toolkit", "GS1DigitalLinkToolkit.js"));
+
+const toolkit = new GS1DigitalLinkToolkit();
+const ops = {
+  // The AIs the toolkit reads from an uncompressed URI (it throws on a bad check digit or syntax).
+  extract: (r) => toolkit.extractFromGS1digitalLink(r.uri),
+  elementStrings: (r) => toolkit.gs1digitalLinkToGS1elementStrings(r.uri, true),
+  // GS1's compression, with the primary key compressed and without optimisations unless asked.
+  compress: (r) => toolkit.compressGS1DigitalLink(r.uri, false, r.stem, false, !!r.optimise, false),
+  decompress: (r) => toolkit.decompressGS1DigitalLink(r.uri, false, r.stem),
+  extractCompressed: (r) => toolkit.extractFromCompressedGS1digitalLink(r.uri),
+};
+
+let input = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (chunk) => (input += chunk));
+process.stdin.on("end", () => {
+  const answers = JSON.parse(input).map((r) => {
+    try {
+      return { ok: true, result: ops[r.op](r) };
+    } catch (e) {
+      return { ok: false, error: String(e && e.message ? e.message : e) };
+    }
+  });
+  process.stdout.write(JSON.stringify(answers));
+});
