@@ -329,7 +329,7 @@ def credit_record(session: Session, event: Event) -> None:
             title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}"[:300],
             title_en=f"Credit record ({r['severity']}): {r['title_en'] or english_text(r['title_zh'])}"[:300],
             body_zh=f"{kind[0]}，信用记录 {r['id']}，状态：{status_zh}；依据 {r['evidence_ref'] or '—'}。",
-            body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {r['evidence_ref'] or '-'}.",
+            body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {english_text(r['evidence_ref']) or '-'}.",
             fields={
                 "credit_record_id": r["id"],
                 "kind": r["kind"],

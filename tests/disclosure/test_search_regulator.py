@@ -94,6 +94,21 @@ def test_english_records_carry_no_untranslated_chinese(client, db, keys, dispatc
     )
     assert r.status_code == 200, r.text
     flow = _milupa_shipments(client, keys, dispatcher)
+    # a record a regulator adds by hand, its title and document number in Chinese only
+    r = client.post(
+        "/api/v1/credit/records",
+        json={
+            "enterprise_id": keys.merchant_id,
+            "kind": "administrative_penalty",
+            "severity": "general",
+            "title_zh": "进口化妆品中文标签不合格",
+            "evidence_ref": "甬保市监罚〔2026〕88号",
+            "reason": "行政处罚决定书",
+        },
+        headers=flow.r,
+    )
+    assert r.status_code == 201, r.text
+    dispatcher.drain()
     with db.read_session() as s:
         records = list(s.exec(select(DisclosureRecord)))
     mine = [r for r in records if r.enterprise_id == keys.merchant_id]
@@ -110,6 +125,9 @@ def test_english_records_carry_no_untranslated_chinese(client, db, keys, dispatc
     # a product with no English name: the Latin part of its brand-bearing Chinese name, else a label
     assert by_kind["Failed"]["title_en"] == f"Failed inspection: {CHINESE_ONLY_NAME} (lot LOTM1)"
     assert f"tests: {CHINESE_ONLY_TEXT}" in by_kind["Failed"]["body_en"]
+    penalty = _search(client, PUBLIC_SEARCH, q="甬保市监罚", category="reward_punishment")["hits"]
+    assert len(penalty) == 1 and penalty[0]["body_en"].endswith(f"; reference {CHINESE_ONLY_TEXT}.")
+    assert penalty[0]["title_en"] == f"Credit record (general): {CHINESE_ONLY_TEXT}"
     entity = _search(client, REGULATOR_SEARCH, flow.r, category="entity", enterprise_id=keys.merchant_id)
     assert entity["hits"][0]["title_en"] == f"Registration: {CHINESE_ONLY_NAME}"
     for hit in hits:
