@@ -560,9 +560,25 @@ def supervise_draw(
             d = supervision.draw(s, inspector, SYSTEM, seed or None)
     except DomainError as exc:
         _fail(exc.detail)
-    table = Table("declaration", "USCC", "grade", "u", "inspector")
-    for row in d.selected:
-        table.add_row(row["declaration_no"], row["uscc"], row["grade"], f"{row['u']:.6f}", row["inspector"])
+    table = Table(
+        "declaration no.",
+        "importer (USCC)",
+        "importer's grade",
+        "inspection rate",
+        "draw value (selected below the rate)",
+        "inspector",
+        title="Declarations selected for inspection",
+    )
+    for row in supervision.readable(d):
+        rate = row["inspection_rate"]
+        table.add_row(
+            row["declaration_no"],
+            row["importer_uscc"],
+            row["importer_grade"],
+            "-" if rate is None else f"{rate:.0%}",
+            f"{row['draw_value']:.6f}",
+            row["inspector"],
+        )
     console.print(table)
     console.print(
         f"draw {d.id}: {len(d.selected)} of {len(d.inputs['candidates'])} pending declarations selected\n"

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from core.clock import as_utc
+from core.english import english_name
 from core.events import Event, subscribe
 from core.money import Money
 from credit import service
@@ -49,7 +50,7 @@ def inspection_failure(session: Session, event: Event) -> None:
             severity=severity,
             occurred_at=_at(d.get("inspected_at"), event),
             title_zh=f"检验不合格：{product['name_zh']}（批次 {ln['lot']}，报关单 {d['declaration_no']}）",
-            title_en=f"Failed inspection: {product['name_en'] or product['name_zh']} (lot {ln['lot']}, "
+            title_en=f"Failed inspection: {english_name(product['name_en'], product['name_zh'])} (lot {ln['lot']}, "
             f"declaration {d['declaration_no']})",
             evidence="、".join(ln.get("tests_performed") or []),
             evidence_ref=ln.get("lab_report_ref") or "",

@@ -136,3 +136,16 @@ class SupervisionDraw(SQLModel, table=True):
     methodology_version: str = Field(max_length=40)
     inputs: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     selected: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class SupervisionSelection(SQLModel, table=True):
+    """A declaration a draw selected for inspection and the inspector it went to, one row each: what a
+    regulator sees on the declaration itself, without reading every published draw's document."""
+
+    __tablename__ = "supervision_selection"
+
+    draw_id: int = Field(foreign_key="supervision_draw.id", primary_key=True)
+    declaration_no: str = Field(max_length=18, primary_key=True, index=True)  # 报关单号
+    inspector: str = Field(max_length=120)
+    grade: str = Field(max_length=2)  # the importer's grade the draw weighed
+    drawn_at: datetime = Field(sa_type=UtcDateTime)

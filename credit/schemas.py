@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -99,7 +99,9 @@ class ObjectionOut(BaseModel):
 class DrawRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    inspectors: list[str] = Field(min_length=1, max_length=500, description="Who may be assigned")
+    inspectors: list[Annotated[str, Field(min_length=1, max_length=120)]] = Field(
+        min_length=1, max_length=500, description="Who may be assigned"
+    )
     seed: str | None = Field(
         default=None,
         min_length=8,
@@ -107,6 +109,17 @@ class DrawRequest(BaseModel):
         pattern=r"^[0-9a-f]+$",
         description="Hex; random if absent",
     )
+
+
+class DrawnDeclaration(BaseModel):
+    """One selected declaration, in words a person reads."""
+
+    declaration_no: str = Field(description="The declaration selected for inspection (报关单号)")
+    importer_uscc: str = Field(description="The importer's unified social credit code")
+    importer_grade: str = Field(description="The importer's credit grade the draw weighed")
+    inspection_rate: float | None = Field(description="The share of this grade's declarations inspected")
+    draw_value: float = Field(description="The declaration's draw, 0 to 1: selected when below the rate")
+    inspector: str = Field(description="The inspector it was assigned to")
 
 
 class DrawOut(BaseModel):
@@ -118,6 +131,13 @@ class DrawOut(BaseModel):
     input_hash: str
     result_hash: str
     methodology_version: str
+    candidates_count: int = Field(default=0, description="Declarations waiting for inspection, drawn from")
+    selected_count: int = Field(default=0, description="Declarations selected for inspection")
+    selection: list[DrawnDeclaration] = Field(
+        default_factory=list, description="The selected declarations, with named columns"
+    )
     inputs: dict[str, Any]
-    selected: list[dict[str, Any]]
+    selected: list[dict[str, Any]] = Field(
+        description="The result as the algorithm writes it (u: the draw value); its hash is the result hash"
+    )
     algorithm: str = ""

@@ -391,6 +391,29 @@ def grade_code(session: Session, enterprise_id: int) -> str | None:
     return s.grade if s else None
 
 
+def grades_of(session: Session, enterprise_ids: list[int]) -> dict[int, str]:
+    """The current grade of each rated enterprise among `enterprise_ids` (unrated ones are absent)."""
+    if not enterprise_ids:
+        return {}
+    rows = session.exec(
+        select(CreditStanding.enterprise_id, CreditStanding.grade).where(
+            col(CreditStanding.enterprise_id).in_(set(enterprise_ids))
+        )
+    )
+    return dict(rows.all())
+
+
+def graded(session: Session, grades: list[str]) -> list[int]:
+    """The enterprises whose current grade is one of `grades` (a registry filter by grade)."""
+    return list(
+        session.exec(
+            select(CreditStanding.enterprise_id)
+            .where(col(CreditStanding.grade).in_(set(grades)))
+            .order_by(CreditStanding.enterprise_id)
+        )
+    )
+
+
 def history(session: Session, enterprise_id: int, limit: int = 100) -> list[CreditScore]:
     return list(
         session.exec(

@@ -22,12 +22,12 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.clock import utcnow
-from core.errors import Invalid, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
 from core.security import Principal
 from credit import methodology as methodology_
 from credit.events import SupervisionDrawn
-from credit.models import CreditStanding, SupervisionDraw
+from credit.models import CreditStanding, SupervisionDraw, SupervisionSelection
 from credit.scorecard import score
 from enterprises import service as enterprises
 from traceability import service as traceability
@@ -107,6 +107,14 @@ def _inputs(session: Session, inspectors: list[str]) -> dict[str, Any]:
 
 def draw(session: Session, inspectors: list[str], by: Principal, seed: str | None = None) -> SupervisionDraw:
     inputs = _inputs(session, inspectors)
+    if not inputs["candidates"]:
+        # A published draw is a public statement that the pending declarations were drawn from; one
+        # over none would read as "drawn, nothing selected" when nothing was there to draw.
+        raise Conflict(
+            "no declaration is waiting for inspection, so there is nothing to draw from; "
+            "draw again when declarations are pending",
+            field="candidates",
+        )
     seed = seed or secrets.token_hex(16)
     input_hash, selected = draw_from(inputs, seed)
     d = SupervisionDraw(
@@ -120,6 +128,17 @@ def draw(session: Session, inspectors: list[str], by: Principal, seed: str | Non
         selected=selected,
     )
     session.add(d)
+    session.flush()
+    for row in selected:
+        session.add(
+            SupervisionSelection(
+                draw_id=d.id,
+                declaration_no=row["declaration_no"],
+                inspector=row["inspector"],
+                grade=row["grade"],
+                drawn_at=d.drawn_at,
+            )
+        )
     session.flush()
     state = {"seed": seed, "input_hash": input_hash, "result_hash": d.result_hash, "selected": len(selected)}
     audit.record(session, by.actor, "supervision.drawn", "supervision_draw", d.id, state)
@@ -143,3 +162,54 @@ def replay(d: SupervisionDraw) -> dict[str, Any]:
         "result_hash": result_hash,
         "matches": input_hash == d.input_hash and result_hash == d.result_hash,
     }
+
+
+def selections(session: Session, declaration_nos: list[str]) -> dict[str, dict[str, Any]]:
+    """Whether each declaration was selected for inspection, and by which draw for which inspector
+    (the latest draw that selected it); declarations no draw selected are absent."""
+    if not declaration_nos:
+        return {}
+    rows = session.exec(
+        select(SupervisionSelection)
+        .where(SupervisionSelection.declaration_no.in_(set(declaration_nos)))  # type: ignore[attr-defined]
+        .order_by(SupervisionSelection.draw_id)  # type: ignore[arg-type]
+    )
+    return {
+        r.declaration_no: {
+            "selected": True,
+            "draw_id": r.draw_id,
+            "inspector": r.inspector,
+            "importer_grade": r.grade,
+            "drawn_at": r.drawn_at,
+            "published_at": f"/api/v1/public/credit/draws/{r.draw_id}",
+        }
+        for r in rows  # later draws overwrite earlier ones
+    }
+
+
+def view(d: SupervisionDraw) -> dict[str, Any]:
+    """A draw as the API answers it: as published, with counts and a readable selection."""
+    return {
+        **d.model_dump(),
+        "candidates_count": len(d.inputs.get("candidates", [])),
+        "selected_count": len(d.selected),
+        "selection": readable(d),
+        "algorithm": ALGORITHM,
+    }
+
+
+def readable(d: SupervisionDraw) -> list[dict[str, Any]]:
+    """The selection with columns a person reads without the algorithm at hand (the published
+    `selected` keeps its short keys: its hash is what a replay checks)."""
+    rates = d.inputs.get("rates", {})
+    return [
+        {
+            "declaration_no": row["declaration_no"],
+            "importer_uscc": row["uscc"],
+            "importer_grade": row["grade"],
+            "inspection_rate": rates.get(row["grade"]),
+            "draw_value": row["u"],  # selected because it is below the grade's inspection rate
+            "inspector": row["inspector"],
+        }
+        for row in d.selected
+    ]

@@ -11,6 +11,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.clock import as_utc
+from core.english import english_name, english_text
 from core.events import Event, Handler, registry, subscribe
 from core.identifiers import country_name
 from core.money import Money
@@ -24,6 +25,17 @@ from insurance import service as insurance
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
 DECL_STATUS_ZH = {"declared": "已申报", "inspected": "已查验", "released": "已放行", "rejected": "不予放行"}
+
+
+def _products(lines: list[dict]) -> dict[str, list[str]]:
+    """The brands and makers of a declaration's goods, so that a search by either finds its records."""
+    out: dict[str, list[str]] = {"brands": [], "manufacturers": []}
+    for ln in lines:
+        for key, what in (("brand", "brands"), ("manufacturer", "manufacturers")):
+            value = (ln["product"].get(key) or "").strip()
+            if value and value not in out[what]:
+                out[what].append(value)
+    return out
 
 
 def _enterprise(session: Session, enterprise_id: int) -> dict[str, Any]:
@@ -67,7 +79,7 @@ def entity(session: Session, event: Event) -> None:
             event.created_at,
             event,
             title_zh=f"企业登记信息：{ent['name_zh']}",
-            title_en=f"Registration: {ent['name_en'] or ent['name_zh']}",
+            title_en=f"Registration: {english_name(ent['name_en'], ent['name_zh'])}",
             body_zh=(
                 f"统一社会信用代码 {ent['uscc']}；海关注册编码 {ent['customs_code'] or '无'}；"
                 f"所在国家 {country_name(ent['country'])}；经营状态 {status}。"
@@ -89,7 +101,7 @@ def _lines_text(lines: list[dict], lang: str) -> str:
         name = (
             ln["product"]["name_zh"]
             if lang == "zh"
-            else (ln["product"]["name_en"] or ln["product"]["name_zh"])
+            else english_name(ln["product"]["name_en"], ln["product"]["name_zh"])
         )
         unit = "件" if lang == "zh" else "pcs"
         parts.append(
@@ -147,6 +159,7 @@ def operating(session: Session, event: Event) -> None:
                 "items": items,
                 "lines": len(lines),
                 "hs_codes": sorted({ln["product"]["hs_code"] for ln in lines}),
+                **_products(lines),
             },
             origin_country=first["origin_country"],
             hs_code=first["hs_code"],
@@ -173,8 +186,12 @@ def operating(session: Session, event: Event) -> None:
                 title_zh=f"不予放行：进口申报 {d['declaration_no']}",
                 title_en=f"Not released: import declaration {d['declaration_no']}",
                 body_zh=f"原因：{d['decision_reason']}。涉及商品：{_lines_text(lines, 'zh')}。",
-                body_en=f"Reason: {d['decision_reason']}. Goods: {_lines_text(lines, 'en')}.",
-                fields={"declaration_no": d["declaration_no"], "reason": d["decision_reason"]},
+                body_en=f"Reason: {english_text(d['decision_reason'])}. Goods: {_lines_text(lines, 'en')}.",
+                fields={
+                    "declaration_no": d["declaration_no"],
+                    "reason": d["decision_reason"],
+                    **_products(lines),
+                },
                 origin_country=first["origin_country"],
                 hs_code=first["hs_code"],
                 product_category=first["category"],
@@ -204,7 +221,7 @@ def _monthly(session: Session, ent: dict[str, Any], when: datetime, event: Event
             when.replace(day=1, hour=0, minute=0, second=0, microsecond=0),
             event,
             title_zh=f"{ent['name_zh']} {month} 月度进口申报汇总",
-            title_en=f"{ent['name_en'] or ent['name_zh']}: import declarations in {month}",
+            title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: import declarations in {month}",
             body_zh=f"{month} 共申报 {len(records)} 票、{lines} 项、{items} 件，货值 {Money(value, 'CNY').format('zh_CN')}。",
             body_en=f"In {month}: {len(records)} declarations, {lines} lines, {items} items, declared value {Money(value, 'CNY').format('en_US')}.",
             fields={
@@ -233,9 +250,9 @@ def _inspection_failure(session: Session, ent: dict[str, Any], d: dict, ln: dict
             event.created_at,
             event,
             title_zh=f"检验不合格：{product['name_zh']}（批次 {ln['lot']}）",
-            title_en=f"Failed inspection: {product['name_en'] or product['name_zh']} (lot {ln['lot']})",
+            title_en=f"Failed inspection: {english_name(product['name_en'], product['name_zh'])} (lot {ln['lot']})",
             body_zh=f"报关单 {d['declaration_no']} 第 {ln['line_no']} 项，检测项目：{tests}；检测报告 {ln.get('lab_report_ref') or '—'}。",
-            body_en=f"Declaration {d['declaration_no']} line {ln['line_no']}; tests: {', '.join(ln.get('tests_performed') or []) or '-'}; report {ln.get('lab_report_ref') or '-'}.",
+            body_en=f"Declaration {d['declaration_no']} line {ln['line_no']}; tests: {', '.join(english_text(t) for t in ln.get('tests_performed') or []) or '-'}; report {ln.get('lab_report_ref') or '-'}.",
             fields={
                 "declaration_no": d["declaration_no"],
                 "line_no": ln["line_no"],
@@ -243,6 +260,7 @@ def _inspection_failure(session: Session, ent: dict[str, Any], d: dict, ln: dict
                 "gtin": ln["gtin"],
                 "tests": ln.get("tests_performed") or [],
                 "lab_report_ref": ln.get("lab_report_ref"),
+                **_products([ln]),
             },
             origin_country=product["origin_country"],
             hs_code=product["hs_code"],
@@ -268,12 +286,16 @@ def recall(session: Session, event: Event) -> None:
             title_zh=f"召回：{p['product_name_zh']}（批次 {p['lot']}）",
             title_en=f"Recall: lot {p['lot']} of GTIN {p['gtin']}",
             body_zh=f"原因：{p['reason']}。报关单 {p['declaration_no']}。",
-            body_en=f"Reason: {p['reason']}. Declaration {p['declaration_no']}.",
+            body_en=(
+                f"{english_name(p.get('product_name_en'), p.get('product_name_zh'))}. "
+                f"Reason: {english_text(p['reason'])}. Declaration {p['declaration_no']}."
+            ),
             fields={
                 "gtin": p["gtin"],
                 "lot": p["lot"],
                 "reason": p["reason"],
                 "recalled_by": p["recalled_by"],
+                **_products([{"product": p}]),
             },
             origin_country=p.get("origin_country"),
             hs_code=p.get("hs_code"),
@@ -305,9 +327,9 @@ def credit_record(session: Session, event: Event) -> None:
             datetime.fromisoformat(r["occurred_at"]),
             event,
             title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}"[:300],
-            title_en=f"Credit record ({r['severity']}): {r['title_en'] or r['title_zh']}"[:300],
+            title_en=f"Credit record ({r['severity']}): {r['title_en'] or english_text(r['title_zh'])}"[:300],
             body_zh=f"{kind[0]}，信用记录 {r['id']}，状态：{status_zh}；依据 {r['evidence_ref'] or '—'}。",
-            body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {r['evidence_ref'] or '-'}.",
+            body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {english_text(r['evidence_ref']) or '-'}.",
             fields={
                 "credit_record_id": r["id"],
                 "kind": r["kind"],
@@ -331,7 +353,10 @@ def credit_grade(session: Session, event: Event) -> None:
     listed = current["list"]
     lst = GRADE_LISTS.get(listed or "")
     reasons_zh = "；".join(f"{r['name_zh']} {r['points']:+g} 分" for r in current["reasons"]) or "无扣分记录"
-    reasons_en = "; ".join(f"{r['name_en']} {r['points']:+g}" for r in current["reasons"]) or "no deductions"
+    reasons_en = (
+        "; ".join(f"{english_name(r['name_en'], r['name_zh'])} {r['points']:+g}" for r in current["reasons"])
+        or "no deductions"
+    )
     service.upsert(
         session,
         f"reward_punishment:grade:{ent['id']}",
@@ -343,7 +368,7 @@ def credit_grade(session: Session, event: Event) -> None:
             event,
             title_zh=f"{ent['name_zh']} 信用等级 {current['grade']}（{current.get('grade_name_zh', '')}）"
             + (f"，列入{lst[0]}" if lst else ""),
-            title_en=f"{ent['name_en'] or ent['name_zh']}: credit grade {current['grade']} "
+            title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: credit grade {current['grade']} "
             f"({current.get('grade_name_en', '')})" + (f", on the {lst[1]}" if lst else ""),
             body_zh=f"信用评分 {current['score']:g}/1000（评价方法 {current['methodology_version']}）。主要因素：{reasons_zh}。",
             body_en=f"Credit score {current['score']:g}/1000 (methodology {current['methodology_version']}). "
@@ -376,7 +401,10 @@ def insurance_cover(session: Session, event: Event) -> None:
             return
         cover = {  # bound to start later: published from its terms
             "policy_no": p["policy_no"],
-            "insurer": {"name_zh": _enterprise(session, p["insurer_id"])["name_zh"]},
+            "insurer": {
+                "name_zh": (insurer := _enterprise(session, p["insurer_id"]))["name_zh"],
+                "name_en": insurer["name_en"],
+            },
             "cover_per_unit": {"amount_minor": p["cover_per_unit_minor"], "currency": p["currency"]},
             "until": p["ends_at"],
         }
@@ -393,7 +421,7 @@ def insurance_cover(session: Session, event: Event) -> None:
                 now,
                 event,
                 title_zh=f"{ent['name_zh']} 品质保险已终止",
-                title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance ended",
+                title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: quality insurance ended",
                 body_zh=f"保单 {p['policy_no']} 已{'到期' if event.type.endswith('lapsed') else '退保'}，未续保。",
                 body_en=f"Policy {p['policy_no']} {'lapsed' if event.type.endswith('lapsed') else 'was cancelled'} without renewal.",
                 fields={"insured": False, "policy_no": p["policy_no"], "status": p["status"]},
@@ -416,7 +444,8 @@ def insurance_cover(session: Session, event: Event) -> None:
             now,
             event,
             title_zh=f"{ent['name_zh']} 已投保品质险（{insurer_zh} 承保）",
-            title_en=f"{ent['name_en'] or ent['name_zh']}: quality insurance by {insurer_zh}",
+            title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: quality insurance by "
+            f"{english_name(cover['insurer'].get('name_en'), insurer_zh)}",
             body_zh=f"保单 {cover['policy_no']}：每件商品最高赔付 {amount.format('zh_CN')}，保障至 {day}。",
             body_en=f"Policy {cover['policy_no']}: up to {amount.format('en_US')} per item, until {day}.",
             fields={
@@ -517,7 +546,7 @@ def complaint_figures(session: Session, event: Event) -> None:
             event.created_at,
             event,
             title_zh=f"{ent['name_zh']} 消费投诉处理情况",
-            title_en=f"{ent['name_en'] or ent['name_zh']}: consumer complaints handled",
+            title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: consumer complaints handled",
             body_zh=(
                 f"累计投诉 {f['complaints']} 件，办理中 {f['open']} 件，已办结 {f['closed']} 件；"
                 f"答复率 {_rate(f['response_rate'])}，按时答复率 {_rate(f['on_time_rate'])}，"

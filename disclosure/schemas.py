@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from core.identifiers import MAX_ID, validate_country
 from credit import service as credit
 from disclosure.models import Category
-from disclosure.search.base import FILTER_FIELDS, FIRST_DATE, LAST_DATE, SearchQuery
+from disclosure.search.base import FACET_FIELDS, FILTER_FIELDS, FIRST_DATE, LAST_DATE, SearchQuery
 
 MAX_Q = 200  # longer words are cut, not refused (a pasted paragraph still searches its beginning)
 
@@ -124,9 +124,19 @@ class SearchParams(BaseModel):
     sort: Literal["relevance", "date"] | None = Field(
         default=None, description="relevance (the default with words) or date, newest first"
     )
-    size: int = Field(default=20, ge=1, le=100, description="Hits per page")
+    size: int = Field(
+        default=20,
+        ge=0,
+        le=100,
+        description="Hits per page; 0 for the counts, facets and trend only (a dashboard's query)",
+    )
     search_after: str | None = Field(default=None, description="The page token of the previous page")
-    facets: bool = Field(default=True, description="Count the hits by category, country, grade and more")
+    facets: list[str] = Field(
+        default_factory=lambda: list(FACET_FIELDS),
+        description="The facets to count the hits by (" + ", ".join(FACET_FIELDS) + "); repeat the "
+        "parameter or separate them with commas; true for all of them (the default), false for none",
+        json_schema_extra={"items": {"type": "string", "enum": [*FACET_FIELDS, "true", "false"]}},
+    )
     trend: Literal["day", "week", "month"] | None = Field(default=None, description="Count hits by period")
 
     @field_validator("q", mode="before")
@@ -156,6 +166,39 @@ class SearchParams(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"'{v}': {exc}") from None
         return checked
+
+    @field_validator("facets", mode="before")
+    @classmethod
+    def _facet_list(cls, v: Any) -> Any:
+        if isinstance(v, bool):
+            return list(FACET_FIELDS) if v else []
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list) or not all(isinstance(raw, str) for raw in v):
+            return v  # the list[str] type says what is wrong
+        return [part.strip() for raw in v for part in raw.split(",") if part.strip()]
+
+    @field_validator("facets")
+    @classmethod
+    def _facet_names(cls, values: list[str]) -> list[str]:
+        words = {v.lower() for v in values}
+        if "false" in words and len(values) > 1:
+            raise ValueError("'false' asks for no facets: name facets or say false, not both")
+        if "false" in words:
+            return []
+        if "true" in words:
+            return list(FACET_FIELDS)
+        for v in values:
+            if v not in FACET_FIELDS:
+                raise ValueError(f"'{v}': not one of " + ", ".join(FACET_FIELDS) + ", true, false")
+        return [f for f in FACET_FIELDS if f in values]
+
+    @field_validator("search_after")
+    @classmethod
+    def _page_of_nothing(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is not None and info.data.get("size") == 0:
+            raise ValueError("size 0 returns no page, so there is no next page to ask for")
+        return v
 
     @field_validator("date_from", "date_to", mode="before")
     @classmethod
@@ -194,7 +237,7 @@ class SearchParams(BaseModel):
             sort=self.order,
             size=self.size,
             after=after,
-            facets=self.facets,
+            facets=tuple(self.facets),
             trend=self.trend,
         )
 

@@ -106,6 +106,10 @@ def document(row: DisclosureRecord) -> dict[str, Any]:
         "body_zh": row.body_zh,
         "body_en": row.body_en,
         "fields": row.fields,
+        # The brands and makers of the goods a record is about, lifted out of `fields` so that both
+        # backends index them as text: a regulator searches "Milupa" as often as a product name.
+        "brands": list((row.fields or {}).get("brands") or []),
+        "manufacturers": list((row.fields or {}).get("manufacturers") or []),
         "origin_country": row.origin_country,
         "hs_code": row.hs_code,
         "product_category": row.product_category,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
@@ -80,11 +80,25 @@ def public_profiles(session: Session, enterprise_ids: Iterable[int]) -> dict[int
 
 
 def list_enterprises(
-    session: Session, kind: str | None = None, limit: int = 100, offset: int = 0
+    session: Session,
+    kind: str | Iterable[str] | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    *,
+    status: Iterable[str] | None = None,
+    ids: Iterable[int] | None = None,
 ) -> list[Enterprise]:
+    """Enterprises by id; each filter given narrows (kinds or statuses: any of them; `ids`: among
+    these, e.g. the enterprises of a grade, which the credit domain knows)."""
     stmt = select(Enterprise).order_by(Enterprise.id).limit(limit).offset(offset)
-    if kind:
-        stmt = stmt.where(Enterprise.kind == kind)
+    kinds = [kind] if isinstance(kind, str) else list(kind or [])
+    if kinds:
+        stmt = stmt.where(col(Enterprise.kind).in_(kinds))
+    statuses = list(status or [])
+    if statuses:
+        stmt = stmt.where(col(Enterprise.status).in_(statuses))
+    if ids is not None:
+        stmt = stmt.where(col(Enterprise.id).in_(set(ids)))
     return list(session.exec(stmt).all())
 
 

@@ -29,6 +29,7 @@ class LineProduct(EventPayload):
     name_zh: str
     name_en: str = ""
     brand: str = ""
+    manufacturer: str = ""  # so that a search for the maker finds its goods' records
     hs_code: str
     origin_country: str
     category: str
@@ -103,6 +104,9 @@ class LotRecalled(EventPayload):
     gtin: str
     lot: str
     product_name_zh: str = ""
+    product_name_en: str = ""
+    brand: str = ""
+    manufacturer: str = ""
     hs_code: str | None = None
     origin_country: str | None = None
     product_category: str | None = None

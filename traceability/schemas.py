@@ -162,6 +162,17 @@ class LineOut(BaseModel):
     recall_reason: str
 
 
+class SupervisionMark(BaseModel):
+    """A supervision draw's selection of this declaration for inspection (差别化监管 抽查)."""
+
+    selected: bool = Field(description="Selected for inspection")
+    draw_id: int = Field(description="The draw that selected it (the latest, if several did)")
+    inspector: str = Field(description="The inspector the draw assigned")
+    importer_grade: str = Field(description="The importer's credit grade the draw weighed")
+    drawn_at: datetime
+    published_at: str = Field(description="Where the draw is published, to replay it")
+
+
 class DeclarationOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -176,6 +187,9 @@ class DeclarationOut(BaseModel):
     decision_reason: str
     created_at: datetime
     lines: list[LineOut] = []
+    supervision: SupervisionMark | None = Field(
+        default=None, description="Selected for inspection by a supervision draw; null if no draw selected it"
+    )
 
 
 class LineInspection(Strict):

@@ -195,7 +195,15 @@ def _declaration_payload(session: Session, decl: Declaration) -> dict:
                 **ln.model_dump(mode="json"),
                 "product": products[ln.product_id].model_dump(
                     mode="json",
-                    include={"name_zh", "name_en", "brand", "hs_code", "origin_country", "category"},
+                    include={
+                        "name_zh",
+                        "name_en",
+                        "brand",
+                        "manufacturer",
+                        "hs_code",
+                        "origin_country",
+                        "category",
+                    },
                 ),
             }
             for ln in lines
@@ -944,6 +952,9 @@ def recall_lot(
         "gtin": line.gtin,
         "lot": line.lot,
         "product_name_zh": product.name_zh if product else "",
+        "product_name_en": product.name_en if product else "",
+        "brand": product.brand if product else "",
+        "manufacturer": product.manufacturer if product else "",
         "hs_code": product.hs_code if product else None,
         "origin_country": product.origin_country if product else None,
         "product_category": product.category if product else None,

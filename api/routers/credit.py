@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Query
 
 from api.deps import DbDep, Id, Offset, ScopedEnterprise, public_rate_limit, require
+from api.problems import responses
 from core.errors import Invalid
 from core.identifiers import validate_uscc
 from core.security import Principal, Role
@@ -178,11 +179,11 @@ def recompute(db: DbDep, _: Regulator) -> dict[str, int]:
     status_code=201,
     response_model=DrawOut,
     summary="Draw declarations for inspection",
+    responses=responses(409, 422),
 )
 def draw(data: DrawRequest, db: DbDep, by: Regulator) -> DrawOut:
     with db.transaction() as s:
-        d = supervision.draw(s, data.inspectors, by, data.seed)
-        return DrawOut.model_validate(d).model_copy(update={"algorithm": supervision.ALGORITHM})
+        return DrawOut.model_validate(supervision.view(supervision.draw(s, data.inspectors, by, data.seed)))
 
 
 # --- public -----------------------------------------------------------------------------------------
@@ -214,8 +215,7 @@ def lists(
 @public.get("/draws/{draw_id}", response_model=DrawOut, summary="A published supervision draw")
 def published_draw(draw_id: Id, db: DbDep) -> DrawOut:
     with db.read_session() as s:
-        d = supervision.get(s, draw_id)
-        return DrawOut.model_validate(d).model_copy(update={"algorithm": supervision.ALGORITHM})
+        return DrawOut.model_validate(supervision.view(supervision.get(s, draw_id)))
 
 
 @public.get("/draws/{draw_id}/replay", summary="Replay a published draw from its inputs and seed")

@@ -15,6 +15,7 @@ from core import csvsafe
 from core.errors import Invalid, NotFound, Unavailable
 from core.identifiers import MAX_OFFSET
 from core.security import Principal, Role
+from credit import supervision
 from traceability import ownership, service
 from traceability.codes import short_code
 from traceability.models import Declaration, DeclarationStatus
@@ -33,6 +34,7 @@ from traceability.schemas import (
     ProductCreate,
     ProductOut,
     Reason,
+    SupervisionMark,
 )
 from traceability.schemas import Gtin as GtinValue
 
@@ -41,10 +43,19 @@ Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
 Merchant = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant))]
 
 
-def _out(session, decl: Declaration) -> DeclarationOut:
+def _out(session, decl: Declaration, marks: dict | None = None) -> DeclarationOut:
     out = DeclarationOut.model_validate(decl)
     out.lines = [LineOut.model_validate(ln) for ln in service.lines_of(session, decl.id)]
+    # Whether a supervision draw selected it, where regulators (and the importer) look at it.
+    marks = supervision.selections(session, [decl.declaration_no]) if marks is None else marks
+    mark = marks.get(decl.declaration_no)
+    out.supervision = SupervisionMark.model_validate(mark) if mark else None
     return out
+
+
+def _outs(session, decls: list[Declaration]) -> list[DeclarationOut]:
+    marks = supervision.selections(session, [d.declaration_no for d in decls])
+    return [_out(session, d, marks) for d in decls]
 
 
 # --- merchant side ---------------------------------------------------------------------------------
@@ -99,7 +110,7 @@ def list_declarations(
     offset: Offset = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
-        return [_out(s, d) for d in service.list_declarations(s, enterprise_id, limit, offset)]
+        return _outs(s, service.list_declarations(s, enterprise_id, limit, offset))
 
 
 @router.get(
@@ -397,7 +408,7 @@ def all_declarations(
     offset: Offset = 0,
 ) -> list[DeclarationOut]:
     with db.read_session() as s:
-        return [_out(s, d) for d in service.list_declarations(s, None, limit, offset, status)]
+        return _outs(s, service.list_declarations(s, None, limit, offset, status))
 
 
 @router.post("/declarations/{declaration_id}/inspection", response_model=DeclarationOut, tags=["regulator"])

@@ -63,10 +63,19 @@ class SearchQuery:
     sort: str = "relevance"
     size: int = 20
     after: list[Any] | None = None
-    facets: bool = True
+    facets: bool | tuple[str, ...] = True  # True: every facet; or the facets asked for
     trend: str | None = None
     # Count every match (exports) instead of stopping at TOTAL_CAP.
     exact_total: bool = False
+
+    @property
+    def facet_fields(self) -> tuple[str, ...]:
+        """The facets to count, in FACET_FIELDS order (none for False, all for True)."""
+        if self.facets is True:
+            return FACET_FIELDS
+        if not self.facets:
+            return ()
+        return tuple(f for f in FACET_FIELDS if f in self.facets)
 
 
 @dataclass

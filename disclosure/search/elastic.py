@@ -13,7 +13,6 @@ from elasticsearch import ApiError, Elasticsearch, TransportError, helpers
 from core.clock import utcnow
 from core.errors import Invalid
 from disclosure.search.base import (
-    FACET_FIELDS,
     TOTAL_CAP,
     SearchQuery,
     SearchResult,
@@ -39,6 +38,9 @@ MAPPINGS = {
         "title_en": TEXT_EN,
         "body_zh": TEXT_ZH,
         "body_en": TEXT_EN,
+        # An index built before these existed finds brands and makers after `crosstrust search reindex`.
+        "brands": TEXT_ZH,
+        "manufacturers": TEXT_ZH,
         "origin_country": FACET,
         "hs_code": {"type": "keyword"},
         "product_category": FACET,
@@ -50,7 +52,7 @@ MAPPINGS = {
         "fields": {"type": "object", "enabled": False},
     },
 }
-TEXT_FIELDS = ["title_zh", "body_zh", "enterprise_name", "title_en", "body_en"]
+TEXT_FIELDS = ["title_zh", "body_zh", "enterprise_name", "title_en", "body_en", "brands", "manufacturers"]
 ES_INTERVALS = {"day": ("day", "yyyy-MM-dd"), "week": ("week", "yyyy-MM-dd"), "month": ("month", "yyyy-MM")}
 
 
@@ -273,13 +275,13 @@ class ElasticIndex:
         sort = [{"_score": "desc"}, {"id": "asc"}] if relevance else by_date
         # Filters narrow the query itself, where they are cheapest, except that a facet ignores its own
         # field's filter: with facets asked for, those filters apply after the aggregations.
-        later = set(FACET_FIELDS) if query.facets else set()
+        later = set(query.facet_fields)
         base += self._filters(query, {k for k in query.include | query.exclude if k not in later})
         post = self._filters(query, later)
         body: dict[str, Any] = {
             "query": {"bool": {"must": must or [{"match_all": {}}], "filter": base}},
             "sort": sort,
-            "size": query.size + 1,
+            "size": query.size + 1 if query.size else 0,  # size 0: counts, facets and trend only
             "track_total_hits": True if query.exact_total else self.total_cap,
         }
         if post:
@@ -287,8 +289,8 @@ class ElasticIndex:
         if query.after:
             body["search_after"] = query.after
         aggs: dict[str, Any] = {}
-        if query.facets:
-            for name in FACET_FIELDS:
+        if query.facet_fields:
+            for name in query.facet_fields:
                 aggs[name] = {
                     "filter": {"bool": {"filter": self._filters(query, later, skip=name)}},
                     "aggs": {
@@ -334,11 +336,10 @@ class ElasticIndex:
                 "body_en": highlight(d["body_en"], words, 160),
             }
             hits.append(d)
-        next_after = raw[query.size - 1]["sort"] if len(raw) > query.size else None
+        next_after = raw[query.size - 1]["sort"] if query.size and len(raw) > query.size else None
         facets = {
             name: {b["key"]: b["doc_count"] for b in res["aggregations"][name]["v"]["buckets"]}
-            for name in FACET_FIELDS
-            if query.facets
+            for name in query.facet_fields
         }
         trend = None
         if query.trend:

@@ -25,7 +25,6 @@ from core.errors import Invalid
 from core.files import create_private_sqlite, narrow_sqlite
 from disclosure.search.base import (
     EPOCH,
-    FACET_FIELDS,
     INTERVALS,
     TOTAL_CAP,
     SearchQuery,
@@ -175,7 +174,8 @@ class EmbeddedIndex:
     def _text(d: dict[str, Any]) -> str:
         """What the text index holds of a record."""
         fields = ("title_zh", "title_en", "body_zh", "body_en", "enterprise_name", "uscc", "hs_code")
-        return cjk_terms(" ".join(str(d.get(k) or "") for k in fields))
+        names = [*(d.get("brands") or []), *(d.get("manufacturers") or [])]
+        return cjk_terms(" ".join([*(str(d.get(k) or "") for k in fields), *names]))
 
     def _drop(self, key: int, record_id: int) -> None:
         (doc,) = self._conn.execute("SELECT doc FROM bodies WHERE id = ?", (record_id,)).fetchone()
@@ -378,7 +378,7 @@ class EmbeddedIndex:
             return SearchResult(
                 0,
                 [],
-                {f: {} for f in FACET_FIELDS} if query.facets else {},
+                {f: {} for f in query.facet_fields},
                 [] if query.trend else None,
                 None,
             )
@@ -395,7 +395,7 @@ class EmbeddedIndex:
             else None
         )
         filtered = {k for k, v in (query.include | query.exclude).items() if v}
-        shared = [f for f in FACET_FIELDS if f not in filtered] if query.facets else []
+        shared = [f for f in query.facet_fields if f not in filtered]
         columns = [
             m.key,
             "d.id",
@@ -417,7 +417,9 @@ class EmbeddedIndex:
         # The page: (key, token) pairs.
         page: list[tuple[int, list[Any]]] = []
         ranking_approximate = False
-        if relevance:
+        if query.size == 0:
+            pass  # counts, facets and trend only (a dashboard's query): no page, no ranking
+        elif relevance:
             window = newest
             boundary = window[-1][0] if over else None
             if after is not None and len(after) == 3:
@@ -476,14 +478,14 @@ class EmbeddedIndex:
                 "body_en": highlight(d["body_en"], words, 160),
             }
             hits.append(d)
-        next_after = page[query.size - 1][1] if len(page) > query.size else None
+        next_after = page[query.size - 1][1] if query.size and len(page) > query.size else None
 
         facets: dict[str, dict[str, int]] = {}
         facets_approximate = False
-        if query.facets:
+        if query.facet_fields:
             # Each facet ignores its own filter: a filtered facet walks its own matches.
             passes = [(shared, [r[3:] for r in newest], over)]
-            for name in FACET_FIELDS:
+            for name in query.facet_fields:
                 if name in filtered:
                     rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name))
                     passes.append(([name], rows[:cap], len(rows) > cap))
@@ -492,7 +494,7 @@ class EmbeddedIndex:
                 for i, name in enumerate(names):
                     counts = Counter(row[i] for row in rows if row[i] is not None)
                     facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
-            facets = {name: facets[name] for name in FACET_FIELDS}
+            facets = {name: facets[name] for name in query.facet_fields}
         trend = None
         if trend_days is not None:
             counts: dict[str, int] = {}
