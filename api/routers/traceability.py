@@ -16,7 +16,6 @@ from core.errors import Invalid, NotFound, Unavailable
 from core.identifiers import MAX_OFFSET
 from core.security import Principal, Role
 from traceability import ownership, service, shipping
-from traceability.codes import short_code
 from traceability.models import Declaration, DeclarationStatus
 from traceability.schemas import (
     BatchOut,
@@ -187,22 +186,13 @@ def export_csv(
     first = next(codes, None)  # raises here, before the response starts, if the batch is not done
 
     def rows() -> Iterator[str]:
+        from traceability.labels import CSV_HEADER, csv_row
+
         buf = io.StringIO()
         writer = csvsafe.writer(buf)
-        writer.writerow(["uri", "hri", "short_code", "gtin", "lot", "serial", "expiry"])
+        writer.writerow(CSV_HEADER)
         for code in _chain(first, codes) if first else ():
-            link = code.link
-            writer.writerow(
-                [
-                    link.uri(base),
-                    link.hri(),
-                    short_code(code.serial),
-                    link.gtin,
-                    link.lot,
-                    code.serial,
-                    link.expiry.isoformat() if link.expiry else "",
-                ]
-            )
+            writer.writerow(csv_row(code, base))
             if buf.tell() > 64_000:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -233,20 +223,11 @@ def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa:
 def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
     from itertools import islice
 
-    from traceability.labels import Label
+    from traceability.labels import label_of
 
     base = request.app.state.settings.resolver_base_url
     for code in islice(service.codes_of_batch(db, batch_id), offset, offset + limit):
-        link = code.link
-        yield Label(
-            uri=link.uri(base),
-            hri=link.hri(),
-            short=short_code(code.serial),
-            name_zh=code.name_zh,
-            name_en=code.name_en,
-            lot=link.lot or "",
-            expiry=link.expiry,
-        )
+        yield label_of(code, base)
 
 
 Page = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First code (in issue order) to export")]
