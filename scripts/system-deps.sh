@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
 # that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
-# read generated PDFs back. Installs only what is missing.
+# read generated PDFs back, curl and jq for the README's walk-through. Installs only what is missing.
 #   scripts/system-deps.sh run    what the server needs (the font)
 #   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
@@ -10,6 +10,9 @@ fc-list :fontformat=TrueType family 2>/dev/null | grep -q "WenQuanYi Zen Hei" ||
 if [ "${1:-test}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # The README's walk-through is run by a test as written: curl and jq.
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2
