@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sys
 
@@ -211,7 +210,9 @@ def up() -> None:
 @app.command()
 def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit")) -> None:
     """Deliver outbox events to their subscribers (also runs inside `serve`)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from api.accesslog import configure_logging
+
+    configure_logging()
     settings = get_settings()
     dispatcher = wiring.dispatcher(
         _db(),
