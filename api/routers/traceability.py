@@ -325,6 +325,12 @@ def recall_own_lot(
         return LineOut.model_validate(line)
 
 
+# Shipping again is not an error: the answer is 200 with the events already recorded.
+ALREADY_SHIPPED = {
+    200: {"model": ShipmentOut, "description": "Everything named had already been shipped: nothing recorded"}
+}
+
+
 def _shipment_out(shipment: shipping.Shipment, response: Response) -> ShipmentOut:
     if not shipment.recorded:
         response.status_code = 200  # everything named had already left: nothing recorded again
@@ -339,6 +345,7 @@ def _shipment_out(shipment: shipping.Shipment, response: Response) -> ShipmentOu
     "/enterprises/{enterprise_id}/shipments",
     status_code=201,
     response_model=ShipmentOut,
+    responses=ALREADY_SHIPPED,
     tags=["merchant"],
     summary="Ship out of the bonded warehouse (出区): a line, a lot or item codes",
     description="Records the EPCIS shipping event (bizStep shipping, disposition in_transit, at the bonded"
@@ -390,6 +397,7 @@ def ship(
     "/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/shipments",
     status_code=201,
     response_model=ShipmentOut,
+    responses=ALREADY_SHIPPED,
     tags=["merchant"],
     summary="Ship a whole line out of the bonded warehouse (出区); no body",
 )
