@@ -85,6 +85,13 @@ def _issued(session: Session, line: DeclarationLine) -> int:
     ).one()
 
 
+def _lock(session: Session, line_ids: set[int]) -> None:
+    """Two shipments of the same lot at once record it once: the second waits here for the first's
+    commit, then finds its event (PostgreSQL; SQLite's writers are one at a time already)."""
+    for line_id in sorted(line_ids):  # one order, so two requests cannot wait for each other
+        session.exec(select(DeclarationLine.id).where(DeclarationLine.id == line_id).with_for_update()).one()
+
+
 def _lot_uri(line: DeclarationLine) -> str:
     return epcis.CANONICAL + DigitalLink(line.gtin, line.lot).path()
 
@@ -186,6 +193,7 @@ def _ship_lot(
             field=where,
         )
     out = Shipment()
+    _lock(session, {line.id})
     done = _lot_shipped(session, line)
     if done is None:
         event = _event(resolver, line, decl, issued)
@@ -265,12 +273,23 @@ def ship_codes(
         _shippable(line, decl, f"codes.{i}")
     by_line: dict[int, list[str]] = {}
     out = Shipment()
+    _lock(session, {line.id for _, line, _ in found.values()})
+    # Read again under the lock: a shipment that committed while this one waited is seen.
+    steps: dict[str, str | None] = {}
+    for start in range(0, len(names), _CHUNK):
+        steps.update(
+            session.exec(
+                select(TraceCode.serial, TraceCode.last_biz_step).where(
+                    TraceCode.serial.in_(names[start : start + _CHUNK])  # type: ignore[attr-defined]
+                )
+            ).all()
+        )
     lot_done: dict[int, EpcisEvent | None] = {}
     for s in serials:
-        code, line, decl = found[s]
+        _, line, decl = found[s]
         if line.id not in lot_done:
             lot_done[line.id] = _lot_shipped(session, line)
-        if code.last_biz_step in epcis.LEFT_WAREHOUSE or lot_done[line.id] is not None:
+        if steps.get(s) in epcis.LEFT_WAREHOUSE or lot_done[line.id] is not None:
             out.already_shipped += 1
         else:
             by_line.setdefault(line.id, []).append(s)

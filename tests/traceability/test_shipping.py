@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from sqlmodel import select
+
 from tests.conftest import Keys
 from tests.traceability.scans import JSON, scan_path
 
@@ -194,3 +196,35 @@ def test_the_api_document_names_every_schema_for_a_person(client):
     assert {"ReleaseDecision", "CreditDecision", "InsuranceProductCreate", "ShipmentCreate"} <= set(names)
     release = doc["paths"]["/api/v1/declarations/{declaration_id}/release"]["post"]
     assert not release["requestBody"].get("required", False)
+
+
+def test_two_shipments_of_one_line_at_once_record_it_once(client, flow, db):
+    import threading
+
+    from core.security import SYSTEM
+    from traceability import shipping
+    from traceability.models import EpcisEvent
+
+    _, decl, codes = flow.released_codes(quantity=2)
+    start = threading.Barrier(2)
+    results: list[object] = []
+
+    def ship() -> None:
+        start.wait()
+        try:
+            with db.transaction() as s:
+                done = shipping.ship_line(s, None, decl["id"], 1, SYSTEM, "http://127.0.0.1:8000")
+                results.append(done.recorded)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            results.append(exc)
+
+    threads = [threading.Thread(target=ship) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(results, key=str) == [False, True], results
+    with db.read_session() as s:
+        shipped = [e for e in s.exec(select(EpcisEvent).where(EpcisEvent.biz_step == "shipping"))]
+    assert len(shipped) == 1
+    assert _verdict(client, codes[0])[0] == "genuine"
