@@ -15,6 +15,11 @@ from urllib.parse import parse_qsl, quote
 
 log = logging.getLogger("crosstrust.access")
 
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries that narrate their work at INFO: fontTools' subsetter writes some thirty lines (glyph lists,
+# then each table) for every font a label sheet or credit report embeds, burying the request lines.
+CHATTY = ("fontTools",)
+
 # Percent-encoding everything else keeps a line one line: a path with a newline cannot forge another.
 _SAFE = "/:@!$&'()*+,;=-._~"
 
@@ -29,6 +34,14 @@ def request_line(method: str, path: str, query_string: bytes) -> str:
         if names:
             line += "?" + "&".join(quote(n, safe="") for n in names)
     return line
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """The server's and the worker's log: one line per request (this module) and what the platform
+    itself reports; chatty libraries only from WARNING up."""
+    logging.basicConfig(level=level, format=FORMAT)
+    for name in CHATTY:
+        logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
 
 class AccessLog:

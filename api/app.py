@@ -14,7 +14,7 @@ from sqlmodel import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import edge, openapi, problems
-from api.accesslog import AccessLog
+from api.accesslog import AccessLog, configure_logging
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import routes as pages
@@ -186,5 +186,5 @@ def create_app(
 def factory() -> FastAPI:
     """Entry point for `uvicorn --factory api.app:factory`."""
     os.umask(PRIVATE_UMASK)  # as `crosstrust` sets it: var/ and everything in it for this user only
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging()
     return create_app()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import contextlib
 import os
 import sys
 
@@ -264,7 +264,9 @@ def worker(once: bool = typer.Option(False, help="Deliver what is due, then exit
     """Deliver outbox events and resume code batches whose runner died (also runs inside `serve`);
     with `scheduler` in CROSSTRUST_ROLES (the default) also the scheduled jobs, once per period across
     every process."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from api.accesslog import configure_logging
+
+    configure_logging()
     settings = get_settings()
     roles = frozenset({"worker"} | (settings.role_set & {"scheduler"}))
     background = _background(roles, "worker")
@@ -288,7 +290,9 @@ def scheduler() -> None:
     import signal
     import threading
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from api.accesslog import configure_logging
+
+    configure_logging()
     background = _background(frozenset({"scheduler"}), "scheduler")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -347,7 +351,7 @@ app.add_typer(codes_app, name="codes")
 
 @codes_app.command("issue")
 def issue_codes(
-    declaration: int = typer.Option(..., help="Declaration id"),
+    declaration: str = typer.Option(..., help="Declaration id or 18-digit declaration number (报关单号)"),
     line: int = typer.Option(1, help="Line number"),
     quantity: int = typer.Option(..., min=1, max=10_000_000, help="How many item codes"),
 ) -> None:
@@ -366,7 +370,7 @@ def issue_codes(
         with db.transaction() as s:
             batch = trace.reserve_codes(
                 s,
-                declaration,
+                trace.find_declaration(s, declaration).id,
                 line,
                 quantity,
                 keyring,
@@ -415,6 +419,170 @@ def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quant
     except Exception as exc:  # noqa: BLE001 - run_batch undid the batch; say so instead of a traceback
         _fail(f"batch {batch_id} failed and was undone: {type(exc).__name__}: {exc}", 1)
     console.print(f"batch {done.id}: {done.quantity} codes issued")
+
+
+@codes_app.command("ship")
+def ship_codes(
+    declaration: str = typer.Option(None, help="Declaration id or 18-digit number: ship its --line"),
+    line: int = typer.Option(None, min=1, help="Line number of --declaration"),
+    gtin: str = typer.Option(None, help="Ship a lot: its GTIN (with --lot)"),
+    lot: str = typer.Option(None, help="Ship a lot: its lot (with --gtin)"),
+    code: list[str] = typer.Option(
+        None, "--code", help="An item code (URI, serial or short code); repeatable"
+    ),
+    codes_file: str = typer.Option(
+        None, help="A file of item codes, one a line, or a codes.csv export (its uri column); - for stdin"
+    ),
+    enterprise: str = typer.Option(
+        None, help="Act as this merchant (USCC or id): only its own or granted codes may be shipped"
+    ),
+) -> None:
+    """Ship out of the bonded warehouse (出区): record the EPCIS shipping event for a line, a lot or item
+    codes, without which their scans say the goods have not left the warehouse. Shipping again changes
+    nothing. Exit status: 0 shipped (or already shipped), 2 refused."""
+    from traceability import shipping
+
+    settings = get_settings()
+    forms = [bool(declaration or line), bool(gtin or lot), bool(code or codes_file)]
+    if sum(forms) != 1:
+        _fail("ship one of: --declaration with --line; --gtin with --lot; --code or --codes-file", 2)
+    if forms[0] and not (declaration and line):
+        _fail("a line is named by --declaration and --line", 2)
+    if forms[1] and not (gtin and lot):
+        _fail("a lot is named by --gtin and --lot", 2)
+    db = _db()
+    resolver = settings.resolver_base_url
+    try:
+        by, enterprise_id = _acting_as(db, enterprise)
+        if forms[2]:
+            values = list(code or []) + (_codes_from(codes_file) if codes_file else [])
+            if not values:
+                _fail("no codes given", 2)
+            batches = [values[i : i + shipping.MAX_CODES] for i in range(0, len(values), shipping.MAX_CODES)]
+        else:
+            batches = [[]]
+        for chunk in batches:
+            with db.transaction() as s:
+                if forms[0]:
+                    done = shipping.ship_line(s, enterprise_id, declaration, line, by, resolver)
+                elif forms[1]:
+                    done = shipping.ship_lot(s, enterprise_id, gtin, lot, by, resolver)
+                else:
+                    done = shipping.ship_codes(s, enterprise_id, chunk, by, resolver)
+            _print_shipment(done)
+    except DomainError as exc:
+        reasons = "".join(f"\n  {e.field}: {e.reason}" for e in exc.errors[1:])
+        _fail(exc.detail + reasons, 2)
+
+
+def _acting_as(db: Database, enterprise: str | None):  # noqa: ANN202 - (Principal, enterprise id)
+    """The operator (any enterprise's goods), or one merchant, checked as its API key would be."""
+    from core.security import Principal
+
+    if not enterprise:
+        return SYSTEM, None
+    with db.read_session() as s:
+        ent = _enterprise(s, enterprise)
+    return Principal(key_id=None, role=Role.merchant, enterprise_id=ent.id, prefix="cli"), ent.id
+
+
+def _enterprise(s, text: str):  # noqa: ANN001, ANN202 - Session, Enterprise
+    from enterprises import service as enterprises
+
+    if text.isdigit() and len(text) < 18:
+        return enterprises.get(s, int(text))
+    return enterprises.get_by_uscc(s, text)
+
+
+def _codes_from(path: str) -> list[str]:
+    """Codes one a line, or the `uri` column of a codes.csv export."""
+    import csv
+    from pathlib import Path
+
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}", 2)
+    lines = text.splitlines()
+    if lines and lines[0].split(",")[0].strip() == "uri":
+        return [row["uri"] for row in csv.DictReader(lines) if row.get("uri")]
+    return [ln.strip() for ln in lines if ln.strip()]
+
+
+def _print_shipment(done) -> None:  # noqa: ANN001 - traceability.shipping.Shipment
+    for e in done.events:
+        state = "shipped" if e.recorded else "already shipped"
+        console.print(
+            f"{state}: {e.quantity} item(s) of lot {e.lot} (GTIN {e.gtin}), declaration"
+            f" {e.declaration_no} line {e.line_no}; EPCIS event {e.event_id}"
+        )
+    console.print(f"{done.shipped} item(s) shipped, {done.already_shipped} already shipped")
+
+
+@codes_app.command("export")
+def export_codes(
+    batch: int = typer.Option(..., min=1, help="The code batch (`codes issue` prints its id)"),
+    format: str = typer.Option("csv", "--format", help="csv, labels (A4 PDF sheets) or qr (ZIP of PNGs)"),
+    output: str = typer.Option(
+        None, "--output", "-o", help="File to write (default: named after the batch); - for stdout (csv)"
+    ),
+    offset: int = typer.Option(0, min=0, help="First code (in issue order)"),
+    limit: int = typer.Option(None, min=1, help="How many codes (default: all from --offset)"),
+) -> None:
+    """Export a finished batch's codes as the API does: codes.csv, labels.pdf or qr.zip."""
+    from itertools import islice
+
+    from core import csvsafe
+    from printing.fonts import FontMissingError
+    from traceability import labels
+    from traceability import service as trace
+
+    formats = {
+        "csv": "codes-batch-{b}.csv",
+        "labels": "labels-batch-{b}-{o}.pdf",
+        "qr": "qr-batch-{b}-{o}.zip",
+    }
+    if format not in formats:
+        _fail(f"--format: one of {', '.join(formats)}, not {format!r}", 2)
+    if output == "-" and format != "csv":
+        _fail("--output -: only csv goes to stdout", 2)
+    settings = get_settings()
+    resolver = settings.resolver_base_url
+    db = _db()
+    path = output or formats[format].format(b=batch, o=offset)
+    try:
+        codes = islice(trace.codes_of_batch(db, batch), offset, None if limit is None else offset + limit)
+        first = next(codes, None)  # the batch's state is checked here, before any file is made
+        if first is None and offset:
+            _fail(f"--offset {offset}: the batch has no code there (the first is 0)", 2)
+        rows = _chain(first, codes) if first else iter(())
+        if format == "csv":
+            target = (
+                contextlib.nullcontext(sys.stdout)
+                if path == "-"
+                else open(path, "w", encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by `with`
+            )
+            with target as fh:
+                writer = csvsafe.writer(fh)
+                writer.writerow(labels.CSV_HEADER)
+                count = 0
+                for count, c in enumerate(rows, 1):  # noqa: B007 - the count is what is reported
+                    writer.writerow(labels.csv_row(c, resolver))
+        else:
+            with open(path, "wb") as out:
+                made = (labels.label_of(c, resolver) for c in rows)
+                count = labels.label_sheet_pdf(made, out) if format == "labels" else labels.qr_zip(made, out)
+    except FontMissingError as exc:
+        _fail(f"label sheets cannot be printed here: {exc}", 2)
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    if path != "-":
+        console.print(f"{count} codes written to {path}")
+
+
+def _chain(first, rest):  # noqa: ANN001, ANN202
+    yield first
+    yield from rest
 
 
 @codes_app.command("resume")
@@ -468,19 +636,12 @@ def create_api_key(
     label: str = typer.Option("", help="What the key is for"),
 ) -> None:
     """Create an API key and print it (it is shown only this once)."""
-    from enterprises import service as enterprises
-
     db = _db()
     try:
         with db.transaction() as s:
             enterprise_id = None
             if enterprise:
-                ent = (
-                    enterprises.get(s, int(enterprise))
-                    if enterprise.isdigit() and len(enterprise) < 18
-                    else enterprises.get_by_uscc(s, enterprise)
-                )
-                enterprise_id = ent.id
+                enterprise_id = _enterprise(s, enterprise).id
             key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
     except DomainError as exc:
         _fail(exc.detail, 2)

@@ -16,7 +16,7 @@ from sqlmodel import Session, func, select
 from api import seeding
 from core.files import open_private, private_dir
 from core.identifiers import uscc_with_check
-from core.security import SYSTEM, Role, create_key
+from core.security import SYSTEM, Principal, Role, create_key
 from enterprises import service as enterprises
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseCreate
@@ -372,8 +372,17 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
             if i < len(lines) - 1:
                 seeding.ship(s, line.declaration_id, line.line_no, base)
             if i == 2:
+                # A voluntary recall (主动召回) is the merchant's own act: recorded as the merchant's, it
+                # counts with the severity the methodology gives one (minor), not a regulator's (general).
+                owner = trace.get_declaration(s, line.declaration_id).enterprise_id
+                merchant = Principal(key_id=None, role=Role.merchant, enterprise_id=owner, prefix="demo")
                 trace.recall_lot(
-                    s, line.declaration_id, line.line_no, "抽检发现标签与实际成分不符，主动召回", SYSTEM, base
+                    s,
+                    line.declaration_id,
+                    line.line_no,
+                    "抽检发现标签与实际成分不符，主动召回",
+                    merchant,
+                    base,
                 )
     return urls
 

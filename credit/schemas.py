@@ -60,11 +60,17 @@ class ObjectionCreate(BaseModel):
     evidence: str = Field(default="", max_length=4000)
 
 
-class Decision(BaseModel):
+class CreditDecision(BaseModel):
+    """A regulator's decision on a repair application or an objection."""
+
     model_config = ConfigDict(extra="forbid")
 
     approve: bool = Field(description="Repair: approve; objection: uphold (the record was wrong)")
     reason: str = Field(min_length=1, max_length=2000)
+
+
+# The name the routers import; the schema is named apart from a release decision (in /docs too).
+Decision = CreditDecision
 
 
 class RepairOut(BaseModel):

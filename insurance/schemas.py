@@ -42,7 +42,7 @@ class RejectReason(StrEnum):
     other = "other"
 
 
-class ProductCreate(BaseModel):
+class InsuranceProductCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     code: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -71,7 +71,7 @@ class ProductCreate(BaseModel):
         return validate_currency(v)
 
     @model_validator(mode="after")
-    def _consistent(self) -> ProductCreate:
+    def _consistent(self) -> InsuranceProductCreate:
         if self.cover_per_unit_minor > self.aggregate_limit_minor:
             raise ValueError("cover_per_unit_minor cannot exceed aggregate_limit_minor")
         if self.deductible_minor >= self.cover_per_unit_minor:
@@ -84,7 +84,7 @@ class ProductCreate(BaseModel):
         return self
 
 
-class ProductOut(BaseModel):
+class InsuranceProductOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
@@ -220,3 +220,8 @@ class ClaimOut(BaseModel):
     submitted_at: datetime
     decided_at: datetime | None
     paid_at: datetime | None
+
+
+# The names the routers import; the schemas are named apart from traceability's products (in /docs too).
+ProductCreate = InsuranceProductCreate
+ProductOut = InsuranceProductOut

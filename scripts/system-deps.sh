@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
 # that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
-# read generated PDFs back, node to run GS1's Digital Link toolkit and
-# resolver test suite, PHP (with curl) for that suite's helper. Installs only what is missing.
+# read generated PDFs back, node to run GS1's Digital Link toolkit and resolver test suite, PHP (with
+# curl) for that suite's helper, curl and jq for the README's walk-through. Installs only what is missing.
 #   scripts/system-deps.sh run    what the server needs (the font)
 #   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
@@ -17,6 +17,9 @@ if [ "${1:-test}" = "test" ]; then
   # GS1's resolver conformance test suite: its helper (tester.php) makes the requests with curl.
   command -v php >/dev/null 2>&1 || need+=(php-cli)
   php -m 2>/dev/null | grep -qx curl || need+=(php-curl)
+  # The README's walk-through is run by a test as written: curl and jq.
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2

@@ -520,6 +520,19 @@ def record_internal(session: Session, event: dict[str, Any], enterprise_id: int 
     return row
 
 
+def record_for(
+    session: Session, event: dict[str, Any], by: Principal, enterprise_id: int | None
+) -> tuple[EpcisEvent, bool]:
+    """An event the platform builds on a caller's request (shipping out of the bonded warehouse): held
+    to the official schema and to the caller's ownership exactly as if the caller had captured it.
+    Returns the row and whether it is new (the same content again is the event already stored)."""
+    ensure_schema_valid(event, "event")
+    v = validate_event(event, "event")
+    v.original.pop("@context", None)
+    ownership.ensure_may_record(session, v.named, v.declarations, by)
+    return _store(session, v, enterprise_id)
+
+
 # --- capture -----------------------------------------------------------------------------------------
 
 

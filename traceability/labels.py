@@ -13,12 +13,16 @@ import datetime
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from printing import qr
 from printing.fonts import faces
 from printing.pdf import PT_PER_MM, DocFont, PdfWriter, num
 from printing.qr import qr_matrix
+from traceability.codes import short_code
+
+if TYPE_CHECKING:
+    from traceability.service import IssuedCode
 
 
 @dataclass(frozen=True)
@@ -199,3 +203,34 @@ def label_sheet_pdf(labels: Iterable[Label], out: BinaryIO, *, layout: SheetLayo
         producer="CrossTrust labels",
     )
     return count
+
+
+# --- a batch's codes as the exports carry them (the API's and the CLI's, one definition) -------------
+
+CSV_HEADER = ("uri", "hri", "short_code", "gtin", "lot", "serial", "expiry")
+
+
+def csv_row(code: IssuedCode, resolver: str) -> list[str]:
+    link = code.link
+    return [
+        link.uri(resolver),
+        link.hri(),
+        short_code(code.serial),
+        link.gtin,
+        link.lot or "",
+        code.serial,
+        link.expiry.isoformat() if link.expiry else "",
+    ]
+
+
+def label_of(code: IssuedCode, resolver: str) -> Label:
+    link = code.link
+    return Label(
+        uri=link.uri(resolver),
+        hri=link.hri(),
+        short=short_code(code.serial),
+        name_zh=code.name_zh,
+        name_en=code.name_en,
+        lot=link.lot or "",
+        expiry=link.expiry,
+    )

@@ -204,8 +204,47 @@ class InspectionIn(Strict):
     lines: list[LineInspection] = Field(min_length=1, max_length=MAX_LINES)
 
 
-class Decision(Strict):
+class ReleaseDecision(Strict):
+    """A release needs no reason; the body may be left out (or sent as `{}`)."""
+
     reason: str = Field(default="", max_length=500)
+
+
+Decision = ReleaseDecision  # the name other modules import; the schema is named after what it decides
+
+
+class ShipmentCreate(Strict):
+    """What leaves the bonded warehouse (出区): one of a declaration's line (`declaration_id` or
+    `declaration_no`, with `line_no`), a lot (`gtin` and `lot`), or a list of item `codes`."""
+
+    declaration_id: RecordId | None = None
+    declaration_no: DeclarationNo | None = Field(default=None, description="the 18-digit 报关单号")
+    line_no: int | None = Field(default=None, ge=1, le=MAX_LINES)
+    gtin: Gtin | None = None
+    lot: Lot | None = None
+    codes: list[Annotated[str, Field(min_length=1, max_length=300)]] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1000,
+        description="Digital Link URIs, serials or short codes of the items shipped (at most 1000)",
+    )
+
+
+class ShippedLotOut(BaseModel):
+    declaration_id: int
+    declaration_no: str
+    line_no: int
+    gtin: str
+    lot: str
+    quantity: int = Field(description="items the event carries")
+    event_id: str = Field(description="the EPCIS event (GET /api/v1/epcis/events/{eventID})")
+    recorded: bool = Field(description="false: the lot had already been shipped by this event")
+
+
+class ShipmentOut(BaseModel):
+    shipped: int = Field(description="items this request shipped")
+    already_shipped: int = Field(description="items named that had already left the bonded warehouse")
+    events: list[ShippedLotOut]
 
 
 class Reason(Strict):

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import secrets
 import socket
 import threading
@@ -23,6 +24,7 @@ from core.clock import utcnow
 from core.db import Database
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
+from core.identifiers import MAX_ID
 from core.security import Principal
 from traceability import epcis, freshness, ownership
 from traceability.codes import DigitalLink, Keyring
@@ -218,6 +220,25 @@ def get_declaration(session: Session, declaration_id: int, enterprise_id: int | 
         raise NotFound(f"no declaration {declaration_id}")
     if enterprise_id is not None and decl.enterprise_id != enterprise_id:
         raise NotFound(f"enterprise {enterprise_id} has no declaration {declaration_id}")
+    return decl
+
+
+def find_declaration(session: Session, ref: str | int, enterprise_id: int | None = None) -> Declaration:
+    """A declaration by its id or by its 18-digit customs declaration number (报关单号), as a merchant
+    has it on paper; with `enterprise_id`, only one of that enterprise's."""
+    text = str(ref).strip()
+    if re.fullmatch(r"\d{18}", text):
+        decl = session.exec(select(Declaration).where(Declaration.declaration_no == text)).first()
+        if decl is None or (enterprise_id is not None and decl.enterprise_id != enterprise_id):
+            raise NotFound(f"no declaration numbered {text}")
+        return decl
+    if not text.isdigit() or not 1 <= int(text) <= MAX_ID:
+        raise Invalid.field(
+            "declaration", f"'{text[:40]}' is neither a declaration id nor an 18-digit declaration number"
+        )
+    decl = session.get(Declaration, int(text))
+    if decl is None or (enterprise_id is not None and decl.enterprise_id != enterprise_id):
+        raise NotFound(f"no declaration {text}")
     return decl
 
 

@@ -6,7 +6,7 @@ import io
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
@@ -16,12 +16,10 @@ from core.errors import Invalid, NotFound, Unavailable
 from core.identifiers import MAX_OFFSET
 from core.security import Principal, Role
 from credit import supervision
-from traceability import ownership, service
-from traceability.codes import short_code
+from traceability import ownership, service, shipping
 from traceability.models import Declaration, DeclarationStatus
 from traceability.schemas import (
     BatchOut,
-    Decision,
     DeclarationCreate,
     DeclarationOut,
     GrantCreate,
@@ -34,6 +32,10 @@ from traceability.schemas import (
     ProductCreate,
     ProductOut,
     Reason,
+    ReleaseDecision,
+    ShipmentCreate,
+    ShipmentOut,
+    ShippedLotOut,
     SupervisionMark,
 )
 from traceability.schemas import Gtin as GtinValue
@@ -195,22 +197,13 @@ def export_csv(
     first = next(codes, None)  # raises here, before the response starts, if the batch is not done
 
     def rows() -> Iterator[str]:
+        from traceability.labels import CSV_HEADER, csv_row
+
         buf = io.StringIO()
         writer = csvsafe.writer(buf)
-        writer.writerow(["uri", "hri", "short_code", "gtin", "lot", "serial", "expiry"])
+        writer.writerow(CSV_HEADER)
         for code in _chain(first, codes) if first else ():
-            link = code.link
-            writer.writerow(
-                [
-                    link.uri(base),
-                    link.hri(),
-                    short_code(code.serial),
-                    link.gtin,
-                    link.lot,
-                    code.serial,
-                    link.expiry.isoformat() if link.expiry else "",
-                ]
-            )
+            writer.writerow(csv_row(code, base))
             if buf.tell() > 64_000:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -241,20 +234,11 @@ def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa:
 def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
     from itertools import islice
 
-    from traceability.labels import Label
+    from traceability.labels import label_of
 
     base = request.app.state.settings.resolver_base_url
     for code in islice(service.codes_of_batch(db, batch_id), offset, offset + limit):
-        link = code.link
-        yield Label(
-            uri=link.uri(base),
-            hri=link.hri(),
-            short=short_code(code.serial),
-            name_zh=code.name_zh,
-            name_en=code.name_en,
-            lot=link.lot or "",
-            expiry=link.expiry,
-        )
+        yield label_of(code, base)
 
 
 Page = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First code (in issue order) to export")]
@@ -352,6 +336,98 @@ def recall_own_lot(
         return LineOut.model_validate(line)
 
 
+# Shipping again is not an error: the answer is 200 with the events already recorded.
+ALREADY_SHIPPED = {
+    200: {"model": ShipmentOut, "description": "Everything named had already been shipped: nothing recorded"}
+}
+
+
+def _shipment_out(shipment: shipping.Shipment, response: Response) -> ShipmentOut:
+    if not shipment.recorded:
+        response.status_code = 200  # everything named had already left: nothing recorded again
+    return ShipmentOut(
+        shipped=shipment.shipped,
+        already_shipped=shipment.already_shipped,
+        events=[ShippedLotOut(**e.__dict__) for e in shipment.events],
+    )
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/shipments",
+    status_code=201,
+    response_model=ShipmentOut,
+    responses=ALREADY_SHIPPED,
+    tags=["merchant"],
+    summary="Ship out of the bonded warehouse (出区): a line, a lot or item codes",
+    description="Records the EPCIS shipping event (bizStep shipping, disposition in_transit, at the bonded"
+    " warehouse) that a scan needs to call an item genuine. Send one of: `declaration_id` or"
+    " `declaration_no` with `line_no`; `gtin` with `lot`; `codes` (at most 1000). 201 when recorded;"
+    " 200 when everything named had already been shipped (nothing is recorded twice).",
+)
+def ship(
+    enterprise_id: ScopedEnterprise,
+    data: ShipmentCreate,
+    request: Request,
+    db: DbDep,
+    by: Merchant,
+    response: Response,
+) -> ShipmentOut:
+    resolver = request.app.state.settings.resolver_base_url
+    given = {k for k, v in data.model_dump().items() if v is not None}
+    forms = {
+        "line": given & {"declaration_id", "declaration_no", "line_no"},
+        "lot": given & {"gtin", "lot"},
+        "codes": given & {"codes"},
+    }
+    used = [name for name, fields in forms.items() if fields]
+    if len(used) != 1:
+        field = ", ".join(sorted(given)) or "body"
+        raise Invalid.field(
+            field if len(used) > 1 else "body",
+            "send exactly one of: declaration_id or declaration_no with line_no; gtin with lot; codes",
+        )
+    with db.transaction() as s:
+        if used == ["line"]:
+            if data.line_no is None:
+                raise Invalid.field("line_no", "a line is named by its declaration and its line_no")
+            if (data.declaration_id is None) == (data.declaration_no is None):
+                raise Invalid.field("declaration_id", "give declaration_id or declaration_no, one of them")
+            ref = data.declaration_no or data.declaration_id
+            shipment = shipping.ship_line(s, enterprise_id, ref, data.line_no, by, resolver)
+        elif used == ["lot"]:
+            for name in ("gtin", "lot"):
+                if getattr(data, name) is None:
+                    raise Invalid.field(name, "a lot is named by its gtin and its lot")
+            shipment = shipping.ship_lot(s, enterprise_id, data.gtin, data.lot, by, resolver)
+        else:
+            shipment = shipping.ship_codes(s, enterprise_id, data.codes, by, resolver)
+        return _shipment_out(shipment, response)
+
+
+@router.post(
+    "/enterprises/{enterprise_id}/declarations/{declaration_id}/lines/{line_no}/shipments",
+    status_code=201,
+    response_model=ShipmentOut,
+    responses=ALREADY_SHIPPED,
+    tags=["merchant"],
+    summary="Ship a whole line out of the bonded warehouse (出区); no body",
+)
+def ship_line(
+    enterprise_id: ScopedEnterprise,
+    declaration_id: Id,
+    line_no: LineNo,
+    request: Request,
+    db: DbDep,
+    by: Merchant,
+    response: Response,
+) -> ShipmentOut:
+    with db.transaction() as s:
+        shipment = shipping.ship_line(
+            s, enterprise_id, declaration_id, line_no, by, request.app.state.settings.resolver_base_url
+        )
+        return _shipment_out(shipment, response)
+
+
 @router.post(
     "/enterprises/{enterprise_id}/gtin-grants",
     status_code=201,
@@ -421,11 +497,17 @@ def inspect(
 
 
 @router.post("/declarations/{declaration_id}/release", response_model=DeclarationOut, tags=["regulator"])
-def release(declaration_id: Id, data: Decision, request: Request, db: DbDep, by: Regulator) -> DeclarationOut:
+def release(
+    declaration_id: Id,
+    request: Request,
+    db: DbDep,
+    by: Regulator,
+    data: Annotated[ReleaseDecision | None, Body()] = None,
+) -> DeclarationOut:
+    # A release needs no reason, so a bare POST (no body at all) is a release too.
+    reason = data.reason if data else ""
     with db.transaction() as s:
-        decl = service.release(
-            s, declaration_id, data.reason, by, request.app.state.settings.resolver_base_url
-        )
+        decl = service.release(s, declaration_id, reason, by, request.app.state.settings.resolver_base_url)
         return _out(s, decl)
 
 

@@ -222,3 +222,27 @@ def test_var_holds_only_private_files_after_start_up_and_an_export(server):
         if mode != (0o700 if (server.var.parent / name).is_dir() else 0o600)
     }
     assert wrong == {}, wrong
+
+
+def test_the_log_at_info_is_one_line_per_request_even_for_pdfs(server):
+    """Printing embeds a font subset; its library's step-by-step INFO lines must not reach the log."""
+    merchant = {"Authorization": f"Bearer {server.keys['merchant']}"}
+    me = httpx.get(server.base + "/api/v1/me", headers=merchant, timeout=10).json()["enterprise_id"]
+    uscc = httpx.get(f"{server.base}/api/v1/enterprises/{me}", headers=merchant, timeout=10).json()["uscc"]
+    before = len(_log_lines(server))
+    requests = [
+        (f"/credit/{uscc}/report.pdf", {}, 200),
+        (f"/api/v1/enterprises/{me}/code-batches/1/labels.pdf?limit=3", merchant, 200),
+        ("/healthz", {}, 200),
+        ("/api/v1/no-such-thing", {}, 404),
+    ]
+    for path, headers, status in requests:
+        r = httpx.get(server.base + path, headers=headers, timeout=60)
+        assert r.status_code == status, (path, r.text[:300])
+    lines = _log_lines(server)[before:]
+    assert not [line for line in lines if "fontTools" in line], lines[:10]
+    for path, _, _ in requests:
+        logged = path.split("?")[0]
+        assert sum(f"GET {logged}" in line for line in lines) == 1, (path, lines)
+    # Nothing else in between: each line is a request's.
+    assert all(" INFO crosstrust.access: GET " in line for line in lines), lines
