@@ -1085,7 +1085,7 @@ def set_webhook(session: Session, kit: Kit, enterprise_id: int, url: str, by: Pr
     """Set the URL and issue a fresh signing secret (returned once, stored encrypted)."""
     import base64
 
-    from complaints.webhooks import Destinations
+    from complaints.destinations import Destinations
 
     refused = Destinations(kit.webhook_networks).refuse_literal(url)
     if refused:
