@@ -23,4 +23,5 @@ def _deliver(session: Session, event: Event) -> None:
 
 
 for _type in WEBHOOK_EVENTS:
-    subscribe(_type, f"complaints.webhook.{_type.split('.', 1)[1]}")(_deliver)
+    # external: the POST runs outside the dispatcher's write transaction (see core.events.Subscriber).
+    subscribe(_type, f"complaints.webhook.{_type.split('.', 1)[1]}", external=True)(_deliver)

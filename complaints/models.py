@@ -160,6 +160,7 @@ class ComplaintTransfer(SQLModel, table=True):
     """A case moved between agencies (双向移送): sent to another region, or received from one."""
 
     __tablename__ = "complaint_transfer"
+    __table_args__ = (Index("ix_complaint_transfer_source", "from_region", "source_ref"),)
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
@@ -167,6 +168,7 @@ class ComplaintTransfer(SQLModel, table=True):
     from_region: str = Field(max_length=6)
     to_region: str = Field(max_length=6)
     reason: str = Field(default="", max_length=500)
+    source_ref: str = Field(default="", max_length=64)  # the sending agency's case number (direction in)
     actor: str = Field(max_length=120)
     at: datetime = Field(sa_type=UtcDateTime)
 

@@ -146,6 +146,21 @@ class TransferIn(BaseModel):
     reason: str = Field(min_length=2, max_length=500)
 
 
+class ReceivedTransferIn(IntakeIn):
+    """A case another region's agency sends here (双向移送, the receiving side): the consumer's
+    complaint as that agency took it, with its own reference. `region` is the agency here that takes
+    it (default: the bonded zone's)."""
+
+    from_region: str = Field(pattern=r"^\d{6}$", description="Division code of the sending agency")
+    source_ref: str = Field(
+        min_length=4,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9\-_/]+$",
+        description="The sending agency's case number",
+    )
+    reason: str = Field(min_length=2, max_length=500, description="Why it was sent here")
+
+
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

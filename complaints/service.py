@@ -59,6 +59,7 @@ from complaints.schemas import (
     MediationIn,
     PaymentIn,
     QueueQuery,
+    ReceivedTransferIn,
     TransferIn,
 )
 from core import audit
@@ -92,6 +93,8 @@ class Kit:
     reopen_days: int = 30
     max_files: int = 5
     max_bytes: int = 5 * 1024 * 1024
+    # Networks a webhook may reach besides public addresses (see complaints.webhooks.Destinations).
+    webhook_networks: tuple[str, ...] = ()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Kit:
@@ -111,6 +114,9 @@ class Kit:
             reopen_days=settings.complaint_reopen_days,
             max_files=settings.complaint_evidence_max_files,
             max_bytes=settings.complaint_evidence_max_bytes,
+            webhook_networks=tuple(
+                n.strip() for n in settings.webhook_allowed_networks.split(",") if n.strip()
+            ),
         )
 
 
@@ -183,7 +189,15 @@ def _new_ticket(now: datetime) -> str:
     return f"TS{now.astimezone(CHINA_TZ):%Y%m%d}{secrets.randbelow(10**8):08d}"
 
 
-def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) -> tuple[Complaint, str, bool]:
+def intake(
+    session: Session,
+    kit: Kit,
+    data: IntakeIn,
+    files: list[Prepared],
+    *,
+    channel: str | None = None,
+    actor: str = ACTOR_CONSUMER,
+) -> tuple[Complaint, str, bool]:
     """Take a complaint in; returns the case, the tracking token (shown once) and whether it joined an
     earlier case (a repeat: same code or order and same contact inside the window)."""
     now = utcnow()
@@ -218,8 +232,8 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
         _note(session, repeat, "consumer", "repeat", data.narrative)
         _attach(session, repeat, files)
         _touch(session, repeat)
-        audit.record(session, ACTOR_CONSUMER, "complaint.repeat", "complaint", repeat.id, _snapshot(repeat))
-        _changed(session, repeat, "repeat", ACTOR_CONSUMER)
+        audit.record(session, actor, "complaint.repeat", "complaint", repeat.id, _snapshot(repeat))
+        _changed(session, repeat, "repeat", actor)
         return repeat, token, True
 
     due = kit.clocks.due(now, kit.clocks.answer_days)
@@ -232,7 +246,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
         wanted=data.wanted,
         amount_asked_minor=data.amount_asked_minor,
         currency=currency,
-        channel="scan" if data.code else "api",
+        channel=channel or ("scan" if data.code else "api"),
         enterprise_id=enterprise_id,
         serial=facts.get("serial"),
         code_uri=code_uri,
@@ -259,7 +273,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
     session.add(c)
     session.flush()
     _attach(session, c, files)
-    audit.record(session, ACTOR_CONSUMER, "complaint.received", "complaint", c.id, _snapshot(c))
+    audit.record(session, actor, "complaint.received", "complaint", c.id, _snapshot(c))
     emit(
         session,
         "complaint.received",
@@ -281,7 +295,7 @@ def intake(session: Session, kit: Kit, data: IntakeIn, files: list[Prepared]) ->
             received_at=c.received_at,
             due_at=c.due_at,
         ),
-        ACTOR_CONSUMER,
+        actor,
     )
     return c, token, False
 
@@ -840,6 +854,60 @@ def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principa
     return t
 
 
+def receive_transfer(
+    session: Session, kit: Kit, data: ReceivedTransferIn, by: Principal
+) -> tuple[Complaint, str, bool]:
+    """A case sent here by another region's agency: taken in like any complaint (its deadlines count
+    from its receipt here, a repeat joins the earlier case), with the transfer in its trail. The
+    tracking token goes back to the sending agency, which hands it to the consumer."""
+    here = data.region or DEFAULT_REGION
+    if data.from_region not in AGENCIES:
+        raise Invalid.field("from_region", f"no complaint agency is known for division {data.from_region}")
+    if data.from_region == here:
+        raise Invalid.field("from_region", "a case cannot be sent to the agency that sends it")
+    dup = session.exec(
+        select(ComplaintTransfer.complaint_id).where(
+            ComplaintTransfer.direction == "in",
+            ComplaintTransfer.from_region == data.from_region,
+            ComplaintTransfer.source_ref == data.source_ref,
+        )
+    ).first()
+    if dup is not None:
+        raise Conflict(
+            f"the case {data.source_ref} from {data.from_region} was already received", field="source_ref"
+        )
+    c, token, joined = intake(session, kit, data, [], channel="transfer", actor=by.actor)
+    t = ComplaintTransfer(
+        complaint_id=c.id,
+        direction="in",
+        from_region=data.from_region,
+        to_region=c.region,
+        reason=data.reason,
+        source_ref=data.source_ref,
+        actor=by.actor,
+        at=utcnow(),
+    )
+    session.add(t)
+    _note(session, c, "regulator", "transfer_in", f"{AGENCIES[data.from_region]} {data.source_ref}")
+    _touch(session, c)
+    audit.record(session, by.actor, "complaint.transfer_received", "complaint", c.id, _snapshot(c))
+    emit(
+        session,
+        "complaint.transferred",
+        "complaint",
+        c.id,
+        ComplaintTransferred(
+            complaint_id=c.id,
+            enterprise_id=c.enterprise_id,
+            direction="in",
+            from_region=t.from_region,
+            to_region=t.to_region,
+        ),
+        by.actor,
+    )
+    return c, token, joined
+
+
 def transfers(session: Session, complaint_id: int) -> list[ComplaintTransfer]:
     return list(
         session.exec(
@@ -857,9 +925,12 @@ def _claim(session: Session, db: Database, where: list, limit: int) -> dict[int,
     """Due cases and the deadline each had (the UPDATE's RETURNING would give the new one); on
     PostgreSQL rows another sweeper holds are skipped (SKIP LOCKED). SQLite serialises writers at
     BEGIN IMMEDIATE, so there the conditional UPDATE alone keeps each move to once."""
-    stmt = select(Complaint.id, Complaint.due_at).where(*where).order_by(Complaint.id).limit(limit)
+    stmt = select(Complaint.id, Complaint.due_at).where(*where).limit(limit)
     if not db.is_sqlite:
-        stmt = stmt.with_for_update(skip_locked=True)
+        # In id order, so that two sweepers lock rows in one order.
+        stmt = stmt.order_by(Complaint.id).with_for_update(skip_locked=True)
+    # SQLite's planner, without statistics, answers "ORDER BY id LIMIT n" by walking every case in id
+    # order rather than by the deadline's index; there the writers queue at BEGIN, so no order is needed.
     return {cid: due for cid, due in session.exec(stmt)}
 
 
@@ -1014,6 +1085,11 @@ def set_webhook(session: Session, kit: Kit, enterprise_id: int, url: str, by: Pr
     """Set the URL and issue a fresh signing secret (returned once, stored encrypted)."""
     import base64
 
+    from complaints.webhooks import Destinations
+
+    refused = Destinations(kit.webhook_networks).refuse_literal(url)
+    if refused:
+        raise Invalid.field("url", refused)
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     now = utcnow()
     row = session.get(MerchantWebhook, enterprise_id)

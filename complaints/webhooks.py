@@ -1,15 +1,25 @@
 """Signed webhooks to merchants, after the Standard Webhooks convention: headers webhook-id,
 webhook-timestamp and webhook-signature "v1,<base64 HMAC-SHA256 of id.timestamp.body>", keyed by the
-base64 part of the merchant's whsec_ secret. Deliveries run from the outbox, which retries a failure."""
+base64 part of the merchant's whsec_ secret. Deliveries run from the outbox, which retries a failure.
+
+A webhook URL is the merchant's to choose, so it is a way to make the platform send requests: it may only
+reach public addresses, or the networks an operator allows (`CROSSTRUST_WEBHOOK_ALLOWED_NETWORKS`, for a
+bonded zone's intranet). The host is resolved and checked at each delivery, the request goes to the
+address that was checked (not to a second lookup an attacker's DNS could answer differently), and
+redirects are not followed."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
 import hmac
+import http.client
+import ipaddress
 import json
-import urllib.error
-import urllib.request
+import socket
+import ssl
+import urllib.parse
+from dataclasses import dataclass
 from typing import Any
 
 from sqlmodel import Session
@@ -46,29 +56,105 @@ def verify(secret: str, headers: dict[str, str], body: bytes, tolerance: int = 3
     )
 
 
-def post(url: str, secret: str, msg_id: str, payload: dict[str, Any]) -> int:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class Destinations:
+    """Where a webhook may go: public (globally routable) addresses, plus the allowed networks."""
+
+    allowed: tuple[str, ...] = ()
+
+    def permits(self, address: Address) -> bool:
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if any(address in ipaddress.ip_network(n, strict=False) for n in self.allowed):
+            return True
+        return address.is_global and not address.is_multicast
+
+    def refuse_literal(self, url: str) -> str | None:
+        """Why a URL is refused when it is set, from what it says alone (its host is not resolved then:
+        a name may not resolve from where the merchant sets it, and it is checked at every delivery)."""
+        host = urllib.parse.urlsplit(url).hostname or ""
+        if not host:
+            return "the URL names no host"
+        if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+            return f"{host} is not a public host: webhooks go to the merchant's public endpoint"
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return None
+        if not self.permits(address):
+            return f"{address} is not a public address: webhooks go to the merchant's public endpoint"
+        return None
+
+    def resolve(self, host: str, port: int) -> str:
+        """One permitted address of the host, or DeliveryFailed naming why none is."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as exc:
+            raise DeliveryFailed(f"{host} does not resolve: {exc}") from None
+        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        refused = [a for a in addresses if not self.permits(a)]
+        if refused or not addresses:
+            # Every address must be permitted: a name that also points inside is refused as a whole.
+            raise DeliveryFailed(f"{host} resolves to {refused[0] if refused else 'nothing'}: not permitted")
+        return str(addresses[0])
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """HTTPS to an address checked beforehand, with the certificate still verified for the host name."""
+
+    def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+
+
+def post(
+    url: str, secret: str, msg_id: str, payload: dict[str, Any], destinations: Destinations | None = None
+) -> int:
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), default=str).encode()
     ts = int(utcnow().timestamp())
-    request = urllib.request.Request(  # noqa: S310 - the merchant's own http(s) URL, checked on input
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "content-type": "application/json",
-            "user-agent": "CrossTrust-Webhooks/1",
-            "webhook-id": msg_id,
-            "webhook-timestamp": str(ts),
-            "webhook-signature": sign(secret, msg_id, ts, body),
-        },
-    )
+    headers = {
+        "content-type": "application/json",
+        "user-agent": "CrossTrust-Webhooks/1",
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(ts),
+        "webhook-signature": sign(secret, msg_id, ts, body),
+    }
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-            return response.status
-    except urllib.error.HTTPError as exc:
-        raise DeliveryFailed(f"{url} answered {exc.code}") from None
-    except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
-        # ValueError: a URL http.client cannot send (an invalid port, characters outside ASCII).
+        parts = urllib.parse.urlsplit(url)
+        host, https = parts.hostname or "", parts.scheme == "https"
+        port = parts.port or (443 if https else 80)
+    except ValueError as exc:  # an invalid port
+        raise DeliveryFailed(f"{url} cannot be sent to: {exc}") from None
+    refused = (destinations or Destinations()).refuse_literal(url)
+    if refused:
+        raise DeliveryFailed(refused)
+    address = (destinations or Destinations()).resolve(host, port)
+    conn: http.client.HTTPConnection
+    if https:
+        conn = _PinnedHTTPS(address, host, port, TIMEOUT_SECONDS)
+    else:
+        conn = http.client.HTTPConnection(address, port, timeout=TIMEOUT_SECONDS)
+        headers["host"] = parts.netloc.rsplit("@", 1)[-1]
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        conn.request("POST", target, body=body, headers=headers)
+        status = conn.getresponse().status
+    except (TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:
+        # ValueError: a URL http.client cannot send (characters outside ASCII).
         raise DeliveryFailed(f"{url} unreachable: {exc}") from None
+    finally:
+        conn.close()
+    if not 200 <= status < 300:
+        # A redirect is a failure too: following it would let the endpoint point the platform anywhere.
+        raise DeliveryFailed(f"{url} answered {status}")
+    return status
 
 
 def deliver_event(session: Session, event: Event) -> None:
@@ -82,7 +168,13 @@ def deliver_event(session: Session, event: Event) -> None:
         return
     url, secret = target
     # The payload is the event's own (no contact is ever in one); the id makes retries idempotent.
-    post(url, secret, f"msg_{event.id}", {"type": event.type, "timestamp": event.created_at, "data": p})
+    post(
+        url,
+        secret,
+        f"msg_{event.id}",
+        {"type": event.type, "timestamp": event.created_at, "data": p},
+        Destinations(kit.webhook_networks),
+    )
 
 
 def send_test(session: Session, kit: Any, enterprise_id: int) -> dict[str, Any]:
@@ -102,6 +194,7 @@ def send_test(session: Session, kit: Any, enterprise_id: int) -> dict[str, Any]:
                 "timestamp": utcnow(),
                 "data": {"enterprise_id": enterprise_id},
             },
+            Destinations(kit.webhook_networks),
         )
     except DeliveryFailed as exc:
         return {"delivered": False, "error": str(exc)}

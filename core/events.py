@@ -98,23 +98,17 @@ class UndeclaredEvent(LookupError):
     """An event type that no domain declared in its events.py."""
 
 
-def payload_of(event_type: str, payload: EventPayload | dict[str, Any]) -> dict[str, Any]:
-    """The JSON to store. A model is dumped; a dict is checked against the contract (every field it
-    declares, and no field it does not) and stored as given."""
+def payload_of(event_type: str, payload: EventPayload) -> dict[str, Any]:
+    """The JSON to store: the event's contract model, dumped. A dict is refused: the model is the
+    contract, so a producer cannot send a shape its consumers have not agreed to."""
     model = contracts.get(event_type)
     if model is None:
         raise UndeclaredEvent(f"event {event_type} has no contract: declare it in its domain's events.py")
-    if isinstance(payload, EventPayload):
-        if not isinstance(payload, model):
-            raise TypeError(f"event {event_type} carries {model.__name__}, not {type(payload).__name__}")
-        return payload.model_dump(mode="json")
-    model.model_validate(payload)
-    undeclared = set(payload) - set(model.model_fields)
-    if undeclared:
-        raise ValueError(
-            f"event {event_type} carries fields its contract does not declare: {sorted(undeclared)}"
+    if not isinstance(payload, model):
+        raise TypeError(
+            f"event {event_type} carries its contract {model.__name__}, not {type(payload).__name__}"
         )
-    return payload
+    return payload.model_dump(mode="json")
 
 
 @dataclass(frozen=True)
@@ -145,6 +139,11 @@ class Subscriber:
     name: str
     event_type: str
     handler: Handler
+    # An external subscriber calls out (a merchant's webhook): it runs outside the dispatcher's write
+    # transaction, with a read session, so a slow endpoint never holds SQLite's write lock or a
+    # PostgreSQL transaction open. It is claimed for `EXTERNAL_CLAIM` first, so a dispatcher killed
+    # mid-call leaves it to be delivered again (at least once; the receiver drops repeats by event id).
+    external: bool = False
 
 
 class Unbound(RuntimeError):
@@ -159,12 +158,14 @@ class Registry:
         self._by_name: dict[str, Subscriber] = {}
         self.loaded = False
 
-    def subscribe(self, event_type: str, name: str | None = None) -> Callable[[Handler], Handler]:
+    def subscribe(
+        self, event_type: str, name: str | None = None, *, external: bool = False
+    ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             sub_name = name or f"{fn.__module__}.{fn.__qualname__}"
             if sub_name in self._by_name:
                 raise ValueError(f"subscriber {sub_name} is registered twice")
-            sub = Subscriber(sub_name, event_type, fn)
+            sub = Subscriber(sub_name, event_type, fn, external)
             self._by_type[event_type].append(sub)
             self._by_name[sub_name] = sub
             return fn
@@ -208,10 +209,10 @@ def emit(
     type: str,
     aggregate_type: str,
     aggregate_id: object,
-    payload: EventPayload | dict[str, Any],
+    payload: EventPayload,
     actor: str = "",
 ) -> OutboxEvent:
-    """Write an event of a declared type (its payload model, or a dict valid against it) to the outbox."""
+    """Write an event of a declared type, with its contract's model as the payload, to the outbox."""
     if not registry.loaded:
         raise RuntimeError("event handlers are not loaded (call api.wiring.load_handlers first)")
     payload = payload_of(type, payload)
@@ -232,9 +233,7 @@ def emit(
     return ev
 
 
-def emit_many(
-    session: Session, events: list[tuple[str, str, object, EventPayload | dict[str, Any], str]]
-) -> int:
+def emit_many(session: Session, events: list[tuple[str, str, object, EventPayload, str]]) -> int:
     """`emit` for many events at once (a nightly run that changes thousands of grades): one bulk insert
     of the events and one of their deliveries. Each item is (type, aggregate_type, aggregate_id,
     payload, actor)."""
@@ -257,41 +256,83 @@ def emit_many(
         for t, agg_type, agg_id, payload, actor in events
     ]
     if session.get_bind().dialect.name == "sqlite":
-        # SQLite cannot promise RETURNING's order for a multi-row insert, so SQLAlchemy would insert
-        # row by row; instead number the rows here. The transaction began with BEGIN IMMEDIATE and
-        # holds the only write lock, so no other writer can take these ids in between.
-        first = (session.scalar(select(func.max(OutboxEvent.id))) or 0) + 1
-        ids = list(range(first, first + len(rows)))
-        # Core inserts (the table, not the ORM class): the ORM's bulk path costs more than SQLite does.
-        session.connection().execute(
-            insert(OutboxEvent.__table__), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
-        )
+        ids = _insert_sqlite(session, rows, events, now)
     else:
         ids = list(
             session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
         )
-    deliveries = [
-        {
-            "event_id": ev_id,
-            "subscriber": sub.name,
-            "next_attempt_at": now,
-            "status": DeliveryStatus.pending,
-            "attempts": 0,
-            "last_error": "",
-        }
-        for ev_id, (t, *_rest) in zip(ids, events, strict=True)
-        for sub in registry.for_type(t)
-    ]
-    if deliveries:
-        session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
+        deliveries = [
+            {
+                "event_id": ev_id,
+                "subscriber": sub.name,
+                "next_attempt_at": now,
+                "status": DeliveryStatus.pending,
+                "attempts": 0,
+                "last_error": "",
+            }
+            for ev_id, (t, *_rest) in zip(ids, events, strict=True)
+            for sub in registry.for_type(t)
+        ]
+        if deliveries:
+            session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
     session.info["outbox_emitted"] = True
     return len(ids)
+
+
+def _insert_sqlite(session: Session, rows: list[dict[str, Any]], events: list, now: datetime) -> list[int]:
+    """The events and their deliveries through the driver's executemany: a sweep writes tens of
+    thousands of rows with one timestamp, which SQLAlchemy would convert once per row and column.
+
+    SQLite cannot promise RETURNING's order for a multi-row insert, so the rows are numbered here. The
+    transaction began with BEGIN IMMEDIATE and holds the only write lock, so no other writer can take
+    these ids in between. Values are written as SQLAlchemy writes them (naive UTC text, JSON text)."""
+    import json
+
+    conn = session.connection()
+    first = (conn.exec_driver_sql("SELECT max(id) FROM outbox_event").scalar() or 0) + 1
+    ids = list(range(first, first + len(rows)))
+    at = as_utc(now).replace(tzinfo=None).isoformat(" ", "microseconds")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.executemany(
+            "INSERT INTO outbox_event (id, type, aggregate_type, aggregate_id, actor, payload, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    i,
+                    r["type"],
+                    r["aggregate_type"],
+                    r["aggregate_id"],
+                    r["actor"],
+                    json.dumps(r["payload"]),
+                    at,
+                )
+                for i, r in zip(ids, rows, strict=True)
+            ],
+        )
+        cursor.executemany(
+            "INSERT INTO outbox_delivery (event_id, subscriber, status, attempts, next_attempt_at, last_error)"
+            " VALUES (?, ?, ?, 0, ?, '')",
+            [
+                (ev_id, sub.name, DeliveryStatus.pending, at)
+                for ev_id, (t, *_rest) in zip(ids, events, strict=True)
+                for sub in registry.for_type(t)
+            ],
+        )
+    finally:
+        cursor.close()
+    return ids
 
 
 @event.listens_for(Session, "after_commit")
 def _wake_dispatcher(session: Session) -> None:
     if session.info.pop("outbox_emitted", False):
         _wakeup.set()
+
+
+# How long an external delivery is claimed for: beyond its call's timeout, so that only a dispatcher
+# that died mid-call loses its claim.
+EXTERNAL_CLAIM = timedelta(seconds=60)
 
 
 class Dispatcher:
@@ -330,6 +371,7 @@ class Dispatcher:
         with self.db.read_session() as probe:
             if probe.exec(self._due(now).limit(1)).first() is None:
                 return 0
+        claimed: list[tuple[int, int, Handler, Event]] = []
         with self.db.transaction() as session:
             due = session.exec(
                 select(OutboxDelivery)
@@ -339,8 +381,35 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             ).all()
             for delivery in due:
-                self._deliver(session, delivery)
-            return len(due)
+                found = self._prepare(session, delivery)
+                if found is None:
+                    continue
+                sub, handler, ev = found
+                if sub.external:
+                    # Claimed, not delivered: the call happens after this transaction commits.
+                    delivery.next_attempt_at = utcnow() + EXTERNAL_CLAIM
+                    session.add(delivery)
+                    claimed.append((delivery.id, delivery.attempts, handler, ev))
+                else:
+                    self._deliver(session, delivery, sub, handler, ev)
+            n = len(due)
+        for delivery_id, attempts, handler, ev in claimed:
+            self._call_external(delivery_id, attempts, handler, ev)
+        return n
+
+    def _call_external(self, delivery_id: int, attempts: int, handler: Handler, ev: Event) -> None:
+        error: Exception | None = None
+        try:
+            with self.db.read_session() as session:
+                handler(session, ev)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            error = exc
+        with self.db.transaction() as session:
+            delivery = session.get(OutboxDelivery, delivery_id, with_for_update=True)
+            if delivery is None or delivery.status != DeliveryStatus.pending or delivery.attempts != attempts:
+                return  # the claim ran out and another dispatcher took it over
+            self._settle(delivery, error, ev)
+            session.add(delivery)
 
     @staticmethod
     def _due(now: datetime):
@@ -348,7 +417,10 @@ class Dispatcher:
             OutboxDelivery.status == DeliveryStatus.pending, OutboxDelivery.next_attempt_at <= now
         )
 
-    def _deliver(self, session: Session, delivery: OutboxDelivery) -> None:
+    def _prepare(
+        self, session: Session, delivery: OutboxDelivery
+    ) -> tuple[Subscriber, Handler, Event] | None:
+        """Count the attempt; the subscriber, its handler and the event, or None (the delivery is dead)."""
         row = session.get(OutboxEvent, delivery.event_id)
         sub = registry.get(delivery.subscriber)
         handler = self.handlers.get(delivery.subscriber) or (sub.handler if sub is not None else None)
@@ -357,16 +429,25 @@ class Dispatcher:
             delivery.status = DeliveryStatus.dead
             delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
             session.add(delivery)
-            return
-        ev = Event(
-            id=row.id,
-            type=row.type,
-            aggregate_type=row.aggregate_type,
-            aggregate_id=row.aggregate_id,
-            actor=row.actor,
-            payload=dict(row.payload),
-            created_at=row.created_at,
+            return None
+        return (
+            sub,
+            handler,
+            Event(
+                id=row.id,
+                type=row.type,
+                aggregate_type=row.aggregate_type,
+                aggregate_id=row.aggregate_id,
+                actor=row.actor,
+                payload=dict(row.payload),
+                created_at=row.created_at,
+            ),
         )
+
+    def _deliver(
+        self, session: Session, delivery: OutboxDelivery, sub: Subscriber, handler: Handler, ev: Event
+    ) -> None:
+        error: Exception | None = None
         savepoint = session.begin_nested()
         try:
             handler(session, ev)
@@ -374,8 +455,14 @@ class Dispatcher:
             savepoint.commit()
         except Exception as exc:  # noqa: BLE001 - any handler failure is recorded and retried
             savepoint.rollback()
-            log.warning("subscriber %s failed on event %s: %r", sub.name, ev.id, exc)
-            delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            error = exc
+        self._settle(delivery, error, ev)
+        session.add(delivery)
+
+    def _settle(self, delivery: OutboxDelivery, error: Exception | None, ev: Event) -> None:
+        if error is not None:
+            log.warning("subscriber %s failed on event %s: %r", delivery.subscriber, ev.id, error)
+            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
             if delivery.attempts >= self.max_attempts:
                 delivery.status = DeliveryStatus.dead
             else:
@@ -384,7 +471,6 @@ class Dispatcher:
             delivery.status = DeliveryStatus.done
             delivery.delivered_at = utcnow()
             delivery.last_error = ""
-        session.add(delivery)
 
     def drain(self, max_rounds: int = 10_000) -> int:
         """Deliver until nothing is due (tests and the CLI use this)."""

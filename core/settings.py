@@ -115,6 +115,12 @@ class Settings(BaseSettings):
     complaint_repeat_window_days: int = Field(default=30, ge=0, le=365, description="Repeats join the first")
     complaint_reopen_days: int = Field(default=30, ge=0, le=365, description="Reopen allowed after closing")
     complaint_sweep_minutes: int = Field(default=10, ge=0, description="Deadline sweep interval; 0: off")
+    webhook_allowed_networks: str = Field(
+        default="",
+        max_length=2000,
+        description="Comma-separated CIDRs a merchant webhook may reach besides public addresses "
+        "(a bonded zone's intranet, e.g. 10.20.0.0/16); loopback, private and link-local are refused otherwise",
+    )
     complaint_evidence_max_files: int = Field(default=5, ge=0, le=20)
     complaint_evidence_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     scan_insurance: bool = Field(
@@ -166,6 +172,17 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(entry, strict=False)
                 except ValueError:
                     raise ValueError(f"'{entry}' is not an IP address or network") from None
+        return value
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _check_webhook_networks(cls, value: str) -> str:
+        for entry in (e.strip() for e in value.split(",")):
+            if entry:
+                try:
+                    ipaddress.ip_network(entry, strict=False)
+                except ValueError:
+                    raise ValueError(f"'{entry}' is not an IP network (e.g. 10.20.0.0/16)") from None
         return value
 
     @property

@@ -22,6 +22,7 @@ from core.events import emit, emit_many
 from core.security import Principal
 from core.workdays import default_calendar
 from credit import methodology as methodology_
+from credit.events import CreditRecordChanged, GradeChanged, RepairApplied
 from credit.methodology import Methodology
 from credit.models import (
     ApplicationStatus,
@@ -74,7 +75,7 @@ def _changed(session: Session, r: CreditRecord, action: str, actor: str, trigger
     session.flush()
     payload = record_public(r)
     audit.record(session, actor, action, "credit_record", r.id, payload)
-    emit(session, "credit.record_changed", "credit_record", r.id, payload, actor)
+    emit(session, "credit.record_changed", "credit_record", r.id, CreditRecordChanged(**payload), actor)
     recompute(session, r.enterprise_id, trigger)
 
 
@@ -267,18 +268,18 @@ def _write(session: Session, changes: list[_Change], trigger: str) -> None:
             session.expire(obj)
 
 
-def _grade_payload(c: _Change) -> dict[str, Any]:
+def _grade_payload(c: _Change) -> GradeChanged:
     s, e = c.standing, c.standing["explanation"]
-    return {
-        "enterprise_id": s["enterprise_id"],
-        "grade": s["grade"],
-        "previous_grade": c.previous_grade,
-        "score": s["score"],
-        "computed_at": s["computed_at"].isoformat(),
-        "methodology_version": s["methodology_version"],
-        "reasons": e["reasons"],
-        "capped_by": e["capped_by"],
-    }
+    return GradeChanged(
+        enterprise_id=s["enterprise_id"],
+        grade=s["grade"],
+        previous_grade=c.previous_grade,
+        score=s["score"],
+        computed_at=s["computed_at"].isoformat(),
+        methodology_version=s["methodology_version"],
+        reasons=e["reasons"],
+        capped_by=e["capped_by"],
+    )
 
 
 def _previous(session: Session, enterprise_id: int | None = None) -> dict[int, Previous]:
@@ -529,7 +530,9 @@ def apply_repair(
     session.add(app)
     session.flush()
     audit.record(session, by.actor, "credit.repair_applied", "credit_repair", app.id, _app_state(app))
-    emit(session, "credit.repair_applied", "credit_repair", app.id, _app_state(app), by.actor)
+    emit(
+        session, "credit.repair_applied", "credit_repair", app.id, RepairApplied(**_app_state(app)), by.actor
+    )
     return app
 
 

@@ -26,6 +26,7 @@ from core.errors import Invalid, NotFound
 from core.events import emit
 from core.security import Principal
 from credit import methodology as methodology_
+from credit.events import SupervisionDrawn
 from credit.models import CreditStanding, SupervisionDraw
 from credit.scorecard import score
 from enterprises import service as enterprises
@@ -122,7 +123,7 @@ def draw(session: Session, inspectors: list[str], by: Principal, seed: str | Non
     session.flush()
     state = {"seed": seed, "input_hash": input_hash, "result_hash": d.result_hash, "selected": len(selected)}
     audit.record(session, by.actor, "supervision.drawn", "supervision_draw", d.id, state)
-    emit(session, "supervision.drawn", "supervision_draw", d.id, {"id": d.id, **state}, by.actor)
+    emit(session, "supervision.drawn", "supervision_draw", d.id, SupervisionDrawn(id=d.id, **state), by.actor)
     return d
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from core.clock import as_utc, utcnow
 from core.events import emit
+from disclosure.events import DisclosureChanged
 from disclosure.models import DisclosureRecord
 
 CONTENT_FIELDS = (
@@ -71,7 +72,7 @@ def _announce(session: Session, row: DisclosureRecord) -> None:
         "disclosure.changed",
         "disclosure_record",
         row.id,
-        {"id": row.id, "version": row.version},
+        DisclosureChanged(id=row.id, version=row.version),
         "system",
     )
 

@@ -12,6 +12,7 @@ from core.clock import utcnow
 from core.errors import Conflict, NotFound
 from core.events import emit
 from core.security import Principal
+from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 from enterprises.models import Enterprise, EnterpriseStatus
 from enterprises.schemas import EnterpriseCreate, EnterpriseUpdate, StatusChange
 
@@ -47,7 +48,9 @@ def register(session: Session, data: EnterpriseCreate, by: Principal) -> Enterpr
     except IntegrityError:  # a concurrent registration of the same USCC won the race
         raise Conflict(f"an enterprise with USCC {data.uscc} is already registered", field="uscc") from None
     audit.record(session, by.actor, "enterprise.registered", "enterprise", ent.id, _snapshot(ent))
-    emit(session, "enterprise.registered", "enterprise", ent.id, _public(ent), actor=by.actor)
+    emit(
+        session, "enterprise.registered", "enterprise", ent.id, EnterpriseRegistered(**_public(ent)), by.actor
+    )
     return ent
 
 
@@ -110,7 +113,7 @@ def update(session: Session, enterprise_id: int, data: EnterpriseUpdate, by: Pri
         "enterprise.changed",
         "enterprise",
         ent.id,
-        {**_public(ent), "changed": sorted(changed)},
+        EnterpriseChanged(**_public(ent), changed=sorted(changed)),
         by.actor,
     )
     return ent
@@ -130,7 +133,7 @@ def change_status(session: Session, enterprise_id: int, data: StatusChange, by: 
         "enterprise.changed",
         "enterprise",
         ent.id,
-        {**_public(ent), "changed": ["status"], "reason": data.reason},
+        EnterpriseChanged(**_public(ent), changed=["status"], reason=data.reason),
         by.actor,
     )
     return ent

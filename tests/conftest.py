@@ -163,6 +163,8 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         public_rate_limit_burst=1000,
         outbox_backoff_base_seconds=0.01,
         outbox_max_attempts=3,
+        # The tests' merchant webhook receivers listen on loopback: the operator's allowed intranet here.
+        webhook_allowed_networks="127.0.0.0/8",
         _env_file=None,
     )
 

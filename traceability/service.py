@@ -26,6 +26,7 @@ from core.events import emit
 from core.security import Principal
 from traceability import epcis, freshness, ownership
 from traceability.codes import DigitalLink, Keyring
+from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, LotRecalled, ProductCreated
 from traceability.models import (
     BatchStatus,
     CodeBatch,
@@ -57,7 +58,14 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
     session.flush()
     freshness.invalidate(session)
     audit.record(session, by.actor, "product.created", "product", product.id, product.model_dump(mode="json"))
-    emit(session, "product.created", "product", product.id, product.model_dump(mode="json"), by.actor)
+    emit(
+        session,
+        "product.created",
+        "product",
+        product.id,
+        ProductCreated(**product.model_dump(mode="json")),
+        by.actor,
+    )
     return product
 
 
@@ -170,7 +178,7 @@ def _changed(session: Session, decl: Declaration, action: str, by: Principal) ->
     freshness.invalidate(session)
     payload = _declaration_payload(session, decl)
     audit.record(session, by.actor, action, "declaration", decl.id, payload)
-    emit(session, action, "declaration", decl.id, payload, by.actor)
+    emit(session, action, "declaration", decl.id, DeclarationChanged(**payload), by.actor)
     return decl
 
 
@@ -625,7 +633,7 @@ def run_batch(
                 "quantity": done.quantity,
             }
             audit.record(s, "system:issuer", "codes.issued", "code_batch", done.id, payload)
-            emit(s, "codes.issued", "code_batch", done.id, payload, "system:issuer")
+            emit(s, "codes.issued", "code_batch", done.id, CodesIssued(**payload), "system:issuer")
             return done
     except _Lost:
         raise _loss(db, batch_id) from None
@@ -892,7 +900,7 @@ def revoke_code(
     session.flush()
     payload = {"serial": serial, "line_id": line.id, "enterprise_id": decl.enterprise_id, "reason": reason}
     audit.record(session, by.actor, "code.revoked", "trace_code", code.id, payload)
-    emit(session, "code.revoked", "trace_code", code.id, payload, by.actor)
+    emit(session, "code.revoked", "trace_code", code.id, CodeRevoked(**payload), by.actor)
     return code
 
 
@@ -944,7 +952,7 @@ def recall_lot(
     }
     freshness.invalidate(session)
     audit.record(session, by.actor, "lot.recalled", "declaration_line", line.id, payload)
-    emit(session, "lot.recalled", "declaration_line", line.id, payload, by.actor)
+    emit(session, "lot.recalled", "declaration_line", line.id, LotRecalled(**payload), by.actor)
     return line
 
 

@@ -27,6 +27,7 @@ from complaints.schemas import (
     PaymentIn,
     QueueQuery,
     RatingIn,
+    ReceivedTransferIn,
     ReplyIn,
     TrackOut,
     TransferIn,
@@ -276,6 +277,24 @@ def regulator_transfers(complaint_id: CaseId, db: DbDep, by: Regulator) -> list[
 def regulator_transfer(complaint_id: CaseId, data: TransferIn, db: DbDep, by: Regulator) -> dict[str, Any]:
     with db.transaction() as s:
         return service.transfer(s, complaint_id, data, by).model_dump()
+
+
+@router.post(
+    "/api/v1/complaint-transfers",
+    status_code=201,
+    response_model=IntakeOut,
+    summary="Receive a case another region's agency sends here",
+)
+def regulator_receive_transfer(data: ReceivedTransferIn, db: DbDep, kit: KitDep, by: Regulator) -> IntakeOut:
+    with db.transaction() as s:
+        c, token, joined = service.receive_transfer(s, kit, data, by)
+        return IntakeOut(
+            ticket_no=c.ticket_no,
+            tracking_token=token,
+            status=c.status,
+            due_at=c.due_at,
+            joined_existing=joined,
+        )
 
 
 @router.post(

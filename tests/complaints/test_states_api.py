@@ -99,6 +99,60 @@ def test_transfers_keep_a_trail_and_refuse_an_unknown_agency(cases: Cases, clien
     assert [c["id"] for c in queue] == [case.id]
 
 
+def test_a_case_received_from_another_agency_is_taken_in_once_with_its_trail(cases: Cases, client, keys):
+    """双向移送, the receiving side: Shanghai's agency sends a consumer's complaint about a merchant of
+    the bonded zone; it becomes a case here with Shanghai's number in its trail, its token goes back to
+    Shanghai for the consumer, and the same case sent twice is refused rather than filed twice."""
+    reg = Keys.header(keys.regulator)
+    sent = {
+        "code": cases.code()["uri"],
+        "category": "counterfeit",
+        "narrative": "上海消费者来电反映：奶粉罐底批号与外箱不一致，怀疑假冒。",
+        "wanted": "refund",
+        "contact": "13912345678",
+        "from_region": "310000",
+        "source_ref": "SH12315-2026-000123",
+        "reason": "被投诉经营者注册地在宁波保税区",
+    }
+    for bad, field in (
+        ({"from_region": "999999"}, "from_region"),
+        ({"from_region": "330206"}, "from_region"),
+        ({"source_ref": "x"}, "source_ref"),
+        ({"code": "https://id.example/01/00000000000000/21/1"}, "code"),
+    ):
+        r = client.post("/api/v1/complaint-transfers", json=sent | bad, headers=reg)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["field"] == field, r.json()
+    assert (
+        client.post("/api/v1/complaint-transfers", json=sent, headers=Keys.header(keys.merchant)).status_code
+        == 403
+    )
+    assert client.post("/api/v1/complaint-transfers", json=sent).status_code == 401
+
+    r = client.post("/api/v1/complaint-transfers", json=sent, headers=reg)
+    assert r.status_code == 201, r.text
+    body = r.json()
+    case_id = cases.id_of(body["ticket_no"])
+    case = client.get(f"/api/v1/complaints/{case_id}", headers=reg).json()
+    assert case["channel"] == "transfer" and case["region"] == "330206" and case["status"] == "received"
+    trail = client.get(f"/api/v1/complaints/{case_id}/transfers", headers=reg).json()
+    assert [(t["direction"], t["from_region"], t["to_region"], t["source_ref"]) for t in trail] == [
+        ("in", "310000", "330206", "SH12315-2026-000123")
+    ]
+    # The merchant sees it like any case, and the token opens it for the consumer.
+    mine = client.get(
+        f"/api/v1/enterprises/{keys.merchant_id}/complaints", headers=Keys.header(keys.merchant)
+    )
+    assert case_id in [c["id"] for c in mine.json()]
+    tracked = client.get(
+        "/api/v1/public/complaints/track", headers={"X-Tracking-Token": body["tracking_token"]}
+    )
+    assert tracked.status_code == 200 and tracked.json()["ticket_no"] == body["ticket_no"]
+
+    again = client.post("/api/v1/complaint-transfers", json=sent, headers=reg)
+    assert again.status_code == 409 and again.json()["errors"][0]["field"] == "source_ref"
+
+
 def test_who_sees_what(cases: Cases, client, keys, db, caplog):
     caplog.set_level(logging.DEBUG)
     case = cases.file(contact="13812345678")

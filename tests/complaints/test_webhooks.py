@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlmodel import select
 
 from complaints import webhooks
@@ -58,3 +59,43 @@ def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
     # the retry carries the same webhook-id, so the merchant can drop a duplicate
     ids = {h["webhook-id"] for h, b in receiver.received if json.loads(b)["type"] == "complaint.received"}
     assert len(ids) == 1 and received[-1]["data"]["ticket_no"] == case.ticket_no
+
+
+def test_a_webhook_reaches_only_public_addresses_and_follows_no_redirect(client, keys, settings, receiver):
+    """The URL is the merchant's to choose: without an allowed network, the platform's own host, its
+    intranet and the cloud metadata address are refused when set, and a name resolving there is refused
+    at delivery; a redirect (which could point anywhere) is a failed delivery, not followed."""
+    strict = webhooks.Destinations()
+    m = Keys.header(keys.merchant)
+    base = f"/api/v1/enterprises/{keys.merchant_id}/complaint-webhook"
+    for url in (
+        "http://localhost:8000/admin",
+        "http://10.1.2.3/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:9200/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://0.0.0.0/",
+        "https://es.internal/hook",
+    ):
+        assert strict.refuse_literal(url), url
+    assert strict.refuse_literal("https://hooks.merchant.example/complaints") is None
+    assert strict.refuse_literal("https://8.8.8.8/complaints") is None
+    with pytest.raises(webhooks.DeliveryFailed, match="not permitted"):
+        strict.resolve("localhost", 80)
+    with pytest.raises(webhooks.DeliveryFailed, match="not a public address"):
+        webhooks.post("http://127.0.0.1:9/x", "whsec_" + "A" * 32, "msg_1", {}, strict)
+
+    # Through the API: the test app allows 127.0.0.0/8 (its receivers' network), not the metadata address.
+    r = client.put(base, json={"url": "http://169.254.169.254/latest/meta-data/"}, headers=m)
+    assert r.status_code == 422, r.text
+    assert (
+        r.json()["errors"][0]["field"] == "url" and "not a public address" in r.json()["errors"][0]["reason"]
+    )
+    assert client.put(base, json={"url": "http://10.0.0.8/hook"}, headers=m).status_code == 422
+    assert client.put(base, json={"url": receiver.url}, headers=m).status_code == 200
+
+    receiver.status = 307  # a redirect to wherever: not followed, a failed delivery retried later
+    assert client.post(f"{base}/test", headers=m).json() == {
+        "delivered": False,
+        "error": f"{receiver.url} answered 307",
+    }

@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from api.wiring import EVENT_MODULES, load_handlers
 from core.events import UndeclaredEvent, contracts, emit, registry
+from traceability.events import CodeRevoked, LotRecalled
 
 
 def test_every_subscription_has_a_declared_contract():
@@ -28,17 +29,36 @@ def test_contracts_live_in_the_emitting_domains_events_module():
 
 def test_emitting_an_undeclared_event_is_refused(db):
     with pytest.raises(UndeclaredEvent), db.transaction() as s:
-        emit(s, "nobody.declared_this", "thing", 1, {})
+        emit(
+            s,
+            "nobody.declared_this",
+            "thing",
+            1,
+            CodeRevoked(serial="x", line_id=1, enterprise_id=1, reason="r"),
+        )
 
 
-def test_a_payload_that_breaks_its_contract_is_refused(db):
-    with pytest.raises(ValidationError), db.transaction() as s:
-        emit(s, "code.revoked", "trace_code", 1, {"serial": "x", "line_id": "not a number"})
-    with pytest.raises(ValueError, match="does not declare"), db.transaction() as s:
+def test_emit_takes_the_contract_model_and_nothing_else(db):
+    """The model is the contract: a dict (whatever it holds), another event's model, or a model that
+    does not validate never reaches the outbox."""
+    with pytest.raises(ValidationError):
+        CodeRevoked(serial="x", line_id="not a number", enterprise_id=1, reason="r")
+    with pytest.raises(TypeError, match="carries its contract CodeRevoked"), db.transaction() as s:
         emit(
             s,
             "code.revoked",
             "trace_code",
             1,
-            {"serial": "x", "line_id": 1, "enterprise_id": 1, "reason": "r", "secret": "leaks"},
+            {"serial": "x", "line_id": 1, "enterprise_id": 1, "reason": "r"},
         )
+    with pytest.raises(TypeError, match="not LotRecalled"), db.transaction() as s:
+        emit(s, "code.revoked", "trace_code", 1, LotRecalled.model_construct(line_id=1))
+    with db.transaction() as s:
+        ev = emit(
+            s,
+            "code.revoked",
+            "trace_code",
+            1,
+            CodeRevoked(serial="x", line_id=1, enterprise_id=1, reason="r"),
+        )
+    assert ev.payload == {"serial": "x", "line_id": 1, "enterprise_id": 1, "reason": "r"}

@@ -18,7 +18,7 @@ from core.events import (
 
 
 # The test events' contracts: every event type needs one (see tests/core/test_contracts.py).
-@contract("test.thing", "test.flaky", "test.dead", "test.fan")
+@contract("test.thing", "test.flaky", "test.dead", "test.fan", "test.call")
 class _Thing(EventPayload):
     n: int | None = None
 
@@ -50,8 +50,8 @@ def effect_table(db):
 def subscriber():
     names = []
 
-    def add(event_type, fn, name):
-        registry.subscribe(event_type, name)(fn)
+    def add(event_type, fn, name, external=False):
+        registry.subscribe(event_type, name, external=external)(fn)
         names.append(name)
 
     yield add
@@ -67,7 +67,7 @@ def _count(db):
 def test_event_exists_only_if_the_change_commits(db, subscriber, effect_table):
     subscriber("test.thing", lambda s, e: None, "test.noop")
     with pytest.raises(RuntimeError), db.transaction() as s:
-        emit(s, "test.thing", "thing", 1, {"n": 1})
+        emit(s, "test.thing", "thing", 1, _Thing(n=1))
         raise RuntimeError("the change failed")
     with db.read_session() as s:
         assert s.execute(select(func.count()).select_from(OutboxDelivery)).scalar_one() == 0
@@ -84,7 +84,7 @@ def test_failing_handler_is_retried_and_its_effect_happens_once(db, subscriber, 
 
     subscriber("test.flaky", flaky, "test.flaky")
     with db.transaction() as s:
-        emit(s, "test.flaky", "thing", 1, {})
+        emit(s, "test.flaky", "thing", 1, _Thing())
     dispatcher = Dispatcher(db, max_attempts=5, backoff_base=60)
     assert dispatcher.run_once() == 1
     assert _count(db) == 0  # the failed attempt's write was rolled back
@@ -111,7 +111,7 @@ def test_exhausted_deliveries_go_dead_and_an_admin_can_retry(db, subscriber, eff
 
     subscriber("test.dead", handler, "test.dead")
     with db.transaction() as s:
-        emit(s, "test.dead", "thing", 1, {})
+        emit(s, "test.dead", "thing", 1, _Thing())
     dispatcher = Dispatcher(db, max_attempts=2, backoff_base=0.0001)
     dispatcher.drain()
     clock.advance(timedelta(seconds=1))
@@ -134,7 +134,7 @@ def test_each_subscriber_gets_its_own_delivery(db, subscriber, effect_table):
         "test.fan", lambda s, e: s.execute(insert(effects).values(event_id=e.id, note="b")), "test.fan.b"
     )
     with db.transaction() as s:
-        emit(s, "test.fan", "thing", 1, {})
+        emit(s, "test.fan", "thing", 1, _Thing())
     Dispatcher(db).drain()
     assert _count(db) == 2
 
@@ -149,7 +149,7 @@ def test_two_workers_on_postgresql_deliver_each_event_once(postgres_db, subscrib
         )
         with db.transaction() as s:
             for i in range(400):
-                emit(s, "test.race", "thing", i, {"i": i})
+                emit(s, "test.race", "thing", i, _Race(i=i))
         workers = [Dispatcher(db, batch_size=10, name=f"w{i}") for i in range(2)]
         counts = [0, 0]
 
@@ -169,3 +169,64 @@ def test_two_workers_on_postgresql_deliver_each_event_once(postgres_db, subscrib
         assert min(counts) > 0, f"both workers should have delivered some: {counts}"
     finally:
         effects_md.drop_all(db.engine)
+
+
+def test_an_external_call_holds_no_write_transaction_and_a_lost_claim_is_delivered_again(
+    db, subscriber, effect_table
+):
+    """A webhook to a slow merchant must not stall every other write (SQLite's write lock, a
+    PostgreSQL transaction held open): external subscribers are called after the claim commits. A
+    dispatcher that dies mid-call leaves its claim to run out, and the delivery is made again."""
+    entered, release = threading.Event(), threading.Event()
+    calls = []
+
+    def slow_call(session, event):
+        calls.append(event.id)
+        if len(calls) == 1:
+            entered.set()
+            assert release.wait(30)
+        elif len(calls) == 2:
+            raise KeyboardInterrupt  # stands for the process dying mid-call: nothing settles the claim
+
+    subscriber("test.call", slow_call, "test.webhook", external=True)
+    with db.transaction() as s:
+        emit(s, "test.call", "thing", 1, _Thing(n=1))
+    d = Dispatcher(db, backoff_base=0.001)
+    worker = threading.Thread(target=d.run_once)
+    worker.start()
+    assert entered.wait(30)
+    # While the merchant's endpoint is still answering, another write commits at once.
+    with db.transaction() as s:
+        s.execute(insert(effects).values(event_id=0, note="written during the call"))
+    release.set()
+    worker.join(30)
+    assert _count(db) == 1
+    with db.read_session() as s:
+        row = (
+            s.execute(select(OutboxDelivery).where(OutboxDelivery.subscriber == "test.webhook"))
+            .scalars()
+            .one()
+        )
+    assert row.status == DeliveryStatus.done and row.attempts == 1
+
+    with db.transaction() as s:
+        emit(s, "test.call", "thing", 2, _Thing(n=2))
+    with pytest.raises(KeyboardInterrupt):
+        d.run_once()
+    with db.read_session() as s:
+        lost = (
+            s.execute(
+                select(OutboxDelivery).where(
+                    OutboxDelivery.subscriber == "test.webhook", OutboxDelivery.status == "pending"
+                )
+            )
+            .scalars()
+            .one()
+        )
+    assert lost.attempts == 1
+    assert d.run_once() == 0  # still claimed by the dead call
+    clock.advance(timedelta(minutes=2))
+    assert d.run_once() == 1  # the claim ran out: delivered again
+    with db.read_session() as s:
+        assert s.get(OutboxDelivery, lost.id).status == DeliveryStatus.done
+    assert len(calls) == 3 and calls[1] == calls[2]

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from complaints.events import ComplaintClosed
 from core.audit import AuditEntry
 from core.clock import clock, utcnow
 from core.events import emit
@@ -25,13 +26,13 @@ def complaint(db, enterprise_id: int, n: int, outcome: str = "upheld", severity:
             "complaint.closed",
             "complaint",
             n,
-            {
-                "complaint_id": n,
-                "enterprise_id": enterprise_id,
-                "outcome": outcome,
-                "severity": severity,
-                "closed_at": utcnow().isoformat(),
-            },
+            ComplaintClosed(
+                complaint_id=n,
+                enterprise_id=enterprise_id,
+                outcome=outcome,
+                severity=severity,
+                closed_at=utcnow(),
+            ),
             "system:complaints",
         )
 

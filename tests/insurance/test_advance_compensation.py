@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from complaints.events import ComplaintCompensationDue
 from core.clock import as_utc, clock, utcnow
 from core.events import emit
 from core.security import SYSTEM
@@ -32,7 +33,14 @@ def compensation_due(db, complaint_id: int, enterprise_id: int, serial: str, **o
         "reason": "奶粉结块变质",
     } | over
     with db.transaction() as s:
-        emit(s, "complaint.compensation_due", "complaint", complaint_id, payload, "system:complaints")
+        emit(
+            s,
+            "complaint.compensation_due",
+            "complaint",
+            complaint_id,
+            ComplaintCompensationDue(**payload),
+            "system:complaints",
+        )
 
 
 def records(db, enterprise_id: int, prefix: str) -> list[DisclosureRecord]:
