@@ -2,7 +2,7 @@
 export jobs under a lease (a process starting no longer fails another live process's export)
 
 Revision ID: 0015_scale
-Revises: 0014_epcis
+Revises: 0021_transfer_ref
 Create Date: 2026-11-29 00:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import core.db  # noqa: F401 - column types
 
 revision: str = "0015_scale"
-down_revision: str | None = "0014_epcis"
+down_revision: str | None = "0021_transfer_ref"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
