@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
@@ -19,7 +20,7 @@ from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, RateLimited
 from insurance import service as insurance
 from traceability import epcis
-from traceability.codes import CodeError, DigitalLink, parse_path
+from traceability.codes import SERIAL_LENGTH, CodeError, DigitalLink, normalise_gtin, parse_path
 from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
@@ -48,6 +49,60 @@ def _lang(request: Request) -> str:
     accept = request.headers.get("accept-language", "").lower()
     first = accept.split(",")[0].strip()
     return "en" if first.startswith("en") else "zh"
+
+
+def _switch_href(request: Request, lang: str) -> str:
+    """The other language's link: the same query (the code's `17=` expiry, `city=`…) with `lang` swapped."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*kept, ("lang", "en" if lang == "zh" else "zh")])
+
+
+def _browser(request: Request) -> bool:
+    """A person's browser asks for HTML by name; API clients (and curl's */*) get problem documents."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+# A serial typed by hand from the label's short code (1ABC-DEFG-…): Crockford base32 reads O as 0 and
+# I, L as 1, ignores case, spaces and hyphens.
+_TYPED = str.maketrans("OIL", "011")
+_SERIAL_CHARS = re.compile(r"^[0-9A-HJKMNP-TV-Z]+$")
+
+
+def typed_serial(serial: str) -> str:
+    fixed = re.sub(r"[\s-]", "", serial).upper().translate(_TYPED)
+    return fixed if len(fixed) == SERIAL_LENGTH and _SERIAL_CHARS.match(fixed) else serial
+
+
+def _typed_parts(request: Request) -> dict[str, str]:
+    """What the consumer typed, read leniently from the path, to fill the form of the help page."""
+    segments = [unquote(x) for x in request.scope["path"].split("/") if x]
+    parts = {"gtin": "", "lot": "", "serial": "", "expiry": request.query_params.get("17", "")}
+    names = {"01": "gtin", "10": "lot", "21": "serial"}
+    for ai, value in zip(segments[::2], segments[1::2], strict=False):
+        if ai in names:
+            parts[names[ai]] = value[:40]
+    parts["expiry"] = parts["expiry"][:12]
+    return parts
+
+
+def code_help(request: Request, error: CodeError, parts: dict[str, str] | None = None) -> Response:
+    """The page for a code that cannot be read, in the consumer's language: what was wrong and how to
+    type the code from the label (a form that builds the link). 422, as the problem document is."""
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request,
+        "scan_code_help.html",
+        {
+            "lang": lang,
+            "t": TEXT[lang],
+            "field": error.field,
+            "reason": error.reason,
+            "parts": parts if parts is not None else _typed_parts(request),
+            "switch": _switch_href(request, lang),
+        },
+        status_code=422,
+        headers={"Vary": "Accept, Accept-Language"},
+    )
 
 
 def _wants(request: Request) -> str:
@@ -170,8 +225,19 @@ async def resolve(rest: str, request: Request) -> Response:
 def _resolve(request: Request) -> Response:
     state = request.app.state
     base = state.settings.resolver_base_url
-    link = _link(request)
     wants = _wants(request)
+    if wants == "html" and _browser(request):
+        try:
+            link = parse_path(request.scope["path"], request.query_params.get("17"))
+        except CodeError as exc:
+            return code_help(request, exc)
+        if link.serial and (fixed := typed_serial(link.serial)) != link.serial:
+            # A serial typed from the short code: the page of the code it reads as, not a counterfeit.
+            query = request.url.query
+            path = DigitalLink(link.gtin, link.lot, fixed, cpv=link.cpv).path()
+            return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
+    else:
+        link = _link(request)
     anchor = link.uri(base)
     headers = {"Link": _link_header(anchor), "Vary": "Accept, Accept-Language"}
     if wants == "linkset":
@@ -221,10 +287,36 @@ def _resolve(request: Request) -> Response:
     else:
         lang = _lang(request)
         response = templates.TemplateResponse(
-            request, "scan.html", {"s": body, "lang": lang, "t": TEXT[lang]}, headers=headers
+            request,
+            "scan.html",
+            {"s": body, "lang": lang, "t": TEXT[lang], "switch": _switch_href(request, lang)},
+            headers=headers,
         )
     response.verdict = outcome.verdict
     return response
+
+
+@router.get("/code", include_in_schema=False, response_class=HTMLResponse)
+def typed_code(
+    request: Request, gtin: str = "", lot: str = "", serial: str = "", expiry: str = ""
+) -> Response:
+    """The help page's form: a code typed from its label, sent to its scan page (303) or back to the
+    help page saying what is still wrong."""
+    public_rate_limit(request)
+    parts = {"gtin": gtin[:40], "lot": lot[:40], "serial": serial[:40], "expiry": expiry[:12]}
+    digits = re.sub(r"\s", "", gtin)
+    expiry = re.sub(r"\s", "", expiry)
+    try:
+        link = DigitalLink(normalise_gtin(digits), lot.strip() or None, typed_serial(serial.strip()) or None)
+        link = parse_path(link.path(), expiry or None)
+        if not link.serial:
+            raise CodeError("serial", "the serial (21) is needed to check one item")
+    except CodeError as exc:
+        return code_help(request, exc, parts)
+    query = {"17": expiry} if expiry else {}
+    if request.query_params.get("lang") in ("zh", "en"):
+        query["lang"] = request.query_params["lang"]
+    return RedirectResponse(link.path() + (f"?{urlencode(query)}" if query else ""), status_code=303)
 
 
 @router.get("/.well-known/gs1resolver", summary="Describe this GS1 resolver")
