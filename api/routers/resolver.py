@@ -73,6 +73,18 @@ def typed_serial(serial: str) -> str:
     return fixed if len(fixed) == SERIAL_LENGTH and _SERIAL_CHARS.match(fixed) else serial
 
 
+def _typed_path(path: str) -> str | None:
+    """The path with its serial as typed from the short code made exact, or None if it needs nothing."""
+    segments = path.split("/")
+    for i in range(3, len(segments) - 1, 2):
+        if segments[i] == "21":
+            typed = unquote(segments[i + 1])
+            fixed = typed_serial(typed)
+            if fixed != typed:
+                return "/".join([*segments[: i + 1], fixed, *segments[i + 2 :]])
+    return None
+
+
 def _typed_parts(request: Request) -> dict[str, str]:
     """What the consumer typed, read leniently from the path, to fill the form of the help page."""
     segments = [unquote(x) for x in request.scope["path"].split("/") if x]
@@ -227,15 +239,14 @@ def _resolve(request: Request) -> Response:
     base = state.settings.resolver_base_url
     wants = _wants(request)
     if wants == "html" and _browser(request):
+        if (path := _typed_path(request.scope["path"])) is not None:
+            # A serial typed from the short code: the page of the code it reads as, not a counterfeit.
+            query = request.url.query
+            return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
         try:
             link = parse_path(request.scope["path"], request.query_params.get("17"))
         except CodeError as exc:
             return code_help(request, exc)
-        if link.serial and (fixed := typed_serial(link.serial)) != link.serial:
-            # A serial typed from the short code: the page of the code it reads as, not a counterfeit.
-            query = request.url.query
-            path = DigitalLink(link.gtin, link.lot, fixed, cpv=link.cpv).path()
-            return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
     else:
         link = _link(request)
     anchor = link.uri(base)
