@@ -62,6 +62,8 @@ def guidance(
     card: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
     """The steps and links for one scan; None for a genuine item."""
+    if verdict == "genuine":  # the hot path's common answer: nothing to build
+        return None
     name_zh, name_en = _importer(card)
     complain = _link(
         "complain", complaint_href(resolver_base, code_uri), "申请退款 / 投诉", "Claim a refund / complain"

@@ -114,12 +114,12 @@ def _code_part(
     outcome: Outcome, resolver_base: str, uri: str | None, card: dict[str, Any] | None
 ) -> dict[str, Any]:
     code = views.code_view(outcome, resolver_base, uri)
-    code["guidance"] = scan_guidance.guidance(
-        outcome.verdict,
-        [e.code for e in outcome.evidence],
-        code["code"]["uri"],
-        resolver_base,
-        card,
+    code["guidance"] = (
+        None
+        if outcome.verdict == "genuine"
+        else scan_guidance.guidance(
+            outcome.verdict, [e.code for e in outcome.evidence], code["code"]["uri"], resolver_base, card
+        )
     )
     return code
 
