@@ -225,8 +225,20 @@ async def scan_endpoint(request: Request) -> Response:
             "application/json",
             "application/linkset+json",
         ),
-        303: {"description": "linkType=gs1:epcis: the item's EPCIS events"},
+        303: {
+            "description": "linkType=gs1:epcis: the item's EPCIS events; or, for a browser, the page of "
+            "a serial typed from its short code (1ABC-DEFG-…)"
+        },
         **responses(429),
+        # A code that cannot be read: the problem document, or for a browser (Accept: text/html) a page
+        # in the consumer's language saying what is wrong and how to type the code from its label.
+        422: {
+            "description": "Not a valid GS1 Digital Link",
+            "content": {
+                "application/problem+json": responses(422)[422]["content"]["application/problem+json"],
+                "text/html": {"schema": {}},
+            },
+        },
     },
 )
 async def resolve(rest: str, request: Request) -> Response:
