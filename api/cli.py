@@ -87,7 +87,9 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
             console.print("demo data already present; use --force to add another set")
             return
         keys = demo_data.seed(s, seed_value=2018 if not force else None)
-    urls = demo_data.issue_demo_codes(db, Keyring.from_settings(settings))
+    scans = demo_data.demo_scans(db, Keyring.from_settings(settings))
+    urls = [url for _, url in scans]
+    demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
     demo_data.seed_complaints(db, settings, urls)
     insured = demo_data.seed_insurance(db)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
@@ -95,7 +97,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
     demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
     wiring.dispatcher(db, _search()).drain()
     _print_keys(keys)
-    _print_urls(urls)
+    _print_urls(urls, demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"))
     _print_insurance(insured)
 
 
@@ -115,11 +117,13 @@ def _catch_up_search(db: Database) -> None:
         console.print(f"search index rebuilt from the database: {done} records")
 
 
-def _print_urls(urls: list[str]) -> None:
+def _print_urls(urls: list[str], notes: dict[str, str] | None = None) -> None:
     if urls:
         console.print("  Scan a demo code (open in a browser, or curl -H 'Accept: application/json'):")
         for url in urls:
-            console.print(f"    {url}")
+            note = (notes or {}).get(url)
+            # markup=False: a URL's [..] must not read as Rich markup; soft_wrap keeps it one line
+            console.print(f"    {url}" + (f"   ({note})" if note else ""), markup=False, soft_wrap=True)
 
 
 def _print_insurance(info: dict[str, str]) -> None:
@@ -212,11 +216,12 @@ def up() -> None:
         keys = None if demo_data.is_seeded(s) else demo_data.seed(s)
     if keys:
         demo_data.save_keys(keys_path, keys)
-        demo_data.save_urls(
-            settings.var_dir / "demo-scans.json",
-            demo_data.issue_demo_codes(db, Keyring.from_settings(settings)),
-        )
+        scans = demo_data.demo_scans(db, Keyring.from_settings(settings))
+        demo_data.save_urls(settings.var_dir / "demo-scans.json", [url for _, url in scans])
+        demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
         demo_data.save_insurance(settings.var_dir / "demo-insurance.json", demo_data.seed_insurance(db))
+        # The demo's grades (from its failed inspection, recall, claim) before the first scan shows one.
+        wiring.dispatcher(db, _search()).drain()
     _catch_up_search(db)
     db.dispose()
     base = f"http://{settings.host}:{settings.port}"
@@ -231,7 +236,10 @@ def up() -> None:
         _print_keys(saved)
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
-    _print_urls(demo_data.load_urls(settings.var_dir / "demo-scans.json"))
+    _print_urls(
+        demo_data.load_urls(settings.var_dir / "demo-scans.json"),
+        demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"),
+    )
     _print_insurance(demo_data.load_insurance(settings.var_dir / "demo-insurance.json"))
     console.print(
         f"  Credit         {base}/api/v1/public/credit/lists/red   {base}/api/v1/public/credit/methodology"

@@ -163,6 +163,49 @@ DEMO_PRODUCTS = [
 ]
 
 
+# The other importers' goods (one product and one released, shipped lot each), so that the demo's scans
+# show importers of every grade: A (Yong-Ao), B (Beilun Beauty), C (Youxuan, from its trade record) and
+# one on the black list (Haitai, a serious-dishonesty record).
+OTHER_TRADE = {
+    1: DemoProduct(
+        "930123450023",
+        "1901101000",
+        "澳大利亚婴儿营养米粉 225克",
+        "Baby Rice Cereal, 225 g",
+        "Koala Kids 考拉宝宝",
+        "Koala Kids Nutrition Pty Ltd",
+        "AU",
+        "food",
+        540,
+    ),
+    2: DemoProduct(
+        "450123450012",
+        "2106909090",
+        "日本深海鱼胶原蛋白粉 100克",
+        "Marine Collagen Powder, 100 g",
+        "Umi Beauty 海之美",
+        "Umi Beauty K.K.",
+        "JP",
+        "health_supplement",
+        730,
+    ),
+    3: DemoProduct(
+        "340123450011",
+        "3304990099",
+        "法国玻尿酸保湿面霜 50毫升",
+        "Hyaluronic Moisturising Cream, 50 ml",
+        "Belle Rive 美丽河",
+        "Belle Rive Cosmétiques SAS",
+        "FR",
+        "cosmetics",
+        1095,
+    ),
+}
+
+
+OTHER_GRADES = {1: "grade A importer", 2: "black-listed importer (grade D)", 3: "grade B importer"}
+
+
 def merchant_usccs(session: Session) -> list[str]:
     return list(
         session.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant").order_by(Enterprise.id))
@@ -199,6 +242,7 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
         if d.kind == "merchant":
             merchants.append(ent)
     seed_trade(session, created["merchant"].id, rng)
+    seed_other_trade(session, merchants)
     seed_credit(session, merchants)
     return {
         Role.admin: create_key(session, Role.admin, label="demo admin"),
@@ -293,6 +337,48 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
             )
 
 
+def seed_other_trade(session: Session, merchants: list[Enterprise]) -> None:
+    """One product and one released lot for each of the other importers (fixed numbers: the first
+    merchant's random draws stay what they were)."""
+    from datetime import date, timedelta
+
+    from traceability.codes import gtin_with_check
+
+    today = date(2026, 11, 20)
+    for index, p in OTHER_TRADE.items():
+        seeding.released_declaration(
+            session,
+            merchants[index].id,
+            _resolver(),
+            gtin=gtin_with_check(p.gtin_body),
+            declaration_no=f"31052026190000{index:04d}",
+            lots=[(f"{p.origin}{today:%y%m}M{index}", 100)],
+            product_over={
+                "hs_code": p.hs_code,
+                "name_zh": p.name_zh,
+                "name_en": p.name_en,
+                "brand": p.brand,
+                "manufacturer": p.manufacturer,
+                "origin_country": p.origin,
+                "category": p.category,
+                "shelf_life_days": p.shelf_life_days,
+            },
+            line_over={
+                "production_date": (today - timedelta(days=45)).isoformat(),
+                "expiry_date": (today - timedelta(days=45) + timedelta(days=p.shelf_life_days)).isoformat(),
+                "unit_value": {"amount_minor": 12_800 + 1_000 * index, "currency": "CNY"},
+            },
+            inspection={
+                "tests_performed": ["感官检验", "标签标识"],
+                "lab_report_ref": f"NBCIQ-2026-9{index:05d}",
+            },
+            reason="检验合格，准予放行",
+            transport_doc_no=f"MSKU90000{index:02d}",
+            bonded_warehouse="宁波保税区跨境电商监管中心三号仓",
+            declared_on=(today - timedelta(days=8)).isoformat(),
+        )
+
+
 def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
     """Credit records beyond what the trade produces: one merchant with customs' advanced certification
     (grade A, red list), one with an administrative penalty for inaccurate labelling."""
@@ -315,6 +401,21 @@ def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
         source_key="demo:aeo:1",
         actor="system:demo",
         reason="演示数据：海关认证结果",
+    )
+    # The black list (失信惩戒): a serious-dishonesty record caps the grade at D whatever the points.
+    credit.add_record(
+        session,
+        enterprise_id=merchants[2].id,
+        kind="serious_dishonesty",
+        severity="serious",
+        occurred_at=now - timedelta(days=30),
+        title_zh="伪报贸易方式、虚假申报跨境电商零售进口商品，被认定为海关失信企业",
+        title_en="Misdeclared the trade mode of cross-border retail imports: rated a dishonest enterprise by customs",
+        evidence_ref="甬关信认〔2026〕7号",
+        source_type="manual",
+        source_key="demo:dishonesty:1",
+        actor="system:demo",
+        reason="演示数据：海关信用认定",
     )
     credit.add_record(
         session,
@@ -347,7 +448,14 @@ def _resolver() -> str:
 
 
 def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
-    """Issue codes for the demo's released lines, ship most lots, recall one; returns sample scan URLs."""
+    """Issue codes for the demo's released lines and return sample scan URLs (see `demo_scans`)."""
+    return [url for _, url in demo_scans(db, keyring, per_line)]
+
+
+def demo_scans(db, keyring, per_line: int = 20) -> list[tuple[str, str]]:  # noqa: ANN001
+    """Issue codes for the demo's released lines, ship most lots, recall one, and return (what it shows,
+    URL) for one scan of each verdict, from importers of each grade. The first merchant's five come
+    first (the demo complaints are filed on the first four)."""
     from sqlmodel import select
 
     from traceability import service as trace
@@ -356,20 +464,21 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
     with db.read_session() as s:
         lines = list(
             s.exec(
-                select(DeclarationLine)
+                select(DeclarationLine, Declaration.enterprise_id)
                 .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
                 .where(Declaration.status == DeclarationStatus.released)
                 .order_by(DeclarationLine.id)
             )
         )
-    urls = []
+    scans: list[tuple[str, str]] = []
     base = _resolver()
-    for i, line in enumerate(lines):
+    first_merchant = lines[0][1]
+    own = [line for line, ent in lines if ent == first_merchant]
+    for i, line in enumerate(own):
         batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
         first = next(trace.codes_of_batch(db, batch.id))
-        urls.append(first.link.uri(base))
         with db.transaction() as s:
-            if i < len(lines) - 1:
+            if i < len(own) - 1:  # the last lot is still in the bonded warehouse: not yet shipped
                 seeding.ship(s, line.declaration_id, line.line_no, base)
             if i == 2:
                 # A voluntary recall (主动召回) is the merchant's own act: recorded as the merchant's, it
@@ -384,7 +493,75 @@ def issue_demo_codes(db, keyring, per_line: int = 20) -> list[str]:
                     merchant,
                     base,
                 )
-    return urls
+        verdict = "recalled" if i == 2 else ("not yet shipped" if i == len(own) - 1 else "genuine")
+        scans.append((f"{verdict}, grade C importer", first.link.uri(base)))
+    with db.read_session() as s:
+        merchants = {uscc: i for i, uscc in enumerate(merchant_usccs(s))}
+        position = {ent.id: merchants.get(ent.uscc) for ent in s.exec(select(Enterprise))}
+    for line, enterprise_id in ((line, ent) for line, ent in lines if ent != first_merchant):
+        batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
+        codes = list(trace.codes_of_batch(db, batch.id))
+        with db.transaction() as s:
+            seeding.ship(s, line.declaration_id, line.line_no, base)
+        scans.append(
+            (f"genuine, {OTHER_GRADES.get(position[enterprise_id], 'importer')}", codes[0].link.uri(base))
+        )
+        if position[enterprise_id] == 1:  # the grade A importer's lot shows the rest of the range
+            scans += _other_verdicts(db, codes, base, enterprise_id)
+    return scans
+
+
+def _other_verdicts(db, codes, base: str, enterprise_id: int) -> list[tuple[str, str]]:  # noqa: ANN001
+    """Suspicious (a destroyed item's code in use), revoked, counterfeit (a forged serial on this real
+    lot) and unverified (the lot's code, no serial)."""
+    from core.clock import utcnow
+    from traceability import epcis
+    from traceability import service as trace
+    from traceability.codes import ALPHABET, DigitalLink
+
+    destroyed, revoked = codes[1], codes[2]
+    with db.transaction() as s:
+        epcis.record_internal(
+            s,
+            {
+                "@context": [epcis.CONTEXT],
+                "type": "ObjectEvent",
+                "eventTime": utcnow().isoformat().replace("+00:00", "Z"),
+                "eventTimeZoneOffset": "+08:00",
+                "action": "DELETE",
+                "epcList": [epcis.CANONICAL + destroyed.link.path()],
+                "bizStep": "decommissioning",
+                "disposition": "inactive",
+                "readPoint": {"id": epcis.location("宁波保税区跨境电商监管中心三号仓")},
+            },
+            enterprise_id,
+        )
+        trace.revoke_code(s, revoked.serial, "标签印刷错误，已重新赋码", SYSTEM, enterprise_id)
+    serial = codes[3].serial
+    forged = serial[:-1] + next(c for c in ALPHABET if c != serial[-1])
+    link = codes[3].link
+    return [
+        ("suspicious: the code of a destroyed item", destroyed.link.uri(base)),
+        ("code revoked", revoked.link.uri(base)),
+        (
+            "counterfeit: a forged serial on a real lot",
+            DigitalLink(link.gtin, link.lot, forged, link.expiry).uri(base),
+        ),
+        (
+            "unverified: the lot's code, no item serial",
+            DigitalLink(link.gtin, link.lot, None, link.expiry).uri(base),
+        ),
+    ]
+
+
+def save_scan_notes(path: Path, scans: list[tuple[str, str]]) -> None:
+    private_dir(path.parent)
+    with open_private(path, "w") as fh:
+        json.dump([list(pair) for pair in scans], fh, indent=2, ensure_ascii=False)
+
+
+def load_scan_notes(path: Path) -> dict[str, str]:
+    return {url: note for note, url in json.loads(path.read_text())} if path.exists() else {}
 
 
 DEMO_COMPLAINTS = [

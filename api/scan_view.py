@@ -9,6 +9,7 @@ from typing import Any
 
 import orjson
 
+from api import scan_guidance
 from core.db import Database
 from credit import service as credit
 from enterprises import service as enterprises
@@ -96,19 +97,46 @@ class EnterpriseCards:
         return card
 
 
+def _lot_part(outcome: Outcome, card: dict[str, Any] | None) -> dict[str, Any]:
+    """The lot's part of the scan with the importer. Under a code not issued here the importer's card
+    (grade, insurance) would vouch for the item: only its name goes with the genuine lot's facts."""
+    part = views.lot_view(
+        outcome.facts, outcome.product, outcome.item_events, outcome.batch_id, outcome.verdict
+    )
+    if part["facts_about"] == "genuine_lot":
+        if part["genuine_lot"] is not None and card is not None:
+            part["genuine_lot"]["importer"] = {k: card.get(k) for k in ("uscc", "name_zh", "name_en")}
+        card = None
+    return part | {"enterprise": card}
+
+
+def _code_part(
+    outcome: Outcome, resolver_base: str, uri: str | None, card: dict[str, Any] | None
+) -> dict[str, Any]:
+    code = views.code_view(outcome, resolver_base, uri)
+    code["guidance"] = (
+        None
+        if outcome.verdict == "genuine"
+        else scan_guidance.guidance(
+            outcome.verdict, [e.code for e in outcome.evidence], code["code"]["uri"], resolver_base, card
+        )
+    )
+    return code
+
+
 def scan_view(
     outcome: Outcome, cards: EnterpriseCards, resolver_base: str, claims: UnitClaims | None = None
 ) -> dict[str, Any]:
-    body = views.view(outcome, resolver_base)
-    body["enterprise"] = cards.get(outcome.enterprise_id)
+    card = cards.get(outcome.enterprise_id)
+    body = _code_part(outcome, resolver_base, None, card) | _lot_part(outcome, card)
     body["insurance_claim"] = claims.get(outcome.link.serial) if claims else None
     return body
 
 
 class ScanJson:
     """The scan's JSON as bytes. The lot's part (product, declaration, inspection, chain of custody,
-    importer) is the same for every item of a lot, so it is serialised once per version of the facts
-    and spliced after the per-scan part (code, verdict, scans)."""
+    importer) is the same for every item of a lot and code batch, so it is serialised once per version of
+    the facts and spliced after the per-scan part (code, verdict, guidance, scans)."""
 
     def __init__(
         self,
@@ -121,26 +149,25 @@ class ScanJson:
         self.claims = claims
         self.base = resolver_base
         self.max_entries = max_entries
-        self._fragments: dict[tuple[int, int], tuple[object, object, bytes]] = {}
+        self._fragments: dict[tuple[int, int, int | None, str], tuple[object, object, bytes]] = {}
 
     def render(self, outcome: Outcome, uri: str | None = None) -> bytes:
         card = self.cards.get(outcome.enterprise_id)
-        code = views.code_view(outcome, self.base, uri)
+        code = _code_part(outcome, self.base, uri, card)
         # The unit's own claim (先行赔付 or a consumer's) belongs with the per-scan part.
         code["insurance_claim"] = self.claims.get(outcome.link.serial) if self.claims else None
         head = orjson.dumps(code)
         facts = outcome.facts
         if facts is None or outcome.item_events:
-            tail = orjson.dumps(
-                views.lot_view(facts, outcome.product, outcome.item_events) | {"enterprise": card}
-            )
+            tail = orjson.dumps(_lot_part(outcome, card))
             return head[:-1] + b"," + tail[1:]
-        key = (id(facts), id(card))
+        about = views.FACTS_ABOUT.get(outcome.verdict, "item")
+        key = (id(facts), id(card), outcome.batch_id, about)
         hit = self._fragments.get(key)
         # The identity check guards against a reused id() of a freed object.
         if hit is None or hit[0] is not facts or hit[1] is not card:
             if len(self._fragments) >= self.max_entries:
                 self._fragments.clear()
-            fragment = orjson.dumps(views.lot_view(facts, outcome.product) | {"enterprise": card})
+            fragment = orjson.dumps(_lot_part(outcome, card))
             hit = self._fragments[key] = (facts, card, fragment)
         return head[:-1] + b"," + hit[2][1:]

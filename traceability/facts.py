@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,18 @@ class LotFacts:
     recall: dict[str, Any] | None
     timeline: list[dict[str, Any]]
     left_warehouse_at: datetime | None
+    # The platform's "code issued" (commissioning) event of each code batch of the lot, by batch id, kept
+    # out of `timeline`: an item's chain of custody shows its own batch's issuance once, not every batch's.
+    issued: dict[int, dict[str, Any]] = field(default_factory=dict)
+
+    def timeline_of(self, batch_id: int | None) -> list[dict[str, Any]]:
+        """The lot's events as one item of `batch_id` sees them (without an item, the first issuance)."""
+        own = self.issued.get(batch_id) if batch_id is not None else None
+        if own is None and batch_id is None and self.issued:
+            own = min(self.issued.values(), key=lambda e: e["time"] or "")
+        if own is None:
+            return list(self.timeline)
+        return sorted([*self.timeline, own], key=lambda e: e["time"] or "")
 
 
 def event_view(doc: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +206,13 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
             if line.recalled_at
             else None
         ),
-        timeline=[event_view(e) for e in events],
+        timeline=[event_view(e) for e in events if _issued_batch(e) is None],
         left_warehouse_at=min(left) if left else None,
+        issued={b: event_view(e) for e in events if (b := _issued_batch(e)) is not None},
     )
+
+
+def _issued_batch(doc: dict[str, Any]) -> int | None:
+    """The code batch a platform commissioning event issued (its `ct:batch`), or None for other events."""
+    batch = doc.get("ct:batch") if doc.get("bizStep") == "commissioning" else None
+    return batch if isinstance(batch, int) else None

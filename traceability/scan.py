@@ -37,6 +37,7 @@ from traceability.verdict import (
 _CODE_COLUMNS = {
     "id": "c.id",
     "line_id": "c.line_id",
+    "batch_id": "c.batch_id",
     "status": "c.status",
     "status_reason": "c.status_reason",
     "last_biz_step": "c.last_biz_step",

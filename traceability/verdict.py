@@ -1,4 +1,5 @@
-"""The verdict on a scanned code (genuine, suspicious, recalled, revoked, counterfeit, unverified) and its
+"""The verdict on a scanned code (genuine, not yet shipped, suspicious, recalled, revoked, counterfeit,
+unverified) and its
 evidence, judged from the code's row, the lot's facts, who scans and the policy. No database here: the
 resolver reads what the verdict needs and hands it over."""
 
@@ -17,6 +18,9 @@ from traceability.places import Client, haversine_km, recognised_city
 
 VERDICT_LABELS = {
     "genuine": ("正品验证通过", "Genuine"),
+    # An issued code whose item has no shipping record yet (未出区): the merchant has not shipped it, or
+    # not yet recorded the shipment. Not a sign of a fake by itself, so not "suspicious".
+    "not_shipped": ("尚未出区：商品仍在保税仓", "Not yet shipped from the bonded warehouse"),
     "suspicious": ("可疑，请谨慎", "Suspicious"),
     "recalled": ("该批次已召回", "Recalled"),
     "revoked": ("该码已作废", "Code revoked"),
@@ -38,6 +42,7 @@ class CodeRow(NamedTuple):
 
     id: int
     line_id: int
+    batch_id: int
     status: str
     status_reason: str | None
     last_biz_step: str | None
@@ -72,6 +77,7 @@ class Outcome:
     scans: dict[str, Any] = field(default_factory=dict)
     code_id: int | None = None
     item_events: list[dict[str, Any]] = field(default_factory=list)
+    batch_id: int | None = None  # the item's code batch: its own "code issued" event in the timeline
 
     @property
     def enterprise_id(self) -> int | None:
@@ -147,14 +153,16 @@ def judge(
             )
     last_step = row.last_biz_step
     left = facts.left_warehouse_at is not None or (last_step in epcis.LEFT_WAREHOUSE)
+    not_shipped = None
     if not left:
-        suspicious.append(
-            Evidence(
-                "before_release",
-                "该商品尚未出保税仓，不应在消费者手中",
-                "The item has not yet left the bonded warehouse; it should not be with a consumer",
-            )
+        # Read from the EPCIS shipping event (a lot's or this item's): none yet is its own verdict.
+        not_shipped = Evidence(
+            "before_release",
+            "平台尚无该商品出区发货的记录：它应仍在保税仓，商家尚未发货或尚未登记出区",
+            "No record yet of this item shipping out of the bonded warehouse: it should still be there; "
+            "the merchant has not shipped it or not yet recorded the shipment",
         )
+        suspicious.append(not_shipped)
     if last_step in epcis.ENDED:
         suspicious.append(
             Evidence(
@@ -173,8 +181,10 @@ def judge(
                     f"Scanned from {clients} different devices since it was sold",
                 )
             )
-    if suspicious and verdict == "genuine":
+    if verdict == "genuine" and any(e is not not_shipped for e in suspicious):
         verdict = "suspicious"
+    elif verdict == "genuine" and not_shipped is not None:
+        verdict = "not_shipped"
     evidence += suspicious
     first = as_datetime(row.first_scan_at)
     scans = {
@@ -183,4 +193,4 @@ def judge(
         # Recognised cities only, also for places stored before unknown names were dropped.
         "first_place": recognised_city(row.first_scan_place if first else client.place),
     }
-    return Outcome(link, verdict, evidence, facts, facts.product, scans, row.id)
+    return Outcome(link, verdict, evidence, facts, facts.product, scans, row.id, batch_id=row.batch_id)

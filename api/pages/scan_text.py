@@ -1,5 +1,7 @@
 """The scan page's words in both languages (the facts themselves come with their own zh and en)."""
 
+# ruff: noqa: E501 - sentences read better whole
+
 from __future__ import annotations
 
 TEXT = {
@@ -39,6 +41,29 @@ TEXT = {
         "serial": "序列号",
         "complain": "投诉",
         "hs": "HS 编码",
+        "what_to_do": "您该怎么做",
+        "genuine_lot": "本批次正品的信息（仅供比对）",
+        "genuine_importer": "本批次的进口企业",
+        "not_this_item": "这些是该批次正品的登记信息，不是您手中这件商品的：此码不是本平台签发的，平台无法为这件商品作证。",
+        "help_title": "无法识别这个商品码",
+        "help_lead": "扫码链接或输入的代码有误，平台无法读出它。",
+        "help_what": "问题所在",
+        "help_how": "如何按标签输入代码",
+        "help_label": "标签二维码下方印有这样一行：",
+        "help_parts": "括号里的数字是各部分的标识：(01) 后 14 位数字是商品条码，(10) 后是批号，(21) 后 20 位是序列号（标签上另以四位一组印出，如 1ABC-DEFG-…），(17) 后 6 位是有效期 YYMMDD。",
+        "help_tips": "序列号只含数字和大写字母，没有 I、L、O、U：看到 O 请输入 0，看到 I 或 L 请输入 1。",
+        "help_submit": "查询",
+        "help_gtin": "商品条码 (01)",
+        "help_lot": "批号 (10)",
+        "help_serial": "序列号 (21)",
+        "help_expiry": "有效期 (17，可不填)",
+        "help_field": {
+            "gtin": "商品条码 (01) 应为 14 位数字（标签上 (01) 后的全部数字），最后一位是校验码，请逐位核对。",
+            "lot": "批号 (10) 不符合规则：最多 20 位字母、数字或常用符号。",
+            "serial": "序列号 (21) 不符合规则：应为标签上 (21) 后的 20 位数字和字母。",
+            "17": "有效期 (17) 应为 6 位数字 YYMMDD，例如 280314 表示 2028 年 3 月 14 日。",
+            "path": "链接不完整：应为 /01/商品条码/10/批号/21/序列号，请重新扫描二维码或按下方输入。",
+        },
     },
     "en": {
         "title": "Product trace",
@@ -76,5 +101,28 @@ TEXT = {
         "serial": "Serial",
         "complain": "Complain",
         "hs": "HS code",
+        "what_to_do": "What to do",
+        "genuine_lot": "The genuine goods of this lot (for comparison)",
+        "genuine_importer": "Importer of this lot",
+        "not_this_item": "These are the registered facts of this lot's genuine goods, not of the item in your hands: this code was not issued here, and nothing vouches for this item.",
+        "help_title": "This code could not be read",
+        "help_lead": "The link or the code typed in has a mistake, so it cannot be looked up.",
+        "help_what": "What is wrong",
+        "help_how": "How to type the code from the label",
+        "help_label": "Under the QR code the label prints a line like this:",
+        "help_parts": "The numbers in brackets name the parts: (01) is followed by the 14-digit product number (GTIN), (10) by the lot, (21) by the 20-character serial (also printed in groups of four, such as 1ABC-DEFG-…), and (17) by the expiry date as YYMMDD.",
+        "help_tips": "A serial has digits and capital letters only, never I, L, O or U: type 0 for O and 1 for I or L.",
+        "help_submit": "Look up",
+        "help_gtin": "Product number (01)",
+        "help_lot": "Lot (10)",
+        "help_serial": "Serial (21)",
+        "help_expiry": "Expiry (17, optional)",
+        "help_field": {
+            "gtin": "The product number (01) is 14 digits (all the digits after (01) on the label), the last one a check digit: compare it digit by digit.",
+            "lot": "The lot (10) is not valid: at most 20 letters, digits or common symbols.",
+            "serial": "The serial (21) is not valid: it is the 20 letters and digits after (21) on the label.",
+            "17": "The expiry date (17) is 6 digits, YYMMDD: 280314 is 14 March 2028.",
+            "path": "The link is incomplete: it reads /01/product number/10/lot/21/serial. Scan the QR code again, or type the code below.",
+        },
     },
 }

@@ -6,11 +6,11 @@ import logging
 import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
@@ -20,7 +20,7 @@ from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
-from traceability.codes import CodeError, DigitalLink, decompress, parse_path
+from traceability.codes import SERIAL_LENGTH, CodeError, DigitalLink, decompress, normalise_gtin, parse_path
 from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
@@ -126,6 +126,85 @@ def link_type_of(value: str) -> str:
         if value.startswith(prefix):
             return value[len(prefix) :]
     return value
+
+
+def _switch_href(request: Request, lang: str) -> str:
+    """The other language's link: the same query (the code's `17=` expiry, `city=`…) with `lang` swapped."""
+    kept = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return "?" + urlencode([*kept, ("lang", "en" if lang == "zh" else "zh")])
+
+
+def _browser(request: Request) -> bool:
+    """A person's browser asks for HTML by name; API clients (and curl's */*) get problem documents."""
+    return "text/html" in request.headers.get("accept", "")
+
+
+# A serial typed by hand from the label's short code (1ABC-DEFG-…): Crockford base32 reads O as 0 and
+# I, L as 1, ignores case, spaces and hyphens.
+_TYPED = str.maketrans("OIL", "011")
+_SERIAL_CHARS = re.compile(r"^[0-9A-HJKMNP-TV-Z]+$")
+
+
+def typed_serial(serial: str) -> str:
+    fixed = re.sub(r"[\s-]", "", serial).upper().translate(_TYPED)
+    return fixed if len(fixed) == SERIAL_LENGTH and _SERIAL_CHARS.match(fixed) else serial
+
+
+def _typed_path(path: str) -> str | None:
+    """The path with its serial as typed from the short code made exact, or None if it needs nothing."""
+    segments = path.split("/")
+    for i in range(3, len(segments) - 1, 2):
+        if segments[i] == "21":
+            typed = unquote(segments[i + 1])
+            fixed = typed_serial(typed)
+            if fixed != typed:
+                return "/".join([*segments[: i + 1], fixed, *segments[i + 2 :]])
+    return None
+
+
+def _typed_parts(request: Request) -> dict[str, str]:
+    """What the consumer typed, read leniently from the path, to fill the form of the help page."""
+    segments = [unquote(x) for x in request.scope["path"].split("/") if x]
+    parts = {"gtin": "", "lot": "", "serial": "", "expiry": request.query_params.get("17", "")}
+    names = {"01": "gtin", "10": "lot", "21": "serial"}
+    for ai, value in zip(segments[::2], segments[1::2], strict=False):
+        if ai in names:
+            parts[names[ai]] = value[:40]
+    parts["expiry"] = parts["expiry"][:12]
+    return parts
+
+
+def _code_error(request: Request) -> CodeError:
+    """Why the request's path is not a Digital Link, as the parser says it (field and reason)."""
+    path = _raw_path(request.scope)
+    try:
+        parse_path(
+            path[len("/scan") :] if path.startswith("/scan/") else path, request.query_params.get("17")
+        )
+    except CodeError as exc:
+        return exc
+    return CodeError("code", "not a valid GS1 Digital Link")
+
+
+def code_help(request: Request, error: CodeError, parts: dict[str, str] | None = None) -> Response:
+    """The page for a code that cannot be read, in the consumer's language: what was wrong and how to
+    type the code from the label (a form that builds the link). 400, as the problem document is
+    (GS1's resolver standard: a path that is not a Digital Link is 400)."""
+    lang = _lang(request)
+    return templates.TemplateResponse(
+        request,
+        "scan_code_help.html",
+        {
+            "lang": lang,
+            "t": TEXT[lang],
+            "field": error.field,
+            "reason": error.reason,
+            "parts": parts if parts is not None else _typed_parts(request),
+            "switch": _switch_href(request, lang),
+        },
+        status_code=400,
+        headers={"Vary": "Accept, Accept-Language"},
+    )
 
 
 def _wants(request: Request) -> str:
@@ -241,7 +320,17 @@ _RESOLVE_DOC: dict[str, Any] = dict(
             "application/linkset+json",
         ),
         307: {"description": "The default link (the scan page) or the link type asked for"},
-        **responses(400, 404, 429),
+        303: {"description": "For a browser: the page of a serial typed from its short code (1ABC-DEFG-…)"},
+        **responses(404, 429),
+        # A code that cannot be read: the problem document, or for a browser (Accept: text/html) a page
+        # in the consumer's language saying what is wrong and how to type the code from its label.
+        400: {
+            "description": "Not a valid GS1 Digital Link",
+            "content": {
+                "application/problem+json": responses(400)[400]["content"]["application/problem+json"],
+                "text/html": {"schema": {}},
+            },
+        },
     },
 )
 
@@ -270,6 +359,11 @@ async def scan_page(rest: str, request: Request, view: str | None = None) -> Res
     public_rate_limit(request)
     if view is not None and view not in _VIEWS:
         raise Invalid.field("view", f"one of {', '.join(_VIEWS)}")
+    if view is None and _browser(request):
+        try:
+            _link(request)
+        except BadDigitalLink:
+            return code_help(request, _code_error(request))
     if request.app.state.db.is_sqlite:
         return _page(request, view)
     return await run_in_threadpool(_page, request, view)
@@ -280,9 +374,19 @@ def _resolve(request: Request) -> Response:
     scan as JSON for the apps that ask for it. A GTIN this platform does not know is 404."""
     state = request.app.state
     base = state.settings.resolver_base_url
-    link = _link(request)
-    same_as = request.scope.get("crosstrust.same_as")
     wants = _wants(request)
+    if wants == "html" and _browser(request):
+        if (path := _typed_path(request.scope["path"])) is not None:
+            # A serial typed from the short code: the page of the code it reads as, not a counterfeit.
+            query = request.url.query
+            return RedirectResponse(path + (f"?{query}" if query else ""), status_code=303)
+        try:
+            link = _link(request)
+        except BadDigitalLink:
+            return code_help(request, _code_error(request))
+    else:
+        link = _link(request)
+    same_as = request.scope.get("crosstrust.same_as")
     anchor = anchor_of(link, base)
     headers = {"Link": _link_header(anchor, same_as), "Vary": "Accept, Accept-Language"}
     product = state.resolver.cache.product(state.db, link.gtin)
@@ -387,12 +491,35 @@ def _page(
         response = templates.TemplateResponse(
             request,
             "scan.html",
-            {"s": body, "lang": lang, "t": TEXT[lang]},
+            {"s": body, "lang": lang, "t": TEXT[lang], "switch": _switch_href(request, lang)},
             headers={**headers, "Content-Language": lang},
             status_code=status,
         )
     response.verdict = outcome.verdict
     return response
+
+
+@router.get("/code", include_in_schema=False, response_class=HTMLResponse)
+def typed_code(
+    request: Request, gtin: str = "", lot: str = "", serial: str = "", expiry: str = ""
+) -> Response:
+    """The help page's form: a code typed from its label, sent to its scan page (303) or back to the
+    help page saying what is still wrong."""
+    public_rate_limit(request)
+    parts = {"gtin": gtin[:40], "lot": lot[:40], "serial": serial[:40], "expiry": expiry[:12]}
+    digits = re.sub(r"\s", "", gtin)
+    expiry = re.sub(r"\s", "", expiry)
+    try:
+        link = DigitalLink(normalise_gtin(digits), lot.strip() or None, typed_serial(serial.strip()) or None)
+        link = parse_path(link.path(), expiry or None)
+        if not link.serial:
+            raise CodeError("serial", "the serial (21) is needed to check one item")
+    except CodeError as exc:
+        return code_help(request, exc, parts)
+    query = {"17": expiry} if expiry else {}
+    if request.query_params.get("lang") in ("zh", "en"):
+        query["lang"] = request.query_params["lang"]
+    return RedirectResponse(link.path() + (f"?{urlencode(query)}" if query else ""), status_code=303)
 
 
 @router.get(

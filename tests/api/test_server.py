@@ -246,3 +246,40 @@ def test_the_log_at_info_is_one_line_per_request_even_for_pdfs(server):
         assert sum(f"GET {logged}" in line for line in lines) == 1, (path, lines)
     # Nothing else in between: each line is a request's.
     assert all(" INFO crosstrust.access: GET " in line for line in lines), lines
+
+
+def test_make_run_prints_a_scan_of_every_verdict_from_several_importers(server):
+    """`make run`'s printed scan URLs show the range: each verdict, importers of grades A to C and one on
+    the black list; the note beside each URL is what a scan of it answers."""
+    text = server.log.read_text(errors="replace")
+    printed = re.findall(r"^\s+(http://\S+/01/\S+)\s+\((.+)\)$", text, flags=re.M)
+    assert [url for url, _ in printed] == server.scans
+    verdicts, importers = {}, {}
+    for url, note in printed:
+        for _ in range(5):  # this server's public rate limit is low (20 at once): wait when told to
+            r = httpx.get(url, headers={"Accept": "application/json"}, timeout=10)
+            if r.status_code != 429:
+                break
+            time.sleep(float(r.headers["Retry-After"]))
+        assert r.status_code == 200, r.text
+        s = r.json()
+        verdicts[s["verdict"]["status"]] = note
+        assert note.startswith(
+            {"not_shipped": "not yet shipped", "revoked": "code revoked"}.get(
+                s["verdict"]["status"], s["verdict"]["status"]
+            )
+        ), (note, s["verdict"])
+        if s["enterprise"]:
+            credit = s["enterprise"]["credit"]
+            importers[s["enterprise"]["uscc"]] = (credit["grade"], credit["list"])
+    assert set(verdicts) == {
+        "genuine",
+        "not_shipped",
+        "suspicious",
+        "recalled",
+        "revoked",
+        "counterfeit",
+        "unverified",
+    }
+    assert {grade for grade, _ in importers.values()} == {"A", "B", "C", "D"}
+    assert ("D", "black") in importers.values() and ("A", "red") in importers.values()

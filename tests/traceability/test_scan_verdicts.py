@@ -135,10 +135,11 @@ def test_impossible_travel_is_suspicious(client, shipped, app):
     assert not any(e["code"] == "impossible_travel" for e in later["verdict"]["evidence"])
 
 
-def test_scanned_before_leaving_the_bonded_warehouse_is_suspicious(client, flow):
+def test_scanned_before_leaving_the_bonded_warehouse_is_not_yet_shipped(client, flow):
     _, _, codes = flow.released_codes(quantity=2)  # never shipped
     s = client.get(_path(codes[0]), headers=JSON).json()
-    assert s["verdict"]["status"] == "suspicious"
+    assert s["verdict"]["status"] == "not_shipped"
+    assert s["verdict"]["label_zh"].startswith("尚未出区")
     assert [e["code"] for e in s["verdict"]["evidence"]] == ["issued", "before_release"]
 
 

@@ -21,6 +21,7 @@ def code_row(**over) -> CodeRow:
     row = {
         "id": 1,
         "line_id": 7,
+        "batch_id": 2,
         "status": "issued",
         "status_reason": None,
         "last_biz_step": None,
@@ -107,10 +108,24 @@ def test_travel_faster_than_an_airliner_is_suspicious_and_a_slow_one_is_not():
     assert verdict(far, client=Client("hash-a"))[:2] == ("genuine", ["issued"])
 
 
-def test_an_item_still_in_the_bonded_warehouse_is_suspicious_unless_its_own_event_says_it_left():
+def test_an_item_still_in_the_bonded_warehouse_is_not_yet_shipped_unless_its_own_event_says_it_left():
     in_warehouse = lot_facts(left_warehouse_at=None)
-    assert verdict(facts=in_warehouse)[1] == ["issued", "before_release"]
+    assert verdict(facts=in_warehouse)[:2] == ("not_shipped", ["issued", "before_release"])
     assert verdict(code_row(last_biz_step="shipping"), in_warehouse)[:2] == ("genuine", ["issued"])
+
+
+def test_not_yet_shipped_gives_way_to_a_real_suspicion_and_to_a_recall():
+    in_warehouse = lot_facts(left_warehouse_at=None)
+    assert verdict(code_row(scan_count=20), in_warehouse)[:2] == (
+        "suspicious",
+        ["issued", "over_scanned", "before_release"],
+    )
+    recalled = lot_facts(left_warehouse_at=None, recall={"reason": "x"})
+    assert verdict(facts=recalled)[:2] == ("recalled", ["issued", "recalled", "before_release"])
+
+
+def test_the_outcome_carries_the_items_code_batch():
+    assert verdict(code_row(batch_id=9))[2].batch_id == 9
 
 
 def test_a_decommissioned_code_is_suspicious():

@@ -1,0 +1,170 @@
+"""What a consumer should do after a scan, by verdict: the steps, whom to contact and where to claim or
+report. Assembled in `api` because it spans domains (the verdict, the importer, the complaint intake).
+
+A genuine item needs no guidance (None). Every other verdict says what it means for the person holding
+the item; a counterfeit is reported to market supervision (12315), since the platform's complaint intake
+takes only codes it issued."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from complaints.agencies import AGENCIES, DEFAULT_REGION
+
+# China's market-supervision complaint hotline and platform (全国12315平台).
+HOTLINE = "12315"
+HOTLINE_SITE = "https://www.12315.cn/"
+
+
+def _step(code: str, zh: str, en: str) -> dict[str, str]:
+    return {"code": code, "zh": zh, "en": en}
+
+
+def _link(rel: str, href: str, zh: str, en: str) -> dict[str, str]:
+    return {"rel": rel, "href": href, "zh": zh, "en": en}
+
+
+def complaint_href(resolver_base: str, code_uri: str) -> str:
+    """The complaint form for this code (the intake routes it to the importer, with legal deadlines)."""
+    return f"{resolver_base.rstrip('/')}/complaints/new?code={quote(code_uri, safe='')}"
+
+
+def _importer(card: dict[str, Any] | None) -> tuple[str, str]:
+    if not card:
+        return "进口企业", "the importer"
+    return card["name_zh"], card.get("name_en") or card["name_zh"]
+
+
+def _hotline_links() -> list[dict[str, str]]:
+    agency = AGENCIES[DEFAULT_REGION]
+    return [
+        _link(
+            "hotline",
+            f"tel:{HOTLINE}",
+            f"拨打 {HOTLINE} 市场监管投诉举报热线",
+            f"Call {HOTLINE}, the market-supervision hotline",
+        ),
+        _link(
+            "report",
+            HOTLINE_SITE,
+            f"在全国12315平台举报（受理机关：{agency}）",
+            "Report it on the national 12315 platform (agency: Ningbo Beilun / bonded zone market supervision)",
+        ),
+    ]
+
+
+def guidance(
+    verdict: str,
+    evidence_codes: list[str],
+    code_uri: str,
+    resolver_base: str,
+    card: dict[str, Any] | None,
+) -> dict[str, Any] | None:
+    """The steps and links for one scan; None for a genuine item."""
+    if verdict == "genuine":  # the hot path's common answer: nothing to build
+        return None
+    name_zh, name_en = _importer(card)
+    complain = _link(
+        "complain", complaint_href(resolver_base, code_uri), "申请退款 / 投诉", "Claim a refund / complain"
+    )
+    if verdict == "recalled":
+        return {
+            "steps": [
+                _step("stop_using", "请立即停止使用或食用该商品。", "Stop using (or eating) this item now."),
+                _step(
+                    "return_refund",
+                    "保留商品、包装和购买凭证，向购买的店铺或平台申请退货退款；召回产生的退货费用由进口企业承担。",
+                    "Keep the item, its packaging and your receipt, and ask the shop or platform you bought it "
+                    "from to take it back and refund you: the importer bears the costs of a recall.",
+                ),
+                _step(
+                    "contact",
+                    f"召回企业：{name_zh}。商家未处理的，可通过下方投诉或拨打 {HOTLINE}。",
+                    f"Recalled by {name_en}. If the seller does not help, complain below or call {HOTLINE}.",
+                ),
+            ],
+            "links": [complain, *_hotline_links()],
+        }
+    if verdict == "counterfeit":
+        steps = [
+            _step(
+                "not_issued",
+                "此码不是本平台签发的，平台无法证明这件商品的来源，请在核实前不要使用或食用。",
+                "This code was not issued here: nothing vouches for where this item came from. Do not use "
+                "or eat it until it is checked.",
+            ),
+        ]
+        if "check_failed" in evidence_codes:
+            steps.append(
+                _step(
+                    "check_typing",
+                    "如果是手动输入的代码，请对照标签逐字核对（数字 0 与字母 O、数字 1 与字母 I/L 容易混淆）。",
+                    "If you typed the code by hand, check it against the label character by character "
+                    "(0 and O, 1 and I or L are easily confused).",
+                )
+            )
+        steps += [
+            _step(
+                "keep_evidence",
+                "保留商品、包装、购买凭证和订单号，向卖家或平台要求退款。",
+                "Keep the item, its packaging, the receipt and the order number, and ask the seller or "
+                "platform for a refund.",
+            ),
+            _step(
+                "report",
+                f"向市场监管部门举报：拨打 {HOTLINE} 或在全国12315平台提交。",
+                f"Report it to market supervision: call {HOTLINE} or use the national 12315 platform.",
+            ),
+        ]
+        return {"steps": steps, "links": _hotline_links()}
+    if verdict == "revoked":
+        return {
+            "steps": [
+                _step(
+                    "contact_seller",
+                    f"该码已被 {name_zh} 作废，请向卖家核实这件商品；有疑问可投诉。",
+                    f"{name_en} revoked this code: ask the seller about this item, and complain if in doubt.",
+                )
+            ],
+            "links": [complain],
+        }
+    if verdict == "suspicious":
+        return {
+            "steps": [
+                _step(
+                    "check",
+                    "核对包装、标签和购买渠道；向卖家核实。怀疑买到假货的，请投诉或拨打 12315。",
+                    "Check the packaging, the label and where you bought it, and ask the seller. If you "
+                    f"suspect a fake, complain or call {HOTLINE}.",
+                )
+            ],
+            "links": [complain, *_hotline_links()],
+        }
+    if verdict == "not_shipped":
+        return {
+            "steps": [
+                _step(
+                    "not_shipped",
+                    f"这件商品的码已签发，但 {name_zh} 尚未登记出区发货。若您已收到商品，请向卖家核实；"
+                    "商家登记出区后，扫码结果会更新。",
+                    f"This item's code was issued, but {name_en} has not yet recorded shipping it out of "
+                    "the bonded warehouse. If you already have it, ask the seller; the scan updates once "
+                    "the shipment is recorded.",
+                )
+            ],
+            "links": [complain],
+        }
+    if verdict == "unverified":
+        return {
+            "steps": [
+                _step(
+                    "scan_item_code",
+                    "此码只标识商品或批次，不能验证单件商品。请扫描商品上带序列号 (21) 的单品二维码。",
+                    "This code names a product or a lot, not one item: scan the item's own code, the one "
+                    "with a serial (21).",
+                )
+            ],
+            "links": [],
+        }
+    return None
