@@ -52,7 +52,7 @@ def test_issue_export_and_ship_a_line_by_its_declaration_number(client, flow, cl
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     api = flow.codes({"id": batch})
     assert rows == api  # the same file the API serves
-    assert [_verdict(client, row["uri"]) for row in rows] == ["suspicious"] * 3  # not yet shipped
+    assert [_verdict(client, row["uri"]) for row in rows] == ["not_shipped"] * 3
 
     shipped = cli("codes", "ship", "--declaration", decl["declaration_no"], "--line", 1)
     assert shipped.exit_code == 0, shipped.output
@@ -99,7 +99,7 @@ def test_ship_item_codes_from_a_file_as_their_owner_only(client, flow, cli, tmp_
     refused = cli("codes", "ship", "--codes-file", export, "--enterprise", theirs)
     assert refused.exit_code == 2, refused.output
     assert "codes.0" in refused.output and "belongs to another enterprise" in refused.output
-    assert _verdict(client, rows[0]["uri"]) == "suspicious"
+    assert _verdict(client, rows[0]["uri"]) == "not_shipped"
 
     one = tmp_path / "one.txt"
     one.write_text(rows[0]["short_code"] + "\n")

@@ -185,12 +185,17 @@ def test_any_cset82_code_on_a_known_product_is_read_as_sent(client, shipped, lot
     ],
 )
 def test_invalid_digital_links_are_400_problem_documents(client, path, field):
-    for accept in (JSON, {"Accept": "text/html"}, {"Accept": "application/linkset+json"}):
+    for accept in (JSON, {"Accept": "*/*"}, {"Accept": "application/linkset+json"}):
         r = client.get(path, headers=accept, follow_redirects=False)
         assert r.status_code == 400, (path, r.status_code)
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["errors"][0]["field"] == field
         assert r.headers["access-control-allow-origin"] == "*"
+    # A person's browser gets the help page instead, with the same status and the same field named.
+    r = client.get(path, headers={"Accept": "text/html"}, follow_redirects=False)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html"), (path, r.status_code)
+    assert f'data-problem-field="{field}"' in r.text
+    assert r.headers["access-control-allow-origin"] == "*"
 
 
 def test_unknown_gtin_and_link_type_are_404_and_an_unknown_lot_walks_up(client, shipped):

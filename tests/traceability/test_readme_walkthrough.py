@@ -72,4 +72,4 @@ def test_the_readme_walkthrough_ends_with_a_genuine_scan(db, settings, app, monk
         )
     assert run.returncode == 0, run.stdout + run.stderr
     # Issued but not yet shipped out of the bonded warehouse; five items shipped; then genuine.
-    assert run.stdout.split() == ["suspicious", "5", "genuine"], run.stdout + run.stderr
+    assert run.stdout.split() == ["not_shipped", "5", "genuine"], run.stdout + run.stderr

@@ -22,7 +22,7 @@ def _shipments(flow) -> str:
 
 def test_shipping_a_line_makes_its_codes_scan_genuine_and_records_the_epcis_event(client, flow):
     _, decl, codes = flow.released_codes(quantity=3)
-    assert _verdict(client, codes[0]) == ("suspicious", ["issued", "before_release"])
+    assert _verdict(client, codes[0]) == ("not_shipped", ["issued", "before_release"])
 
     url = f"/api/v1/enterprises/{flow.keys.merchant_id}/declarations/{decl['id']}/lines/1/shipments"
     r = client.post(url, headers=flow.m)  # no body at all
@@ -88,7 +88,7 @@ def test_shipping_some_codes_ships_those_items_only(client, flow):
     assert r.json()["shipped"] == 2 and len(r.json()["events"]) == 1
     assert _verdict(client, codes[0])[0] == "genuine"
     assert _verdict(client, codes[1])[0] == "genuine"
-    assert _verdict(client, codes[2]) == ("suspicious", ["issued", "before_release"])
+    assert _verdict(client, codes[2]) == ("not_shipped", ["issued", "before_release"])
     again = client.post(_shipments(flow), json={"codes": [codes[0]["uri"], codes[2]["uri"]]}, headers=flow.m)
     assert again.status_code == 201, again.text
     assert again.json()["shipped"] == 1 and again.json()["already_shipped"] == 1
@@ -113,7 +113,7 @@ def test_only_the_owner_ships_its_codes(client, flow, keys: Keys):
     # Nor on the owner's path.
     r = client.post(_shipments(flow), json={"codes": [codes[0]["uri"]]}, headers=other)
     assert r.status_code == 403, r.text
-    assert _verdict(client, codes[0])[0] == "suspicious"
+    assert _verdict(client, codes[0])[0] == "not_shipped"
 
 
 def test_what_cannot_ship_is_refused_naming_the_field(client, flow):
