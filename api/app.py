@@ -17,6 +17,7 @@ from api import edge, openapi, problems, wiring
 from api.accesslog import AccessLog
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import console as console_pages
+from api.pages import consumer as consumer_pages
 from api.pages import merchant as merchant_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
@@ -249,6 +250,7 @@ def create_app(
         signin_pages.router,
         console_pages.router,
         merchant_pages.router,
+        consumer_pages.router,
     )
     for router in routers:
         app.include_router(router)

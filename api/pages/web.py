@@ -12,9 +12,11 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import asgi_csrf as _asgi_csrf
 from asgi_csrf import asgi_csrf
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -157,6 +159,24 @@ async def _csrf_failed(scope: dict, send: Callable, message_id: object) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class _FormParser(_asgi_csrf.FormParser):
+    """asgi-csrf 0.11 passes `FileClass=` to python-multipart's FormParser, which python-multipart 0.0.26
+    removed (simonw/asgi-csrf#38, fix pending in #39), and older python-multipart has CVE-2026-40347, so
+    pinning it back is no answer. The same rule without the argument: a file part that ends before the
+    token field was read is refused (python-multipart calls `on_file` as each file part ends)."""
+
+    def __init__(self, content_type, on_field, on_file, on_end=None, boundary=None, FileClass=None, **kw):  # noqa: ANN001, N803, ARG002
+        def file_before_token(_file: object) -> None:
+            raise _asgi_csrf.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, on_end, boundary, **kw)
+
+
+# Only where the installed asgi-csrf still makes the old call (a fixed release will not need it).
+if "FileClass=ErrorOnWrite" in Path(_asgi_csrf.__file__).read_text():
+    _asgi_csrf.FormParser = _FormParser
 
 
 class CsrfMiddleware:
