@@ -113,3 +113,87 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
             "recent": recent,
         },
     )
+
+
+@router.get("/console/complaints")
+def complaint_queue(request: Request, me: Staff) -> Response:
+    """Overdue cases first (the complaints domain's own mark), then the rest by their deadline."""
+    from complaints import service as complaints
+    from complaints.schemas import QueueQuery
+
+    with request.app.state.db.read_session() as s:
+        overdue = complaints.queue(s, QueueQuery(overdue=True, limit=200))
+        others = complaints.queue(s, QueueQuery(overdue=False, limit=200))
+        figures = complaints.figures(s)
+    return web.render(
+        request, "console_complaints.html", {"overdue": overdue, "others": others, "figures": figures}
+    )
+
+
+@router.get("/console/declarations")
+def declaration_queue(request: Request, me: Staff) -> Response:
+    from traceability import service as trace
+
+    with request.app.state.db.read_session() as s:
+        waiting = trace.list_declarations(s, None, 200, 0, "declared")
+        inspected = trace.list_declarations(s, None, 200, 0, "inspected")
+    return web.render(request, "console_declarations.html", {"waiting": waiting, "inspected": inspected})
+
+
+@router.get("/console/declarations/{declaration_id}")
+def declaration(request: Request, declaration_id: int, me: Staff) -> Response:
+    from traceability import service as trace
+
+    with request.app.state.db.read_session() as s:
+        decl = trace.get_declaration(s, declaration_id)
+        lines = trace.lines_of(s, decl.id)
+    return web.render(request, "console_declaration.html", {"decl": decl, "lines": lines})
+
+
+def _validated(model: type, raw: dict[str, Any]) -> Any:
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+
+
+@router.post("/console/declarations/{declaration_id}/{action}")
+async def decide(request: Request, declaration_id: int, action: str, me: Staff) -> Response:
+    """Inspect (a result per line), release or reject, through the API's own route functions."""
+    from fastapi.concurrency import run_in_threadpool
+    from fastapi.responses import RedirectResponse
+
+    from traceability.schemas import Decision, InspectionIn, Reason
+
+    form = await request.form()
+    db = request.app.state.db
+    if action == "inspection":
+        lines = []
+        for key, value in form.multi_items():
+            if key.startswith("result_") and key[7:].isdigit():
+                n = key[7:]
+                lines.append(
+                    {
+                        "line_no": int(n),
+                        "result": value,
+                        "lab_report_ref": str(form.get(f"lab_{n}", "")),
+                        "tests_performed": [t for t in str(form.get(f"tests_{n}", "")).split("，") if t],
+                    }
+                )
+        data = _validated(InspectionIn, {"lines": lines})
+        await run_in_threadpool(trace_routes().inspect, declaration_id, data, request, db, me)
+    elif action == "release":
+        data = _validated(Decision, {"reason": str(form.get("reason", ""))})
+        await run_in_threadpool(trace_routes().release, declaration_id, data, request, db, me)
+    elif action == "reject":
+        data = _validated(Reason, {"reason": str(form.get("reason", ""))})
+        await run_in_threadpool(trace_routes().reject, declaration_id, data, db, me)
+    else:
+        raise Invalid.field("action", "one of inspection, release, reject")
+    return RedirectResponse(f"/console/declarations/{declaration_id}", status_code=303)
+
+
+def trace_routes():  # noqa: ANN201 - the module
+    from api.routers import traceability
+
+    return traceability

@@ -145,3 +145,46 @@ def test_an_enterprise_named_with_a_script_is_shown_as_text(live_server, page):
     assert page.inner_text("[data-field=name]").startswith(evil)
     assert page.evaluate("window.pwned") is None
     assert page.locator("main script, main img, main b").count() == 0
+
+
+def test_regulator_inspects_and_releases_from_the_declaration_queue(live_server, page):
+    from api import seeding
+    from traceability.codes import gtin_with_check
+
+    base, db, _ = live_server
+    ent = register(db)
+    with db.transaction() as s:
+        key = create_key(s, Role.regulator)
+        product = seeding.product(s, ent.id, gtin_with_check("690123456789"))
+        decl = seeding.declare(s, ent.id, "310520269999000001", [seeding.line_body(product.id, "LOT1", 50)])
+    sign_in(page, base, key, "/console/declarations")
+    page.click(f"[data-table=waiting] tr[data-declaration='{decl.id}'] a")
+    page.wait_for_url(f"**/console/declarations/{decl.id}")
+    axe_check(page, "console-declaration")
+    page.fill("#lab_1", "NBCIQ-2026-000001")
+    page.click("form[data-form=inspection] button[type=submit]")
+    page.wait_for_url(f"**/console/declarations/{decl.id}")
+    assert page.inner_text("[data-field=status]") == "inspected"
+    page.click("form[data-form=release] button[type=submit]")
+    page.wait_for_url(f"**/console/declarations/{decl.id}")
+    assert page.inner_text("[data-field=status]") == "released"
+    # Again is a 409 from the service, as a page: the declaration is no longer inspected.
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    again = page.request.post(
+        f"{base}/console/declarations/{decl.id}/release", form={"csrftoken": token, "reason": "x"}
+    )
+    assert again.status == 409
+
+
+def test_the_complaint_queue_puts_overdue_cases_first(live_server, page):
+    base, db, app = live_server
+    with db.transaction() as s:
+        keys = {str(k): v for k, v in demo.seed(s).items()}
+    urls = demo.issue_demo_codes(db, app.state.keyring, per_line=2)
+    tickets = demo.seed_complaints(db, app.state.settings, urls)
+    sign_in(page, base, keys["regulator"], "/console/complaints")
+    assert page.inner_text("[data-figure=overdue]") == "1"
+    first = page.locator("table.grid tbody tr").first
+    assert first.locator("td").first.inner_text() == tickets["overdue"]
+    assert page.locator("[data-table=others] tbody tr").count() == len(tickets) - 1
+    axe_check(page, "console-complaints")
