@@ -134,17 +134,48 @@ def test_a_merchant_session_cannot_open_the_console(live_server, page):
     screenshot(page, "console-403")
 
 
-def test_an_enterprise_named_with_a_script_is_shown_as_text(live_server, page):
-    base, db, _ = live_server
+def test_an_enterprise_named_with_a_script_is_shown_as_text_on_every_page(live_server, page, browser):
+    from api import seeding
+    from traceability.codes import gtin_with_check
+
+    base, db, app = live_server
     evil = "<script>window.pwned=1</script>恶意贸易有限公司"
     ent = register(db, name_zh=evil, name_en='"><img src=x onerror=window.pwned=2>', address="<b>x</b>")
     with db.transaction() as s:
         key = create_key(s, Role.regulator)
+        merchant_key = create_key(s, Role.merchant, ent.id)
+        product = seeding.product(s, ent.id, gtin_with_check("690123456780"), name_zh="<i>奶粉</i>")
+        decl = seeding.declare(s, ent.id, "310520269999000002", [seeding.line_body(product.id, "L<1>", 5)])
+    _wait_indexed(app, "恶意贸易")
+
+    def no_markup_ran(pg) -> None:
+        assert pg.evaluate("window.pwned") is None
+        assert pg.locator("main script, main img, main b, main i").count() == 0
+
     sign_in(page, base, key)
     page.goto(f"{base}/console/enterprises/{ent.id}")
     assert page.inner_text("[data-field=name]").startswith(evil)
-    assert page.evaluate("window.pwned") is None
-    assert page.locator("main script, main img, main b").count() == 0
+    no_markup_ran(page)
+    page.goto(f"{base}/console?q=恶意贸易")
+    assert evil in page.inner_text("article.hit a[data-link=enterprise]")
+    no_markup_ran(page)
+    page.goto(f"{base}/console/declarations/{decl.id}")
+    no_markup_ran(page)
+    page.goto(f"{base}/credit/{ent.uscc}")
+    assert evil in page.inner_text("main")
+    no_markup_ran(page)
+
+    merchant = browser.new_context()
+    try:
+        mpage = merchant.new_page()
+        sign_in(mpage, base, merchant_key)
+        assert mpage.inner_text("[data-field=name]").startswith(evil)
+        no_markup_ran(mpage)
+        mpage.goto(f"{base}/merchant/declarations/{decl.id}")
+        assert "L<1>" in mpage.inner_text("main")
+        no_markup_ran(mpage)
+    finally:
+        merchant.close()
 
 
 def test_regulator_inspects_and_releases_from_the_declaration_queue(live_server, page):
