@@ -19,9 +19,11 @@ from urllib.parse import quote
 import asgi_csrf as _asgi_csrf
 from asgi_csrf import asgi_csrf
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from api.deps import SAFE_METHODS
 from api.pages.routes import templates
 from core.errors import DomainError, Forbidden, Invalid, Unauthorized
 from core.security import Principal, Role, principal_of_key
@@ -85,6 +87,8 @@ def signed_in(request: Request) -> Principal:
     if principal is None:
         raise SignInNeeded
     request.state.principal = principal
+    if request.method not in SAFE_METHODS:
+        principal.ensure_may_write()  # as the API does: a suspended enterprise reads but changes nothing
     return principal
 
 
@@ -141,6 +145,10 @@ class PageRoute(APIRoute):
                 fields = [f"{e.field}: {e.reason}" for e in exc.errors]
                 detail = "; ".join(fields) if fields else exc.detail
                 return error_page(request, exc.status, exc.title, detail)
+            except RequestValidationError as exc:
+                # A form field or query value out of bounds: the page, naming the field, not JSON.
+                fields = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+                return error_page(request, 422, "Invalid input", "; ".join(fields))
 
         return route
 
@@ -180,11 +188,26 @@ if "FileClass=ErrorOnWrite" in Path(_asgi_csrf.__file__).read_text():
 
 
 class CsrfMiddleware:
-    """asgi-csrf as a Starlette middleware class, guarding the page paths only."""
+    """asgi-csrf as a Starlette middleware class, on the page paths only.
+
+    asgi-csrf hands the app a copy of the scope (with its token getter added), so what routing writes
+    into it (the matched route, which the metrics label requests by) would be lost to the middleware
+    outside; it is copied back. Every other path goes straight through, untouched and at no cost."""
 
     def __init__(self, app: Callable, secret: bytes) -> None:
-        self._wrapped = asgi_csrf(
-            app,
+        self.app = app
+
+        async def inner(scope: dict, receive: Callable, send: Callable) -> None:
+            try:
+                await app(scope, receive, send)
+            finally:
+                outer = scope["crosstrust.outer_scope"]
+                for key in ("route", "endpoint", "path_params"):
+                    if key in scope:
+                        outer[key] = scope[key]
+
+        self._guarded = asgi_csrf(
+            inner,
             signing_secret=hashlib.sha256(b"crosstrust-csrf\x00" + secret).hexdigest(),
             always_protect=ALWAYS_PROTECT,
             skip_if_scope=lambda scope: not scope["path"].startswith(PAGE_PREFIXES),
@@ -192,7 +215,11 @@ class CsrfMiddleware:
         )
 
     async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
-        await self._wrapped(scope, receive, send)
+        if scope["type"] != "http" or not scope["path"].startswith(PAGE_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        scope["crosstrust.outer_scope"] = scope
+        await self._guarded(scope, receive, send)
 
 
 def install(app: Any, secret: bytes) -> None:

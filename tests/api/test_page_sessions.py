@@ -70,3 +70,30 @@ def test_the_json_api_is_not_subject_to_the_pages_csrf_check(client, keys):
         headers={"X-API-Key": keys.merchant},
     )
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_page_requests_keep_their_route_in_the_metrics_and_bad_fields_are_a_page(client):
+    client.get("/signin")
+    text = client.get("/metrics").text
+    assert 'crosstrust_http_requests_total{method="GET",route="/signin",status="200"}' in text
+    token = client.cookies["csrftoken"]
+    r = client.post("/signin", data={"key": "k" * 300, "csrftoken": token})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "key: String should have at most 200 characters" in r.text
+
+
+def test_a_suspended_merchants_session_reads_but_changes_nothing(app, db, keys):
+    from core.security import SYSTEM
+    from enterprises import service as enterprises
+    from enterprises.schemas import StatusChange
+
+    with TestClient(app):
+        client, _ = _signed_in(app, keys.merchant)
+        with db.transaction() as s:
+            enterprises.change_status(
+                s, keys.merchant_id, StatusChange(status="suspended", reason="test"), SYSTEM
+            )
+        assert client.get("/merchant").status_code == 200
+        token = client.cookies["csrftoken"]
+        r = client.post("/merchant/declarations/1/lines/1/codes", data={"quantity": "1", "csrftoken": token})
+        assert r.status_code == 403 and "suspended" in r.text
