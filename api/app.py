@@ -17,7 +17,12 @@ from api import edge, openapi, problems
 from api.accesslog import AccessLog, configure_logging
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
+from api.pages import console as console_pages
+from api.pages import consumer as consumer_pages
+from api.pages import merchant as merchant_pages
 from api.pages import routes as pages
+from api.pages import signin as signin_pages
+from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
     admin,
@@ -162,10 +167,17 @@ def create_app(
         insurance.public,
         admin.router,
         pages.router,
+        signin_pages.router,
+        console_pages.router,
+        merchant_pages.router,
+        consumer_pages.router,
     )
     for router in routers:
         app.include_router(router)
     app.mount("/static", pages.static_files(), name="static")
+    # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
+    page_web.install(app, secret)
+    app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
     app.add_middleware(edge.RejectLoneSurrogates)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).

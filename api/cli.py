@@ -236,6 +236,13 @@ def up() -> None:
         _print_keys(saved)
         console.print(f"  (keys kept in {keys_path}, readable only by you)")
         console.print(f"  Try:  curl -H 'Authorization: Bearer {saved.get('merchant', '')}' {base}/api/v1/me")
+        # The pages: sign in once by pasting the key (it becomes a session cookie).
+        console.print(
+            f"  Console        {base}/console    sign in with the regulator key {saved.get('regulator', '')}"
+        )
+        console.print(
+            f"  Merchant       {base}/merchant   sign in with the merchant key {saved.get('merchant', '')}"
+        )
     _print_urls(
         demo_data.load_urls(settings.var_dir / "demo-scans.json"),
         demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"),

@@ -171,6 +171,27 @@ def authenticate(session: Session, key: str) -> Principal:
     )
 
 
+def principal_of_key(session: Session, key_id: int) -> Principal:
+    """The principal of a key already proven once (a page session holds its id, never the key): read
+    again on every request, so a revoked key or a suspended enterprise takes effect at once."""
+    found = session.exec(
+        select(ApiKey, _enterprise.c.status, _enterprise.c.status_reason)
+        .outerjoin(_enterprise, _enterprise.c.id == ApiKey.enterprise_id)
+        .where(ApiKey.id == key_id)
+    ).first()
+    if found is None or found[0].revoked_at is not None:
+        raise Unauthorized("the session's API key is no longer valid; sign in again")
+    row, status, status_reason = found
+    return Principal(
+        key_id=row.id,
+        role=Role(row.role),
+        enterprise_id=row.enterprise_id,
+        prefix=row.prefix,
+        enterprise_status=status or ACTIVE,
+        enterprise_status_reason=status_reason or "",
+    )
+
+
 def revoke_key(session: Session, prefix: str, *, by: str) -> ApiKey:
     """Revoke the key with `prefix` (again is no change) and record it in the audit ledger."""
     row = session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()

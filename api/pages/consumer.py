@@ -1,0 +1,291 @@
+"""The consumer's complaint pages, for a phone: file a complaint about a scanned item (with photos) and
+follow the case by its tracking token. No JavaScript, Chinese by default (`?lang=en` for English).
+
+Filing goes through the complaints API's own intake (`api.routers.complaints._intake`: evidence checked
+and re-encoded by complaints/evidence.py, the case saved with its files); the tracking page reads and
+acts through complaints/service.py by token. The token travels in the query string (the access log
+keeps parameter names, never values) and every page here sends `Referrer-Policy: no-referrer`, so a
+link on the page never carries it to another site."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from api.deps import public_rate_limit
+from api.pages import web
+from api.routers import complaints as complaint_routes
+from complaints.models import Category, Wanted
+from complaints.schemas import IntakeIn
+from core.errors import FieldError, Invalid
+
+router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
+
+TEXT: dict[str, dict[str, Any]] = {
+    "zh": {
+        "title_new": "投诉此商品",
+        "title_track": "投诉进度",
+        "lead": "请描述问题，我们会转交进口商家，并在法定期限内跟进。",
+        "code": "商品追溯码",
+        "category": "问题类型",
+        "categories": {
+            "quality": "质量问题",
+            "counterfeit": "疑似假冒",
+            "logistics": "物流问题",
+            "not_as_described": "货不对板",
+            "after_sales": "售后服务",
+            "other": "其他",
+        },
+        "wanted": "您的诉求",
+        "wants": {
+            "refund": "退款",
+            "replacement": "换货",
+            "compensation": "赔偿",
+            "explanation": "解释说明",
+            "apology": "道歉",
+        },
+        "narrative": "问题描述（至少 10 个字）",
+        "contact": "手机号或电子邮箱（仅处理人员可见）",
+        "photos": "照片（最多 5 张，JPEG/PNG/WebP）",
+        "consent": "同意在结案后匿名公示本投诉",
+        "submit": "提交投诉",
+        "filed": "投诉已提交。请保存下面的查询码，凭它查看进度。",
+        "token": "查询码",
+        "ticket": "投诉编号",
+        "status": "状态",
+        "deadline": "处理期限",
+        "workdays": "还剩 {n} 个工作日（{date} 前）",
+        "overdue": "已超期 {n} 个工作日",
+        "answer": "商家答复",
+        "no_answer": "商家尚未答复。",
+        "accept": "接受答复并结案",
+        "dispute": "不满意，申请监管部门调解",
+        "dispute_reason": "不满意的原因",
+        "reply": "补充说明",
+        "send": "发送",
+        "rate": "评价处理结果（1–5）",
+        "trail": "处理记录",
+        "open": "查看进度",
+        "errors": "请修改以下内容：",
+        "statuses": {
+            "received": "等待商家答复",
+            "answered": "商家已答复，等待您确认",
+            "waiting_consumer": "等待您补充信息",
+            "mediation": "监管部门调解中",
+            "compensation_due": "先行赔付中",
+            "closed": "已结案",
+        },
+        "switch": "English",
+    },
+    "en": {
+        "title_new": "Complain about this item",
+        "title_track": "Your complaint",
+        "lead": "Tell us what is wrong: we pass it to the importer and follow it up within the legal deadlines.",
+        "code": "Trace code",
+        "category": "What is wrong",
+        "categories": {
+            "quality": "Quality",
+            "counterfeit": "Looks counterfeit",
+            "logistics": "Delivery",
+            "not_as_described": "Not as described",
+            "after_sales": "After-sales service",
+            "other": "Other",
+        },
+        "wanted": "What you ask for",
+        "wants": {
+            "refund": "Refund",
+            "replacement": "Replacement",
+            "compensation": "Compensation",
+            "explanation": "Explanation",
+            "apology": "Apology",
+        },
+        "narrative": "What happened (10 characters or more)",
+        "contact": "Mobile number or e-mail (seen only by those handling it)",
+        "photos": "Photos (up to 5; JPEG, PNG or WebP)",
+        "consent": "Publish this complaint anonymously once it is closed",
+        "submit": "Send complaint",
+        "filed": "Your complaint is filed. Keep the tracking code below to follow it.",
+        "token": "Tracking code",
+        "ticket": "Ticket",
+        "status": "Status",
+        "deadline": "Deadline",
+        "workdays": "{n} working days left (by {date})",
+        "overdue": "{n} working days overdue",
+        "answer": "The merchant's answer",
+        "no_answer": "The merchant has not answered yet.",
+        "accept": "Accept the answer and close",
+        "dispute": "Not satisfied: ask the regulator to mediate",
+        "dispute_reason": "Why you are not satisfied",
+        "reply": "Add information",
+        "send": "Send",
+        "rate": "Rate the outcome (1–5)",
+        "trail": "Trail",
+        "open": "Open",
+        "errors": "Please correct:",
+        "statuses": {
+            "received": "Waiting for the merchant's answer",
+            "answered": "Answered: waiting for you",
+            "waiting_consumer": "Waiting for your information",
+            "mediation": "Regulator mediation",
+            "compensation_due": "Advance compensation",
+            "closed": "Closed",
+        },
+        "switch": "中文",
+    },
+}
+
+
+def _lang(request: Request) -> str:
+    return "en" if request.query_params.get("lang") == "en" else "zh"
+
+
+def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
+    lang = _lang(request)
+    response = web.render(
+        request,
+        name,
+        {"t": TEXT[lang], "ui": lang, "lang": "en" if lang == "en" else "zh-CN", **context},
+        status,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _form_errors(exc: ValidationError) -> list[FieldError]:
+    return [FieldError(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()]
+
+
+@router.get("/complaints/new")
+def new(request: Request, code: str = "") -> Response:
+    return _render(
+        request,
+        "complaint_new.html",
+        {"code": code[:300], "values": {}, "errors": [], "categories": list(Category), "wants": list(Wanted)},
+    )
+
+
+@router.post("/complaints/new")
+async def file(
+    request: Request,
+    code: Annotated[str, Form(max_length=300)] = "",
+    category: Annotated[str, Form(max_length=30)] = "",
+    wanted: Annotated[str, Form(max_length=30)] = "",
+    narrative: Annotated[str, Form(max_length=4000)] = "",
+    contact: Annotated[str, Form(max_length=300)] = "",
+    consent_publish: Annotated[str, Form(max_length=5)] = "",
+    evidence: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
+) -> Response:
+    public_rate_limit(request)
+    values = {
+        "code": code.strip(),
+        "category": category,
+        "wanted": wanted,
+        "narrative": narrative.strip(),
+        "contact": contact.strip(),
+        "consent_publish": bool(consent_publish),
+    }
+    kit = request.app.state.complaint_kit
+    # A file input left empty still sends one nameless, empty part.
+    files = [f for f in evidence if f.filename]
+    try:
+        data = IntakeIn.model_validate(values)
+        raw = await complaint_routes._read(files, kit.max_bytes)
+        out = await run_in_threadpool(complaint_routes._intake, request.app.state.db, kit, data, raw)
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+    except Invalid as exc:
+        errors = exc.errors or [FieldError("evidence", exc.detail)]
+    else:
+        suffix = "&lang=en" if _lang(request) == "en" else ""
+        return RedirectResponse(
+            f"/complaints/track?token={quote(out.tracking_token)}&new=1{suffix}", status_code=303
+        )
+    return _render(
+        request,
+        "complaint_new.html",
+        {
+            "code": values["code"],
+            "values": values,
+            "errors": errors,
+            "categories": list(Category),
+            "wants": list(Wanted),
+        },
+        422,
+    )
+
+
+def _token(token: str) -> str:
+    token = token.strip()
+    if not 20 <= len(token) <= 64:
+        raise Invalid.field("token", "a tracking code is 20 to 64 characters")
+    return token
+
+
+@router.get("/complaints/track")
+def track(request: Request, token: str = "", new: str = "") -> Response:
+    from complaints import service as complaints
+    from core.clock import as_utc, utcnow
+    from core.workdays import CHINA_TZ
+
+    if not token:
+        return _render(request, "complaint_lookup.html", {})
+    public_rate_limit(request)
+    token = _token(token)
+    kit = request.app.state.complaint_kit
+    with request.app.state.db.read_session() as s:
+        c = complaints.by_token(s, token)
+        messages = complaints.messages(s, c.id)
+    left = None
+    if c.due_at is not None:
+        now, due = utcnow(), as_utc(c.due_at)
+        left = kit.clocks.workdays_between(now, due) if due >= now else -kit.clocks.workdays_between(due, now)
+    return _render(
+        request,
+        "complaint_track.html",
+        {
+            "c": c,
+            "token": token,
+            "new": bool(new),
+            "left": left,
+            "due_date": as_utc(c.due_at).astimezone(CHINA_TZ).date().isoformat() if c.due_at else "",
+            "messages": messages,
+        },
+    )
+
+
+@router.post("/complaints/track/{action}")
+def act(
+    request: Request,
+    action: str,
+    token: Annotated[str, Form(max_length=64)] = "",
+    text: Annotated[str, Form(max_length=2000)] = "",
+    rating: Annotated[str, Form(max_length=2)] = "",
+) -> Response:
+    from complaints import service as complaints
+    from complaints.schemas import DisputeIn, RatingIn, ReplyIn
+
+    public_rate_limit(request)
+    token = _token(token)
+    kit = request.app.state.complaint_kit
+    try:
+        with request.app.state.db.transaction() as s:
+            if action == "accept":
+                complaints.accept(s, token)
+            elif action == "dispute":
+                complaints.dispute(s, kit, token, DisputeIn(reason=text.strip()).reason)
+            elif action == "reply":
+                complaints.reply(s, kit, token, ReplyIn(text=text.strip()).text)
+            elif action == "rate":
+                complaints.rate(s, token, RatingIn(rating=int(rating) if rating.isdigit() else 0).rating)
+            else:
+                raise Invalid.field("action", "one of accept, dispute, reply, rate")
+    except ValidationError as exc:
+        errors = _form_errors(exc)
+        raise Invalid("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors) from None
+    suffix = "&lang=en" if _lang(request) == "en" else ""
+    return RedirectResponse(f"/complaints/track?token={quote(token)}{suffix}", status_code=303)

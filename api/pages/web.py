@@ -1,0 +1,227 @@
+"""What every signed-in page shares: the session cookie, who is signed in, CSRF, and errors as pages.
+
+A session is a signed, expiring cookie that names the API key's id (never the key): the key is read
+again on every request, so revoking it, or suspending its enterprise, ends the session at once. CSRF is
+asgi-csrf's double-submit cookie (a signed `csrftoken` cookie that every form repeats in a hidden field,
+read from urlencoded and multipart bodies alike, so the forms work without JavaScript); it guards the
+pages only: the JSON API is called with keys in headers, which a browser never sends by itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import asgi_csrf as _asgi_csrf
+from asgi_csrf import asgi_csrf
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+
+from api.deps import SAFE_METHODS
+from api.pages.routes import templates
+from core.errors import DomainError, Forbidden, Invalid, Unauthorized
+from core.security import Principal, Role, principal_of_key
+from core.tokens import TokenSigner
+
+SESSION_COOKIE = "ct_session"
+SESSION_SECONDS = 8 * 3600  # a working day; then sign in again
+# Paths the CSRF check guards (every form of the site posts under one of them).
+PAGE_PREFIXES = ("/signin", "/signout", "/console", "/merchant", "/complaints/", "/track/")
+# Guarded even on a request that carries no cookie at all (asgi-csrf lets those through by default,
+# since a forged request rides on the victim's cookies): the forms anyone can post.
+ALWAYS_PROTECT = {"/signin", "/complaints/new"}
+CONSOLE_ROLES = (Role.admin, Role.regulator)
+
+
+class SignInNeeded(Exception):
+    """No session (or an expired one): the page redirects to the sign-in form, then back."""
+
+
+def session_signer(request: Request) -> TokenSigner:
+    return request.app.state.session_signer
+
+
+def start_session(request: Request, response: Response, principal: Principal) -> None:
+    token = session_signer(request).dumps({"k": principal.key_id, "exp": int(time.time()) + SESSION_SECONDS})
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+
+
+def end_session(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
+
+
+def session_principal(request: Request) -> Principal | None:
+    """Who the session cookie names, if it is valid, unexpired and its key still good."""
+    raw = request.cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = session_signer(request).loads(raw, "session")
+    except Invalid:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("k"), int) or data.get("exp", 0) < time.time():
+        return None
+    try:
+        with request.app.state.db.read_session() as s:
+            return principal_of_key(s, data["k"])
+    except Unauthorized:
+        return None
+
+
+def signed_in(request: Request) -> Principal:
+    principal = session_principal(request)
+    if principal is None:
+        raise SignInNeeded
+    request.state.principal = principal
+    if request.method not in SAFE_METHODS:
+        principal.ensure_may_write()  # as the API does: a suspended enterprise reads but changes nothing
+    return principal
+
+
+def console_user(request: Request) -> Principal:
+    principal = signed_in(request)
+    if principal.role not in CONSOLE_ROLES:
+        raise Forbidden("监管控制台只对监管人员开放 · The console is for regulators only")
+    return principal
+
+
+def merchant_user(request: Request) -> Principal:
+    principal = signed_in(request)
+    if principal.role != Role.merchant:
+        raise Forbidden("商家页面只对商家开放 · The merchant pages are for merchants only")
+    return principal
+
+
+def csrf_token(request: Request) -> str:
+    getter = request.scope.get("csrftoken")
+    return getter() if callable(getter) else ""
+
+
+def render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> HTMLResponse:
+    ctx = {
+        "csrftoken": csrf_token(request),
+        "me": getattr(request.state, "principal", None),
+        "lang": "zh-CN",
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status)
+    # Pages show a session's own records: never cached by a shared cache, nor kept after sign-out.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:
+    return render(request, "error.html", {"status": status, "title": title, "detail": detail}, status)
+
+
+class PageRoute(APIRoute):
+    """A page route: a domain error is an HTML page with its status (a 403 page, not a problem document
+    a person cannot read), and a missing session a redirect to the sign-in form."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except SignInNeeded:
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
+            except DomainError as exc:
+                fields = [f"{e.field}: {e.reason}" for e in exc.errors]
+                detail = "; ".join(fields) if fields else exc.detail
+                return error_page(request, exc.status, exc.title, detail)
+            except RequestValidationError as exc:
+                # A form field or query value out of bounds: the page, naming the field, not JSON.
+                fields = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+                return error_page(request, 422, "Invalid input", "; ".join(fields))
+
+        return route
+
+
+async def _csrf_failed(scope: dict, send: Callable, message_id: object) -> None:
+    body = (
+        "<!doctype html><html lang=zh-CN><meta charset=utf-8><title>403</title>"
+        '<link rel="stylesheet" href="/static/site.css"><main><h1>403 表单已失效 · Form expired</h1>'
+        "<p>请返回上一页刷新后重新提交。Go back, reload the page and send the form again.</p></main></html>"
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 403,
+            "headers": [(b"content-type", b"text/html; charset=utf-8"), (b"cache-control", b"no-store")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class _FormParser(_asgi_csrf.FormParser):
+    """asgi-csrf 0.11 passes `FileClass=` to python-multipart's FormParser, which python-multipart 0.0.26
+    removed (simonw/asgi-csrf#38, fix pending in #39), and older python-multipart has CVE-2026-40347, so
+    pinning it back is no answer. The same rule without the argument: a file part that ends before the
+    token field was read is refused (python-multipart calls `on_file` as each file part ends)."""
+
+    def __init__(self, content_type, on_field, on_file, on_end=None, boundary=None, FileClass=None, **kw):  # noqa: ANN001, N803, ARG002
+        def file_before_token(_file: object) -> None:
+            raise _asgi_csrf.FileBeforeToken
+
+        super().__init__(content_type, on_field, file_before_token, on_end, boundary, **kw)
+
+
+# Only where the installed asgi-csrf still makes the old call (a fixed release will not need it).
+if "FileClass=ErrorOnWrite" in Path(_asgi_csrf.__file__).read_text():
+    _asgi_csrf.FormParser = _FormParser
+
+
+class CsrfMiddleware:
+    """asgi-csrf as a Starlette middleware class, on the page paths only.
+
+    asgi-csrf hands the app a copy of the scope (with its token getter added), so what routing writes
+    into it (the matched route, which the metrics label requests by) would be lost to the middleware
+    outside; it is copied back. Every other path goes straight through, untouched and at no cost."""
+
+    def __init__(self, app: Callable, secret: bytes) -> None:
+        self.app = app
+
+        async def inner(scope: dict, receive: Callable, send: Callable) -> None:
+            try:
+                await app(scope, receive, send)
+            finally:
+                outer = scope["crosstrust.outer_scope"]
+                for key in ("route", "endpoint", "path_params"):
+                    if key in scope:
+                        outer[key] = scope[key]
+
+        self._guarded = asgi_csrf(
+            inner,
+            signing_secret=hashlib.sha256(b"crosstrust-csrf\x00" + secret).hexdigest(),
+            always_protect=ALWAYS_PROTECT,
+            skip_if_scope=lambda scope: not scope["path"].startswith(PAGE_PREFIXES),
+            send_csrf_failed=_csrf_failed,
+        )
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(PAGE_PREFIXES):
+            await self.app(scope, receive, send)
+            return
+        scope["crosstrust.outer_scope"] = scope
+        await self._guarded(scope, receive, send)
+
+
+def install(app: Any, secret: bytes) -> None:
+    app.state.session_signer = TokenSigner(secret, "page-session")
+    app.add_middleware(CsrfMiddleware, secret=secret)
