@@ -389,7 +389,7 @@ def _resolve(request: Request) -> Response:
     same_as = request.scope.get("crosstrust.same_as")
     anchor = anchor_of(link, base)
     headers = {"Link": _link_header(anchor, same_as), "Vary": "Accept, Accept-Language"}
-    product = state.resolver.cache.product(state.db, link.gtin)
+    product = _product(state, link)
     if wants == "linkset":
         if product is None:
             raise NoLink(f"this resolver has no links for GTIN {link.gtin}")
@@ -423,6 +423,14 @@ def _resolve(request: Request) -> Response:
         # Not ours: no link to redirect to. The consumer still sees the page that says so (404).
         return _page(request, None, link=link, status=404, headers=headers)
     return _redirect(targets(link, base)["defaultLink"], request, headers)
+
+
+def _product(state, link: DigitalLink) -> dict | None:  # noqa: ANN001
+    """The product a link names, from the scan's caches as `Resolver.resolve` reads them (the lot's facts
+    first), so that a forged code on a known lot still costs no database read."""
+    cache = state.resolver.cache
+    facts = cache.lot(state.db, link.gtin, link.lot) if link.lot else None
+    return facts.product if facts is not None else cache.product(state.db, link.gtin)
 
 
 def _redirect(target: str, request: Request, headers: dict[str, str]) -> Response:
