@@ -4,6 +4,7 @@ routes' own functions; the console adds only the page around them."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -181,13 +182,33 @@ async def decide(request: Request, declaration_id: int, action: str, me: Staff) 
                     }
                 )
         data = _validated(InspectionIn, {"lines": lines})
-        await run_in_threadpool(trace_routes().inspect, declaration_id, data, request, db, me)
+        await run_in_threadpool(
+            partial(
+                trace_routes().inspect,
+                declaration_id=declaration_id,
+                data=data,
+                request=request,
+                db=db,
+                by=me,
+            )
+        )
     elif action == "release":
         data = _validated(Decision, {"reason": str(form.get("reason", ""))})
-        await run_in_threadpool(trace_routes().release, declaration_id, data, request, db, me)
+        await run_in_threadpool(
+            partial(
+                trace_routes().release,
+                declaration_id=declaration_id,
+                request=request,
+                db=db,
+                by=me,
+                data=data,
+            )
+        )
     elif action == "reject":
         data = _validated(Reason, {"reason": str(form.get("reason", ""))})
-        await run_in_threadpool(trace_routes().reject, declaration_id, data, db, me)
+        await run_in_threadpool(
+            partial(trace_routes().reject, declaration_id=declaration_id, data=data, db=db, by=me)
+        )
     else:
         raise Invalid.field("action", "one of inspection, release, reject")
     return RedirectResponse(f"/console/declarations/{declaration_id}", status_code=303)
