@@ -211,7 +211,7 @@ def test_the_complaint_queue_puts_overdue_cases_first(live_server, page):
     base, db, app = live_server
     with db.transaction() as s:
         keys = {str(k): v for k, v in demo.seed(s).items()}
-    urls = demo.issue_demo_codes(db, app.state.keyring, per_line=3)
+    urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     tickets = demo.seed_complaints(db, app.state.settings, urls)
     sign_in(page, base, keys["regulator"], "/console/complaints")
     assert page.inner_text("[data-figure=overdue]") == "1"
