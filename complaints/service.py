@@ -833,10 +833,16 @@ def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principa
         actor=by.actor,
         at=utcnow(),
     )
-    session.add(t)
     c.region = data.to_region
+    _transferred(session, c, t, "complaint.transferred")
+    return t
+
+
+def _transferred(session: Session, c: Complaint, t: ComplaintTransfer, action: str) -> None:
+    """A transfer's record, the case touched, audited and announced (either direction)."""
+    session.add(t)
     _touch(session, c)
-    audit.record(session, by.actor, "complaint.transferred", "complaint", c.id, _snapshot(c))
+    audit.record(session, t.actor, action, "complaint", c.id, _snapshot(c))
     emit(
         session,
         "complaint.transferred",
@@ -845,13 +851,12 @@ def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principa
         ComplaintTransferred(
             complaint_id=c.id,
             enterprise_id=c.enterprise_id,
-            direction="out",
+            direction=t.direction,
             from_region=t.from_region,
             to_region=t.to_region,
         ),
-        by.actor,
+        t.actor,
     )
-    return t
 
 
 def receive_transfer(
@@ -887,24 +892,8 @@ def receive_transfer(
         actor=by.actor,
         at=utcnow(),
     )
-    session.add(t)
     _note(session, c, "regulator", "transfer_in", f"{AGENCIES[data.from_region]} {data.source_ref}")
-    _touch(session, c)
-    audit.record(session, by.actor, "complaint.transfer_received", "complaint", c.id, _snapshot(c))
-    emit(
-        session,
-        "complaint.transferred",
-        "complaint",
-        c.id,
-        ComplaintTransferred(
-            complaint_id=c.id,
-            enterprise_id=c.enterprise_id,
-            direction="in",
-            from_region=t.from_region,
-            to_region=t.to_region,
-        ),
-        by.actor,
-    )
+    _transferred(session, c, t, "complaint.transfer_received")
     return c, token, joined
 
 
