@@ -80,13 +80,17 @@ class Background:
             with db.transaction() as s:
                 return insurance_service.expire_due(s)
 
-        def fail_interrupted_exports() -> int:
-            # Exports whose runner stopped (its lease ran out) are failed with the reason; a live
-            # runner's export, in this process or another, is never touched.
-            cut_off = disclosure_exports.recover_interrupted(db, settings.ensure_var_dir())
-            if cut_off:
-                log.warning("failed %d disclosure exports whose runner had stopped", cut_off)
-            return cut_off
+        def recover_exports() -> int:
+            # Exports whose runner stopped (its lease ran out) are run again here from the start, a
+            # few times, then failed with the reason; a live runner's export is never touched.
+            rerun, failed = disclosure_exports.recover_interrupted(
+                db, settings.ensure_var_dir(), backend=search, submit=jobs.submit
+            )
+            if rerun or failed:
+                log.warning(
+                    "disclosure exports whose runner had stopped: %d run again, %d failed", rerun, failed
+                )
+            return rerun + failed
 
         self.checkpoint = checkpoint
         # Every job is built in every process (an operator may trigger one anywhere, see
@@ -130,7 +134,7 @@ class Background:
             )
         self.scheduled["export-recovery"] = IntervalJob(
             "export-recovery",
-            fail_interrupted_exports,
+            recover_exports,
             max(disclosure_exports.LEASE_SECONDS / 2, 1.0),
             db=db,
             at_start=True,

@@ -3,21 +3,24 @@ job that writes every match to a private file with progress.
 
 A job is a row (export_job) and a file under var/exports. The process running a job renews its lease
 (`lease_until`) while it runs; a job left `running` whose lease ran out was cut off by a process that
-stopped (a crash, a kill, a deploy), and the scheduler's recovery (api.background, once across processes,
-also at start-up) fails it with the reason and removes its half-written file. A job another live process
-runs keeps its lease and is never touched, however many processes start meanwhile. the job's place in the search is not kept, so it cannot be continued, and running it again from
-the start would hand over a file of a later moment under the old request. The user sees `failed` and why,
-and asks again. (Code batches are recovered the same way: traceability.service.recover_interrupted.)
+stopped (a crash, a kill, a deploy). The scheduler's recovery (api.background, once across processes,
+also at start-up) claims it and runs it again from the start in its own process, up to MAX_ATTEMPTS
+times, then fails it with the reason. The file is rewritten whole: an export was never a snapshot (it
+pages through records that may change meanwhile), so a rerun answers the same request as well as the
+first run would have. A job another live process runs keeps its lease and is never touched, however
+many processes start meanwhile. (Code batches are recovered the same way:
+traceability.service.resume_expired.)
 """
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
 import threading
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import or_, update
@@ -36,7 +39,10 @@ EXPORT_CAP = 100_000  # rows of a streamed export; a job has no cap
 PROGRESS_EVERY = 5000  # rows between two progress writes of a job
 LEASE_SECONDS = 30.0  # a running job's lease, renewed every third of it
 log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 3  # runs of one job (the first and two reruns) before it is failed
 INTERRUPTED = "interrupted: the server stopped before the export finished; start the export again"
+GAVE_UP = f"interrupted {MAX_ATTEMPTS} times: start the export again"
+_SEARCH = "_search"  # where the job's row keeps the search it runs, for a rerun
 EXPORT_COLUMNS = (
     "id",
     "category",
@@ -106,7 +112,7 @@ def start(
         now = utcnow()
         job = ExportJob(
             requested_by=requested_by,
-            query=asked,
+            query={**asked, _SEARCH: _query_json(query)},
             format=fmt,
             created_at=now,
             lease_until=now + timedelta(seconds=LEASE_SECONDS),
@@ -179,34 +185,80 @@ def _fail(db: Database, job_id: int, reason: str) -> None:
         failed.status, failed.error, failed.finished_at = "failed", reason[:500], utcnow()
 
 
-def recover_interrupted(db: Database, var_dir: Path) -> int:
-    """Jobs still `running` whose lease ran out were cut off by a stop: fail them with the reason, and
-    remove what they had written (if under this `var_dir`). Returns how many."""
+def _query_json(query: SearchQuery) -> dict:
+    d = dataclasses.asdict(query)
+    for key in ("date_from", "date_to"):
+        d[key] = d[key].isoformat() if d[key] else None
+    if isinstance(d["facets"], tuple):
+        d["facets"] = list(d["facets"])
+    return d
+
+
+def _query_of(d: dict) -> SearchQuery:
+    d = dict(d)
+    for key in ("date_from", "date_to"):
+        d[key] = date.fromisoformat(d[key]) if d[key] else None
+    if isinstance(d["facets"], list):
+        d["facets"] = tuple(d["facets"])
+    return SearchQuery(**d)
+
+
+def recover_interrupted(
+    db: Database,
+    var_dir: Path,
+    *,
+    backend: SearchBackend | None = None,
+    submit: Callable[[Callable[[], None]], object] | None = None,
+) -> tuple[int, int]:
+    """Jobs still `running` whose lease ran out were cut off by a stop. With a backend and a way to run
+    jobs, each is claimed and run again from the start (up to MAX_ATTEMPTS runs); otherwise, or when
+    its runs are spent, it is failed with the reason. What was half-written (under this `var_dir`) is
+    removed either way. Returns (rerun, failed)."""
     now = utcnow()
     t = ExportJob.__table__.c
+    expired = [t.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)]
     with db.read_session() as s:
         running = list(
             s.exec(
-                select(ExportJob.id, ExportJob.format).where(
-                    ExportJob.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)
-                )
+                select(ExportJob.id, ExportJob.format, ExportJob.query, ExportJob.attempts).where(*expired)
             )
         )
-    failed = 0
-    for job_id, fmt in running:
-        # Conditional: a job whose runner renewed its lease since the read above is left alone.
+    rerun = failed = 0
+    for job_id, fmt, asked, attempts in running:
+        path = file_of(var_dir, job_id, fmt)
+        can_rerun = backend is not None and submit is not None and _SEARCH in (asked or {})
+        # Conditional on the lease and the attempts read above: of several processes recovering at
+        # once, one claims the job; a runner that renewed its lease since is left alone.
+        claim = update(ExportJob.__table__).where(t.id == job_id, t.attempts == attempts, *expired)
         with db.transaction() as s:
-            hit = s.execute(
-                update(ExportJob.__table__)
-                .where(
-                    t.id == job_id, t.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)
+            if can_rerun and attempts + 1 < MAX_ATTEMPTS:
+                hit = s.execute(
+                    claim.values(
+                        attempts=attempts + 1,
+                        rows=0,
+                        lease_until=now + timedelta(seconds=LEASE_SECONDS),
+                        error=f"resumed after an interruption (run {attempts + 2} of {MAX_ATTEMPTS})",
+                    )
+                ).rowcount
+                rerunning = True
+            else:
+                reason = GAVE_UP if can_rerun else INTERRUPTED
+                hit = s.execute(claim.values(status="failed", error=reason, finished_at=now)).rowcount
+                rerunning = False
+        if not hit:
+            continue
+        _partial(path).unlink(missing_ok=True)
+        if rerunning:
+            query = _query_of(asked[_SEARCH])
+            submit(
+                lambda job_id=job_id, query=query, fmt=fmt, path=path: run(
+                    db, backend, job_id, query, fmt, path
                 )
-                .values(status="failed", error=INTERRUPTED, finished_at=now)
-            ).rowcount
-        if hit:
+            )
+            rerun += 1
+        else:
             failed += 1
-            _partial(file_of(var_dir, job_id, fmt)).unlink(missing_ok=True)
-    return failed
+    return rerun, failed
 
 
 def get(db: Database, job_id: int) -> ExportJob:

@@ -85,3 +85,5 @@ class ExportJob(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # Renewed by the process running the job while it runs: one whose lease ran out has stopped.
     lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Runs after the first: a job cut off by a stopped process is run again (disclosure.exports).
+    attempts: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
