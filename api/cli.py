@@ -79,8 +79,10 @@ def _anchor_audit() -> None:
 
 @app.command()
 def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist")) -> None:
-    """Load realistic demo data and create one demo API key per role."""
+    """Load realistic demo data and create one demo API key per role (on a fresh database too: the
+    schema is brought up to date first, as `up` does)."""
     settings = get_settings()
+    migrate(settings.effective_database_url)
     db = _db()
     with db.transaction() as s:
         if demo_data.is_seeded(s) and not force:

@@ -45,3 +45,21 @@ def test_create_key_for_an_enterprise_by_uscc(cli_env, client, keys):
     assert client.get("/api/v1/me", headers={"X-API-Key": key}).json()["enterprise_id"] == keys.merchant_id
     bad = CliRunner().invoke(app, ["admin", "create-key", "--role", "merchant"])
     assert bad.exit_code == 2 and "must be bound" in bad.output
+
+
+def test_demo_on_a_fresh_database_brings_the_schema_up_first(tmp_path, monkeypatch):
+    """The first hour: `crosstrust demo` on a new database file works without `crosstrust db upgrade`."""
+    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", f"sqlite:///{tmp_path / 'fresh.db'}")
+    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["demo"])
+    finally:
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "var" / "demo-keys.json").read_text()).keys() == {
+        "admin",
+        "regulator",
+        "merchant",
+        "insurer",
+    }
