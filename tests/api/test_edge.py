@@ -235,7 +235,11 @@ def test_every_operation_documents_its_errors_as_problem_documents(client):
                 assert "409" in responses, where
             for status, response in responses.items():
                 if int(status) >= 400 and where != "GET /readyz":
-                    assert response["content"] == {
+                    content = dict(response["content"])
+                    if path.startswith(("/01/", "/scan/01/")) and status == "400":
+                        # A person's browser gets the help page for a code it cannot read (issue 14).
+                        assert content.pop("text/html", {"schema": {}}) == {"schema": {}}, (where, status)
+                    assert content == {
                         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
                     }, (where, status)
 
