@@ -83,10 +83,11 @@ def post(
         port = parts.port or (443 if https else 80)
     except ValueError as exc:  # an invalid port
         raise DeliveryFailed(f"{url} cannot be sent to: {exc}") from None
-    refused = (destinations or Destinations()).refuse_literal(url)
+    destinations = destinations or Destinations()
+    refused = destinations.refuse_literal(url)
     if refused:
         raise DeliveryFailed(refused)
-    address = (destinations or Destinations()).resolve(host, port)
+    address = destinations.resolve(host, port)
     conn: http.client.HTTPConnection
     if https:
         conn = _PinnedHTTPS(address, host, port, TIMEOUT_SECONDS)

@@ -359,14 +359,17 @@ async def scan_page(rest: str, request: Request, view: str | None = None) -> Res
     public_rate_limit(request)
     if view is not None and view not in _VIEWS:
         raise Invalid.field("view", f"one of {', '.join(_VIEWS)}")
+    link = None
     if view is None and _browser(request):
+        # Parsed here once, so that a code a person cannot have meant gets the help page; the page
+        # is built from this parse rather than a second one.
         try:
-            _link(request)
+            link = _link(request)
         except BadDigitalLink:
             return code_help(request, _code_error(request))
     if request.app.state.db.is_sqlite:
-        return _page(request, view)
-    return await run_in_threadpool(_page, request, view)
+        return _page(request, view, link=link)
+    return await run_in_threadpool(_page, request, view, link=link)
 
 
 def _resolve(request: Request) -> Response:
