@@ -19,11 +19,13 @@ from tests.conftest import Keys
 def test_two_schedulers_run_one_night_once(db):
     ran: list[str] = []
     started = threading.Barrier(2)
+    answered = threading.Semaphore(0)
 
     def recompute(who: str):
         def run() -> None:
             ran.append(who)
-            time.sleep(0.3)  # long enough that the other process wakes while this one runs
+            # Still running when the other process wakes and answers, however slow the machine.
+            assert answered.acquire(timeout=10)
 
         return run
 
@@ -32,7 +34,9 @@ def test_two_schedulers_run_one_night_once(db):
 
     def wake(job: DailyJob) -> None:
         started.wait()
-        outcomes[job.holder] = job.trigger()
+        outcomes[job.holder] = outcome = job.trigger()
+        if outcome != "ran":
+            answered.release()
 
     threads = [threading.Thread(target=wake, args=(job,)) for job in jobs]
     for t in threads:
@@ -119,3 +123,24 @@ def test_the_nightly_job_triggered_in_two_apps_runs_once(db, settings, keys: Key
         assert a.post("/api/v1/admin/jobs/credit-nightly/run").status_code == 401
     row = schedule.status(db, "credit-nightly", ra.json()["period"])
     assert row.attempts == 1 and row.outcome.startswith("ok: {'enterprises': 2")
+
+
+def test_a_job_failing_when_an_admin_runs_it_is_an_outcome_not_a_500(db, settings, keys: Keys):
+    app = create_app(settings, db)
+    admin = Keys.header(keys.admin)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        job = app.state.background.all_jobs["credit-nightly"]
+
+        def broken() -> None:
+            raise RuntimeError("scorecard /srv/secret.yaml missing")
+
+        job.fn = broken
+        r = client.post("/api/v1/admin/jobs/credit-nightly/run", headers=admin)
+        assert r.status_code == 200, r.text
+        assert r.json()["outcome"] == "failed" and r.json()["error"] == "RuntimeError"
+        assert "secret" not in r.text
+        # Recorded as failed: the next request in the same period does not run it again.
+        again = client.post("/api/v1/admin/jobs/credit-nightly/run", headers=admin)
+        assert again.json()["outcome"] == "done"
+    row = schedule.status(db, "credit-nightly", r.json()["period"])
+    assert row.outcome == "failed: RuntimeError: scorecard /srv/secret.yaml missing"
