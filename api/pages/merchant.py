@@ -446,10 +446,11 @@ async def declare(request: Request, me: Merchant) -> Response:
         return _declaration_form(request, me, values, problems, 422)
     try:
         decl = await run_in_threadpool(_declare, request, me, data, values.get("idempotency_key", "")[:200])
-    except Invalid as exc:
-        # The service's own checks (a product not the merchant's, goods expiring before the
-        # declaration): named fields too, shown beside them.
-        return _declaration_form(request, me, values, exc.errors or [FieldError("form", exc.detail)], 422)
+    except (Invalid, Conflict) as exc:
+        # The service's own checks (goods expiring before the declaration, a number already declared,
+        # a lot another enterprise declared): named fields too, shown beside them.
+        errors = exc.errors or [FieldError("form", exc.detail)]
+        return _declaration_form(request, me, values, errors, exc.status)
     return RedirectResponse(f"/merchant/declarations/{decl.id}?declared=1", status_code=303)
 
 

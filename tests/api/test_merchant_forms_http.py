@@ -90,7 +90,8 @@ def test_a_declaration_posted_twice_is_one_and_bad_fields_are_named(app, db):
         clash = client.post(
             "/merchant/declarations", data=_declaration_form(product.id, token, idempotency_key="form-key-2")
         )
-        assert clash.status_code == 409 and "already exists" in clash.text
+        assert clash.status_code == 409 and 'data-error="declaration_no"' in clash.text
+        assert "already exists" in clash.text
 
         for path in ("/merchant/declarations/99999999999999999999", "/merchant/insurance/policies/0"):
             page = client.get(path)
