@@ -174,3 +174,51 @@ def test_a_complaints_claim_is_found_by_case_and_else_by_its_unit(app, db):
         assert "account_masked" not in found and "account_cipher" not in found
         assert claims.claim_of_case(s, 10**9, None) is None
         assert claims.claim_of_case(s, 10**9, "NOSUCHSERIAL") is None
+
+
+def test_a_policy_in_its_waiting_period_says_from_when_the_scan_is_covered(app, db):
+    from urllib.parse import urlsplit
+
+    from core.security import SYSTEM
+    from insurance import service as insurance
+    from insurance.schemas import ProductCreate, QuoteRequest
+
+    _, merchant = _seeded(db)
+    with db.transaction() as s:
+        insurer = s.exec(select(Enterprise).where(Enterprise.kind == "insurer")).first()
+        credit.recompute(s, merchant.id, "test")
+        product = insurance.create_product(
+            s,
+            insurer.id,
+            ProductCreate(
+                code="QI-WAIT",
+                name_zh="品质险（等待期 10 天）",
+                cover_per_unit_minor=1_000_00,
+                aggregate_limit_minor=100_000_00,
+                base_rate_per_mille="3",
+                waiting_days=10,
+                categories=[
+                    "infant_formula",
+                    "food",
+                    "health_supplement",
+                    "cosmetics",
+                    "maternal_baby",
+                    "other",
+                ],
+            ),
+            SYSTEM,
+        )
+        insurance.bind(
+            s, insurance.quote(s, merchant.id, QuoteRequest(product_id=product.id), SYSTEM).id, SYSTEM
+        )
+        cover = insurance.enterprise_cover(s, merchant.id)
+        assert cover is not None and cover["waiting"] is True
+        assert (
+            cover["waiting"]
+            is not insurance.enterprise_cover(s, merchant.id, utcnow() + timedelta(days=11))["waiting"]
+        )
+    with TestClient(app) as client:
+        url = urlsplit(demo.issue_demo_codes(db, app.state.keyring, per_line=4)[0])
+        page = client.get(f"{url.path}?{url.query}", headers={"accept": "text/html"})
+    assert page.status_code == 200
+    assert 'data-field="cover"' in page.text and "起生效" in page.text
