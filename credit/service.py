@@ -733,3 +733,79 @@ def display_names() -> dict[str, dict[str, str]]:
         "severities": {code: f"{zh} {code}" for code, zh in SEVERITY_ZH.items()},
         "statuses": STATUS_ZH,
     }
+
+
+def repair_advice(session: Session, enterprise_id: int, now: datetime | None = None) -> dict[str, Any]:
+    """What would raise the merchant's grade (信用修复建议), for its own credit page: the next grade and
+    the points it needs, and for each record that lowers the score now, the score and grade without it
+    and whether repair (or an objection) can be applied for today. The scorecard recomputed without
+    each record, so the figures are the methodology's own, not an estimate."""
+    m = _m()
+    now = now or utcnow()
+    card, records = compute(session, enterprise_id, now)
+    order = [g.code for g in m.grades]
+    at = order.index(card.grade)
+    up = m.grades[at - 1] if at > 0 else None
+    pending = set(
+        session.exec(
+            select(RepairApplication.record_id).where(
+                RepairApplication.enterprise_id == enterprise_id,
+                RepairApplication.status == ApplicationStatus.pending,
+            )
+        )
+    )
+    dismissed = set(
+        session.exec(
+            select(Objection.record_id).where(
+                Objection.enterprise_id == enterprise_id, Objection.status == "dismissed"
+            )
+        )
+    )
+    w = Weights(m)
+    lowering = [
+        r
+        for r in records
+        if r.status in COUNTING and card.contributions.get(r.id, 0.0) < 0 and as_utc(r.publish_until) > now
+    ]
+    lowering.sort(key=lambda r: (card.contributions[r.id], r.id))
+    items = []
+    for r in lowering[:20]:
+        without = score(m, (_entry(x) for x in records if x.id != r.id), now, w)
+        earliest = earliest_repair(r)
+        if r.status == RecordStatus.under_review:
+            state = "under_review"
+        elif r.id in pending:
+            state = "repair_pending"
+        elif now < earliest:
+            state = "wait"
+        else:
+            state = "repairable"
+        items.append(
+            {
+                "record": record_public(r),
+                "points_now": round(card.contributions[r.id], 1),
+                "score_if_repaired": without.score,
+                "grade_if_repaired": without.grade,
+                "raises_grade": order.index(without.grade) < at,
+                "repairable_from": earliest.isoformat(),
+                "state": state,
+                "may_object": r.status != RecordStatus.under_review and r.id not in dismissed,
+            }
+        )
+    return {
+        "score": card.score,
+        "grade": card.grade,
+        **_grade_names(m, card.grade),
+        "next_grade": (
+            {"grade": up.code, "min": up.min, "name_zh": up.name_zh, "name_en": up.name_en} if up else None
+        ),
+        "points_needed": round(max(up.min - card.score, 0.0), 1) if up else 0.0,
+        "capped_by": card.capped_by,
+        "records": items,
+        "raising_kinds": [
+            {"kind": k.code, "name_zh": k.name_zh, "name_en": k.name_en}
+            for k in m.kinds.values()
+            if k.sign > 0
+        ],
+        "repair_decision_working_days": m.repair_decision_working_days,
+    }

@@ -444,6 +444,36 @@ def unit_claim(session: Session, serial: str) -> dict[str, Any] | None:
     }
 
 
+def claim_of_case(session: Session, complaint_id: int, serial: str | None) -> dict[str, Any] | None:
+    """The claim a complaint case led to, for the consumer following it by token: the claim made for
+    the case (先行赔付), else the latest claim on the case's unit (a consumer's own claim names the
+    unit, not the case). What the consumer may see: status, amounts, dates; no account, no insurer notes."""
+    row = session.exec(
+        select(InsuranceClaim)
+        .where(InsuranceClaim.complaint_id == complaint_id)
+        .order_by(col(InsuranceClaim.id).desc())
+    ).first()
+    if row is None and serial:
+        row = session.exec(
+            select(InsuranceClaim)
+            .where(InsuranceClaim.serial == serial)
+            .order_by(col(InsuranceClaim.id).desc())
+        ).first()
+    if row is None:
+        return None
+    return {
+        "status": row.status,
+        "reason_code": row.reason_code,
+        "currency": row.currency,
+        "asked_minor": row.asked_minor,
+        "approved_minor": row.approved_minor,
+        "paid_minor": row.paid_minor,
+        "submitted_at": as_utc(row.submitted_at).isoformat(),
+        "decided_at": as_utc(row.decided_at).isoformat() if row.decided_at else None,
+        "paid_at": as_utc(row.paid_at).isoformat() if row.paid_at else None,
+    }
+
+
 def loss_ratios(session: Session, insurer_id: int) -> dict[str, Any]:
     """Net paid (paid minus recovered) over written premium, per grade, per merchant and per product:
     the figure that tells an insurer whether its grade multipliers price the risk."""

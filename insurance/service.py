@@ -437,6 +437,8 @@ def enterprise_cover(
         "cover_per_unit": cover.as_dict(),
         "until": until.isoformat(),
         "cover_from": as_utc(policy.cover_from).isoformat(),
+        # Still in the policy's waiting period at `at` (the scan page says from when cover starts).
+        "waiting": as_utc(policy.cover_from) > at,
         "claim_window_days": policy.claim_window_days,
         "categories": list(policy.categories),
         "summary": f"由 {name_zh} 承保品质险，每件最高赔付 {cover.format('zh_CN')}，保障至 {day}"

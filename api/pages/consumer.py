@@ -1,9 +1,9 @@
 """The consumer's complaint pages, for a phone: file a complaint about a scanned item (with photos) and
 follow the case by its tracking token. No JavaScript, Chinese by default (`?lang=en` for English).
 
-Filing goes through the complaints API's own intake (`api.routers.complaints._intake`: evidence checked
-and re-encoded by complaints/evidence.py, the case saved with its files); the tracking page reads and
-acts through complaints/service.py by token. The token travels in the query string (the access log
+Filing calls the complaints domain as the API's intake does (evidence checked and re-encoded by
+complaints/evidence.py, the files staged, the case saved by complaints/service.py); the tracking page
+reads and acts through complaints/service.py by token, and shows the insurance claim the case led to. The token travels in the query string (the access log
 keeps parameter names, never values) and every page here sends `Referrer-Policy: no-referrer`, so a
 link on the page never carries it to another site."""
 
@@ -19,7 +19,6 @@ from pydantic import ValidationError
 
 from api.deps import public_rate_limit
 from api.pages import web
-from api.routers import complaints as complaint_routes
 from complaints.models import Category, Wanted
 from complaints.schemas import IntakeIn
 from core.errors import FieldError, Invalid
@@ -81,6 +80,15 @@ TEXT: dict[str, dict[str, Any]] = {
             "closed": "已结案",
         },
         "switch": "English",
+        "claim": "保险理赔",
+        "claim_amount": "金额",
+        "claim_statuses": {
+            "submitted": "已提交，等待保险公司审核",
+            "under_review": "保险公司审核中",
+            "approved": "已核准，等待赔付",
+            "rejected": "未获赔付",
+            "paid": "已赔付",
+        },
     },
     "en": {
         "title_new": "Complain about this item",
@@ -136,6 +144,15 @@ TEXT: dict[str, dict[str, Any]] = {
             "closed": "Closed",
         },
         "switch": "中文",
+        "claim": "Insurance claim",
+        "claim_amount": "Amount",
+        "claim_statuses": {
+            "submitted": "Submitted: waiting for the insurer",
+            "under_review": "The insurer is reviewing it",
+            "approved": "Approved: payment due",
+            "rejected": "Not paid",
+            "paid": "Paid",
+        },
     },
 }
 
@@ -194,17 +211,16 @@ async def file(
     files = [f for f in evidence if f.filename]
     try:
         data = IntakeIn.model_validate(values)
-        raw = await complaint_routes._read(files, kit.max_bytes)
-        out = await run_in_threadpool(complaint_routes._intake, request.app.state.db, kit, data, raw)
+        # One byte past the limit, so an oversized file is refused without reading all of it.
+        raw = [await f.read(kit.max_bytes + 1) for f in files]
+        token = await run_in_threadpool(_intake, request.app.state.db, kit, data, raw)
     except ValidationError as exc:
         errors = _form_errors(exc)
     except Invalid as exc:
         errors = exc.errors or [FieldError("evidence", exc.detail)]
     else:
         suffix = "&lang=en" if _lang(request) == "en" else ""
-        return RedirectResponse(
-            f"/complaints/track?token={quote(out.tracking_token)}&new=1{suffix}", status_code=303
-        )
+        return RedirectResponse(f"/complaints/track?token={quote(token)}&new=1{suffix}", status_code=303)
     return _render(
         request,
         "complaint_new.html",
@@ -219,6 +235,18 @@ async def file(
     )
 
 
+def _intake(db, kit, data: IntakeIn, raw: list[bytes]) -> str:  # noqa: ANN001 - Database, Kit
+    """File the case with its evidence; its tracking token."""
+    from complaints import evidence
+    from complaints import service as complaints
+
+    prepared = evidence.prepare(raw, max_files=kit.max_files, max_bytes=kit.max_bytes)
+    # Files first, then the case; a case that fails to save takes its new files with it.
+    with kit.store.staged(prepared), db.transaction() as s:
+        _, token, _ = complaints.intake(s, kit, data, prepared)
+        return token
+
+
 def _token(token: str) -> str:
     token = token.strip()
     if not 20 <= len(token) <= 64:
@@ -231,6 +259,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
     from complaints import service as complaints
     from core.clock import as_utc, utcnow
     from core.workdays import CHINA_TZ
+    from insurance import claims as insurance_claims
 
     if not token:
         return _render(request, "complaint_lookup.html", {})
@@ -240,6 +269,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
     with request.app.state.db.read_session() as s:
         c = complaints.by_token(s, token)
         messages = complaints.messages(s, c.id)
+        claim = insurance_claims.claim_of_case(s, c.id, c.serial)
     left = None
     if c.due_at is not None:
         now, due = utcnow(), as_utc(c.due_at)
@@ -254,6 +284,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
             "left": left,
             "due_date": as_utc(c.due_at).astimezone(CHINA_TZ).date().isoformat() if c.due_at else "",
             "messages": messages,
+            "claim": claim,
         },
     )
 

@@ -1,28 +1,55 @@
-"""The merchant pages (/merchant): its declarations and their status, code issuance with a progress bar,
-the batch's downloads, and the complaints to answer with their deadlines in working days.
+"""The merchant pages (/merchant): its declarations (declared from the page) and their status, its
+products and GTIN grants, code issuance with a progress bar, the batch's downloads, the complaints to
+answer with their deadlines in working days, its quality-insurance policies and quotes, and its own
+credit report with what would raise its grade (repair and objections).
 
 A merchant's session is bound to its key's enterprise: every record is loaded by id and then checked
 with `Principal.ensure_may_act_for`, the same rule the API uses, so another merchant's record is a 403
-page. Issuing and the downloads call the API's own route functions: one code path for both."""
+page. The pages call the domains' services (as the API's routes do), never the routes themselves; a
+form's bad field is shown next to it with the reason the API's problem document would give."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import io
+import secrets
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
+from api.deps import Id, LineNo
 from api.pages import web
-from api.pages.console import _invalid
-from api.routers import traceability as trace_routes
+from api.problems import _field_path, _reason
+from core import csvsafe
 from core.clock import as_utc, utcnow
-from core.errors import Invalid
+from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
 from core.security import Principal
-from traceability.schemas import IssueCodes
+from traceability.models import ProductCategory
+from traceability.schemas import (
+    PORT_NAMES,
+    DeclarationCreate,
+    GrantCreate,
+    IssueCodes,
+    ProductCreate,
+)
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Merchant = Annotated[Principal, Depends(web.merchant_user)]
+
+
+def _errors(exc: ValidationError) -> list[FieldError]:
+    """A form's validation errors as the API's problem document names them (`lines.0.lot`, with the
+    same reason), so the page can show each next to its field."""
+    return [FieldError(_field_path(e.get("loc", ())) or "form", _reason(e)) for e in exc.errors()]
+
+
+def _invalid(exc: ValidationError) -> Invalid:
+    errors = _errors(exc)
+    return Invalid("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
 
 
 def workdays_left(request: Request, due) -> int | None:  # noqa: ANN001 - datetime | None
@@ -64,6 +91,12 @@ def home(request: Request, me: Merchant) -> Response:
     )
 
 
+# Before /merchant/declarations/{declaration_id}, which would take "new" for an id.
+@router.get("/merchant/declarations/new")
+def declaration_form(request: Request, me: Merchant) -> Response:
+    return _declaration_form(request, me, {"declared_on": utcnow().date().isoformat()}, [])
+
+
 def _declaration(request: Request, me: Principal, declaration_id: int):  # noqa: ANN202
     from traceability import service as trace
 
@@ -74,16 +107,50 @@ def _declaration(request: Request, me: Principal, declaration_id: int):  # noqa:
 
 
 @router.get("/merchant/declarations/{declaration_id}")
-def declaration(request: Request, declaration_id: int, me: Merchant) -> Response:
+def declaration(request: Request, declaration_id: Id, me: Merchant) -> Response:
     decl, lines = _declaration(request, me, declaration_id)
     return web.render(request, "merchant_declaration.html", {"decl": decl, "lines": lines})
+
+
+def _issue(
+    request: Request, me: Principal, enterprise_id: int, declaration_id: int, line_no: int, quantity: int
+):  # noqa: ANN202
+    """Reserve the codes in one transaction and run the batch as a job (as the API does); the batch
+    page polls its progress."""
+    from traceability import service as trace
+
+    state = request.app.state
+    with state.db.transaction() as s:
+        batch = trace.reserve_codes(
+            s,
+            declaration_id,
+            line_no,
+            quantity,
+            state.keyring,
+            me,
+            runner=trace.new_runner("server"),
+            lease_seconds=state.settings.batch_lease_seconds,
+            enterprise_id=enterprise_id,
+        )
+    state.jobs.submit(
+        lambda: trace.run_claimed(
+            state.db,
+            batch.id,
+            batch.runner,
+            state.keyring,
+            state.settings.resolver_base_url,
+            lease_seconds=state.settings.batch_lease_seconds,
+            chunk=state.settings.code_batch_chunk,
+        )
+    )
+    return batch
 
 
 @router.post("/merchant/declarations/{declaration_id}/lines/{line_no}/codes")
 def issue(
     request: Request,
-    declaration_id: int,
-    line_no: int,
+    declaration_id: Id,
+    line_no: LineNo,
     me: Merchant,
     quantity: Annotated[str, Form(max_length=12)] = "",
 ) -> Response:
@@ -95,9 +162,7 @@ def issue(
         )
     except ValidationError as exc:
         raise _invalid(exc) from None
-    batch = trace_routes.issue_codes(
-        decl.enterprise_id, decl.id, line_no, data, request, request.app.state.db, me, Response()
-    )
+    batch = _issue(request, me, decl.enterprise_id, decl.id, line_no, data.quantity)
     return RedirectResponse(f"/merchant/batches/{batch.id}", status_code=303)
 
 
@@ -111,34 +176,97 @@ def _batch(request: Request, me: Principal, batch_id: int):  # noqa: ANN202
 
 
 @router.get("/merchant/batches/{batch_id}")
-def batch(request: Request, batch_id: int, me: Merchant) -> Response:
+def batch(request: Request, batch_id: Id, me: Merchant) -> Response:
     b = _batch(request, me, batch_id)
     percent = 100 if b.status == "done" else int(b.issued * 100 / b.quantity) if b.quantity else 0
     return web.render(request, "merchant_batch.html", {"b": b, "percent": percent})
 
 
 @router.get("/merchant/batches/{batch_id}/codes.csv")
-def batch_csv(request: Request, batch_id: int, me: Merchant) -> Response:
+def batch_csv(request: Request, batch_id: Id, me: Merchant) -> Response:
+    from traceability import service as trace
+    from traceability.labels import CSV_HEADER, csv_row
+
     b = _batch(request, me, batch_id)
-    return trace_routes.export_csv(b.enterprise_id, b.id, request, request.app.state.db)
+    base = request.app.state.settings.resolver_base_url
+    codes = trace.codes_of_batch(request.app.state.db, b.id)
+    first = next(codes, None)  # raises here, before the response starts, if the batch is not done
+
+    def rows() -> Iterator[str]:
+        buf = io.StringIO()
+        writer = csvsafe.writer(buf)
+        writer.writerow(CSV_HEADER)
+        for code in _chain(first, codes) if first else ():
+            writer.writerow(csv_row(code, base))
+            if buf.tell() > 64_000:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+
+    return StreamingResponse(
+        rows(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="codes-batch-{b.id}.csv"'},
+    )
+
+
+def _chain(first, rest):  # noqa: ANN001, ANN202
+    yield first
+    yield from rest
+
+
+def _labels(request: Request, me: Principal, batch_id: int, offset: int, limit: int):  # noqa: ANN202
+    """The batch (the merchant's own, and with codes from `offset`) and its labels from there."""
+    from itertools import islice
+
+    from traceability import service as trace
+    from traceability.labels import label_of
+
+    if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
+        raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
+    b = _batch(request, me, batch_id)
+    if b.status == "done" and offset >= b.issued:
+        raise Invalid.field(
+            "offset", f"the batch has {b.issued} codes; the first is 0, the last {b.issued - 1}"
+        )
+    base = request.app.state.settings.resolver_base_url
+    codes = islice(trace.codes_of_batch(request.app.state.db, b.id), offset, offset + limit)
+    return b, (label_of(code, base) for code in codes)
 
 
 @router.get("/merchant/batches/{batch_id}/labels.pdf")
 def batch_labels(
-    request: Request, batch_id: int, me: Merchant, offset: int = 0, limit: int = 1000
+    request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000
 ) -> Response:
-    b = _batch(request, me, batch_id)
-    if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
-        raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
-    return trace_routes.export_labels(b.enterprise_id, b.id, request, request.app.state.db, offset, limit)
+    from printing.fonts import FontMissingError
+    from traceability.labels import label_sheet_pdf
+
+    b, labels = _labels(request, me, batch_id, offset, limit)
+    buf = io.BytesIO()
+    try:
+        label_sheet_pdf(labels, buf)
+    except FontMissingError as exc:
+        raise Unavailable(f"label sheets cannot be printed on this server: {exc}") from None
+    return Response(
+        buf.getvalue(),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="labels-batch-{b.id}-{offset}.pdf"'},
+    )
 
 
 @router.get("/merchant/batches/{batch_id}/qr.zip")
-def batch_qr(request: Request, batch_id: int, me: Merchant, offset: int = 0, limit: int = 1000) -> Response:
-    b = _batch(request, me, batch_id)
-    if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
-        raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
-    return trace_routes.export_qr_zip(b.enterprise_id, b.id, request, request.app.state.db, offset, limit)
+def batch_qr(request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000) -> Response:
+    from traceability.labels import qr_zip
+
+    b, labels = _labels(request, me, batch_id, offset, limit)
+    buf = io.BytesIO()
+    qr_zip(labels, buf)
+    return Response(
+        buf.getvalue(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="qr-batch-{b.id}-{offset}.zip"'},
+    )
 
 
 def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
@@ -151,7 +279,7 @@ def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
 
 
 @router.get("/merchant/complaints/{complaint_id}")
-def complaint(request: Request, complaint_id: int, me: Merchant) -> Response:
+def complaint(request: Request, complaint_id: Id, me: Merchant) -> Response:
     c, messages = _case(request, me, complaint_id)
     return web.render(
         request,
@@ -163,7 +291,7 @@ def complaint(request: Request, complaint_id: int, me: Merchant) -> Response:
 @router.post("/merchant/complaints/{complaint_id}/answer")
 def answer(
     request: Request,
-    complaint_id: int,
+    complaint_id: Id,
     me: Merchant,
     outcome: Annotated[str, Form(max_length=20)] = "",
     text: Annotated[str, Form(max_length=2000)] = "",
@@ -190,3 +318,447 @@ def answer(
     with request.app.state.db.transaction() as s:
         complaints.answer(s, request.app.state.complaint_kit, c.enterprise_id, c.id, data, me)
     return RedirectResponse(f"/merchant/complaints/{c.id}?answered=1", status_code=303)
+
+
+# --- forms ------------------------------------------------------------------------------------------
+
+LINE_ROWS = 3  # line rows on the declaration form (no script adds rows; declare more in several forms)
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The posted form's text fields, each cut at 4,000 characters (the schemas bound them tighter)."""
+    form = await request.form()
+    return {k: v.strip()[:4000] for k, v in form.items() if isinstance(v, str) and k != "csrftoken"}
+
+
+def _by_field(errors: list[FieldError]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for e in errors:
+        out.setdefault(e.field, e.reason)
+    return out
+
+
+def _yuan_to_minor(text: str, field: str) -> int:
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        raise Invalid.field(field, "an amount in yuan, such as 168.00") from None
+    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise Invalid.field(field, "an amount in yuan with at most two decimals, such as 168.00")
+    return int(amount * 100)
+
+
+# --- declarations -----------------------------------------------------------------------------------
+
+
+def _products(request: Request, enterprise_id: int) -> list:
+    from traceability import service as trace
+
+    with request.app.state.db.read_session() as s:
+        return trace.list_products(s, enterprise_id)
+
+
+def _declaration_form(
+    request: Request, me: Principal, values: dict[str, str], errors: list[FieldError], status: int = 200
+) -> Response:
+    return web.render(
+        request,
+        "merchant_declaration_new.html",
+        {
+            "products": _products(request, me.enterprise_id),
+            "values": values,
+            "errors": _by_field(errors),
+            "error_list": errors,
+            "rows": range(LINE_ROWS),
+            "ports": PORT_NAMES,
+            # One key per form shown: a second click on "declare" replays the first, not a duplicate.
+            "idem": values.get("idempotency_key") or secrets.token_urlsafe(18),
+        },
+        status,
+    )
+
+
+def _declaration_body(values: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
+    """The API's DeclarationCreate from the form: the header fields, and each line row with anything
+    filled in (an empty row is left out; a row half filled is validated, and its field named)."""
+    body: dict[str, Any] = {
+        k: values.get(k, "")
+        for k in (
+            "declaration_no",
+            "transport_doc_type",
+            "transport_doc_no",
+            "arrival_port",
+            "bonded_warehouse",
+            "declared_on",
+        )
+    }
+    lines = []
+    problems: list[FieldError] = []
+    for i in range(LINE_ROWS):
+        row = {k: values.get(f"lines.{i}.{k}", "") for k in LINE_FIELDS}
+        if not any(row[k] for k in FILLED_FIELDS):
+            continue
+        n = len(lines)
+        line: dict[str, Any] = {
+            "product_id": row["product_id"],
+            "lot": row["lot"],
+            "quantity": row["quantity"],
+            "production_date": row["production_date"] or None,
+            "expiry_date": row["expiry_date"] or None,
+        }
+        try:
+            minor = _yuan_to_minor(row["unit_value"], f"lines.{n}.unit_value")
+        except Invalid as exc:
+            problems.extend(exc.errors)
+            minor = 0
+        line["unit_value"] = {"amount_minor": minor, "currency": row["currency"] or "CNY"}
+        lines.append(line)
+    body["lines"] = lines
+    return body, problems
+
+
+LINE_FIELDS = ("product_id", "lot", "quantity", "production_date", "expiry_date", "unit_value", "currency")
+FILLED_FIELDS = LINE_FIELDS[:-1]  # the currency is a hidden field: a row with only it is empty
+
+
+def _row_values(values: dict[str, str]) -> dict[str, str]:
+    """The form's values renumbered as the API numbers the lines (empty rows dropped), so an error on
+    `lines.1.lot` is shown beside the second filled row."""
+    out = {k: v for k, v in values.items() if not k.startswith("lines.")}
+    n = 0
+    for i in range(LINE_ROWS):
+        row = {k: values.get(f"lines.{i}.{k}", "") for k in LINE_FIELDS}
+        if any(row[k] for k in FILLED_FIELDS):
+            out.update({f"lines.{n}.{k}": v for k, v in row.items()})
+            n += 1
+    return out
+
+
+@router.post("/merchant/declarations")
+async def declare(request: Request, me: Merchant) -> Response:
+    values = _row_values(await _form(request))
+    body, problems = _declaration_body(values)
+    try:
+        data = DeclarationCreate.model_validate(body)
+    except ValidationError as exc:
+        return _declaration_form(request, me, values, problems + _errors(exc), 422)
+    if problems:
+        return _declaration_form(request, me, values, problems, 422)
+    try:
+        decl = await run_in_threadpool(_declare, request, me, data, values.get("idempotency_key", "")[:200])
+    except (Invalid, Conflict) as exc:
+        # The service's own checks (goods expiring before the declaration, a number already declared,
+        # a lot another enterprise declared): named fields too, shown beside them.
+        errors = exc.errors or [FieldError("form", exc.detail)]
+        return _declaration_form(request, me, values, errors, exc.status)
+    return RedirectResponse(f"/merchant/declarations/{decl.id}?declared=1", status_code=303)
+
+
+def _declare(request: Request, me: Principal, data: DeclarationCreate, key: str):  # noqa: ANN202
+    from sqlmodel import select
+
+    from traceability import service as trace
+    from traceability.models import Product
+
+    with request.app.state.db.transaction() as s:
+        # A product id of another merchant's in the form was not offered by the page: a 403, as for
+        # any other merchant's id (the API answers 422 naming the line's product_id).
+        ids = {line.product_id for line in data.lines}
+        for owner in s.exec(select(Product.enterprise_id).where(Product.id.in_(ids))):  # type: ignore[union-attr]
+            me.ensure_may_act_for(owner)
+        decl, _ = trace.declare(s, me.enterprise_id, data, me, key or None)
+        return decl
+
+
+# --- products and GTIN grants -----------------------------------------------------------------------
+
+PRODUCT_FIELDS = (
+    "gtin",
+    "hs_code",
+    "name_zh",
+    "name_en",
+    "brand",
+    "manufacturer",
+    "origin_country",
+    "category",
+    "shelf_life_days",
+)
+
+
+def _products_page(
+    request: Request,
+    me: Principal,
+    values: dict[str, str] | None = None,
+    errors: list[FieldError] | None = None,
+    status: int = 200,
+    grant_values: dict[str, str] | None = None,
+    grant_errors: list[FieldError] | None = None,
+) -> Response:
+    from enterprises import service as enterprises
+    from traceability import ownership
+    from traceability import service as trace
+
+    with request.app.state.db.read_session() as s:
+        products = trace.list_products(s, me.enterprise_id)
+        grants = ownership.grants_of(s, me.enterprise_id)
+        names = enterprises.public_profiles(
+            s, {g.grantee_enterprise_id for g in grants} | {g.owner_enterprise_id for g in grants}
+        )
+    return web.render(
+        request,
+        "merchant_products.html",
+        {
+            "products": products,
+            "grants": grants,
+            "names": names,
+            "categories": list(ProductCategory),
+            "values": values or {},
+            "errors": _by_field(errors or []),
+            "error_list": errors or [],
+            "grant_values": grant_values or {},
+            "grant_errors": _by_field(grant_errors or []),
+        },
+        status,
+    )
+
+
+@router.get("/merchant/products")
+def products(request: Request, me: Merchant) -> Response:
+    return _products_page(request, me)
+
+
+@router.post("/merchant/products")
+async def register_product(request: Request, me: Merchant) -> Response:
+    from traceability import service as trace
+
+    values = await _form(request)
+    raw: dict[str, Any] = {k: values.get(k, "") for k in PRODUCT_FIELDS}
+    raw["shelf_life_days"] = raw["shelf_life_days"] or None
+    raw["origin_country"] = raw["origin_country"].upper()
+    try:
+        data = ProductCreate.model_validate(raw)
+    except ValidationError as exc:
+        return _products_page(request, me, values, _errors(exc), 422)
+
+    def create():  # noqa: ANN202
+        with request.app.state.db.transaction() as s:
+            return trace.create_product(s, me.enterprise_id, data, me)
+
+    try:
+        product = await run_in_threadpool(create)
+    except (Invalid, Conflict) as exc:
+        return _products_page(request, me, values, exc.errors or [FieldError("gtin", exc.detail)], exc.status)
+    return RedirectResponse(f"/merchant/products?added={product.id}", status_code=303)
+
+
+@router.post("/merchant/gtin-grants")
+def grant(
+    request: Request,
+    me: Merchant,
+    gtin: Annotated[str, Form(max_length=20)] = "",
+    grantee_uscc: Annotated[str, Form(max_length=30)] = "",
+) -> Response:
+    from core.identifiers import validate_uscc
+    from enterprises import service as enterprises
+    from traceability import ownership
+
+    values = {"gtin": gtin, "grantee_uscc": grantee_uscc.strip().upper()}
+    try:
+        uscc = validate_uscc(values["grantee_uscc"])
+    except ValueError as exc:
+        return _products_page(
+            request, me, status=422, grant_values=values, grant_errors=[FieldError("grantee_uscc", str(exc))]
+        )
+    try:
+        with request.app.state.db.transaction() as s:
+            grantee = enterprises.get_by_uscc(s, uscc)
+            data = GrantCreate.model_validate({"gtin": gtin, "grantee_enterprise_id": grantee.id})
+            ownership.grant(s, me.enterprise_id, data.gtin, data.grantee_enterprise_id, me)
+    except ValidationError as exc:
+        return _products_page(request, me, status=422, grant_values=values, grant_errors=_errors(exc))
+    except (Invalid, Conflict, NotFound) as exc:
+        field = "grantee_uscc" if isinstance(exc, NotFound) else "gtin"
+        errors = exc.errors or [FieldError(field, exc.detail)]
+        return _products_page(request, me, status=exc.status, grant_values=values, grant_errors=errors)
+    return RedirectResponse("/merchant/products?granted=1", status_code=303)
+
+
+@router.post("/merchant/gtin-grants/{grant_id}/revoke")
+def revoke_grant(request: Request, grant_id: Id, me: Merchant) -> Response:
+    from traceability import ownership
+    from traceability.models import GtinGrant
+
+    with request.app.state.db.transaction() as s:
+        row = s.get(GtinGrant, grant_id)
+        if row is None:
+            raise NotFound(f"no grant {grant_id}")
+        me.ensure_may_act_for(row.owner_enterprise_id)  # another's grant (or one given to us): 403
+        ownership.revoke_grant(s, row.owner_enterprise_id, grant_id, me)
+    return RedirectResponse("/merchant/products?revoked=1", status_code=303)
+
+
+# --- quality insurance: policies, quotes, binding ---------------------------------------------------
+
+
+@router.get("/merchant/insurance")
+def insurance(request: Request, me: Merchant) -> Response:
+    from credit import service as credit
+    from enterprises import service as enterprises
+    from insurance import service as insurance_
+
+    with request.app.state.db.read_session() as s:
+        policies = insurance_.list_policies(s, enterprise_id=me.enterprise_id)
+        offers = insurance_.list_products(s)
+        insurers = enterprises.public_profiles(
+            s, {p.insurer_id for p in offers} | {p.insurer_id for p in policies}
+        )
+        grade = credit.grade_code(s, me.enterprise_id)
+    return web.render(
+        request,
+        "merchant_insurance.html",
+        {
+            "policies": policies,
+            "offers": offers,
+            "insurers": insurers,
+            "grade": grade,
+            "today": utcnow().date().isoformat(),
+        },
+    )
+
+
+@router.post("/merchant/insurance/quotes")
+def quote(
+    request: Request,
+    me: Merchant,
+    product_id: Annotated[str, Form(max_length=12)] = "",
+    period_days: Annotated[str, Form(max_length=4)] = "365",
+    starts_on: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    from insurance import service as insurance_
+    from insurance.schemas import QuoteRequest
+
+    try:
+        data = QuoteRequest.model_validate(
+            {"product_id": product_id, "period_days": period_days or 365, "starts_on": starts_on or None}
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    days = request.app.state.settings.insurance_quote_valid_days
+    with request.app.state.db.transaction() as s:
+        policy = insurance_.quote(s, me.enterprise_id, data, me, valid_days=days)
+    return RedirectResponse(f"/merchant/insurance/policies/{policy.id}?quoted=1", status_code=303)
+
+
+def _policy(request: Request, me: Principal, policy_id: int):  # noqa: ANN202
+    from enterprises import service as enterprises
+    from insurance import service as insurance_
+
+    with request.app.state.db.read_session() as s:
+        policy = insurance_.get_policy(s, policy_id)
+        me.ensure_may_act_for(policy.enterprise_id)
+        product = insurance_.get_product(s, policy.product_id)
+        insurer = enterprises.public_profile(s, policy.insurer_id) or {}
+    return policy, product, insurer
+
+
+@router.get("/merchant/insurance/policies/{policy_id}")
+def policy(request: Request, policy_id: Id, me: Merchant) -> Response:
+    p, product, insurer = _policy(request, me, policy_id)
+    expired = p.status == "quoted" and as_utc(p.quote_expires_at) <= utcnow()
+    return web.render(
+        request,
+        "merchant_policy.html",
+        {"p": p, "product": product, "insurer": insurer, "quote_expired": expired},
+    )
+
+
+@router.post("/merchant/insurance/policies/{policy_id}/bind")
+def bind(request: Request, policy_id: Id, me: Merchant) -> Response:
+    from insurance import service as insurance_
+
+    p, _, _ = _policy(request, me, policy_id)
+    with request.app.state.db.transaction() as s:
+        insurance_.bind(s, p.id, me)
+    return RedirectResponse(f"/merchant/insurance/policies/{p.id}?bound=1", status_code=303)
+
+
+# --- its own credit report: what would raise the grade, repair and objections -----------------------
+
+
+@router.get("/merchant/credit")
+def credit_page(request: Request, me: Merchant) -> Response:
+    from credit import service as credit
+    from enterprises import service as enterprises
+
+    with request.app.state.db.read_session() as s:
+        ent = enterprises.get(s, me.enterprise_id)
+        view = credit.scorecard_view(s, ent.id, public=False)
+        advice = credit.repair_advice(s, ent.id)
+        repairs = credit.list_repairs(s, enterprise_id=ent.id)
+        objections = credit.list_objections(s, enterprise_id=ent.id)
+    return web.render(
+        request,
+        "merchant_credit.html",
+        {
+            "ent": ent,
+            "v": view,
+            "advice": advice,
+            "repairs": repairs,
+            "objections": objections,
+            "names": credit.display_names(),
+        },
+    )
+
+
+def _record(request: Request, me: Principal, record_id: int) -> int:
+    """The record's enterprise, once the session may act for it (another merchant's record: 403)."""
+    from credit import service as credit
+
+    with request.app.state.db.read_session() as s:
+        r = credit.get_record(s, record_id)
+    me.ensure_may_act_for(r.enterprise_id)
+    return r.enterprise_id
+
+
+@router.post("/merchant/credit/records/{record_id}/repairs")
+def apply_repair(
+    request: Request,
+    record_id: Id,
+    me: Merchant,
+    evidence: Annotated[str, Form(max_length=4000)] = "",
+    evidence_ref: Annotated[str, Form(max_length=300)] = "",
+) -> Response:
+    from credit import service as credit
+    from credit.schemas import RepairCreate
+
+    enterprise_id = _record(request, me, record_id)
+    try:
+        data = RepairCreate.model_validate(
+            {"evidence": evidence.strip(), "evidence_ref": evidence_ref.strip()}
+        )
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    with request.app.state.db.transaction() as s:
+        credit.apply_repair(s, enterprise_id, record_id, data, me)
+    return RedirectResponse("/merchant/credit?repair=1#applications", status_code=303)
+
+
+@router.post("/merchant/credit/records/{record_id}/objections")
+def object_to(
+    request: Request,
+    record_id: Id,
+    me: Merchant,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    evidence: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    from credit import service as credit
+    from credit.schemas import ObjectionCreate
+
+    enterprise_id = _record(request, me, record_id)
+    try:
+        data = ObjectionCreate.model_validate({"reason": reason.strip(), "evidence": evidence.strip()})
+    except ValidationError as exc:
+        raise _invalid(exc) from None
+    with request.app.state.db.transaction() as s:
+        credit.object_to(s, enterprise_id, record_id, data, me)
+    return RedirectResponse("/merchant/credit?objection=1#applications", status_code=303)
