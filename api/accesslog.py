@@ -10,6 +10,7 @@ uvicorn's own access log off.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from urllib.parse import parse_qsl, quote
 
@@ -24,15 +25,25 @@ CHATTY = ("fontTools",)
 _SAFE = "/:@!$&'()*+,;=-._~"
 
 
+# What `quote` leaves as it is (its own always-safe characters and _SAFE): a path or name made only of
+# these is written without calling it, the common case, since the log line is written for every request.
+_UNCHANGED = re.compile(r"[A-Za-z0-9_.~/:@!$&'()*+,;=-]*\Z")
+_UNCHANGED_NAME = re.compile(r"[A-Za-z0-9_.~-]*\Z")
+
+
 def request_line(method: str, path: str, query_string: bytes) -> str:
     """`GET /01/…?17&loc&city`: the query's parameter names only, values of any kind dropped."""
-    line = f"{method} {quote(path, safe=_SAFE)}"
+    line = f"{method} {path if _UNCHANGED.match(path) else quote(path, safe=_SAFE)}"
     if query_string:
-        names = dict.fromkeys(
-            name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
-        )
+        text = query_string.decode("latin-1")
+        if "%" in text or "+" in text:
+            pairs = parse_qsl(text, keep_blank_values=True)
+            names = dict.fromkeys(name for name, _ in pairs)
+        else:
+            # What parse_qsl reads when nothing needs decoding: each name up to its first "=".
+            names = dict.fromkeys(pair.partition("=")[0] for pair in text.split("&") if pair)
         if names:
-            line += "?" + "&".join(quote(n, safe="") for n in names)
+            line += "?" + "&".join(n if _UNCHANGED_NAME.match(n) else quote(n, safe="") for n in names)
     return line
 
 

@@ -42,6 +42,8 @@ def client_key(address: str) -> str:
 class RateLimiter:
     """The in-process limiter, with a table of bounded size."""
 
+    in_process = True  # `take` does no I/O: the scan's fast path calls it on the event loop
+
     def __init__(self, per_minute: int, burst: int, max_clients: int = 100_000) -> None:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
@@ -82,6 +84,8 @@ class SharedRateLimiter:
     the limit holds per client across every process and host. If the database cannot answer, the
     request is let through: the limit protects the service, and a database that is down stops the
     service anyway."""
+
+    in_process = False  # `take` is a database statement: `atake` runs it on the thread pool
 
     def __init__(self, db, per_minute: int, burst: int) -> None:  # noqa: ANN001 - core.db.Database
         self.db = db

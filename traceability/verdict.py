@@ -181,7 +181,8 @@ def judge(
                     f"Scanned from {clients} different devices since it was sold",
                 )
             )
-    if verdict == "genuine" and any(e is not not_shipped for e in suspicious):
+    # `not_shipped` is at most one of `suspicious`: anything more in it makes the item suspicious.
+    if verdict == "genuine" and len(suspicious) > (not_shipped is not None):
         verdict = "suspicious"
     elif verdict == "genuine" and not_shipped is not None:
         verdict = "not_shipped"
