@@ -57,11 +57,14 @@ def _judged(session: Session, r: ScanRecord, code: TraceCode, policy: ScanPolicy
         km = haversine_km((before.lat, before.lon), (r.lat, r.lon))  # type: ignore[arg-type]
         hours = max((as_utc(r.scanned_at) - as_utc(before.scanned_at)).total_seconds() / 3600, 1 / 3600)
         if km > 50 and km / hours > policy.max_speed_kmh:
+            minutes = hours * 60
+            ago_zh = f"{minutes:.0f} 分钟前" if minutes >= 1 else "不到 1 分钟前"
+            ago_en = f"only {minutes:.0f} minutes earlier" if minutes >= 1 else "less than a minute earlier"
             found.append(
                 _evidence(
                     "impossible_travel",
-                    f"上一次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
-                    f"The scan before was {km:.0f} km away only {hours * 60:.0f} minutes earlier",
+                    f"上一次扫描在 {km:.0f} 公里外、{ago_zh}",
+                    f"The scan before was {km:.0f} km away, {ago_en}",
                     km=round(km),
                     minutes=round(hours * 60),
                     from_place=recognised_city(before.place),

@@ -354,7 +354,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
             "objections": objections,
             "records": records,
             "enterprises": names,
-            "kinds": credit.display_names()["kinds"],
+            "names": credit.display_names(),
             "decided": decided if re.fullmatch(r"(repair|objection)-\d{1,12}-\d{1,12}", decided) else "",
         },
     )

@@ -19,7 +19,7 @@ from credit.models import SupervisionDraw
 from credit.schemas import ObjectionCreate, RepairCreate
 from enterprises.models import Enterprise
 from tests.conftest import register
-from tests.e2e.pages_kit import axe_check, screenshot, sign_in
+from tests.e2e.pages_kit import PHONE, axe_check, screenshot, sign_in
 from traceability.codes import gtin_with_check
 
 NEW_PAGES = ("/console/draws", "/console/credit", "/console/scans")
@@ -33,6 +33,18 @@ def _demo(db) -> dict[str, str]:
 def _merchants(db) -> list[Enterprise]:
     with db.read_session() as s:
         return list(s.exec(select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id)))
+
+
+def fits_a_phone(page) -> None:
+    """Nothing wider than a phone's screen: no sideways scrolling to read a row."""
+    page.set_viewport_size(PHONE)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    widest = page.evaluate(
+        """() => [...document.querySelectorAll('main *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth)
+            .slice(-3).map(e => e.tagName + '.' + e.className + ' ' + (e.dataset.table || ''))"""
+    )
+    assert width <= PHONE["width"], f"{page.url} is {width}px wide on a {PHONE['width']}px phone: {widest}"
 
 
 def _csrf(page) -> str:
@@ -61,6 +73,7 @@ def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(live_server
     assert page.url == f"{base}/console/draws"
     assert page.inner_text("[data-field=waiting]") == str(len(numbers))
     axe_check(page, "console-draws")
+    fits_a_phone(page)
     # A seed given on the page makes the selection known in advance: the published algorithm, rerun.
     seed = "00112233445566778899aabbccddeeff"
     page.fill("#inspectors", "张检验\n李检验")
@@ -83,6 +96,7 @@ def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(live_server
             merchants[0].name_zh
         )
     axe_check(page, "console-draw")
+    fits_a_phone(page)
 
     page.click("a[data-link=replay]")
     page.wait_for_url(f"**/console/draws/{drawn.id}/replay")
@@ -94,6 +108,7 @@ def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(live_server
     )
     assert replayed == shown
     axe_check(page, "console-draw-replay")
+    fits_a_phone(page)
 
     page.goto(f"{base}/console/draws")
     assert page.locator(f"[data-table=draws] tr[data-draw='{drawn.id}']").count() == 1
@@ -175,6 +190,7 @@ def test_regulator_decides_a_repair_and_an_objection_and_the_profile_shows_them(
         "处罚对象不是本企业"
     )
     axe_check(page, "console-credit")
+    fits_a_phone(page)
 
     # Without a reason the browser will not send the form; posted anyway, the field is named.
     token = _csrf(page)
@@ -261,6 +277,7 @@ def test_the_suspicious_scan_feed_shows_impossible_travel_and_over_scanning_newe
     main = page.inner_text("main")
     assert "43.83" not in main and "87.62" not in main
     axe_check(page, "console-scans")
+    fits_a_phone(page)
 
     # Paged: older scans after the first page, none repeated.
     assert page.locator("a[data-link=older]").count() == 0  # fewer than a page here
@@ -289,6 +306,7 @@ def test_the_enterprise_profile_shows_its_policy_and_claims(live_server, page):
     assert claim.count() == 1
     assert claim.first.locator("[data-field=claim-status]").inner_text().startswith("已赔付 Paid")
     axe_check(page, "console-enterprise-insurance")
+    fits_a_phone(page)
 
     page.goto(f"{base}/console/enterprises/{uninsured.id}")
     assert page.locator("[data-field=uninsured]").count() == 1
