@@ -67,9 +67,16 @@ def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(live_server
     base, db, _ = live_server
     keys = _demo(db)
     merchants = _merchants(db)
-    numbers = _pending_declarations(db, merchants[0].id, 12)
-
     sign_in(page, base, keys["regulator"], "/console/draws")
+    # The demo's declarations are all decided: nothing to draw from is said as such (409), not drawn.
+    assert page.inner_text("[data-field=waiting]") == "0"
+    page.fill("#inspectors", "张检验")
+    page.click("form[data-form=draw] button[type=submit]")
+    assert page.get_attribute("article[data-status]", "data-status") == "409"
+    assert "nothing to draw from" in page.inner_text("[data-field=detail]")
+
+    numbers = _pending_declarations(db, merchants[0].id, 12)
+    page.goto(f"{base}/console/draws")
     assert page.url == f"{base}/console/draws"
     assert page.inner_text("[data-field=waiting]") == str(len(numbers))
     axe_check(page, "console-draws")
