@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import literal_column
 from sqlmodel import Session, col, func, select
 
 from core.clock import as_utc
@@ -119,7 +120,9 @@ def suspicious_scans(
         .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
         .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
         .join(Product, Product.id == DeclarationLine.product_id)
-        .where(ScanRecord.verdict == "suspicious")
+        # A literal, not a bound value: PostgreSQL uses the partial index only for a condition it can
+        # match when planning (a generic plan of a prepared statement cannot).
+        .where(ScanRecord.verdict == literal_column("'suspicious'"))
         .order_by(col(ScanRecord.id).desc())
         .limit(limit + 1)
     )
