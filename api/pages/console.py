@@ -13,9 +13,11 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.deps import Id
 from api.pages import charts, web
 from api.routers import disclosure as search_routes
 from core.errors import FieldError, Invalid
+from core.identifiers import MAX_ID
 from core.security import Principal
 from disclosure.schemas import LISTS, ExportParams, SearchParams
 from disclosure.search.base import FACET_FIELDS
@@ -265,7 +267,6 @@ def draws(request: Request, me: Staff, offset: Annotated[int, Query(ge=0, le=100
             "waiting": waiting,
             "offset": offset,
             "next_offset": offset + DRAWS_PAGE if len(past) > DRAWS_PAGE else None,
-            "inspectors": str(request.query_params.get("inspectors", ""))[:2000],
         },
     )
 
@@ -300,7 +301,7 @@ def _draw_page(request: Request, draw_id: int, replay: bool) -> Response:
     replayed = None
     if replay:
         # The replay recomputes from the published inputs and seed alone, as anyone holding them can.
-        input_hash, selected = supervision.draw_from(d.inputs, d.seed)
+        _, selected = supervision.draw_from(d.inputs, d.seed)
         replayed = {
             **supervision.replay(d),
             "selected": selected,
@@ -320,12 +321,12 @@ def _draw_page(request: Request, draw_id: int, replay: bool) -> Response:
 
 
 @router.get("/console/draws/{draw_id}")
-def draw_detail(request: Request, draw_id: int, me: Staff) -> Response:
+def draw_detail(request: Request, draw_id: Id, me: Staff) -> Response:
     return _draw_page(request, draw_id, replay=False)
 
 
 @router.get("/console/draws/{draw_id}/replay")
-def draw_replay(request: Request, draw_id: int, me: Staff) -> Response:
+def draw_replay(request: Request, draw_id: Id, me: Staff) -> Response:
     """A replay reads only: a link, not a form (nothing changes, so no CSRF token is needed)."""
     return _draw_page(request, draw_id, replay=True)
 
@@ -361,7 +362,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
 
 
 @router.post("/console/credit/{what}/{item_id}/decision")
-async def credit_decision(request: Request, what: str, item_id: int, me: Staff) -> Response:
+async def credit_decision(request: Request, what: str, item_id: Id, me: Staff) -> Response:
     """Approve or reject a repair, uphold or dismiss an objection, with the reason given on the page."""
     from credit import service as credit
     from credit.schemas import Decision
@@ -385,7 +386,7 @@ async def credit_decision(request: Request, what: str, item_id: int, me: Staff) 
 
 @router.get("/console/scans")
 def suspicious_feed(
-    request: Request, me: Staff, before: Annotated[int | None, Query(ge=1, le=2**62)] = None
+    request: Request, me: Staff, before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
 ) -> Response:
     from enterprises import service as enterprises
     from traceability import suspicious

@@ -13,7 +13,7 @@ from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
 from api.problems import media, responses
 from core import csvsafe
 from core.errors import Invalid, NotFound, Unavailable
-from core.identifiers import MAX_OFFSET
+from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role
 from credit import supervision
 from traceability import ownership, service, shipping, suspicious
@@ -547,7 +547,7 @@ def suspicious_scans(
     request: Request,
     db: DbDep,
     _: Regulator,
-    before: Annotated[int | None, Query(ge=1, le=2**62, description="Scans older than this scan id")] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Scans older than this scan id")] = None,
     limit: Annotated[int, Query(ge=1, le=suspicious.FEED_MAX)] = 50,
 ) -> dict:
     with db.read_session() as s:

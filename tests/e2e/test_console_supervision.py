@@ -209,6 +209,12 @@ def test_regulator_decides_a_repair_and_an_objection_and_the_profile_shows_them(
         f"{base}/console/credit/repairs/{repair_id}/decision", form={"approve": "true", "reason": "x"}
     )
     assert no_token.status == 403
+    for path, field in (("repairs/99999999999999999999", "item_id"), ("appeals/1", "what")):
+        bad = page.request.post(
+            f"{base}/console/credit/{path}/decision",
+            form={"csrftoken": token, "approve": "true", "reason": "x"},
+        )
+        assert bad.status == 422 and field in bad.text(), (path, bad.text())
 
     card.locator("textarea").fill("整改材料齐全，准予修复")
     card.locator("button[data-action=approve]").click()
