@@ -153,6 +153,18 @@ def get(session: Session, draw_id: int) -> SupervisionDraw:
     return d
 
 
+def recent(session: Session, limit: int = 50, offset: int = 0) -> list[SupervisionDraw]:
+    """Past draws, newest first (the console's list; each is public at its own address)."""
+    return list(
+        session.exec(
+            select(SupervisionDraw)
+            .order_by(SupervisionDraw.id.desc())  # type: ignore[union-attr]
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
 def replay(d: SupervisionDraw) -> dict[str, Any]:
     """Recompute a published draw from its inputs and seed and say whether it matches."""
     input_hash, selected = draw_from(d.inputs, d.seed)

@@ -79,6 +79,15 @@ def public_profiles(session: Session, enterprise_ids: Iterable[int]) -> dict[int
     return {e.id: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
 
 
+def profiles_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, dict]:
+    """`public_profile` for many enterprises named by USCC (a published draw names importers so)."""
+    wanted = {u.upper() for u in usccs}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Enterprise).where(col(Enterprise.uscc).in_(wanted)))
+    return {e.uscc: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
+
+
 def list_enterprises(
     session: Session,
     kind: str | Iterable[str] | None = None,

@@ -395,13 +395,19 @@ def list_claims(
     session: Session,
     *,
     insurer_id: int | None = None,
+    enterprise_id: int | None = None,
     status: str | None = None,
     limit: int = 200,
     offset: int = 0,
+    newest_first: bool = False,
 ) -> list[InsuranceClaim]:
-    q = select(InsuranceClaim).order_by(col(InsuranceClaim.id)).limit(limit).offset(offset)
+    """Claims in the order they came (an insurer's queue), or newest first (a merchant's profile)."""
+    order = col(InsuranceClaim.id).desc() if newest_first else col(InsuranceClaim.id)
+    q = select(InsuranceClaim).order_by(order).limit(limit).offset(offset)
     if insurer_id is not None:
         q = q.where(InsuranceClaim.insurer_id == insurer_id)
+    if enterprise_id is not None:
+        q = q.where(InsuranceClaim.enterprise_id == enterprise_id)
     if status is not None:
         q = q.where(InsuranceClaim.status == status)
     return list(session.exec(q))

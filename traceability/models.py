@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from core.db import UtcDateTime
@@ -231,6 +231,16 @@ class ScanRecord(SQLModel, table=True):
     """One consumer scan. No raw IP: client identifiers are salted hashes; places are coarse."""
 
     __tablename__ = "scan_record"
+    # The regulators' feed of suspicious scans, newest first: a partial index holds only those (a few
+    # in a thousand), so the feed reads no genuine scan and the scan writer pays nothing for the others.
+    __table_args__ = (
+        Index(
+            "ix_scan_record_suspicious",
+            "id",
+            sqlite_where=text("verdict = 'suspicious'"),
+            postgresql_where=text("verdict = 'suspicious'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code_id: int | None = Field(default=None, foreign_key="trace_code.id", index=True)

@@ -4,17 +4,20 @@ routes' own functions; the console adds only the page around them."""
 
 from __future__ import annotations
 
-from functools import partial
+import re
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from api.deps import Id
 from api.pages import charts, web
 from api.routers import disclosure as search_routes
 from core.errors import FieldError, Invalid
+from core.identifiers import MAX_ID
 from core.security import Principal
 from disclosure.schemas import LISTS, ExportParams, SearchParams
 from disclosure.search.base import FACET_FIELDS
@@ -29,7 +32,34 @@ FACET_NAMES = {
     "grade": "信用等级 Grade",
     "uscc": "企业 Enterprise (USCC)",
 }
+DRAWS_PAGE = 20
+SCANS_PAGE = 30
 SCALARS = ("q", "date_from", "date_to", "sort", "size", "search_after", "trend")
+
+
+# The statuses the profile shows (credit applications, policies, claims), Chinese first.
+STATUS_NAMES = {
+    "pending": "待决定 Pending",
+    "approved": "已批准 Approved",
+    "rejected": "已驳回 Rejected",
+    "open": "审核中 Open",
+    "upheld": "异议成立 Upheld",
+    "dismissed": "已驳回 Dismissed",
+    "quoted": "已报价 Quoted",
+    "active": "生效 Active",
+    "suspended": "已暂停 Suspended",
+    "expired": "已到期 Expired",
+    "cancelled": "已退保 Cancelled",
+    "submitted": "已提交 Submitted",
+    "under_review": "审核中 Under review",
+    "paid": "已赔付 Paid",
+}
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    from core.money import Money
+
+    return Money(amount_minor, currency).format("zh_CN")
 
 
 def _invalid(exc: ValidationError) -> Invalid:
@@ -92,6 +122,8 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
     from complaints import service as complaints
     from credit import service as credit
     from enterprises import service as enterprises
+    from insurance import claims as insurance_claims
+    from insurance import service as insurance
 
     with request.app.state.db.read_session() as s:
         ent = enterprises.get(s, enterprise_id)
@@ -100,6 +132,11 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
         figures = complaints.merchant_figures(s, ent.id)
         recent = complaints.list_for_merchant(s, ent.id, limit=10, offset=0)
         names = credit.display_names()
+        repairs = credit.list_repairs(s, enterprise_id=ent.id)
+        objections = credit.list_objections(s, enterprise_id=ent.id)
+        policies = insurance.list_policies(s, enterprise_id=ent.id, limit=50)
+        claims = insurance_claims.list_claims(s, enterprise_id=ent.id, limit=50, newest_first=True)
+        insurers = enterprises.public_profiles(s, {p.insurer_id for p in policies})
     points = [(h.computed_at.strftime("%m-%d"), h.score) for h in history]
     return web.render(
         request,
@@ -112,6 +149,14 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
             "history_chart": charts.line(points, "信用评分历史 Score history") if points else None,
             "figures": figures,
             "recent": recent,
+            "repairs": repairs,
+            "objections": objections,
+            "policies": policies,
+            "policy_nos": {p.id: p.policy_no for p in policies},
+            "claims": claims,
+            "insurers": insurers,
+            "money": _money,
+            "status_names": STATUS_NAMES,
         },
     )
 
@@ -160,14 +205,14 @@ def _validated(model: type, raw: dict[str, Any]) -> Any:
 
 @router.post("/console/declarations/{declaration_id}/{action}")
 async def decide(request: Request, declaration_id: int, action: str, me: Staff) -> Response:
-    """Inspect (a result per line), release or reject, through the API's own route functions."""
-    from fastapi.concurrency import run_in_threadpool
-    from fastapi.responses import RedirectResponse
-
+    """Inspect (a result per line), release or reject, through the traceability service (not the API's
+    route functions, whose signatures follow the API and once broke these pages)."""
+    from traceability import service as trace
     from traceability.schemas import Decision, InspectionIn, Reason
 
     form = await request.form()
     db = request.app.state.db
+    resolver_base = request.app.state.settings.resolver_base_url
     if action == "inspection":
         lines = []
         for key, value in form.multi_items():
@@ -182,39 +227,182 @@ async def decide(request: Request, declaration_id: int, action: str, me: Staff) 
                     }
                 )
         data = _validated(InspectionIn, {"lines": lines})
-        await run_in_threadpool(
-            partial(
-                trace_routes().inspect,
-                declaration_id=declaration_id,
-                data=data,
-                request=request,
-                db=db,
-                by=me,
-            )
-        )
+        await run_in_threadpool(_in_transaction, db, trace.inspect, declaration_id, data, me, resolver_base)
     elif action == "release":
-        data = _validated(Decision, {"reason": str(form.get("reason", ""))})
+        decision = _validated(Decision, {"reason": str(form.get("reason", ""))})
         await run_in_threadpool(
-            partial(
-                trace_routes().release,
-                declaration_id=declaration_id,
-                request=request,
-                db=db,
-                by=me,
-                data=data,
-            )
+            _in_transaction, db, trace.release, declaration_id, decision.reason, me, resolver_base
         )
     elif action == "reject":
-        data = _validated(Reason, {"reason": str(form.get("reason", ""))})
-        await run_in_threadpool(
-            partial(trace_routes().reject, declaration_id=declaration_id, data=data, db=db, by=me)
-        )
+        reason = _validated(Reason, {"reason": str(form.get("reason", ""))})
+        await run_in_threadpool(_in_transaction, db, trace.reject, declaration_id, reason.reason, me)
     else:
         raise Invalid.field("action", "one of inspection, release, reject")
     return RedirectResponse(f"/console/declarations/{declaration_id}", status_code=303)
 
 
-def trace_routes():  # noqa: ANN201 - the module
-    from api.routers import traceability
+def _in_transaction(db: Any, operation: Any, *args: Any) -> Any:  # noqa: ANN401 - a service's answer
+    """A service operation in its own transaction (the pages' writes, as the API's routes make them)."""
+    with db.transaction() as s:
+        return operation(s, *args)
 
-    return traceability
+
+# --- supervision draws (差别化监管抽检) -----------------------------------------------------------
+
+
+@router.get("/console/draws")
+def draws(request: Request, me: Staff, offset: Annotated[int, Query(ge=0, le=100_000)] = 0) -> Response:
+    """Run a draw, and the draws before, newest first."""
+    from credit import supervision
+    from traceability import service as trace
+
+    with request.app.state.db.read_session() as s:
+        past = supervision.recent(s, limit=DRAWS_PAGE + 1, offset=offset)
+        waiting = len(trace.awaiting_inspection(s))
+    return web.render(
+        request,
+        "console_draws.html",
+        {
+            "past": [supervision.view(d) for d in past[:DRAWS_PAGE]],
+            "waiting": waiting,
+            "offset": offset,
+            "next_offset": offset + DRAWS_PAGE if len(past) > DRAWS_PAGE else None,
+        },
+    )
+
+
+@router.post("/console/draws")
+async def run_draw(request: Request, me: Staff) -> Response:
+    """Draw from the declarations waiting for inspection; inspectors one a line (or separated by ，/,)."""
+    from credit import supervision
+    from credit.schemas import DrawRequest
+
+    form = await request.form()
+    names = [n.strip() for n in re.split(r"[\n,，、;；]+", str(form.get("inspectors", ""))) if n.strip()]
+    seed = str(form.get("seed", "")).strip().lower() or None
+    data = _validated(DrawRequest, {"inspectors": names, "seed": seed})
+
+    def drawn() -> int:
+        with request.app.state.db.transaction() as s:
+            return supervision.draw(s, data.inspectors, me, data.seed).id
+
+    draw_id = await run_in_threadpool(drawn)
+    return RedirectResponse(f"/console/draws/{draw_id}", status_code=303)
+
+
+def _draw_page(request: Request, draw_id: int, replay: bool) -> Response:
+    from credit import supervision
+    from enterprises import service as enterprises
+
+    with request.app.state.db.read_session() as s:
+        d = supervision.get(s, draw_id)
+        view = supervision.view(d)
+        importers = enterprises.profiles_by_uscc(s, [row["importer_uscc"] for row in view["selection"]])
+    replayed = None
+    if replay:
+        # The replay recomputes from the published inputs and seed alone, as anyone holding them can.
+        _, selected = supervision.draw_from(d.inputs, d.seed)
+        replayed = {
+            **supervision.replay(d),
+            "selected": selected,
+            "same_selection": [r["declaration_no"] for r in selected]
+            == [r["declaration_no"] for r in d.selected],
+        }
+    return web.render(
+        request,
+        "console_draw.html",
+        {
+            "d": view,
+            "importers": importers,
+            "replayed": replayed,
+            "public_url": f"/api/v1/public/credit/draws/{d.id}",
+        },
+    )
+
+
+@router.get("/console/draws/{draw_id}")
+def draw_detail(request: Request, draw_id: Id, me: Staff) -> Response:
+    return _draw_page(request, draw_id, replay=False)
+
+
+@router.get("/console/draws/{draw_id}/replay")
+def draw_replay(request: Request, draw_id: Id, me: Staff) -> Response:
+    """A replay reads only: a link, not a form (nothing changes, so no CSRF token is needed)."""
+    return _draw_page(request, draw_id, replay=True)
+
+
+# --- credit repairs (信用修复) and objections (异议) ------------------------------------------------
+
+
+@router.get("/console/credit")
+def credit_queue(request: Request, me: Staff) -> Response:
+    """Pending repair applications (by their decision deadline) and open objections, each with its
+    evidence and the record it is about."""
+    from credit import service as credit
+    from enterprises import service as enterprises
+
+    with request.app.state.db.read_session() as s:
+        repairs = credit.list_repairs(s, status="pending")
+        objections = credit.list_objections(s, status="open")
+        records = {a.record_id: credit.record_snapshot(s, a.record_id) for a in [*repairs, *objections]}
+        names = enterprises.public_profiles(s, {a.enterprise_id for a in [*repairs, *objections]})
+    decided = str(request.query_params.get("decided", ""))
+    return web.render(
+        request,
+        "console_credit.html",
+        {
+            "repairs": repairs,
+            "objections": objections,
+            "records": records,
+            "enterprises": names,
+            "names": credit.display_names(),
+            "decided": decided if re.fullmatch(r"(repair|objection)-\d{1,12}-\d{1,12}", decided) else "",
+        },
+    )
+
+
+@router.post("/console/credit/{what}/{item_id}/decision")
+async def credit_decision(request: Request, what: str, item_id: Id, me: Staff) -> Response:
+    """Approve or reject a repair, uphold or dismiss an objection, with the reason given on the page."""
+    from credit import service as credit
+    from credit.schemas import Decision
+
+    if what not in ("repairs", "objections"):
+        raise Invalid.field("what", "one of repairs, objections")
+    form = await request.form()
+    choice = str(form.get("approve", ""))
+    if choice not in ("true", "false"):
+        raise Invalid.field("approve", "choose approve (true) or reject (false)")
+    data = _validated(Decision, {"approve": choice == "true", "reason": str(form.get("reason", "")).strip()})
+    operation = credit.decide_repair if what == "repairs" else credit.decide_objection
+    decided = await run_in_threadpool(_in_transaction, request.app.state.db, operation, item_id, data, me)
+    return RedirectResponse(
+        f"/console/credit?decided={what[:-1]}-{item_id}-{decided.enterprise_id}", status_code=303
+    )
+
+
+# --- suspicious scans (可疑扫描) -------------------------------------------------------------------
+
+
+@router.get("/console/scans")
+def suspicious_feed(
+    request: Request, me: Staff, before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None
+) -> Response:
+    from enterprises import service as enterprises
+    from traceability import suspicious
+
+    policy = request.app.state.resolver.policy
+    with request.app.state.db.read_session() as s:
+        feed, next_before = suspicious.suspicious_scans(s, policy, limit=SCANS_PAGE, before_id=before)
+        names = enterprises.public_profiles(s, {x["enterprise_id"] for x in feed})
+    return web.render(
+        request,
+        "console_scans.html",
+        {
+            "feed": feed,
+            "enterprises": names,
+            "policy": policy,
+            "paged": before is not None,
+            "next_url": f"/console/scans?before={next_before}" if next_before else None,
+        },
+    )

@@ -13,10 +13,10 @@ from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
 from api.problems import media, responses
 from core import csvsafe
 from core.errors import Invalid, NotFound, Unavailable
-from core.identifiers import MAX_OFFSET
+from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role
 from credit import supervision
-from traceability import ownership, service, shipping
+from traceability import ownership, service, shipping, suspicious
 from traceability.models import Declaration, DeclarationStatus
 from traceability.schemas import (
     BatchOut,
@@ -535,6 +535,26 @@ def regulator_revoke(serial: str, data: Reason, db: DbDep, by: Regulator) -> dic
     with db.transaction() as s:
         code = service.revoke_code(s, serial, data.reason, by)
         return {"serial": code.serial, "status": code.status, "reason": code.status_reason}
+
+
+@router.get(
+    "/scans/suspicious",
+    tags=["regulator"],
+    summary="Scans judged suspicious, newest first, with their evidence (over-scanned, impossible travel…)",
+    responses=responses(422),
+)
+def suspicious_scans(
+    request: Request,
+    db: DbDep,
+    _: Regulator,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Scans older than this scan id")] = None,
+    limit: Annotated[int, Query(ge=1, le=suspicious.FEED_MAX)] = 50,
+) -> dict:
+    with db.read_session() as s:
+        feed, next_before = suspicious.suspicious_scans(
+            s, request.app.state.resolver.policy, limit=limit, before_id=before
+        )
+    return {"scans": feed, "next_before": next_before}
 
 
 def _gtin_param(gtin: Annotated[str, Path(description="GTIN-8/12/13/14")]) -> str:
