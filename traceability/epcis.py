@@ -30,6 +30,7 @@ from core.security import Principal, Role
 from core.tokens import TokenSigner
 from traceability import freshness, ownership
 from traceability.codes import CodeError, DigitalLink, gtin_with_check, parse_path
+from traceability.event_hash import Unhashable, canonical_hashes
 from traceability.models import (
     Declaration,
     DeclarationLine,
@@ -347,10 +348,33 @@ class Validated:
     declarations: list[tuple[str, str]] = field(default_factory=list)
     context: list | None = None
     path: str = "event"
+    # GS1's EPCIS event hash, when computed for a whole capture at once (see with_canonical_hashes).
+    canonical: str | None = None
 
     @property
     def digest(self) -> str:
         return event_hash(self.event)
+
+    def canonical_hash(self) -> str | None:
+        if self.canonical is None:
+            with_canonical_hashes([self])
+        return self.canonical
+
+
+def with_canonical_hashes(validated: list[Validated]) -> None:
+    """GS1's event hash of each event, computed in one call (the reference implementation reads a
+    document at a time). An event it cannot read keeps None: the repository's own hash stands in."""
+    try:
+        hashes = canonical_hashes([v.original for v in validated], contexts=[v.context for v in validated])
+    except Unhashable:
+        hashes = []
+        for v in validated:
+            try:
+                hashes.append(canonical_hashes([v.original], v.context)[0])
+            except Unhashable:
+                hashes.append(None)  # type: ignore[arg-type]
+    for v, h in zip(validated, hashes, strict=True):
+        v.canonical = h
 
 
 CUSTOMS_DECLARATION_URN = "urn:crosstrust:customs-declaration:"
@@ -452,12 +476,16 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
             field=f"{v.path}.eventID",
         )
     now = utcnow()
-    event_id = v.original.get("eventID") or digest
+    canonical = v.canonical_hash()
+    # CBV 2.0 section 8.9: an event sent without an eventID is named by its EPCIS event hash, which the
+    # sender (or anyone holding the event) can compute and query by.
+    event_id = v.original.get("eventID") or canonical or digest
     record_time = _stamp(now)
     doc = {**v.event, "eventID": event_id, "recordTime": record_time}
     original = {**v.original, "eventID": event_id, "recordTime": record_time}
     row = EpcisEvent(
         event_hash=digest,
+        canonical_hash=canonical,
         event_type=str(doc["type"])[:300],
         event_time=v.when,
         event_time_zone_offset=str(doc.get("eventTimeZoneOffset", "+00:00")),
@@ -634,6 +662,7 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
     ids: list[str] = []
     duplicates = 0
     if not (errors and behaviour == "rollback"):
+        with_canonical_hashes(validated)
         outer = session.begin_nested()
         for v in validated:
             try:
@@ -862,10 +891,16 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
     for param, column in (
         ("EQ_bizLocation", EpcisEvent.biz_location),
         ("EQ_readPoint", EpcisEvent.read_point),
-        ("EQ_eventID", EpcisEvent.event_id),
     ):
         if param in params:
             stmt = stmt.where(column.in_(_values(params[param], commas=False)))  # type: ignore[union-attr]
+    if "EQ_eventID" in params:
+        # The eventID as sent, or GS1's event hash of the event: a partner holding the event finds it
+        # by the hash even when the sender named it otherwise.
+        ids = _values(params["EQ_eventID"], commas=False)
+        stmt = stmt.where(
+            or_(EpcisEvent.event_id.in_(ids), EpcisEvent.canonical_hash.in_(ids))  # type: ignore[union-attr]
+        )
     for param, column, op in (
         ("GE_eventTime", EpcisEvent.event_time, "ge"),
         ("LT_eventTime", EpcisEvent.event_time, "lt"),
@@ -927,7 +962,12 @@ def query(
 
 def by_event_id(session: Session, event_id: str, by: Principal) -> list[EpcisEvent]:
     """The event an eventID names, with the error declarations that repeat it."""
-    stmt = _scoped(select(EpcisEvent).where(EpcisEvent.event_id == event_id), by)
+    stmt = _scoped(
+        select(EpcisEvent).where(
+            or_(EpcisEvent.event_id == event_id, EpcisEvent.canonical_hash == event_id)  # type: ignore[arg-type]
+        ),
+        by,
+    )
     rows = list(session.exec(stmt.order_by(EpcisEvent.id)))
     if not rows:
         raise NotFound(f"no event {event_id}", epcisException="NoSuchNameException")

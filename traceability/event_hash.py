@@ -1,0 +1,112 @@
+"""GS1's EPCIS event hash (CBV 2.0 section 8.9, `ni:///sha-256;<hex>?ver=CBV2.0`): the identifier any
+repository derives from an event's content, whatever its form (EPC URN or Digital Link, bare CBV term
+or URI, field order). Computed with GS1's reference implementation (PyPI epcis-event-hash-generator,
+pinned), whose own test vectors the suite checks (tests/data/gs1/event-hash).
+
+The reference implementation is a prototype with module-level state and a JSON-LD document loader that
+fetches any @context it does not ship. Here it runs one call at a time, and offline: the EPCIS 2.0
+contexts it ships are the only remote contexts read; any other remote @context a sender names is left
+out before hashing (the platform never fetches a URL a sender chooses), so an extension under such a
+context hashes with its prefix unexpanded, as it would in a repository that could not fetch it.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+from typing import Any
+
+from epcis_event_hash_generator import file_document_loader
+from epcis_event_hash_generator.hash_generator import epcis_hashes_from_events
+from epcis_event_hash_generator.json_to_py import event_list_from_epcis_document_json
+from pyld import jsonld
+from pyld.jsonld import JsonLdError
+
+GS1_CONTEXTS = frozenset(
+    {
+        "https://gs1.github.io/EPCIS/epcis-context.jsonld",
+        "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+    }
+)
+DEFAULT_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+_shipped = file_document_loader.file_document_loader()
+_lock = threading.Lock()
+
+
+@functools.cache
+def _gs1_context(url: str) -> dict:
+    return _shipped(url, {})
+
+
+def _offline_loader(url: str, options: dict | None = None) -> dict:
+    if url not in GS1_CONTEXTS:
+        raise JsonLdError(
+            f"{url} is not fetched", "jsonld.LoadDocumentError", code="loading remote context failed"
+        )
+    return copy.deepcopy(_gs1_context(url))
+
+
+# Importing the package set pyld's loader to one that falls back to the internet; replace it.
+jsonld.set_document_loader(_offline_loader)
+
+
+class Unhashable(ValueError):
+    """An event the reference implementation cannot read."""
+
+
+def _context(*contexts: Any) -> list[Any]:
+    """The remote contexts it ships and every inline context, in order, the GS1 context first."""
+    out: list[Any] = [DEFAULT_CONTEXT]
+    for context in contexts:
+        items = context if isinstance(context, list) else [context]
+        for item in items:
+            inline = isinstance(item, dict)
+            if (inline or (isinstance(item, str) and item in GS1_CONTEXTS)) and item not in out:
+                out.append(item)
+    return out
+
+
+def canonical_hashes(
+    events: list[dict[str, Any]], context: Any = None, contexts: list[Any] | None = None
+) -> list[str]:
+    """The EPCIS event hash of each event, in order, each read under `context` (the document's
+    @context), or `contexts[i]` (each event's own), and its own @context if it has one; Unhashable if
+    any cannot be read. Events read under the same context are hashed in one call."""
+    if not events:
+        return []
+    groups: dict[str, list[int]] = {}
+    prepared: list[tuple[list[Any], dict[str, Any]]] = []
+    for i, event in enumerate(events):
+        if not isinstance(event, dict):
+            raise Unhashable("an event is a JSON object")
+        ctx = _context(contexts[i] if contexts is not None else context, event.get("@context"))
+        body = {k: v for k, v in event.items() if k != "@context"}
+        prepared.append((ctx, body))
+        groups.setdefault(repr(ctx), []).append(i)
+    out: list[str | None] = [None] * len(events)
+    for indexes in groups.values():
+        ctx = prepared[indexes[0]][0]
+        doc = {
+            "@context": copy.deepcopy(ctx),
+            "type": "EPCISDocument",
+            "schemaVersion": "2.0",
+            "creationDate": "2000-01-01T00:00:00Z",
+            "epcisBody": {"eventList": [copy.deepcopy(prepared[i][1]) for i in indexes]},
+        }
+        with _lock:  # the implementation keeps what it parses in module globals
+            try:
+                hashes = epcis_hashes_from_events(event_list_from_epcis_document_json(doc))
+            except Exception as exc:  # noqa: BLE001 - whatever the prototype raises: not hashable
+                raise Unhashable(f"{type(exc).__name__}: {exc}") from None
+        if len(hashes) != len(indexes):
+            # It skips (and logs) an event it cannot read rather than failing.
+            raise Unhashable("the reference implementation could not read every event")
+        for i, h in zip(indexes, hashes, strict=True):
+            out[i] = h
+    return [h for h in out if h is not None]
+
+
+def canonical_hash(event: dict[str, Any], context: Any = None) -> str:
+    """The EPCIS event hash of one event (see canonical_hashes)."""
+    return canonical_hashes([event], context)[0]
