@@ -26,17 +26,20 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid, NotFound
+from core.events import emit
 from core.security import Principal, Role
 from core.tokens import TokenSigner
 from traceability import freshness, ownership
 from traceability.codes import CodeError, DigitalLink, gtin_with_check, parse_path
 from traceability.event_hash import Unhashable, canonical_hashes
+from traceability.events import EpcisEventsCaptured
 from traceability.models import (
     Declaration,
     DeclarationLine,
     EpcisCaptureJob,
     EpcisEvent,
     EpcisEventEpc,
+    EpcisSubscription,
     TraceCode,
 )
 
@@ -538,13 +541,30 @@ def _apply_to_items(session: Session, v: Validated) -> None:
         )
 
 
+def announce(session: Session, event_ids: list[int]) -> None:
+    """Tell the query subscriptions (traceability.epcis_queries) about events captured in this
+    transaction, in it: the announcement exists exactly when the events do. Nothing is written while
+    no one subscribes."""
+    if not event_ids or session.exec(select(EpcisSubscription.id).limit(1)).first() is None:
+        return
+    emit(
+        session,
+        "epcis.events_captured",
+        "epcis_event",
+        event_ids[0],
+        EpcisEventsCaptured(event_ids=event_ids),
+    )
+
+
 def record_internal(session: Session, event: dict[str, Any], enterprise_id: int | None) -> EpcisEvent:
     """Events the platform itself records (commissioning, inspecting, accepting, holding): held to the
     official schema like any captured event, so that a partner's repository accepts what we send it."""
     ensure_schema_valid(event, "event")
     v = validate_event(event, "event")
     v.original.pop("@context", None)  # kept beside the event, like a captured document's
-    row, _ = _store(session, v, enterprise_id)
+    row, new = _store(session, v, enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
     return row
 
 
@@ -558,7 +578,10 @@ def record_for(
     v = validate_event(event, "event")
     v.original.pop("@context", None)
     ownership.ensure_may_record(session, v.named, v.declarations, by)
-    return _store(session, v, enterprise_id)
+    row, new = _store(session, v, enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
+    return row, new
 
 
 # --- capture -----------------------------------------------------------------------------------------
@@ -660,6 +683,7 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
         by,
     )
     ids: list[str] = []
+    new_rows: list[int] = []
     duplicates = 0
     if not (errors and behaviour == "rollback"):
         with_canonical_hashes(validated)
@@ -673,11 +697,14 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
                 continue
             ids.append(row.event_id or row.event_hash)
             duplicates += 0 if new else 1
+            if new:
+                new_rows.append(row.id)  # type: ignore[arg-type]
         if errors and behaviour == "rollback":
             outer.rollback()
             ids, duplicates = [], 0
         else:
             outer.commit()
+            announce(session, new_rows)
     job.errors = errors[:MAX_EVENTS]
     job.success = not errors
     job.event_ids = ids
@@ -700,7 +727,10 @@ def capture_one(session: Session, body: Any, by: Principal) -> tuple[EpcisEvent,
     except Invalid as exc:
         raise EpcisInvalid(exc.detail, errors=exc.errors, epcisException="ValidationException") from None
     ownership.ensure_may_record(session, v.named, v.declarations, by)
-    return _store(session, v, by.enterprise_id)
+    row, new = _store(session, v, by.enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
+    return row, new
 
 
 def job_view(job: EpcisCaptureJob) -> dict[str, Any]:
@@ -937,6 +967,13 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
     return stmt
 
 
+def filtered(params: dict[str, Any], by: Principal | None = None) -> Any:
+    """The events matching SimpleEventQuery `params` (no paging), within `by`'s scope if given: what
+    /events, a named query and a subscription's delivery read alike."""
+    stmt = select(EpcisEvent) if by is None else _scoped(select(EpcisEvent), by)
+    return _filters(stmt, params)
+
+
 def query(
     session: Session,
     params: dict[str, str],
@@ -947,8 +984,7 @@ def query(
     """One page of events matching `params` (and `fixed`, the constraint a resource's path sets:
     /eventTypes/ObjectEvent/events), oldest capture first; the token of the next page, if any."""
     per_page, after = _paging(params, signer, QUERY_PARAMS)
-    stmt = _scoped(select(EpcisEvent), by)
-    stmt = _filters(stmt, {k: v for k, v in params.items() if k not in ("perPage", "nextPageToken")})
+    stmt = filtered({k: v for k, v in params.items() if k not in ("perPage", "nextPageToken")}, by)
     if fixed:
         stmt = _filters(stmt, {k: (v,) for k, v in fixed.items()})
     if after is not None:
