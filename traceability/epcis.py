@@ -472,6 +472,14 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
     existing = session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == digest)).first()
     if existing is not None:
         return existing, False
+    canonical = v.canonical_hash()
+    if canonical is not None and "errorDeclaration" not in v.original:
+        # GS1's hash says the same event in another form (an item's Digital Link with its lot and its
+        # SGTIN URN without, another resolver host, a Web URI for a bare term): one event. Not for
+        # error declarations: the hash leaves errorDeclaration out, so one hashes as what it corrects.
+        for row in session.exec(select(EpcisEvent).where(EpcisEvent.canonical_hash == canonical)):
+            if "errorDeclaration" not in (row.original or row.document):
+                return row, False
     if _clashing_event_id(session, v):
         raise Conflict(
             f"{v.path}.eventID: {v.original['eventID']} already names another event"
@@ -479,7 +487,6 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
             field=f"{v.path}.eventID",
         )
     now = utcnow()
-    canonical = v.canonical_hash()
     # CBV 2.0 section 8.9: an event sent without an eventID is named by its EPCIS event hash, which the
     # sender (or anyone holding the event) can compute and query by.
     event_id = v.original.get("eventID") or canonical or digest

@@ -1,7 +1,15 @@
 """GS1's EPCIS event hash (CBV 2.0 section 8.9, `ni:///sha-256;<hex>?ver=CBV2.0`): the identifier any
 repository derives from an event's content, whatever its form (EPC URN or Digital Link, bare CBV term
 or URI, field order). Computed with GS1's reference implementation (PyPI epcis-event-hash-generator,
-pinned), whose own test vectors the suite checks (tests/data/gs1/event-hash).
+pinned), whose own current test vectors the suite checks (tests/data/gs1/event-hash).
+
+Its last release (1.9.3) puts the three lists of typed values (bizTransactionList, sourceList,
+destinationList) out of the standard's order: it cannot match their items to its property order, so
+they fall to the end, alphabetically (destinationList before sourceList), with their items unsorted
+and their type and value in whatever order the sender wrote them. The reference repository has fixed
+this since, without a release. Here those lists are taken out of what the implementation reads and put
+back as items it can order (type, then value; items sorted), at their place in the standard's order:
+the pre-hash is then the current reference's, which the vectors show.
 
 The reference implementation is a prototype with module-level state and a JSON-LD document loader that
 fetches any @context it does not ship. Here it runs one call at a time, and offline: the EPCIS 2.0
@@ -17,8 +25,8 @@ import functools
 import threading
 from typing import Any
 
-from epcis_event_hash_generator import file_document_loader
-from epcis_event_hash_generator.hash_generator import epcis_hashes_from_events
+from epcis_event_hash_generator import PROP_ORDER, file_document_loader, json_to_py
+from epcis_event_hash_generator import hash_generator as reference
 from epcis_event_hash_generator.json_to_py import event_list_from_epcis_document_json
 from pyld import jsonld
 from pyld.jsonld import JsonLdError
@@ -49,6 +57,19 @@ def _offline_loader(url: str, options: dict | None = None) -> dict:
 
 # Importing the package set pyld's loader to one that falls back to the internet; replace it.
 jsonld.set_document_loader(_offline_loader)
+
+
+# The typed lists: each item's value key, and the CBV prefix of a bare type (CBV 2.0: BTT-, SDT-).
+TYPED_LISTS = {
+    "bizTransactionList": ("bizTransaction", "BTT-"),
+    "sourceList": ("source", "SDT-"),
+    "destinationList": ("destination", "SDT-"),
+}
+ORDER = [
+    (name, [("", [("type", None), (TYPED_LISTS[name][0], None)])]) if name in TYPED_LISTS else (name, sub)
+    for name, sub in PROP_ORDER
+]
+CBV = "https://ref.gs1.org/cbv/"
 
 
 class Unhashable(ValueError):
@@ -87,24 +108,67 @@ def canonical_hashes(
     out: list[str | None] = [None] * len(events)
     for indexes in groups.values():
         ctx = prepared[indexes[0]][0]
+        bodies = [prepared[i][1] for i in indexes]
         doc = {
             "@context": copy.deepcopy(ctx),
             "type": "EPCISDocument",
             "schemaVersion": "2.0",
             "creationDate": "2000-01-01T00:00:00Z",
-            "epcisBody": {"eventList": [copy.deepcopy(prepared[i][1]) for i in indexes]},
+            "epcisBody": {
+                "eventList": [
+                    {k: v for k, v in copy.deepcopy(b).items() if k not in TYPED_LISTS} for b in bodies
+                ]
+            },
         }
         with _lock:  # the implementation keeps what it parses in module globals
             try:
-                hashes = epcis_hashes_from_events(event_list_from_epcis_document_json(doc))
+                json_to_py._namespaces = {}  # one sender's prefixes are not another's
+                parsed = event_list_from_epcis_document_json(doc)[2]
+                if len(parsed) != len(bodies):
+                    raise Unhashable("the reference implementation could not read every event")
+                hashes = [_hash(py, body) for py, body in zip(parsed, bodies, strict=True)]
+            except Unhashable:
+                raise
             except Exception as exc:  # noqa: BLE001 - whatever the prototype raises: not hashable
                 raise Unhashable(f"{type(exc).__name__}: {exc}") from None
-        if len(hashes) != len(indexes):
-            # It skips (and logs) an event it cannot read rather than failing.
-            raise Unhashable("the reference implementation could not read every event")
         for i, h in zip(indexes, hashes, strict=True):
             out[i] = h
     return [h for h in out if h is not None]
+
+
+def _typed(value: Any, prefix: str) -> str:
+    """A bare CBV type (`po`) as its Web URI; a URN or URI as the reference canonicalises it."""
+    if not isinstance(value, str):
+        raise Unhashable(f"a type is a string, not {value!r}")
+    value = value.strip()
+    if value.startswith("cbv:"):
+        return CBV + value[4:]
+    return value if ":" in value else CBV + prefix + value
+
+
+def _hash(py: tuple, event: dict[str, Any]) -> str:
+    name, value, children = py
+    children = list(children)
+    for key, (item_key, prefix) in TYPED_LISTS.items():
+        items = event.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            raise Unhashable(f"{key} is a list")
+        entries = []
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get(item_key), str):
+                raise Unhashable(f"each {key} entry has a {item_key}")
+            kids = [("type", _typed(item["type"], prefix), [])] if "type" in item else []
+            entries.append(("", "", [*kids, (item_key, item[item_key], [])]))
+        children.append((key, "", entries))
+    pre_hash = (
+        "eventType="
+        + name
+        + reference._recurse_through_children_in_order(children, ORDER)
+        + reference._gather_elements_not_in_order(children, ORDER)
+    )
+    return reference.calculate_hashes_from_pre_hashes([pre_hash])[0]
 
 
 def canonical_hash(event: dict[str, Any], context: Any = None) -> str:
