@@ -5,12 +5,19 @@ the eventID of an event sent without one, and found by EQ_eventID and /events/{e
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
+from core.db import migrate, normalise_url
+from tests.conftest import _pg_url, require_postgres
 from tests.traceability.test_epcis import _doc, _event, _events, _item, _urn, _valid
 from traceability import epcis
 from traceability.event_hash import Unhashable, canonical_hash, canonical_hashes
@@ -127,3 +134,66 @@ def test_a_captured_event_keeps_the_hash_named_by_it_when_sent_without_an_eventI
     # Another merchant does not find it by its hash either.
     other = {"Authorization": f"Bearer {flow.keys.other_merchant}"}
     assert client.get(f"/api/v1/epcis/events/{quote(its_hash, safe='')}", headers=other).status_code == 404
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request, tmp_path) -> Iterator[str]:
+    """A database of its own, no migration applied yet."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrate.db'}"
+        return
+    admin = require_postgres()
+    name = f"crosstrust_mig_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield _pg_url(admin, name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_migration_hashes_the_events_already_captured(empty_url):
+    """0023 computes the hash of every event captured before it, from what was kept: the event as sent
+    (or, before 0014, its normalised document); an event it cannot hash keeps none."""
+    migrate(empty_url, "0022_export_attempts")
+    doc = json.loads((VECTORS / "epcisDocWithVariousEventTypes.jsonld").read_text())
+    events = doc["epcisBody"]["eventList"]
+    expected = (VECTORS / "epcisDocWithVariousEventTypes.hashes").read_text().split()
+    engine = sa.create_engine(normalise_url(empty_url))
+    table = sa.table(
+        "epcis_event",
+        *(sa.column(c) for c in ("event_hash", "event_type", "event_time_zone_offset", "action")),
+        sa.column("event_time", sa.DateTime(timezone=True)),
+        sa.column("record_time", sa.DateTime(timezone=True)),
+        sa.column("document", sa.JSON()),
+        sa.column("original", sa.JSON()),
+        sa.column("context", sa.JSON()),
+    )
+    now = datetime.now(UTC)
+    rows = [
+        {"original": events[0], "document": {}, "context": doc["@context"]},  # as sent (since 0014)
+        {"original": None, "document": events[2], "context": None},  # before 0014: the document only
+        {"original": {"type": "ObjectEvent", "bizTransactionList": "x"}, "document": {}, "context": None},
+    ]
+    with engine.begin() as conn:
+        conn.execute(
+            sa.insert(table),
+            [
+                {
+                    **r,
+                    "event_hash": f"h{i}",
+                    "event_type": "ObjectEvent",
+                    "event_time_zone_offset": "+01:00",
+                    "action": "OBSERVE",
+                    "event_time": now,
+                    "record_time": now,
+                }
+                for i, r in enumerate(rows)
+            ],
+        )
+    migrate(empty_url)
+    with engine.connect() as conn:
+        got = conn.execute(
+            sa.text("SELECT event_hash, canonical_hash FROM epcis_event ORDER BY event_hash")
+        ).all()
+    engine.dispose()
+    assert got == [("h0", expected[0]), ("h1", expected[2]), ("h2", None)]
