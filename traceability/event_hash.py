@@ -9,7 +9,12 @@ they fall to the end, alphabetically (destinationList before sourceList), with t
 and their type and value in whatever order the sender wrote them. The reference repository has fixed
 this since, without a release. Here those lists are taken out of what the implementation reads and put
 back as items it can order (type, then value; items sorted), at their place in the standard's order:
-the pre-hash is then the current reference's, which the vectors show.
+the pre-hash is then the current reference's, which the vectors show. JSON's true is written `true`.
+
+Known to differ still from the reference repository's current (unreleased) expectations, checked on its
+ObjectEvent_all_possible_fields vector: it leaves certificationInfo out, writes sensor types under
+https://ref.gs1.org/voc/ and moves extensions inside sensor elements to the end; 1.9.3, and so this
+module, does not. Events with those fields hash as 1.9.3 hashes them.
 
 The reference implementation is a prototype with module-level state and a JSON-LD document loader that
 fetches any @context it does not ship. Here it runs one call at a time, and offline: the EPCIS 2.0
@@ -102,7 +107,7 @@ def canonical_hashes(
         if not isinstance(event, dict):
             raise Unhashable("an event is a JSON object")
         ctx = _context(contexts[i] if contexts is not None else context, event.get("@context"))
-        body = {k: v for k, v in event.items() if k != "@context"}
+        body = _json_literals({k: v for k, v in event.items() if k != "@context"})
         prepared.append((ctx, body))
         groups.setdefault(repr(ctx), []).append(i)
     out: list[str | None] = [None] * len(events)
@@ -136,6 +141,17 @@ def canonical_hashes(
     return [h for h in out if h is not None]
 
 
+def _json_literals(value: Any) -> Any:
+    """JSON's true and false as JSON writes them: the implementation would write Python's True."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return {k: _json_literals(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_literals(v) for v in value]
+    return value
+
+
 def _typed(value: Any, prefix: str) -> str:
     """A bare CBV type (`po`) as its Web URI; a URN or URI as the reference canonicalises it."""
     if not isinstance(value, str):
@@ -147,6 +163,10 @@ def _typed(value: Any, prefix: str) -> str:
 
 
 def _hash(py: tuple, event: dict[str, Any]) -> str:
+    return reference.calculate_hashes_from_pre_hashes([_pre_hash(py, event)])[0]
+
+
+def _pre_hash(py: tuple, event: dict[str, Any]) -> str:
     name, value, children = py
     children = list(children)
     for key, (item_key, prefix) in TYPED_LISTS.items():
@@ -162,13 +182,12 @@ def _hash(py: tuple, event: dict[str, Any]) -> str:
             kids = [("type", _typed(item["type"], prefix), [])] if "type" in item else []
             entries.append(("", "", [*kids, (item_key, item[item_key], [])]))
         children.append((key, "", entries))
-    pre_hash = (
+    return (
         "eventType="
         + name
         + reference._recurse_through_children_in_order(children, ORDER)
         + reference._gather_elements_not_in_order(children, ORDER)
     )
-    return reference.calculate_hashes_from_pre_hashes([pre_hash])[0]
 
 
 def canonical_hash(event: dict[str, Any], context: Any = None) -> str:
