@@ -27,10 +27,17 @@ from __future__ import annotations
 
 import copy
 import functools
+import logging
 import threading
 from typing import Any
 
-from epcis_event_hash_generator import PROP_ORDER, file_document_loader, json_to_py
+from epcis_event_hash_generator import (
+    PROP_ORDER,
+    dl_normaliser,
+    file_document_loader,
+    json_to_py,
+    json_xml_model_mismatch_correction,
+)
 from epcis_event_hash_generator import hash_generator as reference
 from epcis_event_hash_generator.json_to_py import event_list_from_epcis_document_json
 from pyld import jsonld
@@ -62,6 +69,21 @@ def _offline_loader(url: str, options: dict | None = None) -> dict:
 
 # Importing the package set pyld's loader to one that falls back to the internet; replace it.
 jsonld.set_document_loader(_offline_loader)
+
+# It logs through the `logging` module's functions, which configure the root logger on first use when
+# nothing has yet (at WARNING), so that the server's own logging set-up would then do nothing and the
+# access log would be lost. Its modules log to a logger of their own instead, switched off: what it
+# says is for debugging it, and may quote the event; an event it cannot read is Unhashable here.
+_quiet = logging.getLogger("epcis_event_hash_generator")
+_quiet.disabled = True
+for _module in (
+    reference,
+    json_to_py,
+    dl_normaliser,
+    file_document_loader,
+    json_xml_model_mismatch_correction,
+):
+    _module.logging = _quiet  # type: ignore[attr-defined]
 
 
 # The typed lists: each item's value key, and the CBV prefix of a bare type (CBV 2.0: BTT-, SDT-).
