@@ -19,10 +19,12 @@ from core import audit
 from core.db import Database
 from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings
+from core.webhooks import Destinations
 from credit import service as credit_service
 from disclosure import exports as disclosure_exports
 from disclosure.search.base import SearchBackend
 from insurance import service as insurance_service
+from traceability import epcis_queries
 from traceability import service as trace_service
 from traceability.codes import Keyring
 
@@ -53,6 +55,7 @@ class Background:
         )
         self.complaint_kit = complaint_service.Kit.from_settings(settings)
         complaint_service.configure(self.complaint_kit)
+        epcis_queries.configure(Destinations.from_setting(settings.webhook_allowed_networks))
 
         def checkpoint() -> None:
             with db.transaction() as s:

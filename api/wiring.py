@@ -23,6 +23,7 @@ EVENT_MODULES = [
 ]
 
 HANDLER_MODULES = [
+    "traceability.handlers",
     "disclosure.handlers",
     "credit.handlers",
     "complaints.handlers",

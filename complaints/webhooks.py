@@ -13,22 +13,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import http.client
 import json
-import socket
-import ssl
-import urllib.parse
 from typing import Any
 
 from sqlmodel import Session
 
-from complaints.destinations import DeliveryFailed, Destinations
 from core.clock import utcnow
+from core.events import Event
+from core.webhooks import DeliveryFailed, Destinations, send
 
 __all__ = ["DeliveryFailed", "Destinations", "post", "sign", "verify"]
-from core.events import Event
-
-TIMEOUT_SECONDS = 5.0
 
 
 def _key(secret: str) -> bytes:
@@ -53,18 +47,6 @@ def verify(secret: str, headers: dict[str, str], body: bytes, tolerance: int = 3
     )
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    """HTTPS to an address checked beforehand, with the certificate still verified for the host name."""
-
-    def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._address = address
-
-    def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
-
-
 def post(
     url: str, secret: str, msg_id: str, payload: dict[str, Any], destinations: Destinations | None = None
 ) -> int:
@@ -77,36 +59,7 @@ def post(
         "webhook-timestamp": str(ts),
         "webhook-signature": sign(secret, msg_id, ts, body),
     }
-    try:
-        parts = urllib.parse.urlsplit(url)
-        host, https = parts.hostname or "", parts.scheme == "https"
-        port = parts.port or (443 if https else 80)
-    except ValueError as exc:  # an invalid port
-        raise DeliveryFailed(f"{url} cannot be sent to: {exc}") from None
-    destinations = destinations or Destinations()
-    refused = destinations.refuse_literal(url)
-    if refused:
-        raise DeliveryFailed(refused)
-    address = destinations.resolve(host, port)
-    conn: http.client.HTTPConnection
-    if https:
-        conn = _PinnedHTTPS(address, host, port, TIMEOUT_SECONDS)
-    else:
-        conn = http.client.HTTPConnection(address, port, timeout=TIMEOUT_SECONDS)
-        headers["host"] = parts.netloc.rsplit("@", 1)[-1]
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    try:
-        conn.request("POST", target, body=body, headers=headers)
-        status = conn.getresponse().status
-    except (TimeoutError, OSError, ValueError, http.client.HTTPException) as exc:
-        # ValueError: a URL http.client cannot send (characters outside ASCII).
-        raise DeliveryFailed(f"{url} unreachable: {exc}") from None
-    finally:
-        conn.close()
-    if not 200 <= status < 300:
-        # A redirect is a failure too: following it would let the endpoint point the platform anywhere.
-        raise DeliveryFailed(f"{url} answered {status}")
-    return status
+    return send(url, body, headers, destinations or Destinations())
 
 
 def deliver_event(session: Session, event: Event) -> None:

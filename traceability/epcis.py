@@ -26,16 +26,20 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, FieldError, Forbidden, Invalid, NotFound
+from core.events import emit
 from core.security import Principal, Role
 from core.tokens import TokenSigner
 from traceability import freshness, ownership
 from traceability.codes import CodeError, DigitalLink, gtin_with_check, parse_path
+from traceability.event_hash import Unhashable, canonical_hashes
+from traceability.events import EpcisEventsCaptured
 from traceability.models import (
     Declaration,
     DeclarationLine,
     EpcisCaptureJob,
     EpcisEvent,
     EpcisEventEpc,
+    EpcisSubscription,
     TraceCode,
 )
 
@@ -347,10 +351,33 @@ class Validated:
     declarations: list[tuple[str, str]] = field(default_factory=list)
     context: list | None = None
     path: str = "event"
+    # GS1's EPCIS event hash, when computed for a whole capture at once (see with_canonical_hashes).
+    canonical: str | None = None
 
     @property
     def digest(self) -> str:
         return event_hash(self.event)
+
+    def canonical_hash(self) -> str | None:
+        if self.canonical is None:
+            with_canonical_hashes([self])
+        return self.canonical
+
+
+def with_canonical_hashes(validated: list[Validated]) -> None:
+    """GS1's event hash of each event, computed in one call (the reference implementation reads a
+    document at a time). An event it cannot read keeps None: the repository's own hash stands in."""
+    try:
+        hashes = canonical_hashes([v.original for v in validated], contexts=[v.context for v in validated])
+    except Unhashable:
+        hashes = []
+        for v in validated:
+            try:
+                hashes.append(canonical_hashes([v.original], v.context)[0])
+            except Unhashable:
+                hashes.append(None)  # type: ignore[arg-type]
+    for v, h in zip(validated, hashes, strict=True):
+        v.canonical = h
 
 
 CUSTOMS_DECLARATION_URN = "urn:crosstrust:customs-declaration:"
@@ -445,6 +472,14 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
     existing = session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == digest)).first()
     if existing is not None:
         return existing, False
+    canonical = v.canonical_hash()
+    if canonical is not None and "errorDeclaration" not in v.original:
+        # GS1's hash says the same event in another form (an item's Digital Link with its lot and its
+        # SGTIN URN without, another resolver host, a Web URI for a bare term): one event. Not for
+        # error declarations: the hash leaves errorDeclaration out, so one hashes as what it corrects.
+        for row in session.exec(select(EpcisEvent).where(EpcisEvent.canonical_hash == canonical)):
+            if "errorDeclaration" not in (row.original or row.document):
+                return row, False
     if _clashing_event_id(session, v):
         raise Conflict(
             f"{v.path}.eventID: {v.original['eventID']} already names another event"
@@ -452,12 +487,15 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
             field=f"{v.path}.eventID",
         )
     now = utcnow()
-    event_id = v.original.get("eventID") or digest
+    # CBV 2.0 section 8.9: an event sent without an eventID is named by its EPCIS event hash, which the
+    # sender (or anyone holding the event) can compute and query by.
+    event_id = v.original.get("eventID") or canonical or digest
     record_time = _stamp(now)
     doc = {**v.event, "eventID": event_id, "recordTime": record_time}
     original = {**v.original, "eventID": event_id, "recordTime": record_time}
     row = EpcisEvent(
         event_hash=digest,
+        canonical_hash=canonical,
         event_type=str(doc["type"])[:300],
         event_time=v.when,
         event_time_zone_offset=str(doc.get("eventTimeZoneOffset", "+00:00")),
@@ -510,13 +548,30 @@ def _apply_to_items(session: Session, v: Validated) -> None:
         )
 
 
+def announce(session: Session, event_ids: list[int]) -> None:
+    """Tell the query subscriptions (traceability.epcis_queries) about events captured in this
+    transaction, in it: the announcement exists exactly when the events do. Nothing is written while
+    no one subscribes."""
+    if not event_ids or session.exec(select(EpcisSubscription.id).limit(1)).first() is None:
+        return
+    emit(
+        session,
+        "epcis.events_captured",
+        "epcis_event",
+        event_ids[0],
+        EpcisEventsCaptured(event_ids=event_ids),
+    )
+
+
 def record_internal(session: Session, event: dict[str, Any], enterprise_id: int | None) -> EpcisEvent:
     """Events the platform itself records (commissioning, inspecting, accepting, holding): held to the
     official schema like any captured event, so that a partner's repository accepts what we send it."""
     ensure_schema_valid(event, "event")
     v = validate_event(event, "event")
     v.original.pop("@context", None)  # kept beside the event, like a captured document's
-    row, _ = _store(session, v, enterprise_id)
+    row, new = _store(session, v, enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
     return row
 
 
@@ -530,7 +585,10 @@ def record_for(
     v = validate_event(event, "event")
     v.original.pop("@context", None)
     ownership.ensure_may_record(session, v.named, v.declarations, by)
-    return _store(session, v, enterprise_id)
+    row, new = _store(session, v, enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
+    return row, new
 
 
 # --- capture -----------------------------------------------------------------------------------------
@@ -632,8 +690,10 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
         by,
     )
     ids: list[str] = []
+    new_rows: list[int] = []
     duplicates = 0
     if not (errors and behaviour == "rollback"):
+        with_canonical_hashes(validated)
         outer = session.begin_nested()
         for v in validated:
             try:
@@ -644,11 +704,14 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
                 continue
             ids.append(row.event_id or row.event_hash)
             duplicates += 0 if new else 1
+            if new:
+                new_rows.append(row.id)  # type: ignore[arg-type]
         if errors and behaviour == "rollback":
             outer.rollback()
             ids, duplicates = [], 0
         else:
             outer.commit()
+            announce(session, new_rows)
     job.errors = errors[:MAX_EVENTS]
     job.success = not errors
     job.event_ids = ids
@@ -671,7 +734,10 @@ def capture_one(session: Session, body: Any, by: Principal) -> tuple[EpcisEvent,
     except Invalid as exc:
         raise EpcisInvalid(exc.detail, errors=exc.errors, epcisException="ValidationException") from None
     ownership.ensure_may_record(session, v.named, v.declarations, by)
-    return _store(session, v, by.enterprise_id)
+    row, new = _store(session, v, by.enterprise_id)
+    if new:
+        announce(session, [row.id])  # type: ignore[list-item]
+    return row, new
 
 
 def job_view(job: EpcisCaptureJob) -> dict[str, Any]:
@@ -862,10 +928,16 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
     for param, column in (
         ("EQ_bizLocation", EpcisEvent.biz_location),
         ("EQ_readPoint", EpcisEvent.read_point),
-        ("EQ_eventID", EpcisEvent.event_id),
     ):
         if param in params:
             stmt = stmt.where(column.in_(_values(params[param], commas=False)))  # type: ignore[union-attr]
+    if "EQ_eventID" in params:
+        # The eventID as sent, or GS1's event hash of the event: a partner holding the event finds it
+        # by the hash even when the sender named it otherwise.
+        ids = _values(params["EQ_eventID"], commas=False)
+        stmt = stmt.where(
+            or_(EpcisEvent.event_id.in_(ids), EpcisEvent.canonical_hash.in_(ids))  # type: ignore[union-attr]
+        )
     for param, column, op in (
         ("GE_eventTime", EpcisEvent.event_time, "ge"),
         ("LT_eventTime", EpcisEvent.event_time, "lt"),
@@ -902,6 +974,13 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
     return stmt
 
 
+def filtered(params: dict[str, Any], by: Principal | None = None) -> Any:
+    """The events matching SimpleEventQuery `params` (no paging), within `by`'s scope if given: what
+    /events, a named query and a subscription's delivery read alike."""
+    stmt = select(EpcisEvent) if by is None else _scoped(select(EpcisEvent), by)
+    return _filters(stmt, params)
+
+
 def query(
     session: Session,
     params: dict[str, str],
@@ -912,8 +991,7 @@ def query(
     """One page of events matching `params` (and `fixed`, the constraint a resource's path sets:
     /eventTypes/ObjectEvent/events), oldest capture first; the token of the next page, if any."""
     per_page, after = _paging(params, signer, QUERY_PARAMS)
-    stmt = _scoped(select(EpcisEvent), by)
-    stmt = _filters(stmt, {k: v for k, v in params.items() if k not in ("perPage", "nextPageToken")})
+    stmt = filtered({k: v for k, v in params.items() if k not in ("perPage", "nextPageToken")}, by)
     if fixed:
         stmt = _filters(stmt, {k: (v,) for k, v in fixed.items()})
     if after is not None:
@@ -927,7 +1005,12 @@ def query(
 
 def by_event_id(session: Session, event_id: str, by: Principal) -> list[EpcisEvent]:
     """The event an eventID names, with the error declarations that repeat it."""
-    stmt = _scoped(select(EpcisEvent).where(EpcisEvent.event_id == event_id), by)
+    stmt = _scoped(
+        select(EpcisEvent).where(
+            or_(EpcisEvent.event_id == event_id, EpcisEvent.canonical_hash == event_id)  # type: ignore[arg-type]
+        ),
+        by,
+    )
     rows = list(session.exec(stmt.order_by(EpcisEvent.id)))
     if not rows:
         raise NotFound(f"no event {event_id}", epcisException="NoSuchNameException")

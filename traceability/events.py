@@ -112,3 +112,11 @@ class LotRecalled(EventPayload):
     product_category: str | None = None
     reason: str
     recalled_by: str
+
+
+@contract("epcis.events_captured")
+class EpcisEventsCaptured(EventPayload):
+    """Events captured in one transaction while query subscriptions exist (their row ids), for the
+    subscriptions' webhook deliveries (traceability.handlers)."""
+
+    event_ids: list[int]

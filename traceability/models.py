@@ -192,6 +192,10 @@ class EpcisEvent(SQLModel, table=True):
     # the JSON-LD @context its extensions were written under. None for events captured before 0014.
     original: dict | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     context: list | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # GS1's EPCIS event hash (CBV 2.0 section 8.9): what any other repository computes for the same
+    # event, whatever its form; the eventID of an event sent without one. Not unique: an error
+    # declaration hashes as the event it corrects.
+    canonical_hash: str | None = Field(default=None, max_length=100, index=True)
 
 
 class EpcisEventEpc(SQLModel, table=True):
@@ -281,3 +285,38 @@ class GtinGrant(SQLModel, table=True):
     granted_by: str = Field(max_length=120)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     revoked_by: str = Field(default="", max_length=120)
+
+
+class EpcisQuery(SQLModel, table=True):
+    """A named query (EPCIS 2.0 REST binding, /queries): SimpleEventQuery parameters kept under a name,
+    owned by the key's enterprise (a merchant) or role (regulators, admins); no one else sees it."""
+
+    __tablename__ = "epcis_query"
+    __table_args__ = (UniqueConstraint("owner", "name", name="uq_epcis_query_owner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "enterprise:<id>" for a merchant's key, "role:<role>" for the platform's own roles.
+    owner: str = Field(max_length=40, index=True)
+    role: str = Field(max_length=16)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id")
+    name: str = Field(max_length=200)
+    # The query as sent: parameter -> a string or a list of strings.
+    query: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class EpcisSubscription(SQLModel, table=True):
+    """A webhook subscription to a named query: new matching events are sent to `dest` as they are
+    captured (stream), seen with the query owner's scope."""
+
+    __tablename__ = "epcis_subscription"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscription_id: str = Field(max_length=40, unique=True)
+    query_id: int = Field(foreign_key="epcis_query.id", index=True)
+    dest: str = Field(max_length=2000)
+    # The client's secret, sent back with each delivery (the binding's `dest?secret=`), so that the
+    # client knows the delivery is ours; never answered by the API.
+    secret: str = Field(max_length=200)
+    stream: bool = True
+    created_at: datetime = Field(sa_type=UtcDateTime)

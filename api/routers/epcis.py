@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import DbDep, require
 from api.problems import media, responses
 from core.security import Principal, Role
-from traceability import epcis
+from core.webhooks import Destinations
+from traceability import epcis, epcis_queries
 
 router = APIRouter(prefix="/api/v1/epcis", tags=["epcis"])
 Capturer = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role.merchant))]
@@ -57,7 +58,17 @@ def _events_page(request: Request, db: DbDep, by: Principal, fixed: dict[str, st
 )
 def top_level(by: Capturer) -> Response:
     return _json(
-        ["events", "eventTypes", "epcs", "bizSteps", "bizLocations", "readPoints", "dispositions", "capture"]
+        [
+            "events",
+            "eventTypes",
+            "epcs",
+            "bizSteps",
+            "bizLocations",
+            "readPoints",
+            "dispositions",
+            "capture",
+            "queries",
+        ]
     )
 
 
@@ -153,6 +164,144 @@ def event(db: DbDep, by: Capturer, event_id: Annotated[str, Path(max_length=500)
     with db.read_session() as s:
         body = epcis.document(epcis.by_event_id(s, event_id, by))
     return _json(body, media_type=LD_JSON)
+
+
+# --- named queries and their subscriptions ---------------------------------------------------------
+
+QueryName = Annotated[str, Path(min_length=1, max_length=200, description="The query's name")]
+SubscriptionID = Annotated[str, Path(min_length=1, max_length=40)]
+NAMED_QUERY = media(201, "The named query (Location names it)", "application/json")
+
+
+@router.post(
+    "/queries",
+    status_code=201,
+    summary="Create a named query: a name and the parameters /events takes",
+    response_class=Response,
+    responses={**NAMED_QUERY, **responses(400, 409)},
+)
+def create_query(request: Request, db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> Response:
+    with db.transaction() as s:
+        row = epcis_queries.create(s, body, by)
+        view = epcis_queries.view(row)
+    where = request.url_for("named_query", query_name=row.name).path
+    return _json(view, status=201, Location=where)
+
+
+@router.get(
+    "/queries",
+    summary="Your named queries (next page in the Link header)",
+    response_class=Response,
+    responses={**media(200, "Named queries", "application/json"), **responses(400)},
+)
+def named_queries(request: Request, db: DbDep, by: Capturer) -> Response:
+    with db.read_session() as s:
+        rows, token = epcis_queries.listing(s, dict(request.query_params), by, request.app.state.page_signer)
+        body = [epcis_queries.view(q) for q in rows]
+    return _page(request, body, token, "application/json")
+
+
+@router.get(
+    "/queries/{query_name}",
+    summary="A named query: its name and parameters",
+    response_class=Response,
+    responses={**media(200, "The named query", "application/json"), **responses(404)},
+)
+def named_query(db: DbDep, by: Capturer, query_name: QueryName) -> Response:
+    with db.read_session() as s:
+        return _json(epcis_queries.view(epcis_queries.get(s, query_name, by)))
+
+
+@router.delete(
+    "/queries/{query_name}",
+    status_code=204,
+    summary="Delete a named query and its subscriptions",
+    response_class=Response,
+    responses=responses(404),
+)
+def delete_query(db: DbDep, by: Capturer, query_name: QueryName) -> Response:
+    with db.transaction() as s:
+        epcis_queries.remove(s, query_name, by)
+    return Response(status_code=204, headers=VERSIONS)
+
+
+@router.get(
+    "/queries/{query_name}/events",
+    summary="The named query's events, as /events would answer its parameters (perPage, nextPageToken)",
+    response_class=Response,
+    responses={**QUERY_DOC, **responses(404)},
+)
+def named_query_events(request: Request, db: DbDep, by: Capturer, query_name: QueryName) -> Response:
+    with db.read_session() as s:
+        q, rows, token = epcis_queries.run(
+            s, query_name, dict(request.query_params), by, request.app.state.page_signer
+        )
+        body = epcis_queries.document(q, rows)
+    return _page(request, body, token)
+
+
+@router.post(
+    "/queries/{query_name}/subscriptions",
+    status_code=201,
+    summary="Subscribe a webhook (dest, secret, stream: true) to the query's new events",
+    response_class=Response,
+    responses={
+        **media(201, "The subscription (Location names it; the secret is not repeated)", "application/json"),
+        **responses(400, 404, 501),
+    },
+)
+def subscribe(
+    request: Request, db: DbDep, by: Capturer, query_name: QueryName, body: Annotated[Any, Body()]
+) -> Response:
+    settings = request.app.state.settings
+    destinations = Destinations.from_setting(settings.webhook_allowed_networks)
+    with db.transaction() as s:
+        sub, q = epcis_queries.subscribe(s, query_name, body, by, destinations)
+        view = epcis_queries.subscription_view(sub, q)
+    where = request.url_for("query_subscription", query_name=q.name, subscription_id=sub.subscription_id).path
+    return _json(view, status=201, Location=where)
+
+
+@router.get(
+    "/queries/{query_name}/subscriptions",
+    summary="The query's subscriptions (next page in the Link header)",
+    response_class=Response,
+    responses={**media(200, "Subscriptions", "application/json"), **responses(400, 404)},
+)
+def query_subscriptions(request: Request, db: DbDep, by: Capturer, query_name: QueryName) -> Response:
+    with db.read_session() as s:
+        q, rows, token = epcis_queries.subscriptions(
+            s, query_name, dict(request.query_params), by, request.app.state.page_signer
+        )
+        body = [epcis_queries.subscription_view(r, q) for r in rows]
+    return _page(request, body, token, "application/json")
+
+
+@router.get(
+    "/queries/{query_name}/subscriptions/{subscription_id}",
+    summary="One subscription",
+    response_class=Response,
+    responses={**media(200, "The subscription", "application/json"), **responses(404)},
+)
+def query_subscription(
+    db: DbDep, by: Capturer, query_name: QueryName, subscription_id: SubscriptionID
+) -> Response:
+    with db.read_session() as s:
+        sub, q = epcis_queries.subscription(s, query_name, subscription_id, by)
+        return _json(epcis_queries.subscription_view(sub, q))
+
+
+@router.delete(
+    "/queries/{query_name}/subscriptions/{subscription_id}",
+    status_code=204,
+    summary="Unsubscribe",
+    response_class=Response,
+    responses=responses(404),
+)
+def unsubscribe(db: DbDep, by: Capturer, query_name: QueryName, subscription_id: SubscriptionID) -> Response:
+    with db.transaction() as s:
+        epcis_queries.unsubscribe(s, query_name, subscription_id, by)
+    return Response(status_code=204, headers=VERSIONS)
 
 
 # --- the top-level resources: /{resource}, /{resource}/{value}, /{resource}/{value}/events ----------

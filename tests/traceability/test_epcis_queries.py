@@ -1,0 +1,289 @@
+"""EPCIS 2.0 named queries and subscriptions (REST binding): create, list, read, run and delete a
+named query; stream subscriptions delivered to a real HTTP receiver on localhost. Every result page
+and every delivery is checked against GS1's official schema; queries belong to their owner."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlmodel import select
+
+from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
+from tests.conftest import Keys
+from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
+
+Q = "/api/v1/epcis/queries"
+
+
+class Receiver:
+    """A subscriber's webhook endpoint on localhost, keeping each request's path and body."""
+
+    def __init__(self) -> None:
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 200
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers["content-length"]))
+                outer.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(outer.status)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/epcis/callback"
+
+    def documents(self) -> list[dict]:
+        return [json.loads(body) for _, _, body in self.received]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.server.shutdown()
+    r.server.server_close()
+
+
+def _create(client, headers, name, query) -> dict:
+    r = client.post(Q, json={"name": name, "query": query}, headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.headers["Location"] == f"{Q}/{name}"
+    return r.json()
+
+
+def test_a_named_query_is_created_listed_run_page_by_page_and_deleted(flow, client):
+    _, _, codes = flow.released_codes(quantity=5)
+    events = [_event("storing", [_item(c)], minutes=i + 1) for i, c in enumerate(codes)]
+    events.append(_event("shipping", [_item(codes[0])], minutes=9))
+    assert client.post("/api/v1/epcis/capture", json=_doc(*events), headers=flow.m).json()["success"]
+
+    query = {
+        "EQ_bizStep": ["storing", "https://ref.gs1.org/cbv/BizStep-receiving"],
+        "eventType": "ObjectEvent",
+    }
+    made = _create(client, flow.m, "stored-goods", query)
+    assert made["name"] == "stored-goods" and made["query"] == query
+    r = client.get(f"{Q}/stored-goods", headers=flow.m)
+    assert r.status_code == 200 and r.json()["query"] == query
+
+    # The same name again is a conflict; a bad query is a 400 naming the parameter.
+    r = client.post(Q, json={"name": "stored-goods", "query": {}}, headers=flow.m)
+    assert r.status_code == 409 and r.json()["errors"][0]["field"] == "name"
+    for bad, field in (
+        ({"EQ_action": "JUMP"}, "query.EQ_action"),
+        ({"EQ_bizStep": ["flying"]}, "query.EQ_bizStep"),
+        ({"GE_eventTime": "yesterday"}, "query.GE_eventTime"),
+        ({"MATCH_epc": ["https://id.gs1.org/01/12345678901234/21/1"]}, "query.MATCH_epc"),
+        ({"EQ_colour": "red"}, "query.EQ_colour"),
+        ({"perPage": "5"}, "query.perPage"),
+        ({"EQ_bizStep": [1, 2]}, "query.EQ_bizStep"),
+    ):
+        r = client.post(Q, json={"name": "bad", "query": bad}, headers=flow.m)
+        assert r.status_code == 400, (bad, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["errors"][0]["field"] == field, (bad, r.json())
+    for body, field in (
+        ({"query": {}}, "name"),
+        ({"name": "a/b", "query": {}}, "name"),
+        ({"name": "x"}, "query"),
+    ):
+        r = client.post(Q, json=body, headers=flow.m)
+        assert r.status_code == 400 and r.json()["errors"][0]["field"] == field
+
+    # Run it: the storing events only, one per page, every page a valid EPCISQueryDocument.
+    seen, pages = _all_pages(client, f"{Q}/stored-goods/events", flow.m, {"perPage": "2"})
+    assert (
+        pages == 3
+        and len(seen) == 5
+        and {e["bizStep"] for e in seen} == {"https://ref.gs1.org/cbv/BizStep-storing"}
+    )
+    page = client.get(f"{Q}/stored-goods/events", headers=flow.m).json()
+    assert page["epcisBody"]["queryResults"]["queryName"] == "stored-goods"
+    r = client.get(f"{Q}/stored-goods/events", params={"EQ_bizStep": "shipping"}, headers=flow.m)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == "EQ_bizStep"
+
+    # Listed, paged like the rest.
+    _create(client, flow.m, "shipped", {"EQ_bizStep": "shipping"})
+    _create(client, flow.m, "everything", {})
+    r = client.get(Q, params={"perPage": "2"}, headers=flow.m)
+    assert [q["name"] for q in r.json()] == ["stored-goods", "shipped"]
+    nxt = r.headers["Link"].split(";")[0].strip("<>")
+    assert [q["name"] for q in client.get(nxt, headers=flow.m).json()] == ["everything"]
+    everything, _ = _all_pages(client, f"{Q}/everything/events", flow.m)
+    assert len(everything) > len(seen)  # the issuance events too
+
+    assert client.delete(f"{Q}/shipped", headers=flow.m).status_code == 204
+    r = client.get(f"{Q}/shipped", headers=flow.m)
+    assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
+    assert client.get(f"{Q}/shipped/events", headers=flow.m).status_code == 404
+    assert client.delete(f"{Q}/shipped", headers=flow.m).status_code == 404
+
+
+def test_a_query_is_its_owners_and_answers_with_the_callers_scope(flow, client, receiver):
+    _, _, codes = flow.released_codes(quantity=2)
+    mine = _event("shipping", [_item(codes[0])])
+    assert client.post("/api/v1/epcis/capture", json=_doc(mine), headers=flow.m).json()["success"]
+    # An event the merchant may not see (recorded by a regulator, about another company's goods).
+    foreign = _event("shipping", ["urn:epc:id:sgtin:4012345.011111.77"], minutes=2)
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+
+    _create(client, flow.m, "shipments", {"EQ_bizStep": "shipping"})
+    got, _ = _all_pages(client, f"{Q}/shipments/events", flow.m)
+    assert [e["epcList"] for e in got] == [[_item(codes[0])]]
+    # The regulator's query of the same name is another query, and sees both.
+    _create(client, flow.r, "shipments", {"EQ_bizStep": "shipping"})
+    got, _ = _all_pages(client, f"{Q}/shipments/events", flow.r)
+    assert len(got) == 2
+
+    other = Keys.header(flow.keys.other_merchant)
+    assert client.get(Q, headers=other).json() == []
+    sub = {"dest": receiver.url, "secret": "s3cret", "stream": True}
+    for method, path, body in (
+        ("GET", f"{Q}/shipments", None),
+        ("GET", f"{Q}/shipments/events", None),
+        ("DELETE", f"{Q}/shipments", None),
+        ("GET", f"{Q}/shipments/subscriptions", None),
+        ("POST", f"{Q}/shipments/subscriptions", sub),
+    ):
+        r = client.request(method, path, json=body, headers=other)
+        assert r.status_code == 404, (method, path, r.text)
+    made = client.post(f"{Q}/shipments/subscriptions", json=sub, headers=flow.m).json()
+    one = f"{Q}/shipments/subscriptions/{made['subscriptionID']}"
+    assert client.get(one, headers=other).status_code == 404
+    assert client.delete(one, headers=other).status_code == 404
+    assert client.get(one, headers=flow.m).status_code == 200
+    # The other merchant's own query of that name does not reach the merchant's.
+    _create(client, other, "shipments", {})
+    assert (
+        client.get(f"{Q}/shipments/events", headers=other).json()["epcisBody"]["queryResults"]["resultsBody"][
+            "eventList"
+        ]
+        == []
+    )
+    assert client.get(Q, headers=Keys.header(flow.keys.insurer)).status_code == 403
+
+
+def test_a_stream_subscription_delivers_new_matching_events_to_its_webhook(
+    flow, client, receiver, dispatcher, db
+):
+    _, _, codes = flow.released_codes(quantity=3)
+    dispatcher.drain()
+    _create(client, flow.m, "shipments", {"EQ_bizStep": ["shipping"]})
+    _create(client, flow.r, "all-shipments", {"EQ_bizStep": ["shipping"]})
+    body = {"dest": receiver.url, "secret": "0435ojtojt02", "stream": True}
+    r = client.post(f"{Q}/shipments/subscriptions", json=body, headers=flow.m)
+    assert r.status_code == 201, r.text
+    sub = r.json()
+    assert r.headers["Location"] == f"{Q}/shipments/subscriptions/{sub['subscriptionID']}"
+    assert sub["dest"] == receiver.url and sub["stream"] is True and "secret" not in sub
+    assert client.get(r.headers["Location"], headers=flow.m).json() == sub
+    listed = client.get(f"{Q}/shipments/subscriptions", headers=flow.m).json()
+    assert listed == [sub]
+    regulators = client.post(f"{Q}/all-shipments/subscriptions", json=body, headers=flow.r).json()
+
+    # One capture with a matching and a non-matching event; one of another party's, matching.
+    doc = _doc(_event("shipping", [_item(codes[0])]), _event("storing", [_item(codes[1])], minutes=2))
+    job = client.post("/api/v1/epcis/capture", json=doc, headers=flow.m).json()
+    assert job["success"]
+    foreign = _event("shipping", ["urn:epc:id:sgtin:4012345.011111.78"], minutes=3)
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+    dispatcher.drain()
+
+    by_sub: dict[str, list[dict]] = {}
+    for path, headers, raw in receiver.received:
+        assert parse_qs(urlsplit(path).query) == {"secret": ["0435ojtojt02"]}
+        assert headers["content-type"] == "application/ld+json"
+        doc = json.loads(raw)
+        _valid(doc)
+        results = doc["epcisBody"]["queryResults"]
+        by_sub.setdefault(results["subscriptionID"], []).extend(results["resultsBody"]["eventList"])
+    merchant_got = by_sub[sub["subscriptionID"]]
+    assert [e["epcList"] for e in merchant_got] == [[_item(codes[0])]]
+    assert merchant_got[0]["eventID"] == job["eventIDs"][0]
+    regulator_got = by_sub[regulators["subscriptionID"]]
+    assert sorted(e["epcList"][0] for e in regulator_got) == sorted(
+        [_item(codes[0]), "urn:epc:id:sgtin:4012345.011111.78"]
+    )
+
+    # The receiver is down: the delivery waits and is retried; its error does not show the secret.
+    receiver.status = 503
+    receiver.received.clear()
+    later = _event("shipping", [_item(codes[2])], minutes=4)
+    assert client.post("/api/v1/epcis/capture", json=_doc(later), headers=flow.m).json()["success"]
+    dispatcher.run_once()
+    with db.read_session() as s:
+        row = s.exec(
+            select(OutboxDelivery).where(
+                OutboxDelivery.subscriber == "traceability.epcis_subscriptions",
+                OutboxDelivery.status == DeliveryStatus.pending,
+            )
+        ).one()
+    assert row.attempts == 1 and "503" in row.last_error and "0435ojtojt02" not in row.last_error
+    receiver.status = 200
+    time.sleep(0.05)
+    dispatcher.drain()
+    with db.read_session() as s:
+        assert s.get(OutboxDelivery, row.id).status == DeliveryStatus.done
+    assert any(
+        [e["epcList"] for e in d["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        == [[_item(codes[2])]]
+        for d in receiver.documents()
+    )
+
+    # Unsubscribed (and the regulator's query deleted with its subscription): nothing more is sent, and
+    # a capture no one subscribes to writes no announcement.
+    assert (
+        client.delete(f"{Q}/shipments/subscriptions/{sub['subscriptionID']}", headers=flow.m).status_code
+        == 204
+    )
+    assert client.get(f"{Q}/shipments/subscriptions", headers=flow.m).json() == []
+    assert client.delete(f"{Q}/all-shipments", headers=flow.r).status_code == 204
+    with db.read_session() as s:
+        before = len(s.exec(select(OutboxEvent).where(OutboxEvent.type == "epcis.events_captured")).all())
+    receiver.received.clear()
+    last = _event("shipping", [_item(codes[1])], minutes=5)
+    assert client.post("/api/v1/epcis/capture", json=_doc(last), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    assert receiver.received == []
+    with db.read_session() as s:
+        after = len(s.exec(select(OutboxEvent).where(OutboxEvent.type == "epcis.events_captured")).all())
+    assert after == before
+
+
+def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
+    _create(client, flow.m, "q", {})
+    url = f"{Q}/q/subscriptions"
+    good = {"dest": receiver.url, "secret": "x", "stream": True}
+    for body, status, field in (
+        ({**good, "stream": None}, 400, "stream"),
+        ({"dest": receiver.url, "secret": "x"}, 400, "stream"),
+        ({**good, "secret": ""}, 400, "secret"),
+        ({"dest": receiver.url, "stream": True}, 400, "secret"),
+        ({**good, "dest": "http://169.254.169.254/latest/meta-data/"}, 400, "dest"),
+        ({**good, "dest": "ftp://example.com/x"}, 400, "dest"),
+        ({**good, "colour": "red"}, 400, "colour"),
+        ({**good, "schedule": {"hour": "1"}}, 400, "stream"),
+        ({"dest": receiver.url, "secret": "x", "schedule": {"hour": "1", "minute": "5"}}, 501, "schedule"),
+        ({**good, "initialRecordTime": "2026-01-01T00:00:00Z"}, 501, "initialRecordTime"),
+    ):
+        r = client.post(url, json=body, headers=flow.m)
+        assert r.status_code == status, (body, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["errors"][0]["field"] == field, (body, r.json())
+    assert client.post(f"{Q}/nothing/subscriptions", json=good, headers=flow.m).status_code == 404
+    assert client.get(f"{Q}/q/subscriptions/nope", headers=flow.m).status_code == 404
+    assert client.post(url, json=good, headers=flow.m).status_code == 201
