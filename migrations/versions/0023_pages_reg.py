@@ -1,7 +1,7 @@
 """The suspicious-scan feed: a partial index on the scans judged suspicious
 
 Revision ID: 0023_pages_reg
-Revises: 0022_export_attempts
+Revises: 0023_epcis_queries
 Create Date: 2026-11-29 00:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023_pages_reg"
-down_revision: str | None = "0022_export_attempts"
+down_revision: str | None = "0023_epcis_queries"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
