@@ -55,7 +55,9 @@ class Background:
         )
         self.complaint_kit = complaint_service.Kit.from_settings(settings)
         complaint_service.configure(self.complaint_kit)
-        epcis_queries.configure(Destinations.from_setting(settings.webhook_allowed_networks))
+        epcis_queries.configure(
+            Destinations.from_setting(settings.webhook_allowed_networks), self.complaint_kit.box
+        )
 
         def checkpoint() -> None:
             with db.transaction() as s:

@@ -4,17 +4,15 @@ calls after writing an audit entry."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import re
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from email_validator import EmailNotValidError, validate_email
 
 from core.errors import Invalid
+from core.sealing import SecretBox
 
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 # The associated data binds a ciphertext to its purpose, so a webhook secret cannot pass as a contact.
@@ -51,11 +49,9 @@ class Sealed:
     masked: str
 
 
-class ContactBox:
+class ContactBox(SecretBox):
     def __init__(self, key: bytes) -> None:
-        if len(key) != 32:
-            raise ValueError("the contact key must be 32 bytes")
-        self._aead = AESGCM(key)
+        super().__init__(key)
         # A separate key for the matching hash, derived so that one secret serves both.
         self._mac_key = hashlib.sha256(b"crosstrust-contact-hash\x00" + key).digest()
 
@@ -63,12 +59,10 @@ class ContactBox:
         return hmac.new(self._mac_key, normalised.encode(), hashlib.sha256).hexdigest()
 
     def encrypt(self, clear: str, aad: bytes = AAD_CONTACT) -> str:
-        nonce = os.urandom(12)
-        return base64.b64encode(nonce + self._aead.encrypt(nonce, clear.encode(), aad)).decode()
+        return super().encrypt(clear, aad)
 
     def decrypt(self, cipher: str, aad: bytes = AAD_CONTACT) -> str:
-        raw = base64.b64decode(cipher)
-        return self._aead.decrypt(raw[:12], raw[12:], aad).decode()
+        return super().decrypt(cipher, aad)
 
     def seal(self, contact: str) -> Sealed:
         clear = normalise(contact)

@@ -20,12 +20,14 @@ import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
+from core.sealing import SecretBox
 from core.security import Principal, Role
 from core.tokens import TokenSigner
 from core.webhooks import DeliveryFailed, Destinations, send
@@ -38,6 +40,8 @@ PAGING = {"perPage", "nextPageToken"}
 QUERY_PARAMS = sorted(epcis.QUERY_PARAMS - PAGING)
 SUBSCRIPTION_FIELDS = ("dest", "secret", "stream", "schedule", "reportIfEmpty", "initialRecordTime")
 MAX_VALUES = 100
+# The associated data binds a sealed subscription secret to its purpose (see core.sealing).
+AAD_SUBSCRIPTION = b"crosstrust-epcis-subscription-secret"
 
 
 class NotImplementedHere(DomainError):
@@ -251,7 +255,7 @@ def subscribe(
         subscription_id=str(uuid.uuid4()),
         query_id=q.id,  # type: ignore[arg-type]
         dest=dest,
-        secret=secret,
+        secret_cipher=_sealer().encrypt(secret, AAD_SUBSCRIPTION),
         stream=True,
         created_at=utcnow(),
     )
@@ -299,11 +303,21 @@ def unsubscribe(session: Session, name: str, subscription_id: str, by: Principal
 
 # Where deliveries may go: set at start from CROSSTRUST_WEBHOOK_ALLOWED_NETWORKS (api.background).
 _destinations: Destinations | None = None
+_box: SecretBox | None = None
 
 
-def configure(destinations: Destinations) -> None:
-    global _destinations
+def configure(destinations: Destinations, box: SecretBox | None = None) -> None:
+    global _destinations, _box
     _destinations = destinations
+    _box = box
+
+
+def _sealer() -> SecretBox:
+    if _box is None:
+        from core.settings import get_settings
+
+        return SecretBox(get_settings().complaint_key_bytes())
+    return _box
 
 
 def _configured() -> Destinations:
@@ -332,7 +346,7 @@ def deliver(session: Session, event_ids: list[int]) -> int:
         .where(EpcisSubscription.stream)
         .order_by(EpcisSubscription.id)  # type: ignore[arg-type]
     ).all()
-    destinations = _configured()
+    destinations, box = _configured(), _sealer()
     failures: list[str] = []
     sent = 0
     for sub, q in pairs:
@@ -349,7 +363,12 @@ def deliver(session: Session, event_ids: list[int]) -> int:
             "GS1-EPCIS-Version": "2.0.0",
             "GS1-CBV-Version": "2.0.0",
         }
-        url = _with_secret(sub.dest, sub.secret)
+        try:
+            secret = box.decrypt(sub.secret_cipher, AAD_SUBSCRIPTION)
+        except InvalidTag:
+            failures.append(f"{sub.subscription_id}: its secret cannot be read with this at-rest key")
+            continue
+        url = _with_secret(sub.dest, secret)
         try:
             send(url, body, headers, destinations)
             sent += 1

@@ -316,7 +316,8 @@ class EpcisSubscription(SQLModel, table=True):
     query_id: int = Field(foreign_key="epcis_query.id", index=True)
     dest: str = Field(max_length=2000)
     # The client's secret, sent back with each delivery (the binding's `dest?secret=`), so that the
-    # client knows the delivery is ours; never answered by the API.
-    secret: str = Field(max_length=200)
+    # client knows the delivery is ours; never answered by the API, and kept encrypted (core.sealing)
+    # like the complaint webhooks' secrets: a copy of the database does not give it away.
+    secret_cipher: str = Field(max_length=1200)
     stream: bool = True
     created_at: datetime = Field(sa_type=UtcDateTime)

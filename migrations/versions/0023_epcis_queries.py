@@ -48,7 +48,7 @@ def upgrade() -> None:
         sa.Column("subscription_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
         sa.Column("query_id", sa.Integer(), nullable=False),
         sa.Column("dest", sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
-        sa.Column("secret", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("secret_cipher", sqlmodel.sql.sqltypes.AutoString(length=1200), nullable=False),
         sa.Column("stream", sa.Boolean(), nullable=False),
         sa.Column("created_at", core.db.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["query_id"], ["epcis_query.id"]),

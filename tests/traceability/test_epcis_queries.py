@@ -17,6 +17,7 @@ from sqlmodel import select
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
 from tests.conftest import Keys
 from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
+from traceability.models import EpcisSubscription
 
 Q = "/api/v1/epcis/queries"
 
@@ -194,6 +195,11 @@ def test_a_stream_subscription_delivers_new_matching_events_to_its_webhook(
     listed = client.get(f"{Q}/shipments/subscriptions", headers=flow.m).json()
     assert listed == [sub]
     regulators = client.post(f"{Q}/all-shipments/subscriptions", json=body, headers=flow.r).json()
+    # The secret is kept encrypted: a copy of the database does not give it away.
+    with db.read_session() as s:
+        stored = s.exec(select(EpcisSubscription)).all()
+    assert len(stored) == 2 and all("0435ojtojt02" not in row.secret_cipher for row in stored)
+    assert stored[0].secret_cipher != stored[1].secret_cipher  # a fresh nonce each
 
     # One capture with a matching and a non-matching event; one of another party's, matching.
     doc = _doc(_event("shipping", [_item(codes[0])]), _event("storing", [_item(codes[1])], minutes=2))
