@@ -10,11 +10,14 @@ labels takes the memory of one page.
 from __future__ import annotations
 
 import datetime
+import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import chain, islice
 from typing import TYPE_CHECKING, BinaryIO
 
+from core import csvsafe
 from printing import qr
 from printing.fonts import faces
 from printing.pdf import PT_PER_MM, DocFont, PdfWriter, num
@@ -234,3 +237,30 @@ def label_of(code: IssuedCode, resolver: str) -> Label:
         lot=link.lot or "",
         expiry=link.expiry,
     )
+
+
+def csv_stream(codes: Iterator[IssuedCode], resolver: str) -> Iterator[str]:
+    """A batch's codes as CSV, in chunks of about 64 KB, for a streamed download (the API's and the
+    merchant page's). The first code is read now, so that a batch that is not done raises before the
+    response starts; the rest as the client reads."""
+    first = next(codes, None)
+    return _csv_chunks(chain([first], codes) if first is not None else iter(()), resolver)
+
+
+def _csv_chunks(codes: Iterator[IssuedCode], resolver: str) -> Iterator[str]:
+    buf = io.StringIO()
+    writer = csvsafe.writer(buf)
+    writer.writerow(CSV_HEADER)
+    for code in codes:
+        writer.writerow(csv_row(code, resolver))
+        if buf.tell() > 64_000:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def labels_from(codes: Iterable[IssuedCode], resolver: str, offset: int, limit: int) -> Iterator[Label]:
+    """The labels of `limit` codes from the `offset`-th (in issue order)."""
+    for code in islice(codes, offset, offset + limit):
+        yield label_of(code, resolver)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import secrets
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -24,7 +23,6 @@ from pydantic import ValidationError
 from api.deps import Id, LineNo
 from api.pages import web
 from api.problems import _field_path, _reason
-from core import csvsafe
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
 from core.security import Principal
@@ -185,43 +183,21 @@ def batch(request: Request, batch_id: Id, me: Merchant) -> Response:
 @router.get("/merchant/batches/{batch_id}/codes.csv")
 def batch_csv(request: Request, batch_id: Id, me: Merchant) -> Response:
     from traceability import service as trace
-    from traceability.labels import CSV_HEADER, csv_row
+    from traceability.labels import csv_stream
 
     b = _batch(request, me, batch_id)
     base = request.app.state.settings.resolver_base_url
-    codes = trace.codes_of_batch(request.app.state.db, b.id)
-    first = next(codes, None)  # raises here, before the response starts, if the batch is not done
-
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csvsafe.writer(buf)
-        writer.writerow(CSV_HEADER)
-        for code in _chain(first, codes) if first else ():
-            writer.writerow(csv_row(code, base))
-            if buf.tell() > 64_000:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
     return StreamingResponse(
-        rows(),
+        csv_stream(trace.codes_of_batch(request.app.state.db, b.id), base),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="codes-batch-{b.id}.csv"'},
     )
 
 
-def _chain(first, rest):  # noqa: ANN001, ANN202
-    yield first
-    yield from rest
-
-
 def _labels(request: Request, me: Principal, batch_id: int, offset: int, limit: int):  # noqa: ANN202
     """The batch (the merchant's own, and with codes from `offset`) and its labels from there."""
-    from itertools import islice
-
     from traceability import service as trace
-    from traceability.labels import label_of
+    from traceability.labels import labels_from
 
     if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
         raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
@@ -231,8 +207,7 @@ def _labels(request: Request, me: Principal, batch_id: int, offset: int, limit: 
             "offset", f"the batch has {b.issued} codes; the first is 0, the last {b.issued - 1}"
         )
     base = request.app.state.settings.resolver_base_url
-    codes = islice(trace.codes_of_batch(request.app.state.db, b.id), offset, offset + limit)
-    return b, (label_of(code, base) for code in codes)
+    return b, labels_from(trace.codes_of_batch(request.app.state.db, b.id), base, offset, limit)
 
 
 @router.get("/merchant/batches/{batch_id}/labels.pdf")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
@@ -11,7 +10,6 @@ from fastapi.responses import StreamingResponse
 
 from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
 from api.problems import media, responses
-from core import csvsafe
 from core.errors import Invalid, NotFound, Unavailable
 from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role
@@ -191,35 +189,15 @@ def get_batch(enterprise_id: ScopedEnterprise, batch_id: Id, db: DbDep) -> Batch
 def export_csv(
     enterprise_id: ScopedEnterprise, batch_id: Id, request: Request, db: DbDep
 ) -> StreamingResponse:
+    from traceability.labels import csv_stream
+
     _batch(db, enterprise_id, batch_id)
     base = request.app.state.settings.resolver_base_url
-    codes = service.codes_of_batch(db, batch_id)
-    first = next(codes, None)  # raises here, before the response starts, if the batch is not done
-
-    def rows() -> Iterator[str]:
-        from traceability.labels import CSV_HEADER, csv_row
-
-        buf = io.StringIO()
-        writer = csvsafe.writer(buf)
-        writer.writerow(CSV_HEADER)
-        for code in _chain(first, codes) if first else ():
-            writer.writerow(csv_row(code, base))
-            if buf.tell() > 64_000:
-                yield buf.getvalue()
-                buf.seek(0)
-                buf.truncate()
-        yield buf.getvalue()
-
     return StreamingResponse(
-        rows(),
+        csv_stream(service.codes_of_batch(db, batch_id), base),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="codes-batch-{batch_id}.csv"'},
     )
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa: ANN001
@@ -232,13 +210,10 @@ def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa:
 
 
 def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
-    from itertools import islice
-
-    from traceability.labels import label_of
+    from traceability.labels import labels_from
 
     base = request.app.state.settings.resolver_base_url
-    for code in islice(service.codes_of_batch(db, batch_id), offset, offset + limit):
-        yield label_of(code, base)
+    return labels_from(service.codes_of_batch(db, batch_id), base, offset, limit)
 
 
 Page = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First code (in issue order) to export")]
