@@ -181,3 +181,39 @@ class Background:
             job.stop()
         self.jobs.shutdown()
         self.dispatcher.stop()
+
+
+def start_code_batch(
+    state,  # noqa: ANN001 - the app's state (db, keyring, settings, jobs)
+    by,  # noqa: ANN001 - core.security.Principal
+    enterprise_id: int,
+    declaration_id: int,
+    line_no: int,
+    quantity: int,
+):  # noqa: ANN201 - traceability.models.CodeBatch
+    """Reserve a line's codes in one transaction and run the batch as a job of this process; the caller
+    answers at once with the batch to poll. One way for the API and the merchant pages."""
+    with state.db.transaction() as s:
+        batch = trace_service.reserve_codes(
+            s,
+            declaration_id,
+            line_no,
+            quantity,
+            state.keyring,
+            by,
+            runner=trace_service.new_runner("server"),
+            lease_seconds=state.settings.batch_lease_seconds,
+            enterprise_id=enterprise_id,
+        )
+    state.jobs.submit(
+        lambda: trace_service.run_claimed(
+            state.db,
+            batch.id,
+            batch.runner,
+            state.keyring,
+            state.settings.resolver_base_url,
+            lease_seconds=state.settings.batch_lease_seconds,
+            chunk=state.settings.code_batch_chunk,
+        )
+    )
+    return batch

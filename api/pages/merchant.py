@@ -115,33 +115,9 @@ def _issue(
 ):  # noqa: ANN202
     """Reserve the codes in one transaction and run the batch as a job (as the API does); the batch
     page polls its progress."""
-    from traceability import service as trace
+    from api.background import start_code_batch
 
-    state = request.app.state
-    with state.db.transaction() as s:
-        batch = trace.reserve_codes(
-            s,
-            declaration_id,
-            line_no,
-            quantity,
-            state.keyring,
-            me,
-            runner=trace.new_runner("server"),
-            lease_seconds=state.settings.batch_lease_seconds,
-            enterprise_id=enterprise_id,
-        )
-    state.jobs.submit(
-        lambda: trace.run_claimed(
-            state.db,
-            batch.id,
-            batch.runner,
-            state.keyring,
-            state.settings.resolver_base_url,
-            lease_seconds=state.settings.batch_lease_seconds,
-            chunk=state.settings.code_batch_chunk,
-        )
-    )
-    return batch
+    return start_code_batch(request.app.state, me, enterprise_id, declaration_id, line_no, quantity)
 
 
 @router.post("/merchant/declarations/{declaration_id}/lines/{line_no}/codes")

@@ -140,30 +140,9 @@ def issue_codes(
     by: Merchant,
     response: Response,
 ) -> BatchOut:
-    state = request.app.state
-    with db.transaction() as s:
-        batch = service.reserve_codes(
-            s,
-            declaration_id,
-            line_no,
-            data.quantity,
-            state.keyring,
-            by,
-            runner=service.new_runner("server"),
-            lease_seconds=state.settings.batch_lease_seconds,
-            enterprise_id=enterprise_id,
-        )
-    state.jobs.submit(
-        lambda: service.run_claimed(
-            db,
-            batch.id,
-            batch.runner,
-            state.keyring,
-            state.settings.resolver_base_url,
-            lease_seconds=state.settings.batch_lease_seconds,
-            chunk=state.settings.code_batch_chunk,
-        )
-    )
+    from api.background import start_code_batch
+
+    batch = start_code_batch(request.app.state, by, enterprise_id, declaration_id, line_no, data.quantity)
     response.headers["Location"] = f"/api/v1/enterprises/{enterprise_id}/code-batches/{batch.id}"
     return BatchOut.model_validate(batch)
 
