@@ -10,6 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from api.deps import public_rate_limit
+from api.pages import glossary
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -34,6 +35,7 @@ def beijing_time(value: str | None) -> str:
 
 
 templates.env.filters["beijing"] = beijing_time
+glossary.install(templates.env)
 router = APIRouter(include_in_schema=False)
 
 
