@@ -157,6 +157,62 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "already_claimed": ("该商品已理赔", "This item was already paid"),
         "no_defect": ("未确认质量缺陷", "No defect confirmed"),
     },
+    # The complaint desk (console) and the insurer's desk.
+    "escalation_reason": {
+        "overdue": ("商家超期未答复", "The merchant missed its deadline"),
+        "disputed": ("消费者不认可答复", "The consumer disputed the answer"),
+        "reopened": ("消费者重新投诉", "The consumer reopened the case"),
+        "regulator": ("监管部门主动调解", "Taken into mediation by the regulator"),
+    },
+    "message_author": {
+        "consumer": ("消费者", "Consumer"),
+        "merchant": ("商家", "Merchant"),
+        "regulator": ("监管部门", "Regulator"),
+        "system": ("系统", "System"),
+    },
+    "complaint_step": {
+        "repeat": ("重复投诉（已合并）", "A repeat, joined to this case"),
+        "answer:refund": ("商家答复：退款", "Merchant's answer: refund"),
+        "answer:replacement": ("商家答复：换货", "Merchant's answer: replacement"),
+        "answer:compensation": ("商家答复：赔偿", "Merchant's answer: compensation"),
+        "answer:explanation": ("商家答复：说明情况", "Merchant's answer: explanation"),
+        "answer:rejection": ("商家答复：不予支持", "Merchant's answer: rejected"),
+        "accepted": ("消费者接受答复", "The consumer accepted the answer"),
+        "disputed": ("消费者不认可答复", "The consumer disputed the answer"),
+        "reply": ("消费者补充", "The consumer's reply"),
+        "reopened": ("消费者重新投诉", "The consumer reopened the case"),
+        "question": ("监管部门询问消费者", "The regulator asked the consumer"),
+        "escalated": ("转入监管调解", "Taken into mediation"),
+        "finding": ("调解结论", "Mediation finding"),
+        "paid": ("先行赔付已支付", "Advance compensation paid"),
+        "closed": ("办结", "Closed"),
+        "transfer_in": ("外地移送接收", "Received from another agency"),
+    },
+    "complaint_rejection_reason": {
+        "not_our_product": ("非本企业商品", "Not our product"),
+        "outside_warranty": ("超出保修期", "Outside the warranty"),
+        "misuse": ("使用不当", "Misuse"),
+        "no_evidence": ("缺乏证据", "No evidence"),
+        "duplicate": ("重复投诉", "Duplicate"),
+        "already_resolved": ("已经解决", "Already resolved"),
+        "other": ("其他原因", "Other reason"),
+    },
+    "public_response": {
+        "resolved_with_consumer": ("已与消费者协商解决", "Resolved with the consumer"),
+        "acted_in_good_faith": ("企业已依法依规处理", "Company believes it acted appropriately"),
+        "facts_disputed": ("企业对事实有异议", "Company disputes the facts"),
+        "isolated_error": ("个别失误，已整改", "Isolated error, corrected"),
+        "will_improve": ("将改进相关服务", "Company will improve its service"),
+        "no_public_response": ("不作公开回应", "Company chooses not to respond publicly"),
+    },
+    "transfer_direction": {
+        "out": ("移送外地", "Sent to another agency"),
+        "in": ("外地移送来", "Received from another agency"),
+    },
+    "claim_source": {
+        "complaint": ("投诉先行赔付", "Advance compensation on a complaint"),
+        "consumer": ("消费者申请", "The consumer's own claim"),
+    },
 }
 
 log = logging.getLogger("crosstrust.glossary")

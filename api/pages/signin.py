@@ -15,7 +15,12 @@ from core.security import Role, authenticate
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 
-HOMES = {Role.admin: "/console", Role.regulator: "/console", Role.merchant: "/merchant"}
+HOMES = {
+    Role.admin: "/console",
+    Role.regulator: "/console",
+    Role.merchant: "/merchant",
+    Role.insurer: "/insurer",
+}
 
 
 def _safe_next(target: str) -> str:
@@ -67,7 +72,16 @@ def signin(
         audit.record(
             s, principal.actor, "page.signed_in", "api_key", principal.prefix, {"role": principal.role}
         )
-    home = HOMES.get(principal.role, "/")
+    home = HOMES.get(principal.role)
+    if home is None:
+        # A role with no pages is told so on a page (never a silent landing on the home page).
+        response: Response = web.render(
+            request,
+            "signin_no_pages.html",
+            {"role": principal.role},
+            403,
+        )
+        return response
     response = RedirectResponse(target or home, status_code=303)
     web.start_session(request, response, principal)
     return response
