@@ -156,6 +156,8 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "aggregate_exhausted": ("保单累计限额已用尽", "The policy's limit is used up"),
         "already_claimed": ("该商品已理赔", "This item was already paid"),
         "no_defect": ("未确认质量缺陷", "No defect confirmed"),
+        "fraud_suspected": ("涉嫌欺诈", "Suspected fraud"),
+        "other": ("其他原因", "Other reason"),
     },
     # The complaint desk (console) and the insurer's desk.
     "escalation_reason": {
