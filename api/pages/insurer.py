@@ -51,7 +51,8 @@ def desk(request: Request, me: Insurer) -> Response:
 
     grade_points = [(f"{r['grade']}", _percent(r["loss_ratio"])) for r in ratios["by_grade"]]
     product_points = [(product_label(r["product"]), _percent(r["loss_ratio"])) for r in ratios["by_product"]]
-    exposure_points = [(r["grade"], r["open_minor"] / 100) for r in exposure["by_grade"]]
+    # In ten-thousands of yuan (万元), as insurers quote exposure: the axis labels stay short.
+    exposure_points = [(r["grade"], round(r["open_minor"] / 1_000_000, 1)) for r in exposure["by_grade"]]
     return web.render(
         request,
         "insurer_desk.html",
@@ -71,7 +72,7 @@ def desk(request: Request, me: Insurer) -> Response:
             if product_points
             else None,
             "exposure_chart": charts.bars(
-                exposure_points, "按信用等级的未了责任（元）Open cover by grade (yuan)"
+                exposure_points, "按信用等级的未了责任（万元）Open cover by grade (10,000 yuan)"
             )
             if exposure_points
             else None,
