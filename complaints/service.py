@@ -581,7 +581,9 @@ def evidence_file(session: Session, kit: Kit, complaint_id: int, evidence_id: in
 # --- the merchant ---------------------------------------------------------------------------------
 
 
-def _eligible_for_compensation(c: Complaint) -> bool:
+def eligible_for_compensation(c: Complaint) -> bool:
+    """Whether a confirmed defect leads to advance compensation (先行赔付): a quality or counterfeit
+    complaint about a genuine, coded unit (the desk shows it before the finding is recorded)."""
     return c.category in (Category.quality, Category.counterfeit) and c.code_genuine and bool(c.serial)
 
 
@@ -665,7 +667,7 @@ def answer(
         by.actor,
     )
     # The merchant accepting a defect on a genuine item is one of the ways into advance compensation.
-    if data.outcome == MerchantOutcome.compensation and _eligible_for_compensation(c):
+    if data.outcome == MerchantOutcome.compensation and eligible_for_compensation(c):
         _compensation_due(session, c, "merchant_accepted", by.actor)
     _publish(session, c, by.actor)
     _touch(session, c)
@@ -844,7 +846,7 @@ def decide_mediation(session: Session, complaint_id: int, data: MediationIn, by:
     _require(c, Status.mediation, action="record a mediation finding")
     c.defect_confirmed = data.defect_confirmed
     _note(session, c, "regulator", "finding", data.note)
-    if data.defect_confirmed and _eligible_for_compensation(c):
+    if data.defect_confirmed and eligible_for_compensation(c):
         _compensation_due(session, c, "mediation_confirmed_defect", by.actor)
     elif data.defect_confirmed:
         _close(session, c, CloseOutcome.upheld, by.actor, data.severity)

@@ -220,6 +220,7 @@ def case(request: Request, complaint_id: Id, me: Staff) -> Response:
             "preview": complaints.publication_preview(s, c),
             "merchant": enterprises.public_profile(s, c.enterprise_id),
             "claim": insurance_claims.claim_of_case(s, c.id, c.serial),
+            "eligible": complaints.eligible_for_compensation(c),
         }
     return web.render(
         request,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -15,6 +16,15 @@ from complaints.models import Complaint, ComplaintTransfer
 from core.clock import utcnow
 from core.security import Role
 from tests.complaints.conftest import Cases, jpeg_with_exif
+from tests.conftest import Keys
+
+
+@pytest.fixture(autouse=True)
+def _every_word_in_the_glossary(caplog):
+    """A page that shows a value the glossary does not know fails its test (never an internal value)."""
+    yield
+    unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]
+    assert not unknown, unknown
 
 
 def _pages(app, key: str) -> tuple[TestClient, str]:
@@ -298,3 +308,32 @@ def test_an_insurer_signs_in_to_its_desk_and_a_role_without_pages_is_told(app, d
     r = other.post("/signin", data={"key": keys.insurer, "csrftoken": other.cookies["csrftoken"]})
     assert r.status_code == 403 and "没有可用页面" in r.text and "No pages for this role" in r.text
     assert "ct_session" not in other.cookies
+
+
+def test_the_api_escalates_as_the_desk_does_and_the_preview_is_what_gets_published(
+    client, db, keys, cases: Cases
+):
+    reg = Keys.header(keys.regulator)
+    case = cases.file(narrative="面霜变质，我的电话是 13900001111，请尽快处理。")
+    url = f"/api/v1/complaints/{case.id}/escalation"
+    assert client.post(url, json={"reason": "x"}, headers=reg).status_code == 422
+    assert (
+        client.post(url, json={"reason": "主动调解"}, headers=Keys.header(keys.merchant)).status_code == 403
+    )
+    r = client.post(url, json={"reason": "主动调解"}, headers=reg)
+    assert r.status_code == 200 and r.json()["status"] == "mediation"
+    assert r.json()["escalation_reason"] == "regulator"
+    assert client.post(url, json={"reason": "again"}, headers=reg).status_code == 409
+    fresh = cases.file()  # 7 working days to answer; mediation runs 45
+    soon = client.get("/api/v1/complaints", params={"due_within_days": 20}, headers=reg).json()
+    assert [c["id"] for c in soon] == [fresh.id]
+    assert client.get("/api/v1/complaints", params={"due_within_days": 0}, headers=reg).json() == []
+
+    answered = cases.file()
+    cases.answer(answered)  # an answered, consented case is published at once
+    with db.read_session() as s:
+        c = complaints.get(s, answered.id)
+        preview = complaints.publication_preview(s, c)
+        assert preview["case"] == complaints.public_case(s, answered.id)
+        pending = complaints.publication_preview(s, complaints.get(s, case.id))
+    assert "13900001111" not in pending["case"]["narrative"]

@@ -6,6 +6,7 @@ session are refused with nothing changed; every form is refused without its CSRF
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from complaints import service as complaints
@@ -19,6 +20,14 @@ from tests.e2e.pages_kit import axe_check, screenshot, sign_in
 from tests.insurance.conftest import insure, product
 
 WIDE = {"width": 1366, "height": 900}
+
+
+@pytest.fixture(autouse=True)
+def _every_word_in_the_glossary(caplog):
+    """A page that shows a value the glossary does not know fails its test (never an internal value)."""
+    yield
+    unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]
+    assert not unknown, unknown
 
 
 def _keys(db) -> Keys:

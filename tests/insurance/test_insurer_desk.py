@@ -4,6 +4,7 @@ service, the loss ratio moving; only the insurer's own claims; every form refuse
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from core.money import Money
@@ -12,6 +13,14 @@ from insurance import claims
 from insurance.models import InsuranceClaim
 from tests.conftest import Keys, register
 from tests.insurance.conftest import insure, product, released_units
+
+
+@pytest.fixture(autouse=True)
+def _every_word_in_the_glossary(caplog):
+    """A page that shows a value the glossary does not know fails its test (never an internal value)."""
+    yield
+    unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]
+    assert not unknown, unknown
 
 
 def _pages(app, key: str) -> tuple[TestClient, str]:
