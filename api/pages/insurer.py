@@ -178,3 +178,18 @@ async def pay(request: Request, claim_id: Id, me: Insurer) -> Response:
 
     await run_in_threadpool(_in_transaction, request.app.state.db, claims.pay, claim_id, me)
     return RedirectResponse(f"/insurer/claims/{claim_id}?done=payment", status_code=303)
+
+
+@router.post("/insurer/claims/{claim_id}/recovery")
+async def recover(request: Request, claim_id: Id, me: Insurer) -> Response:
+    """Money recovered from the merchant (追偿), typed in yuan, through `claims.record_recovery` (which
+    holds it to what the merchant owes); it lowers the net paid, so the loss ratio."""
+    from insurance import claims
+    from insurance.schemas import RecoveryIn
+
+    form = await request.form()
+    data = _validated(RecoveryIn, {"amount_minor": _yuan(str(form.get("amount", "")).strip(), "amount")})
+    await run_in_threadpool(
+        _in_transaction, request.app.state.db, claims.record_recovery, claim_id, data.amount_minor, me
+    )
+    return RedirectResponse(f"/insurer/claims/{claim_id}?done=recovery", status_code=303)

@@ -264,7 +264,11 @@ def test_other_insurers_merchants_and_forms_without_csrf_change_nothing(live_ser
     context, page = _wide(browser)
     try:
         sign_in(page, base, keys.insurer)
-        for path, form in (("decision", {"approve": "true"}), ("payment", {})):
+        for path, form in (
+            ("decision", {"approve": "true"}),
+            ("payment", {}),
+            ("recovery", {"amount": "1.00"}),
+        ):
             assert page.request.post(f"{base}/insurer/claims/{claim_id}/{path}", form=form).status == 403
     finally:
         context.close()

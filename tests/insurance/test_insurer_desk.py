@@ -89,6 +89,16 @@ def test_the_insurer_decides_and_pays_a_claim_and_sees_the_loss_ratio_move(app, 
     assert _ratio(home.text) == "%.1f%%" % ((199_00 - c.recovered_minor) / premium * 100)
     assert 'data-field="paid-total">' in desk.get("/insurer/claims").text
 
+    # The merchant owes the deductible back (100.00): recovered, the net paid and the ratio fall.
+    assert (
+        c.recovery_due_minor == 100_00 and 'data-form="recovery"' in desk.get(f"/insurer/claims/{first}").text
+    )
+    too_much = desk.post(f"/insurer/claims/{first}/recovery", data={"csrftoken": token, "amount": "150.00"})
+    assert too_much.status_code == 422 and "amount_minor" in too_much.text
+    r = desk.post(f"/insurer/claims/{first}/recovery", data={"csrftoken": token, "amount": "100.00"})
+    assert r.status_code == 303 and _claim(db, first).recovered_minor == 100_00
+    assert _ratio(desk.get("/insurer").text) == "%.1f%%" % ((199_00 - 100_00) / premium * 100)
+
     r = desk.post(
         f"/insurer/claims/{second}/decision",
         data={"csrftoken": token, "approve": "false", "reason_code": "no_defect", "reason": "未见缺陷"},
@@ -126,7 +136,7 @@ def test_another_insurers_claim_a_merchant_and_no_csrf_change_nothing(app, clien
         other_key = create_key(s, Role.insurer, other.id)
     rival, token = _pages(app, other_key)
     assert rival.get(f"/insurer/claims/{claim_id}").status_code == 403
-    for path, form in (("decision", {"approve": "true"}), ("payment", {})):
+    for path, form in (("decision", {"approve": "true"}), ("payment", {}), ("recovery", {"amount": "1.00"})):
         r = rival.post(f"/insurer/claims/{claim_id}/{path}", data={"csrftoken": token, **form})
         assert r.status_code == 403, path
     home = rival.get("/insurer")
@@ -141,7 +151,7 @@ def test_another_insurers_claim_a_merchant_and_no_csrf_change_nothing(app, clien
     assert r.status_code == 403
 
     desk, _ = _pages(app, keys.insurer)
-    for path, form in (("decision", {"approve": "true"}), ("payment", {})):
+    for path, form in (("decision", {"approve": "true"}), ("payment", {}), ("recovery", {"amount": "1.00"})):
         r = desk.post(f"/insurer/claims/{claim_id}/{path}", data=form)
         assert r.status_code == 403 and "表单已失效" in r.text, path
     c = _claim(db, claim_id)
