@@ -203,6 +203,22 @@ async def receive(request: Request, me: Staff) -> Response:
 
 @router.get("/console/complaints/{complaint_id}")
 def case(request: Request, complaint_id: Id, me: Staff) -> Response:
+    return _case_page(request, complaint_id)
+
+
+@router.post("/console/complaints/{complaint_id}/contact")
+async def contact(request: Request, complaint_id: Id, me: Staff) -> Response:
+    """The consumer's contact in clear, for mediation: a form (not a link), since every reading is
+    written to the audit ledger by `reveal_contact`; shown on this answer only, never kept in a URL."""
+    from complaints import service as complaints
+
+    clear = await run_in_threadpool(
+        _in_transaction, request.app.state.db, complaints.reveal_contact, _kit(request), complaint_id, me
+    )
+    return _case_page(request, complaint_id, contact=clear)
+
+
+def _case_page(request: Request, complaint_id: int, contact: str | None = None) -> Response:
     from complaints import service as complaints
     from complaints.agencies import AGENCIES
     from complaints.models import OPEN_STATUSES, CloseOutcome
@@ -227,6 +243,7 @@ def case(request: Request, complaint_id: Id, me: Staff) -> Response:
         "console_complaint.html",
         {
             **view,
+            "contact": contact,
             "agencies": AGENCIES,
             "is_open": c.status in OPEN_STATUSES,
             "close_outcomes": [o.value for o in CloseOutcome],

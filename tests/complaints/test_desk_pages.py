@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from complaints import service as complaints
 from complaints.models import Complaint, ComplaintTransfer
+from core.audit import AuditEntry
 from core.clock import utcnow
 from core.security import Role
 from tests.complaints.conftest import Cases, jpeg_with_exif
@@ -59,6 +60,13 @@ def test_the_regulator_mediates_pays_in_advance_and_closes_from_the_desk(app, db
     assert f"/console/complaints/{case.id}/evidence/{ev.id}" in page.text
     # Publication preview: the consented, scrubbed narrative.
     assert 'data-field="public-narrative"' in page.text
+    # The contact in clear only through the form, and each reading audited.
+    assert "13812345678" not in page.text and 'data-form="contact"' in page.text
+    shown = desk.post(f"/console/complaints/{case.id}/contact", data={"csrftoken": token})
+    assert shown.status_code == 200 and 'data-field="contact">13812345678<' in shown.text
+    with db.read_session() as s:
+        reads = s.exec(select(AuditEntry).where(AuditEntry.action == "complaint.contact_read")).all()
+    assert [r.entity_id for r in reads] == [str(case.id)]
 
     r = desk.post(
         f"/console/complaints/{case.id}/escalation", data={"csrftoken": token, "reason": "商家未联系消费者"}
@@ -245,6 +253,7 @@ def test_every_desk_form_is_refused_without_csrf_and_only_regulators_get_in(app,
         "payment": {"amount": "10.00", "reference": "x"},
         "close": {"outcome": "withdrawn"},
         "transfer": {"to_region": "310115", "reason": "移送"},
+        "contact": {},
     }
     for action, form in forms.items():
         r = desk.post(f"/console/complaints/{case.id}/{action}", data=form)

@@ -251,6 +251,7 @@ def test_other_insurers_merchants_and_forms_without_csrf_change_nothing(live_ser
             ("payment", {"amount": "1.00", "reference": "x"}),
             ("close", {"outcome": "withdrawn"}),
             ("transfer", {"to_region": "310115", "reason": "移送"}),
+            ("contact", {}),
         ):
             r = page.request.post(f"{base}/console/complaints/{case.id}/{action}", form=form)
             assert r.status == 403, action
