@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -79,7 +80,9 @@ def _queue_query(request: Request) -> tuple[Any, dict[str, str]]:
 
     qp = request.query_params
     chosen = {k: qp.get(k, "").strip() for k in ("status", "deadline", "region", "enterprise_id", "category")}
-    raw: dict[str, Any] = {"limit": QUEUE_PAGE}
+    raw: dict[str, Any] = {"limit": QUEUE_PAGE + 1}
+    if qp.get("offset"):
+        raw["offset"] = qp.get("offset")
     for key in ("status", "region", "enterprise_id", "category"):
         if chosen[key]:
             raw[key] = chosen[key]
@@ -109,6 +112,9 @@ def queue(request: Request, me: Staff) -> Response:
         else:
             overdue = complaints.queue(s, q.model_copy(update={"overdue": True}))
             others = complaints.queue(s, q.model_copy(update={"overdue": False}))
+        # One row past the page says whether there is a next one (overdue first, then the rest).
+        more = len(overdue) > QUEUE_PAGE or len(others) > QUEUE_PAGE
+        overdue, others = overdue[:QUEUE_PAGE], others[:QUEUE_PAGE]
         figures = complaints.figures(s, q.region)
         merchants = enterprises.list_enterprises(s, "merchant", limit=500)
         names = enterprises.public_profiles(s, {c.enterprise_id for c in [*overdue, *others]})
@@ -127,6 +133,12 @@ def queue(request: Request, me: Staff) -> Response:
             "agencies": AGENCIES,
             "merchants": merchants,
             "names": names,
+            "next_url": "/console/complaints?"
+            + urlencode({**{k: v for k, v in chosen.items() if v}, "offset": q.offset + QUEUE_PAGE})
+            if more
+            else None,
+            "first_url": "/console/complaints?" + urlencode({k: v for k, v in chosen.items() if v}),
+            "paged": q.offset > 0,
         },
     )
 

@@ -53,6 +53,9 @@ def desk(request: Request, me: Insurer) -> Response:
     product_points = [(product_label(r["product"]), _percent(r["loss_ratio"])) for r in ratios["by_product"]]
     # In ten-thousands of yuan (万元), as insurers quote exposure: the axis labels stay short.
     exposure_points = [(r["grade"], round(r["open_minor"] / 1_000_000, 1)) for r in exposure["by_grade"]]
+    exposure_product_points = [
+        (product_label(r["product"]), round(r["open_minor"] / 1_000_000, 1)) for r in exposure["by_product"]
+    ]
     return web.render(
         request,
         "insurer_desk.html",
@@ -70,6 +73,11 @@ def desk(request: Request, me: Insurer) -> Response:
             else None,
             "product_chart": charts.bars(product_points, "按产品的赔付率（%）Loss ratio by product (%)")
             if product_points
+            else None,
+            "exposure_product_chart": charts.bars(
+                exposure_product_points, "按产品的未了责任（万元）Open cover by product (10,000 yuan)"
+            )
+            if exposure_product_points
             else None,
             "exposure_chart": charts.bars(
                 exposure_points, "按信用等级的未了责任（万元）Open cover by grade (10,000 yuan)"

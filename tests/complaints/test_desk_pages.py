@@ -198,7 +198,21 @@ def test_the_queue_filters_by_status_deadline_region_and_merchant(app, db, keys,
         s.add(c)
     assert shown(deadline="due_soon") == {a.id}
 
+    # A page at a time (here one case a page): the next page keeps the filters.
+    from api.pages import complaint_desk
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(complaint_desk, "QUEUE_PAGE", 1)
+        mine = {"enterprise_id": str(keys.merchant_id)}
+        first = desk.get("/console/complaints", params=mine)
+        assert first.text.count("data-complaint=") == 1
+        assert f'href="/console/complaints?enterprise_id={keys.merchant_id}&amp;offset=1"' in first.text
+        second = desk.get("/console/complaints", params={**mine, "offset": "1"})
+        assert second.text.count("data-complaint=") == 1 and 'data-link="next"' not in second.text
+        assert 'data-link="first"' in second.text
+
     for params, field in (
+        ({"offset": "-1"}, "offset"),
         ({"status": "lost"}, "status"),
         ({"deadline": "soonish"}, "deadline"),
         ({"region": "ABC"}, "region"),
