@@ -37,7 +37,7 @@ def _kit(request: Request) -> Any:  # noqa: ANN401 - complaints.service.Kit
     return request.app.state.complaint_kit
 
 
-def _validated(model: type, raw: dict[str, Any]) -> Any:  # noqa: ANN401 - the model's instance
+def validated(model: type, raw: dict[str, Any]) -> Any:  # noqa: ANN401 - the model's instance
     """A form's fields through the API's own schema; a bad one is a 422 page naming it."""
     try:
         return model.model_validate(raw)
@@ -92,7 +92,7 @@ def _queue_query(request: Request) -> tuple[Any, dict[str, str]]:
         raw["due_within_days"] = DUE_SOON_DAYS
     elif chosen["deadline"]:
         raise Invalid.field("deadline", "one of overdue, due_soon")
-    return _validated(QueueQuery, raw), chosen
+    return validated(QueueQuery, raw), chosen
 
 
 @router.get("/console/complaints")
@@ -201,7 +201,7 @@ async def receive(request: Request, me: Staff) -> Response:
     raw["consent_publish"] = _text(form, "consent_publish") == "true"
     if _text(form, "amount_asked"):
         raw["amount_asked_minor"] = _yuan(_text(form, "amount_asked"), "amount_asked")
-    data = _validated(ReceivedTransferIn, raw)
+    data = validated(ReceivedTransferIn, raw)
     kit, db = _kit(request), request.app.state.db
 
     def take() -> dict[str, Any]:
@@ -300,10 +300,10 @@ async def act(request: Request, complaint_id: Id, action: str, me: Staff) -> Res
     form = await request.form()
     db, kit = request.app.state.db, _kit(request)
     if action == "escalation":
-        data = _validated(EscalateIn, {"reason": _text(form, "reason")})
+        data = validated(EscalateIn, {"reason": _text(form, "reason")})
         await run_in_threadpool(_in_transaction, db, complaints.escalate, kit, complaint_id, data.reason, me)
     elif action == "question":
-        data = _validated(InfoRequestIn, {"question": _text(form, "question")})
+        data = validated(InfoRequestIn, {"question": _text(form, "question")})
         await run_in_threadpool(
             _in_transaction, db, complaints.request_info, kit, complaint_id, data.question, me
         )
@@ -314,19 +314,17 @@ async def act(request: Request, complaint_id: Id, action: str, me: Staff) -> Res
         raw = {"defect_confirmed": confirmed == "true", "note": _text(form, "note")}
         if _text(form, "severity"):
             raw["severity"] = _text(form, "severity")
-        data = _validated(MediationIn, raw)
+        data = validated(MediationIn, raw)
         await run_in_threadpool(_in_transaction, db, complaints.decide_mediation, complaint_id, data, me)
     elif action == "payment":
         raw = {"reference": _text(form, "reference"), "amount_minor": _yuan(_text(form, "amount"), "amount")}
-        data = _validated(PaymentIn, raw)
+        data = validated(PaymentIn, raw)
         await run_in_threadpool(_in_transaction, db, complaints.record_payment, complaint_id, data, me)
     elif action == "close":
-        data = _validated(CloseIn, {"outcome": _text(form, "outcome"), "note": _text(form, "note")})
+        data = validated(CloseIn, {"outcome": _text(form, "outcome"), "note": _text(form, "note")})
         await run_in_threadpool(_in_transaction, db, complaints.close, complaint_id, data, me)
     else:
-        data = _validated(
-            TransferIn, {"to_region": _text(form, "to_region"), "reason": _text(form, "reason")}
-        )
+        data = validated(TransferIn, {"to_region": _text(form, "to_region"), "reason": _text(form, "reason")})
         await run_in_threadpool(_in_transaction, db, complaints.transfer, complaint_id, data, me)
     return RedirectResponse(f"/console/complaints/{complaint_id}?done={action}", status_code=303)
 

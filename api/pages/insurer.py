@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import Id
 from api.pages import charts, web
-from api.pages.complaint_desk import _validated
+from api.pages.complaint_desk import validated
 from core.errors import Invalid
 from core.security import Principal
 
@@ -175,7 +175,7 @@ async def decide(request: Request, claim_id: Id, me: Insurer) -> Response:
         if not code:
             raise Invalid.field("reason_code", "a refusal needs a reason")
         raw["reason_code"] = code
-    data = _validated(ClaimDecision, raw)
+    data = validated(ClaimDecision, raw)
     await run_in_threadpool(_in_transaction, request.app.state.db, claims.decide, claim_id, data, me)
     return RedirectResponse(f"/insurer/claims/{claim_id}?done=decision", status_code=303)
 
@@ -196,7 +196,7 @@ async def recover(request: Request, claim_id: Id, me: Insurer) -> Response:
     from insurance.schemas import RecoveryIn
 
     form = await request.form()
-    data = _validated(RecoveryIn, {"amount_minor": _yuan(str(form.get("amount", "")).strip(), "amount")})
+    data = validated(RecoveryIn, {"amount_minor": _yuan(str(form.get("amount", "")).strip(), "amount")})
     await run_in_threadpool(
         _in_transaction, request.app.state.db, claims.record_recovery, claim_id, data.amount_minor, me
     )
