@@ -208,3 +208,37 @@ def test_old_sessions_are_pruned_when_one_starts(app, db, keys):
         _signed_in(app, keys.regulator)
     with db.read_session() as s:
         assert s.exec(select(func.count()).select_from(sessions.PageSession)).one() == 2
+
+
+def test_a_page_reads_its_session_and_key_in_one_statement_and_notes_it_once_a_minute(app, db, keys):
+    from sqlalchemy import event
+    from starlette.requests import Request
+
+    with TestClient(app):
+        client, _ = _signed_in(app, keys.merchant)
+    cookie = client.cookies["ct_session"]
+    statements: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if statement.lstrip().split(" ", 1)[0].upper() in {"SELECT", "UPDATE", "INSERT", "DELETE"}:
+            statements.append(statement)
+
+    def principal():  # noqa: ANN202
+        scope = {"type": "http", "app": app, "headers": [(b"cookie", f"ct_session={cookie}".encode())]}
+        return web.session_principal(Request(scope))
+
+    engines = {db.engine, db.read_engine}
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert principal().enterprise_id == keys.merchant_id
+        assert len(statements) == 1 and "page_session" in statements[0] and "api_key" in statements[0]
+        clock.advance(sessions.TOUCH_EVERY)
+        statements.clear()
+        assert principal() is not None
+        assert [s.lstrip().split(" ", 1)[0].upper() for s in statements] == ["SELECT", "UPDATE"]
+        statements.clear()
+        assert principal() is not None and len(statements) == 1
+    finally:
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", note)
