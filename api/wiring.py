@@ -32,6 +32,7 @@ HANDLER_MODULES = [
 
 MODEL_MODULES = [
     "core.security",
+    "core.sessions",
     "core.audit",
     "core.events",
     "core.schedule",

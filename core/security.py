@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy import column, table
 from sqlmodel import Field, Session, SQLModel, select
 
-from core import audit
+from core import audit, sessions
 from core.clock import utcnow
 from core.db import UtcDateTime
 from core.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -161,14 +161,7 @@ def authenticate(session: Session, key: str) -> Principal:
         raise Unauthorized("the API key is not valid")
     if row.revoked_at is not None:
         raise Unauthorized("the API key has been revoked")
-    return Principal(
-        key_id=row.id,
-        role=Role(row.role),
-        enterprise_id=row.enterprise_id,
-        prefix=row.prefix,
-        enterprise_status=status or ACTIVE,
-        enterprise_status_reason=status_reason or "",
-    )
+    return _principal(row, status, status_reason)
 
 
 def principal_of_key(session: Session, key_id: int) -> Principal:
@@ -181,7 +174,31 @@ def principal_of_key(session: Session, key_id: int) -> Principal:
     ).first()
     if found is None or found[0].revoked_at is not None:
         raise Unauthorized("the session's API key is no longer valid; sign in again")
-    row, status, status_reason = found
+    return _principal(*found)
+
+
+def principal_of_session(session: Session, session_hash: str) -> tuple[Principal, datetime] | None:
+    """The principal of a live page session and when it was last seen, or None: the session row, its
+    key and the key's enterprise in one read by primary key. A session ended (sign-out, sign-out
+    everywhere), expired, or whose key was revoked is no session."""
+    found = session.exec(
+        select(ApiKey, _enterprise.c.status, _enterprise.c.status_reason, sessions.PageSession.last_seen_at)
+        .join(sessions.PageSession, sessions.PageSession.key_id == ApiKey.id)
+        .outerjoin(_enterprise, _enterprise.c.id == ApiKey.enterprise_id)
+        .where(
+            sessions.PageSession.id == session_hash,
+            sessions.PageSession.ended_at.is_(None),
+            sessions.PageSession.expires_at > utcnow(),
+            ApiKey.revoked_at.is_(None),
+        )
+    ).first()
+    if found is None:
+        return None
+    row, status, status_reason, last_seen = found
+    return _principal(row, status, status_reason), last_seen
+
+
+def _principal(row: ApiKey, status: str | None, status_reason: str | None) -> Principal:
     return Principal(
         key_id=row.id,
         role=Role(row.role),
@@ -200,5 +217,8 @@ def revoke_key(session: Session, prefix: str, *, by: str) -> ApiKey:
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
+    # The key's page sessions end with it (the page's read refuses a revoked key anyway; ended rows
+    # also leave the key's list of live sessions).
+    sessions.end_all_of_key(session, row.id)
     audit.record(session, by, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
     return row

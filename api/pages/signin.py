@@ -1,17 +1,18 @@
-"""Sign-in for the console and the merchant pages: paste an API key once, keep a session cookie."""
+"""Sign-in for the console and the merchant pages: paste an API key once, keep a session cookie; sign
+out, see your live sessions and sign out everywhere (登出所有设备)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import client_address
 from api.pages import web
-from core import audit
+from core import audit, sessions
 from core.errors import Unauthorized
-from core.security import Role, authenticate
+from core.security import Principal, Role, authenticate
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 
@@ -68,27 +69,48 @@ def signin(
             {"next": target, "error": "API 密钥无效或已撤销 · The API key is not valid or was revoked"},
             401,
         )
+    home = HOMES.get(principal.role)
+    if home is None:
+        # A role with no pages is told so on a page (never a silent landing on the home page), and
+        # no session is started.
+        return web.render(request, "signin_no_pages.html", {"role": principal.role}, 403)
+    response = RedirectResponse(target or home, status_code=303)
     with db.transaction() as s:
         audit.record(
             s, principal.actor, "page.signed_in", "api_key", principal.prefix, {"role": principal.role}
         )
-    home = HOMES.get(principal.role)
-    if home is None:
-        # A role with no pages is told so on a page (never a silent landing on the home page).
-        response: Response = web.render(
-            request,
-            "signin_no_pages.html",
-            {"role": principal.role},
-            403,
-        )
-        return response
-    response = RedirectResponse(target or home, status_code=303)
-    web.start_session(request, response, principal)
+        web.start_session(request, response, s, principal)
     return response
 
 
 @router.post("/signout")
 def signout(request: Request) -> Response:
     response = RedirectResponse("/signin", status_code=303)
-    web.end_session(response)
+    web.end_session(request, response)
+    return response
+
+
+SignedIn = Annotated[Principal, Depends(web.signed_in)]
+
+
+@router.get("/sessions")
+def my_sessions(request: Request, me: SignedIn) -> Response:
+    """The live sessions of the signed-in key: when each began and was last seen, this one marked."""
+    with request.app.state.db.read_session() as s:
+        live = sessions.live_of_key(s, me.key_id)
+    current = getattr(request.state, "session_hash", "")
+    rows = [
+        {"created_at": x.created_at, "last_seen_at": x.last_seen_at, "this": x.id == current} for x in live
+    ]
+    return web.render(request, "sessions.html", {"sessions": rows, "home": HOMES.get(me.role, "/")})
+
+
+@router.post("/sessions/end-all")
+def end_all_my_sessions(request: Request, me: SignedIn) -> Response:
+    """Sign out everywhere: every session of this key ends, this browser's too."""
+    with request.app.state.db.transaction() as s:
+        ended = sessions.end_all_of_key(s, me.key_id)
+        audit.record(s, me.actor, "page.signed_out_everywhere", "api_key", me.prefix, {"sessions": ended})
+    response = RedirectResponse("/signin", status_code=303)
+    web.forget_session(response)
     return response

@@ -1,16 +1,17 @@
 """What every signed-in page shares: the session cookie, who is signed in, CSRF, and errors as pages.
 
-A session is a signed, expiring cookie that names the API key's id (never the key): the key is read
-again on every request, so revoking it, or suspending its enterprise, ends the session at once. CSRF is
-asgi-csrf's double-submit cookie (a signed `csrftoken` cookie that every form repeats in a hidden field,
-read from urlencoded and multipart bodies alike, so the forms work without JavaScript); it guards the
-pages only: the JSON API is called with keys in headers, which a browser never sends by itself.
+A session is a row on the server (core/sessions.py); the cookie carries its random id, signed so that a
+forged cookie costs no database read. Every page reads the row with its key and the key's enterprise in
+one query, so signing out, signing out everywhere, revoking the key or suspending its enterprise takes
+effect at once. CSRF is asgi-csrf's double-submit cookie (a signed `csrftoken` cookie that every form
+repeats in a hidden field, read from urlencoded and multipart bodies alike, so the forms work without
+JavaScript); it guards the pages only: the JSON API is called with keys in headers, which a browser never
+sends by itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,29 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from sqlmodel import Session
 
 from api.deps import SAFE_METHODS
 from api.pages.routes import templates
-from core.errors import DomainError, Forbidden, Invalid, Unauthorized
-from core.security import Principal, Role, principal_of_key
+from core import sessions
+from core.clock import utcnow
+from core.errors import DomainError, Forbidden, Invalid
+from core.security import Principal, Role, principal_of_session
 from core.tokens import TokenSigner
 
 SESSION_COOKIE = "ct_session"
-SESSION_SECONDS = 8 * 3600  # a working day; then sign in again
+SESSION_SECONDS = int(sessions.LIFETIME.total_seconds())
 # Paths the CSRF check guards (every form of the site posts under one of them).
-PAGE_PREFIXES = ("/signin", "/signout", "/console", "/merchant", "/insurer", "/complaints/", "/track/")
+PAGE_PREFIXES = (
+    "/signin",
+    "/signout",
+    "/sessions",
+    "/console",
+    "/merchant",
+    "/insurer",
+    "/complaints/",
+    "/track/",
+)
 # Guarded even on a request that carries no cookie at all (asgi-csrf lets those through by default,
 # since a forged request rides on the victim's cookies): the forms anyone can post.
 ALWAYS_PROTECT = {"/signin", "/complaints/new"}
@@ -47,11 +60,16 @@ def session_signer(request: Request) -> TokenSigner:
     return request.app.state.session_signer
 
 
-def start_session(request: Request, response: Response, principal: Principal) -> None:
-    token = session_signer(request).dumps({"k": principal.key_id, "exp": int(time.time()) + SESSION_SECONDS})
+def start_session(request: Request, response: Response, session: Session, principal: Principal) -> None:
+    """A new server-side session for the principal's key, in the caller's transaction, and its cookie.
+    A session the browser still held is ended: a sign-in never keeps an id chosen before it."""
+    previous = session_token(request)
+    if previous is not None:
+        sessions.end(session, previous)
+    token = sessions.start(session, principal.key_id)
     response.set_cookie(
         SESSION_COOKIE,
-        token,
+        session_signer(request).dumps({"s": token}),
         max_age=SESSION_SECONDS,
         httponly=True,
         samesite="lax",
@@ -60,26 +78,49 @@ def start_session(request: Request, response: Response, principal: Principal) ->
     )
 
 
-def end_session(response: Response) -> None:
+def end_session(request: Request, response: Response) -> None:
+    """End the session the cookie names, on the server, and have the browser forget the cookie."""
+    token = session_token(request)
+    if token is not None:
+        with request.app.state.db.transaction() as s:
+            sessions.end(s, token)
+    forget_session(response)
+
+
+def forget_session(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
 
 
-def session_principal(request: Request) -> Principal | None:
-    """Who the session cookie names, if it is valid, unexpired and its key still good."""
+def session_token(request: Request) -> str | None:
+    """The session id the cookie carries, if the cookie is one this server signed."""
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
         return None
     try:
         data = session_signer(request).loads(raw, "session")
-    except Invalid:
+    except (Invalid, ValueError):
         return None
-    if not isinstance(data, dict) or not isinstance(data.get("k"), int) or data.get("exp", 0) < time.time():
+    token = data.get("s") if isinstance(data, dict) else None
+    return token if isinstance(token, str) and 0 < len(token) <= 100 else None
+
+
+def session_principal(request: Request) -> Principal | None:
+    """Who the session cookie names, if its session is live (not ended, not expired) and its key good."""
+    token = session_token(request)
+    if token is None:
         return None
-    try:
-        with request.app.state.db.read_session() as s:
-            return principal_of_key(s, data["k"])
-    except Unauthorized:
+    hashed = sessions.session_hash(token)
+    db = request.app.state.db
+    with db.read_session() as s:
+        found = principal_of_session(s, hashed)
+    if found is None:
         return None
+    principal, last_seen = found
+    if utcnow() - last_seen >= sessions.TOUCH_EVERY:
+        with db.transaction() as s:
+            sessions.touch(s, hashed)
+    request.state.session_hash = hashed
+    return principal
 
 
 def signed_in(request: Request) -> Principal:

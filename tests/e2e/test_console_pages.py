@@ -75,11 +75,22 @@ def test_regulator_signs_in_by_keyboard_searches_narrows_and_opens_an_enterprise
     assert page.locator("[data-figure=complaints]").count() == 1
     axe_check(page, "console-enterprise")
 
+    page.click("nav.topnav a[href='/sessions']")  # the live sessions of this key, from the menu
+    page.wait_for_url(f"{base}/sessions")
+    assert page.locator("[data-table=sessions] tbody tr").count() == 1
+    assert page.locator("[data-table=sessions] tr[data-this]").count() == 1
+    assert page.locator("#end-all button[type=submit]").inner_text() == "登出所有设备 Sign out everywhere"
+    axe_check(page, "sessions")
+
     page.click("nav.topnav button[type=submit]")  # sign out
     page.wait_for_url(f"{base}/signin")
     assert not [c for c in page.context.cookies() if c["name"] == "ct_session"]
     page.goto(f"{base}/console")
     assert "/signin" in page.url
+    # The cookie kept from before sign-out and sent again is no session: the server ended it.
+    page.context.add_cookies([cookie])
+    page.goto(f"{base}/console")
+    assert page.url.startswith(f"{base}/signin?next=")
 
 
 def test_a_wrong_key_is_a_clear_message_audited_and_rate_limited(live_server, page):
