@@ -16,6 +16,7 @@ from complaints.models import Complaint, ComplaintTransfer
 from core.audit import AuditEntry
 from core.clock import utcnow
 from core.security import Role
+from insurance.models import InsuranceClaim
 from tests.complaints.conftest import Cases, jpeg_with_exif
 from tests.conftest import Keys
 
@@ -360,3 +361,28 @@ def test_the_api_escalates_as_the_desk_does_and_the_preview_is_what_gets_publish
         assert preview["case"] == complaints.public_case(s, answered.id)
         pending = complaints.publication_preview(s, complaints.get(s, case.id))
     assert "13900001111" not in pending["case"]["narrative"]
+
+
+def test_every_demo_case_and_the_demo_insurers_desk_show_words_only(app, db):
+    """The demo's cases in every state (open, overdue in mediation, resolved, published) and its
+    insurer's book: every page answers 200 and asks the glossary only for words it has."""
+    from api import demo
+    from core.security import Role
+
+    with db.transaction() as s:
+        keys = {str(k): v for k, v in demo.seed(s).items()}
+    urls = [url for _, url in demo.demo_scans(db, app.state.keyring, per_line=4)]
+    demo.seed_complaints(db, app.state.settings, urls)
+    demo.seed_insurance(db)
+    desk, _ = _pages(app, keys[Role.regulator])
+    with db.read_session() as s:
+        ids = [c.id for c in s.exec(select(Complaint))]
+    assert len(ids) >= 4
+    for complaint_id in ids:
+        assert desk.get(f"/console/complaints/{complaint_id}").status_code == 200, complaint_id
+    assert desk.get("/console/complaints").status_code == 200
+    insurer, _ = _pages(app, keys[Role.insurer])
+    with db.read_session() as s:
+        claim_ids = [c.id for c in s.exec(select(InsuranceClaim))]
+    for path in ("/insurer", "/insurer/claims", *(f"/insurer/claims/{i}" for i in claim_ids)):
+        assert insurer.get(path).status_code == 200, path
