@@ -92,6 +92,10 @@ def test_the_regulator_mediates_pays_in_advance_and_closes_from_the_console(live
         assert page.locator("ul.evidence img").count() == 1
         assert page.evaluate("document.querySelector('ul.evidence img').naturalWidth") > 0
         _check(page, "desk-case")
+        page.click("form[data-form=contact] button[type=submit]")
+        page.wait_for_load_state()
+        assert page.inner_text("[data-field=contact]") == "13812345678"
+        _check(page, "desk-case-contact")
 
         page.fill("#esc-reason", "商家七日内未联系消费者")
         page.click("form[data-form=escalation] button[type=submit]")
