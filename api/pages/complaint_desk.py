@@ -127,7 +127,7 @@ def queue(request: Request, me: Staff) -> Response:
             "figures": figures,
             "filtered": filtered,
             "chosen": chosen,
-            "statuses": [s.value for s in Status],
+            "statuses": [st.value for st in Status],
             "categories": [c.value for c in Category],
             "deadlines": DEADLINES,
             "agencies": AGENCIES,
