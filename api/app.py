@@ -17,8 +17,10 @@ from api import edge, openapi, problems
 from api.accesslog import AccessLog, configure_logging
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
+from api.pages import complaint_desk as complaint_desk_pages
 from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
+from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
@@ -169,6 +171,9 @@ def create_app(
         pages.router,
         signin_pages.router,
         console_pages.router,
+        complaint_desk_pages.router,
+        complaint_desk_pages.public_router,
+        insurer_pages.router,
         merchant_pages.router,
         consumer_pages.router,
     )

@@ -245,6 +245,9 @@ def up() -> None:
         console.print(
             f"  Merchant       {base}/merchant   sign in with the merchant key {saved.get('merchant', '')}"
         )
+        console.print(
+            f"  Insurer        {base}/insurer    sign in with the insurer key {saved.get('insurer', '')}"
+        )
     _print_urls(
         demo_data.load_urls(settings.var_dir / "demo-scans.json"),
         demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"),

@@ -161,6 +161,14 @@ class ReceivedTransferIn(IntakeIn):
     reason: str = Field(min_length=2, max_length=500, description="Why it was sent here")
 
 
+class EscalateIn(BaseModel):
+    """The regulator takes a case into mediation itself (主动调解), before or after the answer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=2000)
+
+
 class CloseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -188,6 +196,9 @@ class QueueQuery(BaseModel):
     enterprise_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     category: Category | None = None
     region: str | None = Field(default=None, pattern=r"^\d{6}$")
+    due_within_days: int | None = Field(
+        default=None, ge=0, le=60, description="Only cases whose running deadline falls within this many days"
+    )
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0, le=1_000_000)
 

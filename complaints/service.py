@@ -405,6 +405,9 @@ def _queue_stmt(q: QueueQuery, now: datetime):
         stmt = stmt.where(Complaint.category == q.category)
     if q.region:
         stmt = stmt.where(Complaint.region == q.region)
+    if q.due_within_days is not None:
+        soon = now + timedelta(days=q.due_within_days)
+        stmt = stmt.where(Complaint.due_at.is_not(None), Complaint.due_at <= soon)  # type: ignore[union-attr]
     if q.overdue is True:
         stmt = stmt.where(Complaint.escalation_reason == "overdue")
     elif q.overdue is False:
@@ -503,14 +506,9 @@ def _names_to_keep(session: Session, c: Complaint) -> list[str]:
     ]
 
 
-def public_case(session: Session, complaint_id: int) -> dict[str, Any] | None:
-    """A published case as the public may see it: the narrative scrubbed, no contact; None unless the
-    consumer consents and it was published."""
+def _public_view(session: Session, c: Complaint) -> dict[str, Any]:
     from complaints.scrubber import scrub
 
-    c = session.get(Complaint, complaint_id)
-    if c is None or not c.consent_publish or c.published_at is None:
-        return None
     return {
         "complaint_id": c.id,
         "ticket_no": c.ticket_no,
@@ -529,10 +527,63 @@ def public_case(session: Session, complaint_id: int) -> dict[str, Any] | None:
     }
 
 
+def public_case(session: Session, complaint_id: int) -> dict[str, Any] | None:
+    """A published case as the public may see it: the narrative scrubbed, no contact; None unless the
+    consumer consents and it was published."""
+    c = session.get(Complaint, complaint_id)
+    if c is None or not c.consent_publish or c.published_at is None:
+        return None
+    return _public_view(session, c)
+
+
+def publication_preview(session: Session, c: Complaint) -> dict[str, Any]:
+    """What publication shows of a case, before or after it happens: exactly what `public_case` will
+    give (scrubbed narrative, the merchant's public response), or nothing without the consent."""
+    return {
+        "consent": c.consent_publish,
+        "published_at": c.published_at,
+        "publish_due_at": c.publish_due_at,
+        "case": _public_view(session, c) if c.consent_publish else None,
+    }
+
+
+def scrubbed_narrative(session: Session, c: Complaint) -> str:
+    """The consumer's words with personal data taken out (what the desk shows, as publication would)."""
+    from complaints.scrubber import scrub
+
+    return scrub(c.narrative, keep=_names_to_keep(session, c))
+
+
+def evidence_of(session: Session, complaint_id: int) -> list[ComplaintEvidence]:
+    return list(
+        session.exec(
+            select(ComplaintEvidence)
+            .where(ComplaintEvidence.complaint_id == complaint_id)
+            .order_by(ComplaintEvidence.id)
+        )
+    )
+
+
+def evidence_file(session: Session, kit: Kit, complaint_id: int, evidence_id: int) -> tuple[str, bytes]:
+    """One of a case's evidence files, as the platform re-encoded and stored it (media type, bytes); a
+    file of another case is not found."""
+    row = session.get(ComplaintEvidence, evidence_id)
+    if row is None or row.complaint_id != complaint_id:
+        raise NotFound(f"complaint {complaint_id} has no evidence file {evidence_id}", field="evidence_id")
+    try:
+        return row.media_type, kit.store.read(row.sha256)
+    except FileNotFoundError:
+        raise NotFound(
+            f"evidence file {evidence_id} is missing from the store", field="evidence_id"
+        ) from None
+
+
 # --- the merchant ---------------------------------------------------------------------------------
 
 
-def _eligible_for_compensation(c: Complaint) -> bool:
+def eligible_for_compensation(c: Complaint) -> bool:
+    """Whether a confirmed defect leads to advance compensation (先行赔付): a quality or counterfeit
+    complaint about a genuine, coded unit (the desk shows it before the finding is recorded)."""
     return c.category in (Category.quality, Category.counterfeit) and c.code_genuine and bool(c.serial)
 
 
@@ -616,7 +667,7 @@ def answer(
         by.actor,
     )
     # The merchant accepting a defect on a genuine item is one of the ways into advance compensation.
-    if data.outcome == MerchantOutcome.compensation and _eligible_for_compensation(c):
+    if data.outcome == MerchantOutcome.compensation and eligible_for_compensation(c):
         _compensation_due(session, c, "merchant_accepted", by.actor)
     _publish(session, c, by.actor)
     _touch(session, c)
@@ -778,12 +829,24 @@ def request_info(session: Session, kit: Kit, complaint_id: int, question: str, b
     return c
 
 
+def escalate(session: Session, kit: Kit, complaint_id: int, reason: str, by: Principal) -> Complaint:
+    """The regulator takes the case into mediation itself (主动调解), as a dispute would: the 45
+    working days start now."""
+    c = get(session, complaint_id)
+    _require(c, Status.received, Status.answered, action="escalate to mediation")
+    _note(session, c, "regulator", "escalated", reason)
+    _escalate(session, kit, c, "regulator", by.actor)
+    _touch(session, c)
+    audit.record(session, by.actor, "complaint.escalated", "complaint", c.id, _snapshot(c))
+    return c
+
+
 def decide_mediation(session: Session, complaint_id: int, data: MediationIn, by: Principal) -> Complaint:
     c = get(session, complaint_id)
     _require(c, Status.mediation, action="record a mediation finding")
     c.defect_confirmed = data.defect_confirmed
     _note(session, c, "regulator", "finding", data.note)
-    if data.defect_confirmed and _eligible_for_compensation(c):
+    if data.defect_confirmed and eligible_for_compensation(c):
         _compensation_due(session, c, "mediation_confirmed_defect", by.actor)
     elif data.defect_confirmed:
         _close(session, c, CloseOutcome.upheld, by.actor, data.severity)

@@ -1,5 +1,5 @@
 """The regulator console (/console): disclosure search with facets, trends and exports, the enterprise
-profile, and the complaint queue. Every figure comes from the domains' own services and the search
+profile (the complaint desk is api/pages/complaint_desk.py). Every figure comes from the domains' own services and the search
 routes' own functions; the console adds only the page around them."""
 
 from __future__ import annotations
@@ -161,21 +161,6 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
     )
 
 
-@router.get("/console/complaints")
-def complaint_queue(request: Request, me: Staff) -> Response:
-    """Overdue cases first (the complaints domain's own mark), then the rest by their deadline."""
-    from complaints import service as complaints
-    from complaints.schemas import QueueQuery
-
-    with request.app.state.db.read_session() as s:
-        overdue = complaints.queue(s, QueueQuery(overdue=True, limit=200))
-        others = complaints.queue(s, QueueQuery(overdue=False, limit=200))
-        figures = complaints.figures(s)
-    return web.render(
-        request, "console_complaints.html", {"overdue": overdue, "others": others, "figures": figures}
-    )
-
-
 @router.get("/console/declarations")
 def declaration_queue(request: Request, me: Staff) -> Response:
     from traceability import service as trace
@@ -315,7 +300,7 @@ def _draw_page(request: Request, draw_id: int, replay: bool) -> Response:
             "d": view,
             "importers": importers,
             "replayed": replayed,
-            "public_url": f"/api/v1/public/credit/draws/{d.id}",
+            "public_url": f"/draws/{d.id}",  # the public record, as a page (api/pages/complaint_desk.py)
         },
     )
 

@@ -16,7 +16,12 @@ from core.security import Principal, Role, authenticate
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 
-HOMES = {Role.admin: "/console", Role.regulator: "/console", Role.merchant: "/merchant"}
+HOMES = {
+    Role.admin: "/console",
+    Role.regulator: "/console",
+    Role.merchant: "/merchant",
+    Role.insurer: "/insurer",
+}
 
 
 def _safe_next(target: str) -> str:
@@ -64,7 +69,11 @@ def signin(
             {"next": target, "error": "API 密钥无效或已撤销 · The API key is not valid or was revoked"},
             401,
         )
-    home = HOMES.get(principal.role, "/")
+    home = HOMES.get(principal.role)
+    if home is None:
+        # A role with no pages is told so on a page (never a silent landing on the home page), and
+        # no session is started.
+        return web.render(request, "signin_no_pages.html", {"role": principal.role}, 403)
     response = RedirectResponse(target or home, status_code=303)
     with db.transaction() as s:
         audit.record(

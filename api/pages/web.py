@@ -36,7 +36,16 @@ from core.tokens import TokenSigner
 SESSION_COOKIE = "ct_session"
 SESSION_SECONDS = int(sessions.LIFETIME.total_seconds())
 # Paths the CSRF check guards (every form of the site posts under one of them).
-PAGE_PREFIXES = ("/signin", "/signout", "/sessions", "/console", "/merchant", "/complaints/", "/track/")
+PAGE_PREFIXES = (
+    "/signin",
+    "/signout",
+    "/sessions",
+    "/console",
+    "/merchant",
+    "/insurer",
+    "/complaints/",
+    "/track/",
+)
 # Guarded even on a request that carries no cookie at all (asgi-csrf lets those through by default,
 # since a forged request rides on the victim's cookies): the forms anyone can post.
 ALWAYS_PROTECT = {"/signin", "/complaints/new"}
@@ -135,6 +144,13 @@ def merchant_user(request: Request) -> Principal:
     principal = signed_in(request)
     if principal.role != Role.merchant:
         raise Forbidden("商家页面只对商家开放 · The merchant pages are for merchants only")
+    return principal
+
+
+def insurer_user(request: Request) -> Principal:
+    principal = signed_in(request)
+    if principal.role != Role.insurer:
+        raise Forbidden("保险机构页面只对保险机构开放 · The insurer's desk is for insurers only")
     return principal
 
 

@@ -19,6 +19,7 @@ from complaints.schemas import (
     CloseIn,
     ConsentIn,
     DisputeIn,
+    EscalateIn,
     InfoRequestIn,
     IntakeForm,
     IntakeIn,
@@ -307,6 +308,18 @@ def regulator_request_info(
 ) -> CaseOut:
     with db.transaction() as s:
         return _case(s, service.request_info(s, kit, complaint_id, data.question, by))
+
+
+@router.post(
+    "/api/v1/complaints/{complaint_id}/escalation",
+    response_model=CaseOut,
+    summary="Take the case into regulator mediation (45 working days)",
+)
+def regulator_escalate(
+    complaint_id: CaseId, data: EscalateIn, db: DbDep, kit: KitDep, by: Regulator
+) -> CaseOut:
+    with db.transaction() as s:
+        return _case(s, service.escalate(s, kit, complaint_id, data.reason, by))
 
 
 @router.post(

@@ -1,5 +1,5 @@
-"""`make run` (`crosstrust up`) prints the console and merchant URLs with the demo keys, and both work:
-the printed key signs in on the printed URL."""
+"""`make run` (`crosstrust up`) prints the console, merchant and insurer URLs with the demo keys, and all
+work: the printed key signs in on the printed URL."""
 
 from __future__ import annotations
 
@@ -49,11 +49,11 @@ def test_up_prints_console_and_merchant_urls_that_sign_in(tmp_path):
         printed: dict[str, tuple[str, str]] = {}
         deadline = time.monotonic() + 180
         assert proc.stdout is not None
-        while len(printed) < 2:
+        while len(printed) < 3:
             assert time.monotonic() < deadline, "crosstrust up never printed the page URLs"
             line = proc.stdout.readline()
             assert line, "crosstrust up stopped before printing the page URLs"
-            m = re.match(r"\s*(Console|Merchant)\s+(\S+)\s+sign in with the \w+ key (\S+)", line)
+            m = re.match(r"\s*(Console|Merchant|Insurer)\s+(\S+)\s+sign in with the \w+ key (\S+)", line)
             if m:
                 printed[m.group(1)] = (m.group(2), m.group(3))
         base = f"http://127.0.0.1:{port}"
@@ -71,6 +71,10 @@ def test_up_prints_console_and_merchant_urls_that_sign_in(tmp_path):
         assert page.status_code == 200 and "公示信息检索" in page.text
         page = _sign_in(base, merchant_url, merchant_key)
         assert page.status_code == 200 and 'data-table="declarations"' in page.text
+        insurer_url, insurer_key = printed["Insurer"]
+        assert insurer_url == f"{base}/insurer"
+        page = _sign_in(base, insurer_url, insurer_key)
+        assert page.status_code == 200 and 'data-table="portfolio"' in page.text
         home = httpx.get(f"{base}/").text
         assert 'href="/console"' in home and 'href="/merchant"' in home
     finally:
