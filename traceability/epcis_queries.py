@@ -166,7 +166,7 @@ def listing(
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(EpcisQuery.id > after)  # type: ignore[operator]
     rows = list(session.exec(stmt.order_by(EpcisQuery.id).limit(per_page + 1)))  # type: ignore[arg-type]
-    token = signer.dumps({"after": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
 
 
@@ -275,7 +275,7 @@ def subscriptions(
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(EpcisSubscription.id > after)  # type: ignore[operator]
     rows = list(session.exec(stmt.order_by(EpcisSubscription.id).limit(per_page + 1)))  # type: ignore[arg-type]
-    token = signer.dumps({"after": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return q, rows[:per_page], token
 
 

@@ -1,7 +1,8 @@
 """EPCIS 2.0 REST binding: capture (a capture job to poll), single-event capture, queries with the
 SimpleEventQuery parameters, and the top-level resources (events, eventTypes, epcs, bizSteps,
 bizLocations, readPoints, dispositions). Pages are linked with `Link: <...>; rel="next"`, as the
-binding says; query errors are 400, as it says too.
+binding says, with GS1-Next-Page-Token-Expires (when that page's token stops working); query errors
+are 400, as it says too.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ def _page(request: Request, body: Any, token: str | None, media_type: str = LD_J
     headers = {}
     if token:
         headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+        # When the token stops working (RFC 3339, as the binding's example writes it).
+        expires = epcis.token_expires(request.app.state.page_signer, token)
+        headers["GS1-Next-Page-Token-Expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     return _json(body, media_type=media_type, **headers)
 
 
@@ -142,16 +146,21 @@ def events(request: Request, db: DbDep, by: Capturer) -> Response:
 @router.post(
     "/events",
     status_code=201,
-    summary="Capture one event at once (201 and its Location, or the reason it was refused)",
+    summary="Capture one event at once (201 and its Location; 200 and the stored event's Location when it"
+    " is already there, under whatever eventID it was sent; or the reason it was refused)",
     response_class=Response,
-    responses={**media(201, "The event as captured", LD_JSON), **responses(400)},
+    responses={
+        **media(201, "The event as captured", LD_JSON),
+        **media(200, "A duplicate: the event already stored, with the eventID it is stored under", LD_JSON),
+        **responses(400, 409),
+    },
 )
 def capture_event(db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> Response:
     with db.transaction() as s:
-        row, _ = epcis.capture_one(s, body, by)
+        row, new = epcis.capture_one(s, body, by)
         event, event_id = epcis.as_sent(row), row.event_id or row.event_hash
     where = f"{router.prefix}/events/{quote(event_id, safe='')}"
-    return _json(event, status=201, media_type=LD_JSON, Location=where)
+    return _json(event, status=201 if new else 200, media_type=LD_JSON, Location=where)
 
 
 @router.get(
@@ -243,10 +252,14 @@ def named_query_events(request: Request, db: DbDep, by: Capturer, query_name: Qu
 @router.post(
     "/queries/{query_name}/subscriptions",
     status_code=201,
-    summary="Subscribe a webhook (dest, secret, stream: true) to the query's new events",
+    summary="Subscribe a webhook (dest, signatureToken or secret, stream: true, reportIfEmpty) to the query's new events",
     response_class=Response,
     responses={
-        **media(201, "The subscription (Location names it; the secret is not repeated)", "application/json"),
+        **media(
+            201,
+            "The subscription (Location names it; neither secret nor signatureToken is repeated)",
+            "application/json",
+        ),
         **responses(400, 404, 501),
     },
 )

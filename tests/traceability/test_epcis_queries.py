@@ -8,15 +8,18 @@ import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
 
+from core.clock import clock, utcnow
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
 from tests.conftest import Keys
 from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
+from traceability import epcis
 from traceability.models import EpcisSubscription
 
 Q = "/api/v1/epcis/queries"
@@ -293,3 +296,43 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
     assert client.post(f"{Q}/nothing/subscriptions", json=good, headers=flow.m).status_code == 404
     assert client.get(f"{Q}/q/subscriptions/nope", headers=flow.m).status_code == 404
     assert client.post(url, json=good, headers=flow.m).status_code == 201
+
+
+def test_every_paged_answer_says_when_its_next_page_token_expires(flow, client, receiver):
+    """GS1-Next-Page-Token-Expires beside each Link rel="next" (the binding's paged answers): an RFC 3339
+    time in the future, after which that token is refused (400 naming it), and none on a last page."""
+    _, _, codes = flow.released_codes(quantity=2)
+    for c in codes:
+        doc = _doc(_event("storing", [_item(c)]), _event("shipping", [_item(c)], minutes=2))
+        assert client.post("/api/v1/epcis/capture", json=doc, headers=flow.m).json()["success"]
+    for name in ("a", "b"):
+        _create(client, flow.m, name, {})
+        body = {"dest": receiver.url, "secret": "s", "stream": True}
+        for _ in range(2):
+            assert client.post(f"{Q}/{name}/subscriptions", json=body, headers=flow.m).status_code == 201
+    paged = [
+        "/api/v1/epcis/events",
+        "/api/v1/epcis/capture",
+        Q,
+        f"{Q}/a/events",
+        f"{Q}/a/subscriptions",
+        "/api/v1/epcis/bizSteps",
+        "/api/v1/epcis/eventTypes/ObjectEvent/events",
+    ]
+    for url in paged:
+        r = client.get(url, params={"perPage": "1"}, headers=flow.m)
+        assert r.status_code == 200 and "Link" in r.headers, (url, r.text)
+        value = r.headers["GS1-Next-Page-Token-Expires"]
+        expires = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        assert expires.tzinfo is not None and expires > utcnow(), (url, value)
+        assert value.endswith("Z") and expires <= utcnow() + epcis.PAGE_TOKEN_TTL
+        # The next page is there until then.
+        nxt = r.headers["Link"].split(";")[0].strip("<>")
+        assert client.get(nxt, headers=flow.m).status_code == 200, url
+        last = client.get(url, params={"perPage": "1000"}, headers=flow.m)
+        assert "Link" not in last.headers and "GS1-Next-Page-Token-Expires" not in last.headers
+        clock.freeze(expires)
+        r = client.get(nxt, headers=flow.m)
+        clock.reset()
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["errors"][0]["field"] == "nextPageToken"
