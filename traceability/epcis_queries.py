@@ -11,12 +11,21 @@ and its external subscriber (traceability.handlers) posts to each stream subscri
 matches among those events, seen with the query owner's scope. Delivery is at least once (the outbox
 retries a failed post, and a retry goes to every subscription of that capture again); a receiver drops
 repeats by eventID. Scheduled subscriptions (cron-like `schedule`) are not offered: 501.
+
+The body takes the binding's subscription fields (AbstractQuerySubscription, QueryStreamSubscription,
+QueryScheduleSubscription in its openapi.yaml): dest, signatureToken, initialRecordTime, stream,
+reportIfEmpty, schedule, and the `secret` its AbstractQuerySubscription lists as required. A delivery
+proves itself with either or both: the secret comes back as `dest?secret=`, and a signatureToken keys
+the `GS1-Signature` header, `sha256=` and the hex HMAC-SHA256 of the exact body posted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -38,10 +47,28 @@ from traceability.models import EpcisEvent, EpcisQuery, EpcisSubscription
 NAME = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")
 PAGING = {"perPage", "nextPageToken"}
 QUERY_PARAMS = sorted(epcis.QUERY_PARAMS - PAGING)
-SUBSCRIPTION_FIELDS = ("dest", "secret", "stream", "schedule", "reportIfEmpty", "initialRecordTime")
+# What a subscription body may carry: the binding's fields, and the secret its schema requires.
+SUBSCRIPTION_FIELDS = (
+    "dest",
+    "secret",
+    "signatureToken",
+    "stream",
+    "schedule",
+    "reportIfEmpty",
+    "initialRecordTime",
+)
+# What the binding answers about a subscription and the server alone sets.
+SERVER_FIELDS = frozenset(
+    {"subscriptionID", "queryName", "createdAt", "lastNotifiedAt", "minRecordTime", "epcFormat"}
+)
+SCHEDULE_FIELDS = ("second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek")
 MAX_VALUES = 100
+MAX_SECRET = 200
 # The associated data binds a sealed subscription secret to its purpose (see core.sealing).
 AAD_SUBSCRIPTION = b"crosstrust-epcis-subscription-secret"
+AAD_SIGNATURE_TOKEN = b"crosstrust-epcis-subscription-signature-token"
+# An initialRecordTime of "now" on the client's clock may be a little behind ours.
+CLOCK_SKEW = timedelta(minutes=1)
 
 
 class NotImplementedHere(DomainError):
@@ -203,14 +230,72 @@ def document(q: EpcisQuery, rows: list[EpcisEvent], subscription_id: str | None 
 
 
 def subscription_view(s: EpcisSubscription, q: EpcisQuery) -> dict[str, Any]:
-    # The secret is never answered (the binding: "the response should not return the secret").
-    return {
+    # Neither the secret nor the signatureToken is ever answered (the binding: "the response should
+    # not return the secret").
+    view: dict[str, Any] = {
         "subscriptionID": s.subscription_id,
         "queryName": q.name,
         "dest": s.dest,
         "stream": True,
+        "reportIfEmpty": s.report_if_empty,
+        "initialRecordTime": epcis._stamp(s.initial_record_time or s.created_at),
         "createdAt": epcis._stamp(s.created_at),
     }
+    return view
+
+
+def _token(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None and name not in body:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_SECRET:
+        raise epcis.QueryInvalid.field(name, f"a string of 1 to {MAX_SECRET} characters")
+    return value
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    server = sorted(set(body) & SERVER_FIELDS)
+    if server:
+        raise epcis.QueryInvalid.field(server[0], "set by the server, not sent: it is in the answer")
+    unknown = sorted(set(body) - set(SUBSCRIPTION_FIELDS))
+    if unknown:
+        raise epcis.QueryInvalid.field(
+            unknown[0], f"not a subscription field; use {', '.join(SUBSCRIPTION_FIELDS)}"
+        )
+
+
+def _check_schedule(body: dict[str, Any]) -> None:
+    """A schedule is checked (400 naming what is wrong), then answered 501: not offered here."""
+    schedule = body["schedule"]
+    if "stream" in body:
+        raise epcis.QueryInvalid.field("stream", "stream and schedule exclude each other")
+    if not isinstance(schedule, dict) or not schedule:
+        raise epcis.QueryInvalid.field("schedule", f"an object of some of {', '.join(SCHEDULE_FIELDS)}")
+    for key, value in schedule.items():
+        if key not in SCHEDULE_FIELDS:
+            raise epcis.QueryInvalid.field(f"schedule.{key}", f"use {', '.join(SCHEDULE_FIELDS)}")
+        if not isinstance(value, str) or not 0 < len(value) <= 100:
+            raise epcis.QueryInvalid.field(f"schedule.{key}", "a string (1 to 100 characters)")
+    raise NotImplementedHere(
+        "schedule: scheduled subscriptions are not offered here; subscribe with stream: true",
+        field="schedule",
+        epcisException="ImplementationException",
+    )
+
+
+def _initial_record_time(body: dict[str, Any]) -> datetime | None:
+    if "initialRecordTime" not in body:
+        return None
+    when = epcis._time(body["initialRecordTime"], "initialRecordTime", epcis.QueryInvalid)
+    if when < utcnow() - CLOCK_SKEW:
+        # Sending what was recorded before the subscription would read past captures on its behalf.
+        raise NotImplementedHere(
+            "initialRecordTime: a stream reports events recorded from its creation on; a time in the"
+            " past is not offered here",
+            field="initialRecordTime",
+            epcisException="ImplementationException",
+        )
+    return when
 
 
 def subscribe(
@@ -218,45 +303,40 @@ def subscribe(
 ) -> tuple[EpcisSubscription, EpcisQuery]:
     q = get(session, name, by)
     if not isinstance(body, dict):
-        raise epcis.QueryInvalid.field("body", "an object with dest, secret and stream: true")
-    unknown = sorted(set(body) - set(SUBSCRIPTION_FIELDS))
-    if unknown:
-        raise epcis.QueryInvalid.field(
-            unknown[0], f"not a subscription field; use {', '.join(SUBSCRIPTION_FIELDS)}"
-        )
+        raise epcis.QueryInvalid.field("body", "an object with dest, signatureToken and stream: true")
+    _check_fields(body)
     dest = body.get("dest")
     if not isinstance(dest, str) or not 0 < len(dest) <= 2000:
         raise epcis.QueryInvalid.field("dest", "required: the webhook URL (at most 2000 characters)")
     refused = destinations.refuse_literal(dest)
     if refused or urlsplit(dest).fragment:
         raise epcis.QueryInvalid.field("dest", refused or "a URL without a #fragment")
-    secret = body.get("secret")
-    if not isinstance(secret, str) or not 0 < len(secret) <= 200:
+    secret, signature_token = _token(body, "secret"), _token(body, "signatureToken")
+    if secret is None and signature_token is None:
         raise epcis.QueryInvalid.field(
-            "secret", "required: the secret deliveries carry (1 to 200 characters)"
+            "signatureToken",
+            "required: the token deliveries are signed with (GS1-Signature), or a secret they carry",
         )
-    if "schedule" in body or "reportIfEmpty" in body:
-        if "stream" in body:
-            raise epcis.QueryInvalid.field("stream", "stream and schedule exclude each other")
-        raise NotImplementedHere(
-            "schedule: scheduled subscriptions are not offered here; subscribe with stream: true",
-            field="schedule",
-            epcisException="ImplementationException",
-        )
-    if "initialRecordTime" in body:
-        raise NotImplementedHere(
-            "initialRecordTime: a stream subscription reports the events captured from its creation on",
-            field="initialRecordTime",
-            epcisException="ImplementationException",
-        )
+    report_if_empty = body.get("reportIfEmpty", False)
+    if not isinstance(report_if_empty, bool):
+        raise epcis.QueryInvalid.field("reportIfEmpty", "true or false")
+    if "schedule" in body:
+        _check_schedule(body)
     if body.get("stream") is not True:
         raise epcis.QueryInvalid.field("stream", "true, to be sent each new matching event (or a schedule)")
+    initial = _initial_record_time(body)
+    box = _sealer()
     row = EpcisSubscription(
         subscription_id=str(uuid.uuid4()),
         query_id=q.id,  # type: ignore[arg-type]
         dest=dest,
-        secret_cipher=_sealer().encrypt(secret, AAD_SUBSCRIPTION),
+        secret_cipher=box.encrypt(secret, AAD_SUBSCRIPTION) if secret is not None else None,
+        signature_token_cipher=(
+            box.encrypt(signature_token, AAD_SIGNATURE_TOKEN) if signature_token is not None else None
+        ),
         stream=True,
+        report_if_empty=report_if_empty,
+        initial_record_time=initial,
         created_at=utcnow(),
     )
     session.add(row)
@@ -335,8 +415,36 @@ def _with_secret(dest: str, secret: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
+def signature(token: str, body: bytes) -> str:
+    """The GS1-Signature of a delivery: `sha256=` and the hex HMAC-SHA256 of the body, keyed by the
+    subscription's signatureToken (the receiver computes the same and compares)."""
+    return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _unsealed(box: SecretBox, cipher: str | None, aad: bytes) -> str | None:
+    return None if cipher is None else box.decrypt(cipher, aad)
+
+
+def _matches(
+    session: Session, sub: EpcisSubscription, q: EpcisQuery, event_ids: list[int]
+) -> list[EpcisEvent]:
+    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
+        EpcisEvent.id.in_(event_ids)  # type: ignore[union-attr]
+    )
+    if sub.initial_record_time is not None:
+        stmt = stmt.where(EpcisEvent.record_time >= sub.initial_record_time)
+    return list(session.exec(stmt.order_by(EpcisEvent.id)))  # type: ignore[arg-type]
+
+
+def _sees_any(session: Session, q: EpcisQuery, event_ids: list[int]) -> bool:
+    # An empty report is sent only for a capture the owner could have seen: not for another party's.
+    stmt = epcis.filtered({}, principal_of(q)).where(EpcisEvent.id.in_(event_ids))  # type: ignore[union-attr]
+    return session.exec(stmt.limit(1)).first() is not None
+
+
 def deliver(session: Session, event_ids: list[int]) -> int:
-    """Post to each stream subscription what its query matches among `event_ids`; how many posts.
+    """Post to each stream subscription what its query matches among `event_ids` (with reportIfEmpty,
+    an empty result when it matches none of a capture its owner may see); how many posts.
     Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
     import json
 
@@ -350,11 +458,8 @@ def deliver(session: Session, event_ids: list[int]) -> int:
     failures: list[str] = []
     sent = 0
     for sub, q in pairs:
-        stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
-            EpcisEvent.id.in_(event_ids)  # type: ignore[union-attr]
-        )
-        rows = list(session.exec(stmt.order_by(EpcisEvent.id)))  # type: ignore[arg-type]
-        if not rows:
+        rows = _matches(session, sub, q, event_ids)
+        if not rows and not (sub.report_if_empty and _sees_any(session, q, event_ids)):
             continue
         body = json.dumps(document(q, rows, sub.subscription_id), ensure_ascii=False).encode()
         headers = {
@@ -364,11 +469,14 @@ def deliver(session: Session, event_ids: list[int]) -> int:
             "GS1-CBV-Version": "2.0.0",
         }
         try:
-            secret = box.decrypt(sub.secret_cipher, AAD_SUBSCRIPTION)
+            secret = _unsealed(box, sub.secret_cipher, AAD_SUBSCRIPTION)
+            token = _unsealed(box, sub.signature_token_cipher, AAD_SIGNATURE_TOKEN)
         except InvalidTag:
             failures.append(f"{sub.subscription_id}: its secret cannot be read with this at-rest key")
             continue
-        url = _with_secret(sub.dest, secret)
+        if token is not None:
+            headers["GS1-Signature"] = signature(token, body)
+        url = _with_secret(sub.dest, secret) if secret is not None else sub.dest
         try:
             send(url, body, headers, destinations)
             sent += 1

@@ -4,11 +4,13 @@ and every delivery is checked against GS1's official schema; queries belong to t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -281,7 +283,15 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
         ({**good, "stream": None}, 400, "stream"),
         ({"dest": receiver.url, "secret": "x"}, 400, "stream"),
         ({**good, "secret": ""}, 400, "secret"),
-        ({"dest": receiver.url, "stream": True}, 400, "secret"),
+        ({"dest": receiver.url, "stream": True}, 400, "signatureToken"),
+        ({**good, "signatureToken": ""}, 400, "signatureToken"),
+        ({**good, "signatureToken": 42}, 400, "signatureToken"),
+        ({**good, "reportIfEmpty": "yes"}, 400, "reportIfEmpty"),
+        ({**good, "subscriptionID": "mine"}, 400, "subscriptionID"),
+        ({**good, "initialRecordTime": "soon"}, 400, "initialRecordTime"),
+        ({"dest": receiver.url, "secret": "x", "schedule": {"hours": "1"}}, 400, "schedule.hours"),
+        ({"dest": receiver.url, "secret": "x", "schedule": {"hour": 1}}, 400, "schedule.hour"),
+        ({"dest": receiver.url, "secret": "x", "schedule": "daily"}, 400, "schedule"),
         ({**good, "dest": "http://169.254.169.254/latest/meta-data/"}, 400, "dest"),
         ({**good, "dest": "ftp://example.com/x"}, 400, "dest"),
         ({**good, "colour": "red"}, 400, "colour"),
@@ -336,3 +346,88 @@ def test_every_paged_answer_says_when_its_next_page_token_expires(flow, client, 
         clock.reset()
         assert r.status_code == 400, (url, r.text)
         assert r.json()["errors"][0]["field"] == "nextPageToken"
+
+
+# The binding's own stream subscription (REST Bindings/openapi.yaml, POST /queries/{queryName}/subscriptions,
+# gs1/EPCIS 2b888be), with its dest pointed at the test's receiver.
+BINDING_EXAMPLE = {
+    "dest": "https://client.example.com/queryCallback",
+    "signatureToken": "13df38d8275b13f05704629e5f1cf3d45d6132d5",
+    "stream": True,
+}
+
+
+def test_the_bindings_own_subscription_is_accepted_and_its_deliveries_signed(
+    flow, client, receiver, dispatcher, db
+):
+    """The binding's example body (dest, signatureToken, stream: true) subscribes: the token is kept
+    sealed, never answered, and keys each delivery's GS1-Signature (HMAC-SHA256 of the body, which
+    the receiver checks). reportIfEmpty goes with stream too: that subscription is also told, with an
+    empty result, of a capture of its owner's that matched nothing; not of another party's."""
+    _, _, codes = flow.released_codes(quantity=2)
+    dispatcher.drain()
+    _create(client, flow.m, "shipments", {"EQ_bizStep": ["shipping"]})
+    token = BINDING_EXAMPLE["signatureToken"]
+    body = {**BINDING_EXAMPLE, "dest": receiver.url}
+    r = client.post(f"{Q}/shipments/subscriptions", json=body, headers=flow.m)
+    assert r.status_code == 201, r.text
+    signed = r.json()
+    assert signed["dest"] == receiver.url and signed["stream"] is True and signed["reportIfEmpty"] is False
+    assert "signatureToken" not in signed and "secret" not in signed
+    empty_too = {**body, "reportIfEmpty": True}
+    r = client.post(f"{Q}/shipments/subscriptions", json=empty_too, headers=flow.m)
+    assert r.status_code == 201, r.text
+    reporting = r.json()
+    assert reporting["reportIfEmpty"] is True
+    assert client.get(r.headers["Location"], headers=flow.m).json() == reporting
+    with db.read_session() as s:
+        stored = s.exec(select(EpcisSubscription)).all()
+    assert all(row.secret_cipher is None and token not in row.signature_token_cipher for row in stored)
+
+    def deliveries() -> dict[str, list[list[dict]]]:
+        by_sub: dict[str, list[list[dict]]] = {}
+        for path, headers, raw in receiver.received:
+            assert urlsplit(path).query == ""  # no secret was given: none is sent
+            expected = "sha256=" + hmac.new(token.encode(), raw, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["gs1-signature"], expected)
+            doc = json.loads(raw)
+            _valid(doc)
+            results = doc["epcisBody"]["queryResults"]
+            by_sub.setdefault(results["subscriptionID"], []).append(results["resultsBody"]["eventList"])
+        return by_sub
+
+    shipped = _event("shipping", [_item(codes[0])])
+    assert client.post("/api/v1/epcis/capture", json=_doc(shipped), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    got = deliveries()
+    assert [[e["epcList"] for e in events] for events in got[signed["subscriptionID"]]] == [
+        [[_item(codes[0])]]
+    ]
+    assert got[reporting["subscriptionID"]] == got[signed["subscriptionID"]]
+
+    # Nothing matches: only the reportIfEmpty subscription hears of it, with an empty result.
+    receiver.received.clear()
+    stored_goods = _event("storing", [_item(codes[1])], minutes=2)
+    assert client.post("/api/v1/epcis/capture", json=_doc(stored_goods), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    assert deliveries() == {reporting["subscriptionID"]: [[]]}
+    # Another party's capture is not the owner's to hear of, even as an empty report.
+    receiver.received.clear()
+    foreign = _event("storing", ["urn:epc:id:sgtin:4012345.011111.79"], minutes=3)
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+    dispatcher.drain()
+    assert receiver.received == []
+
+
+def test_an_initial_record_time_from_now_on_is_taken(flow, client, receiver):
+    _create(client, flow.m, "q", {})
+    later = (utcnow() + timedelta(hours=1)).isoformat()
+    r = client.post(
+        f"{Q}/q/subscriptions",
+        json={**BINDING_EXAMPLE, "dest": receiver.url, "initialRecordTime": later},
+        headers=flow.m,
+    )
+    assert r.status_code == 201, r.text
+    assert datetime.fromisoformat(
+        r.json()["initialRecordTime"].replace("Z", "+00:00")
+    ) == datetime.fromisoformat(later)
