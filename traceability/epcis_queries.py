@@ -10,7 +10,9 @@ capturing writes one outbox event per transaction that captured something while 
 and its external subscriber (traceability.handlers) posts to each stream subscription what its query
 matches among those events, seen with the query owner's scope. Delivery is at least once (the outbox
 retries a failed post, and a retry goes to every subscription of that capture again); a receiver drops
-repeats by eventID. Scheduled subscriptions (cron-like `schedule`) are not offered: 501.
+repeats by eventID. With an initialRecordTime before its creation, a subscription is first sent what
+was recorded since then (an outbox event of its own). Scheduled subscriptions (cron-like `schedule`)
+are not offered: 501.
 
 The body takes the binding's subscription fields (AbstractQuerySubscription, QueryStreamSubscription,
 QueryScheduleSubscription in its openapi.yaml): dest, signatureToken, initialRecordTime, stream,
@@ -25,7 +27,7 @@ import hashlib
 import hmac
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -36,11 +38,13 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
+from core.events import emit
 from core.sealing import SecretBox
 from core.security import Principal, Role
 from core.tokens import TokenSigner
 from core.webhooks import DeliveryFailed, Destinations, send
 from traceability import epcis
+from traceability.events import EpcisSubscriptionStarted
 from traceability.models import EpcisEvent, EpcisQuery, EpcisSubscription
 
 # A name travels in the URL path (/queries/{name}/events): the URI's unreserved characters only.
@@ -67,8 +71,8 @@ MAX_SECRET = 200
 # The associated data binds a sealed subscription secret to its purpose (see core.sealing).
 AAD_SUBSCRIPTION = b"crosstrust-epcis-subscription-secret"
 AAD_SIGNATURE_TOKEN = b"crosstrust-epcis-subscription-signature-token"
-# An initialRecordTime of "now" on the client's clock may be a little behind ours.
-CLOCK_SKEW = timedelta(minutes=1)
+# How many events a document sent to a subscriber holds at most (the binding: "manageable batches").
+BACKFILL_BATCH = 500
 
 
 class NotImplementedHere(DomainError):
@@ -286,16 +290,7 @@ def _check_schedule(body: dict[str, Any]) -> None:
 def _initial_record_time(body: dict[str, Any]) -> datetime | None:
     if "initialRecordTime" not in body:
         return None
-    when = epcis._time(body["initialRecordTime"], "initialRecordTime", epcis.QueryInvalid)
-    if when < utcnow() - CLOCK_SKEW:
-        # Sending what was recorded before the subscription would read past captures on its behalf.
-        raise NotImplementedHere(
-            "initialRecordTime: a stream reports events recorded from its creation on; a time in the"
-            " past is not offered here",
-            field="initialRecordTime",
-            epcisException="ImplementationException",
-        )
-    return when
+    return epcis._time(body["initialRecordTime"], "initialRecordTime", epcis.QueryInvalid)
 
 
 def subscribe(
@@ -341,6 +336,15 @@ def subscribe(
     )
     session.add(row)
     session.flush()
+    if initial is not None and initial < row.created_at:
+        # The events recorded since then are sent first, from the outbox (traceability.handlers).
+        emit(
+            session,
+            "epcis.subscription_started",
+            "epcis_subscription",
+            row.id,
+            EpcisSubscriptionStarted(subscription_id=row.subscription_id),
+        )
     return row, q
 
 
@@ -442,12 +446,39 @@ def _sees_any(session: Session, q: EpcisQuery, event_ids: list[int]) -> bool:
     return session.exec(stmt.limit(1)).first() is not None
 
 
+def _post(
+    sub: EpcisSubscription, q: EpcisQuery, rows: list[EpcisEvent], destinations: Destinations, box: SecretBox
+) -> str | None:
+    """Post `rows` to the subscription as one EPCISQueryDocument; None, or what went wrong (without the
+    client's secret: it is kept on the outbox row, which admins read)."""
+    import json
+
+    body = json.dumps(document(q, rows, sub.subscription_id), ensure_ascii=False).encode()
+    headers = {
+        "content-type": "application/ld+json",
+        "user-agent": "CrossTrust-EPCIS/1",
+        "GS1-EPCIS-Version": "2.0.0",
+        "GS1-CBV-Version": "2.0.0",
+    }
+    try:
+        secret = _unsealed(box, sub.secret_cipher, AAD_SUBSCRIPTION)
+        token = _unsealed(box, sub.signature_token_cipher, AAD_SIGNATURE_TOKEN)
+    except InvalidTag:
+        return f"{sub.subscription_id}: its secret cannot be read with this at-rest key"
+    if token is not None:
+        headers["GS1-Signature"] = signature(token, body)
+    url = _with_secret(sub.dest, secret) if secret is not None else sub.dest
+    try:
+        send(url, body, headers, destinations)
+    except DeliveryFailed as exc:
+        return f"{sub.subscription_id}: {str(exc).replace(url, sub.dest)}"
+    return None
+
+
 def deliver(session: Session, event_ids: list[int]) -> int:
     """Post to each stream subscription what its query matches among `event_ids` (with reportIfEmpty,
     an empty result when it matches none of a capture its owner may see); how many posts.
     Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
-    import json
-
     pairs = session.exec(
         select(EpcisSubscription, EpcisQuery)
         .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
@@ -461,28 +492,47 @@ def deliver(session: Session, event_ids: list[int]) -> int:
         rows = _matches(session, sub, q, event_ids)
         if not rows and not (sub.report_if_empty and _sees_any(session, q, event_ids)):
             continue
-        body = json.dumps(document(q, rows, sub.subscription_id), ensure_ascii=False).encode()
-        headers = {
-            "content-type": "application/ld+json",
-            "user-agent": "CrossTrust-EPCIS/1",
-            "GS1-EPCIS-Version": "2.0.0",
-            "GS1-CBV-Version": "2.0.0",
-        }
-        try:
-            secret = _unsealed(box, sub.secret_cipher, AAD_SUBSCRIPTION)
-            token = _unsealed(box, sub.signature_token_cipher, AAD_SIGNATURE_TOKEN)
-        except InvalidTag:
-            failures.append(f"{sub.subscription_id}: its secret cannot be read with this at-rest key")
-            continue
-        if token is not None:
-            headers["GS1-Signature"] = signature(token, body)
-        url = _with_secret(sub.dest, secret) if secret is not None else sub.dest
-        try:
-            send(url, body, headers, destinations)
+        failure = _post(sub, q, rows, destinations, box)
+        if failure:
+            failures.append(failure)
+        else:
             sent += 1
-        except DeliveryFailed as exc:
-            # The error is kept on the outbox row, which admins read: without the client's secret.
-            failures.append(f"{sub.subscription_id}: {str(exc).replace(url, sub.dest)}")
     if failures:
         raise DeliveryFailed("; ".join(failures))
     return sent
+
+
+def backfill(session: Session, subscription_id: str) -> int:
+    """What a subscription with an initialRecordTime before its creation is sent first: the matching
+    events recorded from then until its creation (later ones reach it as they are captured), in
+    documents of at most BACKFILL_BATCH events; how many posts. A failure is raised for the outbox to
+    retry the whole, so a receiver may get a document twice (it drops repeats by eventID)."""
+    found = session.exec(
+        select(EpcisSubscription, EpcisQuery)
+        .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
+        .where(EpcisSubscription.subscription_id == subscription_id)
+    ).first()
+    if found is None or found[0].initial_record_time is None:
+        return 0  # unsubscribed meanwhile
+    sub, q = found
+    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
+        EpcisEvent.record_time >= sub.initial_record_time,
+        EpcisEvent.record_time < sub.created_at,
+    )
+    destinations, box = _configured(), _sealer()
+    sent, after = 0, 0
+    while True:
+        rows = list(
+            session.exec(
+                stmt.where(EpcisEvent.id > after).order_by(EpcisEvent.id).limit(BACKFILL_BATCH)  # type: ignore[arg-type]
+            )
+        )
+        if not rows and (sent or not sub.report_if_empty):
+            return sent
+        failure = _post(sub, q, rows, destinations, box)
+        if failure:
+            raise DeliveryFailed(failure)
+        sent += 1
+        if len(rows) < BACKFILL_BATCH:
+            return sent
+        after = rows[-1].id  # type: ignore[assignment]

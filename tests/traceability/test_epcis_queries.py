@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +21,7 @@ from core.clock import clock, utcnow
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
 from tests.conftest import Keys
 from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
-from traceability import epcis
+from traceability import epcis, epcis_queries
 from traceability.models import EpcisSubscription
 
 Q = "/api/v1/epcis/queries"
@@ -297,7 +297,6 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
         ({**good, "colour": "red"}, 400, "colour"),
         ({**good, "schedule": {"hour": "1"}}, 400, "stream"),
         ({"dest": receiver.url, "secret": "x", "schedule": {"hour": "1", "minute": "5"}}, 501, "schedule"),
-        ({**good, "initialRecordTime": "2026-01-01T00:00:00Z"}, 501, "initialRecordTime"),
     ):
         r = client.post(url, json=body, headers=flow.m)
         assert r.status_code == status, (body, r.text)
@@ -419,15 +418,52 @@ def test_the_bindings_own_subscription_is_accepted_and_its_deliveries_signed(
     assert receiver.received == []
 
 
-def test_an_initial_record_time_from_now_on_is_taken(flow, client, receiver):
-    _create(client, flow.m, "q", {})
-    later = (utcnow() + timedelta(hours=1)).isoformat()
-    r = client.post(
-        f"{Q}/q/subscriptions",
-        json={**BINDING_EXAMPLE, "dest": receiver.url, "initialRecordTime": later},
-        headers=flow.m,
-    )
+def test_an_initial_record_time_in_the_past_sends_what_was_recorded_since_first(
+    flow, client, receiver, dispatcher, monkeypatch
+):
+    """initialRecordTime (the binding: it applies the first time a subscriber receives events): the
+    matching events recorded since then, in the owner's scope, are sent first, in documents of at most
+    BACKFILL_BATCH events; then new ones as they are captured. A time to come is taken too."""
+    monkeypatch.setattr(epcis_queries, "BACKFILL_BATCH", 2)
+    _, _, codes = flow.released_codes(quantity=4)
+    start = utcnow()
+    clock.freeze(start + timedelta(minutes=1))
+    early = [_event("shipping", [_item(c)], minutes=i) for i, c in enumerate(codes[:3])]
+    assert client.post("/api/v1/epcis/capture", json=_doc(*early), headers=flow.m).json()["success"]
+    foreign = _event("shipping", ["urn:epc:id:sgtin:4012345.011111.80"])
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+    dispatcher.drain()
+    clock.freeze(start + timedelta(minutes=2))
+    _create(client, flow.m, "shipments", {"EQ_bizStep": ["shipping"]})
+    body = {**BINDING_EXAMPLE, "dest": receiver.url, "initialRecordTime": _stamp(start)}
+    r = client.post(f"{Q}/shipments/subscriptions", json=body, headers=flow.m)
     assert r.status_code == 201, r.text
-    assert datetime.fromisoformat(
-        r.json()["initialRecordTime"].replace("Z", "+00:00")
-    ) == datetime.fromisoformat(later)
+    assert r.json()["initialRecordTime"] == _stamp(start)
+    dispatcher.drain()
+    documents = receiver.documents()
+    for d in documents:
+        _valid(d)
+    sent = [
+        [e["epcList"][0] for e in d["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        for d in documents
+    ]
+    assert sent == [[_item(codes[0]), _item(codes[1])], [_item(codes[2])]]
+    receiver.received.clear()
+    clock.freeze(start + timedelta(minutes=3))
+    later = _event("shipping", [_item(codes[3])], minutes=5)
+    assert client.post("/api/v1/epcis/capture", json=_doc(later), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    assert [[e["epcList"] for e in events] for events in _delivered(receiver)] == [[[_item(codes[3])]]]
+    # Events recorded before it are not sent; a time to come is taken as it is.
+    soon = _stamp(utcnow() + timedelta(hours=1))
+    r = client.post(f"{Q}/shipments/subscriptions", json={**body, "initialRecordTime": soon}, headers=flow.m)
+    assert r.status_code == 201 and r.json()["initialRecordTime"] == soon
+    clock.reset()
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _delivered(receiver) -> list[list[dict]]:
+    return [d["epcisBody"]["queryResults"]["resultsBody"]["eventList"] for d in receiver.documents()]
