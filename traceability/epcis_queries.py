@@ -62,9 +62,7 @@ SUBSCRIPTION_FIELDS = (
     "initialRecordTime",
 )
 # What the binding answers about a subscription and the server alone sets.
-SERVER_FIELDS = frozenset(
-    {"subscriptionID", "queryName", "createdAt", "lastNotifiedAt", "minRecordTime", "epcFormat"}
-)
+SERVER_FIELDS = frozenset({"subscriptionID", "queryName", "createdAt", "lastNotifiedAt", "minRecordTime"})
 SCHEDULE_FIELDS = ("second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek")
 MAX_VALUES = 100
 MAX_SECRET = 200
@@ -261,6 +259,11 @@ def _check_fields(body: dict[str, Any]) -> None:
     server = sorted(set(body) & SERVER_FIELDS)
     if server:
         raise epcis.QueryInvalid.field(server[0], "set by the server, not sent: it is in the answer")
+    if "epcFormat" in body:
+        # The binding's subscription answer may say it; here deliveries carry the events as sent.
+        raise epcis.QueryInvalid.field(
+            "epcFormat", "not taken: deliveries carry each identifier in the form it was captured in"
+        )
     unknown = sorted(set(body) - set(SUBSCRIPTION_FIELDS))
     if unknown:
         raise epcis.QueryInvalid.field(

@@ -288,6 +288,7 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
         ({**good, "signatureToken": 42}, 400, "signatureToken"),
         ({**good, "reportIfEmpty": "yes"}, 400, "reportIfEmpty"),
         ({**good, "subscriptionID": "mine"}, 400, "subscriptionID"),
+        ({**good, "epcFormat": "Always_EPC_URN"}, 400, "epcFormat"),
         ({**good, "initialRecordTime": "soon"}, 400, "initialRecordTime"),
         ({"dest": receiver.url, "secret": "x", "schedule": {"hours": "1"}}, 400, "schedule.hours"),
         ({"dest": receiver.url, "secret": "x", "schedule": {"hour": 1}}, 400, "schedule.hour"),
