@@ -24,11 +24,27 @@ Capturer = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role
 LD_JSON = "application/ld+json"
 # What every answer says it speaks (the binding's GS1-EPCIS-Version and GS1-CBV-Version headers).
 VERSIONS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
-QUERY_DOC = {**media(200, "An EPCISQueryDocument (next page in the Link header)", LD_JSON), **responses(400)}
-ITEM_LIST = {
-    **media(200, "The values present in the events you may see", "application/json"),
-    **responses(400),
+PAGE_HEADERS = {
+    "Link": {
+        "description": 'The next page: <URL with nextPageToken>; rel="next"',
+        "schema": {"type": "string"},
+    },
+    "GS1-Next-Page-Token-Expires": {
+        "description": "When that nextPageToken stops working (RFC 3339, UTC)",
+        "schema": {"type": "string", "format": "date-time"},
+    },
 }
+
+
+def paged(description: str, media_type: str = "application/json") -> dict[int | str, dict[str, Any]]:
+    """A paged answer, its Link and GS1-Next-Page-Token-Expires headers documented."""
+    answer = media(200, description, media_type)
+    answer[200]["headers"] = PAGE_HEADERS
+    return answer
+
+
+QUERY_DOC = {**paged("An EPCISQueryDocument (next page in the Link header)", LD_JSON), **responses(400)}
+ITEM_LIST = {**paged("The values present in the events you may see"), **responses(400)}
 
 
 def _json(
@@ -116,7 +132,7 @@ def capture(
     summary="Your capture jobs, newest first",
     response_class=Response,
     responses={
-        **media(200, "Capture jobs (next page in the Link header)", "application/json"),
+        **paged("Capture jobs (next page in the Link header)"),
         **responses(400),
     },
 )
@@ -201,7 +217,7 @@ def create_query(request: Request, db: DbDep, by: Capturer, body: Annotated[Any,
     "/queries",
     summary="Your named queries (next page in the Link header)",
     response_class=Response,
-    responses={**media(200, "Named queries", "application/json"), **responses(400)},
+    responses={**paged("Named queries"), **responses(400)},
 )
 def named_queries(request: Request, db: DbDep, by: Capturer) -> Response:
     with db.read_session() as s:
@@ -279,7 +295,7 @@ def subscribe(
     "/queries/{query_name}/subscriptions",
     summary="The query's subscriptions (next page in the Link header)",
     response_class=Response,
-    responses={**media(200, "Subscriptions", "application/json"), **responses(400, 404)},
+    responses={**paged("Subscriptions"), **responses(400, 404)},
 )
 def query_subscriptions(request: Request, db: DbDep, by: Capturer, query_name: QueryName) -> Response:
     with db.read_session() as s:
