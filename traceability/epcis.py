@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
@@ -142,6 +142,9 @@ MAX_EVENTS = 1000
 MAX_EPCS = 10_000
 MAX_REPORTED = 20
 ERROR_BEHAVIOURS = ("rollback", "proceed")
+# How long a next-page token works: long enough to read a large result page by page, short enough
+# that a token found in a log later is of no use.
+PAGE_TOKEN_TTL = timedelta(hours=1)
 # Steps after which an item has left the bonded warehouse, or its code is used up.
 LEFT_WAREHOUSE = frozenset({"shipping", "departing", "retail_selling"})
 ENDED = frozenset({"decommissioning", "destroying", "killing"})
@@ -327,8 +330,8 @@ def _time(value: Any, field: str, error: type[Invalid] = Invalid) -> datetime:
 
 
 def event_hash(event: dict[str, Any]) -> str:
-    """Same content, same hash: capture ignores recordTime, eventID and @context when de-duplicating, and
-    hashes the normalised event, so that an event sent with URNs and again with Digital Links is one."""
+    """Same content, same hash: recordTime, eventID and @context are left out, so that a resend of an
+    event under another eventID is found (see _same_event)."""
     content = {k: v for k, v in event.items() if k not in ("recordTime", "eventID", "@context")}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return f"ni:///sha-256;{digest}?ver=CBV2.0"
@@ -356,6 +359,12 @@ class Validated:
 
     @property
     def digest(self) -> str:
+        """The repository's hash of the event as sent: equal for a resend (the stored row's event_hash;
+        rows captured before 0024 hold their normalised_digest there)."""
+        return event_hash(self.original)
+
+    @property
+    def normalised_digest(self) -> str:
         return event_hash(self.event)
 
     def canonical_hash(self) -> str | None:
@@ -467,19 +476,64 @@ def _clashing_event_id(session: Session, v: Validated) -> bool:
     return any("errorDeclaration" not in (r.original or r.document) for r in rows)
 
 
-def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[EpcisEvent, bool]:
-    digest = v.digest
-    existing = session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == digest)).first()
+# What GS1's event hash leaves out besides eventID, recordTime and errorDeclaration: an event that
+# differs from a stored one only here is another event, not a resend (its comment would be lost).
+UNHASHED = ("rdfs:comment", "comment", "http://www.w3.org/2000/01/rdf-schema#comment")
+
+
+def _unhashed(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: event[k] for k in UNHASHED if k in event}
+
+
+def _same_event(session: Session, v: Validated) -> EpcisEvent | None:
+    """The stored event `v` is, or None.
+
+    Sent as it is stored (eventID, recordTime and @context aside): a resend, whatever eventID it
+    carries, answered with the stored one. In another form (an EPC URN for a Digital Link, a CBV URI
+    for a bare term: the same GS1 event hash, or the same normalised content) it is the stored event
+    only when it names no other eventID and carries the same comments: an event its sender named
+    otherwise keeps its own eventID."""
+    existing = session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == v.digest)).first()
     if existing is not None:
-        return existing, False
+        return existing
+    if "errorDeclaration" in v.original:
+        # The hash leaves errorDeclaration out: an error declaration hashes as what it corrects.
+        return None
+    sent_id = v.original.get("eventID")
     canonical = v.canonical_hash()
-    if canonical is not None and "errorDeclaration" not in v.original:
-        # GS1's hash says the same event in another form (an item's Digital Link with its lot and its
-        # SGTIN URN without, another resolver host, a Web URI for a bare term): one event. Not for
-        # error declarations: the hash leaves errorDeclaration out, so one hashes as what it corrects.
-        for row in session.exec(select(EpcisEvent).where(EpcisEvent.canonical_hash == canonical)):
-            if "errorDeclaration" not in (row.original or row.document):
-                return row, False
+    same_meaning = EpcisEvent.event_hash == v.normalised_digest  # rows stored in the normalised form
+    if canonical is not None:
+        same_meaning = or_(same_meaning, EpcisEvent.canonical_hash == canonical)  # type: ignore[assignment]
+    for row in session.exec(select(EpcisEvent).where(same_meaning).order_by(EpcisEvent.id)):  # type: ignore[arg-type]
+        stored = row.original or row.document
+        if "errorDeclaration" in stored or sent_id not in (None, row.event_id):
+            continue
+        if _unhashed(stored) == _unhashed(v.original):
+            return row
+    return None
+
+
+def _name_of(session: Session, v: Validated) -> str:
+    """The sender's eventID; else (CBV 2.0 section 8.9) GS1's event hash, which the sender, or anyone
+    holding the event, can compute and query by; else, when the hash already names another event (one
+    differing only in what the hash leaves out) or cannot be computed, the repository's own hash."""
+    sent_id = v.original.get("eventID")
+    if sent_id:
+        return sent_id
+    canonical = v.canonical_hash()
+    if canonical is not None:
+        taken = session.exec(select(EpcisEvent.id).where(EpcisEvent.event_id == canonical).limit(1)).first()
+        if taken is None:
+            return canonical
+    return v.digest
+
+
+def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[EpcisEvent, bool]:
+    """The event stored, and True; or the stored event it is (see _same_event), and False."""
+    same = _same_event(session, v)
+    if same is not None:
+        return same, False
+    digest, canonical = v.digest, v.canonical_hash()
     if _clashing_event_id(session, v):
         raise Conflict(
             f"{v.path}.eventID: {v.original['eventID']} already names another event"
@@ -487,9 +541,7 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
             field=f"{v.path}.eventID",
         )
     now = utcnow()
-    # CBV 2.0 section 8.9: an event sent without an eventID is named by its EPCIS event hash, which the
-    # sender (or anyone holding the event) can compute and query by.
-    event_id = v.original.get("eventID") or canonical or digest
+    event_id = _name_of(session, v)
     record_time = _stamp(now)
     doc = {**v.event, "eventID": event_id, "recordTime": record_time}
     original = {**v.original, "eventID": event_id, "recordTime": record_time}
@@ -780,7 +832,7 @@ def jobs(
     if after is not None:
         stmt = stmt.where(EpcisCaptureJob.id < after)
     rows = list(session.exec(stmt.limit(per_page + 1)))
-    token = signer.dumps({"id": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
 
 
@@ -874,6 +926,18 @@ def _values(value: str | tuple[str], *, commas: bool = True) -> list[str]:
     return [p for p in parts if p]
 
 
+def page_token(signer: TokenSigner, after: Any) -> str:
+    """The next page's token: where the page ended, and until when the token works (its
+    GS1-Next-Page-Token-Expires)."""
+    expires = int((utcnow() + PAGE_TOKEN_TTL).timestamp())
+    return signer.dumps({"after": after, "exp": expires})
+
+
+def token_expires(signer: TokenSigner, token: str) -> datetime:
+    """When a token this server issued stops working."""
+    return datetime.fromtimestamp(signer.loads(token)["exp"], UTC)
+
+
 def _paging(params: dict[str, str], signer: TokenSigner, allowed: set[str]) -> tuple[int, Any]:
     unknown = sorted(set(params) - allowed)
     if unknown:
@@ -894,6 +958,13 @@ def _paging(params: dict[str, str], signer: TokenSigner, allowed: set[str]) -> t
             raise QueryInvalid(exc.detail, errors=exc.errors) from None
         if not isinstance(token, dict) or "after" not in token:
             raise QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
+        # Tokens issued before they carried an expiry (no "exp") still work.
+        expires = token.get("exp")
+        if isinstance(expires, int) and utcnow().timestamp() >= expires:
+            when = _stamp(datetime.fromtimestamp(expires, UTC))
+            raise QueryInvalid.field(
+                "nextPageToken", f"the page token expired at {when}: start again from the first page"
+            )
         after = token["after"]
     return per_page, after
 
@@ -999,7 +1070,7 @@ def query(
             raise QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(EpcisEvent.id > after)
     rows = list(session.exec(stmt.order_by(EpcisEvent.id).limit(per_page + 1)))
-    token = signer.dumps({"after": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
 
 
@@ -1049,7 +1120,7 @@ def resource_values(
             raise QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(column > after)
     values = [v for v in session.exec(stmt.order_by(column).limit(per_page + 1))]
-    token = signer.dumps({"after": values[per_page - 1]}) if len(values) > per_page else None
+    token = page_token(signer, values[per_page - 1]) if len(values) > per_page else None
     return values[:per_page], token
 
 

@@ -10,13 +10,24 @@ capturing writes one outbox event per transaction that captured something while 
 and its external subscriber (traceability.handlers) posts to each stream subscription what its query
 matches among those events, seen with the query owner's scope. Delivery is at least once (the outbox
 retries a failed post, and a retry goes to every subscription of that capture again); a receiver drops
-repeats by eventID. Scheduled subscriptions (cron-like `schedule`) are not offered: 501.
+repeats by eventID. With an initialRecordTime before its creation, a subscription is first sent what
+was recorded since then (an outbox event of its own). Scheduled subscriptions (cron-like `schedule`)
+are not offered: 501.
+
+The body takes the binding's subscription fields (AbstractQuerySubscription, QueryStreamSubscription,
+QueryScheduleSubscription in its openapi.yaml): dest, signatureToken, initialRecordTime, stream,
+reportIfEmpty, schedule, and the `secret` its AbstractQuerySubscription lists as required. A delivery
+proves itself with either or both: the secret comes back as `dest?secret=`, and a signatureToken keys
+the `GS1-Signature` header, `sha256=` and the hex HMAC-SHA256 of the exact body posted.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -27,21 +38,39 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
+from core.events import emit
 from core.sealing import SecretBox
 from core.security import Principal, Role
 from core.tokens import TokenSigner
 from core.webhooks import DeliveryFailed, Destinations, send
 from traceability import epcis
+from traceability.events import EpcisSubscriptionStarted
 from traceability.models import EpcisEvent, EpcisQuery, EpcisSubscription
 
 # A name travels in the URL path (/queries/{name}/events): the URI's unreserved characters only.
 NAME = re.compile(r"^[A-Za-z0-9._~-]{1,200}$")
 PAGING = {"perPage", "nextPageToken"}
 QUERY_PARAMS = sorted(epcis.QUERY_PARAMS - PAGING)
-SUBSCRIPTION_FIELDS = ("dest", "secret", "stream", "schedule", "reportIfEmpty", "initialRecordTime")
+# What a subscription body may carry: the binding's fields, and the secret its schema requires.
+SUBSCRIPTION_FIELDS = (
+    "dest",
+    "secret",
+    "signatureToken",
+    "stream",
+    "schedule",
+    "reportIfEmpty",
+    "initialRecordTime",
+)
+# What the binding answers about a subscription and the server alone sets.
+SERVER_FIELDS = frozenset({"subscriptionID", "queryName", "createdAt", "lastNotifiedAt", "minRecordTime"})
+SCHEDULE_FIELDS = ("second", "minute", "hour", "dayOfMonth", "month", "dayOfWeek")
 MAX_VALUES = 100
+MAX_SECRET = 200
 # The associated data binds a sealed subscription secret to its purpose (see core.sealing).
 AAD_SUBSCRIPTION = b"crosstrust-epcis-subscription-secret"
+AAD_SIGNATURE_TOKEN = b"crosstrust-epcis-subscription-signature-token"
+# How many events a document sent to a subscriber holds at most (the binding: "manageable batches").
+BACKFILL_BATCH = 500
 
 
 class NotImplementedHere(DomainError):
@@ -166,7 +195,7 @@ def listing(
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(EpcisQuery.id > after)  # type: ignore[operator]
     rows = list(session.exec(stmt.order_by(EpcisQuery.id).limit(per_page + 1)))  # type: ignore[arg-type]
-    token = signer.dumps({"after": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
 
 
@@ -203,14 +232,68 @@ def document(q: EpcisQuery, rows: list[EpcisEvent], subscription_id: str | None 
 
 
 def subscription_view(s: EpcisSubscription, q: EpcisQuery) -> dict[str, Any]:
-    # The secret is never answered (the binding: "the response should not return the secret").
-    return {
+    # Neither the secret nor the signatureToken is ever answered (the binding: "the response should
+    # not return the secret").
+    view: dict[str, Any] = {
         "subscriptionID": s.subscription_id,
         "queryName": q.name,
         "dest": s.dest,
         "stream": True,
+        "reportIfEmpty": s.report_if_empty,
+        "initialRecordTime": epcis._stamp(s.initial_record_time or s.created_at),
         "createdAt": epcis._stamp(s.created_at),
     }
+    return view
+
+
+def _token(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is None and name not in body:
+        return None
+    if not isinstance(value, str) or not 0 < len(value) <= MAX_SECRET:
+        raise epcis.QueryInvalid.field(name, f"a string of 1 to {MAX_SECRET} characters")
+    return value
+
+
+def _check_fields(body: dict[str, Any]) -> None:
+    server = sorted(set(body) & SERVER_FIELDS)
+    if server:
+        raise epcis.QueryInvalid.field(server[0], "set by the server, not sent: it is in the answer")
+    if "epcFormat" in body:
+        # The binding's subscription answer may say it; here deliveries carry the events as sent.
+        raise epcis.QueryInvalid.field(
+            "epcFormat", "not taken: deliveries carry each identifier in the form it was captured in"
+        )
+    unknown = sorted(set(body) - set(SUBSCRIPTION_FIELDS))
+    if unknown:
+        raise epcis.QueryInvalid.field(
+            unknown[0], f"not a subscription field; use {', '.join(SUBSCRIPTION_FIELDS)}"
+        )
+
+
+def _check_schedule(body: dict[str, Any]) -> None:
+    """A schedule is checked (400 naming what is wrong), then answered 501: not offered here."""
+    schedule = body["schedule"]
+    if "stream" in body:
+        raise epcis.QueryInvalid.field("stream", "stream and schedule exclude each other")
+    if not isinstance(schedule, dict) or not schedule:
+        raise epcis.QueryInvalid.field("schedule", f"an object of some of {', '.join(SCHEDULE_FIELDS)}")
+    for key, value in schedule.items():
+        if key not in SCHEDULE_FIELDS:
+            raise epcis.QueryInvalid.field(f"schedule.{key}", f"use {', '.join(SCHEDULE_FIELDS)}")
+        if not isinstance(value, str) or not 0 < len(value) <= 100:
+            raise epcis.QueryInvalid.field(f"schedule.{key}", "a string (1 to 100 characters)")
+    raise NotImplementedHere(
+        "schedule: scheduled subscriptions are not offered here; subscribe with stream: true",
+        field="schedule",
+        epcisException="ImplementationException",
+    )
+
+
+def _initial_record_time(body: dict[str, Any]) -> datetime | None:
+    if "initialRecordTime" not in body:
+        return None
+    return epcis._time(body["initialRecordTime"], "initialRecordTime", epcis.QueryInvalid)
 
 
 def subscribe(
@@ -218,49 +301,53 @@ def subscribe(
 ) -> tuple[EpcisSubscription, EpcisQuery]:
     q = get(session, name, by)
     if not isinstance(body, dict):
-        raise epcis.QueryInvalid.field("body", "an object with dest, secret and stream: true")
-    unknown = sorted(set(body) - set(SUBSCRIPTION_FIELDS))
-    if unknown:
-        raise epcis.QueryInvalid.field(
-            unknown[0], f"not a subscription field; use {', '.join(SUBSCRIPTION_FIELDS)}"
-        )
+        raise epcis.QueryInvalid.field("body", "an object with dest, signatureToken and stream: true")
+    _check_fields(body)
     dest = body.get("dest")
     if not isinstance(dest, str) or not 0 < len(dest) <= 2000:
         raise epcis.QueryInvalid.field("dest", "required: the webhook URL (at most 2000 characters)")
     refused = destinations.refuse_literal(dest)
     if refused or urlsplit(dest).fragment:
         raise epcis.QueryInvalid.field("dest", refused or "a URL without a #fragment")
-    secret = body.get("secret")
-    if not isinstance(secret, str) or not 0 < len(secret) <= 200:
+    secret, signature_token = _token(body, "secret"), _token(body, "signatureToken")
+    if secret is None and signature_token is None:
         raise epcis.QueryInvalid.field(
-            "secret", "required: the secret deliveries carry (1 to 200 characters)"
+            "signatureToken",
+            "required: the token deliveries are signed with (GS1-Signature), or a secret they carry",
         )
-    if "schedule" in body or "reportIfEmpty" in body:
-        if "stream" in body:
-            raise epcis.QueryInvalid.field("stream", "stream and schedule exclude each other")
-        raise NotImplementedHere(
-            "schedule: scheduled subscriptions are not offered here; subscribe with stream: true",
-            field="schedule",
-            epcisException="ImplementationException",
-        )
-    if "initialRecordTime" in body:
-        raise NotImplementedHere(
-            "initialRecordTime: a stream subscription reports the events captured from its creation on",
-            field="initialRecordTime",
-            epcisException="ImplementationException",
-        )
+    report_if_empty = body.get("reportIfEmpty", False)
+    if not isinstance(report_if_empty, bool):
+        raise epcis.QueryInvalid.field("reportIfEmpty", "true or false")
+    if "schedule" in body:
+        _check_schedule(body)
     if body.get("stream") is not True:
         raise epcis.QueryInvalid.field("stream", "true, to be sent each new matching event (or a schedule)")
+    initial = _initial_record_time(body)
+    box = _sealer()
     row = EpcisSubscription(
         subscription_id=str(uuid.uuid4()),
         query_id=q.id,  # type: ignore[arg-type]
         dest=dest,
-        secret_cipher=_sealer().encrypt(secret, AAD_SUBSCRIPTION),
+        secret_cipher=box.encrypt(secret, AAD_SUBSCRIPTION) if secret is not None else None,
+        signature_token_cipher=(
+            box.encrypt(signature_token, AAD_SIGNATURE_TOKEN) if signature_token is not None else None
+        ),
         stream=True,
+        report_if_empty=report_if_empty,
+        initial_record_time=initial,
         created_at=utcnow(),
     )
     session.add(row)
     session.flush()
+    if initial is not None and initial < row.created_at:
+        # The events recorded since then are sent first, from the outbox (traceability.handlers).
+        emit(
+            session,
+            "epcis.subscription_started",
+            "epcis_subscription",
+            row.id,
+            EpcisSubscriptionStarted(subscription_id=row.subscription_id),
+        )
     return row, q
 
 
@@ -275,7 +362,7 @@ def subscriptions(
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
         stmt = stmt.where(EpcisSubscription.id > after)  # type: ignore[operator]
     rows = list(session.exec(stmt.order_by(EpcisSubscription.id).limit(per_page + 1)))  # type: ignore[arg-type]
-    token = signer.dumps({"after": rows[per_page - 1].id}) if len(rows) > per_page else None
+    token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return q, rows[:per_page], token
 
 
@@ -335,11 +422,66 @@ def _with_secret(dest: str, secret: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def deliver(session: Session, event_ids: list[int]) -> int:
-    """Post to each stream subscription what its query matches among `event_ids`; how many posts.
-    Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
+def signature(token: str, body: bytes) -> str:
+    """The GS1-Signature of a delivery: `sha256=` and the hex HMAC-SHA256 of the body, keyed by the
+    subscription's signatureToken (the receiver computes the same and compares)."""
+    return "sha256=" + hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _unsealed(box: SecretBox, cipher: str | None, aad: bytes) -> str | None:
+    return None if cipher is None else box.decrypt(cipher, aad)
+
+
+def _matches(
+    session: Session, sub: EpcisSubscription, q: EpcisQuery, event_ids: list[int]
+) -> list[EpcisEvent]:
+    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
+        EpcisEvent.id.in_(event_ids)  # type: ignore[union-attr]
+    )
+    if sub.initial_record_time is not None:
+        stmt = stmt.where(EpcisEvent.record_time >= sub.initial_record_time)
+    return list(session.exec(stmt.order_by(EpcisEvent.id)))  # type: ignore[arg-type]
+
+
+def _sees_any(session: Session, q: EpcisQuery, event_ids: list[int]) -> bool:
+    # An empty report is sent only for a capture the owner could have seen: not for another party's.
+    stmt = epcis.filtered({}, principal_of(q)).where(EpcisEvent.id.in_(event_ids))  # type: ignore[union-attr]
+    return session.exec(stmt.limit(1)).first() is not None
+
+
+def _post(
+    sub: EpcisSubscription, q: EpcisQuery, rows: list[EpcisEvent], destinations: Destinations, box: SecretBox
+) -> str | None:
+    """Post `rows` to the subscription as one EPCISQueryDocument; None, or what went wrong (without the
+    client's secret: it is kept on the outbox row, which admins read)."""
     import json
 
+    body = json.dumps(document(q, rows, sub.subscription_id), ensure_ascii=False).encode()
+    headers = {
+        "content-type": "application/ld+json",
+        "user-agent": "CrossTrust-EPCIS/1",
+        "GS1-EPCIS-Version": "2.0.0",
+        "GS1-CBV-Version": "2.0.0",
+    }
+    try:
+        secret = _unsealed(box, sub.secret_cipher, AAD_SUBSCRIPTION)
+        token = _unsealed(box, sub.signature_token_cipher, AAD_SIGNATURE_TOKEN)
+    except InvalidTag:
+        return f"{sub.subscription_id}: its secret cannot be read with this at-rest key"
+    if token is not None:
+        headers["GS1-Signature"] = signature(token, body)
+    url = _with_secret(sub.dest, secret) if secret is not None else sub.dest
+    try:
+        send(url, body, headers, destinations)
+    except DeliveryFailed as exc:
+        return f"{sub.subscription_id}: {str(exc).replace(url, sub.dest)}"
+    return None
+
+
+def deliver(session: Session, event_ids: list[int]) -> int:
+    """Post to each stream subscription what its query matches among `event_ids` (with reportIfEmpty,
+    an empty result when it matches none of a capture its owner may see); how many posts.
+    Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
     pairs = session.exec(
         select(EpcisSubscription, EpcisQuery)
         .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
@@ -350,31 +492,50 @@ def deliver(session: Session, event_ids: list[int]) -> int:
     failures: list[str] = []
     sent = 0
     for sub, q in pairs:
-        stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
-            EpcisEvent.id.in_(event_ids)  # type: ignore[union-attr]
-        )
-        rows = list(session.exec(stmt.order_by(EpcisEvent.id)))  # type: ignore[arg-type]
-        if not rows:
+        rows = _matches(session, sub, q, event_ids)
+        if not rows and not (sub.report_if_empty and _sees_any(session, q, event_ids)):
             continue
-        body = json.dumps(document(q, rows, sub.subscription_id), ensure_ascii=False).encode()
-        headers = {
-            "content-type": "application/ld+json",
-            "user-agent": "CrossTrust-EPCIS/1",
-            "GS1-EPCIS-Version": "2.0.0",
-            "GS1-CBV-Version": "2.0.0",
-        }
-        try:
-            secret = box.decrypt(sub.secret_cipher, AAD_SUBSCRIPTION)
-        except InvalidTag:
-            failures.append(f"{sub.subscription_id}: its secret cannot be read with this at-rest key")
-            continue
-        url = _with_secret(sub.dest, secret)
-        try:
-            send(url, body, headers, destinations)
+        failure = _post(sub, q, rows, destinations, box)
+        if failure:
+            failures.append(failure)
+        else:
             sent += 1
-        except DeliveryFailed as exc:
-            # The error is kept on the outbox row, which admins read: without the client's secret.
-            failures.append(f"{sub.subscription_id}: {str(exc).replace(url, sub.dest)}")
     if failures:
         raise DeliveryFailed("; ".join(failures))
     return sent
+
+
+def backfill(session: Session, subscription_id: str) -> int:
+    """What a subscription with an initialRecordTime before its creation is sent first: the matching
+    events recorded from then until its creation (later ones reach it as they are captured), in
+    documents of at most BACKFILL_BATCH events; how many posts. A failure is raised for the outbox to
+    retry the whole, so a receiver may get a document twice (it drops repeats by eventID)."""
+    found = session.exec(
+        select(EpcisSubscription, EpcisQuery)
+        .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
+        .where(EpcisSubscription.subscription_id == subscription_id)
+    ).first()
+    if found is None or found[0].initial_record_time is None:
+        return 0  # unsubscribed meanwhile
+    sub, q = found
+    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
+        EpcisEvent.record_time >= sub.initial_record_time,
+        EpcisEvent.record_time < sub.created_at,
+    )
+    destinations, box = _configured(), _sealer()
+    sent, after = 0, 0
+    while True:
+        rows = list(
+            session.exec(
+                stmt.where(EpcisEvent.id > after).order_by(EpcisEvent.id).limit(BACKFILL_BATCH)  # type: ignore[arg-type]
+            )
+        )
+        if not rows and (sent or not sub.report_if_empty):
+            return sent
+        failure = _post(sub, q, rows, destinations, box)
+        if failure:
+            raise DeliveryFailed(failure)
+        sent += 1
+        if len(rows) < BACKFILL_BATCH:
+            return sent
+        after = rows[-1].id  # type: ignore[assignment]

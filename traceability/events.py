@@ -120,3 +120,11 @@ class EpcisEventsCaptured(EventPayload):
     subscriptions' webhook deliveries (traceability.handlers)."""
 
     event_ids: list[int]
+
+
+@contract("epcis.subscription_started")
+class EpcisSubscriptionStarted(EventPayload):
+    """A query subscription whose initialRecordTime is before its creation: what was recorded since
+    then is sent to it first (traceability.handlers)."""
+
+    subscription_id: str

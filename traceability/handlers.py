@@ -14,3 +14,10 @@ def deliver_to_subscriptions(session: Session, event: Event) -> None:
     from traceability import epcis_queries
 
     epcis_queries.deliver(session, event.data.event_ids)
+
+
+@subscribe("epcis.subscription_started", "traceability.epcis_backfill", external=True)
+def send_what_was_recorded_since(session: Session, event: Event) -> None:
+    from traceability import epcis_queries
+
+    epcis_queries.backfill(session, event.data.subscription_id)

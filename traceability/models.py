@@ -318,6 +318,14 @@ class EpcisSubscription(SQLModel, table=True):
     # The client's secret, sent back with each delivery (the binding's `dest?secret=`), so that the
     # client knows the delivery is ours; never answered by the API, and kept encrypted (core.sealing)
     # like the complaint webhooks' secrets: a copy of the database does not give it away.
-    secret_cipher: str = Field(max_length=1200)
+    # None when the client chose a signatureToken only.
+    secret_cipher: str | None = Field(default=None, max_length=1200)
+    # The binding's signatureToken: the key each delivery's GS1-Signature (HMAC-SHA256 of the body) is
+    # made with, so that the receiver can check the delivery is ours and unaltered. Sealed like the secret.
+    signature_token_cipher: str | None = Field(default=None, max_length=1200)
     stream: bool = True
+    # Also tell the receiver of a capture it may see that matched nothing (an empty result).
+    report_if_empty: bool = False
+    # Events recorded from then on are reported (the binding's initialRecordTime; default: creation).
+    initial_record_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)

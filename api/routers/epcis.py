@@ -1,7 +1,8 @@
 """EPCIS 2.0 REST binding: capture (a capture job to poll), single-event capture, queries with the
 SimpleEventQuery parameters, and the top-level resources (events, eventTypes, epcs, bizSteps,
 bizLocations, readPoints, dispositions). Pages are linked with `Link: <...>; rel="next"`, as the
-binding says; query errors are 400, as it says too.
+binding says, with GS1-Next-Page-Token-Expires (when that page's token stops working); query errors
+are 400, as it says too.
 """
 
 from __future__ import annotations
@@ -23,11 +24,27 @@ Capturer = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role
 LD_JSON = "application/ld+json"
 # What every answer says it speaks (the binding's GS1-EPCIS-Version and GS1-CBV-Version headers).
 VERSIONS = {"GS1-EPCIS-Version": "2.0.0", "GS1-CBV-Version": "2.0.0"}
-QUERY_DOC = {**media(200, "An EPCISQueryDocument (next page in the Link header)", LD_JSON), **responses(400)}
-ITEM_LIST = {
-    **media(200, "The values present in the events you may see", "application/json"),
-    **responses(400),
+PAGE_HEADERS = {
+    "Link": {
+        "description": 'The next page: <URL with nextPageToken>; rel="next"',
+        "schema": {"type": "string"},
+    },
+    "GS1-Next-Page-Token-Expires": {
+        "description": "When that nextPageToken stops working (RFC 3339, UTC)",
+        "schema": {"type": "string", "format": "date-time"},
+    },
 }
+
+
+def paged(description: str, media_type: str = "application/json") -> dict[int | str, dict[str, Any]]:
+    """A paged answer, its Link and GS1-Next-Page-Token-Expires headers documented."""
+    answer = media(200, description, media_type)
+    answer[200]["headers"] = PAGE_HEADERS
+    return answer
+
+
+QUERY_DOC = {**paged("An EPCISQueryDocument (next page in the Link header)", LD_JSON), **responses(400)}
+ITEM_LIST = {**paged("The values present in the events you may see"), **responses(400)}
 
 
 def _json(
@@ -40,6 +57,9 @@ def _page(request: Request, body: Any, token: str | None, media_type: str = LD_J
     headers = {}
     if token:
         headers["Link"] = f'<{request.url.include_query_params(nextPageToken=token)}>; rel="next"'
+        # When the token stops working (RFC 3339, as the binding's example writes it).
+        expires = epcis.token_expires(request.app.state.page_signer, token)
+        headers["GS1-Next-Page-Token-Expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
     return _json(body, media_type=media_type, **headers)
 
 
@@ -112,7 +132,7 @@ def capture(
     summary="Your capture jobs, newest first",
     response_class=Response,
     responses={
-        **media(200, "Capture jobs (next page in the Link header)", "application/json"),
+        **paged("Capture jobs (next page in the Link header)"),
         **responses(400),
     },
 )
@@ -142,16 +162,21 @@ def events(request: Request, db: DbDep, by: Capturer) -> Response:
 @router.post(
     "/events",
     status_code=201,
-    summary="Capture one event at once (201 and its Location, or the reason it was refused)",
+    summary="Capture one event at once (201 and its Location; 200 and the stored event's Location when it"
+    " is already there, under whatever eventID it was sent; or the reason it was refused)",
     response_class=Response,
-    responses={**media(201, "The event as captured", LD_JSON), **responses(400)},
+    responses={
+        **media(201, "The event as captured", LD_JSON),
+        **media(200, "A duplicate: the event already stored, with the eventID it is stored under", LD_JSON),
+        **responses(400, 409),
+    },
 )
 def capture_event(db: DbDep, by: Capturer, body: Annotated[Any, Body()]) -> Response:
     with db.transaction() as s:
-        row, _ = epcis.capture_one(s, body, by)
+        row, new = epcis.capture_one(s, body, by)
         event, event_id = epcis.as_sent(row), row.event_id or row.event_hash
     where = f"{router.prefix}/events/{quote(event_id, safe='')}"
-    return _json(event, status=201, media_type=LD_JSON, Location=where)
+    return _json(event, status=201 if new else 200, media_type=LD_JSON, Location=where)
 
 
 @router.get(
@@ -192,7 +217,7 @@ def create_query(request: Request, db: DbDep, by: Capturer, body: Annotated[Any,
     "/queries",
     summary="Your named queries (next page in the Link header)",
     response_class=Response,
-    responses={**media(200, "Named queries", "application/json"), **responses(400)},
+    responses={**paged("Named queries"), **responses(400)},
 )
 def named_queries(request: Request, db: DbDep, by: Capturer) -> Response:
     with db.read_session() as s:
@@ -243,10 +268,14 @@ def named_query_events(request: Request, db: DbDep, by: Capturer, query_name: Qu
 @router.post(
     "/queries/{query_name}/subscriptions",
     status_code=201,
-    summary="Subscribe a webhook (dest, secret, stream: true) to the query's new events",
+    summary="Subscribe a webhook (dest, signatureToken or secret, stream: true, reportIfEmpty) to the query's new events",
     response_class=Response,
     responses={
-        **media(201, "The subscription (Location names it; the secret is not repeated)", "application/json"),
+        **media(
+            201,
+            "The subscription (Location names it; neither secret nor signatureToken is repeated)",
+            "application/json",
+        ),
         **responses(400, 404, 501),
     },
 )
@@ -266,7 +295,7 @@ def subscribe(
     "/queries/{query_name}/subscriptions",
     summary="The query's subscriptions (next page in the Link header)",
     response_class=Response,
-    responses={**media(200, "Subscriptions", "application/json"), **responses(400, 404)},
+    responses={**paged("Subscriptions"), **responses(400, 404)},
 )
 def query_subscriptions(request: Request, db: DbDep, by: Capturer, query_name: QueryName) -> Response:
     with db.read_session() as s:

@@ -197,3 +197,47 @@ def test_the_migration_hashes_the_events_already_captured(empty_url):
         ).all()
     engine.dispose()
     assert got == [("h0", expected[0]), ("h1", expected[2]), ("h2", None)]
+
+
+def test_an_event_keeps_its_eventID_and_a_resend_under_another_is_the_stored_one(flow, client):
+    """The sender's eventID names its event. The same event sent again, exactly, under another eventID
+    is a duplicate answered with the stored eventID (200, not 201, from /events); the same event in
+    another form, or with a comment the hash leaves out, named otherwise, is an event of its own."""
+    _, _, codes = flow.released_codes(quantity=1)
+    first = _event("storing", [_item(codes[0])], eventID="urn:uuid:0b7c6f0e-1d52-4a36-9a3c-5f1e2d3c4b01")
+    r = client.post("/api/v1/epcis/events", json=first, headers=flow.m)
+    assert r.status_code == 201 and r.json()["eventID"] == first["eventID"]
+    stored = r.headers["Location"]
+
+    resend = {**first, "eventID": "urn:uuid:0b7c6f0e-1d52-4a36-9a3c-5f1e2d3c4b02"}
+    r = client.post("/api/v1/epcis/events", json=resend, headers=flow.m)
+    assert r.status_code == 200, r.text
+    assert r.headers["Location"] == stored and r.json()["eventID"] == first["eventID"]
+    job = client.post("/api/v1/epcis/capture", json=_doc(resend), headers=flow.m).json()
+    assert (job["success"], job["captured"], job["duplicates"]) == (True, 0, 1)
+    assert job["eventIDs"] == [first["eventID"]]
+
+    # With a comment, and in another form (its EPC URN), each under its own eventID: kept as sent.
+    commented = {**resend, "rdfs:comment": "counted twice"}
+    urn = {**first, "eventID": "urn:uuid:0b7c6f0e-1d52-4a36-9a3c-5f1e2d3c4b03", "epcList": [_urn(codes[0])]}
+    context = [epcis.CONTEXT, {"rdfs": "http://www.w3.org/2000/01/rdf-schema#"}]
+    job = client.post(
+        "/api/v1/epcis/capture", json=_doc(commented, urn, context=context), headers=flow.m
+    ).json()
+    assert job["success"] and job["captured"] == 2
+    assert job["eventIDs"] == [commented["eventID"], urn["eventID"]]
+    for sent in (first, commented, urn):
+        r = client.get(f"/api/v1/epcis/events/{quote(sent['eventID'], safe='')}", headers=flow.m)
+        assert r.status_code == 200
+        (back,) = _events(r.json())
+        back.pop("recordTime")
+        assert back == sent
+    # Sent without an eventID, the comment makes it another event still: named by the repository's
+    # hash, as GS1's hash (which leaves the comment out) names the first one already.
+    plain = _event("storing", [_item(codes[0])], minutes=7)
+    noted = {**plain, "rdfs:comment": "seen"}
+    job = client.post(
+        "/api/v1/epcis/capture", json=_doc(plain, noted, context=context), headers=flow.m
+    ).json()
+    assert job["success"] and job["captured"] == 2 and len(set(job["eventIDs"])) == 2
+    assert job["eventIDs"][0] == canonical_hash(plain, context)

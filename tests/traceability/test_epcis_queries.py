@@ -4,19 +4,24 @@ and every delivery is checked against GS1's official schema; queries belong to t
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlmodel import select
 
+from core.clock import clock, utcnow
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
 from tests.conftest import Keys
 from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
+from traceability import epcis, epcis_queries
 from traceability.models import EpcisSubscription
 
 Q = "/api/v1/epcis/queries"
@@ -278,13 +283,21 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
         ({**good, "stream": None}, 400, "stream"),
         ({"dest": receiver.url, "secret": "x"}, 400, "stream"),
         ({**good, "secret": ""}, 400, "secret"),
-        ({"dest": receiver.url, "stream": True}, 400, "secret"),
+        ({"dest": receiver.url, "stream": True}, 400, "signatureToken"),
+        ({**good, "signatureToken": ""}, 400, "signatureToken"),
+        ({**good, "signatureToken": 42}, 400, "signatureToken"),
+        ({**good, "reportIfEmpty": "yes"}, 400, "reportIfEmpty"),
+        ({**good, "subscriptionID": "mine"}, 400, "subscriptionID"),
+        ({**good, "epcFormat": "Always_EPC_URN"}, 400, "epcFormat"),
+        ({**good, "initialRecordTime": "soon"}, 400, "initialRecordTime"),
+        ({"dest": receiver.url, "secret": "x", "schedule": {"hours": "1"}}, 400, "schedule.hours"),
+        ({"dest": receiver.url, "secret": "x", "schedule": {"hour": 1}}, 400, "schedule.hour"),
+        ({"dest": receiver.url, "secret": "x", "schedule": "daily"}, 400, "schedule"),
         ({**good, "dest": "http://169.254.169.254/latest/meta-data/"}, 400, "dest"),
         ({**good, "dest": "ftp://example.com/x"}, 400, "dest"),
         ({**good, "colour": "red"}, 400, "colour"),
         ({**good, "schedule": {"hour": "1"}}, 400, "stream"),
         ({"dest": receiver.url, "secret": "x", "schedule": {"hour": "1", "minute": "5"}}, 501, "schedule"),
-        ({**good, "initialRecordTime": "2026-01-01T00:00:00Z"}, 501, "initialRecordTime"),
     ):
         r = client.post(url, json=body, headers=flow.m)
         assert r.status_code == status, (body, r.text)
@@ -293,3 +306,165 @@ def test_a_subscription_says_what_is_wrong_with_it(flow, client, receiver):
     assert client.post(f"{Q}/nothing/subscriptions", json=good, headers=flow.m).status_code == 404
     assert client.get(f"{Q}/q/subscriptions/nope", headers=flow.m).status_code == 404
     assert client.post(url, json=good, headers=flow.m).status_code == 201
+
+
+def test_every_paged_answer_says_when_its_next_page_token_expires(flow, client, receiver):
+    """GS1-Next-Page-Token-Expires beside each Link rel="next" (the binding's paged answers): an RFC 3339
+    time in the future, after which that token is refused (400 naming it), and none on a last page."""
+    _, _, codes = flow.released_codes(quantity=2)
+    for c in codes:
+        doc = _doc(_event("storing", [_item(c)]), _event("shipping", [_item(c)], minutes=2))
+        assert client.post("/api/v1/epcis/capture", json=doc, headers=flow.m).json()["success"]
+    for name in ("a", "b"):
+        _create(client, flow.m, name, {})
+        body = {"dest": receiver.url, "secret": "s", "stream": True}
+        for _ in range(2):
+            assert client.post(f"{Q}/{name}/subscriptions", json=body, headers=flow.m).status_code == 201
+    paged = [
+        "/api/v1/epcis/events",
+        "/api/v1/epcis/capture",
+        Q,
+        f"{Q}/a/events",
+        f"{Q}/a/subscriptions",
+        "/api/v1/epcis/bizSteps",
+        "/api/v1/epcis/eventTypes/ObjectEvent/events",
+    ]
+    for url in paged:
+        r = client.get(url, params={"perPage": "1"}, headers=flow.m)
+        assert r.status_code == 200 and "Link" in r.headers, (url, r.text)
+        value = r.headers["GS1-Next-Page-Token-Expires"]
+        expires = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        assert expires.tzinfo is not None and expires > utcnow(), (url, value)
+        assert value.endswith("Z") and expires <= utcnow() + epcis.PAGE_TOKEN_TTL
+        # The next page is there until then.
+        nxt = r.headers["Link"].split(";")[0].strip("<>")
+        assert client.get(nxt, headers=flow.m).status_code == 200, url
+        last = client.get(url, params={"perPage": "1000"}, headers=flow.m)
+        assert "Link" not in last.headers and "GS1-Next-Page-Token-Expires" not in last.headers
+        clock.freeze(expires)
+        r = client.get(nxt, headers=flow.m)
+        clock.reset()
+        assert r.status_code == 400, (url, r.text)
+        assert r.json()["errors"][0]["field"] == "nextPageToken"
+
+
+# The binding's own stream subscription (REST Bindings/openapi.yaml, POST /queries/{queryName}/subscriptions,
+# gs1/EPCIS 2b888be), with its dest pointed at the test's receiver.
+BINDING_EXAMPLE = {
+    "dest": "https://client.example.com/queryCallback",
+    "signatureToken": "13df38d8275b13f05704629e5f1cf3d45d6132d5",
+    "stream": True,
+}
+
+
+def test_the_bindings_own_subscription_is_accepted_and_its_deliveries_signed(
+    flow, client, receiver, dispatcher, db
+):
+    """The binding's example body (dest, signatureToken, stream: true) subscribes: the token is kept
+    sealed, never answered, and keys each delivery's GS1-Signature (HMAC-SHA256 of the body, which
+    the receiver checks). reportIfEmpty goes with stream too: that subscription is also told, with an
+    empty result, of a capture of its owner's that matched nothing; not of another party's."""
+    _, _, codes = flow.released_codes(quantity=2)
+    dispatcher.drain()
+    _create(client, flow.m, "shipments", {"EQ_bizStep": ["shipping"]})
+    token = BINDING_EXAMPLE["signatureToken"]
+    body = {**BINDING_EXAMPLE, "dest": receiver.url}
+    r = client.post(f"{Q}/shipments/subscriptions", json=body, headers=flow.m)
+    assert r.status_code == 201, r.text
+    signed = r.json()
+    assert signed["dest"] == receiver.url and signed["stream"] is True and signed["reportIfEmpty"] is False
+    assert "signatureToken" not in signed and "secret" not in signed
+    empty_too = {**body, "reportIfEmpty": True}
+    r = client.post(f"{Q}/shipments/subscriptions", json=empty_too, headers=flow.m)
+    assert r.status_code == 201, r.text
+    reporting = r.json()
+    assert reporting["reportIfEmpty"] is True
+    assert client.get(r.headers["Location"], headers=flow.m).json() == reporting
+    with db.read_session() as s:
+        stored = s.exec(select(EpcisSubscription)).all()
+    assert all(row.secret_cipher is None and token not in row.signature_token_cipher for row in stored)
+
+    def deliveries() -> dict[str, list[list[dict]]]:
+        by_sub: dict[str, list[list[dict]]] = {}
+        for path, headers, raw in receiver.received:
+            assert urlsplit(path).query == ""  # no secret was given: none is sent
+            expected = "sha256=" + hmac.new(token.encode(), raw, hashlib.sha256).hexdigest()
+            assert hmac.compare_digest(headers["gs1-signature"], expected)
+            doc = json.loads(raw)
+            _valid(doc)
+            results = doc["epcisBody"]["queryResults"]
+            by_sub.setdefault(results["subscriptionID"], []).append(results["resultsBody"]["eventList"])
+        return by_sub
+
+    shipped = _event("shipping", [_item(codes[0])])
+    assert client.post("/api/v1/epcis/capture", json=_doc(shipped), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    got = deliveries()
+    assert [[e["epcList"] for e in events] for events in got[signed["subscriptionID"]]] == [
+        [[_item(codes[0])]]
+    ]
+    assert got[reporting["subscriptionID"]] == got[signed["subscriptionID"]]
+
+    # Nothing matches: only the reportIfEmpty subscription hears of it, with an empty result.
+    receiver.received.clear()
+    stored_goods = _event("storing", [_item(codes[1])], minutes=2)
+    assert client.post("/api/v1/epcis/capture", json=_doc(stored_goods), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    assert deliveries() == {reporting["subscriptionID"]: [[]]}
+    # Another party's capture is not the owner's to hear of, even as an empty report.
+    receiver.received.clear()
+    foreign = _event("storing", ["urn:epc:id:sgtin:4012345.011111.79"], minutes=3)
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+    dispatcher.drain()
+    assert receiver.received == []
+
+
+def test_an_initial_record_time_in_the_past_sends_what_was_recorded_since_first(
+    flow, client, receiver, dispatcher, monkeypatch
+):
+    """initialRecordTime (the binding: it applies the first time a subscriber receives events): the
+    matching events recorded since then, in the owner's scope, are sent first, in documents of at most
+    BACKFILL_BATCH events; then new ones as they are captured. A time to come is taken too."""
+    monkeypatch.setattr(epcis_queries, "BACKFILL_BATCH", 2)
+    _, _, codes = flow.released_codes(quantity=4)
+    start = utcnow()
+    clock.freeze(start + timedelta(minutes=1))
+    early = [_event("shipping", [_item(c)], minutes=i) for i, c in enumerate(codes[:3])]
+    assert client.post("/api/v1/epcis/capture", json=_doc(*early), headers=flow.m).json()["success"]
+    foreign = _event("shipping", ["urn:epc:id:sgtin:4012345.011111.80"])
+    assert client.post("/api/v1/epcis/capture", json=_doc(foreign), headers=flow.r).json()["success"]
+    dispatcher.drain()
+    clock.freeze(start + timedelta(minutes=2))
+    _create(client, flow.m, "shipments", {"EQ_bizStep": ["shipping"]})
+    body = {**BINDING_EXAMPLE, "dest": receiver.url, "initialRecordTime": _stamp(start)}
+    r = client.post(f"{Q}/shipments/subscriptions", json=body, headers=flow.m)
+    assert r.status_code == 201, r.text
+    assert r.json()["initialRecordTime"] == _stamp(start)
+    dispatcher.drain()
+    documents = receiver.documents()
+    for d in documents:
+        _valid(d)
+    sent = [
+        [e["epcList"][0] for e in d["epcisBody"]["queryResults"]["resultsBody"]["eventList"]]
+        for d in documents
+    ]
+    assert sent == [[_item(codes[0]), _item(codes[1])], [_item(codes[2])]]
+    receiver.received.clear()
+    clock.freeze(start + timedelta(minutes=3))
+    later = _event("shipping", [_item(codes[3])], minutes=5)
+    assert client.post("/api/v1/epcis/capture", json=_doc(later), headers=flow.m).json()["success"]
+    dispatcher.drain()
+    assert [[e["epcList"] for e in events] for events in _delivered(receiver)] == [[[_item(codes[3])]]]
+    # Events recorded before it are not sent; a time to come is taken as it is.
+    soon = _stamp(utcnow() + timedelta(hours=1))
+    r = client.post(f"{Q}/shipments/subscriptions", json={**body, "initialRecordTime": soon}, headers=flow.m)
+    assert r.status_code == 201 and r.json()["initialRecordTime"] == soon
+    clock.reset()
+
+
+def _stamp(when: datetime) -> str:
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _delivered(receiver) -> list[list[dict]]:
+    return [d["epcisBody"]["queryResults"]["resultsBody"]["eventList"] for d in receiver.documents()]
