@@ -1,8 +1,8 @@
 """EPCIS subscriptions take the REST binding's remaining fields: signatureToken (sealed like the
 secret, which becomes optional), reportIfEmpty, initialRecordTime
 
-Revision ID: 0024_epcis_rest
-Revises: 0023_pages_reg
+Revision ID: 0025_epcis_rest
+Revises: 0024_page_sessions
 Create Date: 2026-12-06 15:00:00
 """
 
@@ -14,8 +14,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0024_epcis_rest"
-down_revision: str | None = "0023_pages_reg"
+revision: str = "0025_epcis_rest"
+down_revision: str | None = "0024_page_sessions"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
