@@ -159,15 +159,20 @@ class Linters:
     def message(self, code: int) -> str:
         return self._messages[code].decode()
 
-    def run(self, name: str, data: bytes) -> str | None:
-        """None if the linter passes the data, else its message (GS1's English text)."""
+    def raw(self, name: str, data: bytes) -> tuple[int, int, int]:
+        """The linter's answer as GS1's C API gives it: error code (0: none), error position and length."""
         pos, length = ctypes.c_size_t(0), ctypes.c_size_t(0)
         code = self.function(name)(data, len(data), ctypes.byref(pos), ctypes.byref(length))
+        return code, pos.value, length.value
+
+    def run(self, name: str, data: bytes) -> str | None:
+        """None if the linter passes the data, else its message (GS1's English text)."""
+        code, pos, length = self.raw(name, data)
         if code == 0:
             return None
         where = ""
-        if length.value and length.value < len(data):
-            where = f" (at {data[pos.value : pos.value + length.value].decode('latin-1')!r})"
+        if length and length < len(data):
+            where = f" (at {data[pos : pos + length].decode('latin-1')!r})"
         return self.message(code).rstrip(".") + where
 
 
