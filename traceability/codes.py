@@ -259,6 +259,12 @@ def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
 
     `path` is the path as sent, still percent-encoded: it is split on "/" first and each value decoded
     once, so that an encoded "/" or "%" in a lot or serial stays part of the value."""
+    gtin, lot, serial, cpv = _path_values(path)
+    return DigitalLink(gtin, lot, serial, parse_yymmdd(expiry) if expiry else None, cpv)
+
+
+def _path_values(path: str) -> tuple[str, str | None, str | None, str | None]:
+    """The GTIN, lot, serial and CPV of a Digital Link path, each checked (see parse_path)."""
     segments = [s for s in path.split("/") if s != ""]
     if len(segments) < 2 or segments[0] != "01":
         raise CodeError("path", "a Digital Link path starts with /01/ and a GTIN")
@@ -290,68 +296,74 @@ def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
     cpv = values.get("22")
     if cpv is not None and (len(cpv) > 20 or not _CSET82.match(cpv)):
         raise CodeError("cpv", "a consumer product variant is at most 20 characters of GS1 character set 82")
-    return DigitalLink(
-        gtin=gtin,
-        lot=lot,
-        serial=serial,
-        expiry=parse_yymmdd(expiry) if expiry else None,
-        cpv=cpv,
-    )
+    return gtin, lot, serial, cpv
 
 
 # --- the AIs of a link, checked with GS1's rules ----------------------------------------------------
 
 
-def check_ais(link: DigitalLink, attributes: Iterable[tuple[str, str]]) -> None:
+def check_ais(
+    gtin: str, cpv: str | None, lot: str | None, serial: str | None, attributes: Iterable[tuple[str, str]]
+) -> str | None:
     """Every AI of a link, the path's and the query's data attributes, against GS1's Syntax Dictionary
     and GS1's linters (traceability.gs1syntax): each value's format, length, character set, check digit
     and date; an AI given twice; an AI that may not be a Digital Link data attribute or that belongs in
     the path; and the AIs that must or must not go together. CodeError names the AI: the path's by its
-    field name (gtin, lot, serial, cpv), the query's by its number."""
+    field name (gtin, lot, serial, cpv), the query's by its number. Returns the expiry date's value (17)."""
     rules = gs1syntax.syntax()
     seen = ["01"]
     try:
-        rules.check_value("01", link.gtin)
-        for ai, value in (("22", link.cpv), ("10", link.lot), ("21", link.serial)):
-            if value is not None:
-                rules.check_value(ai, value)
-                seen.append(ai)
+        rules.check_value("01", gtin)
+        if cpv is not None:
+            rules.check_value("22", cpv)
+            seen.append("22")
+        if lot is not None:
+            rules.check_value("10", lot)
+            seen.append("10")
+        if serial is not None:
+            rules.check_uncached("21", serial)
+            seen.append("21")
     except gs1syntax.GS1SyntaxError as exc:
         raise CodeError(AI_NAMES[exc.ai], str(exc)) from None
-    qualifiers = rules.qualifiers("01")
+    expiry = None
     for ai, value in attributes:
         if ai in seen:
             raise CodeError(ai, f"({ai}) is given more than once")
-        entry = rules.entries.get(ai)
-        if entry is not None and not entry.data_attribute:
-            raise CodeError(ai, f"({ai}) {entry.title} is not a GS1 Digital Link data attribute")
-        if ai in qualifiers:
-            raise CodeError(ai, f"({ai}) is a key qualifier of (01): it belongs in the path, /01/…/{ai}/…")
         try:
-            rules.check_value(ai, value)
+            _check_attribute(ai, value)
         except gs1syntax.GS1SyntaxError as exc:
             raise CodeError(ai, str(exc)) from None
         seen.append(ai)
+        if ai == "17":
+            expiry = value
     try:
         rules.check_set(tuple(seen))
     except gs1syntax.GS1SyntaxError as exc:
         raise CodeError(AI_NAMES.get(exc.ai, exc.ai) if exc.ai == "01" else exc.ai, str(exc)) from None
+    return expiry
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_attribute(ai: str, value: str) -> None:
+    """One data attribute of a GTIN's link on its own (the `?17=YYMMDD` of a label run repeats: cached)."""
+    rules = gs1syntax.syntax()
+    entry = rules.entries.get(ai)
+    if entry is not None and not entry.data_attribute:
+        raise gs1syntax.GS1SyntaxError(ai, f"{entry.title} is not a GS1 Digital Link data attribute")
+    if ai in rules.qualifiers("01"):
+        raise gs1syntax.GS1SyntaxError(
+            ai, f"is a key qualifier of (01): it belongs in the path, /01/…/{ai}/…"
+        )
+    rules.check_value(ai, value)
 
 
 def parse_link(path: str, attributes: Iterable[tuple[str, str]] = ()) -> DigitalLink:
     """A Digital Link from its path as sent (see parse_path) and the AIs of its query string (the pairs
     whose key is all digits, in order, repeats kept so that they are refused), all checked by GS1's
     rules (check_ais). The expiry date is the query's AI 17."""
-    attributes = list(attributes)
-    expiry = None
-    for ai, value in attributes:
-        if ai == "17":
-            expiry = value
-    link = parse_path(path)
-    check_ais(link, attributes)
-    if expiry is not None:
-        link = DigitalLink(link.gtin, link.lot, link.serial, parse_yymmdd(expiry), link.cpv)
-    return link
+    gtin, lot, serial, cpv = _path_values(path)
+    expiry = check_ais(gtin, cpv, lot, serial, attributes)
+    return DigitalLink(gtin, lot, serial, parse_yymmdd(expiry) if expiry else None, cpv)
 
 
 def ais_of_query(query: str) -> list[tuple[str, str]]:

@@ -270,3 +270,32 @@ def test_an_all_digit_value_keeps_its_leading_zeros():
     assert uncompress(path) == ("/01/06901234567892/10/007", "")
     [read] = toolkit([{"op": "extractCompressed", "uri": answer["result"]}])
     assert read["result"]["GS1"]["10"] == "7"  # the toolkit's own reading: the zeros are lost
+
+
+# --- the compiled patterns stand for GS1's linters ------------------------------------------------
+
+_ASCII = st.text(st.characters(min_codepoint=0, max_codepoint=127), max_size=24)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["10", "21", "22", "30", "3103", "99", "240", "8200", "7240", "7230", "8043"]), _ASCII)
+def test_the_compiled_pattern_of_an_ai_agrees_with_gs1s_linters(ai, value):
+    """The scan checks a lot, a serial or a weight with one pattern read from GS1's character-set
+    linters at start; over any ASCII it gives the verdict the linters give component by component."""
+    rules = gs1syntax.syntax()
+    pattern = rules._whole[ai]
+    try:
+        rules.check_components(ai, value) if value else None
+        linted = bool(value)
+    except gs1syntax.GS1SyntaxError:
+        linted = False
+    assert (pattern.fullmatch(value) is not None) == linted, (ai, value)
+
+
+def test_the_character_sets_read_from_gs1s_linters():
+    rules = gs1syntax.syntax()
+    cset82 = {chr(b) for b in range(256) if rules._charsets["cset82"].fullmatch(bytes([b]))}
+    assert "".join(sorted(cset82)) == "".join(sorted(CSET82))
+    assert rules._charsets["csetnumeric"].fullmatch(b"0123456789") and not rules._charsets[
+        "csetnumeric"
+    ].fullmatch(b"A")

@@ -27,6 +27,8 @@ DICTIONARY = HERE / "gs1-syntax-dictionary.txt"
 _CSET_LINTER = {"N": "csetnumeric", "X": "cset82", "Y": "cset39", "Z": "cset64"}
 _FLAG_CHARS = set("*!?\"$%&'()+,-./:;<=>@[\\]^_`{|}~")
 # "N6,yymmd0", "N..20", "[X..17]", "[N3],iso3166": type, length, linters; brackets mark it optional.
+# GS1's linters of a character set that judge each character alone (cset64 does not: its padding).
+_PER_CHARACTER = ("csetnumeric", "cset82", "cset39")
 _COMPONENT = re.compile(r"^(\[)?([NXYZ])(\d*)(?:\.\.(\d+))?\]?((?:,\w+)*)\]?$")
 
 
@@ -146,6 +148,8 @@ class Linters:
         self._lib.gs1_linter_from_name.argtypes = [ctypes.c_char_p]
         self._messages = (ctypes.c_char_p * 256).in_dll(self._lib, "gs1_lint_err_str")
         self._fns: dict[str, _LINTER] = {}
+        self._scratch_pos = ctypes.byref(ctypes.c_size_t(0))
+        self._scratch_len = ctypes.byref(ctypes.c_size_t(0))
 
     def function(self, name: str):  # noqa: ANN201 - a ctypes function
         fn = self._fns.get(name)
@@ -158,6 +162,11 @@ class Linters:
 
     def message(self, code: int) -> str:
         return self._messages[code].decode()
+
+    def passes(self, fn, data: bytes) -> bool:  # noqa: ANN001 - a ctypes function
+        """Whether the linter passes the data: the scan's call, with no position asked back (C's NULL
+        is not allowed for it, so a shared scratch pair takes it; `raw` gives a failure's position)."""
+        return fn(data, len(data), self._scratch_pos, self._scratch_len) == 0
 
     def raw(self, name: str, data: bytes) -> tuple[int, int, int]:
         """The linter's answer as GS1's C API gives it: error code (0: none), error position and length."""
@@ -193,8 +202,56 @@ class Syntax:
             for component in entry.components:
                 for name in component.linters:
                     self.linters.function(name)
+        # The character-set linters that judge each character on its own, read once from GS1's code as
+        # the set of bytes each lets through: a compiled pattern then answers for them on the scan's
+        # path (tests/traceability/test_gs1_syntax.py holds the two to the same verdicts).
+        self._charsets = {name: self._charset(name) for name in _PER_CHARACTER}
+        # Each AI's components compiled once: (min, max, optional, pattern for its character set or
+        # None, ((name, linter function), ...) for the linters the pattern does not stand for).
+        self._plans = {
+            ai: tuple(self._plan(c) for c in entry.components) for ai, entry in self.entries.items()
+        }
+        # An AI whose components have no linter but their character set (a lot, a serial, a weight) is
+        # one pattern over the whole value; a value it refuses goes the long way, for the reason.
+        self._whole = {
+            ai: self._whole_pattern(entry)
+            for ai, entry in self.entries.items()
+            if all(len(c.linters) == 1 and c.linters[0] in self._charsets for c in entry.components)
+        }
+        self._qualifiers = {
+            ai: frozenset(q for seq in entry.dl_qualifiers for q in seq) for ai, entry in self.entries.items()
+        }
+        # A value checked once is known good (or bad) for the process: dates, lots and GTINs repeat from
+        # scan to scan. A serial does not (each is new): `check_uncached` spares the cache for it.
         self.check_value = functools.lru_cache(maxsize=8192)(self._check_value)
+        self.check_uncached = self._check_value
         self.check_set = functools.lru_cache(maxsize=1024)(self._check_set)
+
+    def _charset(self, name: str) -> re.Pattern[bytes]:
+        fn = self.linters.function(name)
+        allowed = [b for b in range(1, 256) if self.linters.passes(fn, bytes([b]))]
+        return re.compile(b"[" + b"".join(re.escape(bytes([b])) for b in allowed) + b"]*")
+
+    def _plan(self, c: Component) -> tuple:
+        cset, *rest = c.linters
+        pattern = self._charsets.get(cset)
+        linters = rest if pattern is not None else c.linters
+        return (
+            c.min,
+            c.max,
+            c.optional,
+            pattern,
+            cset,
+            tuple((n, self.linters.function(n)) for n in linters),
+        )
+
+    def _whole_pattern(self, entry: Entry) -> re.Pattern[str]:
+        pattern = ""
+        for c in reversed(entry.components):  # only the last may vary; optional ones nest from the end
+            chars = self._charsets[c.linters[0]].pattern.decode("latin-1")[:-1]  # [..] without its *
+            part = chars + (f"{{{c.min}}}" if c.min == c.max else f"{{{c.min},{c.max}}}") + pattern
+            pattern = f"(?:{part})?" if c.optional else part
+        return re.compile(pattern)
 
     def entry(self, ai: str) -> Entry:
         entry = self.entries.get(ai)
@@ -204,11 +261,21 @@ class Syntax:
 
     def qualifiers(self, ai: str) -> frozenset[str]:
         """The key qualifiers a primary key may have in a Digital Link path (dlpkey=), all alternatives."""
-        return frozenset(q for seq in self.entry(ai).dl_qualifiers for q in seq)
+        found = self._qualifiers.get(ai)
+        return found if found is not None else self.entry(ai) and frozenset()
 
     def _check_value(self, ai: str, value: str) -> None:
         """Raise GS1SyntaxError if the value breaks the AI's format or any linter of its components."""
-        entry = self.entry(ai)
+        whole = self._whole.get(ai)
+        if whole is not None and whole.fullmatch(value) is not None:
+            return
+        self.check_components(ai, value)
+
+    def check_components(self, ai: str, value: str) -> None:
+        """_check_value the long way: component by component, each through GS1's linters."""
+        plan = self._plans.get(ai)
+        if plan is None:
+            self.entry(ai)  # raises: not an AI
         try:
             data = value.encode("ascii")
         except UnicodeEncodeError:
@@ -216,20 +283,25 @@ class Syntax:
         if not data:
             raise GS1SyntaxError(ai, "has no value")
         at = 0
-        for component in entry.components:
-            left = len(data) - at
-            if left == 0 and component.optional:
+        size = len(data)
+        passes = self.linters.passes
+        for low, high, optional, pattern, cset, linters in plan:
+            left = size - at
+            if left == 0 and optional:
                 break
-            if left < component.min:
-                raise GS1SyntaxError(ai, f"is too short for its format {_format(entry)}")
-            part = data[at : at + component.max]
+            if left < low:
+                raise GS1SyntaxError(ai, f"is too short for its format {_format(self.entries[ai])}")
+            part = data[at : at + high] if at or high < size else data
             at += len(part)
-            for name in component.linters:
-                problem = self.linters.run(name, part)
-                if problem is not None:
-                    raise GS1SyntaxError(ai, f"{problem} ({name}, format {_format(entry)})")
-        if at < len(data):
-            raise GS1SyntaxError(ai, f"is too long for its format {_format(entry)}")
+            if pattern is not None and pattern.fullmatch(part) is None:
+                problem = self.linters.run(cset, part)
+                raise GS1SyntaxError(ai, f"{problem} ({cset}, format {_format(self.entries[ai])})")
+            for name, fn in linters:
+                if not passes(fn, part):
+                    problem = self.linters.run(name, part)
+                    raise GS1SyntaxError(ai, f"{problem} ({name}, format {_format(self.entries[ai])})")
+        if at < size:
+            raise GS1SyntaxError(ai, f"is too long for its format {_format(self.entries[ai])}")
 
     def _check_set(self, ais: tuple[str, ...]) -> None:
         """Raise GS1SyntaxError if the AIs break a mandatory association (req=) or an invalid pair (ex=)."""
