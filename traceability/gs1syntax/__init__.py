@@ -261,8 +261,9 @@ class Syntax:
 
     def qualifiers(self, ai: str) -> frozenset[str]:
         """The key qualifiers a primary key may have in a Digital Link path (dlpkey=), all alternatives."""
-        found = self._qualifiers.get(ai)
-        return found if found is not None else self.entry(ai) and frozenset()
+        if ai not in self._qualifiers:
+            self.entry(ai)  # raises: not an AI
+        return self._qualifiers[ai]
 
     def _check_value(self, ai: str, value: str) -> None:
         """Raise GS1SyntaxError if the value breaks the AI's format or any linter of its components."""
