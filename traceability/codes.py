@@ -16,12 +16,15 @@ import hmac
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import quote, unquote
+from urllib.parse import parse_qsl, quote, unquote
 
 from stdnum import ean
+
+from traceability import gs1syntax
+from traceability.dl_compression import CompressionError, decompress_segment
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _FROM_RFC4648_BYTES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
@@ -256,6 +259,12 @@ def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
 
     `path` is the path as sent, still percent-encoded: it is split on "/" first and each value decoded
     once, so that an encoded "/" or "%" in a lot or serial stays part of the value."""
+    gtin, lot, serial, cpv = _path_values(path)
+    return DigitalLink(gtin, lot, serial, parse_yymmdd(expiry) if expiry else None, cpv)
+
+
+def _path_values(path: str) -> tuple[str, str | None, str | None, str | None]:
+    """The GTIN, lot, serial and CPV of a Digital Link path, each checked (see parse_path)."""
     segments = [s for s in path.split("/") if s != ""]
     if len(segments) < 2 or segments[0] != "01":
         raise CodeError("path", "a Digital Link path starts with /01/ and a GTIN")
@@ -287,42 +296,135 @@ def parse_path(path: str, expiry: str | None = None) -> DigitalLink:
     cpv = values.get("22")
     if cpv is not None and (len(cpv) > 20 or not _CSET82.match(cpv)):
         raise CodeError("cpv", "a consumer product variant is at most 20 characters of GS1 character set 82")
-    return DigitalLink(
-        gtin=gtin,
-        lot=lot,
-        serial=serial,
-        expiry=parse_yymmdd(expiry) if expiry else None,
-        cpv=cpv,
-    )
+    return gtin, lot, serial, cpv
 
 
-# A compressed Digital Link (GS1 Digital Link 1.2 §8) is one path segment of base64url: the AIs in GS1's
-# binary encoding. Only a segment this could be is tried, so that no other path pays for a decode.
+# --- the AIs of a link, checked with GS1's rules ----------------------------------------------------
+
+
+def check_ais(
+    gtin: str, cpv: str | None, lot: str | None, serial: str | None, attributes: Iterable[tuple[str, str]]
+) -> str | None:
+    """Every AI of a link, the path's and the query's data attributes, against GS1's Syntax Dictionary
+    and GS1's linters (traceability.gs1syntax): each value's format, length, character set, check digit
+    and date; an AI given twice; an AI that may not be a Digital Link data attribute or that belongs in
+    the path; and the AIs that must or must not go together. CodeError names the AI: the path's by its
+    field name (gtin, lot, serial, cpv), the query's by its number. Returns the expiry date's value (17)."""
+    rules = gs1syntax.syntax()
+    seen = ["01"]
+    try:
+        rules.check_value("01", gtin)
+        if cpv is not None:
+            rules.check_value("22", cpv)
+            seen.append("22")
+        if lot is not None:
+            rules.check_value("10", lot)
+            seen.append("10")
+        if serial is not None:
+            rules.check_uncached("21", serial)
+            seen.append("21")
+    except gs1syntax.GS1SyntaxError as exc:
+        raise CodeError(AI_NAMES[exc.ai], str(exc)) from None
+    expiry = None
+    for ai, value in attributes:
+        if ai in seen:
+            raise CodeError(ai, f"({ai}) is given more than once")
+        try:
+            _check_attribute(ai, value)
+        except gs1syntax.GS1SyntaxError as exc:
+            raise CodeError(ai, str(exc)) from None
+        seen.append(ai)
+        if ai == "17":
+            expiry = value
+    try:
+        rules.check_set(tuple(seen))
+    except gs1syntax.GS1SyntaxError as exc:
+        raise CodeError(AI_NAMES.get(exc.ai, exc.ai) if exc.ai == "01" else exc.ai, str(exc)) from None
+    return expiry
+
+
+@functools.lru_cache(maxsize=4096)
+def _check_attribute(ai: str, value: str) -> None:
+    """One data attribute of a GTIN's link on its own (the `?17=YYMMDD` of a label run repeats: cached)."""
+    rules = gs1syntax.syntax()
+    entry = rules.entries.get(ai)
+    if entry is not None and not entry.data_attribute:
+        raise gs1syntax.GS1SyntaxError(ai, f"{entry.title} is not a GS1 Digital Link data attribute")
+    if ai in rules.qualifiers("01"):
+        raise gs1syntax.GS1SyntaxError(
+            ai, f"is a key qualifier of (01): it belongs in the path, /01/…/{ai}/…"
+        )
+    rules.check_value(ai, value)
+
+
+def parse_link(path: str, attributes: Iterable[tuple[str, str]] = ()) -> DigitalLink:
+    """A Digital Link from its path as sent (see parse_path) and the AIs of its query string (the pairs
+    whose key is all digits, in order, repeats kept so that they are refused), all checked by GS1's
+    rules (check_ais). The expiry date is the query's AI 17."""
+    gtin, lot, serial, cpv = _path_values(path)
+    expiry = check_ais(gtin, cpv, lot, serial, attributes)
+    return DigitalLink(gtin, lot, serial, parse_yymmdd(expiry) if expiry else None, cpv)
+
+
+def ais_of_query(query: str) -> list[tuple[str, str]]:
+    """The AIs of a query string (keys that are all digits), decoded, in order, repeats kept; the other
+    keys (linkType, context, lang…) are not GS1's and are left to the resolver."""
+    return [(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if k.isdigit()]
+
+
+# --- compressed Digital Links (GS1 Digital Link 1.2 §8) ------------------------------------------------
+
+# The whole path one segment of base64url: the AIs in GS1's binary encoding. Only a segment this could be
+# is tried, so that no other path pays for a decode.
 _COMPRESSED = re.compile(r"^[A-Za-z0-9_-]{10,}$")
+# The partly compressed form GS1's toolkit writes with an uncompressed primary key: /01/{gtin}/{base64url}.
+_PARTIAL = re.compile(r"^/01/([0-9]{8,14})/([A-Za-z0-9_-]+)$")
+
+
+def uncompress(path: str) -> tuple[str, str] | None:
+    """The uncompressed Digital Link (its path, and its query string of data attributes and any non-GS1
+    pairs that were compressed too) that a compressed path stands for: fully compressed (`/{base64url}`),
+    or with the GTIN uncompressed (`/01/{gtin}/{base64url}`), with or without GS1's optimisations. None
+    when the path is not a compressed GTIN link; CodeError when it is one that repeats an AI."""
+    partial = _PARTIAL.match(path) if path.startswith("/01/") else None
+    if partial is not None:
+        segment = partial[2]
+    elif path.startswith("/01/") or not _COMPRESSED.match(path[1:]):
+        return None
+    else:
+        segment = path[1:]
+    try:
+        ais, other = decompress_segment(segment)
+    except CompressionError:
+        return None
+    if partial is not None:
+        ais = [("01", partial[1]), *ais]
+    values: dict[str, str] = {}
+    for ai, value in ais:
+        if ai in values:
+            raise CodeError(AI_NAMES.get(ai, ai), f"({ai}) is given more than once")
+        values[ai] = value
+    if "01" not in values:
+        return None
+    uncompressed = "/01/" + quote(values["01"], safe="")
+    for ai in QUALIFIER_ORDER:
+        if ai in values:
+            uncompressed += f"/{ai}/" + quote(values[ai], safe="")
+    pairs = [(ai, v) for ai, v in ais if ai != "01" and ai not in QUALIFIER_ORDER] + other
+    return uncompressed, "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
 
 
 def decompress(segment: str) -> tuple[DigitalLink, dict[str, str]] | None:
-    """The link a compressed Digital Link path segment stands for, and its AIs as element strings
-    (all of them, data attributes too); None when the segment is not a compressed GTIN link, CodeError
-    when it is one that breaks the rules.
-
-    The decoding is GS1's own algorithm as ported by the `gs1-compression` package (Apache-2.0, a port of
-    GS1's compression prototype); tests/traceability/test_digital_link_conformance.py checks it against
-    GS1's JavaScript toolkit."""
-    if not _COMPRESSED.match(segment):
+    """The link a compressed Digital Link path segment stands for, checked as the uncompressed URI would
+    be, and its AIs (all of them, data attributes too); None when the segment is not a compressed GTIN
+    link, CodeError when it is one that breaks the rules."""
+    found = uncompress("/" + segment)
+    if found is None:
         return None
-    from gs1.decompress.binary_to_gs1_ai_array import decompress_binary_to_gs1_array
-    from gs1.utils import base64_to_str
-
-    try:
-        ais = decompress_binary_to_gs1_array(base64_to_str(segment))
-    except Exception:  # noqa: BLE001 - the port raises whatever a malformed bit string trips on
-        return None
-    if not isinstance(ais, dict) or "01" not in ais:
-        return None
-    path = "/01/" + quote(str(ais["01"]), safe="")
-    for ai in QUALIFIER_ORDER:
-        if ai in ais:
-            path += f"/{ai}/" + quote(str(ais[ai]), safe="")
-    # A link that decodes but breaks the rules (a wrong check digit, say) is a bad Digital Link: CodeError.
-    return parse_path(path, ais.get("17")), {k: str(v) for k, v in ais.items()}
+    path, query = found
+    attributes = ais_of_query(query)
+    link = parse_link(path, attributes)
+    ais = {"01": link.gtin} | {
+        ai: v for ai, v in (("22", link.cpv), ("10", link.lot), ("21", link.serial)) if v is not None
+    }
+    return link, ais | dict(attributes)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from typing import Any
@@ -20,7 +19,15 @@ from api.problems import media, problem, responses
 from api.scan_view import scan_view
 from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
-from traceability.codes import SERIAL_LENGTH, CodeError, DigitalLink, decompress, normalise_gtin, parse_path
+from traceability.codes import (
+    SERIAL_LENGTH,
+    CodeError,
+    DigitalLink,
+    ais_of_query,
+    normalise_gtin,
+    parse_link,
+    uncompress,
+)
 from traceability.places import Client
 
 router = APIRouter(tags=["resolver"])
@@ -75,21 +82,19 @@ def _raw_path(scope: dict) -> str:
     return quote(scope["path"], safe="/")
 
 
-def _parse(scope: dict, expiry: str | None) -> DigitalLink:
+def _parse(scope: dict, attributes: list[tuple[str, str]]) -> DigitalLink:
+    """The link of a resolver path, its AIs (the path's and the query's) checked by GS1's rules."""
     path = _raw_path(scope)
     if path.startswith("/scan/"):
         path = path[len("/scan") :]
     try:
-        return parse_path(path, expiry)
+        return parse_link(path, attributes)
     except CodeError as exc:
         raise BadDigitalLink(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field) from None
 
 
 def _link(request: Request) -> DigitalLink:
-    compressed = request.scope.get("crosstrust.compressed")
-    if compressed is not None:
-        return compressed
-    return _parse(request.scope, request.query_params.get("17"))
+    return _parse(request.scope, ais_of_query(request.url.query))
 
 
 _LANGS = ("zh", "en")
@@ -178,8 +183,8 @@ def _code_error(request: Request) -> CodeError:
     """Why the request's path is not a Digital Link, as the parser says it (field and reason)."""
     path = _raw_path(request.scope)
     try:
-        parse_path(
-            path[len("/scan") :] if path.startswith("/scan/") else path, request.query_params.get("17")
+        parse_link(
+            path[len("/scan") :] if path.startswith("/scan/") else path, ais_of_query(request.url.query)
         )
     except CodeError as exc:
         return exc
@@ -522,7 +527,7 @@ def typed_code(
     expiry = re.sub(r"\s", "", expiry)
     try:
         link = DigitalLink(normalise_gtin(digits), lot.strip() or None, typed_serial(serial.strip()) or None)
-        link = parse_path(link.path(), expiry or None)
+        link = parse_link(link.path(), [("17", expiry)] if expiry else [])
         if not link.serial:
             raise CodeError("serial", "the serial (21) is needed to check one item")
     except CodeError as exc:
@@ -580,20 +585,18 @@ def well_known(request: Request) -> dict[str, Any]:
     }
 
 
-def _query(raw: bytes) -> dict[str, str]:
-    """The query string as Starlette reads it (keep blank values, the last value of a name wins),
-    split by hand when nothing in it needs decoding, as in the `?17=YYMMDD` of a printed code."""
+def _query(raw: bytes) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """The query string as Starlette reads it (keep blank values, the last value of a name wins), and
+    its AIs (the names of all digits) in order with any repeat kept, for GS1's rules to check; split by
+    hand when nothing in it needs decoding, as in the `?17=YYMMDD` of a printed code."""
     if not raw:
-        return {}
+        return {}, []
     text = raw.decode("latin-1")
     if "%" in text or "+" in text:
-        return dict(parse_qsl(text, keep_blank_values=True))
-    params = {}
-    for pair in text.split("&"):
-        if pair:
-            name, _, value = pair.partition("=")
-            params[name] = value
-    return params
+        pairs = parse_qsl(text, keep_blank_values=True)
+    else:
+        pairs = [pair.partition("=")[::2] for pair in text.split("&") if pair]
+    return dict(pairs), [(k, v) for k, v in pairs if k.isdigit()]
 
 
 _VARY = (b"vary", b"Accept, Accept-Language")
@@ -601,9 +604,6 @@ _JSON_TYPE = (b"content-type", b"application/json")
 # Paths a compressed Digital Link could have: one segment of base64url (GS1 Digital Link 1.2 §8).
 _COMPRESSED_PATH = re.compile(r"^/[A-Za-z0-9_-]{10,300}$")
 _METHODS = ("GET", "HEAD", "OPTIONS")
-# GS1's compression code logs a stack trace (under the literal logger name "__name__") for every path
-# that is not a compressed link before it raises; the resolver tries such paths, so the noise goes.
-logging.getLogger("__name__").setLevel(logging.CRITICAL)
 
 
 def _is_resolver_path(path: str) -> bool:
@@ -642,6 +642,8 @@ class ScanFastPath:
             else:
                 await self.app(scope, receive, send)
             return
+        if path.count("/") == 3 and await self._compressed(scope, receive, send, partial=True):
+            return  # /01/{gtin}/{base64url}: the GTIN uncompressed, the rest compressed
         if scope["method"] == "OPTIONS":
             await self._options(scope, send)
             return
@@ -663,7 +665,7 @@ class ScanFastPath:
         headers = [*CORS, *_PREFLIGHT]
         if link_header is None and scope["path"].startswith("/01/"):
             try:
-                link = _parse(scope, None)
+                link = _parse(scope, [])
             except BadDigitalLink:
                 link = None
             if link is not None:
@@ -673,33 +675,53 @@ class ScanFastPath:
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
 
-    async def _compressed(self, scope, receive, send) -> None:  # noqa: ANN001
-        """A compressed Digital Link: decompressed, then answered as the uncompressed URI, with a Link
-        header naming it (owl:sameAs). A path that does not decode goes on to the app (a 404)."""
+    async def _compressed(self, scope, receive, send, partial: bool = False) -> bool:  # noqa: ANN001
+        """A compressed Digital Link (all of it, or all but the GTIN): answered as the uncompressed URI
+        it stands for, that request in its place (so that it is parsed and checked as any other), with
+        a Link header naming it (owl:sameAs). False for a partial path that does not decode (the caller
+        goes on: it is a bad uncompressed link); a whole path that does not decode goes on to the app
+        (a 404)."""
         try:
-            found = decompress(scope["path"][1:])
+            found = uncompress(_raw_path(scope))
         except CodeError as exc:
             response = _problem(
                 BadDigitalLink(f"not a valid GS1 Digital Link: {exc.reason}", field=exc.field), scope
             )
             await response(scope, receive, _with_cors(send))
-            return
+            return True
         if found is None:
+            if partial:
+                return False
             await self.app(scope, receive, send)
-            return
-        link, _ = found
+            return True
+        path, query = found
+        sent = scope["query_string"].decode("latin-1")
+        query = "&".join(q for q in (query, sent) if q)
         base = scope["app"].state.settings.resolver_base_url
-        scope = {**scope, "crosstrust.compressed": link, "crosstrust.same_as": link.uri(base)}
+        same_as = base.rstrip("/") + path + (f"?{query}" if query else "")
+        scope = {
+            **scope,
+            "path": unquote(path),
+            "raw_path": path.encode("latin-1"),
+            "query_string": query.encode("latin-1"),
+            "crosstrust.same_as": same_as,
+        }
         if scope["method"] == "OPTIONS":
-            await self._options(scope, send, _link_header(anchor_of(link, base), link.uri(base)))
-            return
+            try:
+                link = _parse(scope, [])
+            except BadDigitalLink:
+                link = None
+            header = _link_header(anchor_of(link, base), same_as) if link is not None else None
+            await self._options(scope, send, header)
+            return True
         await self._scan(scope, receive, send)
+        return True
 
     async def _scan(self, scope, receive, send) -> None:  # noqa: ANN001
         start = time.perf_counter()
         verdict = "error"
         try:
-            answer = None if "crosstrust.compressed" in scope else await self._json(scope)
+            answer = await self._json(scope)
             if answer is None:
                 response = await scan_endpoint(Request(scope, receive))
                 verdict = getattr(response, "verdict", verdict)
@@ -725,7 +747,7 @@ class ScanFastPath:
         """The plain JSON scan, read straight from the scope, or None for anything else (the page, the
         linkset, the link types: `scan_endpoint`). What it reads must match what `_resolve` reads from
         a Starlette Request (tests/traceability/test_scan.py compares the two answers)."""
-        params = _query(scope["query_string"])
+        params, attributes = _query(scope["query_string"])
         if "linkType" in params:
             return None
         accept = ""
@@ -746,11 +768,12 @@ class ScanFastPath:
         wait = limiter.take(address) if limiter.in_process else await limiter.atake(address)
         if wait:
             raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
-        link = _parse(scope, params.get("17"))
+        link = _parse(scope, attributes)
         who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
+        same_as = scope.get("crosstrust.same_as")
         if state.db.is_sqlite:
-            return _json_answer(state, link, who)
-        return await run_in_threadpool(_json_answer, state, link, who)
+            return _json_answer(state, link, who, same_as)
+        return await run_in_threadpool(_json_answer, state, link, who, same_as)
 
 
 def _problem(exc: DomainError, scope) -> Response:  # noqa: ANN001

@@ -128,6 +128,116 @@ def test_compressed_links_made_by_gs1_toolkit_resolve_as_the_uncompressed_uri(cl
         assert page.status_code == 307 and page.headers["Location"].startswith(BASE + "/scan/01/")
 
 
+# Every form GS1's toolkit writes: fully compressed or with the GTIN left uncompressed (`partial`), with its
+# optimisations or without (see tests/data/gs1/dl_toolkit.js).
+TOOLKIT_FORMS = [{}, {"optimise": True}, {"partial": True}, {"partial": True, "optimise": True}]
+
+
+def facts(body: dict) -> dict:
+    """What a scan says of a code: all of its JSON but the scan counter, which each scan moves."""
+    return {k: v for k, v in body.items() if k != "scans"}
+
+
+def assert_every_compressed_form_resolves_as_itself(client, uris: list[str]) -> int:
+    """Each URI compressed by GS1's toolkit in every form: the same status, verdict and facts as the URI
+    itself (as JSON), the URI named as owl:sameAs, and the same redirect for a browser. Returns how many
+    compressed links were resolved."""
+    requests = [{"op": "compress", "uri": u, "stem": BASE, **form} for u in uris for form in TOOLKIT_FORMS]
+    answers = toolkit(requests)
+    done = 0
+    for request, answer in zip(requests, answers, strict=True):
+        assert answer["ok"], (request, answer)
+        uri, compressed = request["uri"], _path(answer["result"])
+        plain = client.get(_path(uri), headers=JSON)
+        packed = client.get(compressed, headers=JSON)
+        assert packed.status_code == plain.status_code, (uri, compressed, packed.text)
+        assert facts(packed.json()) == facts(plain.json()), (uri, compressed)
+        assert f'<{uri}>; rel="owl:sameAs"' in packed.headers["Link"], (uri, packed.headers["Link"])
+        page = client.get(compressed, follow_redirects=False)
+        assert page.status_code == client.get(_path(uri), follow_redirects=False).status_code
+        done += 1
+    return done
+
+
+def test_every_issued_code_compressed_by_gs1s_toolkit_in_every_form_resolves_as_itself(client, cset82_codes):
+    """Issue 19 item 5: GS1's toolkit's optimised form (/GgdHOF…) answered 404 and the partly compressed one
+    (/01/{gtin}/{base64url}) 400. Every code of the test batches (lots in every CSET 82 character), in every
+    form the toolkit writes, resolves as the uncompressed URI."""
+    _, codes = cset82_codes
+    uris = [c["uri"] for c in codes]
+    assert any(
+        answer["result"].removeprefix(BASE).startswith("/Gg")
+        for answer in toolkit([{"op": "compress", "uri": u, "stem": BASE, "optimise": True} for u in uris])
+    )  # the 1A optimisation (01, 10, 17, 21) of the issue's /GgdHOF… is among them
+    assert assert_every_compressed_form_resolves_as_itself(client, uris) == len(uris) * len(TOOLKIT_FORMS)
+
+
+def test_a_compressed_link_with_compressed_non_gs1_pairs_passes_them_on(client, cset82_codes):
+    """The toolkit can compress the URI's non-GS1 pairs too (linkType here): they act as if sent."""
+    _, codes = cset82_codes
+    uri = codes[0]["uri"] + "&linkType=gs1:verificationService"
+    [answer] = toolkit([{"op": "compress", "uri": uri, "stem": BASE, "optimise": True, "others": True}])
+    assert "?" not in answer["result"]
+    r = client.get(_path(answer["result"]), follow_redirects=False)
+    assert r.status_code == 307 and "view=verificationService" in r.headers["Location"]
+
+
+def test_a_compressed_link_that_breaks_gs1s_rules_is_a_400_naming_the_ai(client, shipped):
+    _, _, codes = shipped
+    # Of a pair that must not go together, the one named is the later in the link's order (which the
+    # compression may change).
+    for query, named in (("&3103=00A500", {"3103"}), ("&3103=000500&3102=000400", {"3102", "3103"})):
+        uri = codes[0]["uri"] + query
+        # The toolkit compresses what it is given (it checks less than GS1's rules): the link is refused
+        # when resolved, as its uncompressed URI is.
+        [answer] = toolkit([{"op": "compress", "uri": uri, "stem": BASE, "optimise": True}])
+        if not answer["ok"]:
+            continue
+        for path in (_path(answer["result"]), _path(uri)):
+            r = client.get(path, headers=JSON)
+            assert r.status_code == 400, (path, r.text)
+            assert r.json()["errors"][0]["field"] in named
+
+
+@pytest.mark.parametrize(
+    "query,ai",
+    [
+        ("3103=00A500", "3103"),
+        ("3103=0005001", "3103"),
+        ("3103=", "3103"),
+        ("3103=00050", "3103"),
+        ("17=280314&17=290101", "17"),
+        ("17=281332", "17"),
+        ("3103=000500&3102=000400", "3102"),
+        ("21=ABC", "21"),
+        ("9999=1", "9999"),
+    ],
+)
+def test_data_attributes_that_break_gs1s_rules_are_400_problem_documents_naming_the_ai(
+    client, shipped, query, ai
+):
+    """Issue 19 item 6: these answered 200."""
+    _, _, codes = shipped
+    path = _path(codes[0]["uri"]).partition("?")[0] + "?" + query
+    for accept in (JSON, {"Accept": "*/*"}, {"Accept": "application/linkset+json"}):
+        r = client.get(path, headers=accept, follow_redirects=False)
+        assert r.status_code == 400, (path, accept, r.status_code)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        error = r.json()["errors"][0]
+        assert error["field"] == ai and f"({ai})" in r.json()["detail"], r.json()
+    r = client.get(path + "&linkType=gs1:pip", follow_redirects=False)
+    assert r.status_code == 400 and r.json()["errors"][0]["field"] == ai
+    page = client.get("/scan" + path, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and f'data-problem-field="{ai}"' in page.text
+    # Good data attributes and the parameters that are not GS1's still resolve.
+    path = _path(codes[0]["uri"])  # ?17=YYMMDD
+    for extra in ("", "&3103=000500", "&11=260101&15=281130", "&linkType=gs1:pip&context=x&lang=en"):
+        r = client.get(path + extra, headers=JSON, follow_redirects=False)
+        assert r.status_code in (200, 307), (extra, r.text)
+        if r.status_code == 200:
+            assert r.json()["verdict"]["status"] == "genuine"
+
+
 links = st.builds(
     lambda lot, serial, cpv: DigitalLink("06901234567892", lot, serial, None, cpv),
     st.text(CSET82, min_size=1, max_size=20),

@@ -10,8 +10,15 @@ const ops = {
   // The AIs the toolkit reads from an uncompressed URI (it throws on a bad check digit or syntax).
   extract: (r) => toolkit.extractFromGS1digitalLink(r.uri),
   elementStrings: (r) => toolkit.gs1digitalLinkToGS1elementStrings(r.uri, true),
-  // GS1's compression, with the primary key compressed and without optimisations unless asked.
-  compress: (r) => toolkit.compressGS1DigitalLink(r.uri, false, r.stem, false, !!r.optimise, false),
+  // GS1's compression: every form the toolkit writes. The primary key compressed too (compressGS1DigitalLink,
+  // which ignores its uncompressedPrimary argument) or left uncompressed (`partial`: the toolkit writes that
+  // form only from element strings, /01/{gtin}/{base64url}); with its optimisations (`optimise`) or not;
+  // and with the URI's non-GS1 key=value pairs compressed too (`others`) or passed on as a query string.
+  compress: (r) =>
+    r.partial
+      ? toolkit.gs1ElementStringsToCompressedGS1DigitalLink(
+          toolkit.gs1digitalLinkToGS1elementStrings(r.uri, false), false, r.stem, true, !!r.optimise)
+      : toolkit.compressGS1DigitalLink(r.uri, false, r.stem, false, !!r.optimise, !!r.others),
   decompress: (r) => toolkit.decompressGS1DigitalLink(r.uri, false, r.stem),
   extractCompressed: (r) => toolkit.extractFromCompressedGS1digitalLink(r.uri),
 };
