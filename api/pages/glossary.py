@@ -94,6 +94,11 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "waiting_consumer": ("待消费者补充", "Waiting for the consumer"),
         "mediation": ("监管调解中", "In mediation"),
         "compensation_due": ("先行赔付中", "Advance compensation under way"),
+        # Not a stored status: the tracking page's word for a case the insurer has paid, not yet closed.
+        "compensation_paid": (
+            "保险公司已先行赔付，等待结案",
+            "Paid first by the insurer; the case is being closed",
+        ),
         "closed": ("已办结", "Closed"),
     },
     "merchant_outcome": {
@@ -146,6 +151,49 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "rejected": ("已拒赔", "Refused"),
         "paid": ("已赔付", "Paid"),
     },
+    "objection_status": {
+        "open": ("审核中", "Under review"),
+        "upheld": ("异议成立", "Upheld"),
+        "dismissed": ("已驳回", "Dismissed"),
+    },
+    "rejection_reason": {
+        "not_our_product": ("非本店商品", "Not our product"),
+        "outside_warranty": ("超出保修期", "Outside the warranty"),
+        "misuse": ("使用不当", "Misuse"),
+        "no_evidence": ("证据不足", "Not enough evidence"),
+        "duplicate": ("重复投诉", "Duplicate complaint"),
+        "already_resolved": ("已解决", "Already resolved"),
+        "other": ("其他", "Other"),
+    },
+    "author": {
+        "consumer": ("消费者", "Consumer"),
+        "merchant": ("商家", "Merchant"),
+        "regulator": ("监管部门", "Regulator"),
+        "admin": ("平台管理员", "Administrator"),
+        "insurer": ("保险机构", "Insurer"),
+        "system": ("系统", "System"),
+    },
+    "message_kind": {
+        "repeat": ("再次投诉", "Complained again"),
+        "answer": ("商家答复", "The merchant's answer"),
+        "accepted": ("接受答复", "Accepted the answer"),
+        "disputed": ("不满意，申请调解", "Disputed, asked for mediation"),
+        "reply": ("补充说明", "Added information"),
+        "reopened": ("重新打开", "Reopened"),
+        "question": ("监管部门提问", "A question from the regulator"),
+        "finding": ("调查结论", "Finding"),
+        "paid": ("已先行赔付", "Advance compensation paid"),
+        "closed": ("结案", "Closed"),
+        "transfer_in": ("转入本地处理", "Transferred here"),
+    },
+    "transport_doc_type": {
+        "bill_of_lading": ("海运提单", "Bill of lading"),
+        "air_waybill": ("航空运单", "Air waybill"),
+    },
+    "yes_no": {
+        "True": ("是", "Yes"),
+        "False": ("否", "No"),
+    },
     "claim_reject_reason": {
         "not_covered": ("不在承保范围", "Not covered"),
         "counterfeit": ("非本平台正品", "Not a genuine item of this platform"),
@@ -158,6 +206,15 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "no_defect": ("未确认质量缺陷", "No defect confirmed"),
     },
 }
+
+
+def _ports() -> dict[str, tuple[str, str]]:
+    from traceability.schemas import PORT_NAMES
+
+    return dict(PORT_NAMES)
+
+
+WORDS["port"] = _ports()
 
 log = logging.getLogger("crosstrust.glossary")
 
@@ -239,6 +296,25 @@ def cn_time(value: str | datetime | date | None) -> str:
     return found.strftime("%Y-%m-%d %H:%M")
 
 
+def trail(kind: str) -> str:
+    """A complaint message's kind: "answer:rejection" is the merchant's answer and its outcome."""
+    head, _, outcome = str(kind).partition(":")
+    if head == "answer" and outcome:
+        z, e = pair(outcome, "merchant_outcome")
+        return f"商家答复：{z} Answer: {e}"
+    return word(head, "message_kind")
+
+
+def actor(value: str | None) -> str:
+    """Who acted, as the audit names them ("regulator:e65cb549", "system:demo"): the role in words, the
+    key's prefix beside it."""
+    if not value:
+        return "—"
+    role, _, ref = str(value).partition(":")
+    words = word(role, "author")
+    return f"{words} ({ref})" if ref else words
+
+
 def install(env: object) -> None:
     """Register the filters on a Jinja2 environment: `word`, `zh`, `en`, `money`, `cn_date`, `cn_time`."""
     filters = env.filters  # type: ignore[attr-defined]
@@ -248,3 +324,5 @@ def install(env: object) -> None:
     filters["money"] = money
     filters["cn_date"] = cn_date
     filters["cn_time"] = cn_time
+    filters["trail"] = trail
+    filters["actor"] = actor
