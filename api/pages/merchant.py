@@ -231,11 +231,46 @@ def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
 
 @router.get("/merchant/complaints/{complaint_id}")
 def complaint(request: Request, complaint_id: Id, me: Merchant) -> Response:
+    from typing import get_args
+
+    from complaints import service as complaints
+    from complaints.models import MerchantOutcome
+    from complaints.schemas import RejectionReason
+
     c, messages = _case(request, me, complaint_id)
+    with request.app.state.db.read_session() as s:
+        evidence = complaints.evidence_of(s, c.id)
     return web.render(
         request,
         "merchant_complaint.html",
-        {"c": c, "messages": messages, "left": workdays_left(request, c.merchant_due_at or c.due_at)},
+        {
+            "c": c,
+            "messages": messages,
+            "evidence": evidence,
+            "outcomes": [o.value for o in MerchantOutcome],
+            "rejection_reasons": list(get_args(RejectionReason)),
+            "left": workdays_left(request, c.merchant_due_at or c.due_at),
+        },
+    )
+
+
+@router.get("/merchant/complaints/{complaint_id}/evidence/{evidence_id}")
+def evidence(request: Request, complaint_id: Id, evidence_id: Id, me: Merchant) -> Response:
+    """A photo the consumer sent with the case, to the case's merchant only (another's: 403), never
+    cached by a shared cache and never sniffed into another type."""
+    from complaints import service as complaints
+
+    c, _ = _case(request, me, complaint_id)
+    with request.app.state.db.read_session() as s:
+        media_type, body = complaints.evidence_file(s, request.app.state.complaint_kit, c.id, evidence_id)
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="evidence-{c.id}-{evidence_id}"',
+        },
     )
 
 
@@ -614,12 +649,16 @@ def _policy(request: Request, me: Principal, policy_id: int):  # noqa: ANN202
 
 @router.get("/merchant/insurance/policies/{policy_id}")
 def policy(request: Request, policy_id: Id, me: Merchant) -> Response:
+    from insurance import service as insurance_
+
     p, product, insurer = _policy(request, me, policy_id)
-    expired = p.status == "quoted" and as_utc(p.quote_expires_at) <= utcnow()
+    refusal = None
+    if p.status == "quoted":
+        # Why binding would be refused, said on the quote before the merchant tries (the rule is bind's).
+        with request.app.state.db.read_session() as s:
+            refusal = insurance_.bind_refusal(s, p)
     return web.render(
-        request,
-        "merchant_policy.html",
-        {"p": p, "product": product, "insurer": insurer, "quote_expired": expired},
+        request, "merchant_policy.html", {"p": p, "product": product, "insurer": insurer, "refusal": refusal}
     )
 
 
@@ -631,6 +670,32 @@ def bind(request: Request, policy_id: Id, me: Merchant) -> Response:
     with request.app.state.db.transaction() as s:
         insurance_.bind(s, p.id, me)
     return RedirectResponse(f"/merchant/insurance/policies/{p.id}?bound=1", status_code=303)
+
+
+@router.post("/merchant/insurance/policies/{policy_id}/renew")
+def renew(request: Request, policy_id: Id, me: Merchant) -> Response:
+    """Quote the next period (insurance.service.renew, as the API's renewal): the renewal's own page."""
+    from insurance import service as insurance_
+
+    p, _, _ = _policy(request, me, policy_id)
+    days = request.app.state.settings.insurance_quote_valid_days
+    with request.app.state.db.transaction() as s:
+        renewal = insurance_.renew(s, p.id, me, valid_days=days)
+    return RedirectResponse(f"/merchant/insurance/policies/{renewal.id}?renewed=1", status_code=303)
+
+
+@router.post("/merchant/insurance/policies/{policy_id}/cancel")
+def cancel(
+    request: Request, policy_id: Id, me: Merchant, reason: Annotated[str, Form(max_length=300)] = ""
+) -> Response:
+    from insurance import service as insurance_
+
+    p, _, _ = _policy(request, me, policy_id)
+    if len(reason.strip()) < 2:
+        raise Invalid.field("reason", "请写明原因（至少 2 个字）· give a reason, 2 characters or more")
+    with request.app.state.db.transaction() as s:
+        insurance_.cancel(s, p.id, me, reason.strip())
+    return RedirectResponse(f"/merchant/insurance/policies/{p.id}?cancelled=1", status_code=303)
 
 
 # --- its own credit report: what would raise the grade, repair and objections -----------------------
