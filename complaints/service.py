@@ -129,6 +129,17 @@ def configure(kit: Kit) -> None:
     kit_for_handlers = kit
 
 
+# A tracking code is read off a screen and typed back: no characters that look alike (O and 0, I, l and 1,
+# o and i), nor - and _. 34 characters of 55 hold 196 bits, as many as the 24 random bytes before them;
+# codes issued before (URL-safe base64) still open their case.
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
+TOKEN_LENGTH = 34
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -223,7 +234,7 @@ def intake(
     region = data.region or DEFAULT_REGION
     if region not in AGENCIES:
         raise Invalid.field("region", f"no complaint agency is known for division {region}")
-    token = secrets.token_urlsafe(24)
+    token = new_token()
 
     repeat = _find_repeat(session, kit, facts.get("serial"), data.order_no, sealed.keyed_hash, now)
     if repeat is not None:
@@ -368,6 +379,25 @@ def evidence_count(session: Session, complaint_id: int) -> int:
         .select_from(ComplaintEvidence)
         .where(ComplaintEvidence.complaint_id == complaint_id)
     ).one()
+
+
+def evidence_of(session: Session, complaint_id: int) -> list[ComplaintEvidence]:
+    """The case's evidence files (the consumer's photos), oldest first."""
+    return list(
+        session.exec(
+            select(ComplaintEvidence)
+            .where(ComplaintEvidence.complaint_id == complaint_id)
+            .order_by(ComplaintEvidence.id)
+        )
+    )
+
+
+def evidence_file(session: Session, kit: Kit, complaint_id: int, evidence_id: int) -> tuple[str, bytes]:
+    """One evidence file of a case, (media type, bytes); a file of another case is not found."""
+    row = session.get(ComplaintEvidence, evidence_id)
+    if row is None or row.complaint_id != complaint_id:
+        raise NotFound(f"complaint {complaint_id} has no evidence file {evidence_id}", field="evidence_id")
+    return row.media_type, kit.store.read(row.sha256)
 
 
 def case_view(session: Session, c: Complaint) -> dict[str, Any]:
