@@ -51,7 +51,12 @@ def _facet_label(field: str, value: str, named: dict[str, dict]) -> str:
 
 
 def _invalid(exc: ValidationError) -> Invalid:
-    errors = [FieldError(".".join(str(p) for p in e["loc"]) or "query", e["msg"]) for e in exc.errors()]
+    errors = [
+        FieldError(
+            ".".join(str(p) for p in e["loc"]) or "query", glossary.reason(e["msg"], e["type"], e.get("ctx"))
+        )
+        for e in exc.errors()
+    ]
     return Invalid("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
 
 

@@ -121,7 +121,12 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
 
 
 def _form_errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()]
+    return [
+        FieldError(
+            ".".join(str(p) for p in e["loc"]) or "form", glossary.reason(e["msg"], e["type"], e.get("ctx"))
+        )
+        for e in exc.errors()
+    ]
 
 
 @router.get("/complaints/new")

@@ -11,6 +11,7 @@ and not found). Add a kind or an entry here, never a translation in a template o
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -296,6 +297,100 @@ def cn_time(value: str | datetime | date | None) -> str:
     return found.strftime("%Y-%m-%d %H:%M")
 
 
+# --- messages on forms: Chinese first, English beside it -------------------------------------------
+
+# A validation error's kind (pydantic's `type`) as Chinese; the English is pydantic's own message.
+_ERROR_ZH: dict[str, str] = {
+    "missing": "必填",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不对",
+    "string_type": "应为文字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为是或否",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "date_parsing": "应为日期，如 2026-12-06",
+    "date_from_datetime_parsing": "应为日期，如 2026-12-06",
+    "datetime_parsing": "应为日期和时间",
+    "literal_error": "请从给出的选项中选择",
+    "enum": "请从给出的选项中选择",
+    "extra_forbidden": "不是本表单的字段",
+    "url_parsing": "应为网址",
+}
+
+# The domains' own reasons (English, as the API's problem documents give them), in Chinese.
+_REASON_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), zh)
+    for p, zh in (
+        (r"^a customs declaration number \(报关单号\) has 18 digits$", "报关单号应为 18 位数字"),
+        (r"^China's HS code \(海关商品编码\) has 10 digits$", "海关商品编码应为 10 位数字"),
+        (r"^HS chapter (\w+) does not exist$", "海关商品编码第 {0} 章不存在"),
+        (r"^the arrival port is a Chinese UN/LOCODE", "进境口岸应为中国口岸代码，如 CNNGB（宁波）"),
+        (r"^must be after the production date$", "应晚于生产日期"),
+        (r"^a GTIN has only digits$", "商品条码（GTIN）只含数字"),
+        (
+            r"^a GTIN has 8, 12, 13 or 14 digits, not (\d+)$",
+            "商品条码（GTIN）应为 8、12、13 或 14 位，不是 {0} 位",
+        ),
+        (r"^check digit is (\d) but should be (\d)$", "校验位是 {0}，应为 {1}：请逐位核对"),
+        (r"^a lot number is required$", "请填写批号"),
+        (r"^at most (\d+) characters \(GS1 AI 10\)", "批号最多 {0} 个字符"),
+        (r"^only GS1 character set 82", "只能使用字母、数字和常用符号"),
+        (r"^must be a string of 18 characters$", "应为 18 位"),
+        (r"^must be 18 characters, got (\d+)$", "统一社会信用代码应为 18 位，现为 {0} 位"),
+        (r"^character 1 must be a registration-authority code", "统一社会信用代码的格式不对"),
+        (
+            r"^check character is '(\w)' but should be '(\w)' \(GB 32100\)$",
+            "校验位是 {0}，应为 {1}（GB 32100）",
+        ),
+        (r"^'(\w*)' is not an ISO 3166-1 alpha-2 country code$", "“{0}”不是两位国家代码（如 NZ）"),
+        (r"^a customs registration code", "海关注册编码为 10 位数字或大写字母"),
+        (r"^give the trace code, or an order number", "请填写商品追溯码，或订单号及商家的统一社会信用代码"),
+        (r"^(amount_minor: )?a compensation needs an amount", "赔偿须填写金额"),
+        (r"^(rejection_reason: )?a rejection needs a reason", "不予支持须选择理由"),
+        (r"^an amount in yuan with at most two decimals", "金额以元为单位，最多两位小数，如 168.00"),
+        (r"^an amount in yuan, such as ([\d.]+)$", "金额以元为单位，如 {0}"),
+        (r"^a tracking code is 20 to 64 characters$", "查询码为 20 到 64 个字符"),
+        (
+            r"^send exactly one of: declaration_id",
+            "请只选一种出区方式：商品行、批次（商品条码与批号）或单品码",
+        ),
+        (r"^a line is named by its declaration", "商品行须同时给出报关单与行号"),
+        (r"^a lot is named by its gtin and its lot$", "批次须同时给出商品条码与批号"),
+        (r"^name at least one code$", "请至少填写一个单品码"),
+        (r"^a whole number$", "应为整数"),
+    )
+]
+
+
+def reason(text: str, error_type: str = "", ctx: dict | None = None) -> str:
+    """A message a form shows, Chinese first with the English beside it: from a validation error's type
+    (with its limits), or from a domain's English reason. A reason already in Chinese is left alone."""
+    text = str(text).removeprefix("Value error, ")
+    if re.search(r"[\u4e00-\u9fff]", text) and not any(p.search(text) for p, _ in _REASON_ZH):
+        return text
+    for pattern, zh_text in _REASON_ZH:
+        m = pattern.search(text)
+        if m:
+            return f"{zh_text.format(*[g for g in m.groups() if g is not None and not g.endswith(': ')])} · {text}"
+    template = _ERROR_ZH.get(error_type)
+    if template is not None:
+        try:
+            return f"{template.format(**(ctx or {}))} · {text}"
+        except (KeyError, IndexError):
+            return f"{template.split('{')[0].strip() or '格式不对'} · {text}"
+    return text
+
+
 def trail(kind: str) -> str:
     """A complaint message's kind: "answer:rejection" is the merchant's answer and its outcome."""
     head, _, outcome = str(kind).partition(":")
@@ -325,4 +420,5 @@ def install(env: object) -> None:
     filters["cn_date"] = cn_date
     filters["cn_time"] = cn_time
     filters["trail"] = trail
+    filters["reason"] = reason
     filters["actor"] = actor

@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from api.deps import Id, LineNo
-from api.pages import web
+from api.pages import glossary, web
 from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
@@ -42,7 +42,13 @@ Merchant = Annotated[Principal, Depends(web.merchant_user)]
 def _errors(exc: ValidationError) -> list[FieldError]:
     """A form's validation errors as the API's problem document names them (`lines.0.lot`, with the
     same reason), so the page can show each next to its field."""
-    return [FieldError(_field_path(e.get("loc", ())) or "form", _reason(e)) for e in exc.errors()]
+    return [
+        FieldError(
+            _field_path(e.get("loc", ())) or "form",
+            glossary.reason(_reason(e), e.get("type", ""), e.get("ctx")),
+        )
+        for e in exc.errors()
+    ]
 
 
 def _invalid(exc: ValidationError) -> Invalid:
@@ -304,6 +310,68 @@ def answer(
     with request.app.state.db.transaction() as s:
         complaints.answer(s, request.app.state.complaint_kit, c.enterprise_id, c.id, data, me)
     return RedirectResponse(f"/merchant/complaints/{c.id}?answered=1", status_code=303)
+
+
+# --- shipping out of the bonded warehouse (出区) -----------------------------------------------------
+
+
+def _shipments_page(
+    request: Request, values: dict[str, str], errors: list[FieldError], status: int = 200
+) -> Response:
+    q = request.query_params
+    shipped = int(q["shipped"]) if q.get("shipped", "").isdigit() else None
+    already = int(q["already"]) if q.get("already", "").isdigit() else 0
+    return web.render(
+        request,
+        "merchant_shipments.html",
+        {"values": values, "errors": errors, "shipped": shipped, "already": already},
+        status,
+    )
+
+
+@router.get("/merchant/shipments")
+def shipments(request: Request, me: Merchant) -> Response:
+    return _shipments_page(request, {}, [])
+
+
+def _number(values: dict[str, str], field: str) -> int | None:
+    text = values.get(field, "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise Invalid.field(field, "a whole number")
+    return int(text)
+
+
+@router.post("/merchant/shipments")
+async def ship(request: Request, me: Merchant) -> Response:
+    """Ship a line (from the declaration page), a lot or chosen codes: traceability.shipping.ship, the
+    rule the API and the CLI call, scoped to the merchant's own goods (another's is not found)."""
+    from traceability import shipping
+
+    values = await _form(request)
+    codes = [c.strip() for c in values.get("codes", "").splitlines() if c.strip()]
+
+    def run() -> shipping.Shipment:
+        named = {
+            "declaration_id": _number(values, "declaration_id"),
+            "line_no": _number(values, "line_no"),
+            "gtin": values.get("gtin") or None,
+            "lot": values.get("lot") or None,
+            "codes": codes or None,
+        }
+        with request.app.state.db.transaction() as s:
+            return shipping.ship(
+                s, me.enterprise_id, me, request.app.state.settings.resolver_base_url, **named
+            )
+
+    try:
+        done = await run_in_threadpool(run)
+    except (Invalid, Conflict, NotFound) as exc:
+        return _shipments_page(request, values, exc.errors or [FieldError("form", exc.detail)], exc.status)
+    return RedirectResponse(
+        f"/merchant/shipments?shipped={done.shipped}&already={done.already_shipped}", status_code=303
+    )
 
 
 # --- forms ------------------------------------------------------------------------------------------

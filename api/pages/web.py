@@ -24,6 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from api.deps import SAFE_METHODS
+from api.pages import glossary
 from api.pages.routes import templates
 from core.errors import DomainError, Forbidden, Invalid, Unauthorized
 from core.security import Principal, Role, principal_of_key
@@ -142,12 +143,15 @@ class PageRoute(APIRoute):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
             except DomainError as exc:
-                fields = [f"{e.field}: {e.reason}" for e in exc.errors]
+                fields = [f"{e.field}: {glossary.reason(e.reason)}" for e in exc.errors]
                 detail = "; ".join(fields) if fields else exc.detail
                 return error_page(request, exc.status, exc.title, detail)
             except RequestValidationError as exc:
                 # A form field or query value out of bounds: the page, naming the field, not JSON.
-                fields = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+                fields = [
+                    f"{'.'.join(str(p) for p in e['loc'][1:])}: {glossary.reason(e['msg'], e['type'], e.get('ctx'))}"
+                    for e in exc.errors()
+                ]
                 return error_page(request, 422, "Invalid input", "; ".join(fields))
 
         return route
