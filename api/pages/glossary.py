@@ -262,6 +262,11 @@ def money(amount_minor: int | None, currency: str = "CNY") -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(escape(text))
 
 
+def nowrap(text: object) -> Markup:
+    """Text kept on one line (a date, a number): a no-break span."""
+    return Markup('<span class="nowrap">{}</span>').format(text)
+
+
 def _china(value: str | datetime | date | None) -> datetime | date | None:
     from core.workdays import CHINA_TZ
 
@@ -421,4 +426,5 @@ def install(env: object) -> None:
     filters["cn_time"] = cn_time
     filters["trail"] = trail
     filters["reason"] = reason
+    filters["nowrap"] = nowrap
     filters["actor"] = actor
