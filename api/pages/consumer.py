@@ -231,7 +231,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
         )
     # Paid first by the insurer while the case waits to be closed: one status, not 先行赔付中 and 已赔付.
     shown_status = c.status
-    if c.status == "compensation_due" and claim is not None and claim.status == "paid":
+    if c.status == "compensation_due" and claim is not None and claim["status"] == "paid":
         shown_status = "compensation_paid"
     left = None
     if c.due_at is not None:

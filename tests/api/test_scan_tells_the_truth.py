@@ -125,3 +125,33 @@ def test_tracking_codes_have_no_look_alikes_and_a_wrong_one_gets_help(app, db, s
         unknown = client.get(f"/complaints/track?token={'A' * 34}")
         assert unknown.status_code == 404 and 'data-problem="unknown_token"' in unknown.text
         assert f'value="{"A" * 34}"' in unknown.text
+
+
+def test_a_case_the_insurer_paid_first_does_not_read_both_under_way_and_paid(app, db, settings, site):
+    from complaints import service as complaints
+    from complaints.models import Complaint
+    from complaints.schemas import IntakeIn
+
+    kit = complaints.Kit.from_settings(settings)
+    with db.transaction() as s:
+        c, token, _ = complaints.intake(
+            s,
+            kit,
+            IntakeIn(
+                code=site["insured"]["claimed_scan"],  # the demo's unit with a paid claim
+                category="quality",
+                narrative="奶粉结块，保险公司已经赔付。",
+                wanted="compensation",
+                contact="13800000010",
+            ),
+            [],
+        )
+        # 先行赔付: the case waits for the regulator to record the payment and close it.
+        row = s.get(Complaint, c.id)
+        row.status = "compensation_due"
+        s.add(row)
+    with TestClient(app) as client:
+        page = client.get(f"/complaints/track?token={token}").text
+    assert 'data-status="paid"' in page  # the claim
+    assert not ("先行赔付中" in page and "已赔付" in page.replace("已先行赔付", ""))
+    assert "保险公司已先行赔付，等待结案" in page
