@@ -373,6 +373,17 @@ _REASON_ZH: list[tuple[re.Pattern[str], str]] = [
         (r"^a lot is named by its gtin and its lot$", "批次须同时给出商品条码与批号"),
         (r"^name at least one code$", "请至少填写一个单品码"),
         (r"^a whole number$", "应为整数"),
+        (r"^the quote has expired; ask for a new one$", "报价已过期，请重新询价"),
+        (
+            r"^the merchant already has policy (\w+) in force",
+            "贵司的保单 {0} 在此期间仍然有效，同一期间不能再投保",
+        ),
+        (
+            r"^the merchant's credit grade changed from (\w) to (\w)",
+            "询价后信用等级由 {0} 级变为 {1} 级，请重新询价",
+        ),
+        (r"^the merchant has no credit grade yet", "贵司尚无信用等级，保费按等级计算"),
+        (r"^(candidates: )?no declaration is waiting for inspection", "没有待查验的报关单，无法抽取"),
     )
 ]
 

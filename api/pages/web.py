@@ -144,7 +144,7 @@ class PageRoute(APIRoute):
                 return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
             except DomainError as exc:
                 fields = [f"{e.field}: {glossary.reason(e.reason)}" for e in exc.errors]
-                detail = "; ".join(fields) if fields else exc.detail
+                detail = "; ".join(fields) if fields else glossary.reason(exc.detail)
                 return error_page(request, exc.status, exc.title, detail)
             except RequestValidationError as exc:
                 # A form field or query value out of bounds: the page, naming the field, not JSON.

@@ -241,3 +241,20 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
     assert shown == {}, "\n".join(f"{p}: {w}" for p, w in shown.items())
     unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]
     assert unknown == []
+
+
+def test_form_errors_and_messages_are_chinese_first_with_the_english_beside_them(app, keys):
+    with TestClient(app):
+        merchant = _sign_in(app, keys.merchant)
+        token = merchant.cookies["csrftoken"]
+        r = merchant.post(
+            "/merchant/declarations",
+            data={"declaration_no": "31052026100077777", "csrftoken": token},  # 17 digits
+        )
+        assert r.status_code == 422
+        assert "报关单号应为 18 位数字 · a customs declaration number (报关单号) has 18 digits" in r.text
+        r = merchant.post("/merchant/products", data={"gtin": "123", "csrftoken": token})
+        assert "商品条码（GTIN）应为 8、12、13 或 14 位，不是 3 位 · " in r.text
+        assert "必填 · Field required" in r.text or "至少" in r.text
+        r = merchant.post("/merchant/shipments", data={"csrftoken": token})
+        assert r.status_code == 422 and "请只选一种出区方式" in r.text
