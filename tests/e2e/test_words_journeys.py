@@ -106,7 +106,7 @@ def test_the_merchant_ships_a_line_and_answers_with_the_photo_in_view(live_serve
         IntakeIn(
             code=urls[0],
             category="quality",
-            narrative="罐底结块，见照片。",
+            narrative="罐底结块，冲调后有异味，见照片。",
             wanted="compensation",
             contact="13800138001",
         ),
@@ -115,7 +115,7 @@ def test_the_merchant_ships_a_line_and_answers_with_the_photo_in_view(live_serve
     laptop = browser.new_context(viewport=LAPTOP, locale="zh-CN")
     page = laptop.new_page()
     sign_in(page, base, keys["merchant"])
-    page.click("[data-table=declarations] a")
+    page.click("[data-table=declarations] tr[data-status=released] a")
     page.wait_for_url("**/merchant/declarations/*")
     axe_check(page, "merchant-declaration-ship")
     page.set_viewport_size(LAPTOP)
