@@ -407,6 +407,46 @@ def reason(text: str, error_type: str = "", ctx: dict | None = None) -> str:
     return text
 
 
+# The forms' fields as a person reads them in an error summary (the field's own label on the form).
+FIELDS: dict[str, tuple[str, str]] = {
+    "declaration_no": ("报关单号", "Declaration no."),
+    "transport_doc_type": ("运输单证", "Transport document"),
+    "transport_doc_no": ("提单/运单号", "Document no."),
+    "arrival_port": ("进境口岸", "Port of arrival"),
+    "bonded_warehouse": ("保税仓", "Bonded warehouse"),
+    "declared_on": ("申报日期", "Declared on"),
+    "lines": ("商品行", "Lines"),
+    "product_id": ("商品", "Product"),
+    "lot": ("批号", "Lot"),
+    "quantity": ("数量", "Quantity"),
+    "production_date": ("生产日期", "Produced on"),
+    "expiry_date": ("保质期至", "Expires on"),
+    "unit_value": ("单价", "Unit value"),
+    "gtin": ("商品条码", "GTIN"),
+    "hs_code": ("海关商品编码", "HS code"),
+    "name_zh": ("中文名称", "Name (Chinese)"),
+    "name_en": ("英文名称", "Name (English)"),
+    "brand": ("品牌", "Brand"),
+    "manufacturer": ("生产企业", "Manufacturer"),
+    "origin_country": ("原产国", "Origin country"),
+    "category": ("类别", "Category"),
+    "shelf_life_days": ("保质期（天）", "Shelf life (days)"),
+    "idempotency_key": ("表单", "Form"),
+    "form": ("表单", "Form"),
+}
+
+
+def field_label(field: str) -> str:
+    """A form field's name in an error summary: "第 2 行 批号 Line 2 lot", never "lines.1.lot"."""
+    parts = str(field).split(".")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        z, e = FIELDS.get(parts[2], (parts[2], parts[2]))
+        n = int(parts[1]) + 1
+        return f"第 {n} 行 {z} · Line {n} {e}"
+    z, e = FIELDS.get(str(field), (str(field), str(field)))
+    return z if z == e else f"{z} {e}"
+
+
 def trail(kind: str) -> str:
     """A complaint message's kind: "answer:rejection" is the merchant's answer and its outcome."""
     head, _, outcome = str(kind).partition(":")
@@ -438,4 +478,5 @@ def install(env: object) -> None:
     filters["trail"] = trail
     filters["reason"] = reason
     filters["nowrap"] = nowrap
+    filters["field_label"] = field_label
     filters["actor"] = actor

@@ -253,6 +253,7 @@ def test_form_errors_and_messages_are_chinese_first_with_the_english_beside_them
         )
         assert r.status_code == 422
         assert "报关单号应为 18 位数字 · a customs declaration number (报关单号) has 18 digits" in r.text
+        assert "报关单号 Declaration no.：" in r.text  # the field as its label names it, not declaration_no
         r = merchant.post("/merchant/products", data={"gtin": "123", "csrftoken": token})
         assert "商品条码（GTIN）应为 8、12、13 或 14 位，不是 3 位 · " in r.text
         assert "必填 · Field required" in r.text or "至少" in r.text
