@@ -50,9 +50,7 @@ def test_a_mistyped_code_asks_to_check_what_was_typed_and_a_scanned_one_says_it_
     forged, typed = _mistyped(_genuine(site))
     with TestClient(app) as client:
         page = client.get("/code", params=typed, headers=HTML)  # the help page's form, typed by hand
-        assert page.status_code == 200 and 'data-typed="check"' in page.text, re.findall(
-            r"<h1>.*?</h1>|data-evidence=\"\w+\"", page.text
-        )
+        assert page.status_code == 200 and 'data-typed="check"' in page.text
         assert "请检查您输入的代码" in page.text and "0 与字母 O" in page.text
         assert "不是本平台签发" not in page.text and "疑似假冒" not in page.text
         retype = re.search(r'href="(/code\?[^"]*edit=1[^"]*)"', page.text)
@@ -122,6 +120,16 @@ def test_tracking_codes_have_no_look_alikes_and_a_wrong_one_gets_help(app, db, s
         short = client.get("/complaints/track?token=ABC")
         assert short.status_code == 422 and 'data-problem="bad_token"' in short.text
         assert "Invalid input" not in short.text and "查询码" in short.text
+        # A code issued before (URL-safe base64, look-alikes and all) still opens its case.
+        old = "Ol1_-" + "x" * 27
+        with db.transaction() as s:
+            from complaints.models import Complaint
+
+            case = complaints.by_token(s, token)
+            row = s.get(Complaint, case.id)
+            row.token_hash = complaints.token_hash(old)
+            s.add(row)
+        assert client.get(f"/complaints/track?token={old}").status_code == 200
         unknown = client.get(f"/complaints/track?token={'A' * 34}")
         assert unknown.status_code == 404 and 'data-problem="unknown_token"' in unknown.text
         assert f'value="{"A" * 34}"' in unknown.text
