@@ -463,32 +463,27 @@ def ship_codes(
     from traceability import shipping
 
     settings = get_settings()
-    forms = [bool(declaration or line), bool(gtin or lot), bool(code or codes_file)]
-    if sum(forms) != 1:
-        _fail("ship one of: --declaration with --line; --gtin with --lot; --code or --codes-file", 2)
-    if forms[0] and not (declaration and line):
-        _fail("a line is named by --declaration and --line", 2)
-    if forms[1] and not (gtin and lot):
-        _fail("a lot is named by --gtin and --lot", 2)
     db = _db()
     resolver = settings.resolver_base_url
+    # The declaration by its id or its 18-digit number, as the API names it (the service decides).
+    by_id = declaration is not None and declaration.isdigit() and len(declaration) < 18
+    named = {
+        "declaration_id": int(declaration) if by_id else None,
+        "declaration_no": declaration if declaration is not None and not by_id else None,
+        "line_no": line,
+        "gtin": gtin,
+        "lot": lot,
+    }
     try:
         by, enterprise_id = _acting_as(db, enterprise)
-        if forms[2]:
+        if code or codes_file:
             values = list(code or []) + (_codes_from(codes_file) if codes_file else [])
-            if not values:
-                _fail("no codes given", 2)
-            batches = [values[i : i + shipping.MAX_CODES] for i in range(0, len(values), shipping.MAX_CODES)]
+            chunks = [values[i : i + shipping.MAX_CODES] for i in range(0, len(values), shipping.MAX_CODES)]
         else:
-            batches = [[]]
-        for chunk in batches:
+            chunks = [None]
+        for chunk in chunks or [[]]:
             with db.transaction() as s:
-                if forms[0]:
-                    done = shipping.ship_line(s, enterprise_id, declaration, line, by, resolver)
-                elif forms[1]:
-                    done = shipping.ship_lot(s, enterprise_id, gtin, lot, by, resolver)
-                else:
-                    done = shipping.ship_codes(s, enterprise_id, chunk, by, resolver)
+                done = shipping.ship(s, enterprise_id, by, resolver, **named, codes=chunk)
             _print_shipment(done)
     except DomainError as exc:
         reasons = "".join(f"\n  {e.field}: {e.reason}" for e in exc.errors[1:])

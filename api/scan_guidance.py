@@ -54,16 +54,56 @@ def _hotline_links() -> list[dict[str, str]]:
     ]
 
 
+def _retype(typed: dict[str, str]) -> dict[str, str]:
+    return _step(
+        "check_typing",
+        "您输入的代码没有通过校验，多半是输错了一个字符：请对照标签逐字核对后重新输入。"
+        "容易混淆的字符：数字 0 与字母 O、数字 1 与字母 I 或 L、数字 5 与字母 S、数字 2 与字母 Z、"
+        "数字 8 与字母 B。",
+        "The code you typed fails its check, most likely one character is mistyped: compare it with "
+        "the label character by character and type it again. Look-alikes: 0 and O, 1 and I or L, 5 and "
+        "S, 2 and Z, 8 and B.",
+    )
+
+
+def _retype_link(typed: dict[str, str]) -> dict[str, str]:
+    from urllib.parse import urlencode
+
+    return _link("retype", "/code?" + urlencode(typed) + "#typed", "重新输入", "Type it again")
+
+
 def guidance(
     verdict: str,
     evidence_codes: list[str],
     code_uri: str,
     resolver_base: str,
     card: dict[str, Any] | None,
+    typed: dict[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The steps and links for one scan; None for a genuine item."""
+    """The steps and links for one scan; None for a genuine item. `typed`: the code as typed by hand on
+    the help page's form (the page only): a code that fails its check is then most likely mistyped."""
     if verdict == "genuine":  # the hot path's common answer: nothing to build
         return None
+    if verdict == "counterfeit" and "unknown_product" in evidence_codes:
+        return {
+            "steps": [
+                _step(
+                    "not_registered",
+                    "这个商品条码没有在本平台登记，本平台无法核实这件商品（这不等于它是假货）。请核对商品条码；"
+                    "或向卖家询问该商品的溯源方式。",
+                    "This product number is not registered on this platform, so it cannot be checked here "
+                    "(which does not make it a fake). Check the product number, or ask the seller how the "
+                    "item can be traced.",
+                ),
+                *([_retype(typed)] if typed is not None else []),
+            ],
+            "links": [] if typed is None else [_retype_link(typed)],
+        }
+    if verdict == "counterfeit" and typed is not None and "check_failed" in evidence_codes:
+        return {
+            "steps": [_retype(typed)],
+            "links": [_retype_link(typed)],
+        }
     name_zh, name_en = _importer(card)
     complain = _link(
         "complain", complaint_href(resolver_base, code_uri), "申请退款 / 投诉", "Claim a refund / complain"

@@ -129,6 +129,17 @@ def configure(kit: Kit) -> None:
     kit_for_handlers = kit
 
 
+# A tracking code is read off a screen and typed back: no characters that look alike (O and 0, I, l and 1,
+# o and i), nor - and _. 34 characters of 55 hold 196 bits, as many as the 24 random bytes before them;
+# codes issued before (URL-safe base64) still open their case.
+TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz23456789"  # noqa: S105 - an alphabet
+TOKEN_LENGTH = 34
+
+
+def new_token() -> str:
+    return "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -223,7 +234,7 @@ def intake(
     region = data.region or DEFAULT_REGION
     if region not in AGENCIES:
         raise Invalid.field("region", f"no complaint agency is known for division {region}")
-    token = secrets.token_urlsafe(24)
+    token = new_token()
 
     repeat = _find_repeat(session, kit, facts.get("serial"), data.order_no, sealed.keyed_hash, now)
     if repeat is not None:
@@ -555,6 +566,7 @@ def scrubbed_narrative(session: Session, c: Complaint) -> str:
 
 
 def evidence_of(session: Session, complaint_id: int) -> list[ComplaintEvidence]:
+    """The case's evidence files (the consumer's photos), oldest first."""
     return list(
         session.exec(
             select(ComplaintEvidence)

@@ -730,7 +730,7 @@ def display_names() -> dict[str, dict[str, str]]:
     m = _m()
     return {
         "kinds": {k.code: f"{k.name_zh} {k.name_en}" for k in m.kinds.values()},
-        "severities": {code: f"{zh} {code}" for code, zh in SEVERITY_ZH.items()},
+        "severities": {code: f"{zh} {code.capitalize()}" for code, zh in SEVERITY_ZH.items()},
         "statuses": STATUS_ZH,
     }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
@@ -237,6 +237,68 @@ def _changed(session: Session, policy: InsurancePolicy, event: str, actor: str, 
     emit(session, event, "insurance_policy", policy.id, payload, actor)
 
 
+class Refusal(NamedTuple):
+    """Why a quote cannot be bound, in Chinese and English, and the field it is about."""
+
+    zh: str
+    en: str
+    field: str = "policy_id"
+
+
+def bind_refusal(session: Session, policy: InsurancePolicy, now: datetime | None = None) -> Refusal | None:
+    """Why `bind` would refuse this quote now, or None: the one rule, asked by the merchant's page before
+    binding (to explain it on the quote) and by `bind` itself."""
+    now = now or utcnow()
+    if policy.status != PolicyStatus.quoted:
+        return Refusal(
+            f"{policy.policy_no} 已投保、到期或已退保，不再是可投保的报价。",
+            f"policy {policy.policy_no} is {policy.status}, not a quote",
+        )
+    if as_utc(policy.quote_expires_at) <= now:
+        return Refusal("报价已过期，请重新询价。", "the quote has expired; ask for a new one")
+    grade = _grade_or_none(session, policy.enterprise_id)
+    if grade is None:
+        return Refusal(
+            "贵司尚无信用等级，保费按等级计算，暂不能投保。",
+            "the merchant has no credit grade yet, and premiums are rated by grade",
+            "enterprise_id",
+        )
+    if grade != policy.grade:
+        return Refusal(
+            f"询价后信用等级由 {policy.grade} 级变为 {grade} 级，请重新询价。",
+            f"the merchant's credit grade changed from {policy.grade} to {grade} since the quote; "
+            "ask for a new one",
+            "grade",
+        )
+    # The period it would cover: a quote bound days later covers from binding, for its full period.
+    starts, ends = as_utc(policy.starts_at), as_utc(policy.ends_at)
+    if starts < now:
+        starts, ends = now, ends + (now - starts)
+    overlap = session.exec(
+        select(InsurancePolicy).where(
+            InsurancePolicy.enterprise_id == policy.enterprise_id,
+            InsurancePolicy.status == PolicyStatus.active,
+            InsurancePolicy.starts_at < ends,
+            InsurancePolicy.ends_at > starts,
+        )
+    ).first()
+    if overlap is not None:
+        until = as_utc(overlap.ends_at).astimezone(CHINA_TZ).date().isoformat()
+        return Refusal(
+            f"贵司的保单 {overlap.policy_no} 在此期间仍然有效（至 {until}），同一期间不能再投保；"
+            "可在其到期后起保，或续保该保单。",
+            f"the merchant already has policy {overlap.policy_no} in force over this period",
+        )
+    return None
+
+
+def _grade_or_none(session: Session, enterprise_id: int) -> str | None:
+    try:
+        return _grade(session, enterprise_id)
+    except Conflict:
+        return None
+
+
 def bind(session: Session, policy_id: int, by: Principal) -> InsurancePolicy:
     """Bind a quote: it must be the caller's, unexpired, and the merchant's grade must still be the one
     it was rated at. The policy then covers every released unit of the merchant in its period."""
@@ -252,17 +314,10 @@ def bind(session: Session, policy_id: int, by: Principal) -> InsurancePolicy:
         .with_for_update()
     ).all()
     session.refresh(policy)
-    if policy.status != PolicyStatus.quoted:
-        raise Conflict(f"policy {policy.policy_no} is {policy.status}, not a quote", field="policy_id")
     now = utcnow()
-    if as_utc(policy.quote_expires_at) <= now:
-        raise Conflict("the quote has expired; ask for a new one", field="policy_id")
-    grade = _grade(session, policy.enterprise_id)
-    if grade != policy.grade:
-        raise Conflict(
-            f"the merchant's credit grade changed from {policy.grade} to {grade} since the quote; ask for a new one",
-            field="grade",
-        )
+    refusal = bind_refusal(session, policy, now)
+    if refusal is not None:
+        raise Conflict(refusal.en, field=refusal.field)
     if as_utc(policy.starts_at) < now:
         # A quote bound days later covers from binding, for the full period it was priced on.
         shift = now - as_utc(policy.starts_at)
@@ -270,18 +325,6 @@ def bind(session: Session, policy_id: int, by: Principal) -> InsurancePolicy:
             now,
             as_utc(policy.ends_at) + shift,
             as_utc(policy.cover_from) + shift,
-        )
-    overlap = session.exec(
-        select(InsurancePolicy.policy_no).where(
-            InsurancePolicy.enterprise_id == policy.enterprise_id,
-            InsurancePolicy.status == PolicyStatus.active,
-            InsurancePolicy.starts_at < policy.ends_at,
-            InsurancePolicy.ends_at > policy.starts_at,
-        )
-    ).first()
-    if overlap is not None:
-        raise Conflict(
-            f"the merchant already has policy {overlap} in force over this period", field="policy_id"
         )
     policy.status = PolicyStatus.active
     policy.bound_at = now

@@ -25,6 +25,7 @@ from traceability.scan_writer import ScanWriter
 from traceability.verdict import (
     NO_SERIAL,
     UNKNOWN_CODE,
+    UNKNOWN_PRODUCT,
     CodeRow,
     Outcome,
     ScanPolicy,
@@ -95,7 +96,9 @@ class Resolver:
             return outcome
         reason = self.keyring.check(link.gtin, link.lot or "", link.serial)
         if reason is not None:
-            outcome = Outcome(link, "counterfeit", [check_failed(reason)], facts, product)
+            # The product was read from the cache above: naming an unknown one costs nothing more.
+            found = check_failed(reason) if product is not None else UNKNOWN_PRODUCT
+            outcome = Outcome(link, "counterfeit", [found], facts, product)
             self._record(outcome, client, now)
             return outcome
         row = self._code_row(link.serial)

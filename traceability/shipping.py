@@ -129,6 +129,56 @@ def _audit(session: Session, by: Principal, shipment: Shipment) -> None:
             )
 
 
+ONE_OF = "send exactly one of: declaration_id or declaration_no with line_no; gtin with lot; codes"
+
+
+def ship(
+    session: Session,
+    enterprise_id: int | None,
+    by: Principal,
+    resolver: str,
+    *,
+    declaration_id: int | None = None,
+    declaration_no: str | None = None,
+    line_no: int | None = None,
+    gtin: str | None = None,
+    lot: str | None = None,
+    codes: list[str] | None = None,
+) -> Shipment:
+    """Ship exactly one of: a declaration's line (its id or its number, with `line_no`), a lot (`gtin`
+    and `lot`), or item `codes`. The one rule the API, the merchant's pages and the CLI all call, so the
+    same request gets the same answer from each; a value left out is None."""
+    named = {
+        "declaration_id": declaration_id,
+        "declaration_no": declaration_no,
+        "line_no": line_no,
+        "gtin": gtin,
+        "lot": lot,
+        "codes": codes,
+    }
+    given = {k for k, v in named.items() if v is not None}
+    forms = {
+        "line": given & {"declaration_id", "declaration_no", "line_no"},
+        "lot": given & {"gtin", "lot"},
+        "codes": given & {"codes"},
+    }
+    used = [name for name, fields in forms.items() if fields]
+    if len(used) != 1:
+        raise Invalid.field(", ".join(sorted(given)) if len(used) > 1 else "body", ONE_OF)
+    if used == ["line"]:
+        if line_no is None:
+            raise Invalid.field("line_no", "a line is named by its declaration and its line_no")
+        if (declaration_id is None) == (declaration_no is None):
+            raise Invalid.field("declaration_id", "give declaration_id or declaration_no, one of them")
+        return ship_line(session, enterprise_id, declaration_no or declaration_id, line_no, by, resolver)  # type: ignore[arg-type]
+    if used == ["lot"]:
+        for name in ("gtin", "lot"):
+            if named[name] is None:
+                raise Invalid.field(name, "a lot is named by its gtin and its lot")
+        return ship_lot(session, enterprise_id, gtin, lot, by, resolver)  # type: ignore[arg-type]
+    return ship_codes(session, enterprise_id, codes or [], by, resolver)
+
+
 def ship_line(
     session: Session,
     enterprise_id: int | None,

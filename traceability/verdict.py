@@ -89,6 +89,12 @@ ISSUED = Evidence(
 )
 NO_SERIAL = Evidence("no_serial", *VERDICT_LABELS["unverified"])
 UNKNOWN_CODE = Evidence("unknown_code", "平台未签发此码", "No such code was issued by this platform")
+# A GTIN no one registered here: nothing to check the serial against, so not "the serial failed".
+UNKNOWN_PRODUCT = Evidence(
+    "unknown_product",
+    "本平台未登记这个商品（商品条码未知），无法核实",
+    "This product is not registered on this platform (unknown GTIN): it cannot be checked here",
+)
 
 
 def check_failed(reason: str) -> Evidence:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import Id
-from api.pages import charts, web
+from api.pages import charts, glossary, web
 from api.routers import disclosure as search_routes
 from core.errors import FieldError, Invalid
 from core.identifiers import MAX_ID
@@ -37,33 +37,26 @@ SCANS_PAGE = 30
 SCALARS = ("q", "date_from", "date_to", "sort", "size", "search_after", "trend")
 
 
-# The statuses the profile shows (credit applications, policies, claims), Chinese first.
-STATUS_NAMES = {
-    "pending": "待决定 Pending",
-    "approved": "已批准 Approved",
-    "rejected": "已驳回 Rejected",
-    "open": "审核中 Open",
-    "upheld": "异议成立 Upheld",
-    "dismissed": "已驳回 Dismissed",
-    "quoted": "已报价 Quoted",
-    "active": "生效 Active",
-    "suspended": "已暂停 Suspended",
-    "expired": "已到期 Expired",
-    "cancelled": "已退保 Cancelled",
-    "submitted": "已提交 Submitted",
-    "under_review": "审核中 Under review",
-    "paid": "已赔付 Paid",
-}
+# A facet's value as words: a category's name, an enterprise's name (not its bare USCC).
+FACET_KINDS = {"category": "disclosure_category", "product_category": "product_category", "grade": "grade"}
 
 
-def _money(amount_minor: int, currency: str) -> str:
-    from core.money import Money
-
-    return Money(amount_minor, currency).format("zh_CN")
+def _facet_label(field: str, value: str, named: dict[str, dict]) -> str:
+    if field in FACET_KINDS:
+        return glossary.word(value, FACET_KINDS[field])
+    if field == "uscc":
+        e = named.get(str(value).upper())
+        return f"{e['name_zh']}（{value}）" if e else str(value)
+    return str(value)
 
 
 def _invalid(exc: ValidationError) -> Invalid:
-    errors = [FieldError(".".join(str(p) for p in e["loc"]) or "query", e["msg"]) for e in exc.errors()]
+    errors = [
+        FieldError(
+            ".".join(str(p) for p in e["loc"]) or "query", glossary.reason(e["msg"], e["type"], e.get("ctx"))
+        )
+        for e in exc.errors()
+    ]
     return Invalid("; ".join(f"{e.field}: {e.reason}" for e in errors), errors=errors)
 
 
@@ -93,6 +86,10 @@ def search(request: Request, me: Staff) -> Response:
     selected = {f: set(getattr(params, f)) for f in FACET_FIELDS}
     next_url = "/console?" + urlencode({**base, "search_after": page["search_after"]}, doseq=True)
     trend = [(t["period"], t["count"]) for t in page["trend"] or []]
+    with request.app.state.db.read_session() as s:
+        from enterprises import service as enterprises
+
+        named = enterprises.profiles_by_uscc(s, page["facets"].get("uscc", {}).keys())
     return web.render(
         request,
         "console_search.html",
@@ -100,6 +97,7 @@ def search(request: Request, me: Staff) -> Response:
             "params": params,
             "page": page,
             "facet_names": FACET_NAMES,
+            "facet_label": lambda field, value: _facet_label(field, value, named),
             "selected": selected,
             "first_url": "/console?" + urlencode(base, doseq=True),
             "next_url": next_url if page["search_after"] else None,
@@ -155,10 +153,16 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
             "policy_nos": {p.id: p.policy_no for p in policies},
             "claims": claims,
             "insurers": insurers,
-            "money": _money,
-            "status_names": STATUS_NAMES,
+            "money": glossary.money,
         },
     )
+
+
+def _names(s: Any, rows: list) -> dict[int, dict]:  # noqa: ANN401 - a session
+    """The enterprises the rows name, by id: a page shows an enterprise's name, never its id."""
+    from enterprises import service as enterprises
+
+    return enterprises.public_profiles(s, {r.enterprise_id for r in rows})
 
 
 @router.get("/console/declarations")
@@ -168,7 +172,12 @@ def declaration_queue(request: Request, me: Staff) -> Response:
     with request.app.state.db.read_session() as s:
         waiting = trace.list_declarations(s, None, 200, 0, "declared")
         inspected = trace.list_declarations(s, None, 200, 0, "inspected")
-    return web.render(request, "console_declarations.html", {"waiting": waiting, "inspected": inspected})
+        names = _names(s, [*waiting, *inspected])
+    return web.render(
+        request,
+        "console_declarations.html",
+        {"waiting": waiting, "inspected": inspected, "enterprises": names},
+    )
 
 
 @router.get("/console/declarations/{declaration_id}")
@@ -178,7 +187,10 @@ def declaration(request: Request, declaration_id: int, me: Staff) -> Response:
     with request.app.state.db.read_session() as s:
         decl = trace.get_declaration(s, declaration_id)
         lines = trace.lines_of(s, decl.id)
-    return web.render(request, "console_declaration.html", {"decl": decl, "lines": lines})
+        enterprise = _names(s, [decl]).get(decl.enterprise_id)
+    return web.render(
+        request, "console_declaration.html", {"decl": decl, "lines": lines, "enterprise": enterprise}
+    )
 
 
 def _validated(model: type, raw: dict[str, Any]) -> Any:

@@ -18,10 +18,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import public_rate_limit
-from api.pages import web
+from api.pages import glossary, web
 from complaints.models import Category, Wanted
 from complaints.schemas import IntakeIn
-from core.errors import FieldError, Invalid
+from core.errors import FieldError, Invalid, NotFound
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 
@@ -32,22 +32,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "lead": "请描述问题，我们会转交进口商家，并在法定期限内跟进。",
         "code": "商品追溯码",
         "category": "问题类型",
-        "categories": {
-            "quality": "质量问题",
-            "counterfeit": "疑似假冒",
-            "logistics": "物流问题",
-            "not_as_described": "货不对板",
-            "after_sales": "售后服务",
-            "other": "其他",
-        },
         "wanted": "您的诉求",
-        "wants": {
-            "refund": "退款",
-            "replacement": "换货",
-            "compensation": "赔偿",
-            "explanation": "解释说明",
-            "apology": "道歉",
-        },
         "narrative": "问题描述（至少 10 个字）",
         "contact": "手机号或电子邮箱（仅处理人员可见）",
         "photos": "照片（最多 5 张，JPEG/PNG/WebP）",
@@ -70,25 +55,13 @@ TEXT: dict[str, dict[str, Any]] = {
         "rate": "评价处理结果（1–5）",
         "trail": "处理记录",
         "open": "查看进度",
+        "bad_token": "查询码的长度不对：查询码有 20 到 64 个字符，是提交投诉后页面上显示的那一串。",
+        "unknown_token": "没有找到这个查询码对应的投诉。",
+        "token_hint": "请对照提交投诉后保存的查询码逐个字符核对，注意大小写；较早的查询码里可能有容易混淆的字符（O 与 0、I 与 l 与 1）。",
         "errors": "请修改以下内容：",
-        "statuses": {
-            "received": "等待商家答复",
-            "answered": "商家已答复，等待您确认",
-            "waiting_consumer": "等待您补充信息",
-            "mediation": "监管部门调解中",
-            "compensation_due": "先行赔付中",
-            "closed": "已结案",
-        },
         "switch": "English",
         "claim": "保险理赔",
         "claim_amount": "金额",
-        "claim_statuses": {
-            "submitted": "已提交，等待保险公司审核",
-            "under_review": "保险公司审核中",
-            "approved": "已核准，等待赔付",
-            "rejected": "未获赔付",
-            "paid": "已赔付",
-        },
     },
     "en": {
         "title_new": "Complain about this item",
@@ -96,22 +69,7 @@ TEXT: dict[str, dict[str, Any]] = {
         "lead": "Tell us what is wrong: we pass it to the importer and follow it up within the legal deadlines.",
         "code": "Trace code",
         "category": "What is wrong",
-        "categories": {
-            "quality": "Quality",
-            "counterfeit": "Looks counterfeit",
-            "logistics": "Delivery",
-            "not_as_described": "Not as described",
-            "after_sales": "After-sales service",
-            "other": "Other",
-        },
         "wanted": "What you ask for",
-        "wants": {
-            "refund": "Refund",
-            "replacement": "Replacement",
-            "compensation": "Compensation",
-            "explanation": "Explanation",
-            "apology": "Apology",
-        },
         "narrative": "What happened (10 characters or more)",
         "contact": "Mobile number or e-mail (seen only by those handling it)",
         "photos": "Photos (up to 5; JPEG, PNG or WebP)",
@@ -134,25 +92,13 @@ TEXT: dict[str, dict[str, Any]] = {
         "rate": "Rate the outcome (1–5)",
         "trail": "Trail",
         "open": "Open",
+        "bad_token": "That tracking code is the wrong length: a tracking code has 20 to 64 characters, the ones shown when you filed the complaint.",
+        "unknown_token": "No complaint opens with that tracking code.",
+        "token_hint": "Compare it character by character with the code you kept, minding capitals; older codes may hold characters that look alike (O and 0, I, l and 1).",
         "errors": "Please correct:",
-        "statuses": {
-            "received": "Waiting for the merchant's answer",
-            "answered": "Answered: waiting for you",
-            "waiting_consumer": "Waiting for your information",
-            "mediation": "Regulator mediation",
-            "compensation_due": "Advance compensation",
-            "closed": "Closed",
-        },
         "switch": "中文",
         "claim": "Insurance claim",
         "claim_amount": "Amount",
-        "claim_statuses": {
-            "submitted": "Submitted: waiting for the insurer",
-            "under_review": "The insurer is reviewing it",
-            "approved": "Approved: payment due",
-            "rejected": "Not paid",
-            "paid": "Paid",
-        },
     },
 }
 
@@ -163,10 +109,11 @@ def _lang(request: Request) -> str:
 
 def _render(request: Request, name: str, context: dict[str, Any], status: int = 200) -> Response:
     lang = _lang(request)
+    say = glossary.en if lang == "en" else glossary.zh
     response = web.render(
         request,
         name,
-        {"t": TEXT[lang], "ui": lang, "lang": "en" if lang == "en" else "zh-CN", **context},
+        {"t": TEXT[lang], "ui": lang, "say": say, "lang": "en" if lang == "en" else "zh-CN", **context},
         status,
     )
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -174,7 +121,12 @@ def _render(request: Request, name: str, context: dict[str, Any], status: int = 
 
 
 def _form_errors(exc: ValidationError) -> list[FieldError]:
-    return [FieldError(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()]
+    return [
+        FieldError(
+            ".".join(str(p) for p in e["loc"]) or "form", glossary.reason(e["msg"], e["type"], e.get("ctx"))
+        )
+        for e in exc.errors()
+    ]
 
 
 @router.get("/complaints/new")
@@ -264,12 +216,23 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
     if not token:
         return _render(request, "complaint_lookup.html", {})
     public_rate_limit(request)
-    token = _token(token)
     kit = request.app.state.complaint_kit
-    with request.app.state.db.read_session() as s:
-        c = complaints.by_token(s, token)
-        messages = complaints.messages(s, c.id)
-        claim = insurance_claims.claim_of_case(s, c.id, c.serial)
+    try:
+        token = _token(token)
+        with request.app.state.db.read_session() as s:
+            c = complaints.by_token(s, token)
+            messages = complaints.messages(s, c.id)
+            claim = insurance_claims.claim_of_case(s, c.id, c.serial)
+    except (Invalid, NotFound) as exc:
+        # A mistyped code: the form again, saying what is wrong and how to check it, not a bare 4xx.
+        problem = "bad_token" if isinstance(exc, Invalid) else "unknown_token"
+        return _render(
+            request, "complaint_lookup.html", {"problem": problem, "typed": token.strip()[:64]}, exc.status
+        )
+    # Paid first by the insurer while the case waits to be closed: one status, not 先行赔付中 and 已赔付.
+    shown_status = c.status
+    if c.status == "compensation_due" and claim is not None and claim["status"] == "paid":
+        shown_status = "compensation_paid"
     left = None
     if c.due_at is not None:
         now, due = utcnow(), as_utc(c.due_at)
@@ -285,6 +248,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
             "due_date": as_utc(c.due_at).astimezone(CHINA_TZ).date().isoformat() if c.due_at else "",
             "messages": messages,
             "claim": claim,
+            "shown_status": shown_status,
         },
     )
 

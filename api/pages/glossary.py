@@ -11,6 +11,7 @@ and not found). Add a kind or an entry here, never a translation in a template o
 from __future__ import annotations
 
 import logging
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -94,6 +95,11 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "waiting_consumer": ("待消费者补充", "Waiting for the consumer"),
         "mediation": ("监管调解中", "In mediation"),
         "compensation_due": ("先行赔付中", "Advance compensation under way"),
+        # Not a stored status: the tracking page's word for a case the insurer has paid, not yet closed.
+        "compensation_paid": (
+            "保险公司已先行赔付，等待结案",
+            "Paid first by the insurer; the case is being closed",
+        ),
         "closed": ("已办结", "Closed"),
     },
     "merchant_outcome": {
@@ -145,6 +151,49 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "approved": ("已核准", "Approved"),
         "rejected": ("已拒赔", "Refused"),
         "paid": ("已赔付", "Paid"),
+    },
+    "objection_status": {
+        "open": ("审核中", "Under review"),
+        "upheld": ("异议成立", "Upheld"),
+        "dismissed": ("已驳回", "Dismissed"),
+    },
+    "rejection_reason": {
+        "not_our_product": ("非本店商品", "Not our product"),
+        "outside_warranty": ("超出保修期", "Outside the warranty"),
+        "misuse": ("使用不当", "Misuse"),
+        "no_evidence": ("证据不足", "Not enough evidence"),
+        "duplicate": ("重复投诉", "Duplicate complaint"),
+        "already_resolved": ("已解决", "Already resolved"),
+        "other": ("其他", "Other"),
+    },
+    "author": {
+        "consumer": ("消费者", "Consumer"),
+        "merchant": ("商家", "Merchant"),
+        "regulator": ("监管部门", "Regulator"),
+        "admin": ("平台管理员", "Administrator"),
+        "insurer": ("保险机构", "Insurer"),
+        "system": ("系统", "System"),
+    },
+    "message_kind": {
+        "repeat": ("再次投诉", "Complained again"),
+        "answer": ("商家答复", "The merchant's answer"),
+        "accepted": ("接受答复", "Accepted the answer"),
+        "disputed": ("不满意，申请调解", "Disputed, asked for mediation"),
+        "reply": ("补充说明", "Added information"),
+        "reopened": ("重新打开", "Reopened"),
+        "question": ("监管部门提问", "A question from the regulator"),
+        "finding": ("调查结论", "Finding"),
+        "paid": ("已先行赔付", "Advance compensation paid"),
+        "closed": ("结案", "Closed"),
+        "transfer_in": ("转入本地处理", "Transferred here"),
+    },
+    "transport_doc_type": {
+        "bill_of_lading": ("海运提单", "Bill of lading"),
+        "air_waybill": ("航空运单", "Air waybill"),
+    },
+    "yes_no": {
+        "True": ("是", "Yes"),
+        "False": ("否", "No"),
     },
     "claim_reject_reason": {
         "not_covered": ("不在承保范围", "Not covered"),
@@ -217,6 +266,15 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
 }
 
+
+def _ports() -> dict[str, tuple[str, str]]:
+    from traceability.schemas import PORT_NAMES
+
+    return dict(PORT_NAMES)
+
+
+WORDS["port"] = _ports()
+
 log = logging.getLogger("crosstrust.glossary")
 
 
@@ -262,6 +320,11 @@ def money(amount_minor: int | None, currency: str = "CNY") -> Markup:
     return Markup('<span class="nowrap">{}</span>').format(escape(text))
 
 
+def nowrap(text: object) -> Markup:
+    """Text kept on one line (a date, a number): a no-break span."""
+    return Markup('<span class="nowrap">{}</span>').format(text)
+
+
 def _china(value: str | datetime | date | None) -> datetime | date | None:
     from core.workdays import CHINA_TZ
 
@@ -297,6 +360,179 @@ def cn_time(value: str | datetime | date | None) -> str:
     return found.strftime("%Y-%m-%d %H:%M")
 
 
+# --- messages on forms: Chinese first, English beside it -------------------------------------------
+
+# A validation error's kind (pydantic's `type`) as Chinese; the English is pydantic's own message.
+_ERROR_ZH: dict[str, str] = {
+    "missing": "必填",
+    "string_too_short": "至少 {min_length} 个字符",
+    "string_too_long": "最多 {max_length} 个字符",
+    "too_short": "至少 {min_length} 项",
+    "too_long": "最多 {max_length} 项",
+    "string_pattern_mismatch": "格式不对",
+    "string_type": "应为文字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "int_from_float": "应为整数",
+    "float_parsing": "应为数字",
+    "decimal_parsing": "应为数字",
+    "bool_parsing": "应为是或否",
+    "greater_than": "应大于 {gt}",
+    "greater_than_equal": "应不小于 {ge}",
+    "less_than": "应小于 {lt}",
+    "less_than_equal": "应不大于 {le}",
+    "date_parsing": "应为日期，如 2026-12-06",
+    "date_from_datetime_parsing": "应为日期，如 2026-12-06",
+    "datetime_parsing": "应为日期和时间",
+    "literal_error": "请从给出的选项中选择",
+    "enum": "请从给出的选项中选择",
+    "extra_forbidden": "不是本表单的字段",
+    "url_parsing": "应为网址",
+}
+
+# The domains' own reasons (English, as the API's problem documents give them), in Chinese.
+_REASON_ZH: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(p), zh)
+    for p, zh in (
+        (r"^a customs declaration number \(报关单号\) has 18 digits$", "报关单号应为 18 位数字"),
+        (r"^China's HS code \(海关商品编码\) has 10 digits$", "海关商品编码应为 10 位数字"),
+        (r"^HS chapter (\w+) does not exist$", "海关商品编码第 {0} 章不存在"),
+        (r"^the arrival port is a Chinese UN/LOCODE", "进境口岸应为中国口岸代码，如 CNNGB（宁波）"),
+        (r"^must be after the production date$", "应晚于生产日期"),
+        (r"^a GTIN has only digits$", "商品条码（GTIN）只含数字"),
+        (
+            r"^a GTIN has 8, 12, 13 or 14 digits, not (\d+)$",
+            "商品条码（GTIN）应为 8、12、13 或 14 位，不是 {0} 位",
+        ),
+        (r"^check digit is (\d) but should be (\d)$", "校验位是 {0}，应为 {1}：请逐位核对"),
+        (r"^a lot number is required$", "请填写批号"),
+        (r"^at most (\d+) characters \(GS1 AI 10\)", "批号最多 {0} 个字符"),
+        (r"^only GS1 character set 82", "只能使用字母、数字和常用符号"),
+        (r"^must be a string of 18 characters$", "应为 18 位"),
+        (r"^must be 18 characters, got (\d+)$", "统一社会信用代码应为 18 位，现为 {0} 位"),
+        (r"^character 1 must be a registration-authority code", "统一社会信用代码的格式不对"),
+        (
+            r"^check character is '(\w)' but should be '(\w)' \(GB 32100\)$",
+            "校验位是 {0}，应为 {1}（GB 32100）",
+        ),
+        (r"^'(\w*)' is not an ISO 3166-1 alpha-2 country code$", "“{0}”不是两位国家代码（如 NZ）"),
+        (r"^a customs registration code", "海关注册编码为 10 位数字或大写字母"),
+        (r"^give the trace code, or an order number", "请填写商品追溯码，或订单号及商家的统一社会信用代码"),
+        (r"^(amount_minor: )?a compensation needs an amount", "赔偿须填写金额"),
+        (r"^(rejection_reason: )?a rejection needs a reason", "不予支持须选择理由"),
+        (r"^an amount in yuan with at most two decimals", "金额以元为单位，最多两位小数，如 168.00"),
+        (r"^an amount in yuan, such as ([\d.]+)$", "金额以元为单位，如 {0}"),
+        (r"^a tracking code is 20 to 64 characters$", "查询码为 20 到 64 个字符"),
+        (
+            r"^send exactly one of: declaration_id",
+            "请只选一种出区方式：商品行、批次（商品条码与批号）或单品码",
+        ),
+        (r"^a line is named by its declaration", "商品行须同时给出报关单与行号"),
+        (r"^a lot is named by its gtin and its lot$", "批次须同时给出商品条码与批号"),
+        (r"^name at least one code$", "请至少填写一个单品码"),
+        (r"^a whole number$", "应为整数"),
+        (r"^the quote has expired; ask for a new one$", "报价已过期，请重新询价"),
+        (
+            r"^the merchant already has policy (\w+) in force",
+            "贵司的保单 {0} 在此期间仍然有效，同一期间不能再投保",
+        ),
+        (
+            r"^the merchant's credit grade changed from (\w) to (\w)",
+            "询价后信用等级由 {0} 级变为 {1} 级，请重新询价",
+        ),
+        (r"^the merchant has no credit grade yet", "贵司尚无信用等级，保费按等级计算"),
+        (r"^(candidates: )?no declaration is waiting for inspection", "没有待查验的报关单，无法抽取"),
+    )
+]
+
+
+def reason(text: str, error_type: str = "", ctx: dict | None = None) -> str:
+    """A message a form shows, Chinese first with the English beside it: from a validation error's type
+    (with its limits), or from a domain's English reason. A reason already in Chinese is left alone."""
+    text = str(text).removeprefix("Value error, ")
+    if re.search(r"[\u4e00-\u9fff]", text) and not any(p.search(text) for p, _ in _REASON_ZH):
+        return text
+    for pattern, zh_text in _REASON_ZH:
+        m = pattern.search(text)
+        if m:
+            return f"{zh_text.format(*[g for g in m.groups() if g is not None and not g.endswith(': ')])} · {text}"
+    template = _ERROR_ZH.get(error_type)
+    if template is not None:
+        try:
+            return f"{template.format(**(ctx or {}))} · {text}"
+        except (KeyError, IndexError):
+            return f"{template.split('{')[0].strip() or '格式不对'} · {text}"
+    return text
+
+
+# The forms' fields as a person reads them in an error summary (the field's own label on the form).
+FIELDS: dict[str, tuple[str, str]] = {
+    "declaration_no": ("报关单号", "Declaration no."),
+    "transport_doc_type": ("运输单证", "Transport document"),
+    "transport_doc_no": ("提单/运单号", "Document no."),
+    "arrival_port": ("进境口岸", "Port of arrival"),
+    "bonded_warehouse": ("保税仓", "Bonded warehouse"),
+    "declared_on": ("申报日期", "Declared on"),
+    "lines": ("商品行", "Lines"),
+    "product_id": ("商品", "Product"),
+    "lot": ("批号", "Lot"),
+    "quantity": ("数量", "Quantity"),
+    "production_date": ("生产日期", "Produced on"),
+    "expiry_date": ("保质期至", "Expires on"),
+    "unit_value": ("单价", "Unit value"),
+    "gtin": ("商品条码", "GTIN"),
+    "hs_code": ("海关商品编码", "HS code"),
+    "name_zh": ("中文名称", "Name (Chinese)"),
+    "name_en": ("英文名称", "Name (English)"),
+    "brand": ("品牌", "Brand"),
+    "manufacturer": ("生产企业", "Manufacturer"),
+    "origin_country": ("原产国", "Origin country"),
+    "category": ("类别", "Category"),
+    "shelf_life_days": ("保质期（天）", "Shelf life (days)"),
+    "code": ("商品追溯码", "Trace code"),
+    "wanted": ("诉求", "What you ask for"),
+    "narrative": ("问题描述", "What happened"),
+    "contact": ("联系方式", "Contact"),
+    "evidence": ("照片", "Photos"),
+    "codes": ("单品码", "Codes"),
+    "declaration_id": ("报关单", "Declaration"),
+    "line_no": ("行号", "Line"),
+    "body": ("出区方式", "What to ship"),
+    "idempotency_key": ("表单", "Form"),
+    "form": ("表单", "Form"),
+}
+
+
+def field_label(field: str) -> str:
+    """A form field's name in an error summary: "第 2 行 批号 Line 2 lot", never "lines.1.lot"."""
+    parts = str(field).split(".")
+    if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+        z, e = FIELDS.get(parts[2], (parts[2], parts[2]))
+        n = int(parts[1]) + 1
+        return f"第 {n} 行 {z} · Line {n} {e}"
+    z, e = FIELDS.get(str(field), (str(field), str(field)))
+    return z if z == e else f"{z} {e}"
+
+
+def trail(kind: str) -> str:
+    """A complaint message's kind: "answer:rejection" is the merchant's answer and its outcome."""
+    head, _, outcome = str(kind).partition(":")
+    if head == "answer" and outcome:
+        z, e = pair(outcome, "merchant_outcome")
+        return f"商家答复：{z} Answer: {e}"
+    return word(head, "message_kind")
+
+
+def actor(value: str | None) -> str:
+    """Who acted, as the audit names them ("regulator:e65cb549", "system:demo"): the role in words, the
+    key's prefix beside it."""
+    if not value:
+        return "—"
+    role, _, ref = str(value).partition(":")
+    words = word(role, "author")
+    return f"{words} ({ref})" if ref else words
+
+
 def install(env: object) -> None:
     """Register the filters on a Jinja2 environment: `word`, `zh`, `en`, `money`, `cn_date`, `cn_time`."""
     filters = env.filters  # type: ignore[attr-defined]
@@ -306,3 +542,8 @@ def install(env: object) -> None:
     filters["money"] = money
     filters["cn_date"] = cn_date
     filters["cn_time"] = cn_time
+    filters["trail"] = trail
+    filters["reason"] = reason
+    filters["nowrap"] = nowrap
+    filters["field_label"] = field_label
+    filters["actor"] = actor

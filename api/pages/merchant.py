@@ -21,7 +21,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import ValidationError
 
 from api.deps import Id, LineNo
-from api.pages import web
+from api.pages import glossary, web
 from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
@@ -42,7 +42,13 @@ Merchant = Annotated[Principal, Depends(web.merchant_user)]
 def _errors(exc: ValidationError) -> list[FieldError]:
     """A form's validation errors as the API's problem document names them (`lines.0.lot`, with the
     same reason), so the page can show each next to its field."""
-    return [FieldError(_field_path(e.get("loc", ())) or "form", _reason(e)) for e in exc.errors()]
+    return [
+        FieldError(
+            _field_path(e.get("loc", ())) or "form",
+            glossary.reason(_reason(e), e.get("type", ""), e.get("ctx")),
+        )
+        for e in exc.errors()
+    ]
 
 
 def _invalid(exc: ValidationError) -> Invalid:
@@ -231,11 +237,46 @@ def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
 
 @router.get("/merchant/complaints/{complaint_id}")
 def complaint(request: Request, complaint_id: Id, me: Merchant) -> Response:
+    from typing import get_args
+
+    from complaints import service as complaints
+    from complaints.models import MerchantOutcome
+    from complaints.schemas import RejectionReason
+
     c, messages = _case(request, me, complaint_id)
+    with request.app.state.db.read_session() as s:
+        evidence = complaints.evidence_of(s, c.id)
     return web.render(
         request,
         "merchant_complaint.html",
-        {"c": c, "messages": messages, "left": workdays_left(request, c.merchant_due_at or c.due_at)},
+        {
+            "c": c,
+            "messages": messages,
+            "evidence": evidence,
+            "outcomes": [o.value for o in MerchantOutcome],
+            "rejection_reasons": list(get_args(RejectionReason)),
+            "left": workdays_left(request, c.merchant_due_at or c.due_at),
+        },
+    )
+
+
+@router.get("/merchant/complaints/{complaint_id}/evidence/{evidence_id}")
+def evidence(request: Request, complaint_id: Id, evidence_id: Id, me: Merchant) -> Response:
+    """A photo the consumer sent with the case, to the case's merchant only (another's: 403), never
+    cached by a shared cache and never sniffed into another type."""
+    from complaints import service as complaints
+
+    c, _ = _case(request, me, complaint_id)
+    with request.app.state.db.read_session() as s:
+        media_type, body = complaints.evidence_file(s, request.app.state.complaint_kit, c.id, evidence_id)
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Cache-Control": "private, no-store",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Disposition": f'inline; filename="evidence-{c.id}-{evidence_id}"',
+        },
     )
 
 
@@ -269,6 +310,68 @@ def answer(
     with request.app.state.db.transaction() as s:
         complaints.answer(s, request.app.state.complaint_kit, c.enterprise_id, c.id, data, me)
     return RedirectResponse(f"/merchant/complaints/{c.id}?answered=1", status_code=303)
+
+
+# --- shipping out of the bonded warehouse (出区) -----------------------------------------------------
+
+
+def _shipments_page(
+    request: Request, values: dict[str, str], errors: list[FieldError], status: int = 200
+) -> Response:
+    q = request.query_params
+    shipped = int(q["shipped"]) if q.get("shipped", "").isdigit() else None
+    already = int(q["already"]) if q.get("already", "").isdigit() else 0
+    return web.render(
+        request,
+        "merchant_shipments.html",
+        {"values": values, "errors": errors, "shipped": shipped, "already": already},
+        status,
+    )
+
+
+@router.get("/merchant/shipments")
+def shipments(request: Request, me: Merchant) -> Response:
+    return _shipments_page(request, {}, [])
+
+
+def _number(values: dict[str, str], field: str) -> int | None:
+    text = values.get(field, "")
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 12:
+        raise Invalid.field(field, "a whole number")
+    return int(text)
+
+
+@router.post("/merchant/shipments")
+async def ship(request: Request, me: Merchant) -> Response:
+    """Ship a line (from the declaration page), a lot or chosen codes: traceability.shipping.ship, the
+    rule the API and the CLI call, scoped to the merchant's own goods (another's is not found)."""
+    from traceability import shipping
+
+    values = await _form(request)
+    codes = [c.strip() for c in values.get("codes", "").splitlines() if c.strip()]
+
+    def run() -> shipping.Shipment:
+        named = {
+            "declaration_id": _number(values, "declaration_id"),
+            "line_no": _number(values, "line_no"),
+            "gtin": values.get("gtin") or None,
+            "lot": values.get("lot") or None,
+            "codes": codes or None,
+        }
+        with request.app.state.db.transaction() as s:
+            return shipping.ship(
+                s, me.enterprise_id, me, request.app.state.settings.resolver_base_url, **named
+            )
+
+    try:
+        done = await run_in_threadpool(run)
+    except (Invalid, Conflict, NotFound) as exc:
+        return _shipments_page(request, values, exc.errors or [FieldError("form", exc.detail)], exc.status)
+    return RedirectResponse(
+        f"/merchant/shipments?shipped={done.shipped}&already={done.already_shipped}", status_code=303
+    )
 
 
 # --- forms ------------------------------------------------------------------------------------------
@@ -614,12 +717,16 @@ def _policy(request: Request, me: Principal, policy_id: int):  # noqa: ANN202
 
 @router.get("/merchant/insurance/policies/{policy_id}")
 def policy(request: Request, policy_id: Id, me: Merchant) -> Response:
+    from insurance import service as insurance_
+
     p, product, insurer = _policy(request, me, policy_id)
-    expired = p.status == "quoted" and as_utc(p.quote_expires_at) <= utcnow()
+    refusal = None
+    if p.status == "quoted":
+        # Why binding would be refused, said on the quote before the merchant tries (the rule is bind's).
+        with request.app.state.db.read_session() as s:
+            refusal = insurance_.bind_refusal(s, p)
     return web.render(
-        request,
-        "merchant_policy.html",
-        {"p": p, "product": product, "insurer": insurer, "quote_expired": expired},
+        request, "merchant_policy.html", {"p": p, "product": product, "insurer": insurer, "refusal": refusal}
     )
 
 
@@ -631,6 +738,32 @@ def bind(request: Request, policy_id: Id, me: Merchant) -> Response:
     with request.app.state.db.transaction() as s:
         insurance_.bind(s, p.id, me)
     return RedirectResponse(f"/merchant/insurance/policies/{p.id}?bound=1", status_code=303)
+
+
+@router.post("/merchant/insurance/policies/{policy_id}/renew")
+def renew(request: Request, policy_id: Id, me: Merchant) -> Response:
+    """Quote the next period (insurance.service.renew, as the API's renewal): the renewal's own page."""
+    from insurance import service as insurance_
+
+    p, _, _ = _policy(request, me, policy_id)
+    days = request.app.state.settings.insurance_quote_valid_days
+    with request.app.state.db.transaction() as s:
+        renewal = insurance_.renew(s, p.id, me, valid_days=days)
+    return RedirectResponse(f"/merchant/insurance/policies/{renewal.id}?renewed=1", status_code=303)
+
+
+@router.post("/merchant/insurance/policies/{policy_id}/cancel")
+def cancel(
+    request: Request, policy_id: Id, me: Merchant, reason: Annotated[str, Form(max_length=300)] = ""
+) -> Response:
+    from insurance import service as insurance_
+
+    p, _, _ = _policy(request, me, policy_id)
+    if len(reason.strip()) < 2:
+        raise Invalid.field("reason", "请写明原因（至少 2 个字）· give a reason, 2 characters or more")
+    with request.app.state.db.transaction() as s:
+        insurance_.cancel(s, p.id, me, reason.strip())
+    return RedirectResponse(f"/merchant/insurance/policies/{p.id}?cancelled=1", status_code=303)
 
 
 # --- its own credit report: what would raise the grade, repair and objections -----------------------

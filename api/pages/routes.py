@@ -60,8 +60,14 @@ def _credit_report(request: Request, uscc: str) -> dict:
         uscc = validate_uscc(uscc)
     except ValueError as exc:
         raise Invalid.field("uscc", str(exc)) from None
+    from insurance import service as insurance
+
     with request.app.state.db.read_session() as s:
-        return credit.public_report(s, enterprises.get_by_uscc(s, uscc).id)
+        ent = enterprises.get_by_uscc(s, uscc)
+        report = credit.public_report(s, ent.id)
+        # The cover in force, from the insurance domain's own read (the credit domain does not know it).
+        report["insurance"] = insurance.enterprise_cover(s, ent.id)
+        return report
 
 
 @router.get("/credit/{uscc}", response_class=HTMLResponse, dependencies=[Depends(public_rate_limit)])

@@ -26,6 +26,7 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 
 from api.deps import SAFE_METHODS
+from api.pages import glossary
 from api.pages.routes import templates
 from core import sessions
 from core.clock import utcnow
@@ -190,12 +191,15 @@ class PageRoute(APIRoute):
                 target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                 return RedirectResponse(f"/signin?next={quote(target, safe='')}", status_code=303)
             except DomainError as exc:
-                fields = [f"{e.field}: {e.reason}" for e in exc.errors]
-                detail = "; ".join(fields) if fields else exc.detail
+                fields = [f"{e.field}: {glossary.reason(e.reason)}" for e in exc.errors]
+                detail = "; ".join(fields) if fields else glossary.reason(exc.detail)
                 return error_page(request, exc.status, exc.title, detail)
             except RequestValidationError as exc:
                 # A form field or query value out of bounds: the page, naming the field, not JSON.
-                fields = [f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}" for e in exc.errors()]
+                fields = [
+                    f"{'.'.join(str(p) for p in e['loc'][1:])}: {glossary.reason(e['msg'], e['type'], e.get('ctx'))}"
+                    for e in exc.errors()
+                ]
                 return error_page(request, 422, "Invalid input", "; ".join(fields))
 
         return route

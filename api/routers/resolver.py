@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from api import scan_guidance
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
 from api.pages.routes import templates
@@ -191,7 +192,9 @@ def _code_error(request: Request) -> CodeError:
     return CodeError("code", "not a valid GS1 Digital Link")
 
 
-def code_help(request: Request, error: CodeError, parts: dict[str, str] | None = None) -> Response:
+def code_help(
+    request: Request, error: CodeError, parts: dict[str, str] | None = None, status: int = 400
+) -> Response:
     """The page for a code that cannot be read, in the consumer's language: what was wrong and how to
     type the code from the label (a form that builds the link). 400, as the problem document is
     (GS1's resolver standard: a path that is not a Digital Link is 400)."""
@@ -207,7 +210,7 @@ def code_help(request: Request, error: CodeError, parts: dict[str, str] | None =
             "parts": parts if parts is not None else _typed_parts(request),
             "switch": _switch_href(request, lang),
         },
-        status_code=400,
+        status_code=status,
         headers={"Vary": "Accept, Accept-Language"},
     )
 
@@ -482,6 +485,21 @@ def _page(
         response.verdict = outcome.verdict
         return response
     body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
+    typed = view is None and outcome.verdict == "counterfeit" and request.query_params.get("typed") == "1"
+    if typed:
+        # Typed by hand on the help page's form (not scanned): a failed check is most likely a typo.
+        parts = {
+            "gtin": link.gtin,
+            "lot": link.lot or "",
+            "serial": link.serial or "",
+            "expiry": request.query_params.get("17", "")[:12],
+            "lang": _lang(request),
+            "edit": "1",
+        }
+        codes = [e.code for e in outcome.evidence]
+        body["guidance"] = scan_guidance.guidance(
+            outcome.verdict, codes, body["code"]["uri"], base, body.get("enterprise"), typed=parts
+        )
     if view == "serviceInfo":
         # Not the hot path: the exact answer for this unit (category, waiting period, claim window).
         with state.db.read_session() as s:
@@ -507,7 +525,7 @@ def _page(
         response = templates.TemplateResponse(
             request,
             "scan.html",
-            {"s": body, "lang": lang, "t": TEXT[lang], "switch": _switch_href(request, lang)},
+            {"s": body, "lang": lang, "t": TEXT[lang], "switch": _switch_href(request, lang), "typed": typed},
             headers={**headers, "Content-Language": lang},
             status_code=status,
         )
@@ -523,6 +541,9 @@ def typed_code(
     help page saying what is still wrong."""
     public_rate_limit(request)
     parts = {"gtin": gtin[:40], "lot": lot[:40], "serial": serial[:40], "expiry": expiry[:12]}
+    if request.query_params.get("edit"):
+        # Back from a typed code that failed its check: the form filled in, to correct and send again.
+        return code_help(request, CodeError("typed", "check what you typed"), parts, status=200)
     digits = re.sub(r"\s", "", gtin)
     expiry = re.sub(r"\s", "", expiry)
     try:
@@ -533,6 +554,7 @@ def typed_code(
     except CodeError as exc:
         return code_help(request, exc, parts)
     query = {"17": expiry} if expiry else {}
+    query["typed"] = "1"  # typed by hand: a failed check then says "check what you typed", not "not ours"
     if request.query_params.get("lang") in ("zh", "en"):
         query["lang"] = request.query_params["lang"]
     return RedirectResponse(link.path() + (f"?{urlencode(query)}" if query else ""), status_code=303)

@@ -327,34 +327,8 @@ def ship(
     response: Response,
 ) -> ShipmentOut:
     resolver = request.app.state.settings.resolver_base_url
-    given = {k for k, v in data.model_dump().items() if v is not None}
-    forms = {
-        "line": given & {"declaration_id", "declaration_no", "line_no"},
-        "lot": given & {"gtin", "lot"},
-        "codes": given & {"codes"},
-    }
-    used = [name for name, fields in forms.items() if fields]
-    if len(used) != 1:
-        field = ", ".join(sorted(given)) or "body"
-        raise Invalid.field(
-            field if len(used) > 1 else "body",
-            "send exactly one of: declaration_id or declaration_no with line_no; gtin with lot; codes",
-        )
     with db.transaction() as s:
-        if used == ["line"]:
-            if data.line_no is None:
-                raise Invalid.field("line_no", "a line is named by its declaration and its line_no")
-            if (data.declaration_id is None) == (data.declaration_no is None):
-                raise Invalid.field("declaration_id", "give declaration_id or declaration_no, one of them")
-            ref = data.declaration_no or data.declaration_id
-            shipment = shipping.ship_line(s, enterprise_id, ref, data.line_no, by, resolver)
-        elif used == ["lot"]:
-            for name in ("gtin", "lot"):
-                if getattr(data, name) is None:
-                    raise Invalid.field(name, "a lot is named by its gtin and its lot")
-            shipment = shipping.ship_lot(s, enterprise_id, data.gtin, data.lot, by, resolver)
-        else:
-            shipment = shipping.ship_codes(s, enterprise_id, data.codes, by, resolver)
+        shipment = shipping.ship(s, enterprise_id, by, resolver, **data.model_dump())
         return _shipment_out(shipment, response)
 
 

@@ -85,7 +85,7 @@ def test_page_requests_keep_their_route_in_the_metrics_and_bad_fields_are_a_page
     token = client.cookies["csrftoken"]
     r = client.post("/signin", data={"key": "k" * 300, "csrftoken": token})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
-    assert "key: String should have at most 200 characters" in r.text
+    assert "key: 最多 200 个字符 · String should have at most 200 characters" in r.text
 
 
 def test_a_suspended_merchants_session_reads_but_changes_nothing(app, db, keys):

@@ -111,7 +111,7 @@ def test_consumer_files_with_a_photo_follows_by_token_and_sees_the_merchants_ans
     mpage.fill("#text", "非常抱歉，已为您办理全额退款。")
     mpage.click("form[data-form=answer] button[type=submit]")
     mpage.wait_for_url("**answered=1")
-    assert mpage.inner_text("[data-field=status]") == "answered"
+    assert mpage.get_attribute("[data-field=status]", "data-status") == "answered"
     desk.close()
 
     # Back on the phone, with JavaScript on this time (axe needs it), by the token.
@@ -138,9 +138,16 @@ def test_consumer_files_with_a_photo_follows_by_token_and_sees_the_merchants_ans
 
 def test_a_wrong_token_is_a_404_page_and_a_form_without_csrf_is_refused(live_server, page):
     base, _, _ = live_server
+    # A code that opens nothing, or one too short: the lookup form again, saying what to check.
     response = page.goto(f"{base}/complaints/track?token={'x' * 30}")
     assert response.status == 404
-    assert page.get_attribute("article[data-status]", "data-status") == "404"
+    assert page.get_attribute("[data-field=problem]", "data-problem") == "unknown_token"
+    assert page.input_value("#token") == "x" * 30
+    response = page.goto(f"{base}/complaints/track?token=ABC")
+    assert response.status == 422
+    assert page.get_attribute("[data-field=problem]", "data-problem") == "bad_token"
+    assert "Invalid input" not in page.content()
+    axe_check(page, "complaint-track-wrong-code")
     page.goto(f"{base}/complaints/new?code=/01/x")
     posted = page.request.post(
         f"{base}/complaints/new",

@@ -210,10 +210,10 @@ def test_regulator_inspects_and_releases_from_the_declaration_queue(live_server,
     page.fill("#lab_1", "NBCIQ-2026-000001")
     page.click("form[data-form=inspection] button[type=submit]")
     page.wait_for_url(f"**/console/declarations/{decl.id}")
-    assert page.inner_text("[data-field=status]") == "inspected"
+    assert page.get_attribute("[data-field=status]", "data-status") == "inspected"
     page.click("form[data-form=release] button[type=submit]")
     page.wait_for_url(f"**/console/declarations/{decl.id}")
-    assert page.inner_text("[data-field=status]") == "released"
+    assert page.get_attribute("[data-field=status]", "data-status") == "released"
     # Again is a 409 from the service, as a page: the declaration is no longer inspected.
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     again = page.request.post(

@@ -241,7 +241,7 @@ def test_regulator_decides_a_repair_and_an_objection_and_the_profile_shows_them(
     objection_row = page.locator(f"[data-table=credit-applications] tr[data-objection='{objection_id}']")
     assert objection_row.locator("[data-field=status]").inner_text() == "已驳回 Dismissed"
     # The records themselves: the repaired one ended, the disputed one counts again.
-    assert "已信用修复" in page.inner_text(f"[data-table=records] tr[data-record='{repaired_record}']")
+    assert "已修复 Repaired" in page.inner_text(f"[data-table=records] tr[data-record='{repaired_record}']")
     assert "有效" in page.inner_text(f"[data-table=records] tr[data-record='{disputed_record}']")
     assert page.evaluate("window.pwned") is None
     axe_check(page, "console-enterprise-decided")
@@ -312,7 +312,7 @@ def test_the_enterprise_profile_shows_its_policy_and_claims(live_server, page):
     sign_in(page, base, keys["regulator"], f"/console/enterprises/{insured.id}")
     rows = page.locator("[data-table=policies] tbody tr")
     assert rows.count() == 1
-    assert rows.first.locator("[data-field=policy-status]").inner_text() == "生效 Active"
+    assert rows.first.locator("[data-field=policy-status]").inner_text() == "生效 In force"
     assert rows.first.locator("[data-field=cover]").inner_text() == "¥5,000.00"
     assert "¥" in rows.first.locator("[data-field=premium]").inner_text()
     claim = page.locator("[data-table=claims] tbody tr")

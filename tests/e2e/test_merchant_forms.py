@@ -98,7 +98,7 @@ def test_merchant_declares_from_the_page_and_a_bad_field_is_shown_beside_it(live
     page.fill("#f-lines-0-unit_value", "168.00")
     page.click("form[data-form=declare] button[type=submit]")
     page.wait_for_url("**/merchant/declarations/*?declared=1")
-    assert page.inner_text("[data-field=status]") == "declared"
+    assert page.get_attribute("[data-field=status]", "data-status") == "declared"
     assert "E2E2611A" in page.inner_text("section[data-line='1']")
     assert page.locator("[data-field=declared]").count() == 1
     axe_check(page, "merchant-declared")
@@ -157,12 +157,12 @@ def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(live_s
     axe_check(page, "merchant-insurance")
     page.click("form[data-form=quote] button[type=submit]")
     page.wait_for_url("**/merchant/insurance/policies/*?quoted=1")
-    assert page.inner_text("[data-field=status]") == "quoted"
-    assert page.inner_text("[data-field=premium]").startswith("CNY ")
+    assert page.get_attribute("[data-field=status]", "data-status") == "quoted"
+    assert page.inner_text("[data-field=premium]").startswith("¥")  # the one money format
     axe_check(page, "merchant-quote")
     page.click("form[data-form=bind] button[type=submit]")
     page.wait_for_url("**/merchant/insurance/policies/*?bound=1")
-    assert page.inner_text("[data-field=status]") == "active"
+    assert page.get_attribute("[data-field=status]", "data-status") == "active"
     assert page.locator("form[data-form=bind]").count() == 0
     page.goto(f"{base}/merchant/insurance")
     assert page.locator("[data-table=policies] tr[data-status=active]").count() == 1
@@ -175,7 +175,7 @@ def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(live_s
     consumer = phone.new_page()
     consumer.goto(f"{base}{scan.path}?{scan.query}")
     cover = consumer.inner_text("[data-field=cover]")
-    assert "CNY 5000.00" in cover and "承保" in cover
+    assert "¥5,000.00" in cover and "承保" in cover
     assert "投诉此商品" in consumer.inner_text("[data-field=how-to-claim]")
     assert _weight(consumer, base) < BUDGET
     axe_check(consumer, "scan-insured")
@@ -288,6 +288,9 @@ def test_forms_without_csrf_and_another_merchants_ids_are_refused(live_server, p
         ("/merchant/products", {"gtin": gtin_with_check("694123450099")}),
         ("/merchant/insurance/quotes", {"product_id": str(offer.id)}),
         (f"/merchant/insurance/policies/{quote.id}/bind", {}),
+        (f"/merchant/insurance/policies/{quote.id}/renew", {}),
+        (f"/merchant/insurance/policies/{quote.id}/cancel", {"reason": "不要了"}),
+        ("/merchant/shipments", {"declaration_id": "1", "line_no": "1"}),
         (f"/merchant/credit/records/{record.id}/repairs", {"evidence": "x"}),
         (f"/merchant/credit/records/{record.id}/objections", {"reason": "x"}),
         (f"/merchant/gtin-grants/{grant.id}/revoke", {}),
@@ -309,6 +312,8 @@ def test_forms_without_csrf_and_another_merchants_ids_are_refused(live_server, p
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     for path, form in (
         (f"/merchant/insurance/policies/{quote.id}/bind", {}),
+        (f"/merchant/insurance/policies/{quote.id}/renew", {}),
+        (f"/merchant/insurance/policies/{quote.id}/cancel", {"reason": "不是我的保单"}),
         (f"/merchant/credit/records/{record.id}/repairs", {"evidence": "不是我的记录"}),
         (f"/merchant/credit/records/{record.id}/objections", {"reason": "不是我的记录"}),
         (f"/merchant/gtin-grants/{grant.id}/revoke", {}),

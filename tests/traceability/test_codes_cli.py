@@ -113,9 +113,13 @@ def test_ship_item_codes_from_a_file_as_their_owner_only(client, flow, cli, tmp_
 def test_cli_refusals_say_what_to_fix(flow, cli):
     decl = _released(flow)
     cases = [
-        (("codes", "ship"), "ship one of"),
-        (("codes", "ship", "--declaration", decl["id"]), "--declaration and --line"),
-        (("codes", "ship", "--gtin", "123"), "--gtin and --lot"),
+        # the service's own words (traceability.shipping.ship), as the API and the pages say them
+        (("codes", "ship"), "send exactly one of"),
+        (
+            ("codes", "ship", "--declaration", decl["id"]),
+            "a line is named by its declaration and its line_no",
+        ),
+        (("codes", "ship", "--gtin", "123"), "a lot is named by its gtin and its lot"),
         (("codes", "ship", "--declaration", decl["id"], "--line", 1), "issue them first"),
         (("codes", "ship", "--declaration", "31052026x", "--line", 1), "declaration"),
         (("codes", "ship", "--declaration", "999999999999999999", "--line", 1), "no declaration numbered"),

@@ -113,7 +113,9 @@ def test_the_typed_code_form_goes_to_the_codes_page_or_says_what_is_still_wrong(
         follow_redirects=False,
     )
     assert r.status_code == 303
-    assert r.headers["location"] == f"/01/{code['gtin']}/10/{code['lot']}/21/{code['serial']}?17=280831"
+    assert (
+        r.headers["location"] == f"/01/{code['gtin']}/10/{code['lot']}/21/{code['serial']}?17=280831&typed=1"
+    )
     r = client.get("/code", params={"gtin": "123", "lot": code["lot"], "serial": code["serial"]})
     assert r.status_code == 400 and 'data-problem-field="gtin"' in r.text
     r = client.get("/code", params={"gtin": code["gtin"], "lot": code["lot"], "serial": ""})
