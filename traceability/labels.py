@@ -119,7 +119,7 @@ _DOT_PT = 72 / PRINT_DPI  # 0.24 pt, exact in a PDF number
 QUIET_MODULES = 4  # light modules the standard wants around a code: inside the label, clear of its text
 _MIN_TOP_MM = 2.0  # between the label's top edge and the code: the quiet zone plus room for misfeed
 _MIN_MODULE_DOTS = 3  # 0.25 mm; smaller modules close up in an office printer's toner
-_EDGE_IN = 0.01  # dots
+_EDGE_IN = 0.01  # of a dot
 
 
 @dataclass(frozen=True)
@@ -193,16 +193,20 @@ def _label_content(
     n = matrix.size
     code = place_code(layout, n, left_mm, top_mm)
     k = code.module_dots
-    # In dots, y downwards from the page's top-left corner: every rectangle starts on a whole dot. Its
-    # right and bottom edges stop a hundredth of a dot short: a rasteriser that fills a pixel an edge
-    # only touches (poppler does, at a grey of 1/8) then leaves the light module next to it white.
+    # In dots, y downwards from the code's top-left corner, itself a whole number of dots from the page's
+    # top-left corner: every rectangle starts on a whole dot. Its right and bottom edges stop a hundredth
+    # of a dot short: a rasteriser that fills a pixel an edge only touches (poppler does, at a grey of
+    # 1/8) then leaves the light module next to it white. (Scaling to modules in the transformation
+    # instead costs precision enough to grey some edges.)
     wide = [num(k * modules - _EDGE_IN) for modules in range(n + 1)]
     runs = [
-        f"{code.left + k * m.start()} {code.top + k * r} {wide[m.end() - m.start()]} {wide[1]} re"
+        f"{k * m.start()} {k * r} {wide[m.end() - m.start()]} {wide[1]} re"
         for r, row in enumerate(matrix.rows)
         for m in _RUN.finditer(row)
     ]
-    ops.append(f"q 0 g {num(_DOT_PT)} 0 0 {num(-_DOT_PT)} 0 {num(page_height)} cm")
+    ops.append(
+        f"q 0 g {num(_DOT_PT)} 0 0 {num(-_DOT_PT)} 0 {num(page_height)} cm 1 0 0 1 {code.left} {code.top} cm"
+    )
     ops.append("\n".join(runs))
     ops.append("f Q")
 
