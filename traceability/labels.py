@@ -108,11 +108,12 @@ _RUN = re.compile("1+")
 
 # The codes are drawn on the grid of a 300 dpi printer's dots, counted from the page's top-left corner
 # (where printers and rasterisers put their origin): a module is a whole number of dots and every edge
-# falls between dots. Then every module prints as the same dots, and every finder pattern of every code
-# comes out alike. Off the grid (a module of 5.4 dots), modules are 5 or 6 dots with grey edges, and
-# zbar, which sorts finder patterns by how many scan lines cross them before trying them three by
-# three with a budget of failures, gave up on a code or two of a whole page (136 of 150 found) that it
-# read when the label was cut out. 600 and 1200 dpi printers share this grid.
+# falls between dots, so every module prints as the same dots and every finder pattern of every code
+# comes out alike. Off the grid (modules of 5.95 or 4.98 dots), modules were 5 or 6 dots with grey
+# edges, and zbar gave up on a code or two of a whole page (136 of 150 found) that it read from the
+# label cut out: it sorts the finder patterns it sees (text makes a few more) by how many scan lines
+# cross them and tries them three at a time within a budget of failures (zbar/qrcode/qrdec.c), and
+# unlike finders sort far apart. 600 and 1200 dpi printers share this grid.
 PRINT_DPI = 300
 DOT_MM = 25.4 / PRINT_DPI
 _DOT_PT = 72 / PRINT_DPI  # 0.24 pt, exact in a PDF number
