@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
 # that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
-# read generated PDFs back, node to run GS1's Digital Link toolkit and resolver test suite, PHP (with
-# curl) for that suite's helper, curl and jq for the README's walk-through. Installs only what is missing.
+# read generated PDFs back, zbar-tools to decode their QR codes, node to run GS1's Digital Link toolkit
+# and resolver test suite, PHP (with curl) for that suite's helper, curl and jq for the README's
+# walk-through. Installs only what is missing.
 #   scripts/system-deps.sh run    what the server needs (the font)
 #   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
@@ -11,6 +12,8 @@ fc-list :fontformat=TrueType family 2>/dev/null | grep -q "WenQuanYi Zen Hei" ||
 if [ "${1:-test}" = "test" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+  # zbar reads whole label-sheet pages back in tests/traceability/test_label_pages.py.
+  command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
   # GS1's Digital Link toolkit (JavaScript) checks the resolver in tests/traceability.
   command -v node >/dev/null 2>&1 || need+=(nodejs)
   command -v npm >/dev/null 2>&1 || need+=(npm)

@@ -10,7 +10,9 @@ labels takes the memory of one page.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -100,18 +102,88 @@ _ZH_PT, _ZH_MIN_PT = 7.5, 6.0
 _EN_PT = 5.5
 _LEADING = 1.2
 _TEXT_BLOCK_PT = _SHORT_PT * _LEADING + 2 * _HRI_PT * _LEADING + _ZH_PT * _LEADING + _EN_PT * _LEADING
-_PAD_SIDE, _PAD_TOP, _PAD_BOTTOM = 2.0 * PT_PER_MM, 2.5 * PT_PER_MM, 1.2 * PT_PER_MM
-_QUIET_MODULES = 4  # light modules the standard wants around a code
+_PAD_SIDE, _PAD_BOTTOM = 2.0 * PT_PER_MM, 1.2 * PT_PER_MM
 _AI_ELEMENT = re.compile(r"\(\d{2,4}\)[^(]*")
 _RUN = re.compile("1+")
 
+# The codes are drawn on the grid of a 300 dpi printer's dots, counted from the page's top-left corner
+# (where printers and rasterisers put their origin): a module is a whole number of dots and every edge
+# falls between dots, so every module prints as the same dots and every finder pattern of every code
+# comes out alike. Off the grid (modules of 5.95 or 4.98 dots), modules were 5 or 6 dots with grey
+# edges, and zbar gave up on a code or two of a whole page (136 of 150 found) that it read from the
+# label cut out: it sorts the finder patterns it sees (text makes a few more) by how many scan lines
+# cross them and tries them three at a time within a budget of failures (zbar/qrcode/qrdec.c), and
+# unlike finders sort far apart. 600 and 1200 dpi printers share this grid.
+PRINT_DPI = 300
+DOT_MM = 25.4 / PRINT_DPI
+_DOT_PT = 72 / PRINT_DPI  # 0.24 pt, exact in a PDF number
+QUIET_MODULES = 4  # light modules the standard wants around a code: inside the label, clear of its text
+_MIN_TOP_MM = 2.0  # between the label's top edge and the code: the quiet zone plus room for misfeed
+_MIN_MODULE_DOTS = 3  # 0.25 mm; smaller modules close up in an office printer's toner
+_EDGE_IN = 0.01  # of a dot
+
+
+@dataclass(frozen=True)
+class CodePlacement:
+    """Where a label's code goes, in printer dots from the page's top-left corner."""
+
+    modules: int  # the symbol's side in modules
+    module_dots: int
+    left: int
+    top: int
+
+    @property
+    def side(self) -> int:
+        return self.modules * self.module_dots
+
+    @property
+    def module_mm(self) -> float:
+        return self.module_dots * DOT_MM
+
+
+@functools.lru_cache(maxsize=64)
+def module_dots(layout: SheetLayout, modules: int) -> int:
+    """The largest whole number of dots a module can take on this layout's labels, with the quiet zone
+    on every side and the text block below, all inside the label. ValueError if not even the smallest
+    module fits (a URI far longer than any the platform prints)."""
+    width = layout.label_width / DOT_MM - 1  # a dot is lost to snapping the label's edge to the grid
+    height = layout.label_height / DOT_MM - 1
+    text = (_TEXT_BLOCK_PT + _PAD_BOTTOM) / _DOT_PT
+    dots = int(min(width / (modules + 2 * QUIET_MODULES), height / modules))
+    while dots >= _MIN_MODULE_DOTS:
+        top = max(QUIET_MODULES * dots, math.ceil(_MIN_TOP_MM / DOT_MM))
+        if top + (modules + QUIET_MODULES) * dots + text <= height:
+            return dots
+        dots -= 1
+    raise ValueError(
+        f"a QR code of {modules} modules a side does not fit on a {layout.label_width} x "
+        f"{layout.label_height} mm label with its quiet zone at {_MIN_MODULE_DOTS} dots a module"
+    )
+
+
+def place_code(layout: SheetLayout, modules: int, label_left_mm: float, label_top_mm: float) -> CodePlacement:
+    """The code of a label whose top-left corner is at the given distances from the page's: centred
+    across the label, its quiet zone below the label's top edge, snapped to the dot grid."""
+    dots = module_dots(layout, modules)
+    label_left, label_top = label_left_mm / DOT_MM, label_top_mm / DOT_MM
+    left = round(label_left + (layout.label_width / DOT_MM - modules * dots) / 2)
+    top = math.ceil(label_top + max(QUIET_MODULES * dots, math.ceil(_MIN_TOP_MM / DOT_MM)))
+    return CodePlacement(modules, dots, left, top)
+
 
 def _label_content(
-    label: Label, x: float, y: float, layout: SheetLayout, text: DocFont, mono: DocFont
+    label: Label,
+    left_mm: float,
+    top_mm: float,
+    layout: SheetLayout,
+    page_height: float,
+    text: DocFont,
+    mono: DocFont,
 ) -> str:
-    """Drawing operators for one label whose cell has its bottom-left corner at (x, y) points."""
+    """Drawing operators for one label whose top-left corner is `left_mm`, `top_mm` from the page's."""
     width = layout.label_width * PT_PER_MM
     height = layout.label_height * PT_PER_MM
+    x, y = left_mm * PT_PER_MM, page_height - (top_mm + layout.label_height) * PT_PER_MM
     room = width - 2 * _PAD_SIDE
     middle = x + width / 2
     ops: list[str] = []
@@ -120,16 +192,22 @@ def _label_content(
 
     matrix = qr_matrix(label.uri)
     n = matrix.size
-    space = height - _PAD_TOP - _PAD_BOTTOM - _TEXT_BLOCK_PT
-    side = min(space / (1 + _QUIET_MODULES / n), room)
-    module = side / n
-    left, top = middle - side / 2, y + height - _PAD_TOP
+    code = place_code(layout, n, left_mm, top_mm)
+    k = code.module_dots
+    # In dots, y downwards from the code's top-left corner, itself a whole number of dots from the page's
+    # top-left corner: every rectangle starts on a whole dot. Its right and bottom edges stop a hundredth
+    # of a dot short: a rasteriser that fills a pixel an edge only touches (poppler does, at a grey of
+    # 1/8) then leaves the light module next to it white. (Scaling to modules in the transformation
+    # instead costs precision enough to grey some edges.)
+    wide = [num(k * modules - _EDGE_IN) for modules in range(n + 1)]
     runs = [
-        f"{m.start()} {n - 1 - r} {m.end() - m.start()} 1 re"
+        f"{k * m.start()} {k * r} {wide[m.end() - m.start()]} {wide[1]} re"
         for r, row in enumerate(matrix.rows)
         for m in _RUN.finditer(row)
     ]
-    ops.append(f"q 0 g {num(module)} 0 0 {num(module)} {num(left)} {num(top - side)} cm")
+    ops.append(
+        f"q 0 g {num(_DOT_PT)} 0 0 {num(-_DOT_PT)} 0 {num(page_height)} cm 1 0 0 1 {code.left} {code.top} cm"
+    )
     ops.append("\n".join(runs))
     ops.append("f Q")
 
@@ -143,7 +221,9 @@ def _label_content(
     if label.name_en:
         lines.append((text, *text.fit(label.name_en, _EN_PT, _EN_PT, room)))
 
-    baseline = top - side - _QUIET_MODULES * module
+    # The text starts below the quiet zone; a line's glyphs reach 0.963 of its size above the baseline
+    # (the fonts' ascent), so none reaches into it.
+    baseline = page_height - (code.top + code.side + QUIET_MODULES * k) * _DOT_PT
     ops.append("BT 0 g")
     for font, line, size in lines:
         baseline -= size * (_LEADING - 0.2)  # ascender; the rest of the leading goes below
@@ -191,9 +271,9 @@ def label_sheet_pdf(labels: Iterable[Label], out: BinaryIO, *, layout: SheetLayo
             kids.append(pdf.put_page(pages, resources, page_size, "\n".join(content)))
             content = []
         row, column = divmod(slot, layout.columns)
-        x = (layout.left + column * layout.column_pitch) * PT_PER_MM
-        y = page_size[1] - (layout.top + row * layout.row_pitch + layout.label_height) * PT_PER_MM
-        content.append(_label_content(label, x, y, layout, text, mono))
+        left = layout.left + column * layout.column_pitch
+        top = layout.top + row * layout.row_pitch
+        content.append(_label_content(label, left, top, layout, page_size[1], text, mono))
         count += 1
     # the last page, or one empty page when there were no labels
     kids.append(pdf.put_page(pages, resources, page_size, "\n".join(content)))
