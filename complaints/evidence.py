@@ -1,12 +1,19 @@
 """Evidence files: checked by their content (magic bytes, then Pillow for images), never by name;
 images re-encoded so that EXIF (GPS, device) is dropped; stored by content hash under var/evidence,
-outside the database, as 0600 files. `Store.staged` removes what it wrote if the case is not saved."""
+outside the database, as 0600 files. `Store.staged` removes what it wrote if the case is not saved.
+
+Decompression bombs: a PNG of a few kilobytes can declare 80 million pixels. An image's size is read
+from its own header here, before Pillow is asked for anything (Pillow's WebP plugin allocates the canvas
+when it opens a file, and its own `MAX_IMAGE_PIXELS` only refuses at twice the number it is set to), and
+an image over the limit, or animated, is refused undecoded. What is decoded is held in a `PixelBudget`:
+the pixels being decoded at once across all intakes, and so the memory they take, stay bounded."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,13 +21,17 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
-from core.errors import Invalid
-
-# Decompression bombs: refuse images beyond 40 megapixels before decoding them.
-Image.MAX_IMAGE_PIXELS = 40_000_000
+from core.errors import Invalid, Unavailable
 
 PDF = "application/pdf"
 _IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+_PILLOW_FORMAT = {media: name for name, media in _IMAGE_FORMATS.items()}
+# Pillow keeps an image of these modes as is; others become RGB (or RGBA where the format has alpha).
+_KEPT_MODES = {"image/jpeg": ("L", "RGB"), "image/png": ("L", "RGB", "RGBA"), "image/webp": ("RGB", "RGBA")}
+# JPEG start-of-frame markers (SOF0-3, 5-7, 9-11, 13-15): they carry the frame's height and width.
+_SOF = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)})
+# Pillow holds at most 4 bytes a pixel (RGB as RGBX); a converted image is a second copy.
+BYTES_PER_PIXEL = 4
 
 
 @dataclass(frozen=True)
@@ -28,6 +39,44 @@ class Prepared:
     data: bytes
     media_type: str
     sha256: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """What an image's header says, read without decoding it."""
+
+    width: int
+    height: int
+    frames: int = 1
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+class PixelBudget:
+    """How many pixels the process decodes at once, across every intake: one image at the limit, or
+    several smaller ones. A decode waits for room (at most `wait` seconds, then 503)."""
+
+    def __init__(self, pixels: int, wait: float = 30.0) -> None:
+        self.total = pixels
+        self.free = pixels
+        self.wait = wait
+        self._room = threading.Condition()
+
+    @contextmanager
+    def hold(self, pixels: int) -> Iterator[None]:
+        pixels = min(pixels, self.total)
+        with self._room:
+            if not self._room.wait_for(lambda: self.free >= pixels, self.wait):
+                raise Unavailable("too many images are being checked at once; try again in a minute")
+            self.free -= pixels
+        try:
+            yield
+        finally:
+            with self._room:
+                self.free += pixels
+                self._room.notify_all()
 
 
 def sniff(data: bytes) -> str | None:
@@ -42,30 +91,138 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _reencode(data: bytes, media_type: str, index: int) -> bytes:
+def _u16(data: bytes, at: int, order: str = "big") -> int:
+    return int.from_bytes(data[at : at + 2], order)  # type: ignore[arg-type]
+
+
+def _u24le(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at : at + 3], "little")
+
+
+def _png_header(data: bytes) -> Header | None:
+    if len(data) < 24 or data[12:16] != b"IHDR":
+        return None
+    header = Header(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
+    at = 8
+    while at + 12 <= len(data):  # the chunks before the pixels: an APNG says it is one there (acTL)
+        length, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
+        if kind == b"acTL" and at + 12 <= len(data):
+            return Header(header.width, header.height, int.from_bytes(data[at + 8 : at + 12], "big"))
+        if kind in (b"IDAT", b"IEND"):
+            break
+        at += 12 + length
+    return header
+
+
+def _jpeg_header(data: bytes) -> Header | None:
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            at += 2
+            continue
+        if marker in _SOF:
+            if at + 9 > len(data):
+                return None
+            return Header(_u16(data, at + 7), _u16(data, at + 5))
+        if marker in (0xD9, 0xDA):  # the end, or the pixels, before any frame header
+            return None
+        at += 2 + _u16(data, at + 2)
+    return None
+
+
+def _webp_size(kind: bytes, body: bytes) -> tuple[int, int] | None:
+    if kind == b"VP8 " and len(body) >= 10 and body[3:6] == b"\x9d\x01\x2a":
+        return _u16(body, 6, "little") & 0x3FFF, _u16(body, 8, "little") & 0x3FFF
+    if kind == b"VP8L" and len(body) >= 5 and body[0] == 0x2F:
+        bits = int.from_bytes(body[1:5], "little")
+        return (bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1
+    if kind == b"VP8X" and len(body) >= 10:
+        return _u24le(body, 4) + 1, _u24le(body, 7) + 1
+    return None
+
+
+def _webp_header(data: bytes) -> Header | None:
+    # Every chunk that states a size counts (the canvas and each bitstream): the largest is what a
+    # decoder would allocate. An animation flag or an animation frame makes it animated.
+    width = height = 0
+    frames = 1
+    at = 12
+    while at + 8 <= len(data):
+        kind, length = data[at : at + 4], int.from_bytes(data[at + 4 : at + 8], "little")
+        body = data[at + 8 : at + 8 + length]
+        size = _webp_size(kind, body)
+        if size is not None and size[0] * size[1] > width * height:
+            width, height = size
+        if (kind == b"VP8X" and body[:1] and body[0] & 0x02) or kind == b"ANMF":
+            frames = 2
+        at += 8 + length + (length & 1)
+    return Header(width, height, frames) if width and height else None
+
+
+def image_header(data: bytes, media_type: str) -> Header | None:
+    """The size (and frame count) an image's header declares, or None if it states none."""
+    read = {"image/png": _png_header, "image/jpeg": _jpeg_header, "image/webp": _webp_header}
+    return read[media_type](data)
+
+
+def _check_header(data: bytes, media_type: str, field: str, max_pixels: int) -> Header:
+    header = image_header(data, media_type)
+    if header is None or header.pixels == 0:
+        raise Invalid.field(field, "the image cannot be read: its header states no size")
+    if header.pixels > max_pixels:
+        raise Invalid.field(
+            field,
+            f"the image is {header.width} x {header.height} pixels ({header.pixels:,}); "
+            f"the limit is {max_pixels:,} pixels",
+        )
+    if header.frames > 1:
+        raise Invalid.field(field, "animated images are not accepted; send a still picture")
+    return header
+
+
+def _reencode(data: bytes, media_type: str, index: int, max_pixels: int, budget: PixelBudget) -> bytes:
     field = f"evidence[{index}]"
+    # Refused from the header alone: nothing over the limit reaches a decoder.
+    header = _check_header(data, media_type, field, max_pixels)
+    formats = [_PILLOW_FORMAT[media_type]]
     try:
-        with Image.open(io.BytesIO(data)) as probe:
+        with Image.open(io.BytesIO(data), formats=formats) as probe:
             probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
+        with budget.hold(header.pixels), Image.open(io.BytesIO(data), formats=formats) as img:
             if _IMAGE_FORMATS.get(img.format or "") != media_type:
                 raise Invalid.field(field, f"the content is {img.format}, not what its header says")
+            if img.size != (header.width, header.height):
+                raise Invalid.field(field, "the image's header and its content disagree on its size")
+            if getattr(img, "n_frames", 1) != 1:
+                raise Invalid.field(field, "animated images are not accepted; send a still picture")
             img.load()
-            # A fresh image of the pixels alone carries no EXIF, XMP or ICC text.
-            mode = "RGBA" if img.mode in ("RGBA", "LA", "P") and media_type != "image/jpeg" else "RGB"
-            clean = Image.new(mode, img.size)
-            clean.paste(img.convert(mode))
+            if img.mode in _KEPT_MODES[media_type]:
+                clean = img  # no second copy of the pixels
+            else:
+                alpha = img.mode in ("RGBA", "LA", "P", "PA") and media_type != "image/jpeg"
+                clean = img.convert("RGBA" if alpha else "RGB")
+                img.close()  # the decoded pixels go before the encoder's buffers come
+            # Nothing but the pixels is written: EXIF, XMP, ICC and comments live in `info`.
+            clean.info = {}
             out = io.BytesIO()
-            fmt = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[media_type]
+            fmt = _PILLOW_FORMAT[media_type]
             clean.save(out, fmt, **({"quality": 88} if fmt in ("JPEG", "WEBP") else {}))
             return out.getvalue()
-    except Invalid:
+    except (Invalid, Unavailable):
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise Invalid.field(field, f"the image cannot be read: {exc}") from None
 
 
-def prepare(files: list[bytes], *, max_files: int, max_bytes: int) -> list[Prepared]:
+def prepare(
+    files: list[bytes], *, max_files: int, max_bytes: int, max_pixels: int, budget: PixelBudget
+) -> list[Prepared]:
     """Check every file before anything is written; the first bad one refuses the whole intake."""
     if len(files) > max_files:
         raise Invalid.field("evidence", f"at most {max_files} files; {len(files)} were sent")
@@ -84,7 +241,7 @@ def prepare(files: list[bytes], *, max_files: int, max_bytes: int) -> list[Prepa
                 raise Invalid.field(field, "the PDF is truncated (no %%EOF)")
             clean = data
         else:
-            clean = _reencode(data, media_type, i)
+            clean = _reencode(data, media_type, i, max_pixels, budget)
         prepared.append(Prepared(clean, media_type, hashlib.sha256(clean).hexdigest()))
     return prepared
 
