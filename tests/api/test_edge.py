@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from core.clock import utcnow
 from tests.conftest import Keys, serve
 
 BIG = 2**63  # one past SQLite's largest integer
@@ -136,6 +137,111 @@ def test_lone_surrogates_are_refused_by_field(client, keys: Keys):
         headers=me,
     )
     assert r.status_code == 200 and r.json()["address"] == "\U0001f600 \\ud800"
+
+
+CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
+
+
+def _lists(depth: int, leaf: str = '"x"') -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+def _deep_capture(lists: int, serial_uri: str) -> str:
+    """An EPCIS document whose one event has an extension of `lists` nested lists: the document, its
+    body, the event list and the event hold it, so the body nests `4 + lists` deep."""
+    when = utcnow().isoformat()
+    event = json.dumps(
+        {
+            "type": "ObjectEvent",
+            "eventTime": when,
+            "eventTimeZoneOffset": "+08:00",
+            "action": "OBSERVE",
+            "bizStep": "https://ref.gs1.org/cbv/BizStep-storing",
+            "epcList": [serial_uri],
+            "ex:deep": "DEEP",
+        }
+    ).replace('"DEEP"', _lists(lists))
+    document = {
+        "@context": [CONTEXT, {"ex": "https://example.org/ns/"}],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": when,
+        "epcisBody": {"eventList": ["EVENT"]},
+    }
+    return json.dumps(document).replace('"EVENT"', event)
+
+
+def _too_deep(r, field: str) -> None:
+    assert r.status_code == 400, r.text
+    assert r.json()["type"].endswith("/json-too-deep") and _field(r) == field, r.text
+    assert "more than 64 deep" in r.json()["detail"]
+
+
+def test_json_nested_too_deeply_is_a_400_naming_where(client, keys: Keys):
+    """Issue 19: an extension nesting lists 500 or 900 deep was a 500 (RecursionError in the event hash)."""
+    from tests.traceability.conftest import Flow
+
+    flow = Flow(client, keys)
+    _, _, codes = flow.released_codes(quantity=1)
+    item = f"https://id.gs1.org/01/{codes[0]['gtin']}/10/{codes[0]['lot']}/21/{codes[0]['serial']}"
+    me = flow.m | {"Content-Type": "application/ld+json"}
+    where = "epcisBody.eventList.0.ex:deep"
+    for lists in (500, 900, 61):
+        r = client.post("/api/v1/epcis/capture", content=_deep_capture(lists, item), headers=me)
+        _too_deep(r, where + ".0" * 60)
+    # At the limit (64 deep) the document is captured as before.
+    r = client.post("/api/v1/epcis/capture", content=_deep_capture(60, item), headers=me)
+    assert r.status_code == 202 and r.json()["success"], r.text
+    # Brackets inside strings, escaped quotes included, are not nesting.
+    text = json.dumps("[{" * 200 + '\\"' + "[" * 100)
+    r = client.patch(
+        f"/api/v1/enterprises/{keys.merchant_id}", content='{"address": ' + text + "}", headers=me
+    )
+    assert r.status_code == 422 and _field(r) == "address", r.text  # too long, not too deep
+    # A lone surrogate inside a deep body was a 500 too (the surrogate check decoded it first).
+    r = client.post("/api/v1/epcis/capture", content=_lists(990, '"\\ud800"'), headers=me)
+    _too_deep(r, ".".join(["0"] * 64))
+
+
+def _depth(value) -> int:
+    if isinstance(value, dict | list):
+        items = value.values() if isinstance(value, dict) else value
+        return 1 + max((_depth(v) for v in items), default=0)
+    return 0
+
+
+def test_the_depth_is_read_from_the_bytes_as_a_parser_would():
+    from pathlib import Path
+
+    from api.edge import exceeds_depth
+
+    tricky = ["[", "]]]", "{[", '\\"[', "\\", '\\\\"{{', '"', "\u005b", "中文[", ""]
+    samples: list = [tricky, {k: [k, {"x": k}] for k in tricky}, [[[]], {}], {"a": [[[["]"]]]]}]
+    samples += [json.loads(p.read_text()) for p in Path("/work/shared/gs1/epcis/JSON").rglob("*.jsonld")]
+    assert len(samples) > 20
+    for value in samples:
+        for indent in (None, 2):
+            body = json.dumps(value, indent=indent, ensure_ascii=indent is None).encode()
+            depth = _depth(value)
+            assert not exceeds_depth(body, depth), body[:200]
+            assert exceeds_depth(body, depth - 1), body[:200]
+
+
+def test_every_operation_that_takes_json_refuses_it_too_deep(client):
+    doc = client.get("/openapi.json").json()
+    body = '{"a": ' + _lists(64) + "}"
+    taking_json = 0
+    for template, ops in doc["paths"].items():
+        for method, op in ops.items():
+            content = op.get("requestBody", {}).get("content", {})
+            if not any(t == "application/json" or t.endswith("+json") for t in content):
+                continue
+            taking_json += 1
+            for headers in ({"Content-Type": "application/json"}, {}):  # FastAPI reads JSON without one
+                r = client.request(method, _concrete(template), content=body, headers=headers)
+                _too_deep(r, "a" + ".0" * 63)
+                assert "400" in op["responses"], (method, template)
+    assert taking_json > 30
 
 
 def test_a_database_constraint_a_user_reaches_is_a_409_naming_the_column(app, client, db):
