@@ -357,3 +357,35 @@ def test_a_registered_merchant_path_documents_auth_errors(client, keys: Keys):
     for status, headers in (("401", {}), ("403", Keys.header(keys.other_merchant))):
         r = client.get(f"/api/v1/enterprises/{keys.merchant_id}/products", headers=headers)
         assert str(r.status_code) == status and status in op["responses"]
+
+
+def test_repeated_writes_answer_statuses_the_document_lists(app, keys: Keys):
+    """Issue 19, item 4: a repeated grant answered 200 where the document listed 201 only. Every answer
+    here is checked against the document (tests/api/documented.py), as the fuzz's status_code_conformance
+    checks its own, on the repeats that generated input does not reach."""
+    from fastapi.testclient import TestClient
+
+    from api import seeding
+    from tests.api.documented import Documented
+    from tests.traceability.conftest import Flow, declaration_no
+
+    documented = Documented(app.openapi())
+    with documented.watch(TestClient(app)) as client:
+        flow = Flow(client, keys)
+        product, decl, codes = flow.released_codes(quantity=2)
+        base = f"/api/v1/enterprises/{keys.merchant_id}"
+        grant = {"gtin": product["gtin"], "grantee_enterprise_id": keys.other_merchant_id}
+        statuses = [client.post(f"{base}/gtin-grants", json=grant, headers=flow.m).status_code for _ in "12"]
+        assert statuses == [201, 200]
+        again = flow.product()
+        body = seeding.declaration_body(declaration_no(), [seeding.line_body(again["id"], "L1", 1)])
+        replay = flow.m | {"Idempotency-Key": "declare-once"}
+        first, second = (client.post(f"{base}/declarations", json=body, headers=replay) for _ in "12")
+        assert (first.status_code, second.status_code) == (201, 200) and first.json()["id"] == second.json()[
+            "id"
+        ]
+        assert second.headers["Idempotent-Replayed"] == "true"
+        shipment = {"gtin": codes[0]["gtin"], "lot": codes[0]["lot"]}
+        statuses = [client.post(f"{base}/shipments", json=shipment, headers=flow.m).status_code for _ in "12"]
+        assert statuses == [201, 200]
+    documented.assert_none()
