@@ -5,11 +5,16 @@ outside the database, as 0600 files. `Store.staged` removes what it wrote if the
 Decompression bombs: a PNG of a few kilobytes can declare 80 million pixels. An image's size is read
 from its own header here, before Pillow is asked for anything (Pillow's WebP plugin allocates the canvas
 when it opens a file, and its own `MAX_IMAGE_PIXELS` only refuses at twice the number it is set to), and
-an image over the limit, or animated, is refused undecoded. What is decoded is held in a `PixelBudget`:
-the pixels being decoded at once across all intakes, and so the memory they take, stay bounded."""
+an image over the limit, or animated, is refused undecoded. What checking an image takes (the decoded
+pixels, a converted copy, a progressive JPEG's coefficients, libwebp's canvases and encoder) is estimated
+from the header too, and held in a `DecodeBudget`: an image that alone would take more than the budget is
+refused, and the images being checked at once across all intakes never take more than it together."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import hashlib
 import io
 import os
@@ -30,8 +35,12 @@ _PILLOW_FORMAT = {media: name for name, media in _IMAGE_FORMATS.items()}
 _KEPT_MODES = {"image/jpeg": ("L", "RGB"), "image/png": ("L", "RGB", "RGBA"), "image/webp": ("RGB", "RGBA")}
 # JPEG start-of-frame markers (SOF0-3, 5-7, 9-11, 13-15): they carry the frame's height and width.
 _SOF = frozenset({*range(0xC0, 0xC4), *range(0xC5, 0xC8), *range(0xC9, 0xCC), *range(0xCD, 0xD0)})
-# Pillow holds at most 4 bytes a pixel (RGB as RGBX); a converted image is a second copy.
-BYTES_PER_PIXEL = 4
+MIB = 1024 * 1024
+# Bytes a pixel costs to check (decode, convert, re-encode), measured with scripts/bench (VmHWM over
+# 5 Mpx of noise, rounded up). Pillow holds RGB as 4 bytes a pixel; a mode it converts is a second copy.
+_PNG_COST = {0: 3, 2: 7, 3: 6, 4: 9, 6: 7}  # by colour type: grey, RGB, palette, grey+alpha, RGBA
+_JPEG_COST = {1: 2, 3: 6, 4: 9}  # by components; progressive adds 2 bytes a component (coefficients)
+_WEBP_COST = 36  # libwebp's two canvases, Pillow's copy, the encoder's planes
 
 
 @dataclass(frozen=True)
@@ -48,35 +57,63 @@ class Header:
     width: int
     height: int
     frames: int = 1
+    bytes_per_pixel: int = 4
 
     @property
     def pixels(self) -> int:
         return self.width * self.height
 
+    def cost(self, size: int) -> int:
+        """The memory checking the image takes, in bytes: its pixels, and the file in and out."""
+        return self.pixels * self.bytes_per_pixel + 2 * size
 
-class PixelBudget:
-    """How many pixels the process decodes at once, across every intake: one image at the limit, or
-    several smaller ones. A decode waits for room (at most `wait` seconds, then 503)."""
 
-    def __init__(self, pixels: int, wait: float = 30.0) -> None:
-        self.total = pixels
-        self.free = pixels
+class DecodeBudget:
+    """The memory the process spends checking images at once, across every intake: one large image or
+    several smaller ones. A check waits for room (at most `wait` seconds, then 503)."""
+
+    def __init__(self, total: int, wait: float = 30.0) -> None:
+        self.total = total
+        self.free = total
         self.wait = wait
         self._room = threading.Condition()
 
     @contextmanager
-    def hold(self, pixels: int) -> Iterator[None]:
-        pixels = min(pixels, self.total)
+    def hold(self, amount: int) -> Iterator[None]:
+        amount = min(amount, self.total)
         with self._room:
-            if not self._room.wait_for(lambda: self.free >= pixels, self.wait):
+            if not self._room.wait_for(lambda: self.free >= amount, self.wait):
                 raise Unavailable("too many images are being checked at once; try again in a minute")
-            self.free -= pixels
+            self.free -= amount
         try:
             yield
         finally:
             with self._room:
-                self.free += pixels
+                self.free += amount
+                idle = self.free == self.total
                 self._room.notify_all()
+            if idle and amount >= _TRIM_FROM:
+                _give_back()
+
+
+# Pillow takes an image's memory in 16 MiB blocks, which glibc serves from per-thread arenas once the first
+# is freed, and keeps when they are freed: without a trim a server stays at its peak after a large image.
+_TRIM_FROM = 64 * MIB
+
+
+@functools.cache
+def _malloc_trim() -> object | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None  # not glibc: nothing to give back this way
+
+
+def _give_back() -> None:
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)  # type: ignore[operator]
 
 
 def sniff(data: bytes) -> str | None:
@@ -100,14 +137,18 @@ def _u24le(data: bytes, at: int) -> int:
 
 
 def _png_header(data: bytes) -> Header | None:
-    if len(data) < 24 or data[12:16] != b"IHDR":
+    if len(data) < 26 or data[12:16] != b"IHDR":
         return None
-    header = Header(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
+    depth, colour = data[24:25], data[25:26]
+    cost = _PNG_COST.get(colour[0], 9) if colour else 9
+    if colour == b"\x00" and depth != b"\x08":  # grey of 1, 2, 4 or 16 bits: converted
+        cost = 7
+    header = Header(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), 1, cost)
     at = 8
     while at + 12 <= len(data):  # the chunks before the pixels: an APNG says it is one there (acTL)
         length, kind = int.from_bytes(data[at : at + 4], "big"), data[at + 4 : at + 8]
         if kind == b"acTL" and at + 12 <= len(data):
-            return Header(header.width, header.height, int.from_bytes(data[at + 8 : at + 12], "big"))
+            return Header(header.width, header.height, int.from_bytes(data[at + 8 : at + 12], "big"), cost)
         if kind in (b"IDAT", b"IEND"):
             break
         at += 12 + length
@@ -127,9 +168,12 @@ def _jpeg_header(data: bytes) -> Header | None:
             at += 2
             continue
         if marker in _SOF:
-            if at + 9 > len(data):
+            if at + 10 > len(data):
                 return None
-            return Header(_u16(data, at + 7), _u16(data, at + 5))
+            components = data[at + 9]
+            progressive = marker in (0xC2, 0xC6, 0xCA, 0xCE)
+            cost = _JPEG_COST.get(components, 9) + (2 * components if progressive else 0)
+            return Header(_u16(data, at + 7), _u16(data, at + 5), 1, cost)
         if marker in (0xD9, 0xDA):  # the end, or the pixels, before any frame header
             return None
         at += 2 + _u16(data, at + 2)
@@ -162,7 +206,7 @@ def _webp_header(data: bytes) -> Header | None:
         if (kind == b"VP8X" and body[:1] and body[0] & 0x02) or kind == b"ANMF":
             frames = 2
         at += 8 + length + (length & 1)
-    return Header(width, height, frames) if width and height else None
+    return Header(width, height, frames, _WEBP_COST) if width and height else None
 
 
 def image_header(data: bytes, media_type: str) -> Header | None:
@@ -171,7 +215,7 @@ def image_header(data: bytes, media_type: str) -> Header | None:
     return read[media_type](data)
 
 
-def _check_header(data: bytes, media_type: str, field: str, max_pixels: int) -> Header:
+def _check_header(data: bytes, media_type: str, field: str, max_pixels: int, budget: DecodeBudget) -> Header:
     header = image_header(data, media_type)
     if header is None or header.pixels == 0:
         raise Invalid.field(field, "the image cannot be read: its header states no size")
@@ -183,18 +227,25 @@ def _check_header(data: bytes, media_type: str, field: str, max_pixels: int) -> 
         )
     if header.frames > 1:
         raise Invalid.field(field, "animated images are not accepted; send a still picture")
+    if header.cost(len(data)) > budget.total:
+        raise Invalid.field(
+            field,
+            f"checking this {header.width} x {header.height} image would take about "
+            f"{header.cost(len(data)) // MIB} MiB; the limit is {budget.total // MIB} MiB "
+            "(send it smaller, or as a JPEG)",
+        )
     return header
 
 
-def _reencode(data: bytes, media_type: str, index: int, max_pixels: int, budget: PixelBudget) -> bytes:
+def _reencode(data: bytes, media_type: str, index: int, max_pixels: int, budget: DecodeBudget) -> bytes:
     field = f"evidence[{index}]"
     # Refused from the header alone: nothing over the limit reaches a decoder.
-    header = _check_header(data, media_type, field, max_pixels)
+    header = _check_header(data, media_type, field, max_pixels, budget)
     formats = [_PILLOW_FORMAT[media_type]]
     try:
         with Image.open(io.BytesIO(data), formats=formats) as probe:
             probe.verify()
-        with budget.hold(header.pixels), Image.open(io.BytesIO(data), formats=formats) as img:
+        with budget.hold(header.cost(len(data))), Image.open(io.BytesIO(data), formats=formats) as img:
             if _IMAGE_FORMATS.get(img.format or "") != media_type:
                 raise Invalid.field(field, f"the content is {img.format}, not what its header says")
             if img.size != (header.width, header.height):
@@ -221,7 +272,7 @@ def _reencode(data: bytes, media_type: str, index: int, max_pixels: int, budget:
 
 
 def prepare(
-    files: list[bytes], *, max_files: int, max_bytes: int, max_pixels: int, budget: PixelBudget
+    files: list[bytes], *, max_files: int, max_bytes: int, max_pixels: int, budget: DecodeBudget
 ) -> list[Prepared]:
     """Check every file before anything is written; the first bad one refuses the whole intake."""
     if len(files) > max_files:

@@ -39,7 +39,7 @@ from complaints.events import (
     ComplaintTransferred,
     ComplaintUnpublished,
 )
-from complaints.evidence import PixelBudget, Prepared, Store, prepare
+from complaints.evidence import MIB, DecodeBudget, Prepared, Store, prepare
 from complaints.models import (
     OPEN_STATUSES,
     Category,
@@ -94,8 +94,8 @@ class Kit:
     max_files: int = 5
     max_bytes: int = 5 * 1024 * 1024
     max_pixels: int = 40_000_000
-    # The pixels decoded at once across all intakes (one image at the limit): bounds their memory.
-    pixel_budget: PixelBudget = field(default_factory=lambda: PixelBudget(40_000_000), compare=False)
+    # The memory images being checked may take at once, across all intakes (complaints.evidence).
+    decode_budget: DecodeBudget = field(default_factory=lambda: DecodeBudget(512 * MIB), compare=False)
     # Networks a webhook may reach besides public addresses (see complaints.webhooks.Destinations).
     webhook_networks: tuple[str, ...] = ()
 
@@ -118,7 +118,7 @@ class Kit:
             max_files=settings.complaint_evidence_max_files,
             max_bytes=settings.complaint_evidence_max_bytes,
             max_pixels=settings.complaint_evidence_max_pixels,
-            pixel_budget=PixelBudget(settings.complaint_evidence_max_pixels),
+            decode_budget=DecodeBudget(settings.complaint_evidence_decode_mib * MIB),
             webhook_networks=tuple(
                 n.strip() for n in settings.webhook_allowed_networks.split(",") if n.strip()
             ),
@@ -132,7 +132,7 @@ class Kit:
             max_files=self.max_files,
             max_bytes=self.max_bytes,
             max_pixels=self.max_pixels,
-            budget=self.pixel_budget,
+            budget=self.decode_budget,
         )
 
 

@@ -131,6 +131,13 @@ class Settings(BaseSettings):
         le=80_000_000,
         description="Largest evidence image, in pixels; larger ones are refused before decoding",
     )
+    complaint_evidence_decode_mib: int = Field(
+        default=512,
+        ge=16,
+        le=8192,
+        description="Memory checking evidence images may take at once (MiB); an image that alone would "
+        "take more is refused (every JPEG and PNG up to 40 Mpx fits in 512; WebP up to about 14 Mpx)",
+    )
     scan_insurance: bool = Field(
         default=True, description="Show insurance cover and claims on the scan (off: the benchmark baseline)"
     )

@@ -81,7 +81,7 @@ def _intake(db, kit: service.Kit, data: IntakeIn, raw: list[bytes]) -> IntakeOut
     "",
     status_code=201,
     response_model=IntakeOut,
-    # 503: too many images being checked at once (complaints.evidence.PixelBudget)
+    # 503: too many images being checked at once (complaints.evidence.DecodeBudget)
     responses=responses(503),
     summary="File a complaint from a scan or with an order number; evidence files as multipart parts",
 )

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from complaints.evidence import Header, PixelBudget, image_header, sniff
+from complaints.evidence import MIB, DecodeBudget, image_header, sniff
 from tests.complaints.conftest import Cases, gray_png
 
 LIMIT = 1_000_000  # the smallest limit the settings allow: a bomb at it builds in milliseconds
@@ -58,10 +58,12 @@ def _refused(body: dict, reason: str) -> None:
 
 
 def test_the_header_states_the_size_in_every_format():
-    assert image_header(gray_png(8900, 8900), "image/png") == Header(8900, 8900)
+    header = image_header(gray_png(8900, 8900), "image/png")
+    assert (header.width, header.height, header.frames) == (8900, 8900, 1)
     for name in FLAVOURS:
         data = flavour(name, OVER)
-        assert image_header(data, sniff(data)) == Header(*OVER), name
+        header = image_header(data, sniff(data))
+        assert (header.width, header.height, header.frames) == (*OVER, 1), name
     for fmt in ("PNG", "WEBP"):
         data = animated(fmt)
         assert image_header(data, sniff(data)).frames == 2, fmt
@@ -102,10 +104,10 @@ def test_the_consumer_page_refuses_a_bomb_naming_the_field(app, cases: Cases):
         assert r.status_code == 303 and "/complaints/track?token=" in r.headers["location"], r.text
 
 
-def test_the_pixel_budget_bounds_what_is_decoded_at_once():
+def test_the_decode_budget_bounds_what_images_take_at_once():
     from core.errors import Unavailable
 
-    budget = PixelBudget(LIMIT, wait=0.05)
+    budget = DecodeBudget(LIMIT, wait=0.05)
     with budget.hold(600_000):
         with budget.hold(400_000), pytest.raises(Unavailable):  # room for both, and no more
             budget.hold(1).__enter__()
@@ -114,3 +116,14 @@ def test_the_pixel_budget_bounds_what_is_decoded_at_once():
     with budget.hold(10 * LIMIT):  # larger than the budget: takes all of it, once free
         assert budget.free == 0
     assert budget.free == LIMIT
+
+
+def test_an_image_that_alone_would_take_more_than_the_budget_is_refused(app, cases: Cases):
+    """WebP costs about 36 bytes a pixel to check (libwebp's canvases and encoder), a baseline JPEG 6:
+    with 16 MiB to spend, a 1 Mpx JPEG is checked and a 1 Mpx WebP refused from its header."""
+    from dataclasses import replace
+
+    app.state.complaint_kit = replace(app.state.complaint_kit, decode_budget=DecodeBudget(16 * MIB))
+    cases.file(files=[flavour("jpeg", AT_LIMIT)])
+    bad = cases.file(files=[flavour("webp-lossy", AT_LIMIT)], expect=422)
+    _refused(bad.body, "would take about 34 MiB; the limit is 16 MiB")
