@@ -389,3 +389,21 @@ def test_repeated_writes_answer_statuses_the_document_lists(app, keys: Keys):
         statuses = [client.post(f"{base}/shipments", json=shipment, headers=flow.m).status_code for _ in "12"]
         assert statuses == [201, 200]
     documented.assert_none()
+
+
+def test_a_document_too_large_for_a_capture_sent_to_the_single_event_capture_is_a_documented_400(app, keys):
+    """POST /epcis/events answered 413 (a capture's limit), which its document does not list: a document
+    there is refused as a document first."""
+    from fastapi.testclient import TestClient
+
+    from tests.api.documented import Documented
+
+    documented = Documented(app.openapi())
+    event = {"type": "ObjectEvent", "eventTime": "2026-11-20T10:00:00+08:00", "eventTimeZoneOffset": "+08:00"}
+    document = {"type": "EPCISDocument", "epcisBody": {"eventList": [event] * 1001}}
+    with documented.watch(TestClient(app)) as client:
+        r = client.post("/api/v1/epcis/events", json=document, headers=Keys.header(keys.merchant))
+        assert r.status_code == 400 and _field(r) == "type", r.text
+        r = client.post("/api/v1/epcis/capture", json=document, headers=Keys.header(keys.merchant))
+        assert r.status_code == 413, r.text
+    documented.assert_none()
