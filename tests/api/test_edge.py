@@ -244,6 +244,27 @@ def test_every_operation_that_takes_json_refuses_it_too_deep(client):
     assert taking_json > 30
 
 
+def test_every_write_refuses_a_bad_json_body_as_documented_whether_it_reads_one_or_not(client):
+    """The edge reads the JSON body of every write, so every write may answer its 400 (too deep) and its
+    422 (a lone surrogate); a write that takes no body (a sweep, a revoke) listed neither."""
+    doc = client.get("/openapi.json").json()
+    deep, surrogate = '{"a": ' + _lists(64) + "}", '{"a": ["\\udc00"]}'
+    for template, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if method not in ("post", "put", "patch"):
+                continue
+            where = (method, template)
+            r = client.request(
+                method, _concrete(template), content=deep, headers={"Content-Type": "application/json"}
+            )
+            _too_deep(r, "a" + ".0" * 63)
+            r = client.request(
+                method, _concrete(template), content=surrogate, headers={"Content-Type": "application/json"}
+            )
+            assert r.status_code == 422 and _field(r) == "a.0", (where, r.text)
+            assert {"400", "422"} <= set(op["responses"]), where
+
+
 def test_a_database_constraint_a_user_reaches_is_a_409_naming_the_column(app, client, db):
     from sqlalchemy import text
 
