@@ -183,7 +183,7 @@ def create_app(
     # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
     page_web.install(app, secret)
     app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
-    app.add_middleware(edge.RejectLoneSurrogates)
+    app.add_middleware(edge.JsonEdge)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
     app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)

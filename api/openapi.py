@@ -2,7 +2,8 @@
 
 The errors are derived from what each route depends on, so that a new route is documented by the same
 rules as the others: a key (401, 403), path ids (404), a write (404 for a record it names, 409 for a
-state or duplicate it conflicts with), a body (400 when it cannot be parsed as its Content-Type says),
+state or duplicate it conflicts with; 400 and 422 for a JSON body the edge refuses, read or not), a body
+(400 when it cannot be parsed as its Content-Type says),
 declared parameters (422), the public rate limit (429). A route declares what its dependencies cannot
 show (503 for a search or font it needs, 422 for a query it reads itself) with
 `responses=problems.responses(...)`.
@@ -57,7 +58,9 @@ def error_statuses(route: Any, method: str) -> set[int]:
     if _path_params(route.dependant):
         statuses.add(404)
     if method in WRITES:
-        statuses |= {404, 409}
+        # The edge reads every JSON body a write is sent, whether the route takes one or not: too deep
+        # is a 400, a lone surrogate a 422 (api.edge).
+        statuses |= {400, 404, 409, 422}
     if public_rate_limit in calls:
         statuses.add(429)
     return statuses

@@ -14,7 +14,7 @@ import io
 import secrets
 import statistics
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from complaints.events import (
     ComplaintTransferred,
     ComplaintUnpublished,
 )
-from complaints.evidence import Prepared, Store
+from complaints.evidence import MIB, DecodeBudget, Prepared, Store, prepare
 from complaints.models import (
     OPEN_STATUSES,
     Category,
@@ -93,6 +93,9 @@ class Kit:
     reopen_days: int = 30
     max_files: int = 5
     max_bytes: int = 5 * 1024 * 1024
+    max_pixels: int = 40_000_000
+    # The memory images being checked may take at once, across all intakes (complaints.evidence).
+    decode_budget: DecodeBudget = field(default_factory=lambda: DecodeBudget(512 * MIB), compare=False)
     # Networks a webhook may reach besides public addresses (see complaints.webhooks.Destinations).
     webhook_networks: tuple[str, ...] = ()
 
@@ -114,9 +117,22 @@ class Kit:
             reopen_days=settings.complaint_reopen_days,
             max_files=settings.complaint_evidence_max_files,
             max_bytes=settings.complaint_evidence_max_bytes,
+            max_pixels=settings.complaint_evidence_max_pixels,
+            decode_budget=DecodeBudget(settings.complaint_evidence_decode_mib * MIB),
             webhook_networks=tuple(
                 n.strip() for n in settings.webhook_allowed_networks.split(",") if n.strip()
             ),
+        )
+
+    def prepare_evidence(self, files: list[bytes]) -> list[Prepared]:
+        """Check, bound and re-encode a case's files (see complaints.evidence); the API and the page
+        both file through here."""
+        return prepare(
+            files,
+            max_files=self.max_files,
+            max_bytes=self.max_bytes,
+            max_pixels=self.max_pixels,
+            budget=self.decode_budget,
         )
 
 

@@ -123,6 +123,21 @@ class Settings(BaseSettings):
     )
     complaint_evidence_max_files: int = Field(default=5, ge=0, le=20)
     complaint_evidence_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
+    # Below Pillow's own default MAX_IMAGE_PIXELS (89.5 Mpx), which therefore never warns about an
+    # image accepted here; the limit itself is enforced from the image's header (complaints.evidence).
+    complaint_evidence_max_pixels: int = Field(
+        default=40_000_000,
+        ge=1_000_000,
+        le=80_000_000,
+        description="Largest evidence image, in pixels; larger ones are refused before decoding",
+    )
+    complaint_evidence_decode_mib: int = Field(
+        default=512,
+        ge=16,
+        le=8192,
+        description="Memory checking evidence images may take at once (MiB); an image that alone would "
+        "take more is refused (every JPEG and PNG up to 40 Mpx fits in 512; WebP up to about 14 Mpx)",
+    )
     scan_insurance: bool = Field(
         default=True, description="Show insurance cover and claims on the scan (off: the benchmark baseline)"
     )

@@ -778,9 +778,13 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
 
 def capture_one(session: Session, body: Any, by: Principal) -> tuple[EpcisEvent, bool]:
     """POST /events: one event, captured at once (201) or refused at once (400, 403, 409)."""
+    one_event = f"one event ({', '.join(EVENT_TYPES)}); send documents to /capture"
+    if isinstance(body, dict) and body.get("type") in ("EPCISDocument", "EPCISQueryDocument"):
+        # Refused as what it is before its events are counted (a 413 is /capture's answer, not this one's).
+        raise EpcisInvalid.field("type", one_event)
     events, where, _ = receive(body, by)
     if where != "event":
-        raise EpcisInvalid.field("type", f"one event ({', '.join(EVENT_TYPES)}); send documents to /capture")
+        raise EpcisInvalid.field("type", one_event)
     try:
         v = validate_event(body, "event", None)
     except Invalid as exc:

@@ -189,10 +189,9 @@ async def file(
 
 def _intake(db, kit, data: IntakeIn, raw: list[bytes]) -> str:  # noqa: ANN001 - Database, Kit
     """File the case with its evidence; its tracking token."""
-    from complaints import evidence
     from complaints import service as complaints
 
-    prepared = evidence.prepare(raw, max_files=kit.max_files, max_bytes=kit.max_bytes)
+    prepared = kit.prepare_evidence(raw)
     # Files first, then the case; a case that fails to save takes its new files with it.
     with kit.store.staged(prepared), db.transaction() as s:
         _, token, _ = complaints.intake(s, kit, data, prepared)

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
 from api.problems import media, responses
-from complaints import evidence, service, webhooks
+from complaints import service, webhooks
 from complaints.schemas import (
     AnswerIn,
     CaseOut,
@@ -65,7 +65,7 @@ async def _read(files: list[UploadFile], limit: int) -> list[bytes]:
 
 
 def _intake(db, kit: service.Kit, data: IntakeIn, raw: list[bytes]) -> IntakeOut:  # noqa: ANN001
-    prepared = evidence.prepare(raw, max_files=kit.max_files, max_bytes=kit.max_bytes)
+    prepared = kit.prepare_evidence(raw)
     # Files first, then the case; a case that fails to save takes its new files with it.
     with kit.store.staged(prepared), db.transaction() as s:
         c, token, joined = service.intake(s, kit, data, prepared)
@@ -82,6 +82,8 @@ def _intake(db, kit: service.Kit, data: IntakeIn, raw: list[bytes]) -> IntakeOut
     "",
     status_code=201,
     response_model=IntakeOut,
+    # 503: too many images being checked at once (complaints.evidence.DecodeBudget)
+    responses=responses(503),
     summary="File a complaint from a scan or with an order number; evidence files as multipart parts",
 )
 async def file_complaint(

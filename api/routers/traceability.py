@@ -81,6 +81,18 @@ def list_products(enterprise_id: ScopedEnterprise, db: DbDep) -> list[ProductOut
     "/enterprises/{enterprise_id}/declarations",
     status_code=201,
     response_model=DeclarationOut,
+    responses={
+        200: {
+            "model": DeclarationOut,
+            "description": "A retry with the same Idempotency-Key: the declaration it made, not a new one",
+            "headers": {
+                "Idempotent-Replayed": {
+                    "description": "true: this answer replays the first",
+                    "schema": {"type": "string"},
+                }
+            },
+        }
+    },
     tags=["merchant"],
     summary="Declare a shipment into the bonded zone (retry safely with Idempotency-Key)",
 )
@@ -360,8 +372,10 @@ def ship_line(
     "/enterprises/{enterprise_id}/gtin-grants",
     status_code=201,
     response_model=GrantOut,
+    responses={200: {"model": GrantOut, "description": "The grant already existed: it is answered as it is"}},
     tags=["merchant"],
     summary="Authorise another merchant to record EPCIS events about your items of a GTIN",
+    description="201 when the grant is made; 200 when the same grant already exists (nothing changes).",
 )
 def grant_gtin(
     enterprise_id: ScopedEnterprise, data: GrantCreate, db: DbDep, by: Merchant, response: Response

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import struct
 import threading
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,6 +31,20 @@ def png(size: tuple[int, int] = (32, 32)) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", size, (0, 120, 0)).save(out, "PNG")
     return out.getvalue()
+
+
+def gray_png(width: int, height: int) -> bytes:
+    """A valid grayscale PNG of one colour, built row by row without the pixels in memory: a few
+    kilobytes that decode to width x height bytes (the issue's bomb is 8900 x 8900 in 77 KB)."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    z = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)  # filter byte, then the row
+    idat = b"".join(z.compress(row) for _ in range(height)) + z.flush()
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

@@ -10,7 +10,7 @@ from sqlmodel import func, select
 
 from complaints.models import Complaint, ComplaintEvidence
 from core.events import OutboxEvent
-from tests.complaints.conftest import PDF, Cases, jpeg_with_exif, png
+from tests.complaints.conftest import PDF, Cases, gray_png, jpeg_with_exif, png
 from tests.conftest import Keys
 
 
@@ -187,3 +187,13 @@ def test_partner_platforms_file_with_an_order_number(cases: Cases, client, keys)
         f"/api/v1/complaints/{cases.id_of(r.json()['ticket_no'])}", headers=Keys.header(keys.regulator)
     ).json()
     assert case["channel"] == "api" and case["order_no"] == "TB20261001-889" and case["serial"] is None
+
+
+def test_the_issues_bomb_is_refused_at_the_default_limit(cases: Cases, app):
+    """Issue 19: 8,900 x 8,900 grey pixels (79 Mpx) in 77 KB of PNG were decoded and filed (Pillow only
+    warns between its limit and twice it); the default limit is 40 Mpx, refused from the header."""
+    bomb = gray_png(8900, 8900)
+    assert len(bomb) < 100_000
+    bad = cases.file(files=[png(), bomb], expect=422)
+    assert problem_field(bad.body) == "evidence[1]" and "the limit is 40,000,000 pixels" in bad.body["detail"]
+    assert evidence_files(app) == []
