@@ -120,15 +120,6 @@ class Kit:
         )
 
 
-# The kit that event handlers (webhook deliveries) use; the app sets it at start, like the search backend.
-kit_for_handlers: Kit | None = None
-
-
-def configure(kit: Kit) -> None:
-    global kit_for_handlers
-    kit_for_handlers = kit
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

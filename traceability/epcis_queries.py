@@ -214,8 +214,9 @@ def subscription_view(s: EpcisSubscription, q: EpcisQuery) -> dict[str, Any]:
 
 
 def subscribe(
-    session: Session, name: str, body: Any, by: Principal, destinations: Destinations
+    session: Session, name: str, body: Any, by: Principal, destinations: Destinations, box: SecretBox
 ) -> tuple[EpcisSubscription, EpcisQuery]:
+    """`box` seals the client's secret at rest (the process's at-rest key)."""
     q = get(session, name, by)
     if not isinstance(body, dict):
         raise epcis.QueryInvalid.field("body", "an object with dest, secret and stream: true")
@@ -255,7 +256,7 @@ def subscribe(
         subscription_id=str(uuid.uuid4()),
         query_id=q.id,  # type: ignore[arg-type]
         dest=dest,
-        secret_cipher=_sealer().encrypt(secret, AAD_SUBSCRIPTION),
+        secret_cipher=box.encrypt(secret, AAD_SUBSCRIPTION),
         stream=True,
         created_at=utcnow(),
     )
@@ -301,32 +302,6 @@ def unsubscribe(session: Session, name: str, subscription_id: str, by: Principal
 
 # --- delivery -------------------------------------------------------------------------------------
 
-# Where deliveries may go: set at start from CROSSTRUST_WEBHOOK_ALLOWED_NETWORKS (api.background).
-_destinations: Destinations | None = None
-_box: SecretBox | None = None
-
-
-def configure(destinations: Destinations, box: SecretBox | None = None) -> None:
-    global _destinations, _box
-    _destinations = destinations
-    _box = box
-
-
-def _sealer() -> SecretBox:
-    if _box is None:
-        from core.settings import get_settings
-
-        return SecretBox(get_settings().complaint_key_bytes())
-    return _box
-
-
-def _configured() -> Destinations:
-    if _destinations is None:
-        from core.settings import get_settings
-
-        return Destinations.from_setting(get_settings().webhook_allowed_networks)
-    return _destinations
-
 
 def _with_secret(dest: str, secret: str) -> str:
     # The binding's callback is `{dest}?secret={secret}`: the client checks the secret it chose.
@@ -335,9 +310,10 @@ def _with_secret(dest: str, secret: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))
 
 
-def deliver(session: Session, event_ids: list[int]) -> int:
+def deliver(session: Session, event_ids: list[int], destinations: Destinations, box: SecretBox) -> int:
     """Post to each stream subscription what its query matches among `event_ids`; how many posts.
-    Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
+    Every subscription is tried; any failure is raised afterwards, for the outbox to retry. Posts go
+    only where `destinations` allow; `box` opens the subscriptions' secrets."""
     import json
 
     pairs = session.exec(
@@ -346,7 +322,6 @@ def deliver(session: Session, event_ids: list[int]) -> int:
         .where(EpcisSubscription.stream)
         .order_by(EpcisSubscription.id)  # type: ignore[arg-type]
     ).all()
-    destinations, box = _configured(), _sealer()
     failures: list[str] = []
     sent = 0
     for sub, q in pairs:
