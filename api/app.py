@@ -73,7 +73,11 @@ def create_app(
     settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    db = db or Database(settings.effective_database_url)
+    audit_keys = audit.AuditKeys.from_settings(settings)
+    if db is None:
+        db = Database(settings.effective_database_url, audit_keys=audit_keys)
+    else:
+        db.audit_keys = audit_keys  # the database this app writes through, with this app's keys
     # The app owns its search backend: the routes reach it through app.state (api.deps.SearchDep) and the
     # indexer through the app's dispatcher (api.background), so two apps in one process never share one
     # by accident.
@@ -89,7 +93,6 @@ def create_app(
         ),
     )
     jobs = JobRunner(workers=2)
-    audit.configure(audit.AuditKeys.from_settings(settings))
     roles = settings.role_set
     # Every scheduled job (checkpoints, the nightly credit recompute, the complaint sweep, insurance
     # expiry, interrupted exports, code batch sweeps) runs through it, once per period across processes.

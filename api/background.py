@@ -1,7 +1,8 @@
 """The background roles of a process, apart from answering requests: `worker` (deliver outbox events,
-resume code batches whose runner died) and `scheduler` (the periodic and nightly jobs: audit
-checkpoints, the nightly credit recompute, the complaint deadline sweep, insurance policy expiry,
-interrupted exports, scan record retention).
+resume code batches whose runner died) and `scheduler` (the periodic and nightly jobs that each domain
+declares in its `scheduled.py`: audit checkpoints, the nightly credit recompute, the complaint deadline
+sweep, insurance policy expiry, interrupted exports, scan record retention). This module only builds
+and starts them.
 
 `crosstrust serve` runs the roles CROSSTRUST_ROLES names (all three by default, which is what one
 laptop process needs); `crosstrust worker` and `crosstrust scheduler` run them without the API. Every
@@ -14,17 +15,17 @@ from __future__ import annotations
 import logging
 
 from api import wiring
+from complaints import scheduled as complaint_jobs
 from complaints import service as complaint_service
-from core import audit
+from core import scheduled as core_jobs
 from core.db import Database
 from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings
-from core.webhooks import Destinations
-from credit import service as credit_service
-from disclosure import exports as disclosure_exports
+from credit import scheduled as credit_jobs
+from disclosure import scheduled as disclosure_jobs
 from disclosure.search.base import SearchBackend
-from insurance import service as insurance_service
-from traceability import epcis_queries
+from insurance import scheduled as insurance_jobs
+from traceability import scheduled as trace_jobs
 from traceability import service as trace_service
 from traceability.codes import Keyring
 
@@ -46,119 +47,32 @@ class Background:
         name: str = "server",
     ) -> None:
         self.settings, self.db, self.roles, self.jobs = settings, db, roles, jobs
-        # The dispatcher's indexer writes into this process's search backend (api.wiring).
+        self.complaint_kit = complaint_service.Kit.from_settings(settings)
+        # The dispatcher's declared handlers are built on this process's search backend (the indexer)
+        # and complaint kit (the webhooks): api.wiring.
         self.dispatcher = wiring.dispatcher(
             db,
             search,
+            self.complaint_kit,
             max_attempts=settings.outbox_max_attempts,
             backoff_base=settings.outbox_backoff_base_seconds,
         )
-        self.complaint_kit = complaint_service.Kit.from_settings(settings)
-        complaint_service.configure(self.complaint_kit)
-        epcis_queries.configure(
-            Destinations.from_setting(settings.webhook_allowed_networks), self.complaint_kit.box
-        )
-
-        def checkpoint() -> None:
-            with db.transaction() as s:
-                audit.checkpoint_now(s)
-
-        def sweep_batches() -> int:
-            # Batches whose runner died (a server before a restart, a killed CLI, another process)
-            # are resumed once their lease runs out; a live runner's batch is never touched.
-            resumed = trace_service.resume_expired(
-                db,
-                keyring,
-                settings.resolver_base_url,
-                jobs.submit,
-                capacity=jobs.idle(),
-                role=name,
-                lease_seconds=settings.batch_lease_seconds,
-                max_attempts=settings.batch_max_attempts,
-                chunk=settings.code_batch_chunk,
-            )
-            if resumed:
-                log.warning("resumed %d code batches whose runner had stopped", resumed)
-            return resumed
-
-        def expire_policies() -> int:
-            with db.transaction() as s:
-                return insurance_service.expire_due(s)
-
-        def recover_exports() -> int:
-            # Exports whose runner stopped (its lease ran out) are run again here from the start, a
-            # few times, then failed with the reason; a live runner's export is never touched.
-            rerun, failed = disclosure_exports.recover_interrupted(
-                db, settings.ensure_var_dir(), backend=search, submit=jobs.submit
-            )
-            if rerun or failed:
-                log.warning(
-                    "disclosure exports whose runner had stopped: %d run again, %d failed", rerun, failed
-                )
-            return rerun + failed
-
-        self.checkpoint = checkpoint
-        # Every job is built in every process (an operator may trigger one anywhere, see
-        # /api/v1/admin/jobs); only the roles this process runs start their timers.
-        self.scheduled: dict[str, IntervalJob | DailyJob] = {}
+        self.checkpoint = lambda: core_jobs.checkpoint(db)
+        # Each domain declares its own jobs (its scheduled.py); they are all built in every process (an
+        # operator may trigger one anywhere, see /api/v1/admin/jobs), and only the roles this process
+        # runs start their timers.
+        scheduled: list[IntervalJob | DailyJob] = [
+            *core_jobs.jobs(settings, db),
+            *credit_jobs.jobs(settings, db),
+            *complaint_jobs.jobs(settings, db, self.complaint_kit),
+            *insurance_jobs.jobs(settings, db),
+            *disclosure_jobs.jobs(settings, db, search, jobs.submit),
+            *trace_jobs.jobs(settings, db),
+        ]
+        self.scheduled: dict[str, IntervalJob | DailyJob] = {job.name: job for job in scheduled}
         self.worker_jobs: dict[str, IntervalJob] = {
-            "code-batch-sweep": IntervalJob(
-                "code-batch-sweep",
-                sweep_batches,
-                max(settings.batch_lease_seconds / 2, 0.2),
-                db=db,
-                at_start=True,
-            )
+            job.name: job for job in trace_jobs.worker_jobs(settings, db, keyring, jobs, name)
         }
-        if settings.audit_checkpoint_minutes:
-            # A quiet ledger's newest entries are anchored by time, not only every N entries.
-            self.scheduled["audit-checkpoint"] = IntervalJob(
-                "audit-checkpoint", checkpoint, settings.audit_checkpoint_minutes * 60, db=db
-            )
-        if settings.credit_nightly_at:
-            # Scores decay by the day: recompute them all nightly (also `crosstrust credit recompute`).
-            self.scheduled["credit-nightly"] = DailyJob(
-                "credit-nightly",
-                lambda: credit_service.recompute_all(db),
-                settings.credit_nightly_at,
-                db=db,
-            )
-        if settings.complaint_sweep_minutes:
-            # Deadlines pass at any hour: sweep every few minutes (also `crosstrust complaints sweep`).
-            kit = self.complaint_kit
-            self.scheduled["complaint-sweep"] = IntervalJob(
-                "complaint-sweep",
-                lambda: complaint_service.sweep(db, kit),
-                settings.complaint_sweep_minutes * 60,
-                db=db,
-            )
-        if settings.insurance_expiry_at:
-            # Lapsed policies withdraw their service disclosure (cover itself already ends with the period).
-            self.scheduled["insurance-expiry"] = DailyJob(
-                "insurance-expiry", expire_policies, settings.insurance_expiry_at, db=db
-            )
-        self.scheduled["export-recovery"] = IntervalJob(
-            "export-recovery",
-            recover_exports,
-            max(disclosure_exports.LEASE_SECONDS / 2, 1.0),
-            db=db,
-            at_start=True,
-        )
-        if settings.scan_record_retention_days:
-            from traceability import retention
-
-            days = settings.scan_record_retention_days
-            self.scheduled["scan-retention"] = DailyJob(
-                "scan-retention", lambda: retention.prune_expired(db, days), "03:30", db=db
-            )
-        if settings.shared_rate_limit(db):
-            from core import ratelimit
-
-            rate = settings.public_rate_limit_per_minute / 60.0
-            burst = float(settings.public_rate_limit_burst)
-            self.scheduled["rate-bucket-prune"] = IntervalJob(
-                "rate-bucket-prune", lambda: ratelimit.prune(db, rate, burst), 300, db=db
-            )
 
     @property
     def all_jobs(self) -> dict[str, IntervalJob | DailyJob]:

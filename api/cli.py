@@ -37,8 +37,14 @@ console = Console(soft_wrap=True)
 def _db() -> Database:
     load_handlers()
     settings = get_settings()
-    audit_ledger.configure(audit_ledger.AuditKeys.from_settings(settings))
-    return Database(settings.effective_database_url)
+    keys = audit_ledger.AuditKeys.from_settings(settings)
+    return Database(settings.effective_database_url, audit_keys=keys)
+
+
+def _kit(settings):  # noqa: ANN001, ANN202 - core.settings.Settings -> complaints.service.Kit
+    from complaints.service import Kit
+
+    return Kit.from_settings(settings)
 
 
 def _search() -> SearchBackend:
@@ -97,7 +103,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
-    wiring.dispatcher(db, _search()).drain()
+    wiring.dispatcher(db, _search(), _kit(settings)).drain()
     _print_keys(keys)
     _print_urls(urls, demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"))
     _print_insurance(insured)
@@ -223,7 +229,7 @@ def up() -> None:
         demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
         demo_data.save_insurance(settings.var_dir / "demo-insurance.json", demo_data.seed_insurance(db))
         # The demo's grades (from its failed inspection, recall, claim) before the first scan shows one.
-        wiring.dispatcher(db, _search()).drain()
+        wiring.dispatcher(db, _search(), _kit(settings)).drain()
     _catch_up_search(db)
     db.dispose()
     base = f"http://{settings.host}:{settings.port}"

@@ -1,5 +1,6 @@
 """Loads every domain's event contracts and handlers, so that `emit` knows each event's shape and subscribers;
-and builds a process's Dispatcher with the handlers that need what the process built (the search backend).
+and builds a process's Dispatcher with the handlers that need what the process built or configured (the search
+backend, the complaint kit).
 
 New domains add their handlers module here, once.
 """
@@ -8,8 +9,10 @@ from __future__ import annotations
 
 import importlib
 
+from complaints.service import Kit
 from core.db import Database
 from core.events import Dispatcher, Handler, registry
+from core.webhooks import Destinations
 from disclosure.search.base import SearchBackend
 
 # The contracts: each domain's events.py declares what it emits (see core.events.contract).
@@ -61,19 +64,32 @@ def load_handlers() -> None:
     registry.loaded = True
 
 
-def bound_handlers(search: SearchBackend) -> dict[str, Handler]:
+def bound_handlers(search: SearchBackend, kit: Kit) -> dict[str, Handler]:
     """The handlers of subscribers declared without one (core.events.Registry.declare), built on this
-    process's resources."""
+    process's resources and configuration: the indexer on its search backend, the merchants' and the
+    EPCIS subscriptions' webhooks on its complaint kit (allowed networks, at-rest key)."""
+    from complaints import handlers as complaint_handlers
     from disclosure import handlers as disclosure_handlers
+    from traceability import handlers as trace_handlers
 
-    return {**disclosure_handlers.bound_handlers(search)}
+    return {
+        **disclosure_handlers.bound_handlers(search),
+        **complaint_handlers.bound_handlers(kit),
+        **trace_handlers.bound_handlers(Destinations(kit.webhook_networks), kit.box),
+    }
 
 
 def dispatcher(
-    db: Database, search: SearchBackend, *, max_attempts: int = 8, backoff_base: float = 2.0
+    db: Database,
+    search: SearchBackend,
+    kit: Kit,
+    *,
+    max_attempts: int = 8,
+    backoff_base: float = 2.0,
 ) -> Dispatcher:
-    """A Dispatcher that delivers every subscriber's events, the indexer's into `search`."""
+    """A Dispatcher that delivers every subscriber's events, the indexer's into `search`, the webhooks'
+    as `kit` configures them."""
     load_handlers()
     return Dispatcher(
-        db, max_attempts=max_attempts, backoff_base=backoff_base, handlers=bound_handlers(search)
+        db, max_attempts=max_attempts, backoff_base=backoff_base, handlers=bound_handlers(search, kit)
     )

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
+from complaints.models import Category, CloseOutcome, MerchantOutcome, Status, Wanted
 from core.events import EventPayload, contract
+
+# The stage whose deadline a warning or an overdue case is about.
+Stage = Literal["merchant", "consumer", "mediation"]
+# The credit methodology's severities (credit.models.Severity), which this domain may not import.
+Severity = Literal["minor", "general", "serious"]
 
 
 @contract("complaint.closed")
@@ -13,8 +20,8 @@ class ComplaintClosed(EventPayload):
 
     complaint_id: int
     enterprise_id: int
-    outcome: str
-    severity: str | None = None
+    outcome: CloseOutcome
+    severity: Severity | None = None
     closed_at: datetime
     summary: str = ""
 
@@ -25,7 +32,7 @@ class ComplaintOverdue(EventPayload):
 
     complaint_id: int
     enterprise_id: int
-    stage: str = "merchant"
+    stage: Stage = "merchant"
     due_at: datetime
 
 
@@ -36,8 +43,8 @@ class ComplaintReceived(EventPayload):
     complaint_id: int
     ticket_no: str
     enterprise_id: int
-    category: str
-    wanted: str
+    category: Category
+    wanted: Wanted
     serial: str | None = None
     gtin: str = ""
     lot: str = ""
@@ -53,7 +60,7 @@ class ComplaintReceived(EventPayload):
 class ComplaintAnswered(EventPayload):
     complaint_id: int
     enterprise_id: int
-    outcome: str
+    outcome: MerchantOutcome
     amount_minor: int | None = None
     rejection_reason: str = ""
     public_response: str = ""
@@ -79,7 +86,7 @@ class ComplaintDeadlineNear(EventPayload):
 
     complaint_id: int
     enterprise_id: int
-    stage: str
+    stage: Stage
     due_at: datetime
 
 
@@ -131,5 +138,5 @@ class ComplaintChanged(EventPayload):
 
     complaint_id: int
     enterprise_id: int
-    status: str
+    status: Status
     step: str

@@ -136,15 +136,6 @@ class Kit:
         )
 
 
-# The kit that event handlers (webhook deliveries) use; the app sets it at start, like the search backend.
-kit_for_handlers: Kit | None = None
-
-
-def configure(kit: Kit) -> None:
-    global kit_for_handlers
-    kit_for_handlers = kit
-
-
 # A tracking code is read off a screen and typed back: no characters that look alike (O and 0, I, l and 1,
 # o and i), nor - and _. 34 characters of 55 hold 196 bits, as many as the 24 random bytes before them;
 # codes issued before (URL-safe base64) still open their case.

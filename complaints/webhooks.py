@@ -18,6 +18,13 @@ from typing import Any
 
 from sqlmodel import Session
 
+from complaints.events import (
+    ComplaintClosed,
+    ComplaintDeadlineNear,
+    ComplaintEscalated,
+    ComplaintOverdue,
+    ComplaintReceived,
+)
 from core.clock import utcnow
 from core.events import Event
 from core.webhooks import DeliveryFailed, Destinations, send
@@ -62,24 +69,39 @@ def post(
     return send(url, body, headers, destinations or Destinations())
 
 
-def deliver_event(session: Session, event: Event) -> None:
-    from complaints import service
-    from core.settings import get_settings
+class WebhookDelivery:
+    """Posts a complaint event to its merchant's webhook, configured by the process's complaint kit
+    (complaints.handlers.bound_handlers). The body's `data` is the event as its contract parses it."""
 
-    p = event.payload
-    kit = service.kit_for_handlers or service.Kit.from_settings(get_settings())
-    target = service.webhook_target(session, kit, p["enterprise_id"])
-    if target is None:
-        return
-    url, secret = target
-    # The payload is the event's own (no contact is ever in one); the id makes retries idempotent.
-    post(
-        url,
-        secret,
-        f"msg_{event.id}",
-        {"type": event.type, "timestamp": event.created_at, "data": p},
-        Destinations(kit.webhook_networks),
-    )
+    def __init__(self, kit: Any) -> None:
+        self.kit = kit
+
+    def __call__(
+        self,
+        session: Session,
+        event: Event[
+            ComplaintReceived
+            | ComplaintOverdue
+            | ComplaintEscalated
+            | ComplaintDeadlineNear
+            | ComplaintClosed
+        ],
+    ) -> None:
+        from complaints import service
+
+        data = event.data
+        target = service.webhook_target(session, self.kit, data.enterprise_id)
+        if target is None:
+            return
+        url, secret = target
+        # The data is the event's own (no contact is ever in one); the id makes retries idempotent.
+        post(
+            url,
+            secret,
+            f"msg_{event.id}",
+            {"type": event.type, "timestamp": event.created_at, "data": data.model_dump(mode="json")},
+            Destinations(self.kit.webhook_networks),
+        )
 
 
 def send_test(session: Session, kit: Any, enterprise_id: int) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlmodel import Field, Session, SQLModel, select
 
 from core.clock import utcnow
-from core.db import UtcDateTime
+from core.db import Database, UtcDateTime
 
 GENESIS = "0" * 64
 PLAIN = "sha256"  # entries from before the keyed chain
@@ -119,22 +119,27 @@ class AuditKeys:
         return hashlib.sha256(self.public_raw).hexdigest()[:16]
 
 
-_keys: AuditKeys | None = None
+class NoAuditKeys(RuntimeError):
+    """A session that does not come from a core.db.Database, which carries the ledger's keys."""
 
 
-def configure(keys: AuditKeys) -> None:
-    """The keys this process writes and verifies with (the app and the CLI set them from settings)."""
-    global _keys
-    _keys = keys
+def keys(session: Session) -> AuditKeys:
+    """The keys the session's database writes and verifies the ledger with (`Database.audit_keys`): no
+    module holds them, so two apps or databases in one process keep their own."""
+    db = session.info.get("database")
+    if db is None:
+        raise NoAuditKeys("this session carries no audit keys: open it from a core.db.Database")
+    return keys_of(db)
 
 
-def keys() -> AuditKeys:
-    global _keys
-    if _keys is None:
+def keys_of(db: Database) -> AuditKeys:
+    """The database's audit keys: as the app or the CLI gave them, else (a script's or a test's
+    Database built from a URL alone) the environment's, read once for that database."""
+    if db.audit_keys is None:
         from core.settings import get_settings
 
-        _keys = AuditKeys.from_settings(get_settings())
-    return _keys
+        db.audit_keys = AuditKeys.from_settings(get_settings())
+    return db.audit_keys
 
 
 def canonical_hash(state: Any) -> str:
@@ -142,7 +147,7 @@ def canonical_hash(state: Any) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _entry_hash(e: AuditEntry, k: AuditKeys | None = None) -> str:
+def _entry_hash(e: AuditEntry, k: AuditKeys) -> str:
     fields = [
         str(e.seq),
         e.at.isoformat(),
@@ -156,7 +161,7 @@ def _entry_hash(e: AuditEntry, k: AuditKeys | None = None) -> str:
     if e.scheme == PLAIN:
         return hashlib.sha256("|".join(fields).encode()).hexdigest()
     data = "|".join([KEYED, *fields]).encode()
-    return hmac.new((k or keys()).mac_key, data, hashlib.sha256).hexdigest()
+    return hmac.new(k.mac_key, data, hashlib.sha256).hexdigest()
 
 
 def _checkpoint(session: Session, k: AuditKeys, head: AuditHead, seq: int, head_hash: str) -> AuditCheckpoint:
@@ -171,7 +176,7 @@ def record(
     session: Session, actor: str, action: str, entity_type: str, entity_id: object, state: Any
 ) -> AuditEntry:
     """Append an entry in the caller's transaction, so the entry exists exactly when the change does."""
-    k = keys()
+    k = keys(session)
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     if head.checkpointed_seq == 0 and head.seq > 0:
         # The first keyed entry of a ledger begun before the keyed chain: anchor the plain-hash
@@ -204,7 +209,7 @@ def checkpoint_now(session: Session) -> AuditCheckpoint | None:
     head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).one()
     if head.seq == 0 or head.seq == head.checkpointed_seq:
         return None
-    cp = _checkpoint(session, keys(), head, head.seq, head.entry_hash)
+    cp = _checkpoint(session, keys(session), head, head.seq, head.entry_hash)
     session.add(head)
     return cp
 
@@ -257,7 +262,7 @@ def verify(
 ) -> list[Finding]:
     """Walk the chain in order and report every break, naming the entry where it shows; then check
     the signed checkpoints (and, given `published`, the checkpoints published earlier)."""
-    k = keys()
+    k = keys(session)
     every = k.every
     stored = {cp.seq: cp for cp in session.exec(select(AuditCheckpoint))}
     first_cp = min(stored) if stored else None

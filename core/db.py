@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
@@ -77,8 +78,12 @@ def make_engine(url: str, *, immediate: bool = True, echo: bool = False) -> Engi
 class Database:
     """One database: a write engine, a read engine (the same one on PostgreSQL) and their sessions."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, audit_keys: Any = None) -> None:
+        """`audit_keys` (core.audit.AuditKeys): what this database's audit ledger is chained and signed
+        with. Every session of it carries the database (`session.info["database"]`), where core.audit
+        finds them, so two databases in one process, or two apps, never write with each other's keys."""
         self.url = normalise_url(url)
+        self.audit_keys = audit_keys
         self.engine = make_engine(self.url, echo=echo)
         self.read_engine = (
             make_engine(self.url, immediate=False, echo=echo) if self.is_sqlite else self.engine
@@ -97,10 +102,10 @@ class Database:
         return self.engine.dialect.name
 
     def session(self) -> Session:
-        return self._sessions()
+        return self._sessions(info={"database": self})
 
     def read_session(self) -> Session:
-        return self._read_sessions()
+        return self._read_sessions(info={"database": self})
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

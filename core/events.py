@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -112,8 +113,10 @@ def payload_of(event_type: str, payload: EventPayload) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Event:
-    """What a handler receives: the stored row, and `data`, the payload parsed by its contract."""
+class Event(Generic[P]):
+    """What a handler receives: the stored row and `data`, the payload parsed by its contract (the
+    Dispatcher parses it before the handler runs, and parks a payload that breaks the contract with
+    the field named). Handlers read `data`, typed as `Event[TheContract]`, never the raw `payload`."""
 
     id: int
     type: str
@@ -123,12 +126,24 @@ class Event:
     payload: dict[str, Any]
     created_at: datetime
 
-    @property
-    def data(self) -> Any:
+    @cached_property
+    def data(self) -> P:
         model = contracts.get(self.type)
         if model is None:
             raise UndeclaredEvent(f"event {self.type} has no contract")
-        return model.model_validate(self.payload)
+        return model.model_validate(self.payload)  # type: ignore[return-value]
+
+
+class BrokenPayload(ValueError):
+    """A stored payload that its contract does not parse: retrying cannot help, so it is parked."""
+
+
+def contract_problem(event_type: str, error: ValidationError) -> str:
+    """The reason a payload was parked, naming each field that broke the contract."""
+    model = contracts.get(event_type)
+    parts = [f"{'.'.join(str(x) for x in e['loc']) or '(payload)'}: {e['msg']}" for e in error.errors()[:5]]
+    name = model.__name__ if model is not None else "?"
+    return f"payload breaks the contract {name} of {event_type}: " + "; ".join(parts)
 
 
 Handler = Callable[[Session, Event], None]
@@ -172,9 +187,9 @@ class Registry:
 
         return register
 
-    def declare(self, event_type: str, name: str) -> None:
-        """A subscriber whose handler needs something a process builds (the indexer needs the search
-        backend). Declared at import like any other, so that `emit` writes its deliveries whichever
+    def declare(self, event_type: str, name: str, *, external: bool = False) -> None:
+        """A subscriber whose handler needs something a process builds or configures (the indexer needs
+        the search backend, a webhook its allowed networks and keys). Declared at import like any other, so that `emit` writes its deliveries whichever
         process delivers them; each Dispatcher is handed the handler itself (`Dispatcher(handlers=...)`).
         A dispatcher without it fails those deliveries (retried, then dead for an admin to retry)
         rather than guess at a backend."""
@@ -182,7 +197,7 @@ class Registry:
         def unbound(session: Session, event: Event) -> None:
             raise Unbound(f"subscriber {name} has no handler in this process: pass it to the Dispatcher")
 
-        self.subscribe(event_type, name)(unbound)
+        self.subscribe(event_type, name, external=external)(unbound)
 
     def unsubscribe(self, name: str) -> None:
         sub = self._by_name.pop(name)
@@ -430,19 +445,27 @@ class Dispatcher:
             delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
             session.add(delivery)
             return None
-        return (
-            sub,
-            handler,
-            Event(
-                id=row.id,
-                type=row.type,
-                aggregate_type=row.aggregate_type,
-                aggregate_id=row.aggregate_id,
-                actor=row.actor,
-                payload=dict(row.payload),
-                created_at=row.created_at,
-            ),
+        ev: Event = Event(
+            id=row.id,
+            type=row.type,
+            aggregate_type=row.aggregate_type,
+            aggregate_id=row.aggregate_id,
+            actor=row.actor,
+            payload=dict(row.payload),
+            created_at=row.created_at,
         )
+        try:
+            ev.data  # noqa: B018 - parsed here, before any handler runs, so a broken payload is parked
+        except (ValidationError, UndeclaredEvent) as exc:
+            # A renamed or retyped field: no retry can fix it, so park it at once, saying which field.
+            delivery.status = DeliveryStatus.dead
+            delivery.last_error = (
+                contract_problem(row.type, exc) if isinstance(exc, ValidationError) else str(exc)
+            )[:2000]
+            session.add(delivery)
+            log.warning("event %s parked for %s: %s", row.id, delivery.subscriber, delivery.last_error)
+            return None
+        return sub, handler, ev
 
     def _deliver(
         self, session: Session, delivery: OutboxDelivery, sub: Subscriber, handler: Handler, ev: Event

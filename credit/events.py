@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from core.events import EventPayload, contract
+from credit.models import ApplicationStatus, RecordStatus, Severity
 
 
 @contract("credit.record_changed")
@@ -13,13 +14,13 @@ class CreditRecordChanged(EventPayload):
     id: int
     enterprise_id: int
     kind: str
-    severity: str
+    severity: Severity
     occurred_at: datetime
     title_zh: str
     title_en: str
     evidence_ref: str = ""
     source_type: str
-    status: str
+    status: RecordStatus
     publish_until: datetime
     ended_at: datetime | None = None
     version: int
@@ -44,7 +45,7 @@ class RepairApplied(EventPayload):
     enterprise_id: int
     evidence: str
     evidence_ref: str = ""
-    status: str
+    status: ApplicationStatus
     submitted_by: str
     submitted_at: datetime
     decide_by: datetime

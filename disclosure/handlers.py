@@ -5,11 +5,20 @@ Every handler upserts by a record key, so an event delivered twice changes nothi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlmodel import Session
 
+from complaints.events import (
+    ComplaintAnswered,
+    ComplaintChanged,
+    ComplaintClosed,
+    ComplaintOverdue,
+    ComplaintPublished,
+    ComplaintReceived,
+    ComplaintUnpublished,
+)
 from core.clock import as_utc
 from core.english import english_name, english_text
 from core.events import Event, Handler, registry, subscribe
@@ -17,22 +26,28 @@ from core.identifiers import country_name
 from core.money import Money
 from core.workdays import CHINA_TZ
 from credit import service as credit
+from credit.events import CreditRecordChanged, GradeChanged
 from disclosure import service
+from disclosure.events import DisclosureChanged
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
 from disclosure.search.base import SearchBackend
 from enterprises import service as enterprises
+from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 from insurance import service as insurance
+from insurance.events import ClaimPaid, PolicyChanged
+from traceability.events import DeclarationChanged, DeclarationLinePayload, LotRecalled
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
 DECL_STATUS_ZH = {"declared": "已申报", "inspected": "已查验", "released": "已放行", "rejected": "不予放行"}
 
 
-def _products(lines: list[dict]) -> dict[str, list[str]]:
-    """The brands and makers of a declaration's goods, so that a search by either finds its records."""
+def _products(products: list[Any]) -> dict[str, list[str]]:
+    """The brands and makers of a declaration's goods (its lines' products, or a recalled lot), so that
+    a search by either finds its records."""
     out: dict[str, list[str]] = {"brands": [], "manufacturers": []}
-    for ln in lines:
+    for product in products:
         for key, what in (("brand", "brands"), ("manufacturer", "manufacturers")):
-            value = (ln["product"].get(key) or "").strip()
+            value = (getattr(product, key) or "").strip()
             if value and value not in out[what]:
                 out[what].append(value)
     return out
@@ -65,9 +80,8 @@ def _base(
 
 @subscribe("enterprise.registered", "disclosure.entity.registered")
 @subscribe("enterprise.changed", "disclosure.entity.changed")
-def entity(session: Session, event: Event) -> None:
-    p = event.payload
-    ent = _enterprise(session, p["enterprise_id"])
+def entity(session: Session, event: Event[EnterpriseRegistered | EnterpriseChanged]) -> None:
+    ent = _enterprise(session, event.data.enterprise_id)
     status = STATUS_ZH.get(ent["status"], ent["status"])
     service.upsert(
         session,
@@ -95,75 +109,66 @@ def entity(session: Session, event: Event) -> None:
     )
 
 
-def _lines_text(lines: list[dict], lang: str) -> str:
+def _lines_text(lines: list[DeclarationLinePayload], lang: str) -> str:
     parts = []
     for ln in lines:
-        name = (
-            ln["product"]["name_zh"]
-            if lang == "zh"
-            else english_name(ln["product"]["name_en"], ln["product"]["name_zh"])
-        )
+        name = ln.product.name_zh if lang == "zh" else english_name(ln.product.name_en, ln.product.name_zh)
         unit = "件" if lang == "zh" else "pcs"
         parts.append(
-            f"{name}（{ln['lot']}，{ln['quantity']} {unit}）"
+            f"{name}（{ln.lot}，{ln.quantity} {unit}）"
             if lang == "zh"
-            else f"{name} (lot {ln['lot']}, {ln['quantity']} {unit})"
+            else f"{name} (lot {ln.lot}, {ln.quantity} {unit})"
         )
     return ("；" if lang == "zh" else "; ").join(parts)
 
 
-def _value(lines: list[dict]) -> tuple[int, str]:
-    currencies = {ln["currency"] for ln in lines}
+def _value(lines: list[DeclarationLinePayload]) -> tuple[int, str]:
+    currencies = {ln.currency for ln in lines}
     currency = currencies.pop() if len(currencies) == 1 else "CNY"
-    return sum(
-        ln["unit_value_minor"] * ln["quantity"] for ln in lines if ln["currency"] == currency
-    ), currency
+    return sum(ln.unit_value_minor * ln.quantity for ln in lines if ln.currency == currency), currency
 
 
 @subscribe("declaration.declared", "disclosure.operating.declared")
 @subscribe("declaration.inspected", "disclosure.operating.inspected")
 @subscribe("declaration.released", "disclosure.operating.released")
 @subscribe("declaration.rejected", "disclosure.operating.rejected")
-def operating(session: Session, event: Event) -> None:
+def operating(session: Session, event: Event[DeclarationChanged]) -> None:
     """A declaration as operating information (regulators only: values are commercially sensitive),
     and the enterprise's public monthly totals."""
-    d = event.payload
-    ent = _enterprise(session, d["enterprise_id"])
-    lines = d["lines"]
+    d = event.data
+    ent = _enterprise(session, d.enterprise_id)
+    lines = d.lines
     value, currency = _value(lines)
-    items = sum(ln["quantity"] for ln in lines)
-    first = lines[0]["product"]
-    status_zh = DECL_STATUS_ZH.get(d["status"], d["status"])
-    declared = datetime.fromisoformat(d["declared_on"]).replace(tzinfo=None)
-    from datetime import UTC
-
-    when = declared.replace(tzinfo=UTC)
+    items = sum(ln.quantity for ln in lines)
+    first = lines[0].product
+    status_zh = DECL_STATUS_ZH.get(d.status, d.status)
+    when = datetime.combine(d.declared_on, time(), tzinfo=UTC)
     service.upsert(
         session,
-        f"operating:declaration:{d['id']}",
+        f"operating:declaration:{d.id}",
         _base(
             session,
             ent,
             Category.operating,
             when,
             event,
-            title_zh=f"进口申报 {d['declaration_no']}（{status_zh}）",
-            title_en=f"Import declaration {d['declaration_no']} ({d['status']})",
-            body_zh=f"{ent['name_zh']} 经 {d['arrival_port']} 申报进口：{_lines_text(lines, 'zh')}。申报货值 {Money(value, currency).format('zh_CN')}。",
-            body_en=f"Declared through {d['arrival_port']}: {_lines_text(lines, 'en')}. Declared value {Money(value, currency).format('en_US')}.",
+            title_zh=f"进口申报 {d.declaration_no}（{status_zh}）",
+            title_en=f"Import declaration {d.declaration_no} ({d.status})",
+            body_zh=f"{ent['name_zh']} 经 {d.arrival_port} 申报进口：{_lines_text(lines, 'zh')}。申报货值 {Money(value, currency).format('zh_CN')}。",
+            body_en=f"Declared through {d.arrival_port}: {_lines_text(lines, 'en')}. Declared value {Money(value, currency).format('en_US')}.",
             fields={
-                "declaration_no": d["declaration_no"],
-                "status": d["status"],
+                "declaration_no": d.declaration_no,
+                "status": d.status.value,
                 "declared_value_minor": value,
                 "currency": currency,
                 "items": items,
                 "lines": len(lines),
-                "hs_codes": sorted({ln["product"]["hs_code"] for ln in lines}),
-                **_products(lines),
+                "hs_codes": sorted({ln.product.hs_code for ln in lines}),
+                **_products([ln.product for ln in lines]),
             },
-            origin_country=first["origin_country"],
-            hs_code=first["hs_code"],
-            product_category=first["category"],
+            origin_country=first.origin_country,
+            hs_code=first.hs_code,
+            product_category=first.category.value,
             visibility=Visibility.regulator.value,
         ),
         event.id,
@@ -171,30 +176,30 @@ def operating(session: Session, event: Event) -> None:
     _monthly(session, ent, when, event)
     if event.type == "declaration.inspected":
         for ln in lines:
-            if ln.get("inspection_result") == "fail":
+            if ln.inspection_result == "fail":
                 _inspection_failure(session, ent, d, ln, event)
     if event.type == "declaration.rejected":
         service.upsert(
             session,
-            f"regulatory:rejection:{d['id']}",
+            f"regulatory:rejection:{d.id}",
             _base(
                 session,
                 ent,
                 Category.regulatory,
                 event.created_at,
                 event,
-                title_zh=f"不予放行：进口申报 {d['declaration_no']}",
-                title_en=f"Not released: import declaration {d['declaration_no']}",
-                body_zh=f"原因：{d['decision_reason']}。涉及商品：{_lines_text(lines, 'zh')}。",
-                body_en=f"Reason: {english_text(d['decision_reason'])}. Goods: {_lines_text(lines, 'en')}.",
+                title_zh=f"不予放行：进口申报 {d.declaration_no}",
+                title_en=f"Not released: import declaration {d.declaration_no}",
+                body_zh=f"原因：{d.decision_reason}。涉及商品：{_lines_text(lines, 'zh')}。",
+                body_en=f"Reason: {english_text(d.decision_reason)}. Goods: {_lines_text(lines, 'en')}.",
                 fields={
-                    "declaration_no": d["declaration_no"],
-                    "reason": d["decision_reason"],
-                    **_products(lines),
+                    "declaration_no": d.declaration_no,
+                    "reason": d.decision_reason,
+                    **_products([ln.product for ln in lines]),
                 },
-                origin_country=first["origin_country"],
-                hs_code=first["hs_code"],
-                product_category=first["category"],
+                origin_country=first.origin_country,
+                hs_code=first.hs_code,
+                product_category=first.category.value,
             ),
             event.id,
         )
@@ -237,69 +242,71 @@ def _monthly(session: Session, ent: dict[str, Any], when: datetime, event: Event
     )
 
 
-def _inspection_failure(session: Session, ent: dict[str, Any], d: dict, ln: dict, event: Event) -> None:
-    product = ln["product"]
-    tests = "、".join(ln.get("tests_performed") or []) or "—"
+def _inspection_failure(
+    session: Session, ent: dict[str, Any], d: DeclarationChanged, ln: DeclarationLinePayload, event: Event
+) -> None:
+    product = ln.product
+    tests = "、".join(ln.tests_performed) or "—"
     service.upsert(
         session,
-        f"regulatory:inspection:{d['id']}:{ln['line_no']}",
+        f"regulatory:inspection:{d.id}:{ln.line_no}",
         _base(
             session,
             ent,
             Category.regulatory,
             event.created_at,
             event,
-            title_zh=f"检验不合格：{product['name_zh']}（批次 {ln['lot']}）",
-            title_en=f"Failed inspection: {english_name(product['name_en'], product['name_zh'])} (lot {ln['lot']})",
-            body_zh=f"报关单 {d['declaration_no']} 第 {ln['line_no']} 项，检测项目：{tests}；检测报告 {ln.get('lab_report_ref') or '—'}。",
-            body_en=f"Declaration {d['declaration_no']} line {ln['line_no']}; tests: {', '.join(english_text(t) for t in ln.get('tests_performed') or []) or '-'}; report {ln.get('lab_report_ref') or '-'}.",
+            title_zh=f"检验不合格：{product.name_zh}（批次 {ln.lot}）",
+            title_en=f"Failed inspection: {english_name(product.name_en, product.name_zh)} (lot {ln.lot})",
+            body_zh=f"报关单 {d.declaration_no} 第 {ln.line_no} 项，检测项目：{tests}；检测报告 {ln.lab_report_ref or '—'}。",
+            body_en=f"Declaration {d.declaration_no} line {ln.line_no}; tests: {', '.join(english_text(t) for t in ln.tests_performed) or '-'}; report {ln.lab_report_ref or '-'}.",
             fields={
-                "declaration_no": d["declaration_no"],
-                "line_no": ln["line_no"],
-                "lot": ln["lot"],
-                "gtin": ln["gtin"],
-                "tests": ln.get("tests_performed") or [],
-                "lab_report_ref": ln.get("lab_report_ref"),
-                **_products([ln]),
+                "declaration_no": d.declaration_no,
+                "line_no": ln.line_no,
+                "lot": ln.lot,
+                "gtin": ln.gtin,
+                "tests": list(ln.tests_performed),
+                "lab_report_ref": ln.lab_report_ref,
+                **_products([product]),
             },
-            origin_country=product["origin_country"],
-            hs_code=product["hs_code"],
-            product_category=product["category"],
+            origin_country=product.origin_country,
+            hs_code=product.hs_code,
+            product_category=product.category.value,
         ),
         event.id,
     )
 
 
 @subscribe("lot.recalled", "disclosure.regulatory.recall")
-def recall(session: Session, event: Event) -> None:
-    p = event.payload
-    ent = _enterprise(session, p["enterprise_id"])
+def recall(session: Session, event: Event[LotRecalled]) -> None:
+    p = event.data
+    ent = _enterprise(session, p.enterprise_id)
     service.upsert(
         session,
-        f"regulatory:recall:{p['line_id']}",
+        f"regulatory:recall:{p.line_id}",
         _base(
             session,
             ent,
             Category.regulatory,
             event.created_at,
             event,
-            title_zh=f"召回：{p['product_name_zh']}（批次 {p['lot']}）",
-            title_en=f"Recall: lot {p['lot']} of GTIN {p['gtin']}",
-            body_zh=f"原因：{p['reason']}。报关单 {p['declaration_no']}。",
+            title_zh=f"召回：{p.product_name_zh}（批次 {p.lot}）",
+            title_en=f"Recall: lot {p.lot} of GTIN {p.gtin}",
+            body_zh=f"原因：{p.reason}。报关单 {p.declaration_no}。",
             body_en=(
-                f"{english_name(p.get('product_name_en'), p.get('product_name_zh'))}. "
-                f"Reason: {english_text(p['reason'])}. Declaration {p['declaration_no']}."
+                f"{english_name(p.product_name_en, p.product_name_zh)}. "
+                f"Reason: {english_text(p.reason)}. Declaration {p.declaration_no}."
             ),
             fields={
-                "gtin": p["gtin"],
-                "lot": p["lot"],
-                "reason": p["reason"],
-                "recalled_by": p["recalled_by"],
-                **_products([{"product": p}]),
+                "gtin": p.gtin,
+                "lot": p.lot,
+                "reason": p.reason,
+                "recalled_by": p.recalled_by.value,
+                **_products([p]),
             },
-            origin_country=p.get("origin_country"),
-            hs_code=p.get("hs_code"),
-            product_category=p.get("product_category"),
+            origin_country=p.origin_country,
+            hs_code=p.hs_code,
+            product_category=p.product_category.value if p.product_category else None,
         ),
         event.id,
     )
@@ -309,10 +316,10 @@ GRADE_LISTS = {"red": ("红名单", "red list"), "black": ("黑名单", "black l
 
 
 @subscribe("credit.record_changed", "disclosure.reward_punishment.record")
-def credit_record(session: Session, event: Event) -> None:
+def credit_record(session: Session, event: Event[CreditRecordChanged]) -> None:
     """Each credit record, published while its window is open; a repair or an upheld objection ends
     the publication at once."""
-    r = credit.record_snapshot(session, event.payload["id"])  # now, not as the (maybe retried) event saw it
+    r = credit.record_snapshot(session, event.data.id)  # now, not as the (maybe retried) event saw it
     ent = _enterprise(session, r["enterprise_id"])
     kind = credit.kind_names(r["kind"])
     sev_zh = credit.SEVERITY_ZH.get(r["severity"], r["severity"])
@@ -343,10 +350,9 @@ def credit_record(session: Session, event: Event) -> None:
 
 
 @subscribe("credit.grade_changed", "disclosure.reward_punishment.grade")
-def credit_grade(session: Session, event: Event) -> None:
+def credit_grade(session: Session, event: Event[GradeChanged]) -> None:
     """The enterprise's grade as a public record (with red and black lists), and on all its records."""
-    p = event.payload
-    ent = _enterprise(session, p["enterprise_id"])
+    ent = _enterprise(session, event.data.enterprise_id)
     current = credit.grade_of(session, ent["id"])  # a later change may have overtaken this event
     if current is None:
         return
@@ -388,25 +394,25 @@ def credit_grade(session: Session, event: Event) -> None:
 @subscribe("insurance.policy_activated", "disclosure.service.insurance_activated")
 @subscribe("insurance.policy_lapsed", "disclosure.service.insurance_lapsed")
 @subscribe("insurance.policy_cancelled", "disclosure.service.insurance_cancelled")
-def insurance_cover(session: Session, event: Event) -> None:
+def insurance_cover(session: Session, event: Event[PolicyChanged]) -> None:
     """The merchant's quality insurance as a public service record (服务信息): one record per merchant,
     showing the cover in force now; when none is left (lapsed, cancelled) its publication ends."""
-    p = event.payload
-    ent = _enterprise(session, p["enterprise_id"])
+    p = event.data
+    ent = _enterprise(session, p.enterprise_id)
     key = f"service:insurance:{ent['id']}"
     now = event.created_at
     cover = insurance.enterprise_cover(session, ent["id"])  # now, not as the (maybe retried) event saw it
     if cover is None and event.type == "insurance.policy_activated":
-        if as_utc(datetime.fromisoformat(p["ends_at"])) <= now:
+        if as_utc(p.ends_at) <= now:
             return
         cover = {  # bound to start later: published from its terms
-            "policy_no": p["policy_no"],
+            "policy_no": p.policy_no,
             "insurer": {
-                "name_zh": (insurer := _enterprise(session, p["insurer_id"]))["name_zh"],
+                "name_zh": (insurer := _enterprise(session, p.insurer_id))["name_zh"],
                 "name_en": insurer["name_en"],
             },
-            "cover_per_unit": {"amount_minor": p["cover_per_unit_minor"], "currency": p["currency"]},
-            "until": p["ends_at"],
+            "cover_per_unit": {"amount_minor": p.cover_per_unit_minor, "currency": p.currency},
+            "until": as_utc(p.ends_at).isoformat(),
         }
     if cover is None:
         if not service.by_keys_with_prefix(session, key, ent["id"]):
@@ -422,9 +428,9 @@ def insurance_cover(session: Session, event: Event) -> None:
                 event,
                 title_zh=f"{ent['name_zh']} 品质保险已终止",
                 title_en=f"{english_name(ent['name_en'], ent['name_zh'])}: quality insurance ended",
-                body_zh=f"保单 {p['policy_no']} 已{'到期' if event.type.endswith('lapsed') else '退保'}，未续保。",
-                body_en=f"Policy {p['policy_no']} {'lapsed' if event.type.endswith('lapsed') else 'was cancelled'} without renewal.",
-                fields={"insured": False, "policy_no": p["policy_no"], "status": p["status"]},
+                body_zh=f"保单 {p.policy_no} 已{'到期' if event.type.endswith('lapsed') else '退保'}，未续保。",
+                body_en=f"Policy {p.policy_no} {'lapsed' if event.type.endswith('lapsed') else 'was cancelled'} without renewal.",
+                fields={"insured": False, "policy_no": p.policy_no, "status": p.status.value},
                 publish_until=now,
             ),
             event.id,
@@ -463,33 +469,33 @@ def insurance_cover(session: Session, event: Event) -> None:
 
 
 @subscribe("insurance.claim_paid", "disclosure.complaint.insurance_claim")
-def insurance_claim(session: Session, event: Event) -> None:
+def insurance_claim(session: Session, event: Event[ClaimPaid]) -> None:
     """A paid quality-insurance claim as a complaint-category record (投诉举报信息): the unit and the
     amount, never the consumer."""
-    p = event.payload
-    ent = _enterprise(session, p["enterprise_id"])
-    amount = Money(p["amount_minor"], p["currency"])
-    what = p.get("product_name_zh") or "商品"
-    advance = p.get("source") == "complaint"
+    p = event.data
+    ent = _enterprise(session, p.enterprise_id)
+    amount = Money(p.amount_minor, p.currency)
+    what = p.product_name_zh or "商品"
+    advance = p.source == "complaint"
     service.upsert(
         session,
-        f"complaint:insurance_claim:{p['claim_id']}",
+        f"complaint:insurance_claim:{p.claim_id}",
         _base(
             session,
             ent,
             Category.complaint,
-            datetime.fromisoformat(p["paid_at"]),
+            p.paid_at,
             event,
             title_zh=f"{'先行赔付' if advance else '品质险理赔'}：{what}"[:300],
             title_en=f"{'Advance compensation' if advance else 'Quality-insurance claim'} paid: {amount.format('en_US')}",
-            body_zh=f"品质保险已赔付 {amount.format('zh_CN')}（理赔 {p['claim_id']}，商品序列号 {p.get('serial') or '—'}）。",
-            body_en=f"Quality insurance paid {amount.format('en_US')} (claim {p['claim_id']}, item serial {p.get('serial') or '-'}).",
+            body_zh=f"品质保险已赔付 {amount.format('zh_CN')}（理赔 {p.claim_id}，商品序列号 {p.serial or '—'}）。",
+            body_en=f"Quality insurance paid {amount.format('en_US')} (claim {p.claim_id}, item serial {p.serial or '-'}).",
             fields={
-                "claim_id": p["claim_id"],
+                "claim_id": p.claim_id,
                 "amount_minor": amount.amount_minor,
                 "currency": amount.currency,
-                "serial": p.get("serial"),
-                "source": p.get("source"),
+                "serial": p.serial,
+                "source": p.source,
             },
         ),
         event.id,
@@ -528,12 +534,14 @@ def _rate(value: float | None) -> str:
 @subscribe("complaint.answered", "disclosure.complaint.figures.answered")
 @subscribe("complaint.overdue", "disclosure.complaint.figures.overdue")
 @subscribe("complaint.closed", "disclosure.complaint.figures.closed")
-def complaint_figures(session: Session, event: Event) -> None:
+def complaint_figures(
+    session: Session, event: Event[ComplaintReceived | ComplaintAnswered | ComplaintOverdue | ComplaintClosed]
+) -> None:
     """A merchant's complaint figures as one public record, recomputed from the cases themselves (so a
     retried or out-of-order event still shows the truth now)."""
     from complaints import service as complaints
 
-    ent = _enterprise(session, event.payload["enterprise_id"])
+    ent = _enterprise(session, event.data.enterprise_id)
     f = complaints.merchant_figures(session, ent["id"])
     median = f["median_workdays_to_resolve"]
     service.upsert(
@@ -568,15 +576,20 @@ def complaint_figures(session: Session, event: Event) -> None:
 @subscribe("complaint.answered", "disclosure.complaint.case_answered")
 @subscribe("complaint.closed", "disclosure.complaint.case_closed")
 @subscribe("complaint.changed", "disclosure.complaint.case_changed")
-def complaint_case(session: Session, event: Event) -> None:
+def complaint_case(
+    session: Session,
+    event: Event[
+        ComplaintPublished | ComplaintUnpublished | ComplaintAnswered | ComplaintClosed | ComplaintChanged
+    ],
+) -> None:
     """A consented case, its narrative scrubbed of personal data; withdrawing consent ends it at once."""
     from complaints import service as complaints
 
-    p = event.payload
-    key = f"complaint:case:{p['complaint_id']}"
-    case = complaints.public_case(session, p["complaint_id"])
+    p = event.data
+    key = f"complaint:case:{p.complaint_id}"
+    case = complaints.public_case(session, p.complaint_id)
     if case is None:
-        existing = service.by_keys_with_prefix(session, key, p["enterprise_id"])
+        existing = service.by_keys_with_prefix(session, key, p.enterprise_id)
         for row in existing:
             if row.record_key == key and (
                 row.publish_until is None or as_utc(row.publish_until) > event.created_at
@@ -655,7 +668,7 @@ class Indexer:
     def __init__(self, backend: SearchBackend) -> None:
         self.backend = backend
 
-    def __call__(self, session: Session, event: Event) -> None:
+    def __call__(self, session: Session, event: Event[DisclosureChanged]) -> None:
         changed = event.data
         row = service.get(session, changed.id)
         if row is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.events import EventPayload, contract
+from enterprises.models import EnterpriseKind, EnterpriseStatus
 
 
 @contract("enterprise.registered")
@@ -14,9 +15,9 @@ class EnterpriseRegistered(EventPayload):
     customs_code: str | None = None
     name_zh: str
     name_en: str = ""
-    kind: str
+    kind: EnterpriseKind
     country: str
-    status: str
+    status: EnterpriseStatus
     version: int
 
 

@@ -5,8 +5,13 @@ complaint-category record."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from core.events import EventPayload, contract
+from insurance.models import ClaimStatus, PolicyStatus
+
+# Who asked for a claim: a complaint owed compensation (先行赔付), or the consumer directly.
+ClaimSource = Literal["complaint", "consumer"]
 
 
 @contract("insurance.claim_paid")
@@ -21,7 +26,7 @@ class ClaimPaid(EventPayload):
     serial: str | None = None
     policy_id: int | None = None
     insurer_id: int | None = None
-    source: str | None = None
+    source: ClaimSource | None = None
 
 
 @contract(
@@ -38,7 +43,7 @@ class PolicyChanged(EventPayload):
     policy_no: str
     enterprise_id: int
     insurer_id: int
-    status: str
+    status: PolicyStatus
     grade: str
     starts_at: datetime
     ends_at: datetime
@@ -57,8 +62,8 @@ class ClaimChanged(EventPayload):
     enterprise_id: int
     insurer_id: int
     serial: str
-    source: str
-    status: str
+    source: ClaimSource
+    status: ClaimStatus
     reason_code: str = ""
     amount_minor: int | None = None
     currency: str = "CNY"

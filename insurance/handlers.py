@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from complaints.events import ComplaintCompensationDue
 from core.events import Event, subscribe
 from insurance import claims
 
 
 @subscribe("complaint.compensation_due", "insurance.advance_compensation")
-def advance_compensation(session: Session, event: Event) -> None:
+def advance_compensation(session: Session, event: Event[ComplaintCompensationDue]) -> None:
     claims.advance_compensation(session, event.data)

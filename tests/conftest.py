@@ -188,8 +188,11 @@ def client(app) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def dispatcher(db: Database, search_backend: SearchBackend) -> Dispatcher:
-    return wiring.dispatcher(db, search_backend, max_attempts=3, backoff_base=0.0001)
+def dispatcher(db: Database, search_backend: SearchBackend, settings: Settings) -> Dispatcher:
+    from complaints.service import Kit
+
+    kit = Kit.from_settings(settings)
+    return wiring.dispatcher(db, search_backend, kit, max_attempts=3, backoff_base=0.0001)
 
 
 _seq = iter(range(10_000_000))

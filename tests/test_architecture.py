@@ -1,9 +1,12 @@
 """The layering rules, checked on the real import graph: `core` and `printing` import no domain; domains
 never import the API, FastAPI or Starlette (import-linter contracts in pyproject.toml); no domain imports another
-domain's tables; no import cycles between modules."""
+domain's tables; no import cycles between modules. And, on the source: no module state in domains and core
+(configuration reaches services explicitly), handlers read the contract's typed `event.data`, never the raw
+payload, and each domain declares its own scheduled jobs."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -113,3 +116,114 @@ def test_architecture_md_events_table_is_generated_from_the_contracts():
     assert events_table.rewrite(doc, events_table.table()) == doc, (
         "ARCHITECTURE.md's events table is out of date: run scripts/events_table.py --write"
     )
+
+
+# Module-level names that are process-wide on purpose, and why. Everything else that a module binds to
+# None or an empty container (to be set later), or rebinds with `global`, is configuration or state in a
+# module: two apps in one process (the tests build many) would see each other's, the last one built winning.
+MODULE_STATE_ALLOWED = {
+    # The event contracts, filled at import by each domain's @contract: declarations, the same in every
+    # app, never configuration.
+    ("core/events.py", "contracts"),
+    # This process's cache generation for scan facts: any change anywhere only makes caches re-read, so
+    # sharing it between apps in one process is harmless (core.shared carries the cross-process one).
+    ("traceability/freshness.py", "generation"),
+}
+STATE_PACKAGES = ["core", "printing", *DOMAINS]
+
+
+def _unset_or_empty(value: ast.expr | None) -> bool:
+    """None, or an empty container: a name bound at import to be filled or set later."""
+    if isinstance(value, ast.Constant):
+        return value.value is None
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, ast.List | ast.Set):
+        return not value.elts
+    if isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+        return value.func.id == "defaultdict" or (
+            value.func.id in {"dict", "list", "set", "OrderedDict"} and not value.args
+        )
+    return False
+
+
+def module_state(root: Path, packages: list[str]) -> list[str]:
+    """`global` statements, and module-level names bound to None or an empty container."""
+    found = []
+    for package in packages:
+        for path in sorted((root / package).rglob("*.py")):
+            rel = path.relative_to(root).as_posix()
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Global):
+                    found += [
+                        f"{rel}:{node.lineno} global {n}"
+                        for n in node.names
+                        if (rel, n) not in MODULE_STATE_ALLOWED
+                    ]
+            for node in tree.body:
+                targets = (
+                    node.targets
+                    if isinstance(node, ast.Assign)
+                    else [node.target]
+                    if isinstance(node, ast.AnnAssign) and node.value is not None
+                    else []
+                )
+                for target in targets:
+                    if (
+                        isinstance(target, ast.Name)
+                        and _unset_or_empty(node.value)
+                        and (rel, target.id) not in MODULE_STATE_ALLOWED
+                    ):
+                        found.append(f"{rel}:{node.lineno} {target.id} = {ast.unparse(node.value)}")
+    return found
+
+
+def test_no_module_state_in_domains_and_core():
+    found = module_state(ROOT, STATE_PACKAGES)
+    assert found == [], (
+        "module state (pass configuration to the service, or a handler's through registry.declare and "
+        "api.wiring; see ARCHITECTURE.md): " + ", ".join(found)
+    )
+
+
+def test_the_module_state_check_finds_a_global_and_a_none_then_set(tmp_path):
+    (tmp_path / "dom").mkdir()
+    (tmp_path / "dom" / "service.py").write_text(
+        "_keys = None\nNAMES = {'a': 1}\n\ndef configure(k):\n    global _keys\n    _keys = k\n"
+    )
+    assert module_state(tmp_path, ["dom"]) == [
+        "dom/service.py:5 global _keys",
+        "dom/service.py:1 _keys = None",
+    ]
+
+
+def payload_reads(root: Path) -> list[str]:
+    """Reads of `.payload` in the modules that handle events (each domain's handlers.py, webhooks.py)."""
+    found = []
+    for domain in DOMAINS:
+        for name in ("handlers.py", "webhooks.py"):
+            path = root / domain / name
+            if not path.exists():
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr == "payload":
+                    found.append(f"{domain}/{name}:{node.lineno} {ast.unparse(node)}")
+    return found
+
+
+def test_handlers_read_the_typed_event_not_the_raw_payload():
+    found = payload_reads(ROOT)
+    assert found == [], "read event.data, the payload parsed by its contract: " + ", ".join(found)
+
+
+def test_the_app_builds_no_scheduled_job_itself():
+    """Each domain declares its jobs in its scheduled.py; the app (api/) only starts them."""
+    found = []
+    for path in sorted((ROOT / "api").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name | ast.Attribute):
+                name = node.func.id if isinstance(node.func, ast.Name) else node.func.attr
+                if name in {"IntervalJob", "DailyJob"}:
+                    found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert found == [], "declare scheduled jobs in the domain's scheduled.py: " + ", ".join(found)

@@ -297,8 +297,9 @@ def _initial_record_time(body: dict[str, Any]) -> datetime | None:
 
 
 def subscribe(
-    session: Session, name: str, body: Any, by: Principal, destinations: Destinations
+    session: Session, name: str, body: Any, by: Principal, destinations: Destinations, box: SecretBox
 ) -> tuple[EpcisSubscription, EpcisQuery]:
+    """`box` seals the client's secret and signature token at rest (the process's at-rest key)."""
     q = get(session, name, by)
     if not isinstance(body, dict):
         raise epcis.QueryInvalid.field("body", "an object with dest, signatureToken and stream: true")
@@ -323,7 +324,6 @@ def subscribe(
     if body.get("stream") is not True:
         raise epcis.QueryInvalid.field("stream", "true, to be sent each new matching event (or a schedule)")
     initial = _initial_record_time(body)
-    box = _sealer()
     row = EpcisSubscription(
         subscription_id=str(uuid.uuid4()),
         query_id=q.id,  # type: ignore[arg-type]
@@ -387,32 +387,6 @@ def unsubscribe(session: Session, name: str, subscription_id: str, by: Principal
 
 
 # --- delivery -------------------------------------------------------------------------------------
-
-# Where deliveries may go: set at start from CROSSTRUST_WEBHOOK_ALLOWED_NETWORKS (api.background).
-_destinations: Destinations | None = None
-_box: SecretBox | None = None
-
-
-def configure(destinations: Destinations, box: SecretBox | None = None) -> None:
-    global _destinations, _box
-    _destinations = destinations
-    _box = box
-
-
-def _sealer() -> SecretBox:
-    if _box is None:
-        from core.settings import get_settings
-
-        return SecretBox(get_settings().complaint_key_bytes())
-    return _box
-
-
-def _configured() -> Destinations:
-    if _destinations is None:
-        from core.settings import get_settings
-
-        return Destinations.from_setting(get_settings().webhook_allowed_networks)
-    return _destinations
 
 
 def _with_secret(dest: str, secret: str) -> str:
@@ -478,17 +452,17 @@ def _post(
     return None
 
 
-def deliver(session: Session, event_ids: list[int]) -> int:
+def deliver(session: Session, event_ids: list[int], destinations: Destinations, box: SecretBox) -> int:
     """Post to each stream subscription what its query matches among `event_ids` (with reportIfEmpty,
     an empty result when it matches none of a capture its owner may see); how many posts.
-    Every subscription is tried; any failure is raised afterwards, for the outbox to retry."""
+    Every subscription is tried; any failure is raised afterwards, for the outbox to retry. Posts go
+    only where `destinations` allow; `box` opens the subscriptions' secrets."""
     pairs = session.exec(
         select(EpcisSubscription, EpcisQuery)
         .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
         .where(EpcisSubscription.stream)
         .order_by(EpcisSubscription.id)  # type: ignore[arg-type]
     ).all()
-    destinations, box = _configured(), _sealer()
     failures: list[str] = []
     sent = 0
     for sub, q in pairs:
@@ -505,7 +479,7 @@ def deliver(session: Session, event_ids: list[int]) -> int:
     return sent
 
 
-def backfill(session: Session, subscription_id: str) -> int:
+def backfill(session: Session, subscription_id: str, destinations: Destinations, box: SecretBox) -> int:
     """What a subscription with an initialRecordTime before its creation is sent first: the matching
     events recorded from then until its creation (later ones reach it as they are captured), in
     documents of at most BACKFILL_BATCH events; how many posts. A failure is raised for the outbox to
@@ -522,7 +496,6 @@ def backfill(session: Session, subscription_id: str) -> int:
         EpcisEvent.record_time >= sub.initial_record_time,
         EpcisEvent.record_time < sub.created_at,
     )
-    destinations, box = _configured(), _sealer()
     sent, after = 0, 0
     while True:
         rows = list(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from core.events import EventPayload, contract
+from core.security import Role
+from traceability.models import DeclarationStatus, InspectionResult, ProductCategory
 
 
 @contract("product.created")
@@ -18,7 +20,7 @@ class ProductCreated(EventPayload):
     brand: str = ""
     manufacturer: str = ""
     origin_country: str
-    category: str
+    category: ProductCategory
     shelf_life_days: int | None = None
     created_at: datetime
 
@@ -32,7 +34,7 @@ class LineProduct(EventPayload):
     manufacturer: str = ""  # so that a search for the maker finds its goods' records
     hs_code: str
     origin_country: str
-    category: str
+    category: ProductCategory
 
 
 class DeclarationLinePayload(EventPayload):
@@ -47,7 +49,7 @@ class DeclarationLinePayload(EventPayload):
     quantity: int
     unit_value_minor: int
     currency: str
-    inspection_result: str | None = None
+    inspection_result: InspectionResult | None = None
     tests_performed: list[str] = []
     lab_report_ref: str = ""
     inspection_note: str = ""
@@ -68,7 +70,7 @@ class DeclarationChanged(EventPayload):
     arrival_port: str
     bonded_warehouse: str
     declared_on: date
-    status: str
+    status: DeclarationStatus
     decision_reason: str = ""
     created_at: datetime
     inspected_at: datetime | None = None
@@ -109,9 +111,9 @@ class LotRecalled(EventPayload):
     manufacturer: str = ""
     hs_code: str | None = None
     origin_country: str | None = None
-    product_category: str | None = None
+    product_category: ProductCategory | None = None
     reason: str
-    recalled_by: str
+    recalled_by: Role
 
 
 @contract("epcis.events_captured")

@@ -285,7 +285,9 @@ def subscribe(
     settings = request.app.state.settings
     destinations = Destinations.from_setting(settings.webhook_allowed_networks)
     with db.transaction() as s:
-        sub, q = epcis_queries.subscribe(s, query_name, body, by, destinations)
+        sub, q = epcis_queries.subscribe(
+            s, query_name, body, by, destinations, request.app.state.complaint_kit.box
+        )
         view = epcis_queries.subscription_view(sub, q)
     where = request.url_for("query_subscription", query_name=q.name, subscription_id=sub.subscription_id).path
     return _json(view, status=201, Location=where)

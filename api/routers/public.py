@@ -62,7 +62,7 @@ def audit_checkpoints(
     over `message` with the checkpoint's fields filled in."""
     import base64
 
-    keys = audit.keys()
+    keys = audit.keys_of(db)
     with db.read_session() as s:
         found = audit.checkpoints(s, after_seq, limit)
     return {

@@ -37,7 +37,7 @@ def test_an_edit_with_a_recomputed_hash_still_shows_at_the_next_entry(db):
     with db.transaction() as s:
         e = s.get(audit.AuditEntry, 2)
         e.action = "thing.deleted"
-        e.entry_hash = audit._entry_hash(e)
+        e.entry_hash = audit._entry_hash(e, audit.keys_of(db))
         s.add(e)
     findings = _findings(db)
     assert findings and findings[0].startswith("entry 3: chain broken")
@@ -158,9 +158,9 @@ def test_a_rewrite_from_the_first_entry_with_the_checkpoints_deleted_is_caught(d
 
 
 @pytest.fixture
-def every_ten(monkeypatch):
+def every_ten(db):
     """Checkpoints every 10 entries, so that a test sees several."""
-    monkeypatch.setattr(audit, "_keys", dataclasses.replace(audit.keys(), every=10))
+    db.audit_keys = dataclasses.replace(audit.keys_of(db), every=10)
 
 
 def test_deleting_the_tail_after_a_checkpoint_is_caught(db, every_ten):
@@ -219,7 +219,7 @@ def test_entries_from_before_the_keyed_chain_stay_verifiable_and_anchored(db):
                 entry_hash="",
                 scheme="sha256",
             )
-            e.entry_hash = audit._entry_hash(e)
+            e.entry_hash = audit._entry_hash(e, audit.keys_of(db))
             prev = e.entry_hash
             s.add(e)
         head = s.get(audit.AuditHead, 1)
@@ -236,12 +236,12 @@ def test_entries_from_before_the_keyed_chain_stay_verifiable_and_anchored(db):
     with db.transaction() as s:
         old = s.get(audit.AuditEntry, 3)
         old.actor = "admin:someone-else"
-        old.entry_hash = audit._entry_hash(old)
+        old.entry_hash = audit._entry_hash(old, audit.keys_of(db))
         s.add(old)
         for seq in (4, 5):
             e = s.get(audit.AuditEntry, seq)
             e.prev_hash = s.get(audit.AuditEntry, seq - 1).entry_hash
-            e.entry_hash = audit._entry_hash(e)
+            e.entry_hash = audit._entry_hash(e, audit.keys_of(db))
             s.add(e)
     findings = _findings(db)
     assert "entry 5: rewritten: the chain up to here differs from its signed checkpoint" in findings

@@ -62,3 +62,28 @@ def test_emit_takes_the_contract_model_and_nothing_else(db):
             CodeRevoked(serial="x", line_id=1, enterprise_id=1, reason="r"),
         )
     assert ev.payload == {"serial": "x", "line_id": 1, "enterprise_id": 1, "reason": "r"}
+
+
+@pytest.mark.parametrize(
+    ("model", "field", "bad"),
+    [
+        ("complaints.events.ComplaintClosed", "outcome", "rejected"),
+        ("complaints.events.ComplaintClosed", "severity", "grave"),
+        ("complaints.events.ComplaintOverdue", "stage", "regulator"),
+        ("credit.events.CreditRecordChanged", "status", "deleted"),
+        ("enterprises.events.EnterpriseRegistered", "kind", "bank"),
+        ("insurance.events.ClaimPaid", "source", "insurer"),
+        ("traceability.events.LotRecalled", "recalled_by", "consumer"),
+        ("traceability.events.DeclarationLinePayload", "inspection_result", "failed"),
+    ],
+)
+def test_enumerations_in_the_contracts_are_typed(model, field, bad):
+    """A value outside an enumeration is refused where the event is built, so handlers need not re-check
+    it (complaints' severity is credit's enumeration, as a Literal: complaints may not import credit)."""
+    import importlib
+
+    module, name = model.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), name)
+    with pytest.raises(ValidationError) as raised:
+        cls.model_validate({field: bad})
+    assert any(e["loc"] == (field,) and e["type"] in ("enum", "literal_error") for e in raised.value.errors())

@@ -10,6 +10,7 @@ from core.events import (
     Dispatcher,
     EventPayload,
     OutboxDelivery,
+    OutboxEvent,
     contract,
     emit,
     registry,
@@ -230,3 +231,22 @@ def test_an_external_call_holds_no_write_transaction_and_a_lost_claim_is_deliver
     with db.read_session() as s:
         assert s.get(OutboxDelivery, lost.id).status == DeliveryStatus.done
     assert len(calls) == 3 and calls[1] == calls[2]
+
+
+def test_a_payload_that_breaks_its_contract_is_parked_at_once_naming_the_field(db, subscriber):
+    """A stored payload whose field was renamed (an older producer, a hand edit) never reaches the
+    handler: the Dispatcher parses it first and parks it, saying which field, without retrying."""
+    seen = []
+    subscriber("test.race", lambda session, event: seen.append(event.data.i), "test.race.reader")
+    with db.transaction() as s:
+        ev = emit(s, "test.race", "thing", 1, _Race(i=1))
+    with db.engine.begin() as conn:
+        conn.execute(
+            OutboxEvent.__table__.update().where(OutboxEvent.id == ev.id).values(payload={"index": 1})
+        )
+    Dispatcher(db, max_attempts=5, backoff_base=0.0001).drain()
+    with db.read_session() as s:
+        d = s.execute(select(OutboxDelivery)).scalar_one()
+    assert seen == []
+    assert d.status == DeliveryStatus.dead and d.attempts == 1
+    assert d.last_error.startswith("payload breaks the contract _Race of test.race: i: Field required")

@@ -61,7 +61,7 @@ def test_grade_falls_with_complaints_and_a_failed_inspection_is_explained_and_re
 
     complaint(db, keys.merchant_id, 1)
     complaint(db, keys.merchant_id, 2)
-    complaint(db, keys.merchant_id, 3, outcome="rejected")  # not upheld: no record
+    complaint(db, keys.merchant_id, 3, outcome="not_upheld")  # no record
     complaint(db, keys.merchant_id, 1)  # delivered twice: still one record
     dispatcher.drain()
     after_complaints = card(client, keys)

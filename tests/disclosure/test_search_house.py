@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from api import wiring
 from api.app import create_app
+from complaints.service import Kit
 from core.clock import utcnow
 from core.events import DeliveryStatus, Dispatcher, OutboxDelivery
 from credit import methodology
@@ -265,5 +266,7 @@ def test_a_dispatcher_without_the_indexer_fails_its_deliveries_for_a_retry(setti
     with db.transaction() as s:
         for d in indexer:
             events.retry_delivery(s, d.id, by="test")
-    wiring.dispatcher(db, from_settings(settings), max_attempts=2, backoff_base=0.0001).drain()
+    wiring.dispatcher(
+        db, from_settings(settings), Kit.from_settings(settings), max_attempts=2, backoff_base=0.0001
+    ).drain()
     assert search_backend.search(SearchQuery(q="未绑定索引测试", public_only=False)).total >= 1

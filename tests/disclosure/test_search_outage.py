@@ -50,7 +50,9 @@ def es_settings(tmp_path, db):
 def test_elasticsearch_outage_loses_nothing(es_settings, db):
     app = create_app(es_settings, db)
     # as in production: retries, not a spin; the indexer writes into the app's backend
-    dispatcher = wiring.dispatcher(db, app.state.search, max_attempts=8, backoff_base=1.0)
+    dispatcher = wiring.dispatcher(
+        db, app.state.search, app.state.complaint_kit, max_attempts=8, backoff_base=1.0
+    )
     with TestClient(app) as client:
         for i in range(3):
             register(db, name_zh=f"停机前登记公司{i}")

@@ -52,7 +52,9 @@ def _keys(db) -> Keys:
 def _drain(live) -> None:
     from api import wiring
 
-    wiring.dispatcher(live.db, live.app.state.search, max_attempts=3, backoff_base=0.0001).drain()
+    wiring.dispatcher(
+        live.db, live.app.state.search, live.app.state.complaint_kit, max_attempts=3, backoff_base=0.0001
+    ).drain()
 
 
 def _wide(browser):
