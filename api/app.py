@@ -20,6 +20,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
 from api.pages import merchant as merchant_pages
+from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
 from api.pages import web as page_web
@@ -171,6 +172,8 @@ def create_app(
         console_pages.router,
         merchant_pages.router,
         consumer_pages.router,
+        portal_pages.router,
+        portal_pages.data,
     )
     for router in routers:
         app.include_router(router)
