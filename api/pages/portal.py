@@ -379,10 +379,14 @@ def figures_page(request: Request, interval: str = "day", periods: str | None = 
             "f": f,
             "interval": interval,
             "charts": [
-                ("declarations", chart("declarations")),
-                ("declared_value", chart("declared_value_minor", 100)),
-                ("scans", chart("scans")),
-                ("complaints", chart("complaints_received")),
+                ("declarations", word("declarations", "zone_figure"), chart("declarations")),
+                (
+                    "declared_value",
+                    word("declared_value_minor", "zone_figure") + "（元 yuan）",
+                    chart("declared_value_minor", 100),
+                ),
+                ("scans", word("scans", "zone_figure"), chart("scans")),
+                ("complaints", word("complaints_received", "zone_figure"), chart("complaints_received")),
             ],
             "verdicts": zone_figures.VERDICTS,
             "json_href": "/figures.json?" + urlencode(query),
