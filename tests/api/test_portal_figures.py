@@ -127,3 +127,4 @@ def test_the_figures_window_is_checked_and_named(client):
     month = _published(client, interval="month", periods="3")
     assert [len(p) for p in (r["period"] for r in month["series"])] == [7, 7, 7]
     assert len(_published(client)["series"]) == 30
+    assert client.get("/figures.json", params={"periods": "61"}).status_code == 422

@@ -114,6 +114,8 @@ def test_a_visitor_searches_opens_an_enterprise_then_the_figures(live_server, pa
         f"/enterprises/{uscc}",
         "/figures",
         "/figures?interval=month",
+        "/figures?periods=60",  # the longest windows the page offers
+        "/figures?interval=month&periods=36",
         "/lists/red",
         "/lists/black",
         "/code",
