@@ -30,7 +30,8 @@ def test_the_enterprise_page_shows_what_is_disclosed_about_a_merchant(client, db
     assert 'data-insured="yes"' in html and "测试保险公司" in html
     assert 'data-figure="received">1<' in html and 'data-figure="answered_on_time">1<' in html
     # the published case with the company's response, in words
-    assert "企业对事实有异议 Company disputes the facts" in html or 'data-case="' not in html
+    assert f'data-case="{filed.ticket_no}"' in html
+    assert "企业对事实有异议 Company disputes the facts" in html
     for category in ("entity", "operating", "regulatory", "service", "reward_punishment", "complaint"):
         assert f'data-category="{category}"' in html
     assert "主体信息 Entity" in html and "服务信息 Service" in html
