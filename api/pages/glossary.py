@@ -189,6 +189,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
     },
     "interval": {
         "day": ("按日", "By day"),
+        "week": ("按周", "By week"),
         "month": ("按月", "By month"),
     },
 }

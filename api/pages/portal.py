@@ -187,6 +187,7 @@ def search_page(request: Request) -> HTMLResponse:
             if trend
             else None,
             "trend": trend,
+            "trend_interval": params.trend,
             "next_href": next_href,
             "downloads": {
                 "csv": "/api/v1/public/disclosures/export?" + urlencode(_pairs(exported | {"format": "csv"})),

@@ -53,7 +53,8 @@ def test_search_page_finds_highlights_filters_excludes_and_names_facets(client, 
     assert set(_hits(_page(client, q="母婴", category="entity", not_category="entity"))) == set()
 
     # the trend is an inline SVG chart; downloads are the public export and search of the same query
-    assert '<svg class="chart" data-chart="bars"' in html
+    assert '<svg class="chart" data-chart="bars"' in html and "按月 By month" in html
+    assert "按周 By week" in _page(client, q="母婴", trend="week")
     csv_href = unescape(re.search(r'href="([^"]+)" data-download="csv"', only_a).group(1))
     assert csv_href.startswith("/api/v1/public/disclosures/export?") and f"uscc={a.uscc}" in csv_href
     exported = client.get(csv_href)
