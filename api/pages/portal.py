@@ -300,7 +300,7 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
             "cases": cases,
             "disclosures": _disclosures_of(request, code),
             "categories": CATEGORIES,
-            "country": country_name(profile["country"], "zh") if profile.get("country") else "—",
+            "country": _label("origin_country", profile["country"], {}) if profile.get("country") else "—",
         },
     )
 
