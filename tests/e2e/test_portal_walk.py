@@ -4,6 +4,8 @@ origin, and the page with its CSS weighs under 60 KB. Screenshots are kept in th
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import urllib.parse
 import urllib.request
@@ -40,8 +42,6 @@ def _wait_for_index(base: str, q: str, want: int) -> None:
         with urllib.request.urlopen(
             f"{base}/api/v1/public/disclosures/search?q={urllib.parse.quote(q)}"
         ) as r:
-            import json
-
             if json.load(r)["total"]["value"] >= want:
                 return
         time.sleep(0.2)
@@ -50,8 +50,6 @@ def _wait_for_index(base: str, q: str, want: int) -> None:
 
 def _weight(base: str, path: str) -> int:
     """The page's HTML and the CSS it links, in bytes as sent."""
-    import re
-
     with urllib.request.urlopen(base + path) as r:
         html = r.read()
     total = len(html)
