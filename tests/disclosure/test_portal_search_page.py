@@ -53,7 +53,12 @@ def test_search_page_finds_highlights_filters_excludes_and_names_facets(client, 
     assert set(_hits(_page(client, q="母婴", category="entity", not_category="entity"))) == set()
 
     # the trend is an inline SVG chart; downloads are the public export and search of the same query
-    assert '<svg class="chart" data-chart="bars"' in html and "按月 By month" in html
+    # the trend (a pass over every match) is drawn when asked for, from the page's own link
+    assert "<svg" not in html
+    trend_href = unescape(re.search(r'href="([^"]+)" data-link="trend"', html).group(1))
+    assert "trend=month" in trend_href and "q=" in trend_href
+    with_trend = client.get(trend_href).text
+    assert '<svg class="chart" data-chart="bars"' in with_trend and "按月 By month" in with_trend
     assert "按周 By week" in _page(client, q="母婴", trend="week")
     csv_href = unescape(re.search(r'href="([^"]+)" data-download="csv"', only_a).group(1))
     assert csv_href.startswith("/api/v1/public/disclosures/export?") and f"uscc={a.uscc}" in csv_href

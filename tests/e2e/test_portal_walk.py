@@ -80,6 +80,8 @@ def test_a_visitor_searches_opens_an_enterprise_then_the_figures(live_server, pa
     assert page.locator("[data-hit]").count() >= 2
     assert page.locator("mark").first.text_content() == "母婴"
     assert name in page.locator('[data-facet="uscc"]').text_content()
+    page.click('a[data-link="trend"]')
+    page.wait_for_url("**trend=month*")
     assert page.locator('svg[data-chart="bars"]').count() == 1
     axe_check(page, "portal-search")
 
@@ -109,6 +111,7 @@ def test_a_visitor_searches_opens_an_enterprise_then_the_figures(live_server, pa
     for path in (
         "/",
         "/disclosures?q=母婴",
+        "/disclosures?q=母婴&trend=month",
         f"/enterprises/{uscc}",
         "/figures",
         "/figures?interval=month",
