@@ -22,6 +22,7 @@ from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
+from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
 from api.pages import web as page_web
@@ -179,6 +180,8 @@ def create_app(
         insurer_pages.router,
         merchant_pages.router,
         consumer_pages.router,
+        portal_pages.router,
+        portal_pages.data,
     )
     for router in routers:
         app.include_router(router)

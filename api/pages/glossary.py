@@ -17,6 +17,9 @@ from decimal import Decimal
 
 from markupsafe import Markup, escape
 
+from complaints.schemas import PUBLIC_RESPONSES
+from traceability.verdict import VERDICT_LABELS
+
 # kind -> value -> (zh, en)
 WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "role": {
@@ -264,7 +267,42 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "complaint": ("投诉先行赔付", "Advance compensation on a complaint"),
         "consumer": ("消费者申请", "The consumer's own claim"),
     },
+    # The public portal's words (api/pages/portal.py).
+    "credit_list": {
+        "red": ("红名单（守信激励）", "Red list (trustworthy)"),
+        "black": ("黑名单（失信惩戒）", "Black list (dishonest)"),
+    },
+    "search_facet": {
+        "category": ("信息类别", "Category"),
+        "origin_country": ("原产国", "Country of origin"),
+        "product_category": ("商品类别", "Product category"),
+        "grade": ("信用等级", "Credit grade"),
+        "uscc": ("企业", "Enterprise"),
+        "enterprise_id": ("企业", "Enterprise"),
+        "hs_prefix": ("HS 编码", "HS code"),
+    },
+    "zone_figure": {
+        "declarations": ("申报单量", "Declarations"),
+        "declared_value_minor": ("申报货值", "Declared value"),
+        "codes_issued": ("赋码数量", "Codes issued"),
+        "scans": ("扫码次数", "Scans"),
+        "complaints_received": ("受理投诉", "Complaints received"),
+        "complaints_answered_on_time": ("按时答复", "Answered on time"),
+        "complaints_closed": ("办结投诉", "Complaints closed"),
+        "complaints_closed_on_time": ("按时办结", "Closed on time"),
+        "compensation_paid_minor": ("赔付金额", "Compensation paid"),
+        "units_released": ("放行件数", "Units released"),
+        "units_insured": ("投保件数", "Units insured"),
+    },
+    "interval": {
+        "day": ("按日", "By day"),
+        "week": ("按周", "By week"),
+        "month": ("按月", "By month"),
+    },
 }
+# Kept where the domains define them (one list each), read into the glossary, not copied.
+WORDS["scan_verdict"] = dict(VERDICT_LABELS)
+WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 
 
 def _ports() -> dict[str, tuple[str, str]]:

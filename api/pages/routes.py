@@ -45,8 +45,9 @@ def static_files() -> StaticFiles:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> HTMLResponse:
+    base = request.app.state.settings.resolver_base_url
     return templates.TemplateResponse(
-        request, "home.html", {"resolver": request.app.state.settings.resolver_base_url}
+        request, "home.html", {"resolver": base, "canonical": base.rstrip("/") + "/"}
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from typing import Any
-from urllib.parse import parse_qsl, quote, unquote, urlencode
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -535,11 +535,17 @@ def _page(
 
 @router.get("/code", include_in_schema=False, response_class=HTMLResponse)
 def typed_code(
-    request: Request, gtin: str = "", lot: str = "", serial: str = "", expiry: str = ""
+    request: Request, gtin: str = "", lot: str = "", serial: str = "", expiry: str = "", code: str = ""
 ) -> Response:
     """The help page's form: a code typed from its label, sent to its scan page (303) or back to the
-    help page saying what is still wrong."""
+    help page saying what is still wrong. `code` is a whole code as read by the portal's camera or
+    pasted (a Digital Link URI or its path, or the label's "(01)…(21)…" line); opened with nothing at
+    all, the page is the form to type a code into (200), not an error."""
     public_rate_limit(request)
+    if code.strip():
+        return _whole_code(request, code.strip()[:400])
+    if not (gtin.strip() or lot.strip() or serial.strip() or expiry.strip()):
+        return templates.TemplateResponse(request, "code_entry.html", {"lang": "zh-CN"})
     parts = {"gtin": gtin[:40], "lot": lot[:40], "serial": serial[:40], "expiry": expiry[:12]}
     if request.query_params.get("edit"):
         # Back from a typed code that failed its check: the form filled in, to correct and send again.
@@ -557,6 +563,40 @@ def typed_code(
     query["typed"] = "1"  # typed by hand: a failed check then says "check what you typed", not "not ours"
     if request.query_params.get("lang") in ("zh", "en"):
         query["lang"] = request.query_params["lang"]
+    return RedirectResponse(link.path() + (f"?{urlencode(query)}" if query else ""), status_code=303)
+
+
+_ELEMENT = re.compile(r"\((\d{2,4})\)([^()]*)")
+
+
+def _whole_code(request: Request, text: str) -> Response:
+    """A whole code to its scan page on this platform (303), whatever resolver host it names; a text
+    that is no code is the help page saying which part is wrong (400)."""
+    expiry = None
+    if text.startswith("("):
+        found = {ai: value.strip() for ai, value in _ELEMENT.findall(text)}
+        if "01" not in found:
+            return code_help(request, CodeError("gtin", "the label's line starts with (01) and the GTIN"), {})
+        try:
+            link = DigitalLink(
+                normalise_gtin(found["01"]),
+                found.get("10") or None,
+                typed_serial(found.get("21", "")) or None,
+            )
+        except CodeError as exc:
+            return code_help(request, exc, {})
+        path, expiry = link.path(), found.get("17")
+    else:
+        parts = urlsplit(text if "://" in text or text.startswith("/") else "/" + text)
+        path = parts.path.removeprefix("/scan")
+        expiry = dict(parse_qsl(parts.query)).get("17")
+        start = path.find("/01/")
+        path = path[start:] if start >= 0 else path
+    try:
+        link = parse_link(path, [("17", expiry)] if expiry else [])
+    except CodeError as exc:
+        return code_help(request, exc, {"gtin": "", "lot": "", "serial": "", "expiry": ""})
+    query = {"17": expiry} if expiry else {}
     return RedirectResponse(link.path() + (f"?{urlencode(query)}" if query else ""), status_code=303)
 
 

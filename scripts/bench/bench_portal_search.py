@@ -1,0 +1,169 @@
+"""Benchmark: the portal's search page (/disclosures) with N disclosure records on the embedded index:
+its server time p50/p95 over a fixed set of searches (words, filters and exclusions, facets named by
+enterprise, the trend, deep pages by search_after), against the public JSON API answering the same
+searches in the same run (the page's baseline: the same search without the names and the HTML).
+
+    .venv/bin/python scripts/bench/bench_portal_search.py [RECORDS]   (default 1,000,000)
+
+Each search is timed as the page shows it by default and with its monthly trend (`trend=month`, the
+page's "show the trend" link), each against the API asked the same. Server time is the request's time
+inside the app, through the ASGI stack in-process (no network), as the routes run it. Prints one JSON
+line.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from html import unescape
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from fastapi.testclient import TestClient  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from core.clock import utcnow  # noqa: E402
+from core.settings import Settings  # noqa: E402
+from disclosure.search.embedded import EmbeddedIndex  # noqa: E402
+from enterprises.models import Enterprise  # noqa: E402
+from scripts.bench.bench_search import CITIES, WORDS, chunks  # noqa: E402
+from scripts.bench.common import fresh_sqlite, machine  # noqa: E402
+
+SEARCHES = [
+    {"q": "奶粉"},
+    {"q": "蜂蜜", "origin_country": "NZ"},
+    {"q": "宁波"},
+    {"q": "honey"},
+    {"q": "杭州", "not_category": "entity"},
+    {"category": "regulatory"},
+    {"category": "complaint", "not_origin_country": "US"},
+    {"hs_prefix": "1901"},
+    {"q": "召回", "grade": "D"},
+    {"uscc": "91330206000000042X"},
+    {"q": "保税 优选"},
+    {"sort": "date"},
+    {"q": "进出口", "deep": 10},
+    {"category": "complaint", "deep": 10},
+]
+
+
+def enterprises(db, n: int = 2000) -> None:
+    """The 2,000 enterprises the benchmark's records name (bench_search's seed), so that the page looks
+    their names up as it does in production."""
+    import random
+
+    rng = random.Random(7)
+    now = utcnow()
+    rows = []
+    for i in range(n):
+        name = f"{rng.choice(CITIES)}{rng.choice(WORDS)}{rng.choice(WORDS)}进出口有限公司{i}"
+        rows.append(
+            Enterprise(
+                uscc=f"91330206{i:09d}X", name_zh=name, kind="merchant", created_at=now, updated_at=now
+            )
+        )
+    with db.transaction() as s:
+        s.add_all(rows)
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    repeats = 3
+    db, url = fresh_sqlite("portal")
+    tmp = Path(tempfile.mkdtemp(prefix="crosstrust-bench-portal-"))
+    atexit.register(shutil.rmtree, tmp, True)  # benchmark data is large: never leave it behind
+    enterprises(db)
+    index = EmbeddedIndex(tmp / "search.db")
+    t = time.perf_counter()
+    index.rebuild(chunks(n))
+    seeded_s = time.perf_counter() - t
+    settings = Settings(
+        var_dir=tmp / "var",
+        database_url=url,
+        code_secret="bench-" + uuid.uuid4().hex,
+        dispatcher_in_process=False,
+        public_rate_limit_per_minute=10**6,
+        public_rate_limit_burst=10**6,
+        _env_file=None,
+    )
+    app = create_app(settings, db, index)
+
+    def page_path(spec: dict) -> str:
+        return "/disclosures?" + urlencode(spec)
+
+    def api_path(spec: dict) -> str:
+        return "/api/v1/public/disclosures/search?" + urlencode(spec)
+
+    with TestClient(app) as client:
+
+        def deep_target(spec: dict) -> tuple[str, str]:
+            """The page and API addresses of the page `deep` pages in (each follows its own token)."""
+            spec = dict(spec)
+            deep = spec.pop("deep", 0)
+            page, api = page_path(spec), api_path(spec)
+            for _ in range(deep):
+                html = client.get(page).text
+                found = re.search(r'href="([^"]+)" data-link="next"', html)
+                page = unescape(found.group(1)) if found else page
+                token = client.get(api).json()["search_after"]
+                api = api_path({**spec, "search_after": token}) if token else api
+            return page, api
+
+        def timed(path: str) -> float:
+            t = time.perf_counter()
+            r = client.get(path)
+            elapsed = (time.perf_counter() - t) * 1000
+            assert r.status_code == 200, (path, r.status_code, r.text[:300])
+            return elapsed
+
+        results: dict[str, dict[str, list[float]]] = {}
+        sizes = []
+        for variant, extra in (("default", {}), ("trend", {"trend": "month"})):
+            targets = [deep_target({**spec, **extra}) for spec in SEARCHES]
+            for page, api in targets:  # warm-up
+                timed(page)
+                timed(api)
+            page_ms, api_ms = [], []
+            for _ in range(repeats):
+                for page, api in targets:
+                    api_ms.append(timed(api))
+                    page_ms.append(timed(page))
+            results[variant] = {"page": page_ms, "api": api_ms}
+            sizes += [len(client.get(page).content) for page, _ in targets]
+
+    def p95(values: list[float]) -> float:
+        return round(statistics.quantiles(values, n=100)[94], 2)
+
+    out: dict = {
+        "benchmark": "portal_search_page",
+        "records": n,
+        "backend": "embedded",
+        "searches": len(SEARCHES),
+        "repeats": repeats,
+        "index_build_s": round(seeded_s, 1),
+    }
+    for variant, r in results.items():
+        out[variant] = {
+            "page_p50_ms": round(statistics.median(r["page"]), 2),
+            "page_p95_ms": p95(r["page"]),
+            "baseline_api_p50_ms": round(statistics.median(r["api"]), 2),
+            "baseline_api_p95_ms": p95(r["api"]),
+            "ratio_p95_page_to_api": round(p95(r["page"]) / p95(r["api"]), 3),
+        }
+    out["page_html_bytes_max"] = max(sizes)
+    out["machine"] = machine()
+    print(json.dumps(out, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
