@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import DateTime, Table, create_engine, event
 from sqlalchemy.engine import CursorResult, Engine, Result
@@ -21,6 +21,17 @@ from core.files import create_private_sqlite, narrow_sqlite
 def table_of(model: type[SQLModel]) -> Table:
     """The model's table, for Core statements (SQLModel sets `__table__` but does not declare it)."""
     return model.__table__  # type: ignore[attr-defined]
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def id_of(row: _Stored) -> int:
+    """A stored row's primary key: SQLModel types it `int | None`, None only before the row's first flush."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
 
 
 def affected(result: Result[Any]) -> int:

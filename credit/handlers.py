@@ -92,7 +92,9 @@ def complaint_outcome(session: Session, event: Event) -> None:
         session,
         enterprise_id=p["enterprise_id"],
         kind="complaint_upheld",
-        severity=p.get("severity") if p.get("severity") in SEVERITIES else "general",
+        severity=severity
+        if isinstance(severity := p.get("severity"), str) and severity in SEVERITIES
+        else "general",
         occurred_at=_at(p.get("closed_at"), event),
         title_zh=f"投诉成立（投诉 {p['complaint_id']}）" + (f"：{p['summary']}" if p.get("summary") else ""),
         title_en=f"Complaint {p['complaint_id']} upheld against the merchant",
