@@ -48,4 +48,4 @@ worker: $(STAMP)
 	$(BIN)/crosstrust worker
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache
