@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml requirements-dev.lock
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes -r requirements-dev.lock
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e .
+	@$(BIN)/python -m pip check >/dev/null || { $(BIN)/python -m pip check; echo 'pyproject.toml asks for what the lock lacks: run make lock' >&2; exit 1; }
 	touch $(STAMP)
 
 # Regenerates both lock files from pyproject.toml (the newest versions its ranges admit; one package:
