@@ -253,6 +253,7 @@ def _reencode(data: bytes, media_type: str, index: int, max_pixels: int, budget:
             if getattr(img, "n_frames", 1) != 1:
                 raise Invalid.field(field, "animated images are not accepted; send a still picture")
             img.load()
+            clean: Image.Image
             if img.mode in _KEPT_MODES[media_type]:
                 clean = img  # no second copy of the pixels
             else:

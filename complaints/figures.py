@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from complaints.models import CloseOutcome, Complaint, Status
@@ -59,28 +60,30 @@ def payments(session: Session, interval: Interval, since: datetime) -> list[tupl
             col(Complaint.closed_at) >= since,
         )
     )
-    return [(i, p, c, int(m)) for i, p, c, m in rows]
+    return [(i, p, c, int(m)) for i, p, c, m in rows if i is not None and m is not None]
 
 
 def merchant_counts(session: Session, enterprise_id: int) -> dict[str, Any]:
     """A merchant's complaint counts: received, answered, answered on time, closed, upheld, and the
     compensation recorded as paid on its cases: (complaint id, currency, minor units) each."""
-    row = session.exec(
-        select(
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+    row = session.execute(
+        sa_select(
             func.count(),
             func.sum(case((col(Complaint.answered_at).is_not(None), 1), else_=0)),
             func.sum(case((col(Complaint.answered_on_time).is_(True), 1), else_=0)),
-            func.sum(case((Complaint.status == Status.closed, 1), else_=0)),
-            func.sum(case((Complaint.outcome == CloseOutcome.upheld, 1), else_=0)),
-        ).where(Complaint.enterprise_id == enterprise_id)
+            func.sum(case((col(Complaint.status) == Status.closed, 1), else_=0)),
+            func.sum(case((col(Complaint.outcome) == CloseOutcome.upheld, 1), else_=0)),
+        ).where(col(Complaint.enterprise_id) == enterprise_id)
     ).one()
     payments = [
-        (i, currency, int(minor))
+        (i, currency, minor)
         for i, currency, minor in session.exec(
             select(Complaint.id, Complaint.currency, Complaint.compensation_paid_minor).where(
                 Complaint.enterprise_id == enterprise_id, col(Complaint.compensation_paid_minor).is_not(None)
             )
         )
+        if i is not None and minor is not None
     ]
     received, answered, on_time, closed, upheld = (int(v or 0) for v in row)
     return {
@@ -108,4 +111,4 @@ def published_cases(session: Session, enterprise_id: int, limit: int = 20) -> li
         .order_by(col(Complaint.published_at).desc(), col(Complaint.id).desc())
         .limit(limit)
     ).all()
-    return [case_ for i in ids if (case_ := public_case(session, i)) is not None]
+    return [case_ for i in ids if i is not None and (case_ := public_case(session, i)) is not None]

@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from complaints import contact
 from complaints.agencies import AGENCIES, DEFAULT_REGION
@@ -65,7 +65,7 @@ from complaints.schemas import (
 from core import audit
 from core import consumer_law as compensation
 from core.clock import as_utc, utcnow
-from core.db import Database
+from core.db import Database, id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit, emit_many
 from core.money import Money, MoneyError, validate_currency
@@ -164,7 +164,7 @@ def _touch(session: Session, c: Complaint) -> None:
 
 
 def _note(session: Session, c: Complaint, author: str, kind: str, text: str = "") -> None:
-    session.add(ComplaintMessage(complaint_id=c.id, author=author, kind=kind, text=text, at=utcnow()))
+    session.add(ComplaintMessage(complaint_id=id_of(c), author=author, kind=kind, text=text, at=utcnow()))
 
 
 def _changed(session: Session, c: Complaint, step: str, actor: str) -> None:
@@ -328,14 +328,14 @@ def _find_repeat(
         Complaint.received_at >= now - timedelta(days=kit.repeat_window_days),
     )
     stmt = stmt.where(Complaint.serial == serial) if serial else stmt.where(Complaint.order_no == order_no)
-    return session.exec(stmt.order_by(Complaint.id).limit(1)).first()
+    return session.exec(stmt.order_by(col(Complaint.id)).limit(1)).first()
 
 
 def _attach(session: Session, c: Complaint, files: list[Prepared]) -> None:
     for f in files:
         session.add(
             ComplaintEvidence(
-                complaint_id=c.id,
+                complaint_id=id_of(c),
                 sha256=f.sha256,
                 media_type=f.media_type,
                 size=len(f.data),
@@ -375,7 +375,7 @@ def messages(session: Session, complaint_id: int) -> list[ComplaintMessage]:
         session.exec(
             select(ComplaintMessage)
             .where(ComplaintMessage.complaint_id == complaint_id)
-            .order_by(ComplaintMessage.id)
+            .order_by(col(ComplaintMessage.id))
         )
     )
 
@@ -390,8 +390,8 @@ def evidence_count(session: Session, complaint_id: int) -> int:
 
 def case_view(session: Session, c: Complaint) -> dict[str, Any]:
     view = c.model_dump(exclude={"contact_cipher", "contact_hash", "token_hash"})
-    view["evidence"] = evidence_count(session, c.id)
-    view["messages"] = messages(session, c.id)
+    view["evidence"] = evidence_count(session, id_of(c))
+    view["messages"] = messages(session, id_of(c))
     return view
 
 
@@ -406,7 +406,7 @@ def list_for_merchant(session: Session, enterprise_id: int, limit: int, offset: 
     stmt = (
         select(Complaint)
         .where(Complaint.enterprise_id == enterprise_id)
-        .order_by(Complaint.id.desc())
+        .order_by(col(Complaint.id).desc())
         .limit(limit)
         .offset(offset)
     )
@@ -425,7 +425,7 @@ def _queue_stmt(q: QueueQuery, now: datetime):
         stmt = stmt.where(Complaint.region == q.region)
     if q.due_within_days is not None:
         soon = now + timedelta(days=q.due_within_days)
-        stmt = stmt.where(Complaint.due_at.is_not(None), Complaint.due_at <= soon)  # type: ignore[union-attr]
+        stmt = stmt.where(col(Complaint.due_at).is_not(None), col(Complaint.due_at) <= soon)
     if q.overdue is True:
         stmt = stmt.where(Complaint.escalation_reason == "overdue")
     elif q.overdue is False:
@@ -578,7 +578,7 @@ def evidence_of(session: Session, complaint_id: int) -> list[ComplaintEvidence]:
         session.exec(
             select(ComplaintEvidence)
             .where(ComplaintEvidence.complaint_id == complaint_id)
-            .order_by(ComplaintEvidence.id)
+            .order_by(col(ComplaintEvidence.id))
         )
     )
 
@@ -907,7 +907,7 @@ def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principa
         raise Invalid.field("to_region", "the case is already with that agency")
     _require(c, *OPEN_STATUSES, action="transfer")
     t = ComplaintTransfer(
-        complaint_id=c.id,
+        complaint_id=id_of(c),
         direction="out",
         from_region=c.region,
         to_region=data.to_region,
@@ -965,7 +965,7 @@ def receive_transfer(
         )
     c, token, joined = intake(session, kit, data, [], channel="transfer", actor=by.actor)
     t = ComplaintTransfer(
-        complaint_id=c.id,
+        complaint_id=id_of(c),
         direction="in",
         from_region=data.from_region,
         to_region=c.region,
@@ -984,7 +984,7 @@ def transfers(session: Session, complaint_id: int) -> list[ComplaintTransfer]:
         session.exec(
             select(ComplaintTransfer)
             .where(ComplaintTransfer.complaint_id == complaint_id)
-            .order_by(ComplaintTransfer.id)
+            .order_by(col(ComplaintTransfer.id))
         )
     )
 
@@ -996,13 +996,13 @@ def _claim(session: Session, db: Database, where: list, limit: int) -> dict[int,
     """Due cases and the deadline each had (the UPDATE's RETURNING would give the new one); on
     PostgreSQL rows another sweeper holds are skipped (SKIP LOCKED). SQLite serialises writers at
     BEGIN IMMEDIATE, so there the conditional UPDATE alone keeps each move to once."""
-    stmt = select(Complaint.id, Complaint.due_at).where(*where).limit(limit)
+    stmt = select(col(Complaint.id), col(Complaint.due_at)).where(*where).limit(limit)
     if not db.is_sqlite:
         # In id order, so that two sweepers lock rows in one order.
-        stmt = stmt.order_by(Complaint.id).with_for_update(skip_locked=True)
+        stmt = stmt.order_by(col(Complaint.id)).with_for_update(skip_locked=True)
     # SQLite's planner, without statistics, answers "ORDER BY id LIMIT n" by walking every case in id
     # order rather than by the deadline's index; there the writers queue at BEGIN, so no order is needed.
-    return {cid: due for cid, due in session.exec(stmt)}
+    return {cid: due for cid, due in session.exec(stmt) if cid is not None}  # a primary key: never NULL
 
 
 def _move(session: Session, ids: list[int] | dict, where: list, values: dict) -> list:
@@ -1012,9 +1012,9 @@ def _move(session: Session, ids: list[int] | dict, where: list, values: dict) ->
         return []
     stmt = (
         update(Complaint)
-        .where(Complaint.id.in_(list(ids)), *where)
+        .where(col(Complaint.id).in_(list(ids)), *where)
         .values(**values, version=Complaint.version + 1, updated_at=utcnow())
-        .returning(Complaint.id, Complaint.enterprise_id, Complaint.region)
+        .returning(col(Complaint.id), col(Complaint.enterprise_id), col(Complaint.region))
         .execution_options(synchronize_session=False)
     )
     return list(session.execute(stmt))
@@ -1041,10 +1041,14 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
             if len(rows) < batch:
                 return total
 
-    stages = {Status.received: "merchant", Status.answered: "consumer", Status.mediation: "mediation"}
+    stages: dict[str, str] = {
+        Status.received: "merchant",
+        Status.answered: "consumer",
+        Status.mediation: "mediation",
+    }
     # warn_at is set only while a deadline runs (every other step clears it), so the time alone finds
     # the warnings, by its own index; filtering on status too would make SQLite scan every open case.
-    warn_where = [Complaint.warn_at.is_not(None), Complaint.warn_at <= now]
+    warn_where = [col(Complaint.warn_at).is_not(None), col(Complaint.warn_at) <= now]
     # The warning names the stage; read it per row (few rows: a warning happens once per deadline).
     with db.read_session() as s:
         warn_status = dict(s.exec(select(Complaint.id, Complaint.status).where(*warn_where)).all())
@@ -1068,7 +1072,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
     )
     # One fact, one event: a missed answer emits complaint.overdue (stage "merchant"), which also
     # means "escalated to mediation"; complaint.escalated is for disputes and reopens.
-    late = [Complaint.status == Status.received, Complaint.due_at < now]
+    late = [Complaint.status == Status.received, col(Complaint.due_at) < now]
     counts["escalated"] = run(
         late,
         {
@@ -1107,7 +1111,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
 
     # The consumer did not dispute the merchant's answer in time: it stands.
     counts["closed"] = run(
-        [Complaint.status == Status.answered, Complaint.due_at < now],
+        [Complaint.status == Status.answered, col(Complaint.due_at) < now],
         {
             "status": Status.closed,
             "outcome": CloseOutcome.resolved,
@@ -1119,7 +1123,7 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
     )
     # 45 working days of mediation without agreement end it (调解终止); that is no one's breach.
     counts["mediation_ended"] = run(
-        [Complaint.status == Status.mediation, Complaint.due_at < now],
+        [Complaint.status == Status.mediation, col(Complaint.due_at) < now],
         {
             "status": Status.closed,
             "outcome": CloseOutcome.mediation_failed,
@@ -1131,9 +1135,9 @@ def sweep(db: Database, kit: Kit, batch: int = 5000) -> dict[str, int]:
     )
     counts["published"] = run(
         [
-            Complaint.publish_due_at.is_not(None),
-            Complaint.publish_due_at <= now,
-            Complaint.consent_publish.is_(True),
+            col(Complaint.publish_due_at).is_not(None),
+            col(Complaint.publish_due_at) <= now,
+            col(Complaint.consent_publish).is_(True),
         ],
         {"published_at": now, "publish_due_at": None},
         lambda r, _due: [

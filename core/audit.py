@@ -29,7 +29,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
 from core.db import Database, UtcDateTime
@@ -219,7 +219,7 @@ def checkpoints(session: Session, after_seq: int = 0, limit: int = 100) -> list[
         session.exec(
             select(AuditCheckpoint)
             .where(AuditCheckpoint.seq > after_seq)
-            .order_by(AuditCheckpoint.seq)
+            .order_by(col(AuditCheckpoint.seq))
             .limit(limit)
         )
     )
@@ -273,7 +273,10 @@ def verify(
     last_seq = 0
     while True:
         rows = session.exec(
-            select(AuditEntry).where(AuditEntry.seq > last_seq).order_by(AuditEntry.seq).limit(batch)
+            select(AuditEntry)
+            .where(col(AuditEntry.seq) > last_seq)
+            .order_by(col(AuditEntry.seq))
+            .limit(batch)
         ).all()
         if not rows:
             break

@@ -7,15 +7,37 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
-from sqlalchemy import DateTime, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, Table, create_engine, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from core.files import create_private_sqlite, narrow_sqlite
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The model's table, for Core statements (SQLModel sets `__table__` but does not declare it)."""
+    return model.__table__  # type: ignore[attr-defined]
+
+
+class _Stored(Protocol):
+    id: int | None
+
+
+def id_of(row: _Stored) -> int:
+    """A stored row's primary key: SQLModel types it `int | None`, None only before the row's first flush."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: flush it first")
+    return row.id
+
+
+def affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE changed (`Session.execute` types its result as a plain Result,
+    which has no rowcount; a DML statement's is a CursorResult)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 class UtcDateTime(TypeDecorator):

@@ -22,11 +22,11 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, event, func
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core import audit
 from core.clock import as_utc, utcnow
-from core.db import Database, UtcDateTime
+from core.db import Database, UtcDateTime, table_of
 from core.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -230,18 +230,19 @@ def emit(
     """Write an event of a declared type, with its contract's model as the payload, to the outbox."""
     if not registry.loaded:
         raise RuntimeError("event handlers are not loaded (call api.wiring.load_handlers first)")
-    payload = payload_of(type, payload)
+    data = payload_of(type, payload)
     now = utcnow()
     ev = OutboxEvent(
         type=type,
         aggregate_type=aggregate_type,
         aggregate_id=str(aggregate_id),
         actor=actor,
-        payload=payload,
+        payload=data,
         created_at=now,
     )
     session.add(ev)
     session.flush()
+    assert ev.id is not None  # the flush gave it one
     for sub in registry.for_type(type):
         session.add(OutboxDelivery(event_id=ev.id, subscriber=sub.name, next_attempt_at=now))
     session.info["outbox_emitted"] = True
@@ -274,7 +275,9 @@ def emit_many(session: Session, events: list[tuple[str, str, object, EventPayloa
         ids = _insert_sqlite(session, rows, events, now)
     else:
         ids = list(
-            session.scalars(insert(OutboxEvent).returning(OutboxEvent.id, sort_by_parameter_order=True), rows)
+            session.scalars(
+                insert(OutboxEvent).returning(col(OutboxEvent.id), sort_by_parameter_order=True), rows
+            )
         )
         deliveries = [
             {
@@ -289,7 +292,7 @@ def emit_many(session: Session, events: list[tuple[str, str, object, EventPayloa
             for sub in registry.for_type(t)
         ]
         if deliveries:
-            session.connection().execute(insert(OutboxDelivery.__table__), deliveries)
+            session.connection().execute(insert(table_of(OutboxDelivery)), deliveries)
     session.info["outbox_emitted"] = True
     return len(ids)
 
@@ -307,7 +310,9 @@ def _insert_sqlite(session: Session, rows: list[dict[str, Any]], events: list, n
     first = (conn.exec_driver_sql("SELECT max(id) FROM outbox_event").scalar() or 0) + 1
     ids = list(range(first, first + len(rows)))
     at = as_utc(now).replace(tzinfo=None).isoformat(" ", "microseconds")
-    cursor = conn.connection.driver_connection.cursor()
+    driver = conn.connection.driver_connection
+    assert driver is not None  # a live connection's
+    cursor = driver.cursor()
     try:
         cursor.executemany(
             "INSERT INTO outbox_event (id, type, aggregate_type, aggregate_id, actor, payload, created_at)"
@@ -391,7 +396,7 @@ class Dispatcher:
             due = session.exec(
                 select(OutboxDelivery)
                 .where(OutboxDelivery.status == DeliveryStatus.pending, OutboxDelivery.next_attempt_at <= now)
-                .order_by(OutboxDelivery.id)
+                .order_by(col(OutboxDelivery.id))
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
@@ -404,6 +409,7 @@ class Dispatcher:
                     # Claimed, not delivered: the call happens after this transaction commits.
                     delivery.next_attempt_at = utcnow() + EXTERNAL_CLAIM
                     session.add(delivery)
+                    assert delivery.id is not None  # read from the table
                     claimed.append((delivery.id, delivery.attempts, handler, ev))
                 else:
                     self._deliver(session, delivery, sub, handler, ev)
@@ -440,7 +446,7 @@ class Dispatcher:
         sub = registry.get(delivery.subscriber)
         handler = self.handlers.get(delivery.subscriber) or (sub.handler if sub is not None else None)
         delivery.attempts += 1
-        if sub is None or handler is None or row is None:
+        if sub is None or handler is None or row is None or row.id is None:
             delivery.status = DeliveryStatus.dead
             delivery.last_error = f"no subscriber named {delivery.subscriber} in this process"
             session.add(delivery)
@@ -535,9 +541,9 @@ def dead_deliveries(session: Session, limit: int = 100) -> list[tuple[OutboxDeli
         (delivery, event_type)
         for delivery, event_type in session.exec(
             select(OutboxDelivery, OutboxEvent.type)
-            .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+            .join(OutboxEvent, col(OutboxEvent.id) == OutboxDelivery.event_id)
             .where(OutboxDelivery.status == DeliveryStatus.dead)
-            .order_by(OutboxDelivery.id)
+            .order_by(col(OutboxDelivery.id))
             .limit(limit)
         ).all()
     ]
@@ -570,7 +576,7 @@ def outbox_stats(session: Session) -> dict[str, float]:
     pending, oldest = session.exec(
         select(func.count(), func.min(OutboxEvent.created_at))
         .select_from(OutboxDelivery)
-        .join(OutboxEvent, OutboxEvent.id == OutboxDelivery.event_id)
+        .join(OutboxEvent, col(OutboxEvent.id) == OutboxDelivery.event_id)
         .where(OutboxDelivery.status == DeliveryStatus.pending)
     ).one()
     dead = session.exec(

@@ -45,7 +45,9 @@ _PRUNE = text("DELETE FROM rate_bucket WHERE at < extract(epoch FROM clock_times
 
 def take(db: Database, client: str, rate: float, burst: float) -> int:
     """Take one token from `client`'s shared bucket: 0 when allowed, else seconds to wait."""
-    allowed, tokens = db.fetch_one(_TAKE, {"client": client, "rate": rate, "burst": burst})
+    found = db.fetch_one(_TAKE, {"client": client, "rate": rate, "burst": burst})
+    assert found is not None  # an upsert with RETURNING always returns its row
+    allowed, tokens = found
     if allowed:
         return 0
     return max(1, math.ceil((1.0 - tokens) / rate))

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 from core.clock import utcnow
-from core.db import Database, UtcDateTime
+from core.db import Database, UtcDateTime, affected, table_of
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def holder_name(role: str = "scheduler") -> str:
 
 
 def _insert(db: Database):  # noqa: ANN202 - a dialect's Insert
-    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(JobRun.__table__)
+    return (postgresql.insert if db.dialect == "postgresql" else sqlite.insert)(table_of(JobRun))
 
 
 def claim(
@@ -70,13 +70,13 @@ def claim(
         "lease_until": until,
     }
     with db.transaction() as s:
-        t = JobRun.__table__.c
+        t = table_of(JobRun).c
         # RETURNING, not rowcount: the row came back only if this statement inserted it.
         inserted = s.execute(_insert(db).values(**row).on_conflict_do_nothing().returning(t.job)).first()
         if inserted is not None:
             return True
         taken = s.execute(
-            update(JobRun.__table__)
+            update(table_of(JobRun))
             .where(
                 t.job == job,
                 t.period == period,
@@ -93,11 +93,11 @@ def claim(
 
 
 def _renew(db: Database, job: str, period: str, holder: str, lease_seconds: float) -> bool:
-    t = JobRun.__table__.c
+    t = table_of(JobRun).c
     with db.transaction() as s:
         return (
             s.execute(
-                update(JobRun.__table__)
+                update(table_of(JobRun))
                 .where(t.job == job, t.period == period, t.holder == holder, t.finished_at.is_(None))
                 .values(lease_until=utcnow() + timedelta(seconds=lease_seconds))
                 .returning(t.job)
@@ -107,10 +107,10 @@ def _renew(db: Database, job: str, period: str, holder: str, lease_seconds: floa
 
 
 def _finish(db: Database, job: str, period: str, holder: str, outcome: str) -> None:
-    t = JobRun.__table__.c
+    t = table_of(JobRun).c
     with db.transaction() as s:
         s.execute(
-            update(JobRun.__table__)
+            update(table_of(JobRun))
             .where(t.job == job, t.period == period, t.holder == holder)
             .values(finished_at=utcnow(), outcome=outcome[:300])
         )
@@ -123,11 +123,15 @@ def status(db: Database, job: str, period: str) -> JobRun | None:
 
 def prune(db: Database, job: str, before_period: str) -> int:
     """Forget finished runs of `job` older than `before_period` (a primary-key range: cheap)."""
-    t = JobRun.__table__.c
+    t = table_of(JobRun).c
     with db.transaction() as s:
-        return s.execute(
-            delete(JobRun.__table__).where(t.job == job, t.period < before_period, t.finished_at.is_not(None))
-        ).rowcount
+        return affected(
+            s.execute(
+                delete(table_of(JobRun)).where(
+                    t.job == job, t.period < before_period, t.finished_at.is_not(None)
+                )
+            )
+        )
 
 
 def run_once(

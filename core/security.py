@@ -16,7 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import column, table
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core import audit, sessions
 from core.clock import utcnow
@@ -143,7 +143,7 @@ def issue_key(
 
 def list_keys(session: Session) -> list[ApiKey]:
     """Every key, oldest first (its prefix and role; the key itself is never stored)."""
-    return list(session.exec(select(ApiKey).order_by(ApiKey.id)).all())
+    return list(session.exec(select(ApiKey).order_by(col(ApiKey.id))).all())
 
 
 def authenticate(session: Session, key: str) -> Principal:
@@ -183,13 +183,13 @@ def principal_of_session(session: Session, session_hash: str) -> tuple[Principal
     everywhere), expired, or whose key was revoked is no session."""
     found = session.exec(
         select(ApiKey, _enterprise.c.status, _enterprise.c.status_reason, sessions.PageSession.last_seen_at)
-        .join(sessions.PageSession, sessions.PageSession.key_id == ApiKey.id)
+        .join(sessions.PageSession, col(sessions.PageSession.key_id) == ApiKey.id)
         .outerjoin(_enterprise, _enterprise.c.id == ApiKey.enterprise_id)
         .where(
             sessions.PageSession.id == session_hash,
-            sessions.PageSession.ended_at.is_(None),
+            col(sessions.PageSession.ended_at).is_(None),
             sessions.PageSession.expires_at > utcnow(),
-            ApiKey.revoked_at.is_(None),
+            col(ApiKey.revoked_at).is_(None),
         )
     ).first()
     if found is None:
@@ -219,6 +219,7 @@ def revoke_key(session: Session, prefix: str, *, by: str) -> ApiKey:
         session.add(row)
     # The key's page sessions end with it (the page's read refuses a revoked key anyway; ended rows
     # also leave the key's list of live sessions).
+    assert row.id is not None  # read from the table
     sessions.end_all_of_key(session, row.id)
     audit.record(session, by, "api_key.revoked", "api_key", prefix, {"prefix": prefix})
     return row

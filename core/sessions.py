@@ -14,10 +14,10 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from core.clock import utcnow
-from core.db import UtcDateTime
+from core.db import UtcDateTime, affected
 
 LIFETIME = timedelta(hours=8)  # a working day; then sign in again
 TOUCH_EVERY = timedelta(minutes=1)
@@ -64,10 +64,10 @@ def end(session: Session, token: str) -> bool:
     """End the session the cookie names (again is no change); whether a live one was ended."""
     result = session.execute(
         update(PageSession)
-        .where(PageSession.id == session_hash(token), PageSession.ended_at.is_(None))
+        .where(col(PageSession.id) == session_hash(token), col(PageSession.ended_at).is_(None))
         .values(ended_at=utcnow())
     )
-    return result.rowcount > 0
+    return affected(result) > 0
 
 
 def end_all_of_key(session: Session, key_id: int) -> int:
@@ -75,10 +75,14 @@ def end_all_of_key(session: Session, key_id: int) -> int:
     now = utcnow()
     result = session.execute(
         update(PageSession)
-        .where(PageSession.key_id == key_id, PageSession.ended_at.is_(None), PageSession.expires_at > now)
+        .where(
+            col(PageSession.key_id) == key_id,
+            col(PageSession.ended_at).is_(None),
+            col(PageSession.expires_at) > now,
+        )
         .values(ended_at=now)
     )
-    return result.rowcount
+    return affected(result)
 
 
 def live_of_key(session: Session, key_id: int) -> list[PageSession]:
@@ -88,10 +92,10 @@ def live_of_key(session: Session, key_id: int) -> list[PageSession]:
             select(PageSession)
             .where(
                 PageSession.key_id == key_id,
-                PageSession.ended_at.is_(None),
+                col(PageSession.ended_at).is_(None),
                 PageSession.expires_at > utcnow(),
             )
-            .order_by(PageSession.last_seen_at.desc(), PageSession.created_at.desc())
+            .order_by(col(PageSession.last_seen_at).desc(), col(PageSession.created_at).desc())
         ).all()
     )
 
@@ -101,7 +105,7 @@ def touch(session: Session, hashed: str) -> None:
     now = utcnow()
     session.execute(
         update(PageSession)
-        .where(PageSession.id == hashed, PageSession.last_seen_at < now - TOUCH_EVERY)
+        .where(col(PageSession.id) == hashed, col(PageSession.last_seen_at) < now - TOUCH_EVERY)
         .values(last_seen_at=now)
     )
 
@@ -109,4 +113,4 @@ def touch(session: Session, hashed: str) -> None:
 def prune(session: Session, now: datetime | None = None) -> int:
     """Delete the rows that expired more than KEEP_AFTER_EXPIRY ago (an ended row expires too)."""
     cutoff = (now or utcnow()) - KEEP_AFTER_EXPIRY
-    return session.execute(delete(PageSession).where(PageSession.expires_at < cutoff)).rowcount
+    return affected(session.execute(delete(PageSession).where(col(PageSession.expires_at) < cutoff)))

@@ -73,7 +73,7 @@ class Destinations:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except (socket.gaierror, UnicodeError) as exc:
             raise DeliveryFailed(f"{host} does not resolve: {exc}") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]) for info in infos]
         refused = [a for a in addresses if not self.permits(a)]
         if refused or not addresses:
             # Every address must be permitted: a name that also points inside is refused as a whole.
@@ -85,12 +85,13 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
     """HTTPS to an address checked beforehand, with the certificate still verified for the host name."""
 
     def __init__(self, address: str, host: str, port: int, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address = address
 
     def connect(self) -> None:
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def send(url: str, body: bytes, headers: dict[str, str], destinations: Destinations) -> int:

@@ -226,7 +226,8 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
         if code not in grade_codes:
             problems.append(f"supervision.rates.{code} is not a grade")
     ordered = [rates.get(g.code) for g in grades]
-    if all(isinstance(r, int | float) for r in ordered) and ordered != sorted(ordered):
+    numbers = [r for r in ordered if isinstance(r, int | float)]
+    if len(numbers) == len(ordered) and numbers != sorted(numbers):
         problems.append("inspection rates must not fall as the grade worsens")
 
     days = (data.get("repair") or {}).get("decision_working_days")
@@ -235,6 +236,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
 
     if problems:
         raise MethodologyError(source, problems)
+    assert isinstance(version, str) and isinstance(days, int)  # checked above
     return Methodology(
         version=version,
         total=total,

@@ -12,11 +12,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import insert, text, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import as_utc, utcnow
-from core.db import Database
+from core.db import Database, id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit, emit_many
 from core.security import Principal
@@ -194,7 +195,7 @@ def records_of(session: Session, enterprise_id: int, *, public_only: bool = Fals
 
 
 def _entry(r: CreditRecord) -> Entry:
-    return Entry(r.id, r.kind, r.severity, as_utc(r.occurred_at).timestamp(), r.status)
+    return Entry(id_of(r), r.kind, r.severity, as_utc(r.occurred_at).timestamp(), r.status)
 
 
 def compute(
@@ -283,16 +284,17 @@ def _grade_payload(c: _Change) -> GradeChanged:
 
 
 def _previous(session: Session, enterprise_id: int | None = None) -> dict[int, Previous]:
-    stmt = select(
-        CreditStanding.enterprise_id,
-        CreditStanding.score,
-        CreditStanding.grade,
-        CreditStanding.methodology_version,
-        CreditStanding.explanation,
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+    stmt = sa_select(
+        col(CreditStanding.enterprise_id),
+        col(CreditStanding.score),
+        col(CreditStanding.grade),
+        col(CreditStanding.methodology_version),
+        col(CreditStanding.explanation),
     )
     if enterprise_id is not None:
-        stmt = stmt.where(CreditStanding.enterprise_id == enterprise_id)
-    return {row[0]: tuple(row[1:]) for row in session.exec(stmt)}  # type: ignore[misc]
+        stmt = stmt.where(col(CreditStanding.enterprise_id) == enterprise_id)
+    return {e: (score, grade, version, why) for e, score, grade, version, why in session.execute(stmt)}
 
 
 def _serialise_scoring(session: Session) -> None:
@@ -339,7 +341,9 @@ def recompute_all(db: Database, trigger: str = "nightly") -> dict[str, int]:
             "FROM credit_record WHERE status IN ('active', 'under_review') AND occurred_at > {param}"
         )
         # The driver's own cursor: a million rows do not need SQLAlchemy's per-row processing.
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None  # a live connection's
+        cursor = driver.cursor()
         if db.is_sqlite:
             cursor.execute(sql.format(param="?"), (oldest.replace(tzinfo=None).isoformat(" "),))
         else:
@@ -409,7 +413,7 @@ def graded(session: Session, grades: list[str]) -> list[int]:
         session.exec(
             select(CreditStanding.enterprise_id)
             .where(col(CreditStanding.grade).in_(set(grades)))
-            .order_by(CreditStanding.enterprise_id)
+            .order_by(col(CreditStanding.enterprise_id))
         )
     )
 
@@ -445,7 +449,8 @@ def scorecard_view(session: Session, enterprise_id: int, *, public: bool) -> dic
             d.code: {"zh": d.name_zh, "en": d.name_en, "max": d.max} for d in m.dimensions.values()
         },
         "records": [
-            record_public(r) | {"points_now": round(card.contributions.get(r.id, 0.0), 1)} for r in records
+            record_public(r) | {"points_now": round(card.contributions.get(id_of(r), 0.0), 1)}
+            for r in records
         ],
         "list": list_of(card.grade, card.capped_by),
     }
@@ -542,7 +547,7 @@ def apply_repair(
     if pending is not None:
         raise Conflict(f"repair application {pending.id} for this record is still pending", field="record_id")
     app = RepairApplication(
-        record_id=r.id,
+        record_id=id_of(r),
         enterprise_id=enterprise_id,
         evidence=data.evidence,
         evidence_ref=data.evidence_ref,
@@ -620,7 +625,7 @@ def object_to(
         )
     _still_counts(r, "object to")
     o = Objection(
-        record_id=r.id,
+        record_id=id_of(r),
         enterprise_id=enterprise_id,
         reason=data.reason,
         evidence=data.evidence,
@@ -689,7 +694,7 @@ def public_report(session: Session, enterprise_id: int) -> dict[str, Any]:
     view = scorecard_view(session, enterprise_id, public=True)
     return {
         **view,
-        "registration": enterprises.public_profile(session, ent.id),
+        "registration": enterprises.public_profile(session, id_of(ent)),
         "history": [
             {
                 "grade": h.grade,
@@ -765,9 +770,11 @@ def repair_advice(session: Session, enterprise_id: int, now: datetime | None = N
     lowering = [
         r
         for r in records
-        if r.status in COUNTING and card.contributions.get(r.id, 0.0) < 0 and as_utc(r.publish_until) > now
+        if r.status in COUNTING
+        and card.contributions.get(id_of(r), 0.0) < 0
+        and as_utc(r.publish_until) > now
     ]
-    lowering.sort(key=lambda r: (card.contributions[r.id], r.id))
+    lowering.sort(key=lambda r: (card.contributions[id_of(r)], id_of(r)))
     items = []
     for r in lowering[:20]:
         without = score(m, (_entry(x) for x in records if x.id != r.id), now, w)
@@ -783,7 +790,7 @@ def repair_advice(session: Session, enterprise_id: int, now: datetime | None = N
         items.append(
             {
                 "record": record_public(r),
-                "points_now": round(card.contributions[r.id], 1),
+                "points_now": round(card.contributions[id_of(r)], 1),
                 "score_if_repaired": without.score,
                 "grade_if_repaired": without.grade,
                 "raises_grade": order.index(without.grade) < at,

@@ -22,6 +22,7 @@ from sqlmodel import Session, select
 
 from core import audit
 from core.clock import utcnow
+from core.db import id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
 from core.security import Principal
@@ -132,7 +133,7 @@ def draw(session: Session, inspectors: list[str], by: Principal, seed: str | Non
     for row in selected:
         session.add(
             SupervisionSelection(
-                draw_id=d.id,
+                draw_id=id_of(d),
                 declaration_no=row["declaration_no"],
                 inspector=row["inspector"],
                 grade=row["grade"],

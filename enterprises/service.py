@@ -70,13 +70,14 @@ def get_by_uscc(session: Session, uscc: str) -> Enterprise:
 
 def ids_of_kind(session: Session, kind: str) -> list[int]:
     """The ids of every enterprise of one kind (e.g. the merchants a nightly credit run scores)."""
-    return list(session.exec(select(Enterprise.id).where(Enterprise.kind == kind).order_by(Enterprise.id)))
+    ids = session.exec(select(col(Enterprise.id)).where(Enterprise.kind == kind).order_by(col(Enterprise.id)))
+    return [i for i in ids if i is not None]  # a primary key: never NULL
 
 
 def public_profiles(session: Session, enterprise_ids: Iterable[int]) -> dict[int, dict]:
     """`public_profile` for many enterprises in one read."""
-    rows = session.exec(select(Enterprise).where(Enterprise.id.in_(set(enterprise_ids))))  # type: ignore[union-attr]
-    return {e.id: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
+    rows = session.exec(select(Enterprise).where(col(Enterprise.id).in_(set(enterprise_ids))))
+    return {e.id: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows if e.id is not None}
 
 
 def profiles_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, dict]:
@@ -99,7 +100,7 @@ def list_enterprises(
 ) -> list[Enterprise]:
     """Enterprises by id; each filter given narrows (kinds or statuses: any of them; `ids`: among
     these, e.g. the enterprises of a grade, which the credit domain knows)."""
-    stmt = select(Enterprise).order_by(Enterprise.id).limit(limit).offset(offset)
+    stmt = select(Enterprise).order_by(col(Enterprise.id)).limit(limit).offset(offset)
     kinds = [kind] if isinstance(kind, str) else list(kind or [])
     if kinds:
         stmt = stmt.where(col(Enterprise.kind).in_(kinds))

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
@@ -55,7 +56,7 @@ def products(session: Session, insurer_id: int) -> list[dict[str, Any]]:
     rows = session.exec(
         select(InsuranceProduct)
         .where(InsuranceProduct.insurer_id == insurer_id, col(InsuranceProduct.current).is_(True))
-        .order_by(InsuranceProduct.id)
+        .order_by(col(InsuranceProduct.id))
     ).all()
     return [{"product": p, "prices": price_table(p)} for p in rows]
 
@@ -66,7 +67,7 @@ def portfolio(session: Session, insurer_id: int) -> dict[str, Any]:
         select(
             InsurancePolicy.grade,
             InsurancePolicy.status,
-            func.count(InsurancePolicy.id),
+            func.count(col(InsurancePolicy.id)),
             func.sum(InsurancePolicy.premium_minor),
         )
         .where(InsurancePolicy.insurer_id == insurer_id)
@@ -96,21 +97,22 @@ def exposure(
     """The cover still open on policies in force at `at` (aggregate limit less what approved and paid
     claims committed), by grade and by product."""
     at = at or utcnow()
-    found = session.exec(
-        select(
-            InsurancePolicy.grade,
-            InsurancePolicy.product_id,
-            func.count(InsurancePolicy.id),
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+    found = session.execute(
+        sa_select(
+            col(InsurancePolicy.grade),
+            col(InsurancePolicy.product_id),
+            func.count(col(InsurancePolicy.id)),
             func.sum(InsurancePolicy.aggregate_limit_minor),
             func.sum(InsurancePolicy.committed_minor),
         )
         .where(
-            InsurancePolicy.insurer_id == insurer_id,
-            InsurancePolicy.status == PolicyStatus.active,
-            InsurancePolicy.starts_at <= at,
-            InsurancePolicy.ends_at > at,
+            col(InsurancePolicy.insurer_id) == insurer_id,
+            col(InsurancePolicy.status) == PolicyStatus.active,
+            col(InsurancePolicy.starts_at) <= at,
+            col(InsurancePolicy.ends_at) > at,
         )
-        .group_by(InsurancePolicy.grade, InsurancePolicy.product_id)
+        .group_by(col(InsurancePolicy.grade), col(InsurancePolicy.product_id))
     ).all()
     out: dict[str, dict[Any, dict[str, int]]] = {"by_grade": {}, "by_product": {}}
     for grade, product_id, n, limit, committed in found:

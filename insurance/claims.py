@@ -17,12 +17,14 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import as_utc, utcnow
 from core.consumer_law import law_for, statutory_floor
+from core.db import affected, id_of
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.events import emit
 from core.money import Money, MoneyError
@@ -86,7 +88,7 @@ def assess(
     ).first()
     if open_claim is not None:
         raise refuse("already_claimed", f"a claim for this unit is already {open_claim}")
-    policy = session.get(InsurancePolicy, cover["policy_id"])
+    policy = session.get_one(InsurancePolicy, cover["policy_id"])
     return policy, unit or {}
 
 
@@ -140,7 +142,7 @@ def submit(
                 "aggregate_exhausted", "the policy's aggregate limit is used up", field="amount_asked_minor"
             )
     claim = InsuranceClaim(
-        policy_id=policy.id,
+        policy_id=id_of(policy),
         insurer_id=policy.insurer_id,
         enterprise_id=policy.enterprise_id,
         serial=serial,
@@ -221,7 +223,7 @@ def decide(session: Session, claim_id: int, decision: ClaimDecision, by: Princip
         _reject(claim, str(decision.reason_code), decision.reason, by.actor, now)
         _event(session, claim, "insurance.claim_decided", by.actor)
         return claim
-    policy = session.get(InsurancePolicy, claim.policy_id)
+    policy = session.get_one(InsurancePolicy, claim.policy_id)
     amount = decision.amount_minor or assessed_amount(claim, policy)
     if amount > policy.cover_per_unit_minor:
         raise refuse(
@@ -236,7 +238,7 @@ def decide(session: Session, claim_id: int, decision: ClaimDecision, by: Princip
         .values(committed_minor=col(InsurancePolicy.committed_minor) + amount)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if affected(result) != 1:
         raise refuse(
             "aggregate_exhausted",
             "approving this amount would exceed the policy's aggregate limit",
@@ -268,7 +270,7 @@ def pay(session: Session, claim_id: int, by: Principal) -> InsuranceClaim:
         raise Conflict(
             f"claim {claim.id} is {claim.status}; only an approved claim is paid", field="claim_id"
         )
-    policy = session.get(InsurancePolicy, claim.policy_id)
+    policy = session.get_one(InsurancePolicy, claim.policy_id)
     now = utcnow()
     claim.status, claim.paid_minor, claim.paid_at = ClaimStatus.paid, claim.approved_minor, now
     claim.recovery_due_minor = min(policy.deductible_minor, claim.approved_minor or 0)
@@ -341,7 +343,7 @@ def adjudicate(
     )
     claim.asked_minor = asked.amount_minor if asked else None
     try:
-        decide(session, claim.id, ClaimDecision(approve=True), by)
+        decide(session, id_of(claim), ClaimDecision(approve=True), by)
     except Conflict as exc:
         if exc.extra.get("reason_code") != "aggregate_exhausted":
             raise
@@ -349,7 +351,7 @@ def adjudicate(
         session.add(claim)
         _event(session, claim, "insurance.claim_decided", by.actor)
         return claim
-    return pay(session, claim.id, by)
+    return pay(session, id_of(claim), by)
 
 
 def advance_compensation(session: Session, p: Any) -> InsuranceClaim | None:
@@ -369,7 +371,7 @@ def advance_compensation(session: Session, p: Any) -> InsuranceClaim | None:
     if floor_minor is None:
         try:
             law = law or law_for(unit["product_category"])
-            floor_minor = statutory_floor(Money(unit["unit_value_minor"], unit["currency"]), law).amount_minor  # type: ignore[arg-type]
+            floor_minor = statutory_floor(Money(unit["unit_value_minor"], unit["currency"]), law).amount_minor
         except MoneyError:
             floor_minor = 0
     try:
@@ -415,13 +417,14 @@ def list_claims(
 
 def unit_claims(session: Session) -> dict[str, dict[str, Any]]:
     """Approved and paid claims by serial, for the scan (one query, cached by the caller)."""
-    rows = session.exec(
-        select(
-            InsuranceClaim.serial,
-            InsuranceClaim.status,
-            InsuranceClaim.approved_minor,
-            InsuranceClaim.currency,
-            InsuranceClaim.paid_at,
+    # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+    rows = session.execute(
+        sa_select(
+            col(InsuranceClaim.serial),
+            col(InsuranceClaim.status),
+            col(InsuranceClaim.approved_minor),
+            col(InsuranceClaim.currency),
+            col(InsuranceClaim.paid_at),
         ).where(col(InsuranceClaim.status).in_([ClaimStatus.approved, ClaimStatus.paid]))
     ).all()
     return {
@@ -492,19 +495,23 @@ def loss_ratios(session: Session, insurer_id: int) -> dict[str, Any]:
             func.sum(InsurancePolicy.premium_minor),
         )
         .where(InsurancePolicy.insurer_id == insurer_id, bound)
-        .group_by(InsurancePolicy.grade, InsurancePolicy.enterprise_id, InsurancePolicy.product_id)
-    ).all()
-    losses = session.exec(
-        select(
-            InsurancePolicy.grade,
-            InsurancePolicy.enterprise_id,
-            InsurancePolicy.product_id,
-            func.sum(InsuranceClaim.paid_minor - InsuranceClaim.recovered_minor),
-            func.count(InsuranceClaim.id),
+        .group_by(
+            col(InsurancePolicy.grade), col(InsurancePolicy.enterprise_id), col(InsurancePolicy.product_id)
         )
-        .join(InsurancePolicy, InsurancePolicy.id == InsuranceClaim.policy_id)
-        .where(InsuranceClaim.insurer_id == insurer_id, InsuranceClaim.status == ClaimStatus.paid)
-        .group_by(InsurancePolicy.grade, InsurancePolicy.enterprise_id, InsurancePolicy.product_id)
+    ).all()
+    losses = session.execute(
+        sa_select(
+            col(InsurancePolicy.grade),
+            col(InsurancePolicy.enterprise_id),
+            col(InsurancePolicy.product_id),
+            func.sum(col(InsuranceClaim.paid_minor) - col(InsuranceClaim.recovered_minor)),
+            func.count(col(InsuranceClaim.id)),
+        )
+        .join(InsurancePolicy, col(InsurancePolicy.id) == InsuranceClaim.policy_id)
+        .where(col(InsuranceClaim.insurer_id) == insurer_id, col(InsuranceClaim.status) == ClaimStatus.paid)
+        .group_by(
+            col(InsurancePolicy.grade), col(InsurancePolicy.enterprise_id), col(InsurancePolicy.product_id)
+        )
     ).all()
     out: dict[str, dict[Any, dict[str, Any]]] = {"by_grade": {}, "by_merchant": {}, "by_product": {}}
     for grade, ent, prod, premium in premiums:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import as_utc, utcnow
+from core.db import id_of
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.events import emit
 from core.money import Money
@@ -87,7 +88,7 @@ def get_product(session: Session, product_id: int) -> InsuranceProduct:
 def list_products(
     session: Session, insurer_id: int | None = None, current_only: bool = True
 ) -> list[InsuranceProduct]:
-    q = select(InsuranceProduct).order_by(InsuranceProduct.id)
+    q = select(InsuranceProduct).order_by(col(InsuranceProduct.id))
     if insurer_id is not None:
         q = q.where(InsuranceProduct.insurer_id == insurer_id)
     if current_only:
@@ -158,7 +159,7 @@ def quote(
     waiting = timedelta(0) if renewal_of is not None else timedelta(days=product.waiting_days)
     policy = InsurancePolicy(
         policy_no=f"CTI{now.astimezone(CHINA_TZ):%Y%m%d}{secrets.token_hex(4).upper()}",
-        product_id=product.id,
+        product_id=id_of(product),
         insurer_id=product.insurer_id,
         enterprise_id=enterprise_id,
         renewal_of=renewal_of.id if renewal_of else None,
@@ -361,7 +362,7 @@ def renew(session: Session, policy_id: int, by: Principal, *, valid_days: int = 
             raise
         suspended = InsurancePolicy(
             policy_no=f"CTI{utcnow().astimezone(CHINA_TZ):%Y%m%d}{secrets.token_hex(4).upper()}",
-            product_id=(current or product).id,
+            product_id=id_of(current or product),
             insurer_id=policy.insurer_id,
             enterprise_id=policy.enterprise_id,
             renewal_of=policy.id,

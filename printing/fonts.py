@@ -62,9 +62,9 @@ def _installed_truetype() -> dict[str, FontFile]:
             styled = any(word in style for word in ("Bold", "Italic", "Oblique", "Light", "Sharp"))
             faces.append((styled, path, int(index), families))
     found: dict[str, FontFile] = {}
-    for _, path, index, families in sorted(faces):  # regular faces first
+    for _, file, face, families in sorted(faces):  # regular faces first
         for family in families.replace("\\", "").split(","):
-            found.setdefault(family.strip(), FontFile(path, index))
+            found.setdefault(family.strip(), FontFile(file, face))
     return found
 
 
@@ -84,6 +84,7 @@ def find_fonts() -> tuple[FontFile, FontFile]:
     and a monospaced one for short codes. Raises FontMissingError naming the Debian package to install."""
     installed = _installed_truetype()
     override = os.environ.get(FONT_ENV, "")
+    text: FontFile | None
     if override:
         path, _, index = override.partition("#")
         if not os.path.exists(path):

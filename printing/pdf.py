@@ -447,19 +447,19 @@ class FlowDocument:
             laid.append(_Row(height, cells))
         header = laid[:header_rows]
         header_height = sum(r.height for r in header)
-        for i, row in enumerate(laid):
+        for i, placed in enumerate(laid):
             if i < header_rows:
                 # Header rows start a page only with the first body row under them.
                 first_body = laid[header_rows].height if len(laid) > header_rows else 0
                 if i == 0:
                     self._ensure(header_height + first_body)
-                self._draw_row(row, widths, style, i < header_rows)
+                self._draw_row(placed, widths, style, i < header_rows)
                 continue
-            if row.height > self._room() and not self.empty:
+            if placed.height > self._room() and not self.empty:
                 self._new_page()
                 for again in header:
                     self._draw_row(again, widths, style, True)
-            self._draw_row(row, widths, style, False)
+            self._draw_row(placed, widths, style, False)
 
     def _draw_row(self, row: _Row, widths: Sequence[float], style: TableStyle, header: bool) -> None:
         ops = self.pages[-1]

@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from qrcode import constants as qr_constants
 from qrcode import util as qr_util
@@ -178,11 +178,15 @@ def _penalty(m: int, t: _Template) -> int:
     return score
 
 
-def _segments(data: bytes) -> list[tuple[int, bytes]]:
+# A segment's mode indicator (numeric, alphanumeric, byte, kanji), as qrcode's tables key them.
+_Mode = Literal[1, 2, 4, 8]
+
+
+def _segments(data: bytes) -> list[tuple[_Mode, bytes]]:
     return [(chunk.mode, chunk.data) for chunk in qr_util.optimal_data_chunks(data, minimum=_SEGMENT_MINIMUM)]
 
 
-def _bit_stream(segments: list[tuple[int, bytes]], version: int) -> tuple[int, int]:
+def _bit_stream(segments: list[tuple[_Mode, bytes]], version: int) -> tuple[int, int]:
     """The segments as (value, bit length): mode indicator, character count and data for each."""
     sizes = qr_util.mode_sizes_for_version(version)
     acc = length = 0

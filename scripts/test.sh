@@ -16,4 +16,5 @@ export CROSSTRUST_TEST_ELASTICSEARCH_URL
 # Tests must not pick up a developer's .env or var/.
 export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d)}
 "$BIN/ruff" check .
+"$BIN/mypy"
 "$BIN/python" -m pytest "$@"
