@@ -5,8 +5,8 @@ document declares (status code, content type, body schema, headers, the Allow of
 Each operation is fuzzed fully (generated cases and coverage cases) with the roles that can reach it:
 no key for a public operation, the roles its `require(...)` names for the others (any key's role when it
 only needs a key). The roles it refuses get one pass of its coverage cases
-(`test_api_answers_other_roles_as_documented`), which is what their answers (401, 403) depend on:
-generated bodies never reach the handler for them. An operation whose roles cannot be read is fuzzed
+(`test_api_answers_other_roles_as_documented`): no key (401) and one keyed role it refuses (403), the two
+ways a refusal is answered; generated bodies never reach the handler for them. An operation whose roles cannot be read is fuzzed
 fully with every role.
 
 The run is derandomized (a fixed seed) and bounded (`EXAMPLES` generated cases per operation, plus
@@ -176,8 +176,17 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.function.__name__ == test_api_answers_as_documented.__name__:
         roles = [r for r in ROLES if r in reaching]
     else:
-        roles = [r for r in ROLES if r not in reaching]
+        roles = _once(reaching)
     metafunc.parametrize("role", roles)
+
+
+def _once(reaching: tuple[str, ...]) -> list[str]:
+    """The roles an operation refuses, one pass for each way it refuses them: no key (401) and the first
+    keyed role it refuses (403: the same `require` check for every keyed role, and each keyed role but
+    admin is refused by some operation); for a public operation, one key, which it ignores."""
+    others = [r for r in ROLES if r not in reaching]
+    keyed = [r for r in others if r != "anonymous"]
+    return [r for r in others if r == "anonymous"] + keyed[:1]
 
 
 @schema.parametrize()
@@ -239,3 +248,8 @@ def test_every_fuzzed_operation_names_the_roles_that_reach_it() -> None:
     assert REACHING["GET /api/v1/public/insurance/cover/{serial}"] == ("anonymous",)
     assert REACHING["GET /api/v1/insurance/products"] == ("merchant", "regulator", "admin")
     assert REACHING["POST /api/v1/insurance/policies/{policy_id}/bind"] == ("merchant", "admin")
+    # Every keyed role but admin (which reaches every operation) is refused, and so checked once,
+    # somewhere; every keyed operation is also called without a key.
+    once = {label: _once(REACHING[label]) for label in labels}
+    assert {r for roles in once.values() for r in roles} == set(ROLES) - {"admin"}
+    assert all("anonymous" in once[x] for x in labels if "anonymous" not in REACHING[x])
