@@ -3,11 +3,12 @@
 document declares (status code, content type, body schema, headers, the Allow of a 405).
 
 Each operation is fuzzed fully (generated cases and coverage cases) with the roles that can reach it:
-no key for a public operation, the roles its `require(...)` names for the others (any key's role when it
-only needs a key). The roles it refuses get one pass of its coverage cases
+no key for a public operation, the roles its `require(...)` names for the others (every keyed role when
+it only needs a key). The other roles get one pass of its coverage cases
 (`test_api_answers_other_roles_as_documented`): no key (401) and one keyed role it refuses (403), the two
-ways a refusal is answered; generated bodies never reach the handler for them. An operation whose roles cannot be read is fuzzed
-fully with every role.
+ways a refusal is answered, whatever the request; for a public operation, one key (which it ignores, so
+its answers are the anonymous ones). An operation whose roles cannot be read is fuzzed fully with every
+role, and `test_every_fuzzed_operation_names_the_roles_that_reach_it` fails to say so.
 
 The run is derandomized (a fixed seed) and bounded (`EXAMPLES` generated cases per operation, plus
 schemathesis's deterministic coverage cases: boundaries such as 2^63, nulls, missing and extra fields,
