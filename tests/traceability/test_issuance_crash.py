@@ -29,14 +29,11 @@ from traceability.models import BatchStatus, CodeBatch, DeclarationLine
 from .issuance import check_invariant, released_lines
 
 ROOT = Path(__file__).resolve().parents[2]
-# A line is 15 chunks: the chunk boundaries (commits, lease renewals, resumption points) are where the
-# kills land, and there are as many as with 150,000 codes in chunks of 10,000, for a fifth of the codes
-# to write and to count after every kill.
-QUANTITY = 30_000  # per line, three lines: a second or more of work each, so that kills land mid-batch
-CHUNK = 2_000  # codes per transaction: a kill loses at most this much work
+QUANTITY = 150_000  # per line, three lines: seconds of work each, so that kills land mid-batch
+CHUNK = 10_000  # codes per transaction: a kill loses at most this much work
 LEASE = 5.0  # above the longest wait for SQLite's write lock on a busy 2-core machine
 ITERATIONS = 10
-RESERVE = 8  # lines started only when the work runs out: a fast machine finishes three lines in a few kills
+RESERVE = 4  # lines started only when the work runs out: a fast machine finishes three lines in a few kills
 SECRET = "crash-test-secret"
 
 
