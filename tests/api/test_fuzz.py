@@ -1,7 +1,15 @@
-"""Schemathesis over the whole OpenAPI document, against a real uvicorn server on SQLite, once per role
+"""Schemathesis over the whole OpenAPI document, against a real uvicorn server on SQLite, for every role
 (no key, merchant, regulator, admin): no answer may be a server error, and every answer must be one the
 document declares (status code, content type, body schema, headers, the Allow of a 405). A write that
 succeeds is sent once more, so that what a repeat answers is checked too.
+
+Each operation is fuzzed fully (generated cases and coverage cases) with the roles that can reach it:
+no key for a public operation, the roles its `require(...)` names for the others (every keyed role when
+it only needs a key). The other roles get one pass of its coverage cases
+(`test_api_answers_other_roles_as_documented`): no key (401) and one keyed role it refuses (403), the two
+ways a refusal is answered, whatever the request; for a public operation, one key (which it ignores, so
+its answers are the anonymous ones). An operation whose roles cannot be read is fuzzed fully with every
+role, and `test_every_fuzzed_operation_names_the_roles_that_reach_it` fails to say so.
 
 The run is derandomized (a fixed seed) and bounded (`EXAMPLES` generated cases per operation, plus
 schemathesis's deterministic coverage cases: boundaries such as 2^63, nulls, missing and extra fields,
@@ -20,10 +28,12 @@ from pathlib import Path
 import pytest
 import requests
 import schemathesis
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.hypothesis.builder import ApiOperationMark
 from schemathesis.specs.openapi.checks import (
     allow_header_conformance,
     content_type_conformance,
@@ -112,30 +122,77 @@ def fuzzed(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     db.dispose()
 
 
-@pytest.fixture(params=ROLES)
-def role(request: pytest.FixtureRequest) -> str:
-    return request.param
-
-
-def _document() -> dict:
-    """The OpenAPI document, as the app serves it (it depends on the routes only, not on data)."""
+def _app():
+    """The app as it serves its routes (its OpenAPI document depends on the routes only, not on data)."""
     var = Path(tempfile.mkdtemp(prefix="crosstrust-openapi-"))
-    app = create_app(
+    return create_app(
         Settings(
             var_dir=var, database_url=f"sqlite:///{var / 'unused.db'}", code_secret="doc", _env_file=None
         )
     )
-    return app.openapi()
 
 
+def _dependencies(dependant, out: set[str]) -> set[str]:
+    for dependency in dependant.dependencies:
+        out.add(getattr(dependency.call, "__name__", ""))
+        _dependencies(dependency, out)
+    return out
+
+
+def _reaching(app) -> dict[str, tuple[str, ...]]:
+    """Operation label ("GET /path") to the roles that get past its key and role checks: no key for an
+    operation without `current_principal`, the keyed roles of its `require(...)` (api.deps names the
+    dependency `require_<role>_<role>…`), every keyed role when it needs only a key."""
+    keyed = tuple(r for r in ROLES if r != "anonymous")
+    reach: dict[str, tuple[str, ...]] = {}
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if not isinstance(route, APIRoute):
+            continue
+        names = _dependencies(route.dependant, set())
+        required = [n.removeprefix("require_").split("_") for n in names if n.startswith("require_")]
+        if "current_principal" not in names:
+            roles: tuple[str, ...] = ("anonymous",)
+        elif not required:
+            roles = keyed
+        else:
+            roles = tuple(r for r in keyed if all(r in allowed for allowed in required))
+        for method in context.methods:
+            reach[f"{method} {context.path_format}"] = roles
+    return reach
+
+
+_served = _app()
+REACHING = _reaching(_served)
 # Excluded: the label sheet PDF. Each answer subsets a CJK font and takes seconds, which alone would
 # triple the run; its parameters and their checks are qr.zip's (the same `_sheet` guard), which is
 # fuzzed, tests/api/test_edge.py checks its offset, and tests/traceability/test_labels.py its PDF.
-schema = schemathesis.openapi.from_dict(_document()).exclude(path_regex=r"/labels\.pdf$")
+schema = schemathesis.openapi.from_dict(_served.openapi()).exclude(path_regex=r"/labels\.pdf$")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Full fuzzing for the roles that reach an operation, its coverage cases once for the others."""
+    operation = ApiOperationMark.get(metafunc.function)
+    if operation is None or "role" not in metafunc.fixturenames:
+        return
+    reaching = REACHING.get(operation.label) or ROLES  # unknown: every role fully
+    if metafunc.function.__name__ == test_api_answers_as_documented.__name__:
+        roles = [r for r in ROLES if r in reaching]
+    else:
+        roles = _once(reaching)
+    metafunc.parametrize("role", roles)
+
+
+def _once(reaching: tuple[str, ...]) -> list[str]:
+    """The roles an operation refuses, one pass for each way it refuses them: no key (401) and the first
+    keyed role it refuses (403: the same `require` check for every keyed role, and each keyed role but
+    admin is refused by some operation); for a public operation, one key, which it ignores."""
+    others = [r for r in ROLES if r not in reaching]
+    keyed = [r for r in others if r != "anonymous"]
+    return [r for r in others if r == "anonymous"] + keyed[:1]
 
 
 @schema.parametrize()
-@pytest.mark.usefixtures("role")  # parametrizes the lazily built test by role
 @settings(
     max_examples=EXAMPLES,
     derandomize=True,
@@ -145,6 +202,24 @@ schema = schemathesis.openapi.from_dict(_document()).exclude(path_regex=r"/label
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
+    """The roles that reach the operation (parametrized by pytest_generate_tests)."""
+    _call_and_validate(case, role, fuzzed)
+
+
+@schema.parametrize()
+@settings(
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit],  # the coverage cases only: a refused role's answer does not depend on more
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_answers_other_roles_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
+    """The roles the operation refuses, each once over its coverage cases."""
+    _call_and_validate(case, role, fuzzed)
+
+
+def _call_and_validate(case, role: str, fuzzed: Fuzzed) -> None:
     def call():  # noqa: ANN202
         fuzzed.requests += 1
         return case.call_and_validate(
@@ -170,3 +245,20 @@ def test_api_answers_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
                 }
                 line["message"] = failure.message[:300]
                 fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def test_every_fuzzed_operation_names_the_roles_that_reach_it() -> None:
+    """The split above is read from the routes' dependencies: every fuzzed operation has its roles, and
+    they are the ones its dependencies let through (spot checks of each kind)."""
+    labels = [result.ok().label for result in schema.get_all_operations()]
+    assert labels and all(REACHING.get(label) for label in labels), [x for x in labels if x not in REACHING]
+    assert REACHING["GET /api/v1/me"] == ("merchant", "regulator", "admin")
+    assert REACHING["GET /api/v1/admin/api-keys"] == ("admin",)
+    assert REACHING["GET /api/v1/public/insurance/cover/{serial}"] == ("anonymous",)
+    assert REACHING["GET /api/v1/insurance/products"] == ("merchant", "regulator", "admin")
+    assert REACHING["POST /api/v1/insurance/policies/{policy_id}/bind"] == ("merchant", "admin")
+    # Every keyed role but admin (which reaches every operation) is refused, and so checked once,
+    # somewhere; every keyed operation is also called without a key.
+    once = {label: _once(REACHING[label]) for label in labels}
+    assert {r for roles in once.values() for r in roles} == set(ROLES) - {"admin"}
+    assert all("anonymous" in once[x] for x in labels if "anonymous" not in REACHING[x])
