@@ -164,19 +164,6 @@ def authenticate(session: Session, key: str) -> Principal:
     return _principal(row, status, status_reason)
 
 
-def principal_of_key(session: Session, key_id: int) -> Principal:
-    """The principal of a key already proven once (a page session holds its id, never the key): read
-    again on every request, so a revoked key or a suspended enterprise takes effect at once."""
-    found = session.exec(
-        select(ApiKey, _enterprise.c.status, _enterprise.c.status_reason)
-        .outerjoin(_enterprise, _enterprise.c.id == ApiKey.enterprise_id)
-        .where(ApiKey.id == key_id)
-    ).first()
-    if found is None or found[0].revoked_at is not None:
-        raise Unauthorized("the session's API key is no longer valid; sign in again")
-    return _principal(*found)
-
-
 def principal_of_session(session: Session, session_hash: str) -> tuple[Principal, datetime] | None:
     """The principal of a live page session and when it was last seen, or None: the session row, its
     key and the key's enterprise in one read by primary key. A session ended (sign-out, sign-out
