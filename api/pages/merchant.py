@@ -26,6 +26,7 @@ from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
 from core.security import Principal
+from core.workdays import CHINA_TZ
 from traceability.models import ProductCategory
 from traceability.schemas import (
     PORT_NAMES,
@@ -37,6 +38,12 @@ from traceability.schemas import (
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Merchant = Annotated[Principal, Depends(web.merchant_user)]
+
+
+def _china_today() -> str:
+    """Today's date where the merchant works (China time): a form's default date, which the services
+    read as a Beijing date (from 16:00 UTC, UTC's date is already yesterday there)."""
+    return utcnow().astimezone(CHINA_TZ).date().isoformat()
 
 
 def _errors(exc: ValidationError) -> list[FieldError]:
@@ -98,7 +105,7 @@ def home(request: Request, me: Merchant) -> Response:
 # Before /merchant/declarations/{declaration_id}, which would take "new" for an id.
 @router.get("/merchant/declarations/new")
 def declaration_form(request: Request, me: Merchant) -> Response:
-    return _declaration_form(request, me, {"declared_on": utcnow().date().isoformat()}, [])
+    return _declaration_form(request, me, {"declared_on": _china_today()}, [])
 
 
 def _declaration(request: Request, me: Principal, declaration_id: int):  # noqa: ANN202
@@ -675,7 +682,7 @@ def insurance(request: Request, me: Merchant) -> Response:
             "offers": offers,
             "insurers": insurers,
             "grade": grade,
-            "today": utcnow().date().isoformat(),
+            "today": _china_today(),
         },
     )
 

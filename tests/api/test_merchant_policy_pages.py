@@ -68,3 +68,25 @@ def test_a_policy_renews_and_a_quote_is_dropped_from_its_page(insured):
     )
     assert r.status_code == 303
     assert 'data-status="cancelled"' in client.get(r.headers["location"]).text
+
+
+def test_the_forms_default_date_is_chinas_after_16_utc_and_a_quote_on_it_is_taken(insured):
+    """From 16:00 UTC China is already on the next day: the quote form's start date (and the declaration
+    form's date) default to China's date, which the services read; UTC's date would be 'in the past'."""
+    from datetime import UTC, datetime
+
+    from core.clock import clock
+
+    clock.freeze(datetime(2026, 12, 6, 17, 0, tzinfo=UTC))  # 2026-12-07 01:00 in Beijing
+    client = insured
+    token = client.cookies["csrftoken"]
+    offers = client.get("/merchant/insurance").text
+    assert 'name="starts_on" type="date" min="2026-12-07" value="2026-12-07"' in offers
+    product_id = re.search(r'name="product_id" value="(\d+)"', offers).group(1)
+    starts_on = re.search(r'name="starts_on" type="date" min="[^"]*" value="([^"]*)"', offers).group(1)
+    r = client.post(
+        "/merchant/insurance/quotes",
+        data={"product_id": product_id, "starts_on": starts_on, "csrftoken": token},
+    )
+    assert r.status_code == 303, r.text
+    assert 'value="2026-12-07"' in client.get("/merchant/declarations/new").text

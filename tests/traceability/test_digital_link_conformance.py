@@ -261,8 +261,12 @@ def test_gs1_toolkit_reads_every_generated_cset82_link_as_the_parser_does(batch)
         )
         assert read["result"]["GS1"] == expected
         assert parse_path(uri.removeprefix("https://id.example.com")) == link
-        # GS1's compression, decompressed by the resolver's decoder, is the same link.
+        # GS1's compression, decompressed by the resolver's decoder, is the same link; except where the
+        # toolkit's compressor itself loses a value: it reads an all-digit value of 16 digits or more as
+        # a JavaScript number (tests/traceability/test_gs1_syntax.py keeps such values out likewise).
         assert packed["ok"], packed
+        if any(v and v.isdigit() and len(v) > 15 for v in (link.lot, link.serial, link.cpv)):
+            continue
         found = decompress(packed["result"].removeprefix("https://id.example.com/"))
         assert found is not None and found[0] == link
 
