@@ -137,7 +137,8 @@ def test_bad_input_is_refused_with_a_reason_and_leaves_nothing(cases: Cases, cli
 
 
 def test_a_failed_save_removes_the_files_it_wrote(cases: Cases, app, db, monkeypatch):
-    from complaints import service
+    # The case's audit entry is written by the intake module, so its `audit` is the one to break.
+    from complaints import intake as intake_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
@@ -148,7 +149,7 @@ def test_a_failed_save_removes_the_files_it_wrote(cases: Cases, app, db, monkeyp
 
     code = cases.code()
     # The case's own audit entry fails after its files were written and its rows flushed.
-    monkeypatch.setattr(service, "audit", SimpleNamespace(record=broken))
+    monkeypatch.setattr(intake_module, "audit", SimpleNamespace(record=broken))
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post(
             "/api/v1/public/complaints",
