@@ -6,10 +6,13 @@ from __future__ import annotations
 import functools
 import os
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 DEFAULT_FILE = Path(__file__).with_name("methodology.toml")
 FILE_ENV = "CROSSTRUST_CREDIT_METHODOLOGY"
@@ -113,139 +116,210 @@ class Methodology:
         }
 
 
-def _days(value: Any, where: str, problems: list[str], allow_zero: bool = False) -> timedelta:
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or value < 0
-        or (value == 0 and not allow_zero)
-    ):
-        problems.append(f"{where} must be a {'non-negative' if allow_zero else 'positive'} number of days")
-        return timedelta(days=1)
-    return timedelta(days=value)
+# -- the file ----------------------------------------------------------------------------------------
+# A Pydantic model of methodology.toml: each value is checked where it stands, and a problem names its
+# key (`severities.general.half_life_days must be a positive number of days`). What depends on several
+# values (maxima adding up to the total, grade bands, rates by grade) is checked once the values are.
 
 
-def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
+def _rule(ok: Callable[[Any], bool], message: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if not ok(value):
+            raise ValueError(message)
+        return value
+
+    return BeforeValidator(check)
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _whole(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+PositiveWhole = Annotated[int, _rule(lambda v: _whole(v) and v > 0, "must be a positive whole number")]
+PositiveDays = Annotated[float, _rule(lambda v: _number(v) and v > 0, "must be a positive number of days")]
+Days = Annotated[float, _rule(lambda v: _number(v) and v >= 0, "must be a non-negative number of days")]
+PositivePoints = Annotated[float, _rule(lambda v: _number(v) and v > 0, "must be a positive number")]
+Share = Annotated[float, _rule(lambda v: _number(v) and 0 <= v <= 1, "must be a share between 0 and 1")]
+# Defaults are checked too: a missing value is refused with its rule, not as merely missing.
+REQUIRED: Any = Field(default=None, validate_default=True)
+
+
+class _Table(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class _Severities(_Table):
+    """Exactly the three severities: another key is a typo, not a fourth severity."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class DimensionFile(_Table):
+    name_zh: str | None = None
+    name_en: str | None = None
+    max: PositiveWhole = REQUIRED
+    start: Annotated[int, _rule(_whole, "must be a whole number")] = REQUIRED
+
+
+class SeverityFile(_Table):
+    half_life_days: PositiveDays = REQUIRED
+    window_days: PositiveDays = REQUIRED
+    repair_after_days: Days = REQUIRED
+
+
+class SeveritiesFile(_Severities):
+    minor: SeverityFile
+    general: SeverityFile
+    serious: SeverityFile
+
+
+class PointsFile(_Severities):
+    minor: PositivePoints = REQUIRED
+    general: PositivePoints = REQUIRED
+    serious: PositivePoints = REQUIRED
+
+
+class KindFile(_Table):
+    name_zh: str | None = None
+    name_en: str | None = None
+    dimension: Any = None  # checked against the dimensions
+    sign: Annotated[int, _rule(lambda v: v in (-1, 1), "must be -1 or 1")] = REQUIRED
+    points: PointsFile = Field(default_factory=dict, validate_default=True)
+    caps_grade: str | None = None
+
+
+class GradeFile(_Table):
+    min: Annotated[float, _rule(_number, "must be a number")] = REQUIRED
+    name_zh: str | None = None
+    name_en: str | None = None
+
+
+class SupervisionFile(_Table):
+    rates: dict[str, Share] = {}
+
+
+class RepairFile(_Table):
+    decision_working_days: PositiveWhole = REQUIRED
+
+
+class MethodologyFile(_Table):
+    version: Annotated[str, _rule(lambda v: isinstance(v, str) and bool(v), "is missing")] = REQUIRED
+    total: Annotated[
+        int, _rule(lambda v: _whole(v) and v > 0, "must be a positive whole number of points")
+    ] = REQUIRED
+    dimensions: dict[str, DimensionFile] = {}
+    severities: SeveritiesFile = Field(default_factory=dict, validate_default=True)
+    grades: dict[str, GradeFile] = {}
+    kinds: dict[str, KindFile] = {}
+    supervision: SupervisionFile = SupervisionFile()
+    repair: RepairFile = Field(default_factory=dict, validate_default=True)
+
+
+def _problem(error: Any) -> str:
+    """A validation error as a problem that names its key."""
+    where = ".".join(str(part) for part in error["loc"])
+    kind = error["type"]
+    if kind == "missing":
+        return f"{where} is missing"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"{where} is not a table"
+    if kind == "extra_forbidden":
+        return f"{where} is not a severity ({', '.join(SEVERITIES)})"
+    if kind == "value_error":
+        return f"{where} {error['ctx']['error']}"
+    return f"{where}: {error['msg']}"
+
+
+def _cross_checks(f: MethodologyFile) -> list[str]:
+    """What depends on several values: every reason, not just the first."""
     problems: list[str] = []
-    version = data.get("version")
-    if not isinstance(version, str) or not version:
-        problems.append("version is missing")
-    total = data.get("total")
-    if not isinstance(total, int) or total <= 0:
-        problems.append("total must be a positive whole number of points")
-        total = 0
-
-    dimensions: dict[str, Dimension] = {}
-    for code, d in (data.get("dimensions") or {}).items():
-        mx, start = d.get("max"), d.get("start")
-        if not isinstance(mx, int) or mx <= 0:
-            problems.append(f"dimensions.{code}.max must be a positive whole number")
-            continue
-        if not isinstance(start, int) or not 0 <= start <= mx:
-            problems.append(f"dimensions.{code}.start must lie between 0 and its max {mx}")
-            start = 0  # keep the dimension, so that later checks do not report it missing
-        dimensions[code] = Dimension(code, d.get("name_zh", code), d.get("name_en", code), mx, start)
-    if not dimensions:
+    for code, d in f.dimensions.items():
+        if not 0 <= d.start <= d.max:
+            problems.append(f"dimensions.{code}.start must lie between 0 and its max {d.max}")
+    maxima = sum(d.max for d in f.dimensions.values())
+    if not f.dimensions:
         problems.append("no dimensions")
-    elif total and sum(d.max for d in dimensions.values()) != total:
-        problems.append(
-            f"the dimensions' maxima add up to {sum(d.max for d in dimensions.values())}, not to total {total}"
-        )
-
-    severities: dict[str, Severity] = {}
-    raw_sev = data.get("severities") or {}
-    for code in SEVERITIES:
-        s = raw_sev.get(code)
-        if s is None:
-            problems.append(f"severities.{code} is missing")
-            continue
-        severities[code] = Severity(
-            code,
-            _days(s.get("half_life_days"), f"severities.{code}.half_life_days", problems),
-            _days(s.get("window_days"), f"severities.{code}.window_days", problems),
-            _days(s.get("repair_after_days"), f"severities.{code}.repair_after_days", problems, True),
-        )
-    for code in raw_sev:
-        if code not in SEVERITIES:
-            problems.append(f"severities.{code} is not a severity (minor, general, serious)")
-
-    grades_raw = data.get("grades") or {}
-    grades = []
-    for code, g in grades_raw.items():
-        low = g.get("min")
-        if not isinstance(low, int | float) or not 0 <= low <= (total or low):
-            problems.append(f"grades.{code}.min must lie between 0 and total {total}")
-            continue
-        grades.append(Grade(code, float(low), g.get("name_zh", code), g.get("name_en", code)))
-    grades.sort(key=lambda g: -g.min)
+    elif maxima != f.total:
+        problems.append(f"the dimensions' maxima add up to {maxima}, not to total {f.total}")
+    grades = sorted(f.grades.items(), key=lambda cg: -cg[1].min)
+    for code, g in grades:
+        if not 0 <= g.min <= f.total:
+            problems.append(f"grades.{code}.min must lie between 0 and total {f.total}")
     if not grades:
         problems.append("no grades")
     else:
-        if grades[-1].min != 0:
-            problems.append(f"the lowest grade {grades[-1].code} must start at 0, not {grades[-1].min:g}")
-        if len({g.min for g in grades}) != len(grades):
+        if grades[-1][1].min != 0:
+            problems.append(f"the lowest grade {grades[-1][0]} must start at 0, not {grades[-1][1].min:g}")
+        if len({g.min for _, g in grades}) != len(grades):
             problems.append("two grades start at the same score")
-    grade_codes = {g.code for g in grades}
-
-    kinds: dict[str, Kind] = {}
-    for code, k in (data.get("kinds") or {}).items():
-        where = f"kinds.{code}"
-        if k.get("dimension") not in dimensions:
-            problems.append(f"{where}.dimension {k.get('dimension')!r} is not a dimension")
-        if k.get("sign") not in (-1, 1):
-            problems.append(f"{where}.sign must be -1 or 1")
-        points = k.get("points") or {}
-        for sev in SEVERITIES:
-            p = points.get(sev)
-            if not isinstance(p, int | float) or isinstance(p, bool) or p <= 0:
-                problems.append(f"{where}.points.{sev} must be a positive number")
-        for sev in points:
-            if sev not in SEVERITIES:
-                problems.append(f"{where}.points.{sev} is not a severity")
-        cap = k.get("caps_grade")
-        if cap is not None and cap not in grade_codes:
-            problems.append(f"{where}.caps_grade {cap!r} is not a grade")
-        kinds[code] = Kind(
-            code,
-            k.get("name_zh", code),
-            k.get("name_en", code),
-            k.get("dimension", ""),
-            k.get("sign", -1),
-            {s: float(points.get(s, 0) or 0) for s in SEVERITIES},
-            cap,
-        )
-    if not kinds:
+    for code, k in f.kinds.items():
+        if k.dimension not in f.dimensions:
+            problems.append(f"kinds.{code}.dimension {k.dimension!r} is not a dimension")
+        if k.caps_grade is not None and k.caps_grade not in f.grades:
+            problems.append(f"kinds.{code}.caps_grade {k.caps_grade!r} is not a grade")
+    if not f.kinds:
         problems.append("no kinds of record")
-
-    rates = (data.get("supervision") or {}).get("rates") or {}
-    for code in grade_codes:
-        r = rates.get(code)
-        if not isinstance(r, int | float) or not 0 <= r <= 1:
-            problems.append(f"supervision.rates.{code} must be a share between 0 and 1")
-    for code in rates:
-        if code not in grade_codes:
-            problems.append(f"supervision.rates.{code} is not a grade")
-    ordered = [rates.get(g.code) for g in grades]
-    numbers = [r for r in ordered if isinstance(r, int | float)]
-    if len(numbers) == len(ordered) and numbers != sorted(numbers):
+    rates = f.supervision.rates
+    problems += [f"supervision.rates.{c} must be a share between 0 and 1" for c in f.grades if c not in rates]
+    problems += [f"supervision.rates.{c} is not a grade" for c in rates if c not in f.grades]
+    ordered = [rates[c] for c, _ in grades if c in rates]
+    if len(ordered) == len(grades) and ordered != sorted(ordered):
         problems.append("inspection rates must not fall as the grade worsens")
+    return problems
 
-    days = (data.get("repair") or {}).get("decision_working_days")
-    if not isinstance(days, int) or days <= 0:
-        problems.append("repair.decision_working_days must be a positive whole number")
 
+def _name(name: str | None, code: str) -> str:
+    return code if name is None else name
+
+
+def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
+    """The methodology in `data` (a parsed TOML file), or MethodologyError with every reason."""
+    try:
+        f = MethodologyFile.model_validate(data)
+    except ValidationError as e:
+        raise MethodologyError(source, [_problem(error) for error in e.errors()]) from None
+    problems = _cross_checks(f)
     if problems:
         raise MethodologyError(source, problems)
-    assert isinstance(version, str) and isinstance(days, int)  # checked above
+    grades = sorted(
+        (Grade(code, g.min, _name(g.name_zh, code), _name(g.name_en, code)) for code, g in f.grades.items()),
+        key=lambda g: -g.min,
+    )
     return Methodology(
-        version=version,
-        total=total,
-        dimensions=dimensions,
-        severities=severities,
-        kinds=kinds,
+        version=f.version,
+        total=f.total,
+        dimensions={
+            code: Dimension(code, _name(d.name_zh, code), _name(d.name_en, code), d.max, d.start)
+            for code, d in f.dimensions.items()
+        },
+        severities={
+            code: Severity(
+                code,
+                timedelta(days=s.half_life_days),
+                timedelta(days=s.window_days),
+                timedelta(days=s.repair_after_days),
+            )
+            for code, s in ((c, getattr(f.severities, c)) for c in SEVERITIES)
+        },
+        kinds={
+            code: Kind(
+                code,
+                _name(k.name_zh, code),
+                _name(k.name_en, code),
+                k.dimension,
+                k.sign,
+                {s: float(getattr(k.points, s)) for s in SEVERITIES},
+                k.caps_grade,
+            )
+            for code, k in f.kinds.items()
+        },
         grades=tuple(grades),
-        inspection_rates={code: float(rates[code]) for code in grade_codes},
-        repair_decision_working_days=days,
+        inspection_rates={g.code: float(f.supervision.rates[g.code]) for g in grades},
+        repair_decision_working_days=f.repair.decision_working_days,
         source=source,
     )
 

@@ -230,22 +230,26 @@ class ElasticIndex:
         ):
             raise Invalid.field("search_after", "the page token is not for this search; start again")
 
-    def search(self, query: SearchQuery) -> SearchResult:
-        self._ensure()
-        must: list[dict[str, Any]] = []
-        for word in query.q.split():
-            must.append(
-                {
-                    "bool": {
-                        "should": [
-                            {"multi_match": {"query": word, "type": "phrase_prefix", "fields": TEXT_FIELDS}},
-                            {"term": {"uscc": word.upper()}},
-                            *([{"prefix": {"hs_code": word}}] if word.isdigit() else []),
-                        ],
-                        "minimum_should_match": 1,
-                    }
+    @staticmethod
+    def _text_clauses(q: str) -> list[dict[str, Any]]:
+        """Every word must match: a phrase prefix in the text, a USCC, or (digits) an HS code prefix."""
+        return [
+            {
+                "bool": {
+                    "should": [
+                        {"multi_match": {"query": word, "type": "phrase_prefix", "fields": TEXT_FIELDS}},
+                        {"term": {"uscc": word.upper()}},
+                        *([{"prefix": {"hs_code": word}}] if word.isdigit() else []),
+                    ],
+                    "minimum_should_match": 1,
                 }
-            )
+            }
+            for word in q.split()
+        ]
+
+    @staticmethod
+    def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
+        """The filters every search applies: public records only (if asked) and the date range."""
         base: list[dict[str, Any]] = []
         if query.public_only:
             base.append({"term": {"visibility": "public"}})
@@ -267,6 +271,47 @@ class ElasticIndex:
             if query.date_to:
                 rng["lte"] = query.date_to.isoformat() + "T23:59:59.999999Z"
             base.append({"range": {"occurred_at": rng}})
+        return base
+
+    def _aggregations(
+        self, query: SearchQuery, later: set[str], post: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        """The facets (each ignoring its own field's filter) and the trend, as aggregations."""
+        aggs: dict[str, Any] = {}
+        for name in query.facet_fields:
+            aggs[name] = {
+                "filter": {"bool": {"filter": self._filters(query, later, skip=name)}},
+                "aggs": {
+                    "v": {
+                        "terms": {
+                            "field": name,
+                            "size": 50,
+                            "order": [{"_count": "desc"}, {"_key": "asc"}],
+                        }
+                    }
+                },
+            }
+        if query.trend:
+            interval, fmt = ES_INTERVALS[query.trend]
+            aggs["trend"] = {
+                "filter": {"bool": {"filter": post}},
+                "aggs": {
+                    "v": {
+                        "date_histogram": {
+                            "field": "occurred_at",
+                            "calendar_interval": interval,
+                            "format": fmt,
+                            "min_doc_count": 1,
+                        }
+                    }
+                },
+            }
+        return aggs
+
+    def _body(self, query: SearchQuery) -> dict[str, Any]:
+        """The search request: query, sort, page, filters and aggregations."""
+        must = self._text_clauses(query.q)
+        base = self._base_filters(query)
         relevance = query.sort == "relevance" and bool(query.q)
         self._check_after(query.after, relevance)
         # unmapped_type: an index built before sort_key existed still answers (those records come last)
@@ -288,42 +333,14 @@ class ElasticIndex:
             body["post_filter"] = {"bool": {"filter": post}}
         if query.after:
             body["search_after"] = query.after
-        aggs: dict[str, Any] = {}
-        if query.facet_fields:
-            for name in query.facet_fields:
-                aggs[name] = {
-                    "filter": {"bool": {"filter": self._filters(query, later, skip=name)}},
-                    "aggs": {
-                        "v": {
-                            "terms": {
-                                "field": name,
-                                "size": 50,
-                                "order": [{"_count": "desc"}, {"_key": "asc"}],
-                            }
-                        }
-                    },
-                }
-        if query.trend:
-            interval, fmt = ES_INTERVALS[query.trend]
-            aggs["trend"] = {
-                "filter": {"bool": {"filter": post}},
-                "aggs": {
-                    "v": {
-                        "date_histogram": {
-                            "field": "occurred_at",
-                            "calendar_interval": interval,
-                            "format": fmt,
-                            "min_doc_count": 1,
-                        }
-                    }
-                },
-            }
+        aggs = self._aggregations(query, later, post)
         if aggs:
             body["aggs"] = aggs
-        try:
-            res = self.es.search(index=self.alias, **body)
-        except (TransportError, ApiError) as exc:
-            raise _unavailable(exc) from exc
+        return body
+
+    @staticmethod
+    def _result(query: SearchQuery, res: Any) -> SearchResult:
+        """Elasticsearch's answer as a SearchResult: the page's records highlighted, facets, trend."""
         raw = res["hits"]["hits"]
         words = query.q.split()
         hits = []
@@ -349,3 +366,12 @@ class ElasticIndex:
             ]
         total = res["hits"]["total"]
         return SearchResult(total["value"], hits, facets, trend, next_after, total_relation=total["relation"])
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        self._ensure()
+        body = self._body(query)
+        try:
+            res = self.es.search(index=self.alias, **body)
+        except (TransportError, ApiError) as exc:
+            raise _unavailable(exc) from exc
+        return self._result(query, res)

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -372,8 +372,7 @@ class EmbeddedIndex:
 
     def _search(self, conn: sqlite3.Connection, query: SearchQuery) -> SearchResult:
         relevance = query.sort == "relevance" and bool(query.q)
-        after = query.after
-        self._check_after(after, relevance)
+        self._check_after(query.after, relevance)
         if query.q and not fts_query(query.q):  # nothing searchable in it (punctuation only)
             return SearchResult(
                 0,
@@ -383,17 +382,7 @@ class EmbeddedIndex:
                 None,
             )
         m = self._where(query)
-        # A trend counts every match, the one pass here that cannot stop early: it runs beside the rest
-        # on a connection of its own (SQLite lets go of the GIL while it steps).
-        trend_days = (
-            self._trend_worker.submit(
-                self._days,
-                f"SELECT ({m.key} >> 31) / 86400 AS day, count(*) FROM {m.sql} GROUP BY day",  # noqa: S608
-                m.args,
-            )
-            if query.trend
-            else None
-        )
+        trend_days = self._start_trend(query, m)
         filtered = {k for k, v in (query.include | query.exclude).items() if v}
         shared = [f for f in query.facet_fields if f not in filtered]
         columns = [
@@ -414,53 +403,101 @@ class EmbeddedIndex:
         elif over:
             relation = "gte"
 
-        # The page: (key, token) pairs.
-        page: list[tuple[int, list[Any]]] = []
         ranking_approximate = False
         if query.size == 0:
-            pass  # counts, facets and trend only (a dashboard's query): no page, no ranking
+            page: list[tuple[int, list[Any]]] = []  # counts, facets and trend only: no page, no ranking
         elif relevance:
-            window = newest
-            boundary = window[-1][0] if over else None
-            if after is not None and len(after) == 3:
-                boundary = after[2]
-                if after[0] is not None and not (
-                    over and window[-1][0] == boundary
-                ):  # records came or went since the first page
-                    score = _BM25 if m.walks_text else "NULL"
-                    window = conn.execute(
-                        f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
-                        [*m.args, boundary],
-                    ).fetchall()
-            ranking_approximate = boundary is not None
-            if not m.walks_text:
-                scores = self._scores(conn, m.text or "", [r[0] for r in window])
-                window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
-            ranked = sorted((r[2], r[1], r[0]) for r in window)
-            if after is not None and after[0] is None:
-                ranked = []  # past the ranked window already
-            elif after is not None:
-                ranked = [r for r in ranked if (r[0], r[1]) > (after[0], after[1])]
-            for score, record_id, key in ranked[: query.size + 1]:
-                page.append((key, [score, record_id] + ([boundary] if boundary is not None else [])))
-            if len(page) <= query.size and boundary is not None:
-                # After the ranked window, the older matches follow newest first.
-                start = after[1] if after is not None and after[0] is None else boundary
-                for (key,) in conn.execute(
-                    f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
-                    [*m.args, start, query.size + 1 - len(page)],
-                ):
-                    page.append((key, [None, key, boundary]))
-        elif after is None and (not over or len(head) > query.size):
-            page = [(r[0], [r[0]]) for r in head[: query.size + 1]]  # the walk above went far enough
+            page, ranking_approximate = self._ranked_page(conn, query, m, newest, over)
         else:
-            page = [
-                (key, [key])
-                for (key,) in conn.execute(
-                    f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
-                    [*m.args, after[0] if after else 2**63 - 1, query.size + 1],
-                )
-            ]
+            page = self._dated_page(conn, query, m, head, over)
+        hits = self._hydrate(conn, query, page)
+        next_after = page[query.size - 1][1] if query.size and len(page) > query.size else None
+        facets, facets_approximate = self._facets(conn, query, shared, filtered, newest, over)
+        return SearchResult(
+            total,
+            hits,
+            facets,
+            self._trend(query, trend_days),
+            next_after,
+            total_relation=relation,
+            facets_approximate=facets_approximate,
+            ranking_approximate=ranking_approximate,
+        )
+
+    def _start_trend(self, query: SearchQuery, m: _Matches) -> Future[list[tuple[int, int]]] | None:
+        """The trend's count of matches per day, started (None without a trend).
+
+        A trend counts every match, the one pass that cannot stop early: it runs beside the rest of the
+        search on a connection of its own (SQLite lets go of the GIL while it steps)."""
+        if not query.trend:
+            return None
+        return self._trend_worker.submit(
+            self._days,
+            f"SELECT ({m.key} >> 31) / 86400 AS day, count(*) FROM {m.sql} GROUP BY day",  # noqa: S608
+            m.args,
+        )
+
+    def _ranked_page(
+        self, conn: sqlite3.Connection, query: SearchQuery, m: _Matches, newest: list[tuple], over: bool
+    ) -> tuple[list[tuple[int, list[Any]]], bool]:
+        """A page by relevance as (key, token) pairs, and whether the ranking is approximate.
+
+        The newest matches (up to the cap) are ranked; older ones follow newest first."""
+        after = query.after
+        page: list[tuple[int, list[Any]]] = []
+        window = newest
+        boundary = window[-1][0] if over else None
+        if after is not None and len(after) == 3:
+            boundary = after[2]
+            if after[0] is not None and not (
+                over and window[-1][0] == boundary
+            ):  # records came or went since the first page
+                score = _BM25 if m.walks_text else "NULL"
+                window = conn.execute(
+                    f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
+                    [*m.args, boundary],
+                ).fetchall()
+        if not m.walks_text:
+            scores = self._scores(conn, m.text or "", [r[0] for r in window])
+            window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
+        ranked = sorted((r[2], r[1], r[0]) for r in window)
+        if after is not None and after[0] is None:
+            ranked = []  # past the ranked window already
+        elif after is not None:
+            ranked = [r for r in ranked if (r[0], r[1]) > (after[0], after[1])]
+        for score, record_id, key in ranked[: query.size + 1]:
+            page.append((key, [score, record_id] + ([boundary] if boundary is not None else [])))
+        if len(page) <= query.size and boundary is not None:
+            # After the ranked window, the older matches follow newest first.
+            start = after[1] if after is not None and after[0] is None else boundary
+            for (key,) in conn.execute(
+                f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
+                [*m.args, start, query.size + 1 - len(page)],
+            ):
+                page.append((key, [None, key, boundary]))
+        return page, boundary is not None
+
+    @staticmethod
+    def _dated_page(
+        conn: sqlite3.Connection, query: SearchQuery, m: _Matches, head: list[tuple], over: bool
+    ) -> list[tuple[int, list[Any]]]:
+        """A page by date, newest first, as (key, token) pairs."""
+        after = query.after
+        if after is None and (not over or len(head) > query.size):
+            return [(r[0], [r[0]]) for r in head[: query.size + 1]]  # the walk went far enough
+        return [
+            (key, [key])
+            for (key,) in conn.execute(
+                f"SELECT {m.key} FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?",  # noqa: S608
+                [*m.args, after[0] if after else 2**63 - 1, query.size + 1],
+            )
+        ]
+
+    @staticmethod
+    def _hydrate(
+        conn: sqlite3.Connection, query: SearchQuery, page: list[tuple[int, list[Any]]]
+    ) -> list[dict[str, Any]]:
+        """The page's stored records, highlighted, in page order."""
         ids = [k & _ID_BITS for k, _ in page[: query.size]]
         bodies = dict(
             conn.execute(
@@ -478,37 +515,45 @@ class EmbeddedIndex:
                 "body_en": highlight(d["body_en"], words, 160),
             }
             hits.append(d)
-        next_after = page[query.size - 1][1] if query.size and len(page) > query.size else None
+        return hits
 
+    def _facets(
+        self,
+        conn: sqlite3.Connection,
+        query: SearchQuery,
+        shared: list[str],
+        filtered: set[str],
+        newest: list[tuple],
+        over: bool,
+    ) -> tuple[dict[str, dict[str, int]], bool]:
+        """The facets' counts (top 50 each), and whether any was counted over capped matches."""
         facets: dict[str, dict[str, int]] = {}
         facets_approximate = False
-        if query.facet_fields:
-            # Each facet ignores its own filter: a filtered facet walks its own matches.
-            passes = [(shared, [r[3:] for r in newest], over)]
-            for name in query.facet_fields:
-                if name in filtered:
-                    rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name))
-                    passes.append(([name], rows[:cap], len(rows) > cap))
-            for names, rows, capped in passes:
-                facets_approximate |= capped
-                for i, name in enumerate(names):
-                    counts = Counter(row[i] for row in rows if row[i] is not None)
-                    facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
-            facets = {name: facets[name] for name in query.facet_fields}
-        trend = None
-        if trend_days is not None:
-            counts: dict[str, int] = {}
-            for day, count in trend_days.result():
-                period = INTERVALS[query.trend](EPOCH.date() + timedelta(days=day))
-                counts[period] = counts.get(period, 0) + count
-            trend = [{"period": p, "count": c} for p, c in sorted(counts.items())]
-        return SearchResult(
-            total,
-            hits,
-            facets,
-            trend,
-            next_after,
-            total_relation=relation,
-            facets_approximate=facets_approximate,
-            ranking_approximate=ranking_approximate,
-        )
+        if not query.facet_fields:
+            return facets, facets_approximate
+        cap = self.total_cap
+        # Each facet ignores its own filter: a filtered facet walks its own matches.
+        passes = [(shared, [r[3:] for r in newest], over)]
+        for name in query.facet_fields:
+            if name in filtered:
+                rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name))
+                passes.append(([name], rows[:cap], len(rows) > cap))
+        for names, rows, capped in passes:
+            facets_approximate |= capped
+            for i, name in enumerate(names):
+                counts = Counter(row[i] for row in rows if row[i] is not None)
+                facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
+        return {name: facets[name] for name in query.facet_fields}, facets_approximate
+
+    @staticmethod
+    def _trend(
+        query: SearchQuery, trend_days: Future[list[tuple[int, int]]] | None
+    ) -> list[dict[str, Any]] | None:
+        """The trend's per-day counts gathered into the query's periods."""
+        if trend_days is None or not query.trend:
+            return None
+        counts: dict[str, int] = {}
+        for day, count in trend_days.result():
+            period = INTERVALS[query.trend](EPOCH.date() + timedelta(days=day))
+            counts[period] = counts.get(period, 0) + count
+        return [{"period": p, "count": c} for p, c in sorted(counts.items())]
