@@ -18,6 +18,7 @@ from core import audit
 from core.clock import clock
 from core.errors import Conflict
 from core.security import SYSTEM
+from traceability import batches
 from traceability import service as trace
 from traceability.codes import Keyring
 from traceability.models import BatchStatus, CodeBatch, TraceCode
@@ -30,7 +31,8 @@ LEASE = 30.0
 
 @pytest.fixture(autouse=True)
 def small_chunks(monkeypatch):
-    monkeypatch.setattr(trace, "CHUNK", 100)
+    # Patched where it is read: the runner in traceability.batches (service only re-exports it).
+    monkeypatch.setattr(batches, "CHUNK", 100)
 
 
 def reserve(db, decl_id, quantity, line_no=1, runner=None, keyring=KEYRING):
