@@ -70,6 +70,11 @@ def gtin_with_check(body: str) -> str:
     return body + ean.calc_check_digit(body)
 
 
+# A path segment of "." or ".." is removed by every URI normaliser (RFC 3986 §5.2.4) before a request is
+# sent, so such a lot (or serial) would print a code that can never be scanned as itself.
+DOT_SEGMENTS = frozenset({".", ".."})
+
+
 def validate_lot(lot: str) -> str:
     if not lot:
         raise CodeError("lot", "a lot number is required")
@@ -77,6 +82,10 @@ def validate_lot(lot: str) -> str:
         raise CodeError("lot", f"at most {MAX_LOT} characters (GS1 AI 10), got {len(lot)}")
     if not _CSET82.match(lot):
         raise CodeError("lot", "only GS1 character set 82 (letters, digits and !\"%&'()*+,-./:;<=>?_)")
+    if lot in DOT_SEGMENTS:
+        raise CodeError(
+            "lot", f"{lot!r} cannot be a lot: browsers and HTTP clients drop it from a link's path"
+        )
     return lot
 
 

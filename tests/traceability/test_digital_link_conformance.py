@@ -271,8 +271,13 @@ def test_gs1_toolkit_reads_every_generated_cset82_link_as_the_parser_does(batch)
         assert found is not None and found[0] == link
 
 
+# "." and ".." never reach the server as a path segment (RFC 3986 removes dot segments before sending):
+# no lot may be one (traceability.codes.validate_lot), and the platform's serials have no dots.
+_SEGMENT = st.text(CSET82, min_size=1, max_size=20).filter(lambda s: s not in (".", ".."))
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(lot=st.text(CSET82, min_size=1, max_size=20), serial=st.text(CSET82, min_size=1, max_size=20))
+@given(lot=_SEGMENT, serial=_SEGMENT)
 def test_any_cset82_code_on_a_known_product_is_read_as_sent(client, shipped, lot, serial):
     """Over HTTP, a generated lot and serial come back exactly as sent (decoded once); never issued, so
     the verdict is counterfeit, and a known GTIN answers 200 (the resolver walks up to it)."""
@@ -445,3 +450,14 @@ def test_the_epcis_link_is_public_and_shows_only_this_items_events(client, shipp
         f"/scan/01/{codes[0]['gtin']}/10/{codes[0]['lot']}/21/1AAAAAAAAAAAAAAAAAAA?view=epcis"
     )
     assert forged.status_code == 404
+
+
+def test_a_lot_that_a_link_would_lose_is_refused():
+    """A lot of "." or ".." would vanish from the code's path in every browser: refused when declared."""
+    from traceability.codes import CodeError, validate_lot
+
+    for lot in (".", ".."):
+        with pytest.raises(CodeError) as refused:
+            validate_lot(lot)
+        assert refused.value.field == "lot"
+    assert validate_lot("...") == "..." and validate_lot("L.1") == "L.1"
