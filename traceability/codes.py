@@ -82,6 +82,13 @@ def validate_lot(lot: str) -> str:
         raise CodeError("lot", f"at most {MAX_LOT} characters (GS1 AI 10), got {len(lot)}")
     if not _CSET82.match(lot):
         raise CodeError("lot", "only GS1 character set 82 (letters, digits and !\"%&'()*+,-./:;<=>?_)")
+    return lot
+
+
+def validate_declared_lot(lot: str) -> str:
+    """A lot a merchant declares: a valid lot whose codes can be scanned as themselves (a scanned path
+    is read with validate_lot alone: a dot segment never reaches the server)."""
+    validate_lot(lot)
     if lot in DOT_SEGMENTS:
         raise CodeError(
             "lot", f"{lot!r} cannot be a lot: browsers and HTTP clients drop it from a link's path"

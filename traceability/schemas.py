@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from core.identifiers import CountryCode, CurrencyCode, RecordId
-from traceability.codes import CodeError, normalise_gtin, validate_lot
+from traceability.codes import CodeError, normalise_gtin, validate_declared_lot
 from traceability.models import ProductCategory
 
 
@@ -22,7 +22,7 @@ def _gtin(value: str) -> str:
 
 def _lot(value: str) -> str:
     try:
-        return validate_lot(value)
+        return validate_declared_lot(value)
     except CodeError as exc:
         raise ValueError(exc.reason) from None
 

@@ -454,10 +454,13 @@ def test_the_epcis_link_is_public_and_shows_only_this_items_events(client, shipp
 
 def test_a_lot_that_a_link_would_lose_is_refused():
     """A lot of "." or ".." would vanish from the code's path in every browser: refused when declared."""
-    from traceability.codes import CodeError, validate_lot
+    from traceability.codes import CodeError, validate_declared_lot
+    from traceability.schemas import _lot
 
     for lot in (".", ".."):
         with pytest.raises(CodeError) as refused:
-            validate_lot(lot)
+            validate_declared_lot(lot)
         assert refused.value.field == "lot"
-    assert validate_lot("...") == "..." and validate_lot("L.1") == "L.1"
+        with pytest.raises(ValueError, match="cannot be a lot"):
+            _lot(lot)  # the declaration's schema
+    assert validate_declared_lot("...") == "..." and _lot("L.1") == "L.1"
