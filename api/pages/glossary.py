@@ -344,15 +344,18 @@ def en(value: object, kind: str) -> str:
 
 
 SYMBOLS = {"CNY": "¥", "USD": "US$", "EUR": "€", "HKD": "HK$", "JPY": "JP¥", "GBP": "£"}
-# Minor units per major unit where it is not 100 (ISO 4217).
-_EXPONENT = {"JPY": 0, "KRW": 0}
 
 
 def money(amount_minor: int | None, currency: str = "CNY") -> Markup:
     """The one money format: "¥5,000.00", kept on one line (a no-break span), never a float."""
     if amount_minor is None:
         return Markup("—")
-    exponent = _EXPONENT.get(currency, 2)
+    from core.money import MoneyError, currency_exponent
+
+    try:
+        exponent = currency_exponent(currency)  # ISO 4217's minor units, as the amounts were stored
+    except MoneyError:
+        exponent = 2
     major = Decimal(int(amount_minor)).scaleb(-exponent)
     text = f"{SYMBOLS.get(currency, currency + ' ')}{major:,.{exponent}f}"
     return Markup('<span class="nowrap">{}</span>').format(escape(text))
