@@ -147,9 +147,7 @@ def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes],
     return sn == 0 and r == root_hash
 
 
-def verify_consistency(
-    old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]
-) -> bool:
+def verify_consistency(old: int, new: int, old_root: bytes, new_root: bytes, proof: Sequence[bytes]) -> bool:
     """RFC 9162 2.1.4.2: does `proof` show the tree of `old` leaves is a prefix of that of `new`?"""
     if old < 1 or old > new:
         return False
@@ -203,9 +201,10 @@ class MemoryTree:
     """A whole tree in memory (a code batch's serials; tests): every complete subtree's hash by level."""
 
     def __init__(self, leaves: Iterable[bytes] = ()) -> None:
-        self.levels: list[list[bytes]] = [[]]
-        for h in leaves:
-            self.append(h)
+        self.levels: list[list[bytes]] = [list(leaves)]
+        while len(self.levels[-1]) > 1:
+            below = self.levels[-1]
+            self.levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
 
     @property
     def size(self) -> int:
@@ -219,7 +218,9 @@ class MemoryTree:
 
     def read(self, nodes: Sequence[Node]) -> dict[Node, bytes]:
         return {
-            (lv, i): self.levels[lv][i] for lv, i in nodes if lv < len(self.levels) and i < len(self.levels[lv])
+            (lv, i): self.levels[lv][i]
+            for lv, i in nodes
+            if lv < len(self.levels) and i < len(self.levels[lv])
         }
 
     def root(self, size: int | None = None) -> bytes:
