@@ -50,7 +50,9 @@ class Settings(BaseSettings):
         "the resolver's host and /tlog",
     )
     tlog_checkpoint_seconds: float = Field(
-        default=10.0, ge=0, description="How often a new checkpoint of the transparency log is signed (0: off)"
+        default=10.0,
+        ge=0,
+        description="How often a new checkpoint of the transparency log is signed (0: off)",
     )
     code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
     code_active_key: str = Field(default="1", description="Key id new serials are issued under")
@@ -296,7 +298,9 @@ class Settings(BaseSettings):
         except ValueError:
             seed = b""
         if len(seed) != 32:
-            raise ValueError("the transparency log's signing key must be base64 of 32 bytes (an Ed25519 seed)")
+            raise ValueError(
+                "the transparency log's signing key must be base64 of 32 bytes (an Ed25519 seed)"
+            )
         return seed
 
     def tlog_origin_line(self) -> str:

@@ -88,7 +88,25 @@ def append(
     if version is None:
         last = session.exec(select(func.max(TlogLeaf.version)).where(TlogLeaf.subject == subject)).one()
         version = 1 if last is None else int(last) + 1
-    data = leaf_bytes(kind, subject, version, at, record)
+    return append_data(
+        session, leaf_bytes(kind, subject, version, at, record), kind, subject, version, at, event_id, idx
+    )
+
+
+def append_data(
+    session: Session,
+    data: bytes,
+    kind: str,
+    subject: str,
+    version: int,
+    at: datetime,
+    event_id: int | None = None,
+    idx: int | None = None,
+) -> TlogLeaf:
+    """Append a leaf's bytes as they are (`append` makes them canonical first)."""
+    if idx is None:
+        _lock(session)
+        idx = size(session)
     if len(data) > tiles.MAX_ENTRY:
         raise ValueError(f"a leaf of {len(data)} bytes does not fit an entry bundle")
     lh = merkle.leaf_hash(data)

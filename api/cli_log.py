@@ -1,0 +1,92 @@
+"""`crosstrust log`: the public transparency log from outside (verify) and from inside (checkpoint,
+key). `verify` needs nothing of this installation: only the log's base URL and its verifier key."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import typer
+
+from core.settings import get_settings
+
+log_app = typer.Typer(help="The public transparency log.", no_args_is_help=True)
+
+
+def fetch(url: str, timeout: float = 30.0) -> bytes:
+    """GET a URL's body; anything but 200 is an error naming the URL."""
+    if not url.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {url}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 - scheme checked above
+            return resp.read()
+    except urllib.error.HTTPError as exc:
+        raise RuntimeError(f"GET {url}: {exc.code} {exc.reason}") from exc
+
+
+def _record(text: str) -> tuple[int, int | None]:
+    rid, _, version = text.partition("@")
+    return int(rid), int(version) if version else None
+
+
+@log_app.command("verify")
+def verify(
+    base_url: str = typer.Argument(..., help="Where the log is served, e.g. https://trust.example"),
+    key: str = typer.Option(
+        ..., "--key", help="The log's verifier key (<name>+<id>+<key>), or a file holding it"
+    ),
+    record: list[str] = typer.Option([], "--record", help="A disclosure record's id, or id@version"),
+    grade: list[int] = typer.Option([], "--grade", help="An enterprise id whose latest grade to check"),
+    serial: list[str] = typer.Option([], "--serial", help="A trace code's serial"),
+    previous: Path | None = typer.Option(
+        None, "--previous", help="A checkpoint kept from before: the latest must be consistent with it"
+    ),
+    save: Path | None = typer.Option(None, "--save", help="Keep the latest checkpoint here, for --previous"),
+) -> None:
+    """Check the log's signed checkpoint, its tiles against the checkpoint's root, the inclusion of
+    records, grades and codes (computed from the tiles), and its consistency with an earlier checkpoint."""
+    from translog import client
+
+    vkey = Path(key).read_text().strip() if Path(key).is_file() else key
+    earlier = previous.read_bytes() if previous is not None else None
+    try:
+        report = client.verify(
+            base_url,
+            vkey,
+            fetch,
+            records=[_record(r) for r in record],
+            grades=grade,
+            serials=serial,
+            earlier=earlier,
+        )
+    except (client.VerifyError, ValueError, RuntimeError, OSError) as exc:
+        typer.echo(f"FAILED: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if save is not None:
+        save.write_bytes(fetch(base_url.rstrip("/") + "/tlog/checkpoint"))
+    typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+@log_app.command("key")
+def key() -> None:
+    """Print this installation's verifier key (what `verify --key` takes)."""
+    from translog import scheduled
+
+    typer.echo(scheduled.signer(get_settings()).verifier.encode())
+
+
+@log_app.command("checkpoint")
+def checkpoint() -> None:
+    """Sign a checkpoint now if the tree grew (the scheduler does it every few seconds)."""
+    from api.wiring import load_handlers
+    from core import audit
+    from core.db import Database
+    from translog import scheduled
+
+    load_handlers()
+    settings = get_settings()
+    db = Database(settings.effective_database_url, audit_keys=audit.AuditKeys.from_settings(settings))
+    size = scheduled.checkpoint(settings, db)
+    typer.echo("no new leaves" if size is None else f"signed a checkpoint of {size} leaves")
