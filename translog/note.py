@@ -53,7 +53,7 @@ class Verifier:
 
     @classmethod
     def parse(cls, vkey: str) -> Verifier:
-        parts = vkey.strip().split("+")
+        parts = vkey.strip().split("+", 2)
         if len(parts) != 3:
             raise NoteError("a verifier key is <name>+<key id>+<key>")
         name, hexid, blob = parts
