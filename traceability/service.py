@@ -418,18 +418,6 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
             last = code_id
 
 
-def serials_of_batch(session: Session, batch_id: int) -> list[str]:
-    """A batch's serials in the order they were issued (the transparency log's batch root is over them)."""
-    return list(
-        session.exec(select(TraceCode.serial).where(TraceCode.batch_id == batch_id).order_by(TraceCode.id))
-    )
-
-
-def batch_of_serial(session: Session, serial: str) -> int | None:
-    """The batch a serial was issued in, if it was."""
-    return session.exec(select(TraceCode.batch_id).where(TraceCode.serial == serial)).first()
-
-
 def code_owner(session: Session, serial: str) -> tuple[TraceCode, DeclarationLine, Declaration]:
     code = session.exec(select(TraceCode).where(TraceCode.serial == serial)).first()
     if code is None:

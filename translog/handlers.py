@@ -14,7 +14,7 @@ from credit.events import CreditRecordChanged, GradeChanged
 from disclosure import service as disclosure
 from disclosure.events import DisclosureChanged
 from insurance.events import ClaimPaid
-from traceability import service as trace
+from traceability import batches as trace
 from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, LotRecalled
 from translog import merkle, service
 

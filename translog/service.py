@@ -253,7 +253,7 @@ def leaf_of(session: Session, subject: str, version: int | None = None) -> TlogL
 def code_inclusion(session: Session, serial: str) -> dict[str, Any]:
     """One trace code's proof: its place among its batch's serials (a path to the batch's
     `serials_root`), and the batch's leaf in the published tree."""
-    from traceability import service as trace
+    from traceability import batches as trace
 
     batch_id = trace.batch_of_serial(session, serial)
     if batch_id is None:

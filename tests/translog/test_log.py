@@ -89,13 +89,14 @@ def test_published_records_become_leaves_under_a_signed_checkpoint(db, published
     assert scheduled.checkpoint(settings, db) is None
 
 
-def _record_and_grade(db) -> tuple[int, int | None]:
+def _record_and_grade(db) -> tuple[int, int]:
     with db.read_session() as s:
         record = s.execute(
             text("SELECT subject FROM tlog_leaf WHERE kind = 'disclosure.record' LIMIT 1")
         ).scalar()
         grade = s.execute(text("SELECT subject FROM tlog_leaf WHERE kind = 'credit.grade' LIMIT 1")).scalar()
-    return int(record.split(":")[1]), int(grade.split(":")[1]) if grade else None
+    # The merchant was rated when it registered (credit.rate_new_enterprise): its grade is a leaf.
+    return int(record.split(":")[1]), int(grade.split(":")[1])
 
 
 def test_crosstrust_log_verify_and_gos_tile_client_check_the_served_log(
@@ -112,7 +113,7 @@ def test_crosstrust_log_verify_and_gos_tile_client_check_the_served_log(
             vkey,
             fetch,
             records=[(record_id, None), (record_id, 1)],
-            grades=[enterprise_id] if enterprise_id else [],
+            grades=[enterprise_id],
             serials=[codes[3]["serial"]],
             earlier=earlier,
         )
