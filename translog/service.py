@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import rfc8785
-from sqlalchemy import and_, func, insert, or_, text
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, col, select
 
 from core.clock import as_utc, utcnow
@@ -45,25 +45,27 @@ def leaf_bytes(kind: str, subject: str, version: int, at: datetime, record: Mapp
 
 
 def reader(session: Session) -> merkle.NodeReader:
-    """The stored nodes, read in one statement per call."""
+    """The stored nodes, read in one statement per call (plain SQL: an append reads a few nodes, and the
+    ORM's statement building would cost more than the read)."""
 
     def read(nodes: Sequence[merkle.Node]) -> dict[merkle.Node, bytes]:
-        by_level: dict[int, list[int]] = {}
-        for level, idx in nodes:
-            by_level.setdefault(level, []).append(idx)
-        if not by_level:
+        if not nodes:
             return {}
-        cond = or_(
-            *(and_(col(TlogNode.level) == lv, col(TlogNode.idx).in_(ids)) for lv, ids in by_level.items())
+        where = " OR ".join(f"(level = :l{k} AND idx = :i{k})" for k in range(len(nodes)))
+        params: dict[str, int] = {}
+        for k, (level, idx) in enumerate(nodes):
+            params[f"l{k}"], params[f"i{k}"] = level, idx
+        rows = session.connection().execute(
+            text("SELECT level, idx, hash FROM tlog_node WHERE " + where),  # noqa: S608 - joins only parameter names
+            params,
         )
-        rows = session.exec(select(TlogNode.level, TlogNode.idx, TlogNode.hash).where(cond)).all()
         return {(lv, i): bytes(h) for lv, i, h in rows}
 
     return read
 
 
 def size(session: Session) -> int:
-    top = session.exec(select(func.max(TlogLeaf.idx))).one()
+    top = session.connection().execute(text("SELECT max(idx) FROM tlog_leaf")).scalar()
     return 0 if top is None else int(top) + 1
 
 
@@ -81,12 +83,16 @@ def append(
     at: datetime,
     version: int | None = None,
     event_id: int | None = None,
-) -> TlogLeaf:
-    """Append one leaf in the caller's transaction. `version` defaults to the subject's next."""
+) -> int:
+    """Append one leaf in the caller's transaction; its index. `version` defaults to the subject's next."""
     _lock(session)
     idx = size(session)
     if version is None:
-        last = session.exec(select(func.max(TlogLeaf.version)).where(TlogLeaf.subject == subject)).one()
+        last = (
+            session.connection()
+            .execute(text("SELECT max(version) FROM tlog_leaf WHERE subject = :s"), {"s": subject})
+            .scalar()
+        )
         version = 1 if last is None else int(last) + 1
     return append_data(
         session, leaf_bytes(kind, subject, version, at, record), kind, subject, version, at, event_id, idx
@@ -102,7 +108,7 @@ def append_data(
     at: datetime,
     event_id: int | None = None,
     idx: int | None = None,
-) -> TlogLeaf:
+) -> int:
     """Append a leaf's bytes as they are (`append` makes them canonical first)."""
     if idx is None:
         _lock(session)
@@ -110,22 +116,24 @@ def append_data(
     if len(data) > tiles.MAX_ENTRY:
         raise ValueError(f"a leaf of {len(data)} bytes does not fit an entry bundle")
     lh = merkle.leaf_hash(data)
-    leaf = TlogLeaf(
-        idx=idx,
-        kind=kind,
-        subject=subject,
-        version=version,
-        data=data,
-        leaf_hash=lh,
-        event_id=event_id,
-        source_at=at,
-        appended_at=utcnow(),
+    conn = session.connection()
+    conn.execute(
+        insert(table_of(TlogLeaf)),
+        {
+            "idx": idx,
+            "kind": kind,
+            "subject": subject,
+            "version": version,
+            "data": data,
+            "leaf_hash": lh,
+            "event_id": event_id,
+            "source_at": at,
+            "appended_at": utcnow(),
+        },
     )
-    session.add(leaf)
     nodes = merkle.new_nodes(idx, lh, reader(session))
-    session.flush()
-    session.execute(insert(table_of(TlogNode)), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
-    return leaf
+    conn.execute(insert(table_of(TlogNode)), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+    return idx
 
 
 def tile(session: Session, t: tiles.Tile) -> bytes | None:
