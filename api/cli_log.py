@@ -90,3 +90,19 @@ def checkpoint() -> None:
     db = Database(settings.effective_database_url, audit_keys=audit.AuditKeys.from_settings(settings))
     size = scheduled.checkpoint(settings, db)
     typer.echo("no new leaves" if size is None else f"signed a checkpoint of {size} leaves")
+
+
+@log_app.command("check")
+def check() -> None:
+    """Recompute the stored log from its leaves: name every leaf, node or checkpoint that differs."""
+    from api.wiring import load_models
+    from core.db import Database
+    from translog import integrity
+
+    load_models()
+    problems = integrity.check(Database(get_settings().effective_database_url))
+    for p in problems:
+        typer.echo(p)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("the log is whole")

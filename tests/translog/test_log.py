@@ -19,11 +19,17 @@ from tests.conftest import serve
 from tests.traceability.conftest import Flow
 from tests.translog.conftest import go_leaf
 from translog import client as tlog_client
-from translog import merkle, scheduled, service, tiles
+from translog import integrity, merkle, scheduled, service, tiles
 from translog.models import TlogLeaf
 from translog.note import Verifier, open_note
 
 AT = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _checkpoints_by_hand(settings):
+    """The app's scheduler would sign checkpoints on its own timer: here the tests sign them."""
+    settings.tlog_checkpoint_seconds = 0
 
 
 def b64(h: bytes) -> str:
@@ -87,6 +93,8 @@ def test_published_records_become_leaves_under_a_signed_checkpoint(db, published
     assert opened.text.startswith(settings.tlog_origin_line() + f"\n{len(leaves)}\n")
     # Nothing new: no new checkpoint.
     assert scheduled.checkpoint(settings, db) is None
+    assert integrity.check(db) == []
+    assert integrity.check(db, chunk=3) == []
 
 
 def _record_and_grade(db) -> tuple[int, int]:
@@ -147,6 +155,7 @@ def test_rows_altered_behind_the_platforms_back_fail_verification(db, app, publi
         leaf = service.leaf_of(s, f"disclosure:{record_id}")
         forged = bytes(leaf.data).replace(b'"record":{', b'"record":{"forged":true,', 1)
         s.execute(text("UPDATE tlog_leaf SET data = :d WHERE idx = :i"), {"d": forged, "i": leaf.idx})
+    assert integrity.check(db) == [f"tlog_leaf {leaf.idx}: its bytes do not hash to its stored leaf_hash"]
     with serve(app) as base:
         tlog_client.verify(base, vkey, fetch)  # the tree itself is intact
         with pytest.raises(tlog_client.VerifyError, match="inclusion proof does not verify"):
@@ -155,6 +164,7 @@ def test_rows_altered_behind_the_platforms_back_fail_verification(db, app, publi
             s.execute(text("UPDATE tlog_node SET hash = :h WHERE level = 0 AND idx = 0"), {"h": b"\x00" * 32})
         with pytest.raises(tlog_client.VerifyError, match="do not hash to the checkpoint's root"):
             tlog_client.verify(base, vkey, fetch)
+    assert "tlog_node 0/0: differs from the tree recomputed from the leaves" in integrity.check(db)
 
 
 def test_tiles_are_cacheable_for_ever_and_the_checkpoint_briefly(client, published):
