@@ -155,7 +155,11 @@ def test_rows_altered_behind_the_platforms_back_fail_verification(db, app, publi
         leaf = service.leaf_of(s, f"disclosure:{record_id}")
         forged = bytes(leaf.data).replace(b'"record":{', b'"record":{"forged":true,', 1)
         s.execute(text("UPDATE tlog_leaf SET data = :d WHERE idx = :i"), {"d": forged, "i": leaf.idx})
-    assert integrity.check(db) == [f"tlog_leaf {leaf.idx}: its bytes do not hash to its stored leaf_hash"]
+    # Recomputed from the leaves' bytes: the edited leaf first, then what it no longer hashes up to.
+    problems = integrity.check(db)
+    assert problems[0] == f"tlog_leaf {leaf.idx}: its bytes do not hash to its stored leaf_hash"
+    assert f"tlog_node 0/{leaf.idx}: differs from the tree recomputed from the leaves" in problems
+    assert any(p.startswith("tlog_checkpoint ") and "root is not the tree's" in p for p in problems)
     with serve(app) as base:
         tlog_client.verify(base, vkey, fetch)  # the tree itself is intact
         with pytest.raises(tlog_client.VerifyError, match="inclusion proof does not verify"):
