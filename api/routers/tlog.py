@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import DbDep, Id, SettingsDep, public_rate_limit
 from api.problems import responses
@@ -23,10 +23,22 @@ router = APIRouter(tags=["transparency log"], dependencies=[Depends(public_rate_
 IMMUTABLE = "public, max-age=31536000, immutable"
 CHECKPOINT_CACHE = "public, max-age=5"
 MAX_SIZE = 2**53
+
+
+class OctetStream(Response):
+    media_type = "application/octet-stream"
+
+
+BINARY = {200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 Size = Annotated[int, Query(ge=1, le=MAX_SIZE, description="A tree size (at most the published one)")]
 
 
-@router.get("/tlog/checkpoint", summary="The latest signed checkpoint (c2sp.org/tlog-checkpoint)")
+@router.get(
+    "/tlog/checkpoint",
+    summary="The latest signed checkpoint (c2sp.org/tlog-checkpoint)",
+    response_class=PlainTextResponse,
+    responses=responses(404),
+)
 def checkpoint(db: DbDep) -> Response:
     with db.read_session() as s:
         cp = service.published(s)
@@ -35,7 +47,11 @@ def checkpoint(db: DbDep) -> Response:
     )
 
 
-@router.get("/tlog/key", summary="The verifier key of the log's checkpoints (c2sp.org/signed-note)")
+@router.get(
+    "/tlog/key",
+    summary="The verifier key of the log's checkpoints (c2sp.org/signed-note)",
+    response_class=PlainTextResponse,
+)
 def key(settings: SettingsDep) -> Response:
     vkey = scheduled.signer(settings).verifier.encode()
     return Response(vkey + "\n", media_type="text/plain; charset=utf-8")
@@ -44,7 +60,8 @@ def key(settings: SettingsDep) -> Response:
 @router.get(
     "/tlog/tile/{path:path}",
     summary="A tile or an entry bundle (c2sp.org/tlog-tiles)",
-    responses=responses(404, 422),
+    response_class=OctetStream,
+    responses={**BINARY, **responses(404, 422)},
 )
 def tile(db: DbDep, path: Annotated[str, Path(max_length=200)]) -> Response:
     try:
@@ -57,7 +74,7 @@ def tile(db: DbDep, path: Annotated[str, Path(max_length=200)]) -> Response:
         data = service.tile(s, t)
     if data is None:
         raise NotFound(f"the tree has no {t.path()} yet")
-    return Response(data, media_type="application/octet-stream", headers={"Cache-Control": IMMUTABLE})
+    return OctetStream(data, headers={"Cache-Control": IMMUTABLE})
 
 
 @router.get(
