@@ -120,17 +120,18 @@ def record(
 
 
 @router.get(
-    "/api/v1/tlog/proof/grade/{enterprise_id}",
+    "/api/v1/tlog/proof/grade/{enterprise}",
     summary="Inclusion proof of an enterprise's credit grade (its latest without `version`)",
     responses=responses(404, 422),
 )
 def grade(
     db: DbDep,
-    enterprise_id: Id,
+    # Not `enterprise_id`: that name marks a path scoped to its enterprise's keys, and this one is public.
+    enterprise: Annotated[int, Path(ge=1, le=MAX_ID, description="The enterprise's id")],
     version: Annotated[int | None, Query(ge=1, le=MAX_ID, description="The grade's version")] = None,
 ) -> dict[str, Any]:
     with db.read_session() as s:
-        return service.inclusion(s, service.leaf_of(s, f"grade:{enterprise_id}", version))
+        return service.inclusion(s, service.leaf_of(s, f"grade:{enterprise}", version))
 
 
 @router.get(
