@@ -106,3 +106,43 @@ def check() -> None:
     if problems:
         raise typer.Exit(1)
     typer.echo("the log is whole")
+
+
+@log_app.command("monitor")
+def monitor(
+    base_url: str = typer.Argument(..., help="Where the log is served"),
+    key: str = typer.Option(..., "--key", help="The log's verifier key, or a file holding it"),
+    state: Path = typer.Option(..., "--state", help="The last checkpoint seen (kept between runs)"),
+    every: float = typer.Option(60.0, "--every", min=1.0, help="Seconds between rounds"),
+    rounds: int = typer.Option(0, "--rounds", min=0, help="Stop after this many rounds (0: never)"),
+) -> None:
+    """Follow the log's checkpoints: each must be signed, match its tiles and extend the last one seen
+    (consistency). A fork or a rewrite exits 2 naming it, leaving the state file as the evidence."""
+    import time
+
+    from translog import client
+
+    vkey = Path(key).read_text().strip() if Path(key).is_file() else key
+    done = 0
+    while True:
+        earlier = state.read_bytes() if state.exists() else None
+        try:
+            latest = fetch(base_url.rstrip("/") + "/tlog/checkpoint")
+            report = client.verify(
+                base_url,
+                vkey,
+                lambda u, seen=latest: seen if u.endswith("/tlog/checkpoint") else fetch(u),
+                earlier=earlier,
+            )
+        except client.VerifyError as exc:
+            typer.echo(f"ALARM: {exc}", err=True)
+            raise typer.Exit(2) from None
+        except (ValueError, RuntimeError, OSError) as exc:
+            typer.echo(f"unreachable or malformed, retrying: {exc}", err=True)
+        else:
+            state.write_bytes(latest)
+            typer.echo(f"size {report['size']} root {report['root']}: consistent")
+        done += 1
+        if rounds and done >= rounds:
+            return
+        time.sleep(every)

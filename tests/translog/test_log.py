@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from api import cli
 from api.cli_log import fetch
 from tests.conftest import serve
 from tests.traceability.conftest import Flow
@@ -21,7 +23,7 @@ from tests.translog.conftest import go_leaf
 from translog import client as tlog_client
 from translog import integrity, merkle, scheduled, service, tiles
 from translog.models import TlogLeaf
-from translog.note import Verifier, open_note
+from translog.note import Checkpoint, Verifier, open_note, sign
 
 AT = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
 
@@ -142,6 +144,23 @@ def test_crosstrust_log_verify_and_gos_tile_client_check_the_served_log(
         assert (go["size"], go["inclusion"], go["consistency"]) == (size, "ok", "ok")
         with db.read_session() as s:
             assert go["entry"].encode() == bytes(service.leaf_at(s, size - 1).data)
+        # A fork: an earlier checkpoint, signed with the log's own key, of a tree the latest does not extend.
+        forked = sign(
+            Checkpoint(settings.tlog_origin_line(), 1, b"\x11" * 32).text(), scheduled.signer(settings)
+        )
+        with pytest.raises(tlog_client.VerifyError, match="forked"):
+            tlog_client.verify(base, vkey, fetch, earlier=forked.encode())
+        state = tmp_path / "seen"
+        state.write_bytes(earlier)
+        run = CliRunner().invoke(
+            cli.app, ["log", "monitor", base, "--key", vkey, "--state", str(state), "--rounds", "1"]
+        )
+        assert run.exit_code == 0, run.output
+        state.write_text(forked, encoding="utf-8")
+        run = CliRunner().invoke(
+            cli.app, ["log", "monitor", base, "--key", vkey, "--state", str(state), "--rounds", "1"]
+        )
+        assert run.exit_code == 2 and "ALARM" in run.output and "forked" in run.output
         # A key the log does not sign with is refused.
         other = Verifier(settings.tlog_origin_line(), b"\x01" * 32).encode()
         with pytest.raises(tlog_client.VerifyError, match="no signature by a known key"):
