@@ -38,6 +38,7 @@ from api.routers import (
     insurance,
     public,
     resolver,
+    tlog,
     traceability,
 )
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
@@ -172,6 +173,7 @@ def create_app(
         insurance.router,
         insurance.public,
         admin.router,
+        tlog.router,
         pages.router,
         signin_pages.router,
         console_pages.router,

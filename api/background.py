@@ -28,6 +28,7 @@ from insurance import scheduled as insurance_jobs
 from traceability import scheduled as trace_jobs
 from traceability import service as trace_service
 from traceability.codes import Keyring
+from translog import scheduled as tlog_jobs
 
 log = logging.getLogger("crosstrust")
 
@@ -68,6 +69,7 @@ class Background:
             *insurance_jobs.jobs(settings, db),
             *disclosure_jobs.jobs(settings, db, search, jobs.submit),
             *trace_jobs.jobs(settings, db),
+            *tlog_jobs.jobs(settings, db),
         ]
         self.scheduled: dict[str, IntervalJob | DailyJob] = {job.name: job for job in scheduled}
         self.worker_jobs: dict[str, IntervalJob] = {

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from api import demo as demo_data
 from api import wiring
+from api.cli_log import log_app
 from api.wiring import load_handlers
 from core import audit as audit_ledger
 from core.db import Database, migrate
@@ -31,6 +32,7 @@ audit_app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
+app.add_typer(log_app, name="log")
 console = Console(soft_wrap=True)
 
 

@@ -31,6 +31,7 @@ HANDLER_MODULES = [
     "credit.handlers",
     "complaints.handlers",
     "insurance.handlers",
+    "translog.handlers",
 ]
 
 MODEL_MODULES = [
@@ -47,6 +48,7 @@ MODEL_MODULES = [
     "credit.models",
     "complaints.models",
     "insurance.models",
+    "translog.models",
 ]
 
 

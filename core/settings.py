@@ -39,6 +39,21 @@ class Settings(BaseSettings):
     audit_checkpoint_minutes: float = Field(
         default=10.0, ge=0, description="And one this often while the ledger moves (0: off)"
     )
+    tlog_signing_key: str = Field(
+        default="",
+        description="Ed25519 key signing the transparency log's checkpoints: base64 of its 32-byte seed; "
+        "generated into var/ if empty",
+    )
+    tlog_origin: str = Field(
+        default="",
+        description="The transparency log's origin line (and key name), a URL without its scheme; empty: "
+        "the resolver's host and /tlog",
+    )
+    tlog_checkpoint_seconds: float = Field(
+        default=10.0,
+        ge=0,
+        description="How often a new checkpoint of the transparency log is signed (0: off)",
+    )
     code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
     code_active_key: str = Field(default="1", description="Key id new serials are issued under")
     scan_max_count: int = Field(
@@ -269,6 +284,31 @@ class Settings(BaseSettings):
         if len(seed) != 32:
             raise ValueError("the audit signing key must be base64 of 32 bytes (an Ed25519 seed)")
         return seed
+
+    def tlog_signing_seed(self) -> bytes:
+        """The 32-byte seed of the transparency log's Ed25519 key: CROSSTRUST_TLOG_SIGNING_KEY (base64),
+        else var/tlog-signing-key."""
+        import base64
+
+        text = self.tlog_signing_key or self._secret_file(
+            "tlog-signing-key", base64.b64encode(secrets.token_bytes(32)).decode()
+        )
+        try:
+            seed = base64.b64decode(text, validate=True)
+        except ValueError:
+            seed = b""
+        if len(seed) != 32:
+            raise ValueError(
+                "the transparency log's signing key must be base64 of 32 bytes (an Ed25519 seed)"
+            )
+        return seed
+
+    def tlog_origin_line(self) -> str:
+        """The log's origin: CROSSTRUST_TLOG_ORIGIN, else the resolver's host and path, then /tlog."""
+        if self.tlog_origin:
+            return self.tlog_origin
+        bare = self.resolver_base_url.split("://", 1)[-1].rstrip("/")
+        return f"{bare}/tlog"
 
     def complaint_key_bytes(self) -> bytes:
         """The consumer-contact key (32 bytes): from the environment, else var/complaint-key (0600, once)."""

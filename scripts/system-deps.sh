@@ -23,6 +23,8 @@ if [ "${1:-test}" = "test" ]; then
   # The README's walk-through is run by a test as written: curl and jq.
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v jq >/dev/null 2>&1 || need+=(jq)
+  # Go builds tests/translog/vectors (Go's own sumdb/tlog and note, vendored) to check the transparency log.
+  command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || need+=(golang-go)
 fi
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "installing Debian packages: ${need[*]}" >&2

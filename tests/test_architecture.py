@@ -14,7 +14,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = ["enterprises", "traceability", "disclosure", "complaints", "credit", "insurance"]
+DOMAINS = ["enterprises", "traceability", "disclosure", "complaints", "credit", "insurance", "translog"]
 PACKAGES = ["api", "core", "printing", *DOMAINS]
 
 

@@ -547,3 +547,15 @@ def resume_expired(
             )
         )
     return len(claimed)
+
+
+def serials_of_batch(session: Session, batch_id: int) -> list[str]:
+    """A batch's serials in the order they were issued (the transparency log's batch root is over them)."""
+    return list(
+        session.exec(select(TraceCode.serial).where(TraceCode.batch_id == batch_id).order_by(TraceCode.id))
+    )
+
+
+def batch_of_serial(session: Session, serial: str) -> int | None:
+    """The batch a serial was issued in, if it was."""
+    return session.exec(select(TraceCode.batch_id).where(TraceCode.serial == serial)).first()

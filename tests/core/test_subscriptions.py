@@ -102,6 +102,18 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
             recalled_by="regulator",
         ),
         trace_events.EpcisEventsCaptured: trace_events.EpcisEventsCaptured(event_ids=[999_001]),
+        trace_events.CodesIssued: trace_events.CodesIssued(
+            batch_id=999_001,
+            line_id=999_001,
+            declaration_id=999_001,
+            enterprise_id=ent,
+            gtin="09421902960055",
+            lot="L1",
+            quantity=10,
+        ),
+        trace_events.CodeRevoked: trace_events.CodeRevoked(
+            serial="S1", line_id=999_001, enterprise_id=ent, reason="damaged"
+        ),
         trace_events.EpcisSubscriptionStarted: trace_events.EpcisSubscriptionStarted(
             subscription_id="00000000-0000-0000-0000-000000000000"
         ),

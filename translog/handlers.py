@@ -1,0 +1,144 @@
+"""What the log appends, and when: each handler runs in the dispatcher's transaction with its delivery
+mark (core.events), so an event's leaf is appended exactly once, and the leaf is the canonical bytes of
+what was published. Only what is public enters a log that is public for ever: no consumer's personal
+data, no regulator-only record (a complaint's free-text summary and a claim's trace code are left out)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from complaints.events import ComplaintClosed
+from core.errors import NotFound
+from core.events import Event, subscribe
+from credit.events import CreditRecordChanged, GradeChanged
+from disclosure import service as disclosure
+from disclosure.events import DisclosureChanged
+from insurance.events import ClaimPaid
+from traceability import batches as trace
+from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, LotRecalled
+from translog import merkle, service
+
+
+@subscribe("disclosure.changed", "translog.disclosure")
+def disclosure_changed(session: Session, event: Event[DisclosureChanged]) -> None:
+    """A public disclosure record's version. A version already superseded when this runs is not
+    logged (its content is gone); the newer version's own event logs that one."""
+    row = disclosure.get(session, event.data.id)
+    if row is None or row.version != event.data.version or row.visibility != "public":
+        return
+    service.append(
+        session,
+        "disclosure.record",
+        f"disclosure:{row.id}",
+        disclosure.document(row),
+        at=event.created_at,
+        version=row.version,
+        event_id=event.id,
+    )
+
+
+@subscribe("credit.record_changed", "translog.credit_record")
+def credit_record(session: Session, event: Event[CreditRecordChanged]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "credit.record",
+        f"credit-record:{d.id}",
+        d.model_dump(mode="json"),
+        at=event.created_at,
+        version=d.version,
+        event_id=event.id,
+    )
+
+
+@subscribe("credit.grade_changed", "translog.grade")
+def grade(session: Session, event: Event[GradeChanged]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "credit.grade",
+        f"grade:{d.enterprise_id}",
+        d.model_dump(mode="json"),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("declaration.released", "translog.declaration_released")
+def declaration_released(session: Session, event: Event[DeclarationChanged]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "declaration.released",
+        f"declaration:{d.id}",
+        d.model_dump(mode="json"),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("lot.recalled", "translog.recall")
+def recall(session: Session, event: Event[LotRecalled]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "lot.recalled",
+        f"line:{d.line_id}",
+        d.model_dump(mode="json"),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("code.revoked", "translog.revocation")
+def revocation(session: Session, event: Event[CodeRevoked]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "code.revoked",
+        f"code:{d.serial}",
+        d.model_dump(mode="json"),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("complaint.closed", "translog.complaint_outcome")
+def complaint_outcome(session: Session, event: Event[ComplaintClosed]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "complaint.closed",
+        f"complaint:{d.complaint_id}",
+        d.model_dump(mode="json", exclude={"summary"}),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("insurance.claim_paid", "translog.claim_paid")
+def claim_paid(session: Session, event: Event[ClaimPaid]) -> None:
+    d = event.data
+    service.append(
+        session,
+        "insurance.claim_paid",
+        f"claim:{d.claim_id}",
+        d.model_dump(mode="json", exclude={"serial"}),
+        at=event.created_at,
+        event_id=event.id,
+    )
+
+
+@subscribe("codes.issued", "translog.code_batch")
+def code_batch(session: Session, event: Event[CodesIssued]) -> None:
+    """A batch's one leaf: the RFC 6962 root over its serials' leaf hashes, in issuing order, so that
+    one code is proved by a path inside the batch and the batch's leaf in the log."""
+    d = event.data
+    serials = trace.serials_of_batch(session, d.batch_id)
+    if len(serials) != d.quantity:
+        raise NotFound(f"batch {d.batch_id} has {len(serials)} codes stored, not {d.quantity}")
+    tree = merkle.MemoryTree(merkle.leaf_hash(s.encode()) for s in serials)
+    record = {**d.model_dump(mode="json"), "serials_root": service.b64(tree.root())}
+    service.append(
+        session, "code.batch", f"code-batch:{d.batch_id}", record, at=event.created_at, event_id=event.id
+    )
