@@ -17,7 +17,6 @@ from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 from tests.e2e.pages_kit import PHONE, axe_violations, describe
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
-pytestmark = pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the pages are the same on both
 
 WIDE = {"width": 1366, "height": 900}
 
@@ -139,6 +138,7 @@ def _visit(page, base: str, role: str, lang: str, path: str, want: int, english:
     return describe(axe_violations(page), f"{role} {lang} {url.removeprefix(base)}")
 
 
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the pages are the same on both databases
 def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_violation(
     app, db, demo_site, port
 ):
@@ -183,3 +183,17 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
         f"axe-core: {len(visited) // 2} pages × 2 languages ({switched} with a page of their own in English)"
     )
     assert not failures, f"{len(failures)} serious or critical nodes:\n" + "\n".join(failures)
+
+
+def test_the_check_finds_what_it_is_there_to_find(page):
+    """The harness itself: low contrast, a nameless button and an image without text are reported, with
+    their nodes; a minor finding (a heading level skipped) is not counted."""
+    page.set_content(
+        '<!doctype html><html lang="zh-CN"><title>t</title><main><h1>标题</h1><h4>跳级</h4>'
+        '<p style="color:#aaa;background:#fff">浅灰文字 Light grey text</p>'
+        '<button type="button"></button><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="></main></html>'
+    )
+    found = axe_violations(page)
+    assert {v["id"] for v in found} == {"color-contrast", "button-name", "image-alt"}
+    lines = describe(found, "sample")
+    assert any("color-contrast (serious) at ['p']" in line for line in lines), lines
