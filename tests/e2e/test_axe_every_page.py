@@ -13,7 +13,6 @@ from sqlmodel import select
 from tests.api import test_page_words
 from tests.api.test_page_words import role_paths
 from tests.conftest import free_port, serve
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path
 from tests.e2e.pages_kit import PHONE, axe_violations, describe
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
@@ -140,10 +139,8 @@ def _visit(page, base: str, role: str, lang: str, path: str, want: int, english:
 
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the pages are the same on both databases
 def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_violation(
-    app, db, demo_site, port
+    app, db, demo_site, port, browser
 ):
-    from playwright.sync_api import sync_playwright
-
     from enterprises.models import Enterprise
 
     keys = demo_site["keys"]
@@ -154,8 +151,7 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
         ).first()
     failures: list[str] = []
     visited: list[tuple[str, str, str]] = []
-    with serve(app, port) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    with serve(app, port) as base:
         _draw(base, browser, keys["regulator"])
         public = _public_pages(db, demo_site["scans"], demo_site["token"])
         roles = [
@@ -177,7 +173,6 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
                     failures += _visit(page, base, role, lang, path, want, english)
                     visited.append((role, lang, path))
                 context.close()
-        browser.close()
     switched = sum(1 for url in english.values() if url)
     print(
         f"axe-core: {len(visited) // 2} pages × 2 languages ({switched} with a page of their own in English)"

@@ -48,9 +48,9 @@ def demo_code(live_server) -> str:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
-def test_the_phone_camera_reads_a_code_and_lands_on_its_scan_result(live_server, demo_code, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_the_phone_camera_reads_a_code_and_lands_on_its_scan_result(
+    live_server, demo_code, playwright, tmp_path
+):
     from printing.qr import qr_png
 
     base = live_server.base
@@ -62,10 +62,10 @@ def test_the_phone_camera_reads_a_code_and_lands_on_its_scan_result(live_server,
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS + camera
-        )
+    browser = playwright.chromium.launch(
+        executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS + camera
+    )
+    try:
         context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
         context.grant_permissions(["camera"], origin=base)
         page = context.new_page()
@@ -81,6 +81,7 @@ def test_the_phone_camera_reads_a_code_and_lands_on_its_scan_result(live_server,
         verdict = page.locator("section.verdict")
         assert verdict.get_attribute("data-verdict") == "genuine"
         assert "正品验证通过" in verdict.inner_text()
+    finally:
         browser.close()
     assert base + "/static/vendor/jsQR.js" in requests  # Chromium on Linux has no BarcodeDetector
     assert all(u.startswith(base + "/") for u in requests), requests
