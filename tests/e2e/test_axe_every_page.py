@@ -93,6 +93,7 @@ def _signed_in_pages(db, role: str, enterprise_id: int | None) -> list[str]:
         "/console/complaints/received",
         *(f"/console/complaints/{i}" for i in cases),
         *(f"/console/draws/{i}" for i in draws),
+        *(f"/console/draws/{i}/replay" for i in draws),
         "/console/complaints/999999",  # the error page, signed in
         "/sessions",
     ]
@@ -141,14 +142,17 @@ def _visit(page, base: str, role: str, lang: str, path: str, want: int, english:
 def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_violation(
     app, db, demo_site, port, browser
 ):
+    from core.security import Role, create_key
     from enterprises.models import Enterprise
 
     keys = demo_site["keys"]
     with db.read_session() as s:
         insurer_id = s.exec(select(Enterprise.id).where(Enterprise.kind == "insurer")).first()
-        merchant_id = s.exec(
+        merchant_id, *others = s.exec(
             select(Enterprise.id).where(Enterprise.kind == "merchant").order_by(Enterprise.id)
-        ).first()
+        ).all()
+    with db.transaction() as s:  # the other merchants (other grades, no policy): their own pages
+        other_keys = {i: create_key(s, Role.merchant, i) for i in others}
     failures: list[str] = []
     visited: list[tuple[str, str, str]] = []
     with serve(app, port) as base:
@@ -159,6 +163,10 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
             ("regulator", keys["regulator"], WIDE, _signed_in_pages(db, "regulator", None)),
             ("merchant", keys["merchant"], WIDE, _signed_in_pages(db, "merchant", merchant_id)),
             ("insurer", keys["insurer"], WIDE, _signed_in_pages(db, "insurer", insurer_id)),
+            *(
+                (f"merchant {i}", key, WIDE, ["/merchant", "/merchant/credit", "/merchant/insurance"])
+                for i, key in other_keys.items()
+            ),
         ]
         status = dict(public)
         english: dict[tuple[str, str], str | None] = {}
