@@ -63,18 +63,24 @@ def require_server(variable: str, name: str) -> str:
     return url
 
 
-@contextmanager
-def serve(app) -> Iterator[str]:
-    """The app behind a real uvicorn server on a free loopback port, for as long as the block runs."""
+def free_port() -> int:
     import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(app, port: int = 0) -> Iterator[str]:
+    """The app behind a real uvicorn server on loopback (a free port unless told one), for as long as the
+    block runs."""
     import threading
     import time
 
     import uvicorn
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = port or free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -155,7 +155,7 @@ def demo_site(app, db, settings, dispatcher):
         yield {"keys": keys, "scans": urls, "token": token}
 
 
-def _paths(db, role: str, enterprise_id: int | None) -> list[str]:
+def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
     from complaints.models import Complaint
     from credit.models import CreditRecord
     from enterprises.models import Enterprise
@@ -226,7 +226,7 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
             data={"inspectors": "张三", "seed": "", "csrftoken": regulator.cookies["csrftoken"]},
         )
         assert r.status_code == 303, r.text
-        for path in [*_paths(db, "regulator", None), r.headers["location"]]:
+        for path in [*role_paths(db, "regulator", None), r.headers["location"]]:
             look(regulator, path)
         with db.read_session() as s:
             merchants = s.exec(select(Enterprise).where(Enterprise.kind == "merchant")).all()
@@ -236,7 +236,7 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
             with db.transaction() as s:
                 key = create_key(s, Role.merchant, ent.id)
             merchant = _sign_in(app, key)
-            for path in _paths(db, "merchant", ent.id):
+            for path in role_paths(db, "merchant", ent.id):
                 look(merchant, path)
     assert shown == {}, "\n".join(f"{p}: {w}" for p, w in shown.items())
     unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]

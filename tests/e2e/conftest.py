@@ -82,14 +82,20 @@ def live_server(tmp_path, sqlite_url) -> Iterator[LiveServer]:
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright():
+    """The one Playwright driver of the session (its sync API allows one at a time): a test that needs a
+    browser launched with other switches (a fake camera) launches it from here."""
     from playwright.sync_api import sync_playwright
 
-    path = chromium_path()
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    b = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
+    yield b
+    b.close()
 
 
 @pytest.fixture
