@@ -10,21 +10,21 @@ form's bad field is shown next to it with the reason the API's problem document 
 
 from __future__ import annotations
 
-import io
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from api import downloads
 from api.deps import Id, LineNo
 from api.pages import glossary, web
 from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
-from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
+from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.security import Principal
 from core.workdays import CHINA_TZ
 from traceability.models import ProductCategory
@@ -171,66 +171,29 @@ def batch(request: Request, batch_id: Id, me: Merchant) -> Response:
 
 @router.get("/merchant/batches/{batch_id}/codes.csv")
 def batch_csv(request: Request, batch_id: Id, me: Merchant) -> Response:
-    from traceability import service as trace
-    from traceability.labels import csv_stream
+    b = _batch(request, me, batch_id)
+    return downloads.codes_csv(request.app.state.db, b.id, request.app.state.settings.resolver_base_url)
+
+
+def _sheet(request: Request, me: Principal, batch_id: int, kind: str, offset: int, limit: int) -> Response:
+    """The batch (the merchant's own) as the API answers it: traceability.exports' range rule and file."""
+    from traceability import exports
 
     b = _batch(request, me, batch_id)
     base = request.app.state.settings.resolver_base_url
-    return StreamingResponse(
-        csv_stream(trace.codes_of_batch(request.app.state.db, b.id), base),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="codes-batch-{b.id}.csv"'},
-    )
-
-
-def _labels(request: Request, me: Principal, batch_id: int, offset: int, limit: int):  # noqa: ANN202
-    """The batch (the merchant's own, and with codes from `offset`) and its labels from there."""
-    from traceability import service as trace
-    from traceability.labels import labels_from
-
-    if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
-        raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
-    b = _batch(request, me, batch_id)
-    if b.status == "done" and offset >= b.issued:
-        raise Invalid.field(
-            "offset", f"the batch has {b.issued} codes; the first is 0, the last {b.issued - 1}"
-        )
-    base = request.app.state.settings.resolver_base_url
-    return b, labels_from(trace.codes_of_batch(request.app.state.db, b.id), base, offset, limit)
+    return downloads.sheet(exports.sheet(request.app.state.db, b.id, kind, base, offset=offset, limit=limit))
 
 
 @router.get("/merchant/batches/{batch_id}/labels.pdf")
 def batch_labels(
     request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000
 ) -> Response:
-    from printing.fonts import FontMissingError
-    from traceability.labels import label_sheet_pdf
-
-    b, labels = _labels(request, me, batch_id, offset, limit)
-    buf = io.BytesIO()
-    try:
-        label_sheet_pdf(labels, buf)
-    except FontMissingError as exc:
-        raise Unavailable(f"label sheets cannot be printed on this server: {exc}") from None
-    return Response(
-        buf.getvalue(),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="labels-batch-{b.id}-{offset}.pdf"'},
-    )
+    return _sheet(request, me, batch_id, "labels", offset, limit)
 
 
 @router.get("/merchant/batches/{batch_id}/qr.zip")
 def batch_qr(request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000) -> Response:
-    from traceability.labels import qr_zip
-
-    b, labels = _labels(request, me, batch_id, offset, limit)
-    buf = io.BytesIO()
-    qr_zip(labels, buf)
-    return Response(
-        buf.getvalue(),
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="qr-batch-{b.id}-{offset}.zip"'},
-    )
+    return _sheet(request, me, batch_id, "qr", offset, limit)
 
 
 def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
