@@ -576,20 +576,13 @@ def grant(
     gtin: Annotated[str, Form(max_length=20)] = "",
     grantee_uscc: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    from core.identifiers import validate_uscc
     from enterprises import service as enterprises
     from traceability import ownership
 
     values = {"gtin": gtin, "grantee_uscc": grantee_uscc.strip().upper()}
     try:
-        uscc = validate_uscc(values["grantee_uscc"])
-    except ValueError as exc:
-        return _products_page(
-            request, me, status=422, grant_values=values, grant_errors=[FieldError("grantee_uscc", str(exc))]
-        )
-    try:
         with request.app.state.db.transaction() as s:
-            grantee = enterprises.get_by_uscc(s, uscc)
+            grantee = enterprises.get_by_uscc(s, values["grantee_uscc"], field="grantee_uscc")
             data = GrantCreate.model_validate({"gtin": gtin, "grantee_enterprise_id": grantee.id})
             ownership.grant(s, me.enterprise_id, data.gtin, data.grantee_enterprise_id, me)
     except ValidationError as exc:

@@ -52,15 +52,8 @@ def home(request: Request) -> HTMLResponse:
 
 
 def _credit_report(request: Request, uscc: str) -> dict:
-    from core.errors import Invalid
-    from core.identifiers import validate_uscc
     from credit import service as credit
     from enterprises import service as enterprises
-
-    try:
-        uscc = validate_uscc(uscc)
-    except ValueError as exc:
-        raise Invalid.field("uscc", str(exc)) from None
     from insurance import service as insurance
 
     with request.app.state.db.read_session() as s:
