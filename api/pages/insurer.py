@@ -171,10 +171,8 @@ async def decide(request: Request, claim_id: Id, me: Insurer) -> Response:
     if choice == "true" and amount:
         raw["amount_minor"] = _yuan(amount, "amount")
     code = str(form.get("reason_code", "")).strip()
-    if choice == "false":
-        if not code:
-            raise Invalid.field("reason_code", "a refusal needs a reason")
-        raw["reason_code"] = code
+    if choice == "false" and code:
+        raw["reason_code"] = code  # none: ClaimDecision's own refusal, as the API gives it
     data = validated(ClaimDecision, raw)
     await run_in_threadpool(_in_transaction, request.app.state.db, claims.decide, claim_id, data, me)
     return RedirectResponse(f"/insurer/claims/{claim_id}?done=decision", status_code=303)

@@ -714,12 +714,15 @@ def cancel(
     request: Request, policy_id: Id, me: Merchant, reason: Annotated[str, Form(max_length=300)] = ""
 ) -> Response:
     from insurance import service as insurance_
+    from insurance.schemas import CancelIn
 
     p, _, _ = _policy(request, me, policy_id)
-    if len(reason.strip()) < 2:
-        raise Invalid.field("reason", "请写明原因（至少 2 个字）· give a reason, 2 characters or more")
+    try:
+        data = CancelIn.model_validate({"reason": reason})
+    except ValidationError as exc:
+        raise _invalid(exc) from None
     with request.app.state.db.transaction() as s:
-        insurance_.cancel(s, p.id, me, reason.strip())
+        insurance_.cancel(s, p.id, me, data.reason)
     return RedirectResponse(f"/merchant/insurance/policies/{p.id}?cancelled=1", status_code=303)
 
 
