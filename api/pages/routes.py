@@ -16,25 +16,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def beijing_time(value: str | None) -> str:
-    """An ISO timestamp shown as Beijing time (UTC+8), the time every consumer here reads."""
-    if not value:
-        return ""
-    from datetime import datetime
-
-    from core.workdays import CHINA_TZ
-
-    try:
-        return (
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-            .astimezone(CHINA_TZ)
-            .strftime("%Y-%m-%d %H:%M")
-        )
-    except ValueError:
-        return value
-
-
-templates.env.filters["beijing"] = beijing_time
+# Times and dates are shown by the glossary's filters (cn_time, cn_date), in China time, one way.
 glossary.install(templates.env)
 router = APIRouter(include_in_schema=False)
 
