@@ -11,7 +11,6 @@ form's bad field is shown next to it with the reason the API's problem document 
 from __future__ import annotations
 
 import secrets
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -267,10 +266,7 @@ def answer(
     me.ensure_may_write()
     raw: dict = {"outcome": outcome, "text": text.strip()}
     if amount_yuan.strip():
-        try:
-            raw["amount_minor"] = round(float(amount_yuan) * 100)
-        except ValueError:
-            raise Invalid.field("amount_yuan", "an amount in yuan, such as 35.50") from None
+        raw["amount_minor"] = web.yuan(amount_yuan, "amount_yuan")
     if rejection_reason:
         raw["rejection_reason"] = rejection_reason
     try:
@@ -362,16 +358,6 @@ def _by_field(errors: list[FieldError]) -> dict[str, str]:
     return out
 
 
-def _yuan_to_minor(text: str, field: str) -> int:
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise Invalid.field(field, "an amount in yuan, such as 168.00") from None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid.field(field, "an amount in yuan with at most two decimals, such as 168.00")
-    return int(amount * 100)
-
-
 # --- declarations -----------------------------------------------------------------------------------
 
 
@@ -431,7 +417,7 @@ def _declaration_body(values: dict[str, str]) -> tuple[dict[str, Any], list[Fiel
             "expiry_date": row["expiry_date"] or None,
         }
         try:
-            minor = _yuan_to_minor(row["unit_value"], f"lines.{n}.unit_value")
+            minor = web.yuan(row["unit_value"], f"lines.{n}.unit_value")
         except Invalid as exc:
             problems.extend(exc.errors)
             minor = 0
