@@ -17,7 +17,7 @@ from markupsafe import escape
 from core.identifiers import MAX_OFFSET
 from tests.conftest import Keys
 from tests.traceability.conftest import signed_in
-from traceability import exports
+from traceability import exports, shipping
 
 BAD_USCC = "91330206MA2AAAAA0Y"  # a well-formed code with the wrong check character
 
@@ -170,3 +170,39 @@ def test_a_malformed_uscc_is_named_the_same_by_the_api_the_pages_and_the_cli(app
 
     done = cli("codes", "ship", "--enterprise", BAD_USCC, "--gtin", "06901234567892", "--lot", "L1")
     assert done.exit_code == 2 and f"uscc: {exact}" in _said(done.output), done.output
+
+
+def test_shipping_bounds_are_shippings_own_from_the_api_the_page_and_the_cli(
+    app, client, flow, cli, keys: Keys
+):
+    """How many codes one shipment names, and what a lot may be, are traceability.shipping's checks: the
+    API's schema shows them but does not answer first with words of its own."""
+    _, _, codes = flow.released_codes(quantity=1)
+    many = [codes[0]["uri"]] * (shipping.MAX_CODES + 1)
+    too_many = {
+        "field": "codes",
+        "reason": f"at most {shipping.MAX_CODES} codes per request; ship a whole lot by its line",
+    }
+    api = client.post(
+        f"/api/v1/enterprises/{keys.merchant_id}/shipments", json={"codes": many}, headers=flow.m
+    )
+    assert api.status_code == 422 and api.json()["errors"] == [too_many], api.text
+    page = signed_in(app, keys.merchant)
+    shown = page.post(
+        "/merchant/shipments", data={"codes": "\n".join(many), "csrftoken": page.cookies["csrftoken"]}
+    )
+    assert shown.status_code == 422 and str(escape(too_many["reason"])) in shown.text, shown.text
+
+    gtin = codes[0]["gtin"]
+    api = client.post(
+        f"/api/v1/enterprises/{keys.merchant_id}/shipments", json={"gtin": gtin, "lot": "."}, headers=flow.m
+    )
+    assert api.status_code == 422, api.text
+    [error] = api.json()["errors"]
+    assert error["field"] == "lot" and "cannot be a lot" in error["reason"], error
+    shown = page.post(
+        "/merchant/shipments", data={"gtin": gtin, "lot": ".", "csrftoken": page.cookies["csrftoken"]}
+    )
+    assert shown.status_code == 422 and str(escape(error["reason"])) in shown.text, shown.text
+    done = cli("codes", "ship", "--gtin", gtin, "--lot", ".")
+    assert done.exit_code == 2 and f"lot: {error['reason']}" in _said(done.output), done.output
