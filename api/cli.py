@@ -549,37 +549,30 @@ def export_codes(
     output: str = typer.Option(
         None, "--output", "-o", help="File to write (default: named after the batch); - for stdout (csv)"
     ),
-    offset: int = typer.Option(0, min=0, help="First code (in issue order)"),
-    limit: int = typer.Option(None, min=1, help="How many codes (default: all from --offset)"),
+    # Bounds checked by traceability.exports, as for the API and the merchant's page.
+    offset: int = typer.Option(0, help="First code (in issue order), from 0"),
+    limit: int = typer.Option(None, help="How many codes, 1 to 20,000 (default: all from --offset)"),
 ) -> None:
-    """Export a finished batch's codes as the API does: codes.csv, labels.pdf or qr.zip."""
+    """Export a finished batch's codes as the API does: codes.csv, labels.pdf or qr.zip (one rule,
+    traceability.exports: the same batch, offset and limit are refused here as there)."""
     from itertools import islice
 
     from core import csvsafe
-    from printing.fonts import FontMissingError
-    from traceability import labels
+    from traceability import exports, labels
     from traceability import service as trace
 
-    formats = {
-        "csv": "codes-batch-{b}.csv",
-        "labels": "labels-batch-{b}-{o}.pdf",
-        "qr": "qr-batch-{b}-{o}.zip",
-    }
-    if format not in formats:
-        _fail(f"--format: one of {', '.join(formats)}, not {format!r}", 2)
+    if format not in ("csv", *exports.SHEETS):
+        _fail(f"--format: one of csv, {', '.join(exports.SHEETS)}, not {format!r}", 2)
     if output == "-" and format != "csv":
         _fail("--output -: only csv goes to stdout", 2)
-    settings = get_settings()
-    resolver = settings.resolver_base_url
+    resolver = get_settings().resolver_base_url
     db = _db()
-    path = output or formats[format].format(b=batch, o=offset)
     try:
-        codes = islice(trace.codes_of_batch(db, batch), offset, None if limit is None else offset + limit)
-        first = next(codes, None)  # the batch's state is checked here, before any file is made
-        if first is None and offset:
-            _fail(f"--offset {offset}: the batch has no code there (the first is 0)", 2)
-        rows = _chain(first, codes) if first else iter(())
+        # The range and the batch's state are checked here, before any file is made.
         if format == "csv":
+            exports.batch_in_range(db, batch, offset, limit)
+            path = output or exports.CSV_NAME.format(batch=batch)
+            codes = islice(trace.codes_of_batch(db, batch), offset, None if limit is None else offset + limit)
             target = (
                 contextlib.nullcontext(sys.stdout)
                 if path == "-"
@@ -589,23 +582,17 @@ def export_codes(
                 writer = csvsafe.writer(fh)
                 writer.writerow(labels.CSV_HEADER)
                 count = 0
-                for count, c in enumerate(rows, 1):  # noqa: B007 - the count is what is reported
+                for count, c in enumerate(codes, 1):  # noqa: B007 - the count is what is reported
                     writer.writerow(labels.csv_row(c, resolver))
         else:
+            sheet = exports.sheet(db, batch, format, resolver, offset=offset, limit=limit)
+            path = output or sheet.filename
             with open(path, "wb") as out:
-                made = (labels.label_of(c, resolver) for c in rows)
-                count = labels.label_sheet_pdf(made, out) if format == "labels" else labels.qr_zip(made, out)
-    except FontMissingError as exc:
-        _fail(f"label sheets cannot be printed here: {exc}", 2)
+                count = sheet.write(out)
     except DomainError as exc:
         _fail(exc.detail, 2)
     if path != "-":
         console.print(f"{count} codes written to {path}")
-
-
-def _chain(first, rest):  # noqa: ANN001, ANN202
-    yield first
-    yield from rest
 
 
 @codes_app.command("resume")

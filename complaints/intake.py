@@ -113,7 +113,7 @@ def _merchant_of(session: Session, kit: Kit, data: IntakeIn) -> tuple[dict[str, 
         enterprise_id = facts["enterprise_id"]
     else:
         try:
-            ent = enterprises.get_by_uscc(session, data.merchant_uscc or "")
+            ent = enterprises.get_by_uscc(session, data.merchant_uscc or "", field="merchant_uscc")
         except NotFound:
             raise Invalid.field("merchant_uscc", "no merchant is registered with that USCC") from None
         if ent.kind != "merchant":

@@ -33,8 +33,8 @@ from credit.events import CreditRecordChanged, GradeChanged
 from disclosure import service
 from disclosure.events import DisclosureChanged
 from disclosure.models import PUBLICATION_WINDOWS, Category, Visibility
+from disclosure.reads import Reads
 from disclosure.search.base import SearchBackend
-from enterprises import service as enterprises
 from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 from insurance import service as insurance
 from insurance.events import ClaimPaid, PolicyChanged
@@ -57,10 +57,7 @@ def _products(products: list[Any]) -> dict[str, list[str]]:
 
 
 def _enterprise(session: Session, enterprise_id: int) -> dict[str, Any]:
-    profile = enterprises.public_profile(session, enterprise_id)
-    if profile is None:
-        raise LookupError(f"enterprise {enterprise_id} not found")
-    return profile
+    return Reads.of(session).enterprise(enterprise_id)
 
 
 def _base(
@@ -76,7 +73,7 @@ def _base(
         "occurred_at": as_utc(when),
         "source_type": event.type,
         "visibility": Visibility.public.value,
-        "grade": credit.grade_code(session, ent["id"]),
+        "grade": Reads.of(session).grade(ent["id"]),
         **more,
     }
 
@@ -89,10 +86,14 @@ def _publish(session: Session, event: Event[Any], builders: tuple[Builder, ...])
     """The one upsert of every handler: each builder's records in turn, so that a later builder reads
     what an earlier one wrote (the monthly totals sum the declaration's record). Returns the records."""
     written: list[Record] = []
-    for build in builders:
-        for key, fields in build(session, event):
-            service.upsert(session, key, fields, event.id)
-            written.append((key, fields))
+    session.info[Reads.KEY] = Reads(session)
+    try:
+        for build in builders:
+            for key, fields in build(session, event):
+                service.upsert(session, key, fields, event.id)
+                written.append((key, fields))
+    finally:
+        session.info.pop(Reads.KEY, None)
     return written
 
 

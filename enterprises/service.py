@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
-from core.errors import Conflict, NotFound
+from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
+from core.identifiers import validate_uscc
 from core.security import Principal
 from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 from enterprises.models import Enterprise, EnterpriseStatus
@@ -61,10 +62,17 @@ def get(session: Session, enterprise_id: int) -> Enterprise:
     return ent
 
 
-def get_by_uscc(session: Session, uscc: str) -> Enterprise:
-    ent = session.exec(select(Enterprise).where(Enterprise.uscc == uscc.upper())).first()
+def get_by_uscc(session: Session, uscc: str, *, field: str = "uscc") -> Enterprise:
+    """The enterprise with this USCC, once the code itself is well formed (GB 32100: its length, its
+    characters, its check character); a malformed one is a 422 naming `field`, the answer every front
+    door gives (the API, the pages and the CLI call this, not a check of their own)."""
+    try:
+        number = validate_uscc(uscc)
+    except ValueError as exc:
+        raise Invalid.field(field, str(exc)) from None
+    ent = session.exec(select(Enterprise).where(Enterprise.uscc == number)).first()
     if ent is None:
-        raise NotFound(f"no enterprise with USCC {uscc}")
+        raise NotFound(f"no enterprise with USCC {number}")
     return ent
 
 

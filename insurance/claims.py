@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,7 +33,7 @@ from core.security import SYSTEM, Principal, Role
 from insurance import service
 from insurance.events import ClaimChanged, ClaimPaid
 from insurance.models import ClaimStatus, InsuranceClaim, InsurancePolicy
-from insurance.schemas import ClaimDecision
+from insurance.schemas import ClaimCreate, ClaimDecision
 from traceability import service as traceability
 
 AAD_ACCOUNT = b"crosstrust-insurance-payout-account"
@@ -171,6 +172,32 @@ def submit(
         raise refuse("already_claimed", "a claim for this unit has just been made") from None
     _event(session, claim, "insurance.claim_submitted", actor)
     return claim
+
+
+# (session, case_id, tracking_token) -> the case, if the token opens that case: complaints' check, which the
+# API layer hands in (insurance never reads complaints' tables).
+CaseVerifier = Callable[[Session, int, str], CaseRef | None]
+
+
+def consumer_claim(
+    session: Session, data: ClaimCreate, verify: CaseVerifier, box: AccountBox
+) -> InsuranceClaim:
+    """A consumer's own claim: on the complaint case its tracking token opens, for the unit that case is
+    about (or, where the case names none, the serial given), then assessed as any claim (`submit`)."""
+    case = verify(session, data.case_id, data.tracking_token)
+    if case is None:
+        raise Invalid.field("tracking_token", "no case with this id and tracking token")
+    if case.serial is not None and case.serial != data.serial:
+        raise Invalid.field("serial", "the case is about another unit")
+    return submit(
+        session,
+        data.serial,
+        source="consumer",
+        enterprise_id=case.enterprise_id,
+        asked=Money(data.amount_asked_minor, data.currency),
+        account=box.seal(data.account),
+        actor=f"consumer:case:{case.case_id}",
+    )
 
 
 def get_claim(

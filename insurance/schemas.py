@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from core.identifiers import MAX_ID
 from core.money import validate_currency
@@ -172,20 +172,24 @@ class ClaimDecision(BaseModel):
 
     approve: bool
     amount_minor: int | None = Field(default=None, gt=0, le=MAX_MINOR, description="Default: as assessed")
-    reason_code: RejectReason | None = None
+    reason_code: RejectReason | None = Field(default=None, validate_default=True)
     reason: str = Field(default="", max_length=500)
 
-    @model_validator(mode="after")
-    def _reason(self) -> ClaimDecision:
-        if not self.approve and self.reason_code is None:
+    @field_validator("reason_code")
+    @classmethod
+    def _reason(cls, v: RejectReason | None, info: ValidationInfo) -> RejectReason | None:
+        # On the field, so that the API and the insurer's page name reason_code with the same words.
+        if v is None and info.data.get("approve") is False:
             raise ValueError("a rejection needs a reason_code")
-        return self
+        return v
 
 
 class CancelIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Stripped, then two characters at least (as a complaint's dispute or escalation): the merchant's
+    # page sends its form through this model too, so both name `reason` with the same words.
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    reason: str = Field(min_length=1, max_length=300)
+    reason: str = Field(min_length=2, max_length=300)
 
 
 class RecoveryIn(BaseModel):

@@ -340,7 +340,9 @@ def _csv_chunks(codes: Iterator[IssuedCode], resolver: str) -> Iterator[str]:
     yield buf.getvalue()
 
 
-def labels_from(codes: Iterable[IssuedCode], resolver: str, offset: int, limit: int) -> Iterator[Label]:
-    """The labels of `limit` codes from the `offset`-th (in issue order)."""
-    for code in islice(codes, offset, offset + limit):
+def labels_from(
+    codes: Iterable[IssuedCode], resolver: str, offset: int, limit: int | None
+) -> Iterator[Label]:
+    """The labels of `limit` codes (None: all) from the `offset`-th (in issue order)."""
+    for code in islice(codes, offset, None if limit is None else offset + limit):
         yield label_of(code, resolver)

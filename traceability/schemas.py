@@ -222,11 +222,12 @@ class ShipmentCreate(Strict):
     line_no: int | None = Field(default=None, ge=1, le=MAX_LINES)
     gtin: Gtin | None = None
     lot: Lot | None = None
+    # How many codes is traceability.shipping's rule (the page's and the CLI's too): shown here, not checked
+    # a second time with other words.
     codes: list[Annotated[str, Field(min_length=1, max_length=300)]] | None = Field(
         default=None,
-        min_length=1,
-        max_length=1000,
         description="Digital Link URIs, serials or short codes of the items shipped (at most 1000)",
+        json_schema_extra={"minItems": 1, "maxItems": 1000},
     )
 
 

@@ -21,7 +21,14 @@ from core.clock import utcnow
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.security import Principal
 from traceability import epcis, service
-from traceability.codes import SERIAL_LENGTH, CodeError, DigitalLink, normalise_gtin, parse_path, validate_lot
+from traceability.codes import (
+    SERIAL_LENGTH,
+    CodeError,
+    DigitalLink,
+    normalise_gtin,
+    parse_path,
+    validate_declared_lot,
+)
 from traceability.models import (
     BatchStatus,
     CodeBatch,
@@ -205,7 +212,7 @@ def ship_lot(
     """Ship a lot (GTIN + lot) of the enterprise's (None: of whoever declared it, for the operator's
     CLI): its most recently released line."""
     try:
-        gtin, lot = normalise_gtin(gtin), validate_lot(lot)
+        gtin, lot = normalise_gtin(gtin), validate_declared_lot(lot)  # as the API's schema reads it
     except CodeError as exc:
         raise Invalid.field(exc.field if exc.field in ("gtin", "lot") else "gtin", exc.reason) from None
     stmt = (

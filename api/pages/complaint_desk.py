@@ -8,7 +8,6 @@ from other agencies. Each form calls the complaints service, as the API's routes
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -59,17 +58,6 @@ def _in_transaction(db: Any, operation: Any, *args: Any) -> Any:  # noqa: ANN401
 
 def _text(form: Any, name: str) -> str:  # noqa: ANN401 - a starlette FormData
     return str(form.get(name, "")).strip()
-
-
-def _yuan(text: str, field: str) -> int:
-    """An amount typed in yuan ("168.00") as minor units; anything else is refused naming the field."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise Invalid.field(field, "an amount in yuan, such as 168.00") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid.field(field, "an amount in yuan above zero, at most two decimals, such as 168.00")
-    return int(amount * 100)
 
 
 # --- the queue ------------------------------------------------------------------------------------
@@ -200,7 +188,7 @@ async def receive(request: Request, me: Staff) -> Response:
     raw: dict[str, Any] = {k: v for k, v in values.items() if v}
     raw["consent_publish"] = _text(form, "consent_publish") == "true"
     if _text(form, "amount_asked"):
-        raw["amount_asked_minor"] = _yuan(_text(form, "amount_asked"), "amount_asked")
+        raw["amount_asked_minor"] = web.yuan(_text(form, "amount_asked"), "amount_asked", above_zero=True)
     data = validated(ReceivedTransferIn, raw)
     kit, db = _kit(request), request.app.state.db
 
@@ -317,7 +305,10 @@ async def act(request: Request, complaint_id: Id, action: str, me: Staff) -> Res
         data = validated(MediationIn, raw)
         await run_in_threadpool(_in_transaction, db, complaints.decide_mediation, complaint_id, data, me)
     elif action == "payment":
-        raw = {"reference": _text(form, "reference"), "amount_minor": _yuan(_text(form, "amount"), "amount")}
+        raw = {
+            "reference": _text(form, "reference"),
+            "amount_minor": web.yuan(_text(form, "amount"), "amount", above_zero=True),
+        }
         data = validated(PaymentIn, raw)
         await run_in_threadpool(_in_transaction, db, complaints.record_payment, complaint_id, data, me)
     elif action == "close":

@@ -6,7 +6,6 @@ which refuses another insurer's claim, as the API does."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -140,16 +139,6 @@ def claim(request: Request, claim_id: Id, me: Insurer) -> Response:
     )
 
 
-def _yuan(text: str, field: str) -> int:
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise Invalid.field(field, "an amount in yuan, such as 1990.00") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid.field(field, "an amount in yuan above zero, at most two decimals, such as 1990.00")
-    return int(amount * 100)
-
-
 def _in_transaction(db: Any, operation: Any, *args: Any) -> Any:  # noqa: ANN401
     with db.transaction() as s:
         return operation(s, *args)
@@ -169,12 +158,10 @@ async def decide(request: Request, claim_id: Id, me: Insurer) -> Response:
     raw: dict[str, Any] = {"approve": choice == "true", "reason": str(form.get("reason", "")).strip()}
     amount = str(form.get("amount", "")).strip()
     if choice == "true" and amount:
-        raw["amount_minor"] = _yuan(amount, "amount")
+        raw["amount_minor"] = web.yuan(amount, "amount", above_zero=True)
     code = str(form.get("reason_code", "")).strip()
-    if choice == "false":
-        if not code:
-            raise Invalid.field("reason_code", "a refusal needs a reason")
-        raw["reason_code"] = code
+    if choice == "false" and code:
+        raw["reason_code"] = code  # none: ClaimDecision's own refusal, as the API gives it
     data = validated(ClaimDecision, raw)
     await run_in_threadpool(_in_transaction, request.app.state.db, claims.decide, claim_id, data, me)
     return RedirectResponse(f"/insurer/claims/{claim_id}?done=decision", status_code=303)
@@ -196,7 +183,9 @@ async def recover(request: Request, claim_id: Id, me: Insurer) -> Response:
     from insurance.schemas import RecoveryIn
 
     form = await request.form()
-    data = validated(RecoveryIn, {"amount_minor": _yuan(str(form.get("amount", "")).strip(), "amount")})
+    data = validated(
+        RecoveryIn, {"amount_minor": web.yuan(str(form.get("amount", "")), "amount", above_zero=True)}
+    )
     await run_in_threadpool(
         _in_transaction, request.app.state.db, claims.record_recovery, claim_id, data.amount_minor, me
     )

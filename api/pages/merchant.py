@@ -10,21 +10,20 @@ form's bad field is shown next to it with the reason the API's problem document 
 
 from __future__ import annotations
 
-import io
 import secrets
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from api import downloads
 from api.deps import Id, LineNo
 from api.pages import glossary, web
 from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
-from core.errors import Conflict, FieldError, Invalid, NotFound, Unavailable
+from core.errors import Conflict, FieldError, Invalid, NotFound
 from core.security import Principal
 from core.workdays import CHINA_TZ
 from traceability.models import ProductCategory
@@ -171,66 +170,29 @@ def batch(request: Request, batch_id: Id, me: Merchant) -> Response:
 
 @router.get("/merchant/batches/{batch_id}/codes.csv")
 def batch_csv(request: Request, batch_id: Id, me: Merchant) -> Response:
-    from traceability import service as trace
-    from traceability.labels import csv_stream
+    b = _batch(request, me, batch_id)
+    return downloads.codes_csv(request.app.state.db, b.id, request.app.state.settings.resolver_base_url)
+
+
+def _sheet(request: Request, me: Principal, batch_id: int, kind: str, offset: int, limit: int) -> Response:
+    """The batch (the merchant's own) as the API answers it: traceability.exports' range rule and file."""
+    from traceability import exports
 
     b = _batch(request, me, batch_id)
     base = request.app.state.settings.resolver_base_url
-    return StreamingResponse(
-        csv_stream(trace.codes_of_batch(request.app.state.db, b.id), base),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="codes-batch-{b.id}.csv"'},
-    )
-
-
-def _labels(request: Request, me: Principal, batch_id: int, offset: int, limit: int):  # noqa: ANN202
-    """The batch (the merchant's own, and with codes from `offset`) and its labels from there."""
-    from traceability import service as trace
-    from traceability.labels import labels_from
-
-    if not (0 <= offset <= 10_000_000 and 1 <= limit <= 20_000):
-        raise Invalid.field("limit", "offset 0 to 10,000,000 and limit 1 to 20,000")
-    b = _batch(request, me, batch_id)
-    if b.status == "done" and offset >= b.issued:
-        raise Invalid.field(
-            "offset", f"the batch has {b.issued} codes; the first is 0, the last {b.issued - 1}"
-        )
-    base = request.app.state.settings.resolver_base_url
-    return b, labels_from(trace.codes_of_batch(request.app.state.db, b.id), base, offset, limit)
+    return downloads.sheet(exports.sheet(request.app.state.db, b.id, kind, base, offset=offset, limit=limit))
 
 
 @router.get("/merchant/batches/{batch_id}/labels.pdf")
 def batch_labels(
     request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000
 ) -> Response:
-    from printing.fonts import FontMissingError
-    from traceability.labels import label_sheet_pdf
-
-    b, labels = _labels(request, me, batch_id, offset, limit)
-    buf = io.BytesIO()
-    try:
-        label_sheet_pdf(labels, buf)
-    except FontMissingError as exc:
-        raise Unavailable(f"label sheets cannot be printed on this server: {exc}") from None
-    return Response(
-        buf.getvalue(),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="labels-batch-{b.id}-{offset}.pdf"'},
-    )
+    return _sheet(request, me, batch_id, "labels", offset, limit)
 
 
 @router.get("/merchant/batches/{batch_id}/qr.zip")
 def batch_qr(request: Request, batch_id: Id, me: Merchant, offset: int = 0, limit: int = 1000) -> Response:
-    from traceability.labels import qr_zip
-
-    b, labels = _labels(request, me, batch_id, offset, limit)
-    buf = io.BytesIO()
-    qr_zip(labels, buf)
-    return Response(
-        buf.getvalue(),
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="qr-batch-{b.id}-{offset}.zip"'},
-    )
+    return _sheet(request, me, batch_id, "qr", offset, limit)
 
 
 def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
@@ -304,10 +266,7 @@ def answer(
     me.ensure_may_write()
     raw: dict = {"outcome": outcome, "text": text.strip()}
     if amount_yuan.strip():
-        try:
-            raw["amount_minor"] = round(float(amount_yuan) * 100)
-        except ValueError:
-            raise Invalid.field("amount_yuan", "an amount in yuan, such as 35.50") from None
+        raw["amount_minor"] = web.yuan(amount_yuan, "amount_yuan")
     if rejection_reason:
         raw["rejection_reason"] = rejection_reason
     try:
@@ -357,7 +316,11 @@ async def ship(request: Request, me: Merchant) -> Response:
     from traceability import shipping
 
     values = await _form(request)
-    codes = [c.strip() for c in values.get("codes", "").splitlines() if c.strip()]
+    # The codes whole, not cut at 4,000 characters as other fields are: up to one past the most a
+    # shipment names, each as long as the API takes it, so that too many is shipping's own answer.
+    whole = (await request.form()).get("codes", "")
+    text = whole[: (shipping.MAX_CODES + 1) * 302] if isinstance(whole, str) else ""
+    codes = [c.strip() for c in text.splitlines() if c.strip()]
 
     def run() -> shipping.Shipment:
         named = {
@@ -397,16 +360,6 @@ def _by_field(errors: list[FieldError]) -> dict[str, str]:
     for e in errors:
         out.setdefault(e.field, e.reason)
     return out
-
-
-def _yuan_to_minor(text: str, field: str) -> int:
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise Invalid.field(field, "an amount in yuan, such as 168.00") from None
-    if not amount.is_finite() or amount < 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise Invalid.field(field, "an amount in yuan with at most two decimals, such as 168.00")
-    return int(amount * 100)
 
 
 # --- declarations -----------------------------------------------------------------------------------
@@ -468,7 +421,7 @@ def _declaration_body(values: dict[str, str]) -> tuple[dict[str, Any], list[Fiel
             "expiry_date": row["expiry_date"] or None,
         }
         try:
-            minor = _yuan_to_minor(row["unit_value"], f"lines.{n}.unit_value")
+            minor = web.yuan(row["unit_value"], f"lines.{n}.unit_value")
         except Invalid as exc:
             problems.extend(exc.errors)
             minor = 0
@@ -516,17 +469,11 @@ async def declare(request: Request, me: Merchant) -> Response:
 
 
 def _declare(request: Request, me: Principal, data: DeclarationCreate, key: str):  # noqa: ANN202
-    from sqlmodel import select
-
+    """traceability.service.declare, as the API calls it: a product id not the merchant's own is its
+    422 naming the line's product_id, shown beside the field (not a check of the page's own)."""
     from traceability import service as trace
-    from traceability.models import Product
 
     with request.app.state.db.transaction() as s:
-        # A product id of another merchant's in the form was not offered by the page: a 403, as for
-        # any other merchant's id (the API answers 422 naming the line's product_id).
-        ids = {line.product_id for line in data.lines}
-        for owner in s.exec(select(Product.enterprise_id).where(Product.id.in_(ids))):  # type: ignore[union-attr]
-            me.ensure_may_act_for(owner)
         decl, _ = trace.declare(s, me.enterprise_id, data, me, key or None)
         return decl
 
@@ -619,20 +566,13 @@ def grant(
     gtin: Annotated[str, Form(max_length=20)] = "",
     grantee_uscc: Annotated[str, Form(max_length=30)] = "",
 ) -> Response:
-    from core.identifiers import validate_uscc
     from enterprises import service as enterprises
     from traceability import ownership
 
     values = {"gtin": gtin, "grantee_uscc": grantee_uscc.strip().upper()}
     try:
-        uscc = validate_uscc(values["grantee_uscc"])
-    except ValueError as exc:
-        return _products_page(
-            request, me, status=422, grant_values=values, grant_errors=[FieldError("grantee_uscc", str(exc))]
-        )
-    try:
         with request.app.state.db.transaction() as s:
-            grantee = enterprises.get_by_uscc(s, uscc)
+            grantee = enterprises.get_by_uscc(s, values["grantee_uscc"], field="grantee_uscc")
             data = GrantCreate.model_validate({"gtin": gtin, "grantee_enterprise_id": grantee.id})
             ownership.grant(s, me.enterprise_id, data.gtin, data.grantee_enterprise_id, me)
     except ValidationError as exc:
@@ -764,12 +704,15 @@ def cancel(
     request: Request, policy_id: Id, me: Merchant, reason: Annotated[str, Form(max_length=300)] = ""
 ) -> Response:
     from insurance import service as insurance_
+    from insurance.schemas import CancelIn
 
     p, _, _ = _policy(request, me, policy_id)
-    if len(reason.strip()) < 2:
-        raise Invalid.field("reason", "请写明原因（至少 2 个字）· give a reason, 2 characters or more")
+    try:
+        data = CancelIn.model_validate({"reason": reason})
+    except ValidationError as exc:
+        raise _invalid(exc) from None
     with request.app.state.db.transaction() as s:
-        insurance_.cancel(s, p.id, me, reason.strip())
+        insurance_.cancel(s, p.id, me, data.reason)
     return RedirectResponse(f"/merchant/insurance/policies/{p.id}?cancelled=1", status_code=303)
 
 

@@ -16,25 +16,7 @@ HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def beijing_time(value: str | None) -> str:
-    """An ISO timestamp shown as Beijing time (UTC+8), the time every consumer here reads."""
-    if not value:
-        return ""
-    from datetime import datetime
-
-    from core.workdays import CHINA_TZ
-
-    try:
-        return (
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-            .astimezone(CHINA_TZ)
-            .strftime("%Y-%m-%d %H:%M")
-        )
-    except ValueError:
-        return value
-
-
-templates.env.filters["beijing"] = beijing_time
+# Times and dates are shown by the glossary's filters (cn_time, cn_date), in China time, one way.
 glossary.install(templates.env)
 router = APIRouter(include_in_schema=False)
 
@@ -52,15 +34,8 @@ def home(request: Request) -> HTMLResponse:
 
 
 def _credit_report(request: Request, uscc: str) -> dict:
-    from core.errors import Invalid
-    from core.identifiers import validate_uscc
     from credit import service as credit
     from enterprises import service as enterprises
-
-    try:
-        uscc = validate_uscc(uscc)
-    except ValueError as exc:
-        raise Invalid.field("uscc", str(exc)) from None
     from insurance import service as insurance
 
     with request.app.state.db.read_session() as s:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Coroutine
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -171,6 +172,31 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
     # Pages show a session's own records: never cached by a shared cache, nor kept after sign-out.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+YUAN_DIGITS = 13  # at most 9,999,999,999,999.99 yuan: beyond every schema's bound, and never a huge number
+
+
+def yuan(text: str, field: str, *, above_zero: bool = False) -> int:
+    """An amount typed in yuan ("168.00") as minor units (fen): the one reading of every form's amount.
+    Anything else (words, "inf", "1E999999999", a third decimal, a negative) is refused naming the field;
+    how much is allowed is then the schema's, as for the API."""
+    try:
+        amount = Decimal(text.strip())
+    except InvalidOperation:
+        amount = Decimal("NaN")
+    exponent = amount.as_tuple().exponent
+    if (
+        not amount.is_finite()
+        or amount < 0
+        or (above_zero and amount == 0)
+        or not isinstance(exponent, int)
+        or exponent < -2
+        or amount.adjusted() >= YUAN_DIGITS
+    ):
+        above = " above zero" if above_zero else ""
+        raise Invalid.field(field, f"an amount in yuan{above}, at most two decimals, such as 168.00")
+    return int(amount * 100)
 
 
 def error_page(request: Request, status: int, title: str, detail: str) -> HTMLResponse:

@@ -9,8 +9,6 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from api.deps import DbDep, Id, Offset, ScopedEnterprise, public_rate_limit, require
 from api.problems import responses
-from core.errors import Invalid
-from core.identifiers import validate_uscc
 from core.security import Principal, Role
 from credit import methodology, service, supervision
 from credit.schemas import (
@@ -189,13 +187,6 @@ def draw(data: DrawRequest, db: DbDep, by: Regulator) -> DrawOut:
 # --- public -----------------------------------------------------------------------------------------
 
 
-def _uscc(uscc: str) -> str:
-    try:
-        return validate_uscc(uscc)
-    except ValueError as exc:
-        raise Invalid.field("uscc", str(exc)) from None
-
-
 @public.get("/methodology", summary="The credit methodology in force: anyone can recompute a score")
 def current_methodology() -> dict[str, Any]:
     return methodology.current().public()
@@ -227,5 +218,5 @@ def replay_draw(draw_id: Id, db: DbDep) -> dict[str, Any]:
 @public.get("/{uscc}", summary="An enterprise's public credit profile: grade, reasons, public records")
 def public_profile(uscc: str, db: DbDep) -> dict[str, Any]:
     with db.read_session() as s:
-        ent = enterprises.get_by_uscc(s, _uscc(uscc))
+        ent = enterprises.get_by_uscc(s, uscc)
         return service.public_report(s, ent.id)

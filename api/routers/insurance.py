@@ -8,9 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 
 from api.deps import DbDep, ScopedEnterprise, public_rate_limit, require
-from core.errors import DomainError, Invalid
+from core.errors import DomainError
 from core.identifiers import MAX_ID
-from core.money import Money
 from core.security import Principal, Role
 from insurance import claims, service
 from insurance.models import ClaimStatus
@@ -216,25 +215,12 @@ def cover(
     "/claims", status_code=201, response_model=ClaimOut, summary="A consumer's claim on a complaint case"
 )
 def consumer_claim(data: ClaimCreate, db: DbDep, request: Request) -> ClaimOut:
-    """The case and its tracking token are verified by the complaints domain (`app.state.case_verifier`,
-    wired when complaints lands); until then this answers 501."""
+    """insurance.claims.consumer_claim, with complaints' check of the case and its tracking token
+    (`app.state.case_verifier`, wired by create_app; without it this answers 501)."""
     verify = getattr(request.app.state, "case_verifier", None)
     if verify is None:
         raise FeatureOff("consumer claims open when complaint cases can be verified (complaints domain)")
     box = claims.AccountBox(request.app.state.settings.insurance_account_key_bytes())
     with db.transaction() as s:
-        case = verify(s, data.case_id, data.tracking_token)
-        if case is None:
-            raise Invalid.field("tracking_token", "no case with this id and tracking token")
-        if case.serial is not None and case.serial != data.serial:
-            raise Invalid.field("serial", "the case is about another unit")
-        claim = claims.submit(
-            s,
-            data.serial,
-            source="consumer",
-            enterprise_id=case.enterprise_id,
-            asked=Money(data.amount_asked_minor, data.currency),
-            account=box.seal(data.account),
-            actor=f"consumer:case:{case.case_id}",
-        )
+        claim = claims.consumer_claim(s, data, verify, box)
         return ClaimOut.model_validate(claim)

@@ -9,8 +9,6 @@ from pydantic import BaseModel
 
 from api.deps import DbDep, public_rate_limit
 from core import audit
-from core.errors import Invalid
-from core.identifiers import validate_uscc
 from enterprises import service
 from enterprises.schemas import EnterprisePublic
 
@@ -23,10 +21,6 @@ router = APIRouter(prefix="/api/v1/public", tags=["public"], dependencies=[Depen
 def enterprise_by_uscc(
     db: DbDep, uscc: str = Path(description="Unified social credit code")
 ) -> EnterprisePublic:
-    try:
-        uscc = validate_uscc(uscc)
-    except ValueError as exc:
-        raise Invalid.field("uscc", str(exc)) from None
     with db.read_session() as s:
         return EnterprisePublic.model_validate(service.get_by_uscc(s, uscc))
 

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import io
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
+from api import downloads
 from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
 from api.problems import media, responses
-from core.errors import Invalid, NotFound, Unavailable
+from core.errors import Invalid, NotFound
 from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role
 from credit import supervision
-from traceability import ownership, service, shipping, suspicious
+from traceability import exports, ownership, service, shipping, suspicious
 from traceability.models import Declaration, DeclarationStatus
 from traceability.schemas import (
     BatchOut,
@@ -180,35 +180,20 @@ def get_batch(enterprise_id: ScopedEnterprise, batch_id: Id, db: DbDep) -> Batch
 def export_csv(
     enterprise_id: ScopedEnterprise, batch_id: Id, request: Request, db: DbDep
 ) -> StreamingResponse:
-    from traceability.labels import csv_stream
-
     _batch(db, enterprise_id, batch_id)
-    base = request.app.state.settings.resolver_base_url
-    return StreamingResponse(
-        csv_stream(service.codes_of_batch(db, batch_id), base),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="codes-batch-{batch_id}.csv"'},
-    )
+    return downloads.codes_csv(db, batch_id, request.app.state.settings.resolver_base_url)
 
 
-def _sheet(db, enterprise_id: int, batch_id: int, offset: int) -> None:  # noqa: ANN001
-    """A finished batch whose codes reach `offset`: past its last code there is no page to print."""
-    batch = _batch(db, enterprise_id, batch_id)
-    if batch.status == "done" and offset >= batch.issued:
-        raise Invalid.field(
-            "offset", f"the batch has {batch.issued} codes; the first is 0, the last {batch.issued - 1}"
-        )
-
-
-def _labels(request: Request, db, batch_id: int, offset: int, limit: int):
-    from traceability.labels import labels_from
-
-    base = request.app.state.settings.resolver_base_url
-    return labels_from(service.codes_of_batch(db, batch_id), base, offset, limit)
-
-
-Page = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="First code (in issue order) to export")]
-Limit = Annotated[int, Query(ge=1, le=20_000, description="How many codes (export big batches in pages)")]
+# The range is checked by traceability.exports (the page's and the CLI's rule too); the bounds are shown
+# here for clients, not checked twice with words of their own.
+Page = Annotated[
+    int,
+    Query(description=exports.RANGE_OFFSET, json_schema_extra={"minimum": 0, "maximum": MAX_OFFSET}),
+]
+Limit = Annotated[
+    int,
+    Query(description=exports.RANGE_LIMIT, json_schema_extra={"minimum": 1, "maximum": exports.MAX_LABELS}),
+]
 
 
 @router.get(
@@ -223,17 +208,11 @@ def export_qr_zip(
     request: Request,
     db: DbDep,
     offset: Page = 0,
-    limit: Limit = 1000,
+    limit: Limit = exports.DEFAULT_LABELS,
 ) -> Response:
-    from traceability.labels import qr_zip
-
-    _sheet(db, enterprise_id, batch_id, offset)
-    buf = io.BytesIO()
-    qr_zip(_labels(request, db, batch_id, offset, limit), buf)
-    return Response(
-        buf.getvalue(),
-        media_type="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="qr-batch-{batch_id}-{offset}.zip"'},
+    base = request.app.state.settings.resolver_base_url
+    return downloads.sheet(
+        exports.sheet(db, batch_id, "qr", base, offset=offset, limit=limit, enterprise_id=enterprise_id)
     )
 
 
@@ -249,21 +228,11 @@ def export_labels(
     request: Request,
     db: DbDep,
     offset: Page = 0,
-    limit: Limit = 1000,
+    limit: Limit = exports.DEFAULT_LABELS,
 ) -> Response:
-    from printing.fonts import FontMissingError
-    from traceability.labels import label_sheet_pdf
-
-    _sheet(db, enterprise_id, batch_id, offset)
-    buf = io.BytesIO()
-    try:
-        label_sheet_pdf(_labels(request, db, batch_id, offset, limit), buf)
-    except FontMissingError as exc:
-        raise Unavailable(f"label sheets cannot be printed on this server: {exc}") from None
-    return Response(
-        buf.getvalue(),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="labels-batch-{batch_id}-{offset}.pdf"'},
+    base = request.app.state.settings.resolver_base_url
+    return downloads.sheet(
+        exports.sheet(db, batch_id, "labels", base, offset=offset, limit=limit, enterprise_id=enterprise_id)
     )
 
 
@@ -501,8 +470,6 @@ def suspicious_scans(
 
 def _gtin_param(gtin: Annotated[str, Path(description="GTIN-8/12/13/14")]) -> str:
     from pydantic import TypeAdapter, ValidationError
-
-    from core.errors import Invalid
 
     try:
         return TypeAdapter(GtinValue).validate_python(gtin)

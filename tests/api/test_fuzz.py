@@ -165,7 +165,7 @@ def _reaching(app) -> dict[str, tuple[str, ...]]:
 _served = _app()
 REACHING = _reaching(_served)
 # Excluded: the label sheet PDF. Each answer subsets a CJK font and takes seconds, which alone would
-# triple the run; its parameters and their checks are qr.zip's (the same `_sheet` guard), which is
+# triple the run; its parameters and their checks are qr.zip's (traceability.exports' range rule), which is
 # fuzzed, tests/api/test_edge.py checks its offset, and tests/traceability/test_labels.py its PDF.
 schema = schemathesis.openapi.from_dict(_served.openapi()).exclude(path_regex=r"/labels\.pdf$")
 

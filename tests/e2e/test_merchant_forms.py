@@ -317,25 +317,29 @@ def test_forms_without_csrf_and_another_merchants_ids_are_refused(live_server, p
         (f"/merchant/credit/records/{record.id}/repairs", {"evidence": "不是我的记录"}),
         (f"/merchant/credit/records/{record.id}/objections", {"reason": "不是我的记录"}),
         (f"/merchant/gtin-grants/{grant.id}/revoke", {}),
-        (
-            "/merchant/declarations",
-            {
-                "declaration_no": "310520261000999999",
-                "transport_doc_type": "bill_of_lading",
-                "transport_doc_no": "MSKU9999999",
-                "arrival_port": "CNNGB",
-                "bonded_warehouse": "宁波保税区一号仓",
-                "declared_on": utcnow().date().isoformat(),
-                "lines.0.product_id": str(product.id),  # the demo merchant's product
-                "lines.0.lot": "OTHER1",
-                "lines.0.quantity": "5",
-                "lines.0.unit_value": "10",
-                "lines.0.currency": "CNY",
-            },
-        ),
     ):
         posted = page.request.post(base + path, form={**form, "csrftoken": token})
         assert posted.status == 403, path
+    # The demo merchant's product in another's declaration: declare's own refusal, the API's 422 naming
+    # the line's product_id, shown beside the field.
+    declared = page.request.post(
+        base + "/merchant/declarations",
+        form={
+            "declaration_no": "310520261000999999",
+            "transport_doc_type": "bill_of_lading",
+            "transport_doc_no": "MSKU9999999",
+            "arrival_port": "CNNGB",
+            "bonded_warehouse": "宁波保税区一号仓",
+            "declared_on": utcnow().date().isoformat(),
+            "lines.0.product_id": str(product.id),
+            "lines.0.lot": "OTHER1",
+            "lines.0.quantity": "5",
+            "lines.0.unit_value": "10",
+            "lines.0.currency": "CNY",
+            "csrftoken": token,
+        },
+    )
+    assert declared.status == 422 and 'data-error="lines.0.product_id"' in declared.text()
     with db.read_session() as s:
         assert insurance.get_policy(s, quote.id).status == "quoted"
         assert credit.list_repairs(s, enterprise_id=merchant.id) == []

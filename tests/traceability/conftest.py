@@ -167,3 +167,31 @@ def shipped(flow):
     product, decl, codes = flow.released_codes(quantity=5)
     flow.ship(codes[0]["gtin"], codes[0]["lot"])
     return product, decl, codes
+
+
+@pytest.fixture
+def cli(db, settings, monkeypatch):
+    """The `crosstrust` CLI's entry point on the test's database and var/ (the app's code secret)."""
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli_app
+    from core.settings import get_settings
+
+    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
+    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("CROSSTRUST_CODE_SECRET", settings.code_secret)
+    get_settings.cache_clear()
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(cli_app, [str(a) for a in args], terminal_width=400)
+    get_settings.cache_clear()
+
+
+def signed_in(app, key: str):  # noqa: ANN001, ANN201 - the app, a TestClient
+    """A browser's session on the pages, signed in with `key` (redirects not followed)."""
+    from fastapi.testclient import TestClient
+
+    page = TestClient(app, follow_redirects=False)
+    page.get("/signin")
+    r = page.post("/signin", data={"key": key, "csrftoken": page.cookies["csrftoken"]})
+    assert r.status_code == 303, r.text
+    return page

@@ -9,25 +9,8 @@ import shutil
 import subprocess
 import zipfile
 
-import pytest
-from typer.testing import CliRunner
-
-from api.cli import app
-from core.settings import get_settings
 from tests.conftest import missing
 from tests.traceability.scans import JSON, scan_path
-
-
-@pytest.fixture
-def cli(db, settings, monkeypatch):
-    """The CLI on the test's database and var/ (the same code secret as the app under test)."""
-    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
-    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("CROSSTRUST_CODE_SECRET", settings.code_secret)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, [str(a) for a in args])
-    get_settings.cache_clear()
 
 
 def _released(flow) -> dict:

@@ -4,34 +4,10 @@ or chosen codes of the merchant's own goods only."""
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
-from typer.testing import CliRunner
-
-from api.cli import app as cli_app
-from core.settings import get_settings
 from tests.conftest import Keys
+from tests.traceability.conftest import signed_in
 from tests.traceability.scans import JSON, scan_path
 from traceability.shipping import ONE_OF
-
-
-@pytest.fixture
-def cli(db, settings, monkeypatch):
-    monkeypatch.setenv("CROSSTRUST_DATABASE_URL", db.url)
-    monkeypatch.setenv("CROSSTRUST_VAR_DIR", str(settings.var_dir))
-    monkeypatch.setenv("CROSSTRUST_CODE_SECRET", settings.code_secret)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(cli_app, [str(a) for a in args], terminal_width=400)
-    get_settings.cache_clear()
-
-
-def _page(app, key: str) -> TestClient:
-    page = TestClient(app, follow_redirects=False)
-    page.get("/signin")
-    r = page.post("/signin", data={"key": key, "csrftoken": page.cookies["csrftoken"]})
-    assert r.status_code == 303, r.text
-    return page
 
 
 def _verdict(client, uri: str) -> str:
@@ -57,7 +33,7 @@ def test_the_same_bad_shipment_gets_the_same_answer_from_the_api_the_page_and_th
     )
     assert api.status_code == 422 and api.json()["errors"][0]["reason"] == ONE_OF, api.text
 
-    page = _page(app, keys.merchant)
+    page = signed_in(app, keys.merchant)
     form = {
         "gtin": product["gtin"],
         "lot": lot,
@@ -76,7 +52,7 @@ def test_the_same_bad_shipment_gets_the_same_answer_from_the_api_the_page_and_th
 
 def test_the_merchant_ships_a_line_from_the_page_and_its_codes_scan_genuine(app, client, flow, keys: Keys):
     _, decl, codes = flow.released_codes(quantity=2)
-    page = _page(app, keys.merchant)
+    page = signed_in(app, keys.merchant)
     shown = page.get(f"/merchant/declarations/{decl['id']}")
     assert 'data-form="ship-line"' in shown.text
     token = page.cookies["csrftoken"]
@@ -93,9 +69,9 @@ def test_the_merchant_ships_a_line_from_the_page_and_its_codes_scan_genuine(app,
     assert "shipped=0&already=2" in r.headers["location"]
 
 
-def test_another_merchants_line_is_not_shipped_from_the_page(app, client, flow, keys: Keys):
+def test_another_merchants_line_is_not_shipped_from_thesigned_in(app, client, flow, keys: Keys):
     _, decl, codes = flow.released_codes(quantity=1)
-    other = _page(app, keys.other_merchant)
+    other = signed_in(app, keys.other_merchant)
     r = other.post(
         "/merchant/shipments",
         data={"declaration_id": decl["id"], "line_no": 1, "csrftoken": other.cookies["csrftoken"]},
