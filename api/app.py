@@ -29,6 +29,7 @@ from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
     admin,
+    certificates,
     complaints,
     credit,
     disclosure,
@@ -161,6 +162,7 @@ def create_app(
         resolver.router,
         health.router,
         public.router,
+        certificates.router,
         enterprises.router,
         traceability.router,
         epcis.router,

@@ -112,8 +112,16 @@ def ensure_root(session: Session, kit: SigningKit) -> CodeKey:
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(kit.root, hashes.SHA256())
     )
-    return _insert(session, CodeKey(id=number, kind=KeyKind.root, fingerprint=print_, created_at=now,
-                                    certificate=cert.public_bytes(serialization.Encoding.PEM).decode()))
+    return _insert(
+        session,
+        CodeKey(
+            id=number,
+            kind=KeyKind.root,
+            fingerprint=print_,
+            created_at=now,
+            certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
+        ),
+    )
 
 
 def _insert(session: Session, key: CodeKey) -> CodeKey:
@@ -170,8 +178,14 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
             created_at=now,
         ),
     )
-    audit.record(session, "system:keys", "code_key.created", "code_key", number,
-                 {"enterprise_id": enterprise_id, "fingerprint": key.fingerprint, "issuer_id": root.id})
+    audit.record(
+        session,
+        "system:keys",
+        "code_key.created",
+        "code_key",
+        number,
+        {"enterprise_id": enterprise_id, "fingerprint": key.fingerprint, "issuer_id": root.id},
+    )
     return key
 
 

@@ -132,7 +132,9 @@ class Keyring:
     def from_settings(cls, settings) -> Keyring:  # noqa: ANN001 - core.settings.Settings
         from traceability.code_keys import SigningKit
 
-        ring = cls.from_secret(settings.code_secret_bytes(), settings.code_extra_keys, settings.code_active_key)
+        ring = cls.from_secret(
+            settings.code_secret_bytes(), settings.code_extra_keys, settings.code_active_key
+        )
         ring.signing = SigningKit.from_settings(settings)
         return ring
 

@@ -48,7 +48,9 @@ def checked(bundle: digsig.Bundle, code: trace.IssuedCode) -> digsig.Outcome:
     return digsig.check(bundle, element, link.digsig).outcome
 
 
-def test_a_signed_batch_carries_a_digsig_gs1_accepts_and_that_verifies(db: Database, keyring: Keyring) -> None:
+def test_a_signed_batch_carries_a_digsig_gs1_accepts_and_that_verifies(
+    db: Database, keyring: Keyring
+) -> None:
     batch = issue(db, keyring, 2500, signed=True)
     plain = issue(db, keyring, 10, signed=False)
     assert batch.signing_key_id is not None and plain.signing_key_id is None
@@ -60,7 +62,9 @@ def test_a_signed_batch_carries_a_digsig_gs1_accepts_and_that_verifies(db: Datab
         link = code.link
         assert link.digsig is not None and len(link.digsig) == digsig.DIGSIG_CHARS
         # GS1's Syntax Dictionary and linters: 8030 is Z..90 and needs (01) with (21)
-        check_ais(link.gtin, None, link.lot, link.serial, [("17", f"{link.expiry:%y%m%d}"), ("8030", link.digsig)])
+        check_ais(
+            link.gtin, None, link.lot, link.serial, [("17", f"{link.expiry:%y%m%d}"), ("8030", link.digsig)]
+        )
         assert checked(bundle, code) == digsig.Outcome.genuine_signature
         assert f"&8030={link.digsig}" in link.uri(RESOLVER)
     assert all(c.link.digsig is None for c in trace.codes_of_batch(db, plain.id))
