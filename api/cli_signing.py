@@ -14,7 +14,7 @@ from rich.table import Table
 
 from core.errors import DomainError
 from core.settings import get_settings
-from traceability import digsig
+from traceability import digsig, scanned
 
 signing_app = typer.Typer(help="Code-signing keys (signed codes, GS1 AI 8030).", no_args_is_help=True)
 console = Console(soft_wrap=True)
@@ -41,9 +41,13 @@ def _kit():  # noqa: ANN202 - traceability.code_keys.SigningKit
 
 
 def _db():  # noqa: ANN202 - core.db.Database
-    from api.cli import _db as db
+    from api.wiring import load_handlers
+    from core.audit import AuditKeys
+    from core.db import Database
 
-    return db()
+    load_handlers()
+    settings = get_settings()
+    return Database(settings.effective_database_url, audit_keys=AuditKeys.from_settings(settings))
 
 
 @signing_app.command("list")
@@ -186,7 +190,7 @@ def verify(
     cached = json.loads(cache.read_text())
     bundle = digsig.Bundle.from_document(cached["document"], cached.get("pinned_roots") or None)
     try:
-        element, signature, link = digsig.of_scanned(code)
+        element, signature, link = scanned.of_scanned(code)
     except CodeError as exc:
         _fail(f"{exc.field}: {exc.reason}", 2)
     result = digsig.check(bundle, element, signature)

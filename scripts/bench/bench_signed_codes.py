@@ -27,7 +27,7 @@ def main() -> None:
     verifications = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     from api import seeding
     from core.settings import Settings
-    from traceability import code_keys, digsig
+    from traceability import code_keys, digsig, scanned
     from traceability import service as trace
     from traceability.codes import Keyring
 
@@ -62,12 +62,12 @@ def main() -> None:
     ]
     start = time.perf_counter()
     for uri in uris:
-        digsig.of_scanned(uri)
+        scanned.of_scanned(uri)
     parse = time.perf_counter() - start
     start = time.perf_counter()
     outcomes = set()
     for uri in uris:
-        element, value, _ = digsig.of_scanned(uri)
+        element, value, _ = scanned.of_scanned(uri)
         outcomes.add(digsig.check(bundle, element, value).outcome)
     verify = time.perf_counter() - start
     assert outcomes == {digsig.Outcome.genuine_signature}

@@ -19,7 +19,7 @@ from api.cli import app as cli_app
 from core.settings import get_settings
 from tests.conftest import serve
 from tests.traceability.scans import JSON, scan_path
-from traceability import digsig
+from traceability import digsig, scanned
 
 
 @pytest.fixture
@@ -171,7 +171,7 @@ def test_a_look_alike_site_cannot_bring_in_a_root_or_key_of_its_own(client, flow
     forged, key = _forged(document, batch["signing_key_id"])
     # the forger signs a code of its own with "key n"
     row = rows[0]
-    element, _, _ = digsig.of_scanned(row["uri"])
+    element, _, _ = scanned.of_scanned(row["uri"])
     fake_sig = digsig.CodeSigner(batch["signing_key_id"], key).sign(element)
     fake_uri = row["uri"].replace(row["digsig"], fake_sig)
     # a later fetch of the forged document is refused: its root is not the pinned one
