@@ -10,6 +10,7 @@ batch runner that signs with it. Neither is ever logged or published.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 from dataclasses import dataclass
@@ -258,7 +259,18 @@ def published(session: Session, kit: SigningKit) -> dict:
     keys = list(session.exec(select(CodeKey).order_by(CodeKey.id)))  # type: ignore[arg-type]
 
     def entry(k: CodeKey) -> dict:
-        out = {"key_id": k.id, "status": k.status, "certificate": k.certificate, "fingerprint": k.fingerprint}
+        cert = x509.load_pem_x509_certificate(k.certificate.encode())
+        spki = cert.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+        out = {
+            "key_id": k.id,
+            "status": k.status,
+            "certificate": k.certificate,
+            "fingerprint": k.fingerprint,
+            # the certificate's key as WebCrypto imports it (SPKI, base64): for the verify page
+            "public_key": base64.b64encode(spki).decode(),
+        }
         if k.kind == KeyKind.signing:
             out |= {
                 "enterprise_id": k.enterprise_id,
