@@ -183,3 +183,16 @@ def test_a_look_alike_site_cannot_bring_in_a_root_or_key_of_its_own(client, flow
     mixed = document | {"keys": forged["keys"]}
     bundle = digsig.Bundle.from_document(mixed)
     assert bundle.rejected and digsig.check(bundle, element, fake_sig).outcome == "unknown-key"
+
+
+def test_signed_codes_ship_by_their_uris_and_keep_their_epcis_identifiers(client, flow, keys):
+    _, batch, rows = _signed_codes(flow, 3)
+    url = f"/api/v1/enterprises/{keys.merchant_id}/shipments"
+    r = client.post(url, json={"codes": [row["uri"] for row in rows]}, headers=flow.m)
+    assert r.status_code == 201, r.text
+    for row in rows:
+        assert client.get(scan_path(row), headers=JSON).json()["verdict"]["status"] == "genuine"
+    # the EPCIS identifiers of the items are their links' paths: the signature is not part of them
+    r = client.get("/api/v1/epcis/events", params={"EQ_bizStep": "shipping"}, headers=flow.m)
+    assert r.status_code == 200, r.text
+    assert "8030" not in r.text and rows[0]["serial"] in r.text
