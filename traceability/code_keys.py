@@ -90,11 +90,18 @@ def _usage(*, ca: bool) -> x509.KeyUsage:
     )
 
 
+def root_of(session: Session, kit: SigningKit) -> CodeKey | None:
+    """The row of the kit's root key, if its certificate was made."""
+    return session.exec(
+        select(CodeKey).where(CodeKey.fingerprint == fingerprint(kit.root.public_key()))
+    ).first()
+
+
 def ensure_root(session: Session, kit: SigningKit) -> CodeKey:
     """The root certificate of the kit's root key, made (self-signed) the first time. A new root key
     gets a new certificate; the older roots stay published, so that what they certified still verifies."""
     print_ = fingerprint(kit.root.public_key())
-    found = session.exec(select(CodeKey).where(CodeKey.fingerprint == print_)).first()
+    found = root_of(session, kit)
     if found is not None:
         return found
     number, now = _next_number(session), utcnow()

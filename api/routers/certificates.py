@@ -24,10 +24,20 @@ _NAME = re.compile(r"^([0-9]{1,5})\.(pem|der)$")
 _CACHE = {"Cache-Control": "public, max-age=300"}
 
 
-def _kit(request: Request) -> code_keys.SigningKit:
+def _kit(request: Request, db) -> code_keys.SigningKit:  # noqa: ANN001 - core.db.Database
+    """The signing kit, its root's certificate made first if this is the first ask (the only write: a
+    GET here takes no write lock once the root exists)."""
     kit = request.app.state.keyring.signing
     if kit is None:
         raise Conflict("this server publishes no code-signing keys", field="signing")
+    with db.read_session() as s:
+        found = code_keys.root_of(s, kit)
+    if found is None:
+        try:
+            with db.transaction() as s:
+                code_keys.ensure_root(s, kit)
+        except Conflict:
+            pass  # another process made it at the same moment: it is there now
     return kit
 
 
@@ -35,8 +45,9 @@ def _kit(request: Request) -> code_keys.SigningKit:
 def certificates(request: Request, response: Response, db: DbDep) -> dict[str, Any]:
     """Every root and signing certificate, each key's status, and the root's revocation list: what
     `crosstrust codes certificates` caches so that `crosstrust codes verify` needs no network."""
-    with db.transaction() as s:  # the root's certificate is made on first use
-        document = code_keys.published(s, _kit(request))
+    kit = _kit(request, db)
+    with db.read_session() as s:
+        document = code_keys.published(s, kit)
     response.headers.update(_CACHE)
     return document
 
@@ -58,8 +69,9 @@ def certificate(name: str, db: DbDep) -> Response:
 
 @router.get("/crl.der", summary="The root's certificate revocation list (DER)")
 def revocation_list(request: Request, db: DbDep) -> Response:
-    with db.transaction() as s:
-        crl = code_keys.revocation_list(s, _kit(request))
+    kit = _kit(request, db)
+    with db.read_session() as s:
+        crl = code_keys.revocation_list(s, kit)
     return Response(
         crl.public_bytes(serialization.Encoding.DER), media_type="application/pkix-crl", headers=_CACHE
     )
