@@ -121,6 +121,25 @@ class Outcome(StrEnum):
     unsigned = "unsigned"
 
 
+# What a verifier says (zh, en): the glossary's words for the outcomes, and for the two answers of the
+# verify page that come before a check (a text that is no code; no certificates cached yet).
+OUTCOME_LABELS = {
+    "genuine-signature": (
+        "签名真实：本平台为该进口商签发",
+        "Genuine signature: issued by this platform for the importer",
+    ),
+    "bad-signature": ("签名不符：码被改动或伪造", "Bad signature: the code was altered or forged"),
+    "unknown-key": ("未知密钥：不是本平台签发的", "Unknown key: not signed by this platform"),
+    "revoked-key": ("密钥已吊销：此码不再可信", "Revoked key: this code can no longer be trusted"),
+    "unsigned": ("此码未带签名，只能联网查验", "This code carries no signature: check it online"),
+    "not-a-code": ("不是本平台的追溯码", "Not a trace code of this platform"),
+    "no-certificates": (
+        "尚未取得证书：请联网打开本页一次",
+        "No certificates yet: open this page online once",
+    ),
+}
+
+
 def key_number(cert: x509.Certificate) -> int | None:
     """The key number a certificate certifies: its subject's serialNumber attribute."""
     values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
+from traceability.digsig import OUTCOME_LABELS
 from traceability.verdict import VERDICT_LABELS
 
 # kind -> value -> (zh, en)
@@ -294,22 +295,6 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "units_released": ("放行件数", "Units released"),
         "units_insured": ("投保件数", "Units insured"),
     },
-    # the verify page's answers (issue 26): a code's signature checked in the browser, offline
-    "signature_outcome": {
-        "genuine-signature": (
-            "签名真实：本平台为该进口商签发",
-            "Genuine signature: issued by this platform for the importer",
-        ),
-        "bad-signature": ("签名不符：码被改动或伪造", "Bad signature: the code was altered or forged"),
-        "unknown-key": ("未知密钥：不是本平台签发的", "Unknown key: not signed by this platform"),
-        "revoked-key": ("密钥已吊销：此码不再可信", "Revoked key: this code can no longer be trusted"),
-        "unsigned": ("此码未带签名，只能联网查验", "This code carries no signature: check it online"),
-        "not-a-code": ("不是本平台的追溯码", "Not a trace code of this platform"),
-        "no-certificates": (
-            "尚未取得证书：请联网打开本页一次",
-            "No certificates yet: open this page online once",
-        ),
-    },
     "interval": {
         "day": ("按日", "By day"),
         "week": ("按周", "By week"),
@@ -318,6 +303,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 }
 # Kept where the domains define them (one list each), read into the glossary, not copied.
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
+WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 
 
