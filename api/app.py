@@ -25,10 +25,12 @@ from api.pages import merchant as merchant_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
+from api.pages import verify as verify_pages
 from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
     admin,
+    certificates,
     complaints,
     credit,
     disclosure,
@@ -162,6 +164,7 @@ def create_app(
         resolver.router,
         health.router,
         public.router,
+        certificates.router,
         enterprises.router,
         traceability.router,
         epcis.router,
@@ -183,6 +186,7 @@ def create_app(
         merchant_pages.router,
         consumer_pages.router,
         portal_pages.router,
+        verify_pages.router,
         portal_pages.data,
     )
     for router in routers:

@@ -106,6 +106,7 @@ def start_code_batch(
     declaration_id: int,
     line_no: int,
     quantity: int,
+    signed: bool = False,
 ):  # noqa: ANN201 - traceability.models.CodeBatch
     """Reserve a line's codes in one transaction and run the batch as a job of this process; the caller
     answers at once with the batch to poll. One way for the API and the merchant pages."""
@@ -120,6 +121,7 @@ def start_code_batch(
             runner=trace_service.new_runner("server"),
             lease_seconds=state.settings.batch_lease_seconds,
             enterprise_id=enterprise_id,
+            signed=signed,
         )
     state.jobs.submit(
         lambda: trace_service.run_claimed(

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from api import cli_signing, wiring
 from api import demo as demo_data
-from api import wiring
 from api.cli_log import log_app
 from api.wiring import load_handlers
 from core import audit as audit_ledger
@@ -375,6 +375,9 @@ def search_check() -> None:
 
 codes_app = typer.Typer(help="Trace codes.", no_args_is_help=True)
 app.add_typer(codes_app, name="codes")
+app.add_typer(cli_signing.signing_app, name="signing")
+codes_app.command("certificates")(cli_signing.certificates)
+codes_app.command("verify")(cli_signing.verify)
 
 
 @codes_app.command("issue")
@@ -382,6 +385,7 @@ def issue_codes(
     declaration: str = typer.Option(..., help="Declaration id or 18-digit declaration number (报关单号)"),
     line: int = typer.Option(1, help="Line number"),
     quantity: int = typer.Option(..., min=1, max=10_000_000, help="How many item codes"),
+    signed: bool = typer.Option(False, help="Each code carries a signature in GS1 AI (8030)"),
 ) -> None:
     """Issue item codes for a released line, with a progress bar; prints the batch id.
 
@@ -405,10 +409,11 @@ def issue_codes(
                 SYSTEM,
                 runner=runner,
                 lease_seconds=settings.batch_lease_seconds,
+                signed=signed,
             )
     except DomainError as exc:
         _fail(exc.detail, 2)
-    console.print(f"batch {batch.id}: issuing {quantity} codes")
+    console.print(f"batch {batch.id}: issuing {quantity} {'signed ' if signed else ''}codes")
     _run_batch(db, batch.id, runner, keyring, quantity)
 
 

@@ -125,11 +125,13 @@ def issue(
     keyring: Keyring,
     resolver: str,
     by: Principal = SYSTEM,
+    *,
+    signed: bool = False,
 ) -> CodeBatch:
     """Reserve codes in their own transaction and issue them to the end (the server does it as a job);
     returns the finished batch."""
     with db.transaction() as s:
-        batch = trace.reserve_codes(s, declaration_id, line_no, quantity, keyring, by)
+        batch = trace.reserve_codes(s, declaration_id, line_no, quantity, keyring, by, signed=signed)
     return trace.run_batch(db, batch.id, keyring, resolver, runner=batch.runner)
 
 

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         ge=0,
         description="How often a new checkpoint of the transparency log is signed (0: off)",
     )
+    code_root_key: str = Field(
+        default="",
+        description="The code-signing root's ECDSA P-256 private key (PEM, PKCS#8); generated into var/ if empty",
+    )
     code_extra_keys: str = Field(default="", description='Older or newer serial keys, JSON {"2": "secret"}')
     code_active_key: str = Field(default="1", description="Key id new serials are issued under")
     scan_max_count: int = Field(
@@ -261,6 +265,29 @@ class Settings(BaseSettings):
         if self.code_secret:
             return self.code_secret.encode()
         return self._secret_file("code-secret", secrets.token_urlsafe(48)).encode()
+
+    def code_root_key_pem(self) -> bytes:
+        """The code-signing root's private key (PEM): CROSSTRUST_CODE_ROOT_KEY, else var/code-root-key
+        (0600, made once). It certifies the importers' signing keys and signs the revocation list."""
+        if self.code_root_key:
+            return self.code_root_key.encode()
+
+        def make() -> str:
+            from cryptography.hazmat.primitives import serialization
+            from cryptography.hazmat.primitives.asymmetric import ec
+
+            return (
+                ec.generate_private_key(ec.SECP256R1())
+                .private_bytes(
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
+                )
+                .decode()
+            )
+
+        path = self.ensure_var_dir() / "code-root-key"
+        return self._secret_file("code-root-key", make() if not path.exists() else "").encode() + b"\n"
 
     def audit_key_bytes(self) -> bytes:
         """The audit chain's HMAC key: kept outside the database, so that whoever holds the database

@@ -21,8 +21,10 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from core.security import Principal
-from traceability import epcis
+from enterprises import service as enterprises
+from traceability import code_keys, epcis
 from traceability.codes import Keyring
+from traceability.digsig import CodeSigner
 from traceability.events import CodesIssued
 from traceability.lookups import get_declaration, get_line
 from traceability.models import (
@@ -93,10 +95,12 @@ def reserve_codes(
     runner: str | None = None,
     lease_seconds: float = LEASE_SECONDS,
     enterprise_id: int | None = None,
+    signed: bool = False,
 ) -> CodeBatch:
     """Check the line may get `quantity` more codes and reserve them, in the transaction that creates
     the batch, claimed by `runner` (a new token if not given: pass `batch.runner` to `run_batch`).
-    With `enterprise_id`, only for one of that enterprise's declarations (else not found)."""
+    With `enterprise_id`, only for one of that enterprise's declarations (else not found). A `signed`
+    batch's codes carry a DigSig (AI 8030) by the importer's signing key (made on first use)."""
     decl = get_declaration(session, declaration_id, enterprise_id)
     by.ensure_may_act_for(decl.enterprise_id)
     if decl.status != DeclarationStatus.released:
@@ -133,6 +137,7 @@ def reserve_codes(
         created_at=utcnow(),
         runner=runner or new_runner("issuer"),
         lease_until=_lease_end(lease_seconds),
+        signing_key_id=_signing_key(session, keyring, decl.enterprise_id) if signed else None,
     )
     session.add(batch)
     session.flush()
@@ -147,12 +152,22 @@ def reserve_codes(
     return batch
 
 
+def _signing_key(session: Session, keyring: Keyring, enterprise_id: int) -> int:
+    if keyring.signing is None:
+        raise Conflict("this process has no code-signing keys: signed codes cannot be issued", field="signed")
+    profile = enterprises.public_profile(session, enterprise_id) or {}
+    name = profile.get("name_en") or profile.get("name_zh") or f"enterprise {enterprise_id}"
+    key = code_keys.signing_key_for(session, keyring.signing, enterprise_id, name)
+    assert key.id is not None
+    return key.id
+
+
 # Codes per transaction: large enough that the per-transaction cost vanishes, small enough that a
 # crash loses little and SQLite's write lock is never held long (settings.code_batch_chunk).
 CHUNK = 50_000
 
 
-def _insert_chunk(session: Session, rows: list[tuple[str, int, int]]) -> None:
+def _insert_chunk(session: Session, rows: list[tuple[str, int, int, str | None]]) -> None:
     """The bulk insert, at the driver level: a million ORM objects would cost more than the rows."""
     conn = session.connection()
     dbapi = conn.connection.dbapi_connection
@@ -160,11 +175,11 @@ def _insert_chunk(session: Session, rows: list[tuple[str, int, int]]) -> None:
     try:
         if conn.dialect.name == "sqlite":
             cur.executemany(
-                "INSERT INTO trace_code (serial, line_id, batch_id) VALUES (?, ?, ?)",
+                "INSERT INTO trace_code (serial, line_id, batch_id, digsig) VALUES (?, ?, ?, ?)",
                 rows,
             )
         else:
-            with cur.copy("COPY trace_code (serial, line_id, batch_id) FROM STDIN") as copy:
+            with cur.copy("COPY trace_code (serial, line_id, batch_id, digsig) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
     finally:
@@ -271,11 +286,12 @@ def run_batch(
     try:
         if not keyring.has_key(batch.key_id):
             raise IssuanceError(f"the serial key {batch.key_id!r} this batch started with is gone")
+        signer = _signer_of(db, keyring, batch.signing_key_id)
         remaining = batch.quantity - issued
-        for serials in _generated(keyring, line.gtin, line.lot, remaining, batch.key_id, chunk or CHUNK):
+        for codes in _generated(keyring, signer, line, remaining, batch.key_id, chunk or CHUNK):
             if heartbeat.lost.is_set():
                 raise _Lost
-            issued += _store_chunk(db, batch, line, serials, keyring, runner, lease_seconds)
+            issued += _store_chunk(db, batch, line, codes, keyring, signer, runner, lease_seconds)
             if progress:
                 progress(issued, batch.quantity)
         with db.transaction() as s:
@@ -293,16 +309,17 @@ def _store_chunk(
     db: Database,
     batch: CodeBatch,
     line: DeclarationLine,
-    serials: list[str],
+    codes: list[tuple[str, str | None]],
     keyring: Keyring,
+    signer: CodeSigner | None,
     runner: str,
     lease_seconds: float,
 ) -> int:
-    """Insert one chunk of a batch's codes in its own transaction, holding the batch; returns how
-    many went in."""
-    batch_id = batch.id
-    assert batch_id is not None
-    rows = [(serial, line.id, batch_id) for serial in serials]
+    """Insert one chunk of a batch's codes (serial, DigSig) in its own transaction, holding the
+    batch; returns how many went in."""
+    batch_id, line_id = batch.id, line.id
+    assert batch_id is not None and line_id is not None
+    rows = [(serial, line_id, batch_id, digsig) for serial, digsig in codes]
     for attempt in range(3):
         try:
             with db.transaction() as s:
@@ -314,8 +331,8 @@ def _store_chunk(
             if attempt == 2:
                 raise
             rows = [
-                (serial, line.id, batch_id)
-                for serial in keyring.new_serials(line.gtin, line.lot, len(rows), batch.key_id)
+                (serial, line_id, batch_id, digsig)
+                for serial, digsig in _codes(keyring, signer, line, len(rows), batch.key_id)
             ]
     return len(rows)
 
@@ -369,12 +386,33 @@ def _finish(
     return done
 
 
+def _signer_of(db: Database, keyring: Keyring, key_id: int | None) -> CodeSigner | None:
+    """The signer of a signed batch's key (unsealed for this run only); None for an unsigned batch."""
+    if key_id is None:
+        return None
+    if keyring.signing is None:
+        raise IssuanceError("this process has no code-signing keys to run a signed batch")
+    with db.read_session() as s:
+        return code_keys.signer(s, keyring.signing, key_id)
+
+
+def _codes(
+    keyring: Keyring, signer: CodeSigner | None, line: DeclarationLine, count: int, kid: str
+) -> list[tuple[str, str | None]]:
+    """`count` fresh serials of the line, each with its DigSig when the batch is signed."""
+    serials = keyring.new_serials(line.gtin, line.lot, count, kid)
+    if signer is None:
+        return [(serial, None) for serial in serials]
+    digsigs = signer.sign_serials(line.gtin, line.lot, line.expiry_date, serials)
+    return list(zip(serials, digsigs, strict=True))
+
+
 def _generated(
-    keyring: Keyring, gtin: str, lot: str, quantity: int, kid: str, chunk: int
-) -> Iterator[list[str]]:
-    """Chunks of serials, generated one chunk ahead in a helper thread."""
+    keyring: Keyring, signer: CodeSigner | None, line: DeclarationLine, quantity: int, kid: str, chunk: int
+) -> Iterator[list[tuple[str, str | None]]]:
+    """Chunks of codes, generated (and signed) one chunk ahead in a helper thread."""
     sizes = [min(chunk, quantity - start) for start in range(0, quantity, chunk)]
-    results: list[list[str] | None] = [None] * len(sizes)
+    results: list[list[tuple[str, str | None]] | None] = [None] * len(sizes)
     ready = [threading.Event() for _ in sizes]
     errors: list[BaseException] = []
     stop = threading.Event()
@@ -386,7 +424,7 @@ def _generated(
                 slots.acquire()
                 if stop.is_set():
                     return
-                results[i] = keyring.new_serials(gtin, lot, size, kid)
+                results[i] = _codes(keyring, signer, line, size, kid)
                 ready[i].set()
         except BaseException as exc:  # noqa: BLE001 - handed to the consumer
             errors.append(exc)

@@ -19,12 +19,16 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote, unquote
 
 from stdnum import ean
 
 from traceability import gs1syntax
 from traceability.dl_compression import CompressionError, decompress_segment
+
+if TYPE_CHECKING:
+    from traceability.code_keys import SigningKit
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 _FROM_RFC4648_BYTES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET.encode())
@@ -101,9 +105,11 @@ def validate_declared_lot(lot: str) -> str:
 
 class Keyring:
     """Keys for the serials' check, by one-character key id, so that keys can rotate: new codes use
-    the active key, old codes still verify with theirs."""
+    the active key, old codes still verify with theirs. `signing` is what signed batches need (the
+    code-signing root and the at-rest key), when the process may issue them."""
 
-    def __init__(self, keys: Mapping[str, bytes], active: str) -> None:
+    def __init__(self, keys: Mapping[str, bytes], active: str, signing: SigningKit | None = None) -> None:
+        self.signing = signing
         for kid in keys:
             if len(kid) != 1 or kid not in ALPHABET:
                 raise ValueError(f"key id {kid!r} must be one character of {ALPHABET}")
@@ -124,9 +130,13 @@ class Keyring:
 
     @classmethod
     def from_settings(cls, settings) -> Keyring:  # noqa: ANN001 - core.settings.Settings
-        return cls.from_secret(
+        from traceability.code_keys import SigningKit
+
+        ring = cls.from_secret(
             settings.code_secret_bytes(), settings.code_extra_keys, settings.code_active_key
         )
+        ring.signing = SigningKit.from_settings(settings)
+        return ring
 
     def has_key(self, kid: str) -> bool:
         return kid in self._keys
@@ -182,6 +192,7 @@ class DigitalLink:
     serial: str | None = None
     expiry: date | None = None
     cpv: str | None = None
+    digsig: str | None = None  # AI (8030): the code's signature, a data attribute after (17)
 
     def path(self) -> str:
         parts = ["01", self.gtin]
@@ -194,8 +205,10 @@ class DigitalLink:
         return "/" + "/".join(parts)
 
     def uri(self, resolver: str) -> str:
-        query = f"?17={yymmdd(self.expiry)}" if self.expiry else ""
-        return resolver.rstrip("/") + self.path() + query
+        query = f"17={yymmdd(self.expiry)}" if self.expiry else ""
+        if self.digsig:
+            query += f"&8030={self.digsig}" if query else f"8030={self.digsig}"
+        return resolver.rstrip("/") + self.path() + ("?" + query if query else "")
 
     def hri(self) -> str:
         """GS1 human-readable interpretation, e.g. (01)06901234567892(10)LOT1(21)ABC(17)281231."""

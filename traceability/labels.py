@@ -290,7 +290,8 @@ def label_sheet_pdf(labels: Iterable[Label], out: BinaryIO, *, layout: SheetLayo
 
 # --- a batch's codes as the exports carry them (the API's and the CLI's, one definition) -------------
 
-CSV_HEADER = ("uri", "hri", "short_code", "gtin", "lot", "serial", "expiry")
+# `digsig` is AI (8030) of a signed batch's code (the uri carries it too), empty for an unsigned one.
+CSV_HEADER = ("uri", "hri", "short_code", "gtin", "lot", "serial", "expiry", "digsig")
 
 
 def csv_row(code: IssuedCode, resolver: str) -> list[str]:
@@ -303,6 +304,7 @@ def csv_row(code: IssuedCode, resolver: str) -> list[str]:
         link.lot or "",
         code.serial,
         link.expiry.isoformat() if link.expiry else "",
+        link.digsig or "",
     ]
 
 

@@ -39,6 +39,39 @@ class BatchStatus(StrEnum):
     failed = "failed"
 
 
+class KeyKind(StrEnum):
+    root = "root"  # the platform's root: certifies the signing keys, signs the revocation list
+    signing = "signing"  # an importer's key that signs its codes (AI 8030)
+
+
+class KeyStatus(StrEnum):
+    active = "active"  # signs new codes
+    retired = "retired"  # rotated out: signs nothing new, its codes still verify
+    revoked = "revoked"  # its codes no longer verify (a leaked key)
+
+
+class CodeKey(SQLModel, table=True):
+    """A key of the code-signing hierarchy and its X.509 certificate. The number (`id`) is what a
+    DigSig names and what the certificate's subject carries. A signing key's private half is sealed
+    with the platform's at-rest key; the root's never enters the database (CROSSTRUST_CODE_ROOT_KEY,
+    else var/code-root-key)."""
+
+    __tablename__ = "code_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)
+    enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    issuer_id: int | None = Field(default=None, foreign_key="code_key.id")
+    fingerprint: str = Field(max_length=64, unique=True)  # SHA-256 of the public key (SPKI DER), hex
+    certificate: str = Field(max_length=4000)  # PEM
+    private_sealed: str | None = Field(default=None, max_length=1000)
+    status: str = Field(default=KeyStatus.active, max_length=10)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    retired_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    revocation_reason: str = Field(default="", max_length=200)
+
+
 class CodeStatus(StrEnum):
     active = "active"
     revoked = "revoked"
@@ -138,6 +171,8 @@ class CodeBatch(SQLModel, table=True):
     lease_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     # How many runs have claimed it: the first, then one per resumption after a lost runner.
     attempts: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    # A signed batch: the key whose DigSig (AI 8030) each code carries; a resumed run signs with it too.
+    signing_key_id: int | None = Field(default=None, foreign_key="code_key.id")
 
 
 class TraceCode(SQLModel, table=True):
@@ -149,6 +184,7 @@ class TraceCode(SQLModel, table=True):
     serial: str = Field(max_length=20, unique=True)
     line_id: int = Field(foreign_key="declaration_line.id")
     batch_id: int = Field(foreign_key="code_batch.id", index=True)
+    digsig: str | None = Field(default=None, max_length=90)  # AI (8030), for a signed batch's codes
     # Server defaults, because a million codes are inserted below the ORM (COPY / executemany).
     status: str = Field(
         default=CodeStatus.active, max_length=10, sa_column_kwargs={"server_default": "active"}

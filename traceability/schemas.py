@@ -254,6 +254,11 @@ class Reason(Strict):
 
 class IssueCodes(Strict):
     quantity: int = Field(ge=1, le=10_000_000)
+    signed: bool = Field(
+        default=False,
+        description="Each code carries a digital signature in GS1 AI (8030) by the importer's signing key,"
+        " verifiable offline against /.well-known/crosstrust/certificates",
+    )
 
 
 class BatchOut(BaseModel):
@@ -267,6 +272,7 @@ class BatchOut(BaseModel):
     error: str
     created_at: datetime
     finished_at: datetime | None
+    signing_key_id: int | None = None
 
 
 class GrantCreate(Strict):

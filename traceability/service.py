@@ -400,7 +400,7 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
         with db.read_session() as s:
             rows = list(
                 s.exec(
-                    select(TraceCode.id, TraceCode.serial)
+                    select(TraceCode.id, TraceCode.serial, TraceCode.digsig)
                     .where(TraceCode.batch_id == batch_id, TraceCode.id > last)
                     .order_by(TraceCode.id)
                     .limit(chunk)
@@ -408,10 +408,10 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
             )
         if not rows:
             return
-        for code_id, serial in rows:
+        for code_id, serial, digsig in rows:
             yield IssuedCode(
                 serial,
-                DigitalLink(line.gtin, line.lot, serial, line.expiry_date),
+                DigitalLink(line.gtin, line.lot, serial, line.expiry_date, digsig=digsig),
                 product.name_zh,
                 product.name_en,
             )

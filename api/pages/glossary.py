@@ -18,6 +18,7 @@ from decimal import Decimal
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
+from traceability.digsig import OUTCOME_LABELS
 from traceability.verdict import VERDICT_LABELS
 
 # kind -> value -> (zh, en)
@@ -302,6 +303,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 }
 # Kept where the domains define them (one list each), read into the glossary, not copied.
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
+WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 
 

@@ -154,7 +154,9 @@ def issue_codes(
 ) -> BatchOut:
     from api.background import start_code_batch
 
-    batch = start_code_batch(request.app.state, by, enterprise_id, declaration_id, line_no, data.quantity)
+    batch = start_code_batch(
+        request.app.state, by, enterprise_id, declaration_id, line_no, data.quantity, data.signed
+    )
     response.headers["Location"] = f"/api/v1/enterprises/{enterprise_id}/code-batches/{batch.id}"
     return BatchOut.model_validate(batch)
 

@@ -211,7 +211,13 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
     with TestClient(app) as public:
         with db.read_session() as s:
             usccs = s.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant")).all()
-        for path in ["/", "/complaints/new", "/complaints/track", *(f"/credit/{u}" for u in usccs)]:
+        for path in [
+            "/",
+            "/complaints/new",
+            "/complaints/track",
+            "/verify/",
+            *(f"/credit/{u}" for u in usccs),
+        ]:
             look(public, path)
         token = demo_site["token"]
         for lang in ("", "&lang=en"):

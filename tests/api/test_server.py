@@ -209,6 +209,7 @@ def test_var_holds_only_private_files_after_start_up_and_an_export(server):
         "var/crosstrust.db-shm",
         "var/search.db",
         "var/code-secret",
+        "var/code-root-key",
         "var/audit-key",
         "var/audit-signing-key",
         "var/demo-keys.json",

@@ -109,9 +109,10 @@ class Flow:
         assert r.status_code == 200, r.text
         return r.json()
 
-    def issue(self, declaration: dict, line_no: int = 1, quantity: int = 10) -> dict:
+    def issue(self, declaration: dict, line_no: int = 1, quantity: int = 10, signed: bool = False) -> dict:
         url = f"/api/v1/enterprises/{self.keys.merchant_id}/declarations/{declaration['id']}/lines/{line_no}/codes"
-        r = self.client.post(url, json={"quantity": quantity}, headers=self.m)
+        body = {"quantity": quantity} | ({"signed": True} if signed else {})
+        r = self.client.post(url, json=body, headers=self.m)
         assert r.status_code == 202, r.text
         self.client.app.state.jobs.wait(60)
         batch = self.client.get(r.headers["Location"], headers=self.m).json()
