@@ -40,6 +40,7 @@ from api.routers import (
     resolver,
     traceability,
 )
+from api.scan_pg import LoopStatements
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
 from complaints import service as complaint_service
 from core import audit
@@ -111,6 +112,8 @@ def create_app(
         finally:
             background.stop()
             resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
+            if app.state.scan_statements is not None:
+                await app.state.scan_statements.close()
 
     # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
     # intranet (and this build machine) may not reach one.
@@ -139,6 +142,8 @@ def create_app(
     app.state.metrics = Metrics(db)
     app.state.keyring = keyring
     app.state.resolver = resolver_
+    # On PostgreSQL the JSON scan's statements run on the event loop (api.scan_pg).
+    app.state.scan_statements = None if db.is_sqlite else LoopStatements(db.url)
     app.state.jobs = jobs
     app.state.complaint_kit = complaint_kit
     app.state.enterprise_cards = EnterpriseCards(
