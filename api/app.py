@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -104,14 +105,21 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resolver_.writer.start()
+        # On PostgreSQL the scan writer is a task of this loop, as the scan is (api.scan_pg).
+        writer = None if db.is_sqlite else asyncio.create_task(resolver_.writer.run_on_loop())
+        if writer is None:
+            resolver_.writer.start()
         background.checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
         background.start()
         try:
             yield
         finally:
             background.stop()
-            resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
+            # Drains: no scan record is lost on a clean shutdown.
+            if writer is not None:
+                await resolver_.writer.stop_on_loop(writer)
+            else:
+                resolver_.writer.stop()
             if app.state.scan_statements is not None:
                 await app.state.scan_statements.close()
 

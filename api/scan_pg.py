@@ -39,9 +39,13 @@ TAKE_AND_READ = (
 
 
 class LoopStatements:
-    """Up to `size` autocommit connections of the running event loop, lent to one statement at a time."""
+    """Up to `size` autocommit connections of the running event loop, lent to one statement at a time,
+    opened as concurrent scans need them. A statement's latency is mostly the server's (and, on a busy
+    machine, waiting for a core): the connections must cover the scans in flight, or the scans queue
+    here for one (with 4, `bench_scale.py` at 1,000,000 codes on a loaded machine fell to half the
+    thread pool's rate, which had a connection per thread, up to 40)."""
 
-    def __init__(self, url: str, size: int = 4) -> None:
+    def __init__(self, url: str, size: int = 16) -> None:
         self.url = "postgresql://" + url.split("://", 1)[1]
         self.size = size
         self._loop: asyncio.AbstractEventLoop | None = None
