@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import os
@@ -43,6 +44,7 @@ from api.routers import (
     tlog,
     traceability,
 )
+from api.scan_pg import LoopStatements
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
 from complaints import service as complaint_service
 from core import audit
@@ -106,14 +108,23 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        resolver_.writer.start()
+        # On PostgreSQL the scan writer is a task of this loop, as the scan is (api.scan_pg).
+        writer = None if db.is_sqlite else asyncio.create_task(resolver_.writer.run_on_loop())
+        if writer is None:
+            resolver_.writer.start()
         background.checkpoint()  # an upgraded ledger's plain-hash entries are anchored before anything else
         background.start()
         try:
             yield
         finally:
             background.stop()
-            resolver_.writer.stop()  # drains: no scan record is lost on a clean shutdown
+            # Drains: no scan record is lost on a clean shutdown.
+            if writer is not None:
+                await resolver_.writer.stop_on_loop(writer)
+            else:
+                resolver_.writer.stop()
+            if app.state.scan_statements is not None:
+                await app.state.scan_statements.close()
 
     # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
     # intranet (and this build machine) may not reach one.
@@ -142,6 +153,8 @@ def create_app(
     app.state.metrics = Metrics(db)
     app.state.keyring = keyring
     app.state.resolver = resolver_
+    # On PostgreSQL the JSON scan's statements run on the event loop (api.scan_pg).
+    app.state.scan_statements = None if db.is_sqlite else LoopStatements(db.url)
     app.state.jobs = jobs
     app.state.complaint_kit = complaint_kit
     app.state.enterprise_cards = EnterpriseCards(

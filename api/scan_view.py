@@ -10,7 +10,7 @@ from typing import Any
 import orjson
 
 from api import scan_guidance
-from core.db import Database
+from core.db import Database, WouldBlock
 from credit import service as credit
 from enterprises import service as enterprises
 from insurance import claims as insurance_claims
@@ -55,10 +55,12 @@ class UnitClaims:
         self._loaded_at = -1e9
         self._by_serial: dict[str, dict[str, Any]] = {}
 
-    def get(self, serial: str | None) -> dict[str, Any] | None:
+    def get(self, serial: str | None, io: bool = True) -> dict[str, Any] | None:
         if not self.enabled or serial is None:
             return None
         if time.monotonic() - self._loaded_at > self.ttl:
+            if not io:
+                raise WouldBlock("unit claims")
             with self.db.read_session() as s:
                 self._by_serial = insurance_claims.unit_claims(s)
             self._loaded_at = time.monotonic()
@@ -77,12 +79,14 @@ class EnterpriseCards:
         self.providers = providers  # None: all registered
         self._cards: dict[int, tuple[float, dict[str, Any] | None]] = {}
 
-    def get(self, enterprise_id: int | None) -> dict[str, Any] | None:
+    def get(self, enterprise_id: int | None, io: bool = True) -> dict[str, Any] | None:
         if enterprise_id is None:
             return None
         hit = self._cards.get(enterprise_id)
         if hit is not None and time.monotonic() - hit[0] < self.ttl:
             return hit[1]
+        if not io:
+            raise WouldBlock("enterprise card")
         with self.db.read_session() as s:
             card = enterprises.public_profile(s, enterprise_id)
         if card is not None:
@@ -151,11 +155,13 @@ class ScanJson:
         self.max_entries = max_entries
         self._fragments: dict[tuple[int, int, int | None, str], tuple[object, object, bytes]] = {}
 
-    def render(self, outcome: Outcome, uri: str | None = None) -> bytes:
-        card = self.cards.get(outcome.enterprise_id)
+    def render(self, outcome: Outcome, uri: str | None = None, io: bool = True) -> bytes:
+        """With `io` false, WouldBlock where a card or the claims would be read (see Resolver.resolve)."""
+        card = self.cards.get(outcome.enterprise_id, io)
+        claim = self.claims.get(outcome.link.serial, io) if self.claims else None
         code = _code_part(outcome, self.base, uri, card)
         # The unit's own claim (先行赔付 or a consumer's) belongs with the per-scan part.
-        code["insurance_claim"] = self.claims.get(outcome.link.serial) if self.claims else None
+        code["insurance_claim"] = claim
         head = orjson.dumps(code)
         facts = outcome.facts
         if facts is None or outcome.item_events:

@@ -97,6 +97,11 @@ def make_engine(url: str, *, immediate: bool = True, echo: bool = False) -> Engi
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+class WouldBlock(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a cache asked to answer without I/O (`io=False`) when it would have to read the
+    database: the caller, on the event loop, does the work again on the thread pool."""
+
+
 class Database:
     """One database: a write engine, a read engine (the same one on PostgreSQL) and their sessions."""
 

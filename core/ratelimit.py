@@ -25,9 +25,9 @@ class RateBucket(SQLModel, table=True):
     allowed: bool = True
 
 
-# One statement in autocommit: the row is locked only while it runs, so a client hammering several
+# One statement in autocommit (also run by api.scan_pg, in one statement with the scan's read): the row is locked only while it runs, so a client hammering several
 # processes at once queues for microseconds, not for a transaction's round trips.
-_TAKE = """
+TAKE_SQL = """
     INSERT INTO rate_bucket AS b (client, tokens, at, allowed)
     VALUES (%(client)s, %(burst)s - 1, extract(epoch FROM clock_timestamp()), true)
     ON CONFLICT (client) DO UPDATE SET
@@ -45,9 +45,13 @@ _PRUNE = text("DELETE FROM rate_bucket WHERE at < extract(epoch FROM clock_times
 
 def take(db: Database, client: str, rate: float, burst: float) -> int:
     """Take one token from `client`'s shared bucket: 0 when allowed, else seconds to wait."""
-    found = db.fetch_one(_TAKE, {"client": client, "rate": rate, "burst": burst})
+    found = db.fetch_one(TAKE_SQL, {"client": client, "rate": rate, "burst": burst})
     assert found is not None  # an upsert with RETURNING always returns its row
-    allowed, tokens = found
+    return wait_of(found[0], found[1], rate)
+
+
+def wait_of(allowed: bool, tokens: float, rate: float) -> int:
+    """The seconds to wait that TAKE_SQL's answer means: 0 when the token was taken."""
     if allowed:
         return 0
     return max(1, math.ceil((1.0 - tokens) / rate))

@@ -14,7 +14,7 @@ import time
 from sqlalchemy import event, text
 from sqlmodel import Field, Session, SQLModel
 
-from core.db import Database
+from core.db import Database, WouldBlock
 
 
 class SharedGeneration(SQLModel, table=True):
@@ -78,11 +78,14 @@ class GenerationReader:
         self._seen: dict[str, tuple[int, float]] = {}  # database URL -> (value, when read)
         self._lock = threading.Lock()
 
-    def value(self, db: Database) -> int:
+    def value(self, db: Database, io: bool = True) -> int:
+        """The counter's value; with `io` false, WouldBlock instead of a read when one is due."""
         seen = self._seen.get(db.url)
         now = time.monotonic()
         if seen is not None and now - seen[1] < self.ttl:
             return seen[0]
+        if not io:
+            raise WouldBlock(self.name)
         with self._lock:
             seen = self._seen.get(db.url)
             if seen is not None and now - seen[1] < self.ttl:  # another thread just read it

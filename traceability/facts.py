@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from core.clock import as_utc
-from core.db import Database
+from core.db import Database, WouldBlock
 from core.identifiers import country_name
 from traceability import epcis, freshness
 from traceability.schemas import PORT_NAMES
@@ -93,12 +93,15 @@ class FactsCache:
         self._products: dict[str, tuple[int, float, dict | None]] = {}
         self._lock = threading.Lock()
 
-    def _get(self, db: Database, store: dict, key: object, load: Callable[[], Any]) -> Any:
+    def _get(self, db: Database, store: dict, key: object, load: Callable[[], Any], io: bool = True) -> Any:
+        """The cached value, loaded when missing or stale; with `io` false, WouldBlock instead of a read."""
         # The generation is read before loading: a change committed while loading moves it again.
-        generation = freshness.current(db)
+        generation = freshness.current(db, io)
         entry = store.get(key)
         if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.ttl:
             return entry[2]
+        if not io:
+            raise WouldBlock(str(key))
         value = load()
         with self._lock:
             if len(store) >= self.max_entries:
@@ -106,11 +109,11 @@ class FactsCache:
             store[key] = (generation, time.monotonic(), value)
         return value
 
-    def lot(self, db: Database, gtin: str, lot: str) -> LotFacts | None:
-        return self._get(db, self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot))
+    def lot(self, db: Database, gtin: str, lot: str, io: bool = True) -> LotFacts | None:
+        return self._get(db, self._lots, (gtin, lot), lambda: _load_lot(db, gtin, lot), io)
 
-    def product(self, db: Database, gtin: str) -> dict | None:
-        return self._get(db, self._products, gtin, lambda: _load_product(db, gtin))
+    def product(self, db: Database, gtin: str, io: bool = True) -> dict | None:
+        return self._get(db, self._products, gtin, lambda: _load_product(db, gtin), io)
 
     def clear(self) -> None:
         with self._lock:

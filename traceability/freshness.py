@@ -28,5 +28,5 @@ def invalidate(session: Session | None = None) -> None:
         bump_after_commit(session, NAME)
 
 
-def current(db: Database) -> tuple[int, int]:
-    return generation, shared.value(db)
+def current(db: Database, io: bool = True) -> tuple[int, int]:
+    return generation, shared.value(db, io)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 
 from core.clock import utcnow
-from core.db import Database, UtcDateTime
+from core.db import Database, UtcDateTime, WouldBlock
 from traceability import epcis
 from traceability.codes import DigitalLink, Keyring
 from traceability.facts import FactsCache, LotFacts, event_view
@@ -52,10 +52,19 @@ _CODE_COLUMNS = {
     "last_scan_lon": "c.last_scan_lon",
     "batch_status": "b.status",
 }
-_CODE_SQL = (
+# The code row by its serial, `?` the driver's placeholder (also read by api.scan_pg in one statement
+# with the rate limit).
+CODE_SQL = (
     f"SELECT {', '.join(_CODE_COLUMNS[name] for name in CodeRow._fields)}"  # noqa: S608 - constant names
     " FROM trace_code c JOIN code_batch b ON b.id = c.batch_id WHERE c.serial = ?"
 )
+UNREAD: Any = object()  # `resolve` reads the code row itself
+
+
+def _would_block(*_args: Any) -> int:
+    raise WouldBlock("clients since the sale")
+
+
 _CLIENTS_SINCE = text(
     "SELECT DISTINCT client_hash FROM scan_record WHERE code_id = :c AND scanned_at >= :t"
 ).bindparams(bindparam("t", type_=UtcDateTime))
@@ -71,7 +80,7 @@ class Resolver:
         self.cache = FactsCache(cache_ttl)
         self.writer = ScanWriter(db)
         # The only variable part is the driver's placeholder style.
-        self._code_sql = _CODE_SQL.replace("?", "?" if db.is_sqlite else "%s")
+        self._code_sql = CODE_SQL.replace("?", "?" if db.is_sqlite else "%s")
         self._local = threading.local()
 
     def _code_row(self, serial: str) -> CodeRow | None:
@@ -86,30 +95,67 @@ class Resolver:
             row = self.db.fetch_one(self._code_sql, (serial,))
         return None if row is None else CodeRow._make(row)
 
-    def resolve(self, link: DigitalLink, client: Client, now: datetime | None = None) -> Outcome:
+    def serial_to_read(self, link: DigitalLink) -> str | None:
+        """The serial whose code row `resolve` reads, or None when it reads none (no serial, or a serial
+        that fails the keyed check: a forged serial costs no read of the codes)."""
+        if link.serial is None or self.keyring.check(link.gtin, link.lot or "", link.serial) is not None:
+            return None
+        return link.serial
+
+    def resolve(
+        self,
+        link: DigitalLink,
+        client: Client,
+        now: datetime | None = None,
+        *,
+        row: CodeRow | None = UNREAD,
+        io: bool = True,
+        record: bool = True,
+    ) -> Outcome:
+        """The scan's outcome, recorded (unless `record` is false: the caller then calls `record`).
+
+        `row`: the code row of `serial_to_read(link)` if the caller has read it already (None: no
+        such code). With `io` false nothing here reads the database: where something would (a cache
+        entry due, the item's own events, the devices since the sale), WouldBlock is raised before
+        anything is recorded, and the caller resolves again with `io` on the thread pool."""
         now = now or utcnow()
-        facts = self.cache.lot(self.db, link.gtin, link.lot) if link.lot else None
-        product = facts.product if facts else self.cache.product(self.db, link.gtin)
+        facts = self.cache.lot(self.db, link.gtin, link.lot, io) if link.lot else None
+        product = facts.product if facts else self.cache.product(self.db, link.gtin, io)
+        outcome = self._outcome(link, client, now, facts, product, row, io)
+        if record:
+            self.record(outcome, client, now)
+        return outcome
+
+    def _outcome(
+        self,
+        link: DigitalLink,
+        client: Client,
+        now: datetime,
+        facts: LotFacts | None,
+        product: dict | None,
+        row: CodeRow | None,
+        io: bool,
+    ) -> Outcome:
         if link.serial is None:
-            outcome = Outcome(link, "unverified", [NO_SERIAL], facts, product)
-            self._record(outcome, client, now)
-            return outcome
+            return Outcome(link, "unverified", [NO_SERIAL], facts, product)
         reason = self.keyring.check(link.gtin, link.lot or "", link.serial)
         if reason is not None:
             # The product was read from the cache above: naming an unknown one costs nothing more.
             found = check_failed(reason) if product is not None else UNKNOWN_PRODUCT
-            outcome = Outcome(link, "counterfeit", [found], facts, product)
-            self._record(outcome, client, now)
-            return outcome
-        row = self._code_row(link.serial)
+            return Outcome(link, "counterfeit", [found], facts, product)
+        if row is UNREAD:
+            if not io:
+                raise WouldBlock("code row")
+            row = self._code_row(link.serial)
         if row is None or row.batch_status != "done" or facts is None or row.line_id != facts.line_id:
-            outcome = Outcome(link, "counterfeit", [UNKNOWN_CODE], facts, product)
-            self._record(outcome, client, now)
-            return outcome
-        outcome = judge(link, row, facts, client, now, self.policy, self._clients_since)
+            return Outcome(link, "counterfeit", [UNKNOWN_CODE], facts, product)
+        outcome = judge(
+            link, row, facts, client, now, self.policy, self._clients_since if io else _would_block
+        )
         if row.last_biz_step is not None:
+            if not io:
+                raise WouldBlock("item events")
             outcome.item_events = self._item_events(link, facts)
-        self._record(outcome, client, now)
         return outcome
 
     def _item_events(self, link: DigitalLink, facts: LotFacts) -> list[dict[str, Any]]:
@@ -146,7 +192,8 @@ class Resolver:
             rows = s.execute(_CLIENTS_SINCE, {"c": code_id, "t": as_datetime(since)}).all()
         return len({r[0] for r in rows} | {current})
 
-    def _record(self, outcome: Outcome, client: Client, now: datetime) -> None:
+    def record(self, outcome: Outcome, client: Client, now: datetime) -> None:
+        """Hand the scan to the writer (batched, written on its thread)."""
         link = outcome.link
         # In the order of scan_writer.RECORD_FIELDS.
         self.writer.submit(

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api import scan_guidance
+from api import scan_guidance, scan_pg
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
 from api.pages.routes import templates
 from api.pages.scan_text import TEXT
 from api.problems import media, problem, responses
 from api.scan_view import scan_view
+from core.clock import utcnow
+from core.db import WouldBlock
 from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
 from traceability.codes import (
@@ -30,6 +32,8 @@ from traceability.codes import (
     uncompress,
 )
 from traceability.places import Client
+from traceability.scan import UNREAD
+from traceability.verdict import CodeRow
 
 router = APIRouter(tags=["resolver"])
 
@@ -825,6 +829,9 @@ class ScanFastPath:
         state = scope["app"].state
         client = scope.get("client")
         address = client[0] if client else "unknown"
+        same_as = scope.get("crosstrust.same_as")
+        if state.scan_statements is not None:
+            return await _json_postgres(state, scope, attributes, address, agent, params, same_as)
         limiter = state.rate_limiter
         # The in-process limiter does no I/O: called directly, without a coroutine per scan.
         wait = limiter.take(address) if limiter.in_process else await limiter.atake(address)
@@ -832,10 +839,44 @@ class ScanFastPath:
             raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
         link = _parse(scope, attributes)
         who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
-        same_as = scope.get("crosstrust.same_as")
         if state.db.is_sqlite:
             return _json_answer(state, link, who, same_as)
         return await run_in_threadpool(_json_answer, state, link, who, same_as)
+
+
+async def _json_postgres(  # noqa: ANN001, PLR0913 - the parts of the request `_json` read
+    state, scope, attributes, address: str, agent: str, params: dict, same_as: str | None
+) -> tuple[bytes, list[tuple[bytes, bytes]], str, int]:
+    """`_json` on PostgreSQL: the rate limit and the code row in one statement from the event loop
+    (api.scan_pg), the rest on the loop unless it needs another read. The answers are `_json`'s:
+    a refused token first (429), then a link that does not parse (400)."""
+    try:
+        link, bad = _parse(scope, attributes), None
+    except BadDigitalLink as exc:
+        link, bad = None, exc
+    serial = state.resolver.serial_to_read(link) if link is not None else None
+    limiter = state.rate_limiter
+    row = UNREAD
+    if limiter.in_process:
+        wait = limiter.take(address)
+        if not wait and serial is not None:
+            row = await scan_pg.read_row(state.scan_statements, serial)
+    else:
+        try:
+            wait, found = await scan_pg.take_and_read(state.scan_statements, limiter, address, serial)
+            row = found if serial is not None else UNREAD
+        except scan_pg.Unanswered:
+            wait = 0
+    if wait:
+        raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
+    if bad is not None:
+        raise bad
+    assert link is not None
+    who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
+    try:
+        return _json_answer(state, link, who, same_as, row=row, io=False)
+    except WouldBlock:
+        return await run_in_threadpool(_json_answer, state, link, who, same_as, row=row)
 
 
 def _problem(exc: DomainError, scope) -> Response:  # noqa: ANN001
@@ -859,12 +900,21 @@ def _with_cors(send):  # noqa: ANN001, ANN202 - ASGI
     return sender
 
 
-def _json_answer(  # noqa: ANN001
-    state, link: DigitalLink, who: Client, same_as: str | None = None
+def _json_answer(  # noqa: ANN001, PLR0913
+    state,
+    link: DigitalLink,
+    who: Client,
+    same_as: str | None = None,
+    row: CodeRow | None = UNREAD,
+    io: bool = True,
 ) -> tuple[bytes, list, str, int]:
+    """The JSON scan's answer; `row` and `io` as `Resolver.resolve` takes them (with `io` false, nothing
+    is recorded before the answer is made, so that WouldBlock leaves nothing half done)."""
     base = state.settings.resolver_base_url
-    outcome = state.resolver.resolve(link, who)
-    body = state.scan_json.render(outcome, link.uri(base))
+    now = utcnow()
+    outcome = state.resolver.resolve(link, who, now, row=row, io=io, record=False)
+    body = state.scan_json.render(outcome, link.uri(base), io)
+    state.resolver.record(outcome, who, now)
     headers = [
         (b"content-length", str(len(body)).encode()),
         _JSON_TYPE,

@@ -85,6 +85,79 @@ def wrk(url: str, seconds: int, script: Path | None = None) -> dict:
     }
 
 
+_SCAN = ["--factory", "api.app:factory"]
+_BARE = ["scripts.bench.bare_app:app"]
+_MEMORY = {"CROSSTRUST_RATE_LIMIT_STORE": "memory"}
+# (label, processes, app, probe, environment; "front": nginx before the processes, with limit_req or not)
+CONFIGURATIONS: tuple[tuple[str, int, list[str], str, dict[str, str] | None], ...] = (
+    ("bare_1", 1, _BARE, "/bare", None),
+    ("bare_2", 2, _BARE, "/bare", None),
+    # The same scan on SQLite (its own database of as many codes), one process: what PostgreSQL's is
+    # held to.
+    ("scan_1_sqlite", 1, _SCAN, "/healthz", None),
+    ("scan_1", 1, _SCAN, "/healthz", None),
+    # The public rate limit across processes, side by side: in PostgreSQL (the default), in each process
+    # (divided by their number), and in nginx (limit_req, one zone for the host), with nginx alone too.
+    ("scan_2", 2, _SCAN, "/healthz", None),
+    ("scan_2_memory_limiter", 2, _SCAN, "/healthz", _MEMORY),
+    ("scan_2_nginx_memory_limiter", 2, _SCAN, "/healthz", _MEMORY | {"front": "nginx"}),
+    ("scan_2_nginx_limit_req", 2, _SCAN, "/healthz", _MEMORY | {"front": "nginx_limit_req"}),
+)
+
+
+def nginx(workdir: Path, upstream: str, *, limit: bool) -> tuple[subprocess.Popen, str]:
+    """nginx on loopback in front of `upstream` as deploy/nginx.conf sets it up, with or without its
+    `limit_req` (one zone per client address, at a rate the benchmark never reaches)."""
+    port = free_port()
+    prefix = workdir / f"nginx-{port}"
+    (prefix / "logs").mkdir(parents=True)
+    zone = "limit_req_zone $binary_remote_addr zone=public:10m rate=100000r/s;" if limit else ""
+    use = "limit_req zone=public burst=100000 nodelay; limit_req_status 429;" if limit else ""
+    (prefix / "nginx.conf").write_text(
+        ("user root;\n" if os.geteuid() == 0 else "")
+        + f"worker_processes 1; daemon off; pid {prefix}/nginx.pid; error_log {prefix}/error.log warn;\n"
+        "events { worker_connections 1024; }\n"
+        f"http {{ access_log off; {zone}\n"
+        f"  upstream api {{ server {upstream.split('//', 1)[1]}; keepalive 64; }}\n"
+        f"  server {{ listen 127.0.0.1:{port};\n"
+        f"    location / {{ {use} proxy_pass http://api; proxy_http_version 1.1;"
+        ' proxy_set_header Connection ""; proxy_set_header X-Forwarded-For $remote_addr; } } }\n'
+    )
+    proc = subprocess.Popen(["nginx", "-p", str(prefix), "-c", str(prefix / "nginx.conf")])  # noqa: S603, S607
+    wait_up(f"http://127.0.0.1:{port}/healthz")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def _sqlite_scan_db(workdir: Path, codes: int, secret: str) -> tuple[str, Path]:
+    """A SQLite database with as many codes, one shipped lot, for the SQLite scan of the same run:
+    its URL and its wrk script."""
+    from api import seeding
+    from scripts.bench.common import fresh_sqlite
+    from traceability.codes import Keyring
+
+    db, url = fresh_sqlite("scale")
+    _, gtin, decl_id = released_line(db, codes)
+    seeding.issue(db, decl_id, 1, codes, Keyring.from_secret(secret.encode()), "http://127.0.0.1:8000")
+    with db.transaction() as s:
+        seeding.ship(s, decl_id, 1, "http://127.0.0.1:8000")
+    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
+    with db.read_engine.connect() as conn:
+        serials = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
+            )
+        ]
+    db.dispose()
+    script = workdir / "paths-sqlite.lua"
+    script.write_text(
+        "paths = {"
+        + ",".join(f'"/01/{gtin}/10/BENCH2611/21/{s}?17=281130"' for s in serials)
+        + "}\nrequest = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n"
+    )
+    return url, script
+
+
 def count(url: str, sql: str) -> int:
     with psycopg.connect(url) as conn:
         return conn.execute(sql).fetchone()[0]
@@ -139,28 +212,39 @@ def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:
     assert done.status == "done" and done.issued == codes
     serials = keyring.new_serials(gtin, "RAW2611", codes)
     chunk = trace.CHUNK
+    raw: dict[str, float] = {}
     with psycopg.connect(url) as conn:
+        # `LIKE … INCLUDING ALL` copies the indexes but not the foreign keys, whose checks PostgreSQL
+        # runs once per row: the same COPY is timed into a copy with trace_code's two foreign keys too.
         conn.execute("CREATE TABLE trace_code_raw (LIKE trace_code INCLUDING ALL)")
+        conn.execute("CREATE TABLE trace_code_raw_fk (LIKE trace_code INCLUDING ALL)")
+        conn.execute(
+            "ALTER TABLE trace_code_raw_fk ADD FOREIGN KEY (batch_id) REFERENCES code_batch (id),"
+            " ADD FOREIGN KEY (line_id) REFERENCES declaration_line (id)"
+        )
         conn.commit()
-        start = time.perf_counter()
-        for i in range(0, codes, chunk):
-            with conn.cursor().copy("COPY trace_code_raw (serial, line_id, batch_id) FROM STDIN") as copy:
-                for serial in serials[i : i + chunk]:
-                    copy.write_row((serial, 1, batch.id))
-            conn.commit()
-        raw = time.perf_counter() - start
+        for table in ("trace_code_raw", "trace_code_raw_fk"):
+            start = time.perf_counter()
+            for i in range(0, codes, chunk):
+                with conn.cursor().copy(f"COPY {table} (serial, line_id, batch_id) FROM STDIN") as copy:
+                    for serial in serials[i : i + chunk]:
+                        copy.write_row((serial, 1, batch.id))
+                conn.commit()
+            raw[table] = time.perf_counter() - start
         sizes = conn.execute(
             "SELECT pg_relation_size('trace_code'), pg_indexes_size('trace_code'),"
             " pg_total_relation_size('trace_code')"
         ).fetchone()
-        conn.execute("DROP TABLE trace_code_raw")
+        conn.execute("DROP TABLE trace_code_raw, trace_code_raw_fk")
         conn.commit()
     del serials
     result["issue"] = {
         "seconds": round(ours, 2),
         "codes_per_second": round(codes / ours),
-        "raw_copy_rows_per_second": round(codes / raw),
-        "ratio_to_raw_copy": round(raw / ours, 3),
+        "raw_copy_rows_per_second": round(codes / raw["trace_code_raw"]),
+        "ratio_to_raw_copy": round(raw["trace_code_raw"] / ours, 3),
+        "raw_copy_with_foreign_keys_rows_per_second": round(codes / raw["trace_code_raw_fk"]),
+        "ratio_to_raw_copy_with_foreign_keys": round(raw["trace_code_raw_fk"] / ours, 3),
         "trace_code_bytes": {"heap": sizes[0], "indexes": sizes[1], "total": sizes[2]},
         "bytes_per_code": round(sizes[2] / codes),
     }
@@ -221,31 +305,39 @@ def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:
     # 2. The scan, 1 process and 2, against the bare endpoint.
     scans: dict[str, dict] = {}
     answered = 0
-    for label, workers, target, probe, extra in (
-        ("bare_1", 1, ["scripts.bench.bare_app:app"], "/bare", None),
-        ("bare_2", 2, ["scripts.bench.bare_app:app"], "/bare", None),
-        ("scan_1", 1, ["--factory", "api.app:factory"], "/healthz", None),
-        ("scan_2", 2, ["--factory", "api.app:factory"], "/healthz", None),
-        (
-            "scan_2_memory_limiter",
-            2,
-            ["--factory", "api.app:factory"],
-            "/healthz",
-            {"CROSSTRUST_RATE_LIMIT_STORE": "memory"},
-        ),
-    ):
+    sqlite_url, sqlite_script = _sqlite_scan_db(workdir, codes, secret)
+    for label, workers, target, probe, fixed in CONFIGURATIONS:
+        extra = dict(fixed or {})
+        front = extra.pop("front", None)
+        if label == "scan_1_sqlite":
+            extra["CROSSTRUST_DATABASE_URL"] = sqlite_url
+        if front and not shutil.which("nginx"):
+            scans[label] = {"skipped": "nginx is not installed (apt-get install nginx-light)"}
+            continue
         proc, base = serve(workers, target, probe, extra)
+        proxy = None
+        if front:
+            proxy, base = nginx(workdir, base, limit=front == "nginx_limit_req")
+        is_scan = label.startswith("scan")
+        lua = sqlite_script if label == "scan_1_sqlite" else script
         try:
-            is_scan = label.startswith("scan")
-            warm = wrk(base + ("" if is_scan else "/bare"), 3, script if is_scan else None)
-            scans[label] = wrk(base + ("" if is_scan else "/bare"), seconds, script if is_scan else None)
+            warm = wrk(base + ("" if is_scan else "/bare"), 3, lua if is_scan else None)
+            scans[label] = wrk(base + ("" if is_scan else "/bare"), seconds, lua if is_scan else None)
             scans[label]["load_average"] = os.getloadavg()[0]
         finally:
+            if proxy is not None:
+                proxy.terminate()
+                proxy.wait(30)
             stop(proc)  # a clean stop drains the scan writer
-        if is_scan:
+        if is_scan and label != "scan_1_sqlite":
             answered += warm["ok"] + scans[label]["ok"]
+
     recorded = count(url, "SELECT count(*) FROM scan_record")
     result["scan"] = scans
+    if "rps" in scans.get("scan_1_sqlite", {}):
+        result["scan_1_postgresql_to_sqlite"] = round(
+            scans["scan_1"]["rps"] / scans["scan_1_sqlite"]["rps"], 3
+        )
     result["scan_ratio_to_bare"] = {
         "1_process": round(scans["scan_1"]["rps"] / scans["bare_1"]["rps"], 3),
         "2_processes": round(scans["scan_2"]["rps"] / scans["bare_2"]["rps"], 3),

@@ -52,6 +52,16 @@ class DatabaseReads:
             return fetch_one(sql, params)
 
         monkeypatch.setattr(db, "fetch_one", traced_fetch_one)
+        # On PostgreSQL the JSON scan's statements go from the event loop (api.scan_pg).
+        statements = app.state.scan_statements
+        if statements is not None:
+            loop_fetch_one = statements.fetch_one
+
+            async def traced_loop_fetch_one(sql, params):  # noqa: ANN001, ANN202
+                self.statements.append(sql)
+                return await loop_fetch_one(sql, params)
+
+            monkeypatch.setattr(statements, "fetch_one", traced_loop_fetch_one)
         monkeypatch.setattr(resolver, "_local", threading.local())
         # The lot's facts stay cached for the whole test, however slow the machine.
         monkeypatch.setattr(resolver.cache, "ttl", 3600.0)

@@ -88,3 +88,65 @@ def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_
             text("SELECT scan_count, first_scan_place FROM trace_code WHERE id = :i"), {"i": code}
         ).one()
     assert left == 2 and tuple(kept) == (5, "宁波")
+
+
+def _write_in_a_process(url: str, ids: list[int], gtin: str, tag: str, scans: int, ready, go) -> None:  # noqa: ANN001
+    """One API process's scan writer under load: `scans` submits as fast as they come, over codes the
+    other process scans too, each record marked with its own client hash; a clean stop drains it."""
+    from core.db import Database
+
+    db = Database(url)
+    writer = ScanWriter(db)
+    writer.start()
+    rnd = random.Random(tag)
+    ready.set()
+    go.wait(60)
+    for n in range(scans):
+        writer.submit(
+            (rnd.choice(ids), gtin, "BENCH2611", None, utcnow(), "genuine", "", None, None, f"{tag}-{n}")
+        )
+    writer.stop()
+    db.dispose()
+    assert writer.dropped == 0
+
+
+def test_two_processes_writers_never_lose_or_double_a_record_under_load(postgres_db):
+    import multiprocessing
+
+    db = postgres_db
+    keyring = Keyring.from_secret(b"writers")
+    _, gtin, decl_id = released_line(db, 200)
+    with db.transaction() as s:
+        batch = trace.reserve_codes(s, decl_id, 1, 200, keyring, SYSTEM)
+    trace.run_batch(db, batch.id, keyring, "http://127.0.0.1:8000", runner=batch.runner)
+    with db.engine.connect() as conn:
+        ids = conn.execute(text("SELECT id FROM trace_code ORDER BY id")).scalars().all()
+    spawn = multiprocessing.get_context("spawn")
+    go = spawn.Event()
+    readies = [spawn.Event(), spawn.Event()]
+    scans = 20_000  # each: many batches of the writer, most codes in both processes' batches at once
+    procs = [
+        spawn.Process(target=_write_in_a_process, args=(db.url, ids, gtin, tag, scans, ready, go))
+        for tag, ready in zip(("a", "b"), readies, strict=True)
+    ]
+    for p in procs:
+        p.start()
+    for ready in readies:
+        assert ready.wait(120)
+    go.set()
+    for p in procs:
+        p.join(300)
+    assert [p.exitcode for p in procs] == [0, 0]
+    with db.engine.connect() as conn:
+        written = conn.execute(
+            text("SELECT count(*), count(DISTINCT client_hash) FROM scan_record WHERE client_hash LIKE '_-%'")
+        ).one()
+        assert tuple(written) == (2 * scans, 2 * scans)  # none lost, none twice
+        assert conn.execute(text("SELECT sum(scan_count) FROM trace_code")).scalar() == 2 * scans
+        per_code = conn.execute(
+            text(
+                "SELECT count(*) FROM trace_code c WHERE scan_count"
+                " <> (SELECT count(*) FROM scan_record r WHERE r.code_id = c.id)"
+            )
+        ).scalar()
+        assert per_code == 0  # each code's summary counts exactly its records
