@@ -33,6 +33,7 @@ router = APIRouter(
 data = APIRouter(include_in_schema=False, dependencies=[Depends(public_rate_limit)])
 
 PAGE_SIZE = 20
+FACET_SHOWN = 12  # values shown per facet
 CATEGORIES = ("entity", "operating", "regulatory", "service", "reward_punishment", "complaint")
 PORTAL_PAGES = ("/", "/disclosures", "/figures", "/lists/red", "/lists/black")
 
@@ -87,8 +88,7 @@ def _names(request: Request, usccs: set[str]) -> dict[str, str]:
     if not usccs:
         return {}
     with request.app.state.db.read_session() as s:
-        found = enterprises.profiles_by_uscc(s, usccs)
-    return {u: p["name_zh"] for u, p in found.items()}
+        return enterprises.names_by_uscc(s, usccs)
 
 
 def _label(field: str, value: str, names: dict[str, str]) -> str:
@@ -143,9 +143,8 @@ def search_page(request: Request) -> HTMLResponse:
     except ValidationError as exc:
         raise _field_errors(exc) from None
     result = run_search(request, params, request.app.state.search, public_only=True)
-    usccs = set(result["facets"].get("uscc", {})) | set(
-        _split(args.get("uscc", []) + args.get("not_uscc", []))
-    )
+    shown = list(result["facets"].get("uscc", {}))[:FACET_SHOWN]
+    usccs = set(shown) | set(_split(args.get("uscc", []) + args.get("not_uscc", [])))
     names = _names(request, usccs)
     facets = []
     for field in FACET_FIELDS:
@@ -162,7 +161,7 @@ def search_page(request: Request) -> HTMLResponse:
                         "only": _href(args, **{field: [*_split(args.get(field, [])), v]}),
                         "not": _href(args, **{f"not_{field}": [*_split(args.get(f"not_{field}", [])), v]}),
                     }
-                    for v, n in list(counts.items())[:12]
+                    for v, n in list(counts.items())[:FACET_SHOWN]
                 ],
             }
         )
