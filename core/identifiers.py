@@ -5,6 +5,7 @@ needs ("check character should be L") and the edges those libraries leave open.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Annotated
 
@@ -53,6 +54,7 @@ def validate_country(value: str) -> str:
     return value.upper()
 
 
+@functools.lru_cache(maxsize=1024)  # a pure function of ISO data: pages name the same few countries
 def country_name(code: str, lang: str = "zh") -> str:
     country = pycountry.countries.get(alpha_2=code)
     if country is None:

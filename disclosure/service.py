@@ -92,6 +92,43 @@ def by_keys_with_prefix(session: Session, prefix: str, enterprise_id: int) -> li
     )
 
 
+def public_by_category(session: Session, enterprise_id: int, newest: int = 3) -> dict[str, dict[str, Any]]:
+    """An enterprise's public records per category, in one query: how many, and the newest few (as the
+    search index holds them, newest first). Public as the public search sees it: public, and still
+    within its publication window."""
+    from sqlalchemy import or_
+    from sqlalchemy.orm import aliased
+    from sqlmodel import func
+
+    r = DisclosureRecord
+    in_category = {"partition_by": r.category}
+    ranked = (
+        select(
+            r,
+            func.row_number()
+            .over(**in_category, order_by=(r.occurred_at.desc(), r.id.desc()))  # type: ignore[attr-defined]
+            .label("place"),
+            func.count().over(**in_category).label("total"),
+        )
+        .where(
+            r.enterprise_id == enterprise_id,
+            r.visibility == "public",
+            or_(r.publish_until.is_(None), r.publish_until > utcnow()),  # type: ignore[union-attr,operator]
+        )
+        .subquery()
+    )
+    row = aliased(DisclosureRecord, ranked)
+    out: dict[str, dict[str, Any]] = {}
+    for record, total in session.exec(
+        select(row, ranked.c.total)
+        .where(ranked.c.place <= newest)
+        .order_by(ranked.c.category, ranked.c.place)
+    ):
+        found = out.setdefault(record.category, {"count": total, "hits": []})
+        found["hits"].append(document(record))
+    return out
+
+
 def document(row: DisclosureRecord) -> dict[str, Any]:
     """The record as the search index holds it (no consumer personal data ever enters a record)."""
     return {

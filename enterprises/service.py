@@ -97,6 +97,15 @@ def profiles_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, dict]:
     return {e.uscc: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
 
 
+def names_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, str]:
+    """The Chinese names of enterprises named by USCC (a search's facet labels): two columns, no rows."""
+    wanted = {u.upper() for u in usccs}
+    if not wanted:
+        return {}
+    rows = session.exec(select(Enterprise.uscc, Enterprise.name_zh).where(col(Enterprise.uscc).in_(wanted)))
+    return dict(rows.all())
+
+
 def list_enterprises(
     session: Session,
     kind: str | Iterable[str] | None = None,

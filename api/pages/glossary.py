@@ -295,6 +295,10 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "units_released": ("放行件数", "Units released"),
         "units_insured": ("投保件数", "Units insured"),
     },
+    "search_total": {  # before the count: "超过 10,000 条" / "More than 10,000 records"
+        "eq": ("共", "In all"),
+        "gte": ("超过", "More than"),
+    },
     "interval": {
         "day": ("按日", "By day"),
         "week": ("按周", "By week"),

@@ -24,7 +24,7 @@ from api.routers.disclosure import run as run_search
 from core.errors import FieldError, Invalid
 from core.identifiers import country_name, validate_uscc
 from disclosure.schemas import LISTS, SearchParams
-from disclosure.search.base import FACET_FIELDS, SearchQuery, SearchUnavailable
+from disclosure.search.base import FACET_FIELDS
 
 router = APIRouter(
     include_in_schema=False, route_class=web.PageRoute, dependencies=[Depends(public_rate_limit)]
@@ -33,6 +33,7 @@ router = APIRouter(
 data = APIRouter(include_in_schema=False, dependencies=[Depends(public_rate_limit)])
 
 PAGE_SIZE = 20
+FACET_SHOWN = 12  # values shown per facet
 CATEGORIES = ("entity", "operating", "regulatory", "service", "reward_punishment", "complaint")
 PORTAL_PAGES = ("/", "/disclosures", "/figures", "/lists/red", "/lists/black")
 
@@ -87,8 +88,7 @@ def _names(request: Request, usccs: set[str]) -> dict[str, str]:
     if not usccs:
         return {}
     with request.app.state.db.read_session() as s:
-        found = enterprises.profiles_by_uscc(s, usccs)
-    return {u: p["name_zh"] for u, p in found.items()}
+        return enterprises.names_by_uscc(s, usccs)
 
 
 def _label(field: str, value: str, names: dict[str, str]) -> str:
@@ -143,9 +143,8 @@ def search_page(request: Request) -> HTMLResponse:
     except ValidationError as exc:
         raise _field_errors(exc) from None
     result = run_search(request, params, request.app.state.search, public_only=True)
-    usccs = set(result["facets"].get("uscc", {})) | set(
-        _split(args.get("uscc", []) + args.get("not_uscc", []))
-    )
+    shown = list(result["facets"].get("uscc", {}))[:FACET_SHOWN]
+    usccs = set(shown) | set(_split(args.get("uscc", []) + args.get("not_uscc", [])))
     names = _names(request, usccs)
     facets = []
     for field in FACET_FIELDS:
@@ -162,7 +161,7 @@ def search_page(request: Request) -> HTMLResponse:
                         "only": _href(args, **{field: [*_split(args.get(field, [])), v]}),
                         "not": _href(args, **{f"not_{field}": [*_split(args.get(f"not_{field}", [])), v]}),
                     }
-                    for v, n in list(counts.items())[:12]
+                    for v, n in list(counts.items())[:FACET_SHOWN]
                 ],
             }
         )
@@ -223,30 +222,12 @@ def enterprise_lookup(request: Request, uscc: str = "") -> Response:
     return RedirectResponse(f"/enterprises/{code}", status_code=303)
 
 
-def _disclosures_of(request: Request, uscc: str) -> dict[str, Any] | None:
-    """Per category: how many public records, and the newest few (None: search is unavailable)."""
-    backend = request.app.state.search
-    try:
-        counts = backend.search(
-            SearchQuery(include={"uscc": [uscc]}, public_only=True, sort="date", size=0, facets=("category",))
-        ).facets.get("category", {})
-        newest = {
-            c: backend.search(
-                SearchQuery(
-                    include={"uscc": [uscc], "category": [c]},
-                    public_only=True,
-                    sort="date",
-                    size=3,
-                    facets=False,
-                )
-            ).hits
-            if counts.get(c)
-            else []
-            for c in CATEGORIES
-        }
-    except SearchUnavailable:
-        return None
-    return {c: {"count": counts.get(c, 0), "hits": newest[c]} for c in CATEGORIES}
+def _disclosures_of(s: Any, enterprise_id: int) -> dict[str, Any]:
+    """Per category: how many public records, and the newest few (one query, from the records)."""
+    from disclosure import service as disclosures
+
+    found = disclosures.public_by_category(s, enterprise_id, newest=3)
+    return {c: found.get(c, {"count": 0, "hits": []}) for c in CATEGORIES}
 
 
 def _compensation(s: Any, enterprise_id: int) -> dict[str, int]:
@@ -281,6 +262,7 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
         counts = complaint_figures.merchant_counts(s, ent.id)
         compensation = _compensation(s, ent.id)
         cases = complaint_figures.published_cases(s, ent.id, limit=10)
+        disclosed = _disclosures_of(s, ent.id)
     return page(
         request,
         "portal_enterprise.html",
@@ -293,7 +275,7 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
             "counts": counts,
             "compensation": compensation,
             "cases": cases,
-            "disclosures": _disclosures_of(request, code),
+            "disclosures": disclosed,
             "categories": CATEGORIES,
             "country": _label("origin_country", profile["country"], {}) if profile.get("country") else "—",
         },

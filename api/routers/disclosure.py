@@ -45,15 +45,16 @@ def searched(backend: SearchBackend, query: SearchQuery) -> SearchResult:
 
 class SearchTotal(BaseModel):
     value: int
-    relation: Literal["eq", "gte"]  # "gte": at least `value` (counting stops at 10,000)
+    relation: Literal["eq", "gte"]  # "gte": more than `value` (counting stops at 10,000)
 
 
 class SearchPage(BaseModel):
     total: SearchTotal
     hits: list[dict[str, Any]]
     facets: dict[str, dict[str, int]]
-    facets_approximate: bool  # counted over the newest 10,000 matches only: each count a lower bound
-    ranking_approximate: bool  # relevance ranks the newest 10,000 matches; the older ones follow by date
+    facets_approximate: bool  # counted over the newest `window` matches only: each count a lower bound
+    ranking_approximate: bool  # relevance ranks the newest `window` matches; the older ones follow by date
+    window: int | None = None  # how many of the newest matches those covered (when either is approximate)
     trend: list[dict[str, Any]] | None
     search_after: str | None
 
@@ -73,6 +74,7 @@ def run(request: Request, params: SearchParams, backend: SearchBackend, public_o
         "facets": result.facets,
         "facets_approximate": result.facets_approximate,
         "ranking_approximate": result.ranking_approximate,
+        "window": result.window,
         "trend": result.trend,
         "search_after": token,
     }

@@ -28,9 +28,11 @@ INTERVALS = {
     "month": lambda d: d.strftime("%Y-%m"),
 }
 # Like Elasticsearch's track_total_hits: counting stops here and the total reads "10,000 or more".
-# Above it the embedded index also counts facets and ranks by relevance over the newest TOTAL_CAP
-# matches only (and says so), so that a broad query costs the same as one matching TOTAL_CAP records.
 TOTAL_CAP = 10_000
+# The embedded index counts facets and ranks by relevance over the newest WINDOW matches only (and says
+# so: facets_approximate, ranking_approximate), so that a broad query costs what one matching WINDOW
+# records costs: a match's facet values and its bm25 cost several times what counting it does.
+WINDOW = 2_000
 # The dates a search may name: the sort key counts seconds from 1970 in 32 bits (to 2106), and the
 # day after the last one must still be a date; nothing disclosed here lies outside.
 FIRST_DATE = date(1970, 1, 1)
@@ -86,8 +88,9 @@ class SearchResult:
     trend: list[dict[str, Any]] | None
     next_after: list[Any] | None
     total_relation: str = "eq"  # "gte": more matched than were counted (see TOTAL_CAP)
-    facets_approximate: bool = False  # counted over the newest TOTAL_CAP matches, not all of them
-    ranking_approximate: bool = False  # relevance order ranks the newest TOTAL_CAP matches, then by date
+    facets_approximate: bool = False  # counted over the newest WINDOW matches, not all of them
+    ranking_approximate: bool = False  # relevance order ranks the newest WINDOW matches, then by date
+    window: int | None = None  # how many of the newest matches the approximations covered, if any
 
 
 class SearchUnavailable(Exception):

@@ -1,8 +1,7 @@
 """The default search backend: a SQLite FTS5 index in a file beside the database, no server.
 
-Chinese has no spaces, so the embedded index stores CJK text as overlapping character bigrams (the
-same idea as Elasticsearch's cjk analyzer): any Chinese substring of two characters or more matches
-as a phrase of bigrams. Latin words and codes match by prefix.
+What it stores of a record's text, and how a search's words and filters become a query on it, is in
+embedded_terms (CJK bigrams, prefixes, filter tags).
 """
 
 from __future__ import annotations
@@ -16,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -27,53 +27,17 @@ from disclosure.search.base import (
     EPOCH,
     INTERVALS,
     TOTAL_CAP,
+    WINDOW,
     SearchQuery,
     SearchResult,
     highlight,
     sort_key,
 )
+from disclosure.search.embedded_terms import cjk_terms, fts_query, key_of_day, tags_of, tags_query
 
-SCHEMA_VERSION = 3
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
-
-
-def cjk_terms(text: str) -> str:
-    """Text as index terms: CJK runs become overlapping bigrams, everything else stays as it is."""
-    out: list[str] = []
-    pos = 0
-    for m in _CJK.finditer(text):
-        out.append(text[pos : m.start()])
-        run = m.group()
-        out.append(" ".join(run[i : i + 2] for i in range(max(1, len(run) - 1))))
-        pos = m.end()
-    out.append(text[pos:])
-    return " ".join(out)
-
-
-def key_of_day(day: date) -> int:
-    """The smallest sort key of a day (UTC)."""
-    return ((datetime(day.year, day.month, day.day, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)) << 31
-
-
-def fts_query(q: str) -> str:
-    """A user's words as an FTS5 query: every word must match; Chinese as bigram phrases."""
-    clauses = []
-    for word in q.split():
-        for m in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+|[^\s\u3400-\u9fff\uf900-\ufaff]+", word):
-            part = m.group()
-            if _CJK.fullmatch(part):
-                if len(part) == 1:
-                    clauses.append(f'"{part}"*')
-                else:
-                    clauses.append('"' + " ".join(part[i : i + 2] for i in range(len(part) - 1)) + '"')
-            else:
-                tokens = re.findall(r"\w+", part)
-                clauses += [f'"{t}"*' for t in tokens]
-    return " AND ".join(clauses)
-
-
+SCHEMA_VERSION = 4
 _ID_BITS = 2**31 - 1  # the record id's part of a sort key
-_BM25 = "bm25(docs_fts)"
+_BM25 = "bm25(docs_fts, 1.0, 0.0)"  # the words rank; the filter tags do not
 
 
 @dataclass
@@ -81,8 +45,7 @@ class _Matches:
     sql: str  # FROM … WHERE …, with the filter columns as `d`
     args: list[Any]
     key: str  # the sort key's column on the side SQLite walks
-    text: str | None = None  # the FTS5 query
-    walks_text: bool = False  # the text index is the outer loop (it can rank as it goes)
+    text: str | None = None  # the FTS5 query (the text index is then the outer loop: it ranks as it goes)
 
 
 class EmbeddedIndex:
@@ -103,6 +66,7 @@ class EmbeddedIndex:
     """
 
     total_cap = TOTAL_CAP  # per index, so that a test can lower it
+    window = WINDOW  # likewise
 
     def __init__(self, path: Path) -> None:
         create_private_sqlite(path)  # 0600: the index holds regulator-only records
@@ -131,7 +95,7 @@ class EmbeddedIndex:
             CREATE INDEX IF NOT EXISTS docs_enterprise ON docs(enterprise_id);
             CREATE TABLE IF NOT EXISTS bodies (id INTEGER PRIMARY KEY, doc TEXT NOT NULL);
             CREATE VIRTUAL TABLE IF NOT EXISTS docs_fts USING fts5(
-                terms, content = '', tokenize = 'unicode61 remove_diacritics 2');
+                terms, tags, content = '', tokenize = 'unicode61 remove_diacritics 2');
             CREATE TABLE IF NOT EXISTS names (name TEXT PRIMARY KEY, uscc TEXT, enterprise_id INTEGER);
             """
         )
@@ -171,18 +135,18 @@ class EmbeddedIndex:
         return self._reader().execute("SELECT 1").fetchone() == (1,)
 
     @staticmethod
-    def _text(d: dict[str, Any]) -> str:
-        """What the text index holds of a record."""
+    def _text(d: dict[str, Any]) -> tuple[str, str]:
+        """What the text index holds of a record: its words, and its filter tags."""
         fields = ("title_zh", "title_en", "body_zh", "body_en", "enterprise_name", "uscc", "hs_code")
         names = [*(d.get("brands") or []), *(d.get("manufacturers") or [])]
-        return cjk_terms(" ".join([*(str(d.get(k) or "") for k in fields), *names]))
+        return cjk_terms(" ".join([*(str(d.get(k) or "") for k in fields), *names])), tags_of(d)
 
     def _drop(self, key: int, record_id: int) -> None:
         (doc,) = self._conn.execute("SELECT doc FROM bodies WHERE id = ?", (record_id,)).fetchone()
         # A contentless text index forgets a row given exactly what was indexed for it.
         self._conn.execute(
-            "INSERT INTO docs_fts (docs_fts, rowid, terms) VALUES ('delete', ?, ?)",
-            (key, self._text(json.loads(doc))),
+            "INSERT INTO docs_fts (docs_fts, rowid, terms, tags) VALUES ('delete', ?, ?, ?)",
+            (key, *self._text(json.loads(doc))),
         )
         self._conn.execute("DELETE FROM docs WHERE key = ?", (key,))
         self._conn.execute("DELETE FROM bodies WHERE id = ?", (record_id,))
@@ -202,7 +166,7 @@ class EmbeddedIndex:
                             continue  # an older or repeated delivery
                         self._drop(current[0], d["id"])  # the key moves when the record's date does
                     self._conn.execute(
-                        "INSERT INTO docs_fts (rowid, terms) VALUES (?, ?)", (key, self._text(d))
+                        "INSERT INTO docs_fts (rowid, terms, tags) VALUES (?, ?, ?)", (key, *self._text(d))
                     )
                     self._conn.execute(
                         "INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -284,18 +248,15 @@ class EmbeddedIndex:
         """The FROM and WHERE of the query's matches (`d` the filter columns), with their arguments."""
         where: list[str] = []
         args: list[Any] = []
-        source, key, text, walks_text = "docs d", "d.key", None, False
+        source, key, text = "docs d", "d.key", None
         if query.q:
-            text = fts_query(query.q)
+            # Walk the text index newest first (its row ids are the sort keys) and stop early; the
+            # filters' tags narrow the walk inside the text index (one enterprise's few records, one
+            # country's share of a common word) before any record's filter columns are read.
+            text = f"terms : ({fts_query(query.q)})" + tags_query(query, skip)
             where.append("docs_fts MATCH ?")
             args.append(text)
-            if any(query.include.get(n) for n in ("uscc", "enterprise_id") if n != skip):
-                # One enterprise's records are few: find them by index, then check the text of each.
-                source = "docs d CROSS JOIN docs_fts ON docs_fts.rowid = d.key"
-            else:
-                # Walk the text index newest first (its row ids are the sort keys) and stop early.
-                source, key = "docs_fts JOIN docs d ON d.key = docs_fts.rowid", "docs_fts.rowid"
-                walks_text = True
+            source, key = "docs_fts JOIN docs d ON d.key = docs_fts.rowid", "docs_fts.rowid"
         if query.public_only:
             where.append("d.visibility = 'public' AND (d.publish_until IS NULL OR d.publish_until > ?)")
             args.append(utcnow().isoformat())
@@ -319,26 +280,33 @@ class EmbeddedIndex:
         if query.date_to:
             where.append(f"{key} < ?")
             args.append(key_of_day(query.date_to + timedelta(days=1)))
-        return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key, text, walks_text)
+        return _Matches(f"{source} WHERE {' AND '.join(where) or '1'}", args, key, text)
 
-    def _newest(self, conn: sqlite3.Connection, columns: list[str], m: _Matches) -> list[tuple]:
-        """The newest TOTAL_CAP + 1 matches (fewer if fewer match), newest first."""
-        sql = f"SELECT {', '.join(columns)} FROM {m.sql} ORDER BY {m.key} DESC LIMIT ?"  # noqa: S608
-        return conn.execute(sql, [*m.args, self.total_cap + 1]).fetchall()
+    @property
+    def _width(self) -> int:
+        """How many of the newest matches the facets count and relevance ranks (at most the cap)."""
+        return min(self.window, self.total_cap)
 
     @staticmethod
-    def _scores(conn: sqlite3.Connection, text: str, keys: list[int]) -> dict[int, float]:
-        """BM25 of the given matches, in one pass over the text index: FTS5 works out a phrase's
-        weight once per pass, so ranking row by row inside a join would repeat it for every row."""
-        if not keys:
-            return {}
-        return dict(
-            conn.execute(
-                f"SELECT rowid, {_BM25} FROM docs_fts WHERE docs_fts MATCH ? AND rowid BETWEEN ? AND ?"  # noqa: S608
-                " AND +rowid IN (SELECT value FROM json_each(?))",
-                [text, min(keys), max(keys), json.dumps(keys)],
-            ).fetchall()
-        )
+    def _newest(conn: sqlite3.Connection, columns: list[str], m: _Matches, limit: int) -> list[tuple]:
+        """The newest `limit` matches (fewer if fewer match), newest first."""
+        sql = f"SELECT {', '.join(columns)} FROM {m.sql} ORDER BY {m.key} DESC LIMIT ?"  # noqa: S608
+        return conn.execute(sql, [*m.args, limit]).fetchall()
+
+    def _total(
+        self, conn: sqlite3.Connection, query: SearchQuery, m: _Matches, head: list[tuple]
+    ) -> tuple[int, str]:
+        """The total and its relation, counted on from the window's walk up to the cap (or to the end)."""
+        width, cap = self._width, self.total_cap
+        if len(head) <= width:
+            return len(head), "eq"
+        if query.exact_total:
+            return conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0], "eq"  # noqa: S608
+        older = conn.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {m.sql} AND {m.key} < ? ORDER BY {m.key} DESC LIMIT ?)",  # noqa: S608
+            [*m.args, head[width - 1][0], cap + 1 - width],
+        ).fetchone()[0]
+        return (cap, "gte") if width + older > cap else (width + older, "eq")
 
     @staticmethod
     def _check_after(after: list[Any] | None, relevance: bool) -> None:
@@ -388,20 +356,16 @@ class EmbeddedIndex:
         columns = [
             m.key,
             "d.id",
-            _BM25 if relevance and m.walks_text else "NULL",
+            _BM25 if relevance else "NULL",
             *(f"d.{n}" for n in shared),
         ]
-        # One walk over the newest matches gives the capped total, the shared facets, the relevance
-        # window and (for a first page by date) the page itself.
-        head = self._newest(conn, columns, m)
-        cap = self.total_cap
-        over = len(head) > cap
-        newest = head[:cap]
-        total, relation = len(newest), "eq"
-        if over and query.exact_total:
-            total = conn.execute(f"SELECT count(*) FROM {m.sql}", m.args).fetchone()[0]  # noqa: S608
-        elif over:
-            relation = "gte"
+        # One walk over the newest matches (the window) gives the shared facets, the relevance window
+        # and (for a first page by date) the page itself; the total counts on from there to the cap,
+        # reading no columns: a record's bm25 and its facet values cost more than finding it.
+        head = self._newest(conn, columns, m, self._width + 1)
+        over = len(head) > self._width  # more match than the window holds
+        newest = head[: self._width]
+        total, relation = self._total(conn, query, m, head)
 
         ranking_approximate = False
         if query.size == 0:
@@ -422,6 +386,7 @@ class EmbeddedIndex:
             total_relation=relation,
             facets_approximate=facets_approximate,
             ranking_approximate=ranking_approximate,
+            window=self._width if facets_approximate or ranking_approximate else None,
         )
 
     def _start_trend(self, query: SearchQuery, m: _Matches) -> Future[list[tuple[int, int]]] | None:
@@ -442,7 +407,7 @@ class EmbeddedIndex:
     ) -> tuple[list[tuple[int, list[Any]]], bool]:
         """A page by relevance as (key, token) pairs, and whether the ranking is approximate.
 
-        The newest matches (up to the cap) are ranked; older ones follow newest first."""
+        The newest matches (the window) are ranked; older ones follow newest first."""
         after = query.after
         page: list[tuple[int, list[Any]]] = []
         window = newest
@@ -452,14 +417,10 @@ class EmbeddedIndex:
             if after[0] is not None and not (
                 over and window[-1][0] == boundary
             ):  # records came or went since the first page
-                score = _BM25 if m.walks_text else "NULL"
                 window = conn.execute(
-                    f"SELECT {m.key}, d.id, {score} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
+                    f"SELECT {m.key}, d.id, {_BM25} FROM {m.sql} AND {m.key} >= ?",  # noqa: S608
                     [*m.args, boundary],
                 ).fetchall()
-        if not m.walks_text:
-            scores = self._scores(conn, m.text or "", [r[0] for r in window])
-            window = [(r[0], r[1], scores[r[0]]) for r in window if r[0] in scores]  # gone meanwhile
         ranked = sorted((r[2], r[1], r[0]) for r in window)
         if after is not None and after[0] is None:
             ranked = []  # past the ranked window already
@@ -531,18 +492,22 @@ class EmbeddedIndex:
         facets_approximate = False
         if not query.facet_fields:
             return facets, facets_approximate
-        cap = self.total_cap
+        width = self._width
         # Each facet ignores its own filter: a filtered facet walks its own matches.
         passes = [(shared, [r[3:] for r in newest], over)]
         for name in query.facet_fields:
             if name in filtered:
-                rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name))
-                passes.append(([name], rows[:cap], len(rows) > cap))
+                rows = self._newest(conn, [f"d.{name}"], self._where(query, skip=name), width + 1)
+                passes.append(([name], rows[:width], len(rows) > width))
         for names, rows, capped in passes:
             facets_approximate |= capped
             for i, name in enumerate(names):
-                counts = Counter(row[i] for row in rows if row[i] is not None)
-                facets[name] = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:50])
+                counts = Counter(row[i] for row in rows)
+                counts.pop(None, None)
+                # Most first, then by value: sorting by value, then (stably) by count, runs in C.
+                ranked = sorted(counts.items())
+                ranked.sort(key=itemgetter(1), reverse=True)
+                facets[name] = dict(ranked[:50])
         return {name: facets[name] for name in query.facet_fields}, facets_approximate
 
     @staticmethod

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+from api.pages.portal import CATEGORIES
 from tests.complaints.conftest import Cases
 from tests.conftest import Keys, register
 from tests.insurance.conftest import insure, product, set_grade
@@ -41,6 +42,63 @@ def test_the_enterprise_page_shows_what_is_disclosed_about_a_merchant(client, db
     )
     # no internal value shown where words belong
     assert "reward_punishment<" not in html and "facts_disputed<" not in html
+
+
+def test_the_enterprise_page_counts_each_category_and_shows_its_newest_public_records(client, db, dispatcher):
+    """The six categories come from the records in one query: counts of what the public may see (not
+    regulator-only records, not those past their publication window), the newest three of each."""
+    from datetime import timedelta
+
+    from core.clock import utcnow
+    from disclosure import service as disclosures
+
+    ent = register(db, kind="insurer", name_zh="宁波六类公示测试有限公司")  # insurers get no grade record
+    other = register(db, kind="insurer", name_zh="宁波另一家测试有限公司")
+    dispatcher.drain()  # registration discloses the enterprise itself (entity)
+    now = utcnow().replace(microsecond=0)
+
+    def record(key: str, category: str, days_ago: int, **extra: object) -> None:
+        values = {
+            "category": category,
+            "enterprise_id": extra.pop("enterprise_id", ent.id),
+            "uscc": ent.uscc,
+            "enterprise_name": ent.name_zh,
+            "title_zh": f"标题{key}",
+            "occurred_at": now - timedelta(days=days_ago),
+            "source_type": "test",
+            **extra,
+        }
+        with db.transaction() as s:
+            disclosures.upsert(s, f"test:{key}", values, None)
+
+    for day in range(5):  # five operating records: the newest three shown, all five counted
+        record(f"op{day}", "operating", day)
+    record("reg-live", "regulatory", 10, publish_until=now + timedelta(days=30))
+    record("reg-gone", "regulatory", 2000, publish_until=now - timedelta(days=1))
+    record("hidden", "complaint", 1, visibility="regulator")
+    record("theirs", "service", 1, enterprise_id=other.id)
+    html = client.get(f"/enterprises/{ent.uscc}").text
+
+    def section(category: str) -> str:
+        found = re.search(
+            rf'<details class="card" data-category="{category}"[^>]*>(.*?)</details>', html, re.S
+        )
+        assert found, category
+        return found.group(1)
+
+    counts = {c: re.search(r'<span class="count">(\d+)</span>', section(c)).group(1) for c in CATEGORIES}
+    entity = counts.pop("entity")  # registration discloses the enterprise itself
+    assert int(entity) >= 1
+    assert counts == {
+        "operating": "5",
+        "regulatory": "1",
+        "service": "0",
+        "reward_punishment": "0",
+        "complaint": "0",
+    }
+    assert re.findall(r"标题op\d", section("operating")) == ["标题op0", "标题op1", "标题op2"]
+    assert "标题reg-live" in html and "标题reg-gone" not in html and "标题hidden" not in html
+    assert "标题theirs" not in html
 
 
 def test_the_enterprise_page_refuses_a_bad_code_and_a_missing_enterprise(client):
