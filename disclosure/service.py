@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import as_utc, utcnow
 from core.events import emit
@@ -86,7 +86,7 @@ def by_keys_with_prefix(session: Session, prefix: str, enterprise_id: int) -> li
         session.exec(
             select(DisclosureRecord).where(
                 DisclosureRecord.enterprise_id == enterprise_id,
-                DisclosureRecord.record_key.startswith(prefix),  # type: ignore[attr-defined]
+                col(DisclosureRecord.record_key).startswith(prefix),
             )
         )
     )
@@ -169,7 +169,7 @@ def set_enterprise_grade(session: Session, enterprise_id: int, grade: str | None
     rows = session.exec(
         select(DisclosureRecord).where(
             DisclosureRecord.enterprise_id == enterprise_id,
-            (DisclosureRecord.grade != grade) | (DisclosureRecord.grade.is_(None)),  # type: ignore[union-attr]
+            (col(DisclosureRecord.grade) != grade) | (col(DisclosureRecord.grade).is_(None)),
         )
     ).all()
     for row in rows:
