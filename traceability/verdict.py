@@ -145,8 +145,14 @@ def judge(
                 f"Scanned {total} times, more than the expected {p.max_scans}",
             )
         )
-    if row.last_scan_at is not None and row.last_scan_lat is not None and client.lat is not None:
-        last_at = as_datetime(row.last_scan_at)
+    last_at = as_datetime(row.last_scan_at)
+    if (
+        last_at is not None
+        and row.last_scan_lat is not None
+        and row.last_scan_lon is not None
+        and client.lat is not None
+        and client.lon is not None
+    ):
         km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))
         hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
         if km > 50 and km / hours > p.max_speed_kmh:
