@@ -12,12 +12,13 @@ sends by itself.
 from __future__ import annotations
 
 import hashlib
+import inspect
 from collections.abc import Callable, Coroutine
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import asgi_csrf as _asgi_csrf
+import python_multipart
 from asgi_csrf import asgi_csrf
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -234,8 +235,9 @@ class _FormParser(_asgi_csrf.FormParser):
         super().__init__(content_type, on_field, file_before_token, on_end, boundary, **kw)
 
 
-# Only where the installed asgi-csrf still makes the old call (a fixed release will not need it).
-if "FileClass=ErrorOnWrite" in Path(_asgi_csrf.__file__).read_text():
+# Only where the installed python-multipart no longer takes the argument asgi-csrf passes: judged by the
+# parser's own signature, not by reading asgi-csrf's source text.
+if "FileClass" not in inspect.signature(python_multipart.FormParser).parameters:
     _asgi_csrf.FormParser = _FormParser
 
 
