@@ -83,9 +83,7 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
 
 def list_products(session: Session, enterprise_id: int) -> list[Product]:
     return list(
-        session.exec(
-            select(Product).where(col(Product.enterprise_id) == enterprise_id).order_by(col(Product.id))
-        )
+        session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(col(Product.id)))
     )
 
 
@@ -162,12 +160,8 @@ def _earlier_request(
 def _declarable_products(session: Session, enterprise_id: int, data: DeclarationCreate) -> dict[int, Product]:
     """The products of the declaration's lines, by id, once every line may be declared by this
     enterprise: its own product, not expired, under a GTIN it holds, in a lot no one else declared."""
-    products = {
-        id_of(p): p
-        for p in session.exec(
-            select(Product).where(col(Product.id).in_({line.product_id for line in data.lines}))
-        )
-    }
+    wanted = select(Product).where(col(Product.id).in_({line.product_id for line in data.lines}))
+    products = {id_of(p): p for p in session.exec(wanted)}
     for i, line in enumerate(data.lines):
         if line.expiry_date and line.expiry_date <= data.declared_on:
             raise Invalid.field(f"lines.{i}.expiry_date", "the goods expire before they are declared")
@@ -398,7 +392,7 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
             raise Conflict(f"batch {batch_id} is {batch.status}; only finished batches can be exported")
         line = s.get_one(DeclarationLine, batch.line_id)
         product = s.get_one(Product, line.product_id)
-    last = 0
+    last: int | None = 0
     while True:
         with db.read_session() as s:
             rows = list(
@@ -418,7 +412,6 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
                 product.name_zh,
                 product.name_en,
             )
-            assert code_id is not None  # a stored code's id
             last = code_id
 
 

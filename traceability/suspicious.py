@@ -55,14 +55,8 @@ def _judged(session: Session, r: ScanRecord, code: TraceCode, policy: ScanPolicy
         .order_by(col(ScanRecord.id).desc())
         .limit(1)
     ).first()
-    if (
-        before is not None
-        and before.lat is not None
-        and before.lon is not None
-        and r.lat is not None
-        and r.lon is not None
-    ):
-        km = haversine_km((before.lat, before.lon), (r.lat, r.lon))
+    if before is not None and None not in (before.lat, before.lon, r.lat, r.lon):
+        km = haversine_km((before.lat, before.lon), (r.lat, r.lon))  # type: ignore[arg-type]  # none is None (checked above)
         hours = max((as_utc(r.scanned_at) - as_utc(before.scanned_at)).total_seconds() / 3600, 1 / 3600)
         if km > 50 and km / hours > policy.max_speed_kmh:
             minutes = hours * 60
