@@ -17,10 +17,9 @@ from api.deps import Id
 from api.pages import charts, web
 from api.pages.complaint_desk import validated
 from core.errors import Invalid
-from core.security import Principal
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
-Insurer = Annotated[Principal, Depends(web.insurer_user)]
+Insurer = Annotated[web.EnterpriseUser, Depends(web.insurer_user)]
 OPEN_CLAIMS = ("submitted", "under_review")
 
 
@@ -145,7 +144,7 @@ def _yuan(text: str, field: str) -> int:
         amount = Decimal(text)
     except InvalidOperation:
         raise Invalid.field(field, "an amount in yuan, such as 1990.00") from None
-    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]
+    if not amount.is_finite() or amount <= 0 or amount.as_tuple().exponent < -2:  # type: ignore[operator]  # finite: the exponent is an int
         raise Invalid.field(field, "an amount in yuan above zero, at most two decimals, such as 1990.00")
     return int(amount * 100)
 
