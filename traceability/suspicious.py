@@ -132,7 +132,7 @@ def suspicious_scans(
     )
     if before_id is not None:
         stmt = stmt.where(col(ScanRecord.id) < before_id)
-    rows = list(session.execute(stmt).tuples())
+    rows = list(session.execute(stmt))
     more = len(rows) > limit
     feed = []
     for r, code, name_zh, name_en, enterprise_id in rows[:limit]:
