@@ -18,7 +18,7 @@ from api import wiring
 from complaints import scheduled as complaint_jobs
 from complaints import service as complaint_service
 from core import scheduled as core_jobs
-from core.db import Database
+from core.db import Database, id_of
 from core.jobs import DailyJob, IntervalJob, JobRunner
 from core.settings import Settings
 from credit import scheduled as credit_jobs
@@ -89,8 +89,8 @@ class Background:
             if self.settings.dispatcher_in_process if dispatch is None else dispatch:
                 self.dispatcher.start(self.settings.dispatcher_poll_seconds)
         if "scheduler" in self.roles:
-            for job in self.scheduled.values():
-                job.start()
+            for scheduled in self.scheduled.values():
+                scheduled.start()
 
     def stop(self) -> None:
         for job in self.all_jobs.values():
@@ -110,6 +110,7 @@ def start_code_batch(
 ):  # noqa: ANN201 - traceability.models.CodeBatch
     """Reserve a line's codes in one transaction and run the batch as a job of this process; the caller
     answers at once with the batch to poll. One way for the API and the merchant pages."""
+    runner = trace_service.new_runner("server")
     with state.db.transaction() as s:
         batch = trace_service.reserve_codes(
             s,
@@ -118,7 +119,7 @@ def start_code_batch(
             quantity,
             state.keyring,
             by,
-            runner=trace_service.new_runner("server"),
+            runner=runner,
             lease_seconds=state.settings.batch_lease_seconds,
             enterprise_id=enterprise_id,
             signed=signed,
@@ -126,8 +127,8 @@ def start_code_batch(
     state.jobs.submit(
         lambda: trace_service.run_claimed(
             state.db,
-            batch.id,
-            batch.runner,
+            id_of(batch),
+            runner,
             state.keyring,
             state.settings.resolver_base_url,
             lease_seconds=state.settings.batch_lease_seconds,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
@@ -15,7 +16,7 @@ from api import demo as demo_data
 from api.cli_log import log_app
 from api.wiring import load_handlers
 from core import audit as audit_ledger
-from core.db import Database, migrate
+from core.db import Database, id_of, migrate
 from core.errors import DomainError
 from core.files import PRIVATE_UMASK
 from core.security import SYSTEM, Role, issue_key, revoke_key
@@ -56,7 +57,7 @@ def _search() -> SearchBackend:
     return from_settings(get_settings())
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
 
@@ -156,8 +157,8 @@ def _print_keys(keys: dict[str, str]) -> None:
 
 @app.command()
 def serve(
-    host: str = typer.Option(None),
-    port: int = typer.Option(None),
+    host: str | None = typer.Option(None),
+    port: int | None = typer.Option(None),
     workers: int = typer.Option(1, min=1, max=64, help="API processes (uvicorn workers) on one port"),
 ) -> None:
     """Serve the API and pages; with --workers N, N processes that share the database, the rate limit
@@ -402,7 +403,7 @@ def issue_codes(
         with db.transaction() as s:
             batch = trace.reserve_codes(
                 s,
-                trace.find_declaration(s, declaration).id,
+                id_of(trace.find_declaration(s, declaration)),
                 line,
                 quantity,
                 keyring,
@@ -414,7 +415,7 @@ def issue_codes(
     except DomainError as exc:
         _fail(exc.detail, 2)
     console.print(f"batch {batch.id}: issuing {quantity} {'signed ' if signed else ''}codes")
-    _run_batch(db, batch.id, runner, keyring, quantity)
+    _run_batch(db, id_of(batch), runner, keyring, quantity)
 
 
 def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quantity: int) -> None:
@@ -480,7 +481,7 @@ def ship_codes(
     resolver = settings.resolver_base_url
     # The declaration by its id or its 18-digit number, as the API names it (the service decides).
     by_id = declaration is not None and declaration.isdigit() and len(declaration) < 18
-    named = {
+    named: shipping.ShipTarget = {
         "declaration_id": int(declaration) if by_id else None,
         "declaration_no": declaration if declaration is not None and not by_id else None,
         "line_no": line,
@@ -489,6 +490,7 @@ def ship_codes(
     }
     try:
         by, enterprise_id = _acting_as(db, enterprise)
+        chunks: list[list[str] | None]
         if code or codes_file:
             values = list(code or []) + (_codes_from(codes_file) if codes_file else [])
             chunks = [values[i : i + shipping.MAX_CODES] for i in range(0, len(values), shipping.MAX_CODES)]
@@ -623,7 +625,7 @@ def resume_codes(batch: int = typer.Option(None, help="Only this batch")) -> Non
             break
         ((batch_id, runner),) = claimed
         with db.read_session() as s:
-            held = s.get(CodeBatch, batch_id)
+            held = s.get_one(CodeBatch, batch_id)
         console.print(f"batch {batch_id}: resuming at {held.issued} of {held.quantity} codes")
         _run_batch(db, batch_id, runner, keyring, held.quantity)
         resumed += 1

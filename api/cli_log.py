@@ -128,12 +128,11 @@ def monitor(
         earlier = state.read_bytes() if state.exists() else None
         try:
             latest = fetch(base_url.rstrip("/") + "/tlog/checkpoint")
-            report = client.verify(
-                base_url,
-                vkey,
-                lambda u, seen=latest: seen if u.endswith("/tlog/checkpoint") else fetch(u),
-                earlier=earlier,
-            )
+
+            def read(url: str, seen: bytes = latest) -> bytes:
+                return seen if url.endswith("/tlog/checkpoint") else fetch(url)
+
+            report = client.verify(base_url, vkey, read, earlier=earlier)
         except client.VerifyError as exc:
             typer.echo(f"ALARM: {exc}", err=True)
             raise typer.Exit(2) from None

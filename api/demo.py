@@ -11,9 +11,10 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from api import seeding
+from core.db import id_of
 from core.files import open_private, private_dir
 from core.identifiers import uscc_with_check
 from core.security import SYSTEM, Principal, Role, create_key
@@ -203,12 +204,18 @@ OTHER_TRADE = {
 }
 
 
-OTHER_GRADES = {1: "grade A importer", 2: "black-listed importer (grade D)", 3: "grade B importer"}
+OTHER_GRADES: dict[int | None, str] = {
+    1: "grade A importer",
+    2: "black-listed importer (grade D)",
+    3: "grade B importer",
+}
 
 
 def merchant_usccs(session: Session) -> list[str]:
     return list(
-        session.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant").order_by(Enterprise.id))
+        session.exec(
+            select(Enterprise.uscc).where(col(Enterprise.kind) == "merchant").order_by(col(Enterprise.id))
+        )
     )
 
 
@@ -241,7 +248,7 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
         created.setdefault(d.kind, ent)
         if d.kind == "merchant":
             merchants.append(ent)
-    seed_trade(session, created["merchant"].id, rng)
+    seed_trade(session, id_of(created["merchant"]), rng)
     seed_other_trade(session, merchants)
     seed_credit(session, merchants)
     return {
@@ -303,7 +310,7 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
         transport_doc_no = f"MSKU{rng.randrange(10**6, 10**7)}"
         lines = [
             seeding.line_body(
-                p.id,
+                id_of(p),
                 f"{p.origin_country}{today:%y%m}{chr(65 + i)}{n}",
                 200,
                 production_date=today - timedelta(days=60),
@@ -330,10 +337,10 @@ def seed_trade(session: Session, merchant_id: int, rng: random.Random) -> None:
             for _ in picks
         ]
         if status == "released":
-            seeding.decide(session, decl.id, results, _resolver(), reason="检验合格，准予放行")
+            seeding.decide(session, id_of(decl), results, _resolver(), reason="检验合格，准予放行")
         else:
             seeding.decide(
-                session, decl.id, results, _resolver(), release=False, reason="微生物指标不合格，不予放行"
+                session, id_of(decl), results, _resolver(), release=False, reason="微生物指标不合格，不予放行"
             )
 
 
@@ -348,7 +355,7 @@ def seed_other_trade(session: Session, merchants: list[Enterprise]) -> None:
     for index, p in OTHER_TRADE.items():
         seeding.released_declaration(
             session,
-            merchants[index].id,
+            id_of(merchants[index]),
             _resolver(),
             gtin=gtin_with_check(p.gtin_body),
             declaration_no=f"31052026190000{index:04d}",
@@ -390,7 +397,7 @@ def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
     now = utcnow()
     credit.add_record(
         session,
-        enterprise_id=merchants[1].id,
+        enterprise_id=id_of(merchants[1]),
         kind="commendation",
         severity="serious",
         occurred_at=now - timedelta(days=40),
@@ -405,7 +412,7 @@ def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
     # The black list (失信惩戒): a serious-dishonesty record caps the grade at D whatever the points.
     credit.add_record(
         session,
-        enterprise_id=merchants[2].id,
+        enterprise_id=id_of(merchants[2]),
         kind="serious_dishonesty",
         severity="serious",
         occurred_at=now - timedelta(days=30),
@@ -419,7 +426,7 @@ def seed_credit(session: Session, merchants: list[Enterprise]) -> None:
     )
     credit.add_record(
         session,
-        enterprise_id=merchants[3].id,
+        enterprise_id=id_of(merchants[3]),
         kind="administrative_penalty",
         severity="general",
         occurred_at=now - timedelta(days=75),
@@ -467,9 +474,9 @@ def demo_scans(db, keyring, per_line: int = 20) -> list[tuple[str, str]]:  # noq
         lines = list(
             s.exec(
                 select(DeclarationLine, Declaration.enterprise_id)
-                .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+                .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
                 .where(Declaration.status == DeclarationStatus.released)
-                .order_by(DeclarationLine.id)
+                .order_by(col(DeclarationLine.id))
             )
         )
     scans: list[tuple[str, str]] = []
@@ -478,7 +485,7 @@ def demo_scans(db, keyring, per_line: int = 20) -> list[tuple[str, str]]:  # noq
     own = [line for line, ent in lines if ent == first_merchant]
     for i, line in enumerate(own):
         batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
-        first = next(trace.codes_of_batch(db, batch.id))
+        first = next(trace.codes_of_batch(db, id_of(batch)))
         with db.transaction() as s:
             if i < len(own) - 1:  # the last lot is still in the bonded warehouse: not yet shipped
                 seeding.ship(s, line.declaration_id, line.line_no, base)
@@ -499,10 +506,10 @@ def demo_scans(db, keyring, per_line: int = 20) -> list[tuple[str, str]]:  # noq
         scans.append((f"{verdict}, grade C importer", first.link.uri(base)))
     with db.read_session() as s:
         merchants = {uscc: i for i, uscc in enumerate(merchant_usccs(s))}
-        position = {ent.id: merchants.get(ent.uscc) for ent in s.exec(select(Enterprise))}
+        position = {id_of(ent): merchants.get(ent.uscc) for ent in s.exec(select(Enterprise))}
     for line, enterprise_id in ((line, ent) for line, ent in lines if ent != first_merchant):
         batch = seeding.issue(db, line.declaration_id, line.line_no, per_line, keyring, base)
-        codes = list(trace.codes_of_batch(db, batch.id))
+        codes = list(trace.codes_of_batch(db, id_of(batch)))
         with db.transaction() as s:
             seeding.ship(s, line.declaration_id, line.line_no, base)
         scans.append(
@@ -627,7 +634,7 @@ def seed_complaints(db, settings, urls: list[str]) -> dict[str, str]:  # noqa: A
                     s,
                     kit,
                     c.enterprise_id,
-                    c.id,
+                    id_of(c),
                     AnswerIn(
                         outcome="explanation",
                         public_response="acted_in_good_faith",
@@ -655,10 +662,10 @@ def seed_insurance(db) -> dict[str, str]:
 
     with db.transaction() as s:
         insurer = s.exec(
-            select(Enterprise).where(Enterprise.kind == "insurer").order_by(Enterprise.id)
+            select(Enterprise).where(col(Enterprise.kind) == "insurer").order_by(col(Enterprise.id))
         ).first()
         merchants = list(
-            s.exec(select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id))
+            s.exec(select(Enterprise).where(col(Enterprise.kind) == "merchant").order_by(col(Enterprise.id)))
         )
         insured, uninsured = merchants[0], merchants[1]
         credit.recompute(s, insured.id, "demo")  # rated now; the grade prices the premium
@@ -688,12 +695,12 @@ def seed_insurance(db) -> dict[str, str]:
             SYSTEM,
         )
         quote = insurance.quote(s, insured.id, QuoteRequest(product_id=product.id), SYSTEM)
-        insurance.bind(s, quote.id, SYSTEM)
+        insurance.bind(s, id_of(quote), SYSTEM)
     with db.transaction() as s:
         serial, line = s.exec(
             select(TraceCode.serial, DeclarationLine)
-            .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
-            .order_by(TraceCode.id)
+            .join(DeclarationLine, col(DeclarationLine.id) == TraceCode.line_id)
+            .order_by(col(TraceCode.id))
             .offset(1)
         ).first()
         claims.adjudicate(s, serial, source="consumer", enterprise_id=insured.id, asked=Money(800_00))

@@ -68,7 +68,7 @@ def error_statuses(route: Any, method: str) -> set[int]:
 
 def _problem_response(status: int, existing: dict[str, Any] | None) -> dict[str, Any]:
     content = (existing or {}).get("content") or {}
-    if content and "HTTPValidationError" not in str(content):
+    if existing is not None and content and "HTTPValidationError" not in str(content):
         return existing  # declared by the route itself (a 503 of /readyz is its JSON report)
     response: dict[str, Any] = {
         "description": DESCRIPTIONS.get(status, "Error"),
@@ -113,7 +113,8 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            document_errors(app, generate())
+            app.openapi_schema = document_errors(app, generate())
         return app.openapi_schema
 
+    # FastAPI's documented way to extend the schema (mypy does not allow assigning to a method).
     app.openapi = openapi  # type: ignore[method-assign]

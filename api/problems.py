@@ -4,6 +4,7 @@ and 5xx that say something went wrong without a stack trace."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -97,7 +98,7 @@ def _field_path(loc: tuple | list) -> str:
     return ".".join(parts) or (str(loc[0]) if loc else "")
 
 
-def _reason(err: dict[str, Any]) -> str:
+def _reason(err: Mapping[str, Any]) -> str:
     loc = err.get("loc") or ()
     if err.get("type") == "extra_forbidden" and loc and loc[0] == "query":
         # A query model that refuses what it does not know (the disclosure search): say what to read.

@@ -17,7 +17,7 @@ from typing import Any
 from sqlmodel import Session
 
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, id_of
 from core.security import SYSTEM, Principal
 from enterprises import service as enterprises
 from enterprises.models import Enterprise
@@ -130,9 +130,12 @@ def issue(
 ) -> CodeBatch:
     """Reserve codes in their own transaction and issue them to the end (the server does it as a job);
     returns the finished batch."""
+    runner = trace.new_runner("issuer")
     with db.transaction() as s:
-        batch = trace.reserve_codes(s, declaration_id, line_no, quantity, keyring, by, signed=signed)
-    return trace.run_batch(db, batch.id, keyring, resolver, runner=batch.runner)
+        batch = trace.reserve_codes(
+            s, declaration_id, line_no, quantity, keyring, by, runner=runner, signed=signed
+        )
+    return trace.run_batch(db, id_of(batch), keyring, resolver, runner=runner)
 
 
 def ship(
@@ -176,7 +179,9 @@ def released_declaration(
     """The common case: one product, a declaration of one line per (lot, quantity), every line passed
     (with `inspection`'s tests and report if given) and released."""
     made = product(session, enterprise_id, gtin, **(product_over or {}))
-    lines = [line_body(made.id, lot, quantity, **(line_over or {})) for lot, quantity in lots]
+    lines = [line_body(id_of(made), lot, quantity, **(line_over or {})) for lot, quantity in lots]
     decl = declare(session, enterprise_id, declaration_no, lines, **declaration_over)
-    decide(session, decl.id, [{"result": "pass", **(inspection or {})}] * len(lines), resolver, reason=reason)
-    return Released(enterprise_id, made.id, made.gtin, decl.id, [lot for lot, _ in lots])
+    decide(
+        session, id_of(decl), [{"result": "pass", **(inspection or {})}] * len(lines), resolver, reason=reason
+    )
+    return Released(enterprise_id, id_of(made), made.gtin, id_of(decl), [lot for lot, _ in lots])

@@ -58,7 +58,7 @@ def figures(session: Session, window: Window) -> dict[str, Any]:
     axis = window.axis
     since = start_of(axis[0])
     interval = window.interval
-    rows = {p: dict.fromkeys(COLUMNS[1:], 0) | {"period": p} for p in axis}
+    rows: dict[str, dict[str, Any]] = {p: dict.fromkeys(COLUMNS[1:], 0) | {"period": p} for p in axis}
     other_currencies: dict[str, int] = {}
 
     def row(p: str) -> dict[str, Any]:
@@ -105,9 +105,10 @@ def figures(session: Session, window: Window) -> dict[str, Any]:
             r["units_insured"] += units
 
     series = [rows[p] for p in sorted(rows)]
-    totals = {c: sum(r[c] for r in series) for c in COLUMNS[1:]}
+    sums: dict[str, int] = {c: sum(r[c] for r in series) for c in COLUMNS[1:]}
+    totals: dict[str, float | None] = {**sums}
     totals["insured_share"] = (
-        round(totals["units_insured"] / totals["units_released"], 4) if totals["units_released"] else None
+        round(sums["units_insured"] / sums["units_released"], 4) if sums["units_released"] else None
     )
     return {
         "interval": interval,

@@ -15,6 +15,7 @@ traceability.service.resume_expired.)
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
 import json
 import logging
@@ -28,7 +29,7 @@ from sqlmodel import select
 
 from core import csvsafe
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, affected, id_of, table_of
 from core.errors import Conflict, NotFound
 from core.files import open_private, private_dir
 from core.jobs import JobRunner
@@ -142,12 +143,12 @@ def run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, f
 
 
 def _renew_lease(db: Database, job_id: int, stop: threading.Event) -> None:
-    t = ExportJob.__table__.c
+    t = table_of(ExportJob).c
     while not stop.wait(LEASE_SECONDS / 3):
         try:
             with db.transaction() as s:
                 s.execute(
-                    update(ExportJob.__table__)
+                    update(table_of(ExportJob))
                     .where(t.id == job_id, t.status == "running")
                     .values(lease_until=utcnow() + timedelta(seconds=LEASE_SECONDS))
                 )
@@ -160,7 +161,7 @@ def _run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, 
     try:
         first = backend.search(query)
         with db.transaction() as s:
-            s.get(ExportJob, job_id).total = first.total
+            s.get_one(ExportJob, job_id).total = first.total
         partial = _partial(path)
         rows = 0
         with open_private(partial) as fh:  # regulator-only records: 0600 in a 0700 folder
@@ -169,10 +170,10 @@ def _run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, 
                 rows += 1
                 if rows % PROGRESS_EVERY == 0:
                     with db.transaction() as s:
-                        s.get(ExportJob, job_id).rows = rows - header
+                        s.get_one(ExportJob, job_id).rows = rows - header
         partial.replace(path)  # the file appears whole or not at all
         with db.transaction() as s:
-            done = s.get(ExportJob, job_id)
+            done = s.get_one(ExportJob, job_id)
             done.rows, done.status, done.finished_at = rows - header, "done", utcnow()
     except Exception as exc:
         _fail(db, job_id, f"{type(exc).__name__}: {exc}")
@@ -181,7 +182,7 @@ def _run(db: Database, backend: SearchBackend, job_id: int, query: SearchQuery, 
 
 def _fail(db: Database, job_id: int, reason: str) -> None:
     with db.transaction() as s:
-        failed = s.get(ExportJob, job_id)
+        failed = s.get_one(ExportJob, job_id)
         failed.status, failed.error, failed.finished_at = "failed", reason[:500], utcnow()
 
 
@@ -215,46 +216,43 @@ def recover_interrupted(
     its runs are spent, it is failed with the reason. What was half-written (under this `var_dir`) is
     removed either way. Returns (rerun, failed)."""
     now = utcnow()
-    t = ExportJob.__table__.c
+    t = table_of(ExportJob).c
     expired = [t.status == "running", or_(t.lease_until.is_(None), t.lease_until < now)]
     with db.read_session() as s:
-        running = list(
-            s.exec(
-                select(ExportJob.id, ExportJob.format, ExportJob.query, ExportJob.attempts).where(*expired)
-            )
-        )
+        running = [
+            (id_of(job), job.format, job.query, job.attempts)
+            for job in s.exec(select(ExportJob).where(*expired))
+        ]
     rerun = failed = 0
     for job_id, fmt, asked, attempts in running:
         path = file_of(var_dir, job_id, fmt)
         can_rerun = backend is not None and submit is not None and _SEARCH in (asked or {})
         # Conditional on the lease and the attempts read above: of several processes recovering at
         # once, one claims the job; a runner that renewed its lease since is left alone.
-        claim = update(ExportJob.__table__).where(t.id == job_id, t.attempts == attempts, *expired)
+        claim = update(table_of(ExportJob)).where(t.id == job_id, t.attempts == attempts, *expired)
         with db.transaction() as s:
             if can_rerun and attempts + 1 < MAX_ATTEMPTS:
-                hit = s.execute(
-                    claim.values(
-                        attempts=attempts + 1,
-                        rows=0,
-                        lease_until=now + timedelta(seconds=LEASE_SECONDS),
-                        error=f"resumed after an interruption (run {attempts + 2} of {MAX_ATTEMPTS})",
+                hit = affected(
+                    s.execute(
+                        claim.values(
+                            attempts=attempts + 1,
+                            rows=0,
+                            lease_until=now + timedelta(seconds=LEASE_SECONDS),
+                            error=f"resumed after an interruption (run {attempts + 2} of {MAX_ATTEMPTS})",
+                        )
                     )
-                ).rowcount
+                )
                 rerunning = True
             else:
                 reason = GAVE_UP if can_rerun else INTERRUPTED
-                hit = s.execute(claim.values(status="failed", error=reason, finished_at=now)).rowcount
+                hit = affected(s.execute(claim.values(status="failed", error=reason, finished_at=now)))
                 rerunning = False
         if not hit:
             continue
         _partial(path).unlink(missing_ok=True)
-        if rerunning:
+        if rerunning and backend is not None and submit is not None:
             query = _query_of(asked[_SEARCH])
-            submit(
-                lambda job_id=job_id, query=query, fmt=fmt, path=path: run(
-                    db, backend, job_id, query, fmt, path
-                )
-            )
+            submit(functools.partial(run, db, backend, job_id, query, fmt, path))
             rerun += 1
         else:
             failed += 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import as_utc, utcnow
 from core.events import emit
@@ -86,7 +86,7 @@ def by_keys_with_prefix(session: Session, prefix: str, enterprise_id: int) -> li
         session.exec(
             select(DisclosureRecord).where(
                 DisclosureRecord.enterprise_id == enterprise_id,
-                DisclosureRecord.record_key.startswith(prefix),  # type: ignore[attr-defined]
+                col(DisclosureRecord.record_key).startswith(prefix),
             )
         )
     )
@@ -101,19 +101,19 @@ def public_by_category(session: Session, enterprise_id: int, newest: int = 3) ->
     from sqlmodel import func
 
     r = DisclosureRecord
-    in_category = {"partition_by": r.category}
+    in_category = col(r.category)
     ranked = (
         select(
             r,
             func.row_number()
-            .over(**in_category, order_by=(r.occurred_at.desc(), r.id.desc()))  # type: ignore[attr-defined]
+            .over(partition_by=in_category, order_by=(col(r.occurred_at).desc(), col(r.id).desc()))
             .label("place"),
-            func.count().over(**in_category).label("total"),
+            func.count().over(partition_by=in_category).label("total"),
         )
         .where(
-            r.enterprise_id == enterprise_id,
-            r.visibility == "public",
-            or_(r.publish_until.is_(None), r.publish_until > utcnow()),  # type: ignore[union-attr,operator]
+            col(r.enterprise_id) == enterprise_id,
+            col(r.visibility) == "public",
+            or_(col(r.publish_until).is_(None), col(r.publish_until) > utcnow()),
         )
         .subquery()
     )
@@ -206,7 +206,7 @@ def set_enterprise_grade(session: Session, enterprise_id: int, grade: str | None
     rows = session.exec(
         select(DisclosureRecord).where(
             DisclosureRecord.enterprise_id == enterprise_id,
-            (DisclosureRecord.grade != grade) | (DisclosureRecord.grade.is_(None)),  # type: ignore[union-attr]
+            (col(DisclosureRecord.grade) != grade) | (col(DisclosureRecord.grade).is_(None)),
         )
     ).all()
     for row in rows:

@@ -3,6 +3,7 @@ heartbeat, resume a batch whose runner died, undo one that cannot finish, sweep 
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -13,11 +14,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, affected, id_of
 from core.errors import Conflict, NotFound
 from core.events import emit
 from core.security import Principal
@@ -58,7 +59,8 @@ class BatchLost(Conflict):
 
     def __init__(self, detail: str, batch_id: int, status: str) -> None:
         super().__init__(detail, field="batch")
-        self.batch_id, self.status = batch_id, status
+        # Not `status`: that is the HTTP status every DomainError carries (409 for a Conflict).
+        self.batch_id, self.batch_status = batch_id, status
 
 
 class _Lost(Exception):
@@ -77,11 +79,15 @@ def _lease_end(lease_seconds: float) -> datetime:
 
 def _lease_expired(now: datetime):  # noqa: ANN202 - a SQL condition
     # A batch from before leases existed has none: it is as expired as a batch whose runner died.
-    return or_(CodeBatch.lease_until.is_(None), CodeBatch.lease_until < now)  # type: ignore[union-attr]
+    return or_(col(CodeBatch.lease_until).is_(None), col(CodeBatch.lease_until) < now)
 
 
 def _held_by(batch_id: int, runner: str):  # noqa: ANN202 - a SQL condition
-    return and_(CodeBatch.id == batch_id, CodeBatch.status == BatchStatus.running, CodeBatch.runner == runner)
+    return and_(
+        col(CodeBatch.id) == batch_id,
+        col(CodeBatch.status) == BatchStatus.running,
+        col(CodeBatch.runner) == runner,
+    )
 
 
 def reserve_codes(
@@ -113,14 +119,16 @@ def reserve_codes(
         raise Conflict(f"line {line_no} failed inspection and never gets codes", field="line_no")
     if line.recalled_at is not None:
         raise Conflict(f"lot {line.lot} was recalled", field="line_no")
-    reserved = session.execute(
-        update(DeclarationLine)
-        .where(
-            DeclarationLine.id == line.id,
-            DeclarationLine.codes_reserved + quantity <= DeclarationLine.quantity,
+    reserved = affected(
+        session.execute(
+            update(DeclarationLine)
+            .where(
+                col(DeclarationLine.id) == line.id,
+                col(DeclarationLine.codes_reserved) + quantity <= DeclarationLine.quantity,
+            )
+            .values(codes_reserved=DeclarationLine.codes_reserved + quantity)
         )
-        .values(codes_reserved=DeclarationLine.codes_reserved + quantity)
-    ).rowcount
+    )
     if reserved != 1:
         session.refresh(line)
         remaining = line.quantity - line.codes_reserved
@@ -130,7 +138,7 @@ def reserve_codes(
             field="quantity",
         )
     batch = CodeBatch(
-        line_id=line.id,
+        line_id=id_of(line),
         enterprise_id=decl.enterprise_id,
         quantity=quantity,
         key_id=keyring.active,
@@ -171,6 +179,7 @@ def _insert_chunk(session: Session, rows: list[tuple[str, int, int, str | None]]
     """The bulk insert, at the driver level: a million ORM objects would cost more than the rows."""
     conn = session.connection()
     dbapi = conn.connection.dbapi_connection
+    assert dbapi is not None  # the session's connection, checked out
     cur = dbapi.cursor()
     try:
         if conn.dialect.name == "sqlite":
@@ -191,11 +200,13 @@ def _hold(session: Session, batch_id: int, runner: str, lease_seconds: float, ad
     ours and not over its quantity; otherwise roll the caller's transaction back. The UPDATE comes
     first so that on PostgreSQL it takes the batch's row lock before the codes go in: a claimer
     waits for this transaction, then sees the renewed lease and leaves the batch alone."""
-    held = session.execute(
-        update(CodeBatch)
-        .where(_held_by(batch_id, runner), CodeBatch.issued + add <= CodeBatch.quantity)
-        .values(issued=CodeBatch.issued + add, lease_until=_lease_end(lease_seconds))
-    ).rowcount
+    held = affected(
+        session.execute(
+            update(CodeBatch)
+            .where(_held_by(batch_id, runner), col(CodeBatch.issued) + add <= CodeBatch.quantity)
+            .values(issued=CodeBatch.issued + add, lease_until=_lease_end(lease_seconds))
+        )
+    )
     if held != 1:
         raise _Lost
 
@@ -272,8 +283,8 @@ def run_batch(
         batch = s.get(CodeBatch, batch_id)
         if batch is None:
             raise NotFound(f"no code batch {batch_id}")
-        line = s.get(DeclarationLine, batch.line_id)
-        decl = s.get(Declaration, line.declaration_id)
+        line = s.get_one(DeclarationLine, batch.line_id)
+        decl = s.get_one(Declaration, line.declaration_id)
         issued = s.exec(
             select(func.count()).select_from(TraceCode).where(TraceCode.batch_id == batch_id)
         ).one()
@@ -317,8 +328,8 @@ def _store_chunk(
 ) -> int:
     """Insert one chunk of a batch's codes (serial, DigSig) in its own transaction, holding the
     batch; returns how many went in."""
-    batch_id, line_id = batch.id, line.id
-    assert batch_id is not None and line_id is not None
+    batch_id, line_id = batch.id, id_of(line)
+    assert batch_id is not None
     rows = [(serial, line_id, batch_id, digsig) for serial, digsig in codes]
     for attempt in range(3):
         try:
@@ -345,18 +356,20 @@ def _finish(
     batch_id = batch.id
     assert batch_id is not None
     finished_at = utcnow()
-    held = s.execute(
-        update(CodeBatch)
-        .where(_held_by(batch_id, runner))
-        .values(status=BatchStatus.done, finished_at=finished_at, lease_until=None)
-    ).rowcount
+    held = affected(
+        s.execute(
+            update(CodeBatch)
+            .where(_held_by(batch_id, runner))
+            .values(status=BatchStatus.done, finished_at=finished_at, lease_until=None)
+        )
+    )
     if held != 1:
         raise _Lost
     # Counted in the transaction that makes them visible: a done batch has exactly its codes.
     stored = s.exec(select(func.count()).select_from(TraceCode).where(TraceCode.batch_id == batch_id)).one()
     if stored != batch.quantity:
         raise IssuanceError(f"{stored} codes stored for a batch of {batch.quantity}")
-    done = s.get(CodeBatch, batch_id)
+    done = s.get_one(CodeBatch, batch_id)
     epcis.record_internal(
         s,
         epcis.class_event(
@@ -438,10 +451,10 @@ def _generated(
             ready[i].wait()
             if errors:
                 raise errors[0]
-            chunk = results[i]
+            serials = results[i]
             results[i] = None
-            assert chunk is not None
-            yield chunk
+            assert serials is not None
+            yield serials
             slots.release()
     finally:
         stop.set()
@@ -452,10 +465,10 @@ def _generated(
 
 def _undo(session: Session, batch: CodeBatch, error: str) -> None:
     """Delete a batch's codes and give back its reservation, in one transaction with its 'failed'."""
-    session.execute(delete(TraceCode).where(TraceCode.batch_id == batch.id))
+    session.execute(delete(TraceCode).where(col(TraceCode.batch_id) == batch.id))
     session.execute(
         update(DeclarationLine)
-        .where(DeclarationLine.id == batch.line_id)
+        .where(col(DeclarationLine.id) == batch.line_id)
         .values(codes_reserved=DeclarationLine.codes_reserved - batch.quantity)
     )
     audit.record(session, "system:issuer", "codes.failed", "code_batch", batch.id, {"error": error})
@@ -465,14 +478,18 @@ def fail_batch(db: Database, batch_id: int, error: str, *, runner: str) -> bool:
     """Undo a batch its own run could not finish: delete its codes, give back its reservation, say
     why. Only the run that holds the batch may: False (and nothing changed) if it no longer does."""
     with db.transaction() as s:
-        held = s.execute(
-            update(CodeBatch)
-            .where(_held_by(batch_id, runner))
-            .values(status=BatchStatus.failed, error=error, issued=0, finished_at=utcnow(), lease_until=None)
-        ).rowcount
+        held = affected(
+            s.execute(
+                update(CodeBatch)
+                .where(_held_by(batch_id, runner))
+                .values(
+                    status=BatchStatus.failed, error=error, issued=0, finished_at=utcnow(), lease_until=None
+                )
+            )
+        )
         if held != 1:
             return False
-        _undo(s, s.get(CodeBatch, batch_id), error)
+        _undo(s, s.get_one(CodeBatch, batch_id), error)
         return True
 
 
@@ -495,7 +512,7 @@ def claim_expired(
         stmt = select(CodeBatch).where(CodeBatch.status == BatchStatus.running, _lease_expired(now))
         if batch_id is not None:
             stmt = stmt.where(CodeBatch.id == batch_id)
-        stmt = stmt.order_by(CodeBatch.id).limit(limit)  # type: ignore[arg-type]
+        stmt = stmt.order_by(col(CodeBatch.id)).limit(limit)
         if not db.is_sqlite:  # SQLite's BEGIN IMMEDIATE already lets one sweeper in at a time
             stmt = stmt.with_for_update(skip_locked=True)
         for batch in list(s.exec(stmt)):
@@ -517,11 +534,17 @@ def claim_expired(
                     "lease_until": now + timedelta(seconds=lease_seconds),
                     "attempts": CodeBatch.attempts + 1,
                 }
-            taken = s.execute(
-                update(CodeBatch)
-                .where(CodeBatch.id == batch.id, CodeBatch.status == BatchStatus.running, _lease_expired(now))
-                .values(**values)
-            ).rowcount
+            taken = affected(
+                s.execute(
+                    update(CodeBatch)
+                    .where(
+                        col(CodeBatch.id) == batch.id,
+                        col(CodeBatch.status) == BatchStatus.running,
+                        _lease_expired(now),
+                    )
+                    .values(**values)
+                )
+            )
             if taken != 1:
                 continue
             s.refresh(batch)
@@ -536,7 +559,7 @@ def claim_expired(
                 batch.id,
                 {"issued": batch.issued, "quantity": batch.quantity, "attempt": batch.attempts},
             )
-            claimed.append((batch.id, token))
+            claimed.append((id_of(batch), token))
     return claimed
 
 
@@ -580,8 +603,8 @@ def resume_expired(
     claimed = claim_expired(db, role, limit=capacity, lease_seconds=lease_seconds, max_attempts=max_attempts)
     for batch_id, token in claimed:
         submit(
-            lambda b=batch_id, t=token: run_claimed(
-                db, b, t, keyring, resolver, lease_seconds=lease_seconds, chunk=chunk
+            functools.partial(
+                run_claimed, db, batch_id, token, keyring, resolver, lease_seconds=lease_seconds, chunk=chunk
             )
         )
     return len(claimed)
@@ -590,7 +613,9 @@ def resume_expired(
 def serials_of_batch(session: Session, batch_id: int) -> list[str]:
     """A batch's serials in the order they were issued (the transparency log's batch root is over them)."""
     return list(
-        session.exec(select(TraceCode.serial).where(TraceCode.batch_id == batch_id).order_by(TraceCode.id))
+        session.exec(
+            select(TraceCode.serial).where(col(TraceCode.batch_id) == batch_id).order_by(col(TraceCode.id))
+        )
     )
 
 

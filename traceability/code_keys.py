@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
@@ -170,7 +170,7 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
     ).decode()
     session.execute(
         update(CodeKey)
-        .where(CodeKey.enterprise_id == enterprise_id, CodeKey.status == KeyStatus.active)
+        .where(col(CodeKey.enterprise_id) == enterprise_id, col(CodeKey.status) == KeyStatus.active)
         .values(status=KeyStatus.retired, retired_at=now)
     )
     key = _insert(

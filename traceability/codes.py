@@ -152,8 +152,10 @@ class Keyring:
         bodies = [raw[i : i + RANDOM_CHARS] for i in range(0, 16 * count, 16)]
         b2 = hashlib.blake2b
         # 5-byte digests encode to exactly 8 base32 characters each, so one encode serves them all.
-        macs = base64.b32encode(b"".join([b2(prefix + b, key=key, digest_size=5).digest() for b in bodies]))
-        macs = macs.translate(_FROM_RFC4648_BYTES).decode()
+        encoded = base64.b32encode(
+            b"".join([b2(prefix + b, key=key, digest_size=5).digest() for b in bodies])
+        )
+        macs = encoded.translate(_FROM_RFC4648_BYTES).decode()
         return [
             kid + b.decode() + macs[j : j + CHECK_CHARS]
             for b, j in zip(bodies, range(0, 8 * count, 8), strict=True)

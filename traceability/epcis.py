@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import utcnow
 from core.errors import Forbidden, Invalid, NotFound
@@ -112,41 +112,39 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
         for t in types:
             if t not in EVENT_TYPES and ":" not in t:
                 raise QueryInvalid.field("eventType", f"'{t}' is not an EPCIS event type")
-        stmt = stmt.where(EpcisEvent.event_type.in_(types))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(EpcisEvent.event_type).in_(types))
     if "EQ_action" in params:
         actions = _values(params["EQ_action"])
         for a in actions:
             if a not in ACTIONS:
                 raise QueryInvalid.field("EQ_action", f"one of {', '.join(ACTIONS)}")
-        stmt = stmt.where(EpcisEvent.action.in_(actions))  # type: ignore[attr-defined]
+        stmt = stmt.where(col(EpcisEvent.action).in_(actions))
     if "EQ_bizStep" in params:
         steps = [_cbv_param(s, "BizStep", "EQ_bizStep") for s in _values(params["EQ_bizStep"])]
-        stmt = stmt.where(EpcisEvent.biz_step.in_(steps))  # type: ignore[union-attr]
+        stmt = stmt.where(col(EpcisEvent.biz_step).in_(steps))
     if "EQ_disposition" in params:
         disps = [_cbv_param(s, "Disp", "EQ_disposition") for s in _values(params["EQ_disposition"])]
-        stmt = stmt.where(EpcisEvent.disposition.in_(disps))  # type: ignore[union-attr]
+        stmt = stmt.where(col(EpcisEvent.disposition).in_(disps))
     for param, column in (
-        ("EQ_bizLocation", EpcisEvent.biz_location),
-        ("EQ_readPoint", EpcisEvent.read_point),
+        ("EQ_bizLocation", col(EpcisEvent.biz_location)),
+        ("EQ_readPoint", col(EpcisEvent.read_point)),
     ):
         if param in params:
-            stmt = stmt.where(column.in_(_values(params[param], commas=False)))  # type: ignore[union-attr]
+            stmt = stmt.where(column.in_(_values(params[param], commas=False)))
     if "EQ_eventID" in params:
         # The eventID as sent, or GS1's event hash of the event: a partner holding the event finds it
         # by the hash even when the sender named it otherwise.
         ids = _values(params["EQ_eventID"], commas=False)
-        stmt = stmt.where(
-            or_(EpcisEvent.event_id.in_(ids), EpcisEvent.canonical_hash.in_(ids))  # type: ignore[union-attr]
-        )
-    for param, column, op in (
-        ("GE_eventTime", EpcisEvent.event_time, "ge"),
-        ("LT_eventTime", EpcisEvent.event_time, "lt"),
-        ("GE_recordTime", EpcisEvent.record_time, "ge"),
-        ("LT_recordTime", EpcisEvent.record_time, "lt"),
+        stmt = stmt.where(or_(col(EpcisEvent.event_id).in_(ids), col(EpcisEvent.canonical_hash).in_(ids)))
+    for param, at, op in (
+        ("GE_eventTime", col(EpcisEvent.event_time), "ge"),
+        ("LT_eventTime", col(EpcisEvent.event_time), "lt"),
+        ("GE_recordTime", col(EpcisEvent.record_time), "ge"),
+        ("LT_recordTime", col(EpcisEvent.record_time), "lt"),
     ):
         if param in params:
             when = _time(params[param], param, QueryInvalid)
-            stmt = stmt.where(column >= when if op == "ge" else column < when)
+            stmt = stmt.where(at >= when if op == "ge" else at < when)
     for param, roles in MATCH_ROLES.items():
         if param not in params:
             continue
@@ -167,10 +165,10 @@ def _filters(stmt: Any, params: dict[str, Any]) -> Any:
             ]
             roles = (*roles, "class", "inclass", "outclass")
         sub = select(EpcisEventEpc.event_id).where(
-            EpcisEventEpc.epc.in_(uris),  # type: ignore[attr-defined]
-            EpcisEventEpc.role.in_(roles),  # type: ignore[attr-defined]
+            col(EpcisEventEpc.epc).in_(uris),
+            col(EpcisEventEpc.role).in_(roles),
         )
-        stmt = stmt.where(EpcisEvent.id.in_(sub))  # type: ignore[union-attr]
+        stmt = stmt.where(col(EpcisEvent.id).in_(sub))
     return stmt
 
 
@@ -197,7 +195,7 @@ def query(
     if after is not None:
         if not isinstance(after, int):
             raise QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
-        stmt = stmt.where(EpcisEvent.id > after)
+        stmt = stmt.where(col(EpcisEvent.id) > after)
     rows = list(session.exec(stmt.order_by(EpcisEvent.id).limit(per_page + 1)))
     token = page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
@@ -207,7 +205,7 @@ def by_event_id(session: Session, event_id: str, by: Principal) -> list[EpcisEve
     """The event an eventID names, with the error declarations that repeat it."""
     stmt = _scoped(
         select(EpcisEvent).where(
-            or_(EpcisEvent.event_id == event_id, EpcisEvent.canonical_hash == event_id)  # type: ignore[arg-type]
+            or_(col(EpcisEvent.event_id) == event_id, col(EpcisEvent.canonical_hash) == event_id)
         ),
         by,
     )
@@ -242,7 +240,7 @@ def resource_values(
     }[resource]
     stmt = select(column).distinct().where(column.is_not(None))
     if resource == "epcs":
-        stmt = stmt.join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_id)
+        stmt = stmt.join(EpcisEvent, col(EpcisEvent.id) == EpcisEventEpc.event_id)
     stmt = _scoped(stmt, by)
     if after is not None:
         if not isinstance(after, str):
@@ -268,13 +266,13 @@ def timeline(
     if serial:
         uris.append(CANONICAL + DigitalLink(line.gtin, line.lot, serial).path())
         uris.append(item_key(DigitalLink(line.gtin, serial=serial)))
-    sub = select(EpcisEventEpc.event_id).where(EpcisEventEpc.epc.in_(uris))  # type: ignore[attr-defined]
+    sub = select(EpcisEventEpc.event_id).where(col(EpcisEventEpc.epc).in_(uris))
     return list(
         session.exec(
             select(EpcisEvent)
-            .where(EpcisEvent.id.in_(sub))
-            .order_by(EpcisEvent.event_time, EpcisEvent.id)
-            .limit(limit)  # type: ignore[union-attr]
+            .where(col(EpcisEvent.id).in_(sub))
+            .order_by(col(EpcisEvent.event_time), col(EpcisEvent.id))
+            .limit(limit)
         )
     )
 

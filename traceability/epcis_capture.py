@@ -6,9 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import utcnow
+from core.db import id_of
 from core.errors import DomainError, Forbidden, Invalid, NotFound
 from core.security import Principal, Role
 from core.tokens import TokenSigner
@@ -143,7 +144,7 @@ def capture(session: Session, body: Any, by: Principal, behaviour: str = "rollba
             ids.append(row.event_id or row.event_hash)
             duplicates += 0 if new else 1
             if new:
-                new_rows.append(row.id)  # type: ignore[arg-type]
+                new_rows.append(id_of(row))
         if errors and behaviour == "rollback":
             outer.rollback()
             ids, duplicates = [], 0
@@ -178,7 +179,7 @@ def capture_one(session: Session, body: Any, by: Principal) -> tuple[EpcisEvent,
     ownership.ensure_may_record(session, v.named, v.declarations, by)
     row, new = _store(session, v, by.enterprise_id)
     if new:
-        announce(session, [row.id])  # type: ignore[list-item]
+        announce(session, [id_of(row)])
     return row, new
 
 
@@ -218,7 +219,7 @@ def jobs(
     session: Session, params: dict[str, str], by: Principal, signer: TokenSigner
 ) -> tuple[list[EpcisCaptureJob], str | None]:
     per_page, after = _paging(params, signer, {"perPage", "nextPageToken"})
-    stmt = _scoped_jobs(by).order_by(EpcisCaptureJob.id.desc())  # type: ignore[union-attr]
+    stmt = _scoped_jobs(by).order_by(col(EpcisCaptureJob.id).desc())
     if after is not None:
         stmt = stmt.where(EpcisCaptureJob.id < after)
     rows = list(session.exec(stmt.limit(per_page + 1)))

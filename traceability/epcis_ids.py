@@ -13,9 +13,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import utcnow
+from core.db import id_of
 from core.errors import Conflict, Invalid
 from core.events import emit
 from core.security import Principal
@@ -180,15 +181,18 @@ class Validated:
 def with_canonical_hashes(validated: list[Validated]) -> None:
     """GS1's event hash of each event, computed in one call (the reference implementation reads a
     document at a time). An event it cannot read keeps None: the repository's own hash stands in."""
+    hashes: list[str | None]
     try:
-        hashes = canonical_hashes([v.original for v in validated], contexts=[v.context for v in validated])
+        hashes = list(
+            canonical_hashes([v.original for v in validated], contexts=[v.context for v in validated])
+        )
     except Unhashable:
         hashes = []
         for v in validated:
             try:
                 hashes.append(canonical_hashes([v.original], v.context)[0])
             except Unhashable:
-                hashes.append(None)  # type: ignore[arg-type]
+                hashes.append(None)
     for v, h in zip(validated, hashes, strict=True):
         v.canonical = h
 
@@ -305,10 +309,10 @@ def _same_event(session: Session, v: Validated) -> EpcisEvent | None:
         return None
     sent_id = v.original.get("eventID")
     canonical = v.canonical_hash()
-    same_meaning = EpcisEvent.event_hash == v.normalised_digest  # rows stored in the normalised form
+    same_meaning = col(EpcisEvent.event_hash) == v.normalised_digest  # rows stored in the normalised form
     if canonical is not None:
-        same_meaning = or_(same_meaning, EpcisEvent.canonical_hash == canonical)  # type: ignore[assignment]
-    for row in session.exec(select(EpcisEvent).where(same_meaning).order_by(EpcisEvent.id)):  # type: ignore[arg-type]
+        same_meaning = or_(same_meaning, col(EpcisEvent.canonical_hash) == canonical)
+    for row in session.exec(select(EpcisEvent).where(same_meaning).order_by(col(EpcisEvent.id))):
         stored = row.original or row.document
         if "errorDeclaration" in stored or sent_id not in (None, row.event_id):
             continue
@@ -375,9 +379,9 @@ def _store(session: Session, v: Validated, enterprise_id: int | None) -> tuple[E
         return session.exec(select(EpcisEvent).where(EpcisEvent.event_hash == digest)).one(), False
     seen: set[tuple[str, str]] = set()
     session.add_all(
-        EpcisEventEpc(event_id=row.id, epc=uri, role=role)
+        EpcisEventEpc(event_id=id_of(row), epc=uri, role=role)
         for uri, role, _ in v.epcs
-        if (uri, role) not in seen and not seen.add((uri, role))  # type: ignore[func-returns-value]
+        if (uri, role) not in seen and not seen.add((uri, role))  # type: ignore[func-returns-value]  # add() is None: marks the pair seen
     )
     _apply_to_items(session, v)
     freshness.invalidate(session)
@@ -397,8 +401,8 @@ def _apply_to_items(session: Session, v: Validated) -> None:
         session.execute(
             update(TraceCode)
             .where(
-                TraceCode.serial.in_(serials[i : i + 500]),  # type: ignore[attr-defined]
-                or_(TraceCode.last_event_at.is_(None), TraceCode.last_event_at <= v.when),  # type: ignore[union-attr]
+                col(TraceCode.serial).in_(serials[i : i + 500]),
+                or_(col(TraceCode.last_event_at).is_(None), col(TraceCode.last_event_at) <= v.when),
             )
             .values(**values)
         )
@@ -427,7 +431,7 @@ def record_internal(session: Session, event: dict[str, Any], enterprise_id: int 
     v.original.pop("@context", None)  # kept beside the event, like a captured document's
     row, new = _store(session, v, enterprise_id)
     if new:
-        announce(session, [row.id])  # type: ignore[list-item]
+        announce(session, [id_of(row)])
     return row
 
 
@@ -443,5 +447,5 @@ def record_for(
     ownership.ensure_may_record(session, v.named, v.declarations, by)
     row, new = _store(session, v, enterprise_id)
     if new:
-        announce(session, [row.id])  # type: ignore[list-item]
+        announce(session, [id_of(row)])
     return row, new

@@ -34,9 +34,10 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from cryptography.exceptions import InvalidTag
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core.clock import utcnow
+from core.db import id_of
 from core.errors import Conflict, DomainError, FieldError, Forbidden, NotFound
 from core.events import emit
 from core.sealing import SecretBox
@@ -193,8 +194,8 @@ def listing(
     if after is not None:
         if not isinstance(after, int):
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
-        stmt = stmt.where(EpcisQuery.id > after)  # type: ignore[operator]
-    rows = list(session.exec(stmt.order_by(EpcisQuery.id).limit(per_page + 1)))  # type: ignore[arg-type]
+        stmt = stmt.where(col(EpcisQuery.id) > after)
+    rows = list(session.exec(stmt.order_by(col(EpcisQuery.id)).limit(per_page + 1)))
     token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return rows[:per_page], token
 
@@ -202,7 +203,7 @@ def listing(
 def remove(session: Session, name: str, by: Principal) -> None:
     """Delete the query and, as the binding says, every subscription to it."""
     row = get(session, name, by)
-    session.execute(delete(EpcisSubscription).where(EpcisSubscription.query_id == row.id))  # type: ignore[arg-type]
+    session.execute(delete(EpcisSubscription).where(col(EpcisSubscription.query_id) == row.id))
     session.delete(row)
     session.flush()
 
@@ -326,7 +327,7 @@ def subscribe(
     initial = _initial_record_time(body)
     row = EpcisSubscription(
         subscription_id=str(uuid.uuid4()),
-        query_id=q.id,  # type: ignore[arg-type]
+        query_id=id_of(q),
         dest=dest,
         secret_cipher=box.encrypt(secret, AAD_SUBSCRIPTION) if secret is not None else None,
         signature_token_cipher=(
@@ -360,8 +361,8 @@ def subscriptions(
     if after is not None:
         if not isinstance(after, int):
             raise epcis.QueryInvalid.field("nextPageToken", "the page token is not one this server issued")
-        stmt = stmt.where(EpcisSubscription.id > after)  # type: ignore[operator]
-    rows = list(session.exec(stmt.order_by(EpcisSubscription.id).limit(per_page + 1)))  # type: ignore[arg-type]
+        stmt = stmt.where(col(EpcisSubscription.id) > after)
+    rows = list(session.exec(stmt.order_by(col(EpcisSubscription.id)).limit(per_page + 1)))
     token = epcis.page_token(signer, rows[per_page - 1].id) if len(rows) > per_page else None
     return q, rows[:per_page], token
 
@@ -409,17 +410,15 @@ def _unsealed(box: SecretBox, cipher: str | None, aad: bytes) -> str | None:
 def _matches(
     session: Session, sub: EpcisSubscription, q: EpcisQuery, event_ids: list[int]
 ) -> list[EpcisEvent]:
-    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
-        EpcisEvent.id.in_(event_ids)  # type: ignore[union-attr]
-    )
+    stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(col(EpcisEvent.id).in_(event_ids))
     if sub.initial_record_time is not None:
         stmt = stmt.where(EpcisEvent.record_time >= sub.initial_record_time)
-    return list(session.exec(stmt.order_by(EpcisEvent.id)))  # type: ignore[arg-type]
+    return list(session.exec(stmt.order_by(EpcisEvent.id)))
 
 
 def _sees_any(session: Session, q: EpcisQuery, event_ids: list[int]) -> bool:
     # An empty report is sent only for a capture the owner could have seen: not for another party's.
-    stmt = epcis.filtered({}, principal_of(q)).where(EpcisEvent.id.in_(event_ids))  # type: ignore[union-attr]
+    stmt = epcis.filtered({}, principal_of(q)).where(col(EpcisEvent.id).in_(event_ids))
     return session.exec(stmt.limit(1)).first() is not None
 
 
@@ -459,9 +458,9 @@ def deliver(session: Session, event_ids: list[int], destinations: Destinations, 
     only where `destinations` allow; `box` opens the subscriptions' secrets."""
     pairs = session.exec(
         select(EpcisSubscription, EpcisQuery)
-        .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
+        .join(EpcisQuery, col(EpcisQuery.id) == EpcisSubscription.query_id)
         .where(EpcisSubscription.stream)
-        .order_by(EpcisSubscription.id)  # type: ignore[arg-type]
+        .order_by(col(EpcisSubscription.id))
     ).all()
     failures: list[str] = []
     sent = 0
@@ -486,21 +485,21 @@ def backfill(session: Session, subscription_id: str, destinations: Destinations,
     retry the whole, so a receiver may get a document twice (it drops repeats by eventID)."""
     found = session.exec(
         select(EpcisSubscription, EpcisQuery)
-        .join(EpcisQuery, EpcisQuery.id == EpcisSubscription.query_id)
+        .join(EpcisQuery, col(EpcisQuery.id) == EpcisSubscription.query_id)
         .where(EpcisSubscription.subscription_id == subscription_id)
     ).first()
     if found is None or found[0].initial_record_time is None:
         return 0  # unsubscribed meanwhile
     sub, q = found
     stmt = epcis.filtered(params_of(q.query), principal_of(q)).where(
-        EpcisEvent.record_time >= sub.initial_record_time,
+        col(EpcisEvent.record_time) >= sub.initial_record_time,
         EpcisEvent.record_time < sub.created_at,
     )
     sent, after = 0, 0
     while True:
         rows = list(
             session.exec(
-                stmt.where(EpcisEvent.id > after).order_by(EpcisEvent.id).limit(BACKFILL_BATCH)  # type: ignore[arg-type]
+                stmt.where(col(EpcisEvent.id) > after).order_by(col(EpcisEvent.id)).limit(BACKFILL_BATCH)
             )
         )
         if not rows and (sent or not sub.report_if_empty):
@@ -511,4 +510,4 @@ def backfill(session: Session, subscription_id: str, destinations: Destinations,
         sent += 1
         if len(rows) < BACKFILL_BATCH:
             return sent
-        after = rows[-1].id  # type: ignore[assignment]
+        after = rows[-1].id

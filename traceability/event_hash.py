@@ -83,7 +83,7 @@ for _module in (
     file_document_loader,
     json_xml_model_mismatch_correction,
 ):
-    _module.logging = _quiet  # type: ignore[attr-defined]
+    _module.logging = _quiet
 
 
 # The typed lists: each item's value key, and the CBV prefix of a bare type (CBV 2.0: BTT-, SDT-).
@@ -201,7 +201,9 @@ def _pre_hash(py: tuple, event: dict[str, Any]) -> str:
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get(item_key), str):
                 raise Unhashable(f"each {key} entry has a {item_key}")
-            kids = [("type", _typed(item["type"], prefix), [])] if "type" in item else []
+            kids: list[tuple[str, str, list[Any]]] = (
+                [("type", _typed(item["type"], prefix), [])] if "type" in item else []
+            )
             entries.append(("", "", [*kids, (item_key, item[item_key], [])]))
         children.append((key, "", entries))
     return (

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from core.db import Database
+from core.db import Database, id_of
 from core.errors import Conflict, Invalid, Unavailable
 from core.identifiers import MAX_OFFSET
 from printing.fonts import FontMissingError
@@ -96,5 +96,5 @@ def sheet(
     if kind not in SHEETS:
         raise Invalid.field("format", f"one of {', '.join(SHEETS)}")
     batch = batch_in_range(db, batch_id, offset, limit, enterprise_id)
-    codes = service.codes_of_batch(db, batch.id)
-    return Sheet(kind, batch.id, offset, labels_from(codes, resolver, offset, limit))
+    codes = service.codes_of_batch(db, id_of(batch))
+    return Sheet(kind, id_of(batch), offset, labels_from(codes, resolver, offset, limit))

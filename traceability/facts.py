@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlmodel import col
+
 from core.clock import as_utc
-from core.db import Database, WouldBlock
+from core.db import Database, WouldBlock, id_of
 from core.identifiers import country_name
 from traceability import epcis, freshness
 from traceability.schemas import PORT_NAMES
@@ -144,7 +146,7 @@ def _load_product(db: Database, gtin: str) -> dict | None:
     from traceability.models import Product
 
     with db.read_session() as s:
-        row = s.exec(select(Product).where(Product.gtin == gtin).order_by(Product.id)).first()
+        row = s.exec(select(Product).where(col(Product.gtin) == gtin).order_by(col(Product.id))).first()
         return _product_view(row) if row else None
 
 
@@ -157,10 +159,12 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
     with db.read_session() as s:
         row = s.exec(
             select(DeclarationLine, Declaration, Product)
-            .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
-            .join(Product, Product.id == DeclarationLine.product_id)
+            .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
+            .join(Product, col(Product.id) == DeclarationLine.product_id)
             .where(DeclarationLine.gtin == gtin, DeclarationLine.lot == lot)
-            .order_by((Declaration.status == DeclarationStatus.released).desc(), DeclarationLine.id.desc())  # type: ignore[union-attr]
+            .order_by(
+                (col(Declaration.status) == DeclarationStatus.released).desc(), col(DeclarationLine.id).desc()
+            )
         ).first()
         if row is None:
             return None
@@ -173,7 +177,7 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
     ]
     port_zh, port_en = PORT_NAMES.get(decl.arrival_port, (decl.arrival_port, decl.arrival_port))
     return LotFacts(
-        line_id=line.id,
+        line_id=id_of(line),
         enterprise_id=decl.enterprise_id,
         gtin=gtin,
         lot=lot,

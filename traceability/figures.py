@@ -64,6 +64,6 @@ def released_units(session: Session, since: datetime) -> list[tuple[int, datetim
         select(Declaration.enterprise_id, Declaration.decided_at, func.sum(DeclarationLine.quantity))
         .join(DeclarationLine, col(DeclarationLine.declaration_id) == Declaration.id)
         .where(Declaration.status == DeclarationStatus.released, col(Declaration.decided_at) >= since)
-        .group_by(Declaration.id, Declaration.enterprise_id, Declaration.decided_at)
+        .group_by(col(Declaration.id), col(Declaration.enterprise_id), col(Declaration.decided_at))
     )
     return [(e, as_utc(at), int(n or 0)) for e, at, n in rows if at is not None]

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
@@ -120,7 +120,7 @@ def _has_identifiers(session: Session, enterprise_id: int, gtin: str) -> bool:
     return (
         session.exec(
             select(DeclarationLine.id)
-            .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+            .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
             .where(DeclarationLine.gtin == gtin, Declaration.enterprise_id == enterprise_id)
             .limit(1)
         ).first()
@@ -149,7 +149,7 @@ def grant(
             GtinGrant.gtin == gtin,
             GtinGrant.owner_enterprise_id == owner_id,
             GtinGrant.grantee_enterprise_id == grantee_id,
-            GtinGrant.revoked_at.is_(None),  # type: ignore[union-attr]
+            col(GtinGrant.revoked_at).is_(None),
         )
     ).first()
     if existing is not None:
@@ -190,7 +190,7 @@ def grants_of(session: Session, enterprise_id: int) -> list[GtinGrant]:
                 (GtinGrant.owner_enterprise_id == enterprise_id)
                 | (GtinGrant.grantee_enterprise_id == enterprise_id)
             )
-            .order_by(GtinGrant.id.desc())  # type: ignore[union-attr]
+            .order_by(col(GtinGrant.id).desc())
         )
     )
 
@@ -205,12 +205,12 @@ def lot_owners(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple
     for chunk in _chunks(sorted(wanted)):
         rows = session.exec(
             select(DeclarationLine.gtin, DeclarationLine.lot, Declaration.enterprise_id)
-            .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+            .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
             .where(
-                DeclarationLine.gtin.in_({g for g, _ in chunk}),  # type: ignore[attr-defined]
-                DeclarationLine.lot.in_({lot for _, lot in chunk}),  # type: ignore[attr-defined]
+                col(DeclarationLine.gtin).in_({g for g, _ in chunk}),
+                col(DeclarationLine.lot).in_({lot for _, lot in chunk}),
             )
-            .order_by(DeclarationLine.id)
+            .order_by(col(DeclarationLine.id))
         )
         for gtin, lot, enterprise_id in rows:
             if (gtin, lot) in wanted:
@@ -237,26 +237,26 @@ def owners_of(session: Session, named: Sequence[Named]) -> dict[str, int | None]
     for chunk in _chunks({link.serial for link in links if link.serial}):
         rows = session.exec(
             select(TraceCode.serial, CodeBatch.enterprise_id)
-            .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
-            .where(TraceCode.serial.in_(chunk))  # type: ignore[attr-defined]
+            .join(CodeBatch, col(CodeBatch.id) == TraceCode.batch_id)
+            .where(col(TraceCode.serial).in_(chunk))
         )
         serial_owner.update(dict(rows.all()))
     lot_owner = lot_owners(session, {(link.gtin, link.lot) for link in links if link.lot})
     gtin_owner_of: dict[str, int] = {}
     for chunk in _chunks({link.gtin for link in links}):
         rows = session.exec(
-            select(GtinOwner.gtin, GtinOwner.enterprise_id).where(GtinOwner.gtin.in_(chunk))  # type: ignore[attr-defined]
+            select(GtinOwner.gtin, GtinOwner.enterprise_id).where(col(GtinOwner.gtin).in_(chunk))
         )
         gtin_owner_of.update(dict(rows.all()))
-    first_recorder: dict[str, int] = {}
+    first_recorder: dict[str, int | None] = {}
     for chunk in _chunks({n.uri for n in named if n.link is None}):
-        rows = session.exec(
-            select(EpcisEventEpc.epc, EpcisEvent.enterprise_id)
-            .join(EpcisEvent, EpcisEvent.id == EpcisEventEpc.event_id)
-            .where(EpcisEventEpc.epc.in_(chunk), EpcisEvent.enterprise_id.is_not(None))  # type: ignore[attr-defined, union-attr]
-            .order_by(EpcisEvent.id)
+        recorded = session.exec(
+            select(EpcisEventEpc.epc, col(EpcisEvent.enterprise_id))
+            .join(EpcisEvent, col(EpcisEvent.id) == EpcisEventEpc.event_id)
+            .where(col(EpcisEventEpc.epc).in_(chunk), col(EpcisEvent.enterprise_id).is_not(None))
+            .order_by(col(EpcisEvent.id))
         )
-        for epc, enterprise_id in rows:
+        for epc, enterprise_id in recorded:
             first_recorder.setdefault(epc, enterprise_id)
     owners: dict[str, int | None] = {}
     for n in named:
@@ -279,8 +279,8 @@ def _granted(session: Session, grantee_id: int, gtins: set[str]) -> set[tuple[st
         rows = session.exec(
             select(GtinGrant.gtin, GtinGrant.owner_enterprise_id).where(
                 GtinGrant.grantee_enterprise_id == grantee_id,
-                GtinGrant.revoked_at.is_(None),  # type: ignore[union-attr]
-                GtinGrant.gtin.in_(chunk),  # type: ignore[attr-defined]
+                col(GtinGrant.revoked_at).is_(None),
+                col(GtinGrant.gtin).in_(chunk),
             )
         )
         found.update(rows)
@@ -331,17 +331,17 @@ def ensure_may_record(
         for chunk in _chunks(numbers):
             rows = session.exec(
                 select(Declaration.declaration_no, Declaration.id, Declaration.enterprise_id).where(
-                    Declaration.declaration_no.in_(chunk)  # type: ignore[attr-defined]
+                    col(Declaration.declaration_no).in_(chunk)
                 )
             )
-            decls.update({no: (did, eid) for no, did, eid in rows})
+            decls.update({no: (did, eid) for no, did, eid in rows if did is not None})
         foreign = {did: eid for did, eid in decls.values() if eid != me}
         cited_ok: set[int] = set()
         if foreign:
             # A partner may cite the declaration of an owner that authorised it for a GTIN on it.
             line_gtins = session.exec(
                 select(DeclarationLine.declaration_id, DeclarationLine.gtin).where(
-                    DeclarationLine.declaration_id.in_(foreign)  # type: ignore[attr-defined]
+                    col(DeclarationLine.declaration_id).in_(foreign)
                 )
             ).all()
             mine = _granted(session, me, {g for _, g in line_gtins})

@@ -101,7 +101,7 @@ class Client:
                 pass
         if lat is None and place in CITY_COORDS:
             lat, lon = CITY_COORDS[place]
-        if not place and lat is not None:
+        if not place and lat is not None and lon is not None:
             # Shown to later scanners: a city, never this consumer's own coordinates.
             place = nearest_city(lat, lon)
         return cls(digest, place, lat, lon)

@@ -163,7 +163,7 @@ class Resolver:
         from traceability.models import DeclarationLine
 
         with self.db.read_session() as s:
-            line = s.get(DeclarationLine, facts.line_id)
+            line = s.get_one(DeclarationLine, facts.line_id)
             uris = {epcis.CANONICAL + link.path()}
             return [
                 event_view(e.document)
@@ -180,7 +180,7 @@ class Resolver:
         ours = {epcis.CANONICAL + link.path(), epcis.item_key(link)}
         classes = {epcis.CANONICAL + DigitalLink(link.gtin, link.lot).path()}
         with self.db.read_session() as s:
-            line = s.get(DeclarationLine, facts.line_id)
+            line = s.get_one(DeclarationLine, facts.line_id)
             rows = epcis.timeline(s, line, link.serial)
             doc = epcis.document(rows, "ItemEvents")
         events = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]

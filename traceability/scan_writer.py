@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -96,7 +97,9 @@ class ScanWriter:
         self._idle = threading.Event()
         self._idle.set()
         self._thread: threading.Thread | None = None
-        self._conn = None  # the writer's own SQLite connection, opened on first use
+        self._conn: sqlite3.Connection | None = (
+            None  # the writer's own SQLite connection, opened on first use
+        )
         self._loop_stops: dict[asyncio.Task | None, asyncio.Event] = {}  # run_on_loop's tasks
         self.written = 0
         self.dropped = 0
@@ -188,7 +191,7 @@ class ScanWriter:
         self.stop()
 
     def _take_batch(self) -> list[tuple]:
-        batch = []
+        batch: list[tuple] = []
         pop = self._buffer.popleft
         try:
             while len(batch) < self.max_batch:
@@ -244,7 +247,9 @@ class ScanWriter:
         for attempt in (1, 2, 3):
             try:
                 with self.db.engine.begin() as conn:
-                    cur = conn.connection.driver_connection.cursor()
+                    driver = conn.connection.driver_connection
+                    assert driver is not None  # the pooled connection's psycopg connection, checked out
+                    cur = driver.cursor()
                     if summaries:
                         cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
                         cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
@@ -278,9 +283,9 @@ class ScanWriter:
                 chunk = rows[i : i + _ROWS_PER_STATEMENT]
                 cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
             for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
-                chunk = summaries[i : i + _ROWS_PER_STATEMENT]
-                sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(chunk)))
-                cur.execute(sql, [v for r in chunk for v in r])
+                part = summaries[i : i + _ROWS_PER_STATEMENT]
+                sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(part)))
+                cur.execute(sql, [v for r in part for v in r])
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")

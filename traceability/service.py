@@ -12,11 +12,11 @@ from datetime import datetime
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
 from core.identifiers import MAX_ID
@@ -83,7 +83,7 @@ def create_product(session: Session, enterprise_id: int, data: ProductCreate, by
 
 def list_products(session: Session, enterprise_id: int) -> list[Product]:
     return list(
-        session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(Product.id))
+        session.exec(select(Product).where(Product.enterprise_id == enterprise_id).order_by(col(Product.id)))
     )
 
 
@@ -125,7 +125,7 @@ def declare(
     for n, line in enumerate(data.lines, start=1):
         session.add(
             DeclarationLine(
-                declaration_id=decl.id,
+                declaration_id=id_of(decl),
                 line_no=n,
                 product_id=line.product_id,
                 gtin=products[line.product_id].gtin,
@@ -160,12 +160,8 @@ def _earlier_request(
 def _declarable_products(session: Session, enterprise_id: int, data: DeclarationCreate) -> dict[int, Product]:
     """The products of the declaration's lines, by id, once every line may be declared by this
     enterprise: its own product, not expired, under a GTIN it holds, in a lot no one else declared."""
-    products = {
-        p.id: p
-        for p in session.exec(
-            select(Product).where(Product.id.in_({line.product_id for line in data.lines}))  # type: ignore[union-attr]
-        )
-    }
+    wanted = select(Product).where(col(Product.id).in_({line.product_id for line in data.lines}))
+    products = {id_of(p): p for p in session.exec(wanted)}
     for i, line in enumerate(data.lines):
         if line.expiry_date and line.expiry_date <= data.declared_on:
             raise Invalid.field(f"lines.{i}.expiry_date", "the goods expire before they are declared")
@@ -211,10 +207,11 @@ def _changed(session: Session, decl: Declaration, action: str, by: Principal) ->
 
 def _declaration_payload(session: Session, decl: Declaration) -> dict:
     """The declaration as its events carry it: with each line's product, so subscribers need no reads."""
-    lines = lines_of(session, decl.id)
+    lines = lines_of(session, id_of(decl))
     products = {
-        p.id: p for p in session.exec(select(Product).where(Product.id.in_({ln.product_id for ln in lines})))
-    }  # type: ignore[union-attr]
+        p.id: p
+        for p in session.exec(select(Product).where(col(Product.id).in_({ln.product_id for ln in lines})))
+    }
     return {
         **decl.model_dump(mode="json", exclude={"request_hash", "idempotency_key"}),
         "lines": [
@@ -262,7 +259,7 @@ def lines_of(session: Session, declaration_id: int) -> list[DeclarationLine]:
         session.exec(
             select(DeclarationLine)
             .where(DeclarationLine.declaration_id == declaration_id)
-            .order_by(DeclarationLine.line_no)
+            .order_by(col(DeclarationLine.line_no))
         )
     )
 
@@ -275,7 +272,7 @@ def list_declarations(
     status: str | None = None,
 ) -> list[Declaration]:
     """Newest first; the filters apply before the page is cut, so a page holds `limit` matches."""
-    stmt = select(Declaration).order_by(Declaration.id.desc()).limit(limit).offset(offset)  # type: ignore[union-attr]
+    stmt = select(Declaration).order_by(col(Declaration.id).desc()).limit(limit).offset(offset)
     if enterprise_id is not None:
         stmt = stmt.where(Declaration.enterprise_id == enterprise_id)
     if status is not None:
@@ -393,16 +390,16 @@ def codes_of_batch(db: Database, batch_id: int, chunk: int = 10_000) -> Iterator
         batch = get_batch(s, batch_id)
         if batch.status != BatchStatus.done:
             raise Conflict(f"batch {batch_id} is {batch.status}; only finished batches can be exported")
-        line = s.get(DeclarationLine, batch.line_id)
-        product = s.get(Product, line.product_id)
-    last = 0
+        line = s.get_one(DeclarationLine, batch.line_id)
+        product = s.get_one(Product, line.product_id)
+    last: int | None = 0
     while True:
         with db.read_session() as s:
             rows = list(
                 s.exec(
                     select(TraceCode.id, TraceCode.serial, TraceCode.digsig)
-                    .where(TraceCode.batch_id == batch_id, TraceCode.id > last)
-                    .order_by(TraceCode.id)
+                    .where(col(TraceCode.batch_id) == batch_id, col(TraceCode.id) > last)
+                    .order_by(col(TraceCode.id))
                     .limit(chunk)
                 )
             )
@@ -425,8 +422,8 @@ def code_owner(session: Session, serial: str) -> tuple[TraceCode, DeclarationLin
     batch = session.get(CodeBatch, code.batch_id)
     if batch is None or batch.status != BatchStatus.done:
         raise NotFound(f"no code with serial {serial}")
-    line = session.get(DeclarationLine, code.line_id)
-    decl = session.get(Declaration, line.declaration_id)
+    line = session.get_one(DeclarationLine, code.line_id)
+    decl = session.get_one(Declaration, line.declaration_id)
     return code, line, decl
 
 
@@ -517,7 +514,7 @@ def awaiting_inspection(session: Session) -> list[dict]:
         for d in session.exec(
             select(Declaration)
             .where(Declaration.status == DeclarationStatus.declared)
-            .order_by(Declaration.id)
+            .order_by(col(Declaration.id))
         )
     ]
 
@@ -553,10 +550,10 @@ def unit_of(session: Session, serial: str) -> dict | None:
     None when no finished batch holds that serial (a forged or mistyped code)."""
     row = session.exec(
         select(TraceCode, DeclarationLine, Declaration, Product)
-        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
-        .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
-        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
-        .join(Product, Product.id == DeclarationLine.product_id)
+        .join(CodeBatch, col(CodeBatch.id) == TraceCode.batch_id)
+        .join(DeclarationLine, col(DeclarationLine.id) == TraceCode.line_id)
+        .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
+        .join(Product, col(Product.id) == DeclarationLine.product_id)
         .where(TraceCode.serial == serial, CodeBatch.status == BatchStatus.done)
     ).first()
     if row is None:
@@ -588,12 +585,12 @@ def released_value(session: Session, enterprise_id: int, since: datetime, until:
         select(
             DeclarationLine.currency, func.sum(DeclarationLine.unit_value_minor * DeclarationLine.quantity)
         )
-        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
         .where(
             Declaration.enterprise_id == enterprise_id,
             Declaration.status == DeclarationStatus.released,
-            Declaration.decided_at >= since,  # type: ignore[operator]
-            Declaration.decided_at < until,  # type: ignore[operator]
+            col(Declaration.decided_at) >= since,
+            col(Declaration.decided_at) < until,
         )
         .group_by(DeclarationLine.currency)
     ).all()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
+from core.db import id_of
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.security import Principal
 from traceability import epcis, service
@@ -87,7 +88,7 @@ def _issued(session: Session, line: DeclarationLine) -> int:
     return session.exec(
         select(func.count())
         .select_from(TraceCode)
-        .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
+        .join(CodeBatch, col(CodeBatch.id) == TraceCode.batch_id)
         .where(TraceCode.line_id == line.id, CodeBatch.status == BatchStatus.done)
     ).one()
 
@@ -109,10 +110,10 @@ def _lot_shipped(session: Session, line: DeclarationLine) -> EpcisEvent | None:
     return session.exec(
         select(EpcisEvent)
         .where(
-            EpcisEvent.id.in_(sub),  # type: ignore[union-attr]
-            EpcisEvent.biz_step.in_(epcis.LEFT_WAREHOUSE),  # type: ignore[union-attr]
+            col(EpcisEvent.id).in_(sub),
+            col(EpcisEvent.biz_step).in_(epcis.LEFT_WAREHOUSE),
         )
-        .order_by(EpcisEvent.event_time)
+        .order_by(col(EpcisEvent.event_time))
     ).first()
 
 
@@ -137,6 +138,16 @@ def _audit(session: Session, by: Principal, shipment: Shipment) -> None:
 
 
 ONE_OF = "send exactly one of: declaration_id or declaration_no with line_no; gtin with lot; codes"
+
+
+class ShipTarget(TypedDict, total=False):
+    """What a shipment names besides its codes, as `ship`'s keywords (a front door's form or options)."""
+
+    declaration_id: int | None
+    declaration_no: str | None
+    line_no: int | None
+    gtin: str | None
+    lot: str | None
 
 
 def ship(
@@ -177,11 +188,13 @@ def ship(
             raise Invalid.field("line_no", "a line is named by its declaration and its line_no")
         if (declaration_id is None) == (declaration_no is None):
             raise Invalid.field("declaration_id", "give declaration_id or declaration_no, one of them")
+        # Exactly one of the two is set (checked above), which mypy cannot follow through `or`.
         return ship_line(session, enterprise_id, declaration_no or declaration_id, line_no, by, resolver)  # type: ignore[arg-type]
     if used == ["lot"]:
         for name in ("gtin", "lot"):
             if named[name] is None:
                 raise Invalid.field(name, "a lot is named by its gtin and its lot")
+        # Both set (checked above through `named`, which mypy cannot follow).
         return ship_lot(session, enterprise_id, gtin, lot, by, resolver)  # type: ignore[arg-type]
     return ship_codes(session, enterprise_id, codes or [], by, resolver)
 
@@ -217,9 +230,11 @@ def ship_lot(
         raise Invalid.field(exc.field if exc.field in ("gtin", "lot") else "gtin", exc.reason) from None
     stmt = (
         select(DeclarationLine, Declaration)
-        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+        .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
         .where(DeclarationLine.gtin == gtin, DeclarationLine.lot == lot)
-        .order_by((Declaration.status == DeclarationStatus.released).desc(), DeclarationLine.id.desc())  # type: ignore[union-attr]
+        .order_by(
+            (col(Declaration.status) == DeclarationStatus.released).desc(), col(DeclarationLine.id).desc()
+        )
     )
     if enterprise_id is not None:
         stmt = stmt.where(Declaration.enterprise_id == enterprise_id)
@@ -250,7 +265,7 @@ def _ship_lot(
             field=where,
         )
     out = Shipment()
-    _lock(session, {line.id})
+    _lock(session, {id_of(line)})
     done = _lot_shipped(session, line)
     if done is None:
         event = _event(resolver, line, decl, issued)
@@ -261,7 +276,14 @@ def _ship_lot(
         out.already_shipped = issued
     out.events.append(
         ShippedLot(
-            decl.id, decl.declaration_no, line.line_no, line.gtin, line.lot, issued, done.event_id or "", new
+            id_of(decl),
+            decl.declaration_no,
+            line.line_no,
+            line.gtin,
+            line.lot,
+            issued,
+            done.event_id or "",
+            new,
         )
     )
     _audit(session, by, out)
@@ -305,11 +327,11 @@ def ship_codes(
     for start in range(0, len(names), _CHUNK):
         rows = session.exec(
             select(TraceCode, DeclarationLine, Declaration)
-            .join(CodeBatch, CodeBatch.id == TraceCode.batch_id)
-            .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
-            .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
+            .join(CodeBatch, col(CodeBatch.id) == TraceCode.batch_id)
+            .join(DeclarationLine, col(DeclarationLine.id) == TraceCode.line_id)
+            .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
             .where(
-                TraceCode.serial.in_(names[start : start + _CHUNK]),  # type: ignore[attr-defined]
+                col(TraceCode.serial).in_(names[start : start + _CHUNK]),
                 CodeBatch.status == BatchStatus.done,
             )
         )
@@ -330,14 +352,14 @@ def ship_codes(
         _shippable(line, decl, f"codes.{i}")
     by_line: dict[int, list[str]] = {}
     out = Shipment()
-    _lock(session, {line.id for _, line, _ in found.values()})
+    _lock(session, {id_of(line) for _, line, _ in found.values()})
     # Read again under the lock: a shipment that committed while this one waited is seen.
     steps: dict[str, str | None] = {}
     for start in range(0, len(names), _CHUNK):
         steps.update(
             session.exec(
                 select(TraceCode.serial, TraceCode.last_biz_step).where(
-                    TraceCode.serial.in_(names[start : start + _CHUNK])  # type: ignore[attr-defined]
+                    col(TraceCode.serial).in_(names[start : start + _CHUNK])
                 )
             ).all()
         )
@@ -345,11 +367,11 @@ def ship_codes(
     for s in serials:
         _, line, decl = found[s]
         if line.id not in lot_done:
-            lot_done[line.id] = _lot_shipped(session, line)
-        if steps.get(s) in epcis.LEFT_WAREHOUSE or lot_done[line.id] is not None:
+            lot_done[id_of(line)] = _lot_shipped(session, line)
+        if steps.get(s) in epcis.LEFT_WAREHOUSE or lot_done[id_of(line)] is not None:
             out.already_shipped += 1
         else:
-            by_line.setdefault(line.id, []).append(s)
+            by_line.setdefault(id_of(line), []).append(s)
     for serials_of_line in by_line.values():
         _, line, decl = found[serials_of_line[0]]
         event = _event(resolver, line, decl, None)
@@ -364,7 +386,7 @@ def ship_codes(
         out.shipped += len(serials_of_line)
         out.events.append(
             ShippedLot(
-                decl.id,
+                id_of(decl),
                 decl.declaration_no,
                 line.line_no,
                 line.gtin,

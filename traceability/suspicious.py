@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal_column
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from core.clock import as_utc
@@ -55,7 +56,7 @@ def _judged(session: Session, r: ScanRecord, code: TraceCode, policy: ScanPolicy
         .limit(1)
     ).first()
     if before is not None and None not in (before.lat, before.lon, r.lat, r.lon):
-        km = haversine_km((before.lat, before.lon), (r.lat, r.lon))  # type: ignore[arg-type]
+        km = haversine_km((before.lat, before.lon), (r.lat, r.lon))  # type: ignore[arg-type]  # none is None (checked above)
         hours = max((as_utc(r.scanned_at) - as_utc(before.scanned_at)).total_seconds() / 3600, 1 / 3600)
         if km > 50 and km / hours > policy.max_speed_kmh:
             minutes = hours * 60
@@ -115,20 +116,23 @@ def suspicious_scans(
     page on from (None: no more)."""
     limit = max(1, min(limit, FEED_MAX))
     stmt = (
-        select(ScanRecord, TraceCode, Product.name_zh, Product.name_en, Declaration.enterprise_id)
-        .join(TraceCode, TraceCode.id == ScanRecord.code_id)
-        .join(DeclarationLine, DeclarationLine.id == TraceCode.line_id)
-        .join(Declaration, Declaration.id == DeclarationLine.declaration_id)
-        .join(Product, Product.id == DeclarationLine.product_id)
+        # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+        sa_select(
+            ScanRecord, TraceCode, col(Product.name_zh), col(Product.name_en), col(Declaration.enterprise_id)
+        )
+        .join(TraceCode, col(TraceCode.id) == ScanRecord.code_id)
+        .join(DeclarationLine, col(DeclarationLine.id) == TraceCode.line_id)
+        .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
+        .join(Product, col(Product.id) == DeclarationLine.product_id)
         # A literal, not a bound value: PostgreSQL uses the partial index only for a condition it can
         # match when planning (a generic plan of a prepared statement cannot).
-        .where(ScanRecord.verdict == literal_column("'suspicious'"))
+        .where(col(ScanRecord.verdict) == literal_column("'suspicious'"))
         .order_by(col(ScanRecord.id).desc())
         .limit(limit + 1)
     )
     if before_id is not None:
         stmt = stmt.where(col(ScanRecord.id) < before_id)
-    rows = list(session.exec(stmt))
+    rows = list(session.execute(stmt))
     more = len(rows) > limit
     feed = []
     for r, code, name_zh, name_en, enterprise_id in rows[:limit]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, overload
 
 from core.clock import as_utc
 from traceability import epcis
@@ -103,6 +103,10 @@ def check_failed(reason: str) -> Evidence:
     )
 
 
+@overload
+def as_datetime(value: None) -> None: ...
+@overload
+def as_datetime(value: datetime | str) -> datetime: ...
 def as_datetime(value: Any) -> datetime | None:
     """Raw driver rows carry datetimes as text on SQLite and as datetimes on PostgreSQL."""
     if value is None:
@@ -147,7 +151,7 @@ def judge(
         )
     if row.last_scan_at is not None and row.last_scan_lat is not None and client.lat is not None:
         last_at = as_datetime(row.last_scan_at)
-        km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))
+        km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))  # type: ignore[arg-type]  # lat and lon are set together (Client.from_request)
         hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
         if km > 50 and km / hours > p.max_speed_kmh:
             suspicious.append(

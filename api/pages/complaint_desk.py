@@ -8,21 +8,23 @@ from other agencies. Each form calls the complaints service, as the API's routes
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.deps import Id, public_rate_limit
 from api.pages import web
+from core.db import id_of
 from core.errors import FieldError, Invalid
 from core.security import Principal
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Staff = Annotated[Principal, Depends(web.console_user)]
+M = TypeVar("M", bound=BaseModel)
 
 QUEUE_PAGE = 200
 DUE_SOON_DAYS = 3  # "due soon": the running deadline falls within three calendar days
@@ -36,7 +38,7 @@ def _kit(request: Request) -> Any:  # noqa: ANN401 - complaints.service.Kit
     return request.app.state.complaint_kit
 
 
-def validated(model: type, raw: dict[str, Any]) -> Any:  # noqa: ANN401 - the model's instance
+def validated(model: type[M], raw: dict[str, Any]) -> M:
     """A form's fields through the API's own schema; a bad one is a 422 page naming it."""
     try:
         return model.model_validate(raw)
@@ -230,12 +232,12 @@ def _case_page(request: Request, complaint_id: int, contact: str | None = None) 
         view = {
             "c": c,
             "narrative": complaints.scrubbed_narrative(s, c),
-            "evidence": complaints.evidence_of(s, c.id),
-            "trail": complaints.messages(s, c.id),
-            "transfers": complaints.transfers(s, c.id),
+            "evidence": complaints.evidence_of(s, id_of(c)),
+            "trail": complaints.messages(s, id_of(c)),
+            "transfers": complaints.transfers(s, id_of(c)),
             "preview": complaints.publication_preview(s, c),
             "merchant": enterprises.public_profile(s, c.enterprise_id),
-            "claim": insurance_claims.claim_of_case(s, c.id, c.serial),
+            "claim": insurance_claims.claim_of_case(s, id_of(c), c.serial),
             "eligible": complaints.eligible_for_compensation(c),
         }
     return web.render(
@@ -288,12 +290,14 @@ async def act(request: Request, complaint_id: Id, action: str, me: Staff) -> Res
     form = await request.form()
     db, kit = request.app.state.db, _kit(request)
     if action == "escalation":
-        data = validated(EscalateIn, {"reason": _text(form, "reason")})
-        await run_in_threadpool(_in_transaction, db, complaints.escalate, kit, complaint_id, data.reason, me)
-    elif action == "question":
-        data = validated(InfoRequestIn, {"question": _text(form, "question")})
+        escalation = validated(EscalateIn, {"reason": _text(form, "reason")})
         await run_in_threadpool(
-            _in_transaction, db, complaints.request_info, kit, complaint_id, data.question, me
+            _in_transaction, db, complaints.escalate, kit, complaint_id, escalation.reason, me
+        )
+    elif action == "question":
+        info = validated(InfoRequestIn, {"question": _text(form, "question")})
+        await run_in_threadpool(
+            _in_transaction, db, complaints.request_info, kit, complaint_id, info.question, me
         )
     elif action == "mediation":
         confirmed = _text(form, "defect_confirmed")
@@ -302,21 +306,23 @@ async def act(request: Request, complaint_id: Id, action: str, me: Staff) -> Res
         raw = {"defect_confirmed": confirmed == "true", "note": _text(form, "note")}
         if _text(form, "severity"):
             raw["severity"] = _text(form, "severity")
-        data = validated(MediationIn, raw)
-        await run_in_threadpool(_in_transaction, db, complaints.decide_mediation, complaint_id, data, me)
+        mediation = validated(MediationIn, raw)
+        await run_in_threadpool(_in_transaction, db, complaints.decide_mediation, complaint_id, mediation, me)
     elif action == "payment":
         raw = {
             "reference": _text(form, "reference"),
             "amount_minor": web.yuan(_text(form, "amount"), "amount", above_zero=True),
         }
-        data = validated(PaymentIn, raw)
-        await run_in_threadpool(_in_transaction, db, complaints.record_payment, complaint_id, data, me)
+        payment = validated(PaymentIn, raw)
+        await run_in_threadpool(_in_transaction, db, complaints.record_payment, complaint_id, payment, me)
     elif action == "close":
-        data = validated(CloseIn, {"outcome": _text(form, "outcome"), "note": _text(form, "note")})
-        await run_in_threadpool(_in_transaction, db, complaints.close, complaint_id, data, me)
+        closing = validated(CloseIn, {"outcome": _text(form, "outcome"), "note": _text(form, "note")})
+        await run_in_threadpool(_in_transaction, db, complaints.close, complaint_id, closing, me)
     else:
-        data = validated(TransferIn, {"to_region": _text(form, "to_region"), "reason": _text(form, "reason")})
-        await run_in_threadpool(_in_transaction, db, complaints.transfer, complaint_id, data, me)
+        transfer = validated(
+            TransferIn, {"to_region": _text(form, "to_region"), "reason": _text(form, "reason")}
+        )
+        await run_in_threadpool(_in_transaction, db, complaints.transfer, complaint_id, transfer, me)
     return RedirectResponse(f"/console/complaints/{complaint_id}?done={action}", status_code=303)
 
 

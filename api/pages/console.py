@@ -5,25 +5,28 @@ routes' own functions; the console adds only the page around them."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from api.deps import Id
 from api.pages import charts, glossary, web
 from api.routers import disclosure as search_routes
+from core.db import id_of
 from core.errors import FieldError, Invalid
 from core.identifiers import MAX_ID
 from core.security import Principal
+from credit.models import Objection, RepairApplication
 from disclosure.schemas import LISTS, ExportParams, SearchParams
 from disclosure.search.base import FACET_FIELDS
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Staff = Annotated[Principal, Depends(web.console_user)]
+M = TypeVar("M", bound=BaseModel)
 
 FACET_NAMES = {
     "category": "类别 Category",
@@ -125,10 +128,10 @@ def enterprise(request: Request, enterprise_id: int, me: Staff) -> Response:
 
     with request.app.state.db.read_session() as s:
         ent = enterprises.get(s, enterprise_id)
-        card = credit.scorecard_view(s, ent.id, public=False) if ent.kind == "merchant" else None
-        history = list(reversed(credit.history(s, ent.id, limit=24)))
-        figures = complaints.merchant_figures(s, ent.id)
-        recent = complaints.list_for_merchant(s, ent.id, limit=10, offset=0)
+        card = credit.scorecard_view(s, id_of(ent), public=False) if ent.kind == "merchant" else None
+        history = list(reversed(credit.history(s, id_of(ent), limit=24)))
+        figures = complaints.merchant_figures(s, id_of(ent))
+        recent = complaints.list_for_merchant(s, id_of(ent), limit=10, offset=0)
         names = credit.display_names()
         repairs = credit.list_repairs(s, enterprise_id=ent.id)
         objections = credit.list_objections(s, enterprise_id=ent.id)
@@ -186,14 +189,14 @@ def declaration(request: Request, declaration_id: int, me: Staff) -> Response:
 
     with request.app.state.db.read_session() as s:
         decl = trace.get_declaration(s, declaration_id)
-        lines = trace.lines_of(s, decl.id)
+        lines = trace.lines_of(s, id_of(decl))
         enterprise = _names(s, [decl]).get(decl.enterprise_id)
     return web.render(
         request, "console_declaration.html", {"decl": decl, "lines": lines, "enterprise": enterprise}
     )
 
 
-def _validated(model: type, raw: dict[str, Any]) -> Any:
+def _validated(model: type[M], raw: dict[str, Any]) -> M:
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
@@ -281,7 +284,7 @@ async def run_draw(request: Request, me: Staff) -> Response:
 
     def drawn() -> int:
         with request.app.state.db.transaction() as s:
-            return supervision.draw(s, data.inspectors, me, data.seed).id
+            return id_of(supervision.draw(s, data.inspectors, me, data.seed))
 
     draw_id = await run_in_threadpool(drawn)
     return RedirectResponse(f"/console/draws/{draw_id}", status_code=303)
@@ -341,8 +344,9 @@ def credit_queue(request: Request, me: Staff) -> Response:
     with request.app.state.db.read_session() as s:
         repairs = credit.list_repairs(s, status="pending")
         objections = credit.list_objections(s, status="open")
-        records = {a.record_id: credit.record_snapshot(s, a.record_id) for a in [*repairs, *objections]}
-        names = enterprises.public_profiles(s, {a.enterprise_id for a in [*repairs, *objections]})
+        asked: list[RepairApplication | Objection] = [*repairs, *objections]
+        records = {a.record_id: credit.record_snapshot(s, a.record_id) for a in asked}
+        names = enterprises.public_profiles(s, {a.enterprise_id for a in asked})
     decided = str(request.query_params.get("decided", ""))
     return web.render(
         request,

@@ -21,6 +21,7 @@ from api.deps import public_rate_limit
 from api.pages import glossary, web
 from complaints.models import Category, Wanted
 from complaints.schemas import IntakeIn
+from core.db import id_of
 from core.errors import FieldError, Invalid, NotFound
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
@@ -220,8 +221,8 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
         token = _token(token)
         with request.app.state.db.read_session() as s:
             c = complaints.by_token(s, token)
-            messages = complaints.messages(s, c.id)
-            claim = insurance_claims.claim_of_case(s, c.id, c.serial)
+            messages = complaints.messages(s, id_of(c))
+            claim = insurance_claims.claim_of_case(s, id_of(c), c.serial)
     except (Invalid, NotFound) as exc:
         # A mistyped code: the form again, saying what is wrong and how to check it, not a bare 4xx.
         problem = "bad_token" if isinstance(exc, Invalid) else "unknown_token"

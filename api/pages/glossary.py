@@ -15,6 +15,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
@@ -580,9 +581,9 @@ def actor(value: str | None) -> str:
     return f"{words} ({ref})" if ref else words
 
 
-def install(env: object) -> None:
+def install(env: Environment) -> None:
     """Register the filters on a Jinja2 environment: `word`, `zh`, `en`, `money`, `cn_date`, `cn_time`."""
-    filters = env.filters  # type: ignore[attr-defined]
+    filters = env.filters
     filters["word"] = word
     filters["zh"] = zh
     filters["en"] = en

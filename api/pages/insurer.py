@@ -16,10 +16,9 @@ from api.deps import Id
 from api.pages import charts, web
 from api.pages.complaint_desk import validated
 from core.errors import Invalid
-from core.security import Principal
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
-Insurer = Annotated[Principal, Depends(web.insurer_user)]
+Insurer = Annotated[web.EnterpriseUser, Depends(web.insurer_user)]
 OPEN_CLAIMS = ("submitted", "under_review")
 
 

@@ -23,8 +23,8 @@ from api.deps import Id, LineNo
 from api.pages import glossary, web
 from api.problems import _field_path, _reason
 from core.clock import as_utc, utcnow
+from core.db import id_of
 from core.errors import Conflict, FieldError, Invalid, NotFound
-from core.security import Principal
 from core.workdays import CHINA_TZ
 from traceability.models import ProductCategory
 from traceability.schemas import (
@@ -36,7 +36,7 @@ from traceability.schemas import (
 )
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
-Merchant = Annotated[Principal, Depends(web.merchant_user)]
+Merchant = Annotated[web.EnterpriseUser, Depends(web.merchant_user)]
 
 
 def _china_today() -> str:
@@ -80,8 +80,8 @@ def home(request: Request, me: Merchant) -> Response:
     with request.app.state.db.read_session() as s:
         ent = enterprises.get(s, me.enterprise_id)
         declarations = trace.list_declarations(s, ent.id, 50, 0)
-        cases = complaints.list_for_merchant(s, ent.id, limit=50, offset=0)
-        figures = complaints.merchant_figures(s, ent.id)
+        cases = complaints.list_for_merchant(s, id_of(ent), limit=50, offset=0)
+        figures = complaints.merchant_figures(s, id_of(ent))
     open_cases = [
         {"case": c, "left": workdays_left(request, c.merchant_due_at or c.due_at)}
         for c in cases
@@ -107,13 +107,13 @@ def declaration_form(request: Request, me: Merchant) -> Response:
     return _declaration_form(request, me, {"declared_on": _china_today()}, [])
 
 
-def _declaration(request: Request, me: Principal, declaration_id: int):  # noqa: ANN202
+def _declaration(request: Request, me: web.EnterpriseUser, declaration_id: int):  # noqa: ANN202
     from traceability import service as trace
 
     with request.app.state.db.read_session() as s:
         decl = trace.get_declaration(s, declaration_id)
         me.ensure_may_act_for(decl.enterprise_id)
-        return decl, trace.lines_of(s, decl.id)
+        return decl, trace.lines_of(s, id_of(decl))
 
 
 @router.get("/merchant/declarations/{declaration_id}")
@@ -123,7 +123,12 @@ def declaration(request: Request, declaration_id: Id, me: Merchant) -> Response:
 
 
 def _issue(
-    request: Request, me: Principal, enterprise_id: int, declaration_id: int, line_no: int, quantity: int
+    request: Request,
+    me: web.EnterpriseUser,
+    enterprise_id: int,
+    declaration_id: int,
+    line_no: int,
+    quantity: int,
 ):  # noqa: ANN202
     """Reserve the codes in one transaction and run the batch as a job (as the API does); the batch
     page polls its progress."""
@@ -152,7 +157,7 @@ def issue(
     return RedirectResponse(f"/merchant/batches/{batch.id}", status_code=303)
 
 
-def _batch(request: Request, me: Principal, batch_id: int):  # noqa: ANN202
+def _batch(request: Request, me: web.EnterpriseUser, batch_id: int):  # noqa: ANN202
     from traceability import service as trace
 
     with request.app.state.db.read_session() as s:
@@ -174,7 +179,9 @@ def batch_csv(request: Request, batch_id: Id, me: Merchant) -> Response:
     return downloads.codes_csv(request.app.state.db, b.id, request.app.state.settings.resolver_base_url)
 
 
-def _sheet(request: Request, me: Principal, batch_id: int, kind: str, offset: int, limit: int) -> Response:
+def _sheet(
+    request: Request, me: web.EnterpriseUser, batch_id: int, kind: str, offset: int, limit: int
+) -> Response:
     """The batch (the merchant's own) as the API answers it: traceability.exports' range rule and file."""
     from traceability import exports
 
@@ -195,13 +202,13 @@ def batch_qr(request: Request, batch_id: Id, me: Merchant, offset: int = 0, limi
     return _sheet(request, me, batch_id, "qr", offset, limit)
 
 
-def _case(request: Request, me: Principal, complaint_id: int):  # noqa: ANN202
+def _case(request: Request, me: web.EnterpriseUser, complaint_id: int):  # noqa: ANN202
     from complaints import service as complaints
 
     with request.app.state.db.read_session() as s:
         c = complaints.get(s, complaint_id)
         me.ensure_may_act_for(c.enterprise_id)
-        return c, complaints.messages(s, c.id)
+        return c, complaints.messages(s, id_of(c))
 
 
 @router.get("/merchant/complaints/{complaint_id}")
@@ -323,16 +330,20 @@ async def ship(request: Request, me: Merchant) -> Response:
     codes = [c.strip() for c in text.splitlines() if c.strip()]
 
     def run() -> shipping.Shipment:
-        named = {
+        named: shipping.ShipTarget = {
             "declaration_id": _number(values, "declaration_id"),
             "line_no": _number(values, "line_no"),
             "gtin": values.get("gtin") or None,
             "lot": values.get("lot") or None,
-            "codes": codes or None,
         }
         with request.app.state.db.transaction() as s:
             return shipping.ship(
-                s, me.enterprise_id, me, request.app.state.settings.resolver_base_url, **named
+                s,
+                me.enterprise_id,
+                me,
+                request.app.state.settings.resolver_base_url,
+                **named,
+                codes=codes or None,
             )
 
     try:
@@ -373,7 +384,11 @@ def _products(request: Request, enterprise_id: int) -> list:
 
 
 def _declaration_form(
-    request: Request, me: Principal, values: dict[str, str], errors: list[FieldError], status: int = 200
+    request: Request,
+    me: web.EnterpriseUser,
+    values: dict[str, str],
+    errors: list[FieldError],
+    status: int = 200,
 ) -> Response:
     return web.render(
         request,
@@ -406,7 +421,7 @@ def _declaration_body(values: dict[str, str]) -> tuple[dict[str, Any], list[Fiel
             "declared_on",
         )
     }
-    lines = []
+    lines: list[dict[str, Any]] = []
     problems: list[FieldError] = []
     for i in range(LINE_ROWS):
         row = {k: values.get(f"lines.{i}.{k}", "") for k in LINE_FIELDS}
@@ -468,7 +483,7 @@ async def declare(request: Request, me: Merchant) -> Response:
     return RedirectResponse(f"/merchant/declarations/{decl.id}?declared=1", status_code=303)
 
 
-def _declare(request: Request, me: Principal, data: DeclarationCreate, key: str):  # noqa: ANN202
+def _declare(request: Request, me: web.EnterpriseUser, data: DeclarationCreate, key: str):  # noqa: ANN202
     """traceability.service.declare, as the API calls it: a product id not the merchant's own is its
     422 naming the line's product_id, shown beside the field (not a check of the page's own)."""
     from traceability import service as trace
@@ -495,7 +510,7 @@ PRODUCT_FIELDS = (
 
 def _products_page(
     request: Request,
-    me: Principal,
+    me: web.EnterpriseUser,
     values: dict[str, str] | None = None,
     errors: list[FieldError] | None = None,
     status: int = 200,
@@ -650,7 +665,7 @@ def quote(
     return RedirectResponse(f"/merchant/insurance/policies/{policy.id}?quoted=1", status_code=303)
 
 
-def _policy(request: Request, me: Principal, policy_id: int):  # noqa: ANN202
+def _policy(request: Request, me: web.EnterpriseUser, policy_id: int):  # noqa: ANN202
     from enterprises import service as enterprises
     from insurance import service as insurance_
 
@@ -726,8 +741,8 @@ def credit_page(request: Request, me: Merchant) -> Response:
 
     with request.app.state.db.read_session() as s:
         ent = enterprises.get(s, me.enterprise_id)
-        view = credit.scorecard_view(s, ent.id, public=False)
-        advice = credit.repair_advice(s, ent.id)
+        view = credit.scorecard_view(s, id_of(ent), public=False)
+        advice = credit.repair_advice(s, id_of(ent))
         repairs = credit.list_repairs(s, enterprise_id=ent.id)
         objections = credit.list_objections(s, enterprise_id=ent.id)
     return web.render(
@@ -744,7 +759,7 @@ def credit_page(request: Request, me: Merchant) -> Response:
     )
 
 
-def _record(request: Request, me: Principal, record_id: int) -> int:
+def _record(request: Request, me: web.EnterpriseUser, record_id: int) -> int:
     """The record's enterprise, once the session may act for it (another merchant's record: 403)."""
     from credit import service as credit
 

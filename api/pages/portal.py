@@ -21,6 +21,7 @@ from api.pages import charts, web
 from api.pages.glossary import word
 from api.pages.routes import templates
 from api.routers.disclosure import run as run_search
+from core.db import id_of
 from core.errors import FieldError, Invalid
 from core.identifiers import country_name, validate_uscc
 from disclosure.schemas import LISTS, SearchParams
@@ -255,14 +256,15 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
     with request.app.state.db.read_session() as s:
         ent = enterprises.get_by_uscc(s, uscc)
         code = ent.uscc
-        profile = enterprises.public_profile(s, ent.id)
+        ent_id = id_of(ent)
+        profile = enterprises.public_profile(s, ent_id)
         merchant = ent.kind == "merchant"
-        grade = credit.grade_of(s, ent.id) if merchant else None
-        cover = insurance.enterprise_cover(s, ent.id) if merchant else None
-        counts = complaint_figures.merchant_counts(s, ent.id)
-        compensation = _compensation(s, ent.id)
-        cases = complaint_figures.published_cases(s, ent.id, limit=10)
-        disclosed = _disclosures_of(s, ent.id)
+        grade = credit.grade_of(s, ent_id) if merchant else None
+        cover = insurance.enterprise_cover(s, ent_id) if merchant else None
+        counts = complaint_figures.merchant_counts(s, ent_id)
+        compensation = _compensation(s, ent_id)
+        cases = complaint_figures.published_cases(s, ent_id, limit=10)
+        disclosed = _disclosures_of(s, ent_id)
     return page(
         request,
         "portal_enterprise.html",
@@ -277,7 +279,9 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
             "cases": cases,
             "disclosures": disclosed,
             "categories": CATEGORIES,
-            "country": _label("origin_country", profile["country"], {}) if profile.get("country") else "—",
+            "country": _label("origin_country", profile["country"], {})
+            if profile is not None and profile.get("country")
+            else "—",
         },
     )
 
@@ -319,7 +323,7 @@ def _window(interval: str, periods: int | None) -> zone_figures.Window:
     count = default if periods is None else periods
     if not 1 <= count <= most:
         raise Invalid.field("periods", f"must be between 1 and {most} for interval={interval}")
-    return zone_figures.Window(interval, count)  # type: ignore[arg-type]
+    return zone_figures.Window(interval, count)  # type: ignore[arg-type]  # one of SPAN's keys: an Interval
 
 
 def _figures(request: Request, interval: str, periods: str | None) -> dict[str, Any]:

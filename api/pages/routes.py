@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import public_rate_limit
 from api.pages import glossary
+from core.db import id_of
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -40,9 +41,9 @@ def _credit_report(request: Request, uscc: str) -> dict:
 
     with request.app.state.db.read_session() as s:
         ent = enterprises.get_by_uscc(s, uscc)
-        report = credit.public_report(s, ent.id)
+        report = credit.public_report(s, id_of(ent))
         # The cover in force, from the insurance domain's own read (the credit domain does not know it).
-        report["insurance"] = insurance.enterprise_cover(s, ent.id)
+        report["insurance"] = insurance.enterprise_cover(s, id_of(ent))
         return report
 
 

@@ -74,13 +74,13 @@ def signin(
         # A role with no pages is told so on a page (never a silent landing on the home page), and
         # no session is started.
         return web.render(request, "signin_no_pages.html", {"role": principal.role}, 403)
-    response = RedirectResponse(target or home, status_code=303)
+    redirect = RedirectResponse(target or home, status_code=303)
     with db.transaction() as s:
         audit.record(
             s, principal.actor, "page.signed_in", "api_key", principal.prefix, {"role": principal.role}
         )
-        web.start_session(request, response, s, principal)
-    return response
+        web.start_session(request, redirect, s, principal)
+    return redirect
 
 
 @router.post("/signout")
@@ -97,6 +97,7 @@ SignedIn = Annotated[Principal, Depends(web.signed_in)]
 def my_sessions(request: Request, me: SignedIn) -> Response:
     """The live sessions of the signed-in key: when each began and was last seen, this one marked."""
     with request.app.state.db.read_session() as s:
+        assert me.key_id is not None  # signed in with a key: a session is always a key's
         live = sessions.live_of_key(s, me.key_id)
     current = getattr(request.state, "session_hash", "")
     rows = [
@@ -109,6 +110,7 @@ def my_sessions(request: Request, me: SignedIn) -> Response:
 def end_all_my_sessions(request: Request, me: SignedIn) -> Response:
     """Sign out everywhere: every session of this key ends, this browser's too."""
     with request.app.state.db.transaction() as s:
+        assert me.key_id is not None  # signed in with a key: a session is always a key's
         ended = sessions.end_all_of_key(s, me.key_id)
         audit.record(s, me.actor, "page.signed_out_everywhere", "api_key", me.prefix, {"sessions": ended})
     response = RedirectResponse("/signin", status_code=303)

@@ -11,14 +11,16 @@ sends by itself.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import inspect
 from collections.abc import Callable, Coroutine
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import asgi_csrf as _asgi_csrf
+import python_multipart
 from asgi_csrf import asgi_csrf
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -68,6 +70,7 @@ def start_session(request: Request, response: Response, session: Session, princi
     previous = session_token(request)
     if previous is not None:
         sessions.end(session, previous)
+    assert principal.key_id is not None  # signed in with a key: a session is always a key's
     token = sessions.start(session, principal.key_id)
     response.set_cookie(
         SESSION_COOKIE,
@@ -142,18 +145,32 @@ def console_user(request: Request) -> Principal:
     return principal
 
 
-def merchant_user(request: Request) -> Principal:
+@dataclasses.dataclass(frozen=True)
+class EnterpriseUser(Principal):
+    """A signed-in merchant or insurer, typed as what its role guarantees: a key bound to its enterprise."""
+
+    enterprise_id: int
+
+    @classmethod
+    def of(cls, principal: Principal) -> EnterpriseUser:
+        if principal.enterprise_id is None:
+            raise Forbidden("此密钥不属于任何企业 · This key acts for no enterprise")
+        fields = {f.name: getattr(principal, f.name) for f in dataclasses.fields(principal)}
+        return cls(**fields)
+
+
+def merchant_user(request: Request) -> EnterpriseUser:
     principal = signed_in(request)
     if principal.role != Role.merchant:
         raise Forbidden("商家页面只对商家开放 · The merchant pages are for merchants only")
-    return principal
+    return EnterpriseUser.of(principal)
 
 
-def insurer_user(request: Request) -> Principal:
+def insurer_user(request: Request) -> EnterpriseUser:
     principal = signed_in(request)
     if principal.role != Role.insurer:
         raise Forbidden("保险机构页面只对保险机构开放 · The insurer's desk is for insurers only")
-    return principal
+    return EnterpriseUser.of(principal)
 
 
 def csrf_token(request: Request) -> str:
@@ -260,8 +277,9 @@ class _FormParser(_asgi_csrf.FormParser):
         super().__init__(content_type, on_field, file_before_token, on_end, boundary, **kw)
 
 
-# Only where the installed asgi-csrf still makes the old call (a fixed release will not need it).
-if "FileClass=ErrorOnWrite" in Path(_asgi_csrf.__file__).read_text():
+# Only where the installed python-multipart no longer takes the argument asgi-csrf passes: judged by the
+# parser's own signature, not by reading asgi-csrf's source text.
+if "FileClass" not in inspect.signature(python_multipart.FormParser).parameters:
     _asgi_csrf.FormParser = _FormParser
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,7 @@ from core import audit
 from core import events as outbox
 from core.errors import NotFound
 from core.identifiers import RecordId
+from core.schedule import Outcome
 from core.security import Principal, Role, issue_key, list_keys, revoke_key
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ def run_job(
         from core.jobs import period_of_slot
 
         period, run = period_of_slot(now, job.seconds), job.run_slot
+    outcome: Outcome | Literal["failed"]
     try:
         outcome = run(now)
     except Exception as exc:  # noqa: BLE001 - the job's failure is its outcome, not the request's

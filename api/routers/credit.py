@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query
 
 from api.deps import DbDep, Id, Offset, ScopedEnterprise, public_rate_limit, require
 from api.problems import responses
+from core.db import id_of
 from core.security import Principal, Role
 from credit import methodology, service, supervision
 from credit.schemas import (
@@ -56,7 +57,7 @@ def records(enterprise_id: ScopedEnterprise, db: DbDep) -> list[RecordOut]:
         card, rows = service.compute(s, enterprise_id)
         return [
             RecordOut.model_validate(r).model_copy(
-                update={"points_now": round(card.contributions.get(r.id, 0), 1)}
+                update={"points_now": round(card.contributions.get(id_of(r), 0), 1)}
             )
             for r in rows
         ]
@@ -219,4 +220,4 @@ def replay_draw(draw_id: Id, db: DbDep) -> dict[str, Any]:
 def public_profile(uscc: str, db: DbDep) -> dict[str, Any]:
     with db.read_session() as s:
         ent = enterprises.get_by_uscc(s, uscc)
-        return service.public_report(s, ent.id)
+        return service.public_report(s, id_of(ent))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from api.deps import DbDep, Id, PrincipalDep, ScopedEnterprise, require
 from api.problems import responses
+from core.db import id_of
 from core.identifiers import MAX_OFFSET
 from core.security import Principal, Role
 from credit import service as credit
@@ -103,7 +104,8 @@ def list_enterprises(
         )
         grades = credit.grades_of(s, [e.id for e in rows if e.id is not None])
         return [
-            EnterpriseListed.model_validate(e).model_copy(update={"grade": grades.get(e.id)}) for e in rows
+            EnterpriseListed.model_validate(e).model_copy(update={"grade": grades.get(id_of(e))})
+            for e in rows
         ]
 
 

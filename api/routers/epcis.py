@@ -60,7 +60,7 @@ def _page(request: Request, body: Any, token: str | None, media_type: str = LD_J
         # When the token stops working (RFC 3339, as the binding's example writes it).
         expires = epcis.token_expires(request.app.state.page_signer, token)
         headers["GS1-Next-Page-Token-Expires"] = expires.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _json(body, media_type=media_type, **headers)
+    return JSONResponse(body, headers={**VERSIONS, **headers}, media_type=media_type)
 
 
 def _events_page(request: Request, db: DbDep, by: Principal, fixed: dict[str, str] | None = None) -> Response:

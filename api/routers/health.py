@@ -31,7 +31,7 @@ def readyz(request: Request, db: DbDep) -> JSONResponse:
     checks: dict[str, str] = {}
     try:
         with db.read_session() as s:
-            s.exec(text("SELECT 1"))
+            s.execute(text("SELECT 1"))
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - reported, not raised
         checks["database"] = f"unreachable: {type(exc).__name__}"

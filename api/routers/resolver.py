@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
@@ -78,7 +79,7 @@ class NoLink(NotFound):
     slug = "no-such-link"
 
 
-def _raw_path(scope: dict) -> str:
+def _raw_path(scope: Mapping[str, Any]) -> str:
     """The path as it was sent, still percent-encoded: `scope["path"]` is already decoded, which would
     split a lot `A%2FB` in two and decode a lot `100%2541` twice."""
     raw = scope.get("raw_path")
@@ -87,7 +88,7 @@ def _raw_path(scope: dict) -> str:
     return quote(scope["path"], safe="/")
 
 
-def _parse(scope: dict, attributes: list[tuple[str, str]]) -> DigitalLink:
+def _parse(scope: Mapping[str, Any], attributes: list[tuple[str, str]]) -> DigitalLink:
     """The link of a resolver path, its AIs (the path's and the query's) checked by GS1's rules."""
     path = _raw_path(scope)
     if path.startswith("/scan/"):
@@ -409,10 +410,10 @@ def _resolve(request: Request) -> Response:
         if product is None:
             raise NoLink(f"this resolver has no links for GTIN {link.gtin}")
         headers["Link"] = _link_header(anchor, same_as, base.rstrip("/") + LINKSET_CONTEXT)
-        response = JSONResponse(
+        response: Response = JSONResponse(
             linkset(link, base, product), media_type="application/linkset+json", headers=headers
         )
-        response.verdict = "linkset"
+        _mark(response, "linkset")
         return response
     if wants == "linktype":
         link_type = link_type_of(request.query_params["linkType"])
@@ -432,7 +433,7 @@ def _resolve(request: Request) -> Response:
         body, raw_headers, verdict, status = _json_answer(state, link, _client(request), same_as)
         response = Response(body, status_code=status)
         response.raw_headers = raw_headers
-        response.verdict = verdict
+        _mark(response, verdict)
         return response
     if product is None:
         # Not ours: no link to redirect to. The consumer still sees the page that says so (404).
@@ -448,10 +449,15 @@ def _product(state, link: DigitalLink) -> dict | None:  # noqa: ANN001
     return facts.product if facts is not None else cache.product(state.db, link.gtin)
 
 
+def _mark(response: Response, verdict: str) -> None:
+    """Attach the scan's verdict to its response, for the scan metrics (`_scan` reads it back)."""
+    response.__dict__["verdict"] = verdict
+
+
 def _redirect(target: str, request: Request, headers: dict[str, str]) -> Response:
     location = _with_query(target, _passed_on(request.scope.get("query_string", b"")))
     response = Response(status_code=307, headers={**headers, "Location": location})
-    response.verdict = "redirect"
+    _mark(response, "redirect")
     return response
 
 
@@ -471,10 +477,10 @@ def _page(
         headers = {"Link": _link_header(anchor_of(link, base)), "Vary": "Accept, Accept-Language"}
     accept = request.headers.get("accept", "")
     if view is None and "application/json" in accept and "text/html" not in accept:
-        body, raw_headers, verdict, json_status = _json_answer(state, link, _client(request))
-        response = Response(body, status_code=json_status)
+        json_body, raw_headers, verdict, json_status = _json_answer(state, link, _client(request))
+        response = Response(json_body, status_code=json_status)
         response.raw_headers = raw_headers
-        response.verdict = verdict
+        _mark(response, verdict)
         return response
     outcome = state.resolver.resolve(link, _client(request))
     if view == "epcis":
@@ -486,7 +492,7 @@ def _page(
             media_type="application/ld+json",
             headers=headers,
         )
-        response.verdict = outcome.verdict
+        _mark(response, outcome.verdict)
         return response
     body = scan_view(outcome, state.enterprise_cards, base, state.unit_claims)
     typed = view is None and outcome.verdict == "counterfeit" and request.query_params.get("typed") == "1"
@@ -533,7 +539,7 @@ def _page(
             headers={**headers, "Content-Language": lang},
             status_code=status,
         )
-    response.verdict = outcome.verdict
+    _mark(response, outcome.verdict)
     return response
 
 

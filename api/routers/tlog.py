@@ -29,7 +29,9 @@ class OctetStream(Response):
     media_type = "application/octet-stream"
 
 
-BINARY = {200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+BINARY: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+}
 Size = Annotated[int, Query(ge=1, le=MAX_SIZE, description="A tree size (at most the published one)")]
 
 

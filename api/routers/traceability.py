@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
@@ -10,6 +10,7 @@ from fastapi.responses import StreamingResponse
 from api import downloads
 from api.deps import DbDep, Id, LineNo, Offset, ScopedEnterprise, require
 from api.problems import media, responses
+from core.db import id_of
 from core.errors import Invalid, NotFound
 from core.identifiers import MAX_ID, MAX_OFFSET
 from core.security import Principal, Role
@@ -45,7 +46,7 @@ Merchant = Annotated[Principal, Depends(require(Role.admin, Role.regulator, Role
 
 def _out(session, decl: Declaration, marks: dict | None = None) -> DeclarationOut:
     out = DeclarationOut.model_validate(decl)
-    out.lines = [LineOut.model_validate(ln) for ln in service.lines_of(session, decl.id)]
+    out.lines = [LineOut.model_validate(ln) for ln in service.lines_of(session, id_of(decl))]
     # Whether a supervision draw selected it, where regulators (and the importer) look at it.
     marks = supervision.selections(session, [decl.declaration_no]) if marks is None else marks
     mark = marks.get(decl.declaration_no)
@@ -274,7 +275,7 @@ def recall_own_lot(
 
 
 # Shipping again is not an error: the answer is 200 with the events already recorded.
-ALREADY_SHIPPED = {
+ALREADY_SHIPPED: dict[int | str, dict[str, Any]] = {
     200: {"model": ShipmentOut, "description": "Everything named had already been shipped: nothing recorded"}
 }
 

@@ -118,6 +118,7 @@ class ElasticIndex:
             )
         except (TransportError, ApiError) as exc:
             raise _unavailable(exc) from exc
+        assert isinstance(errors, list)  # raise_on_error=False without stats_only: the errors themselves
         failed = [e for e in errors if next(iter(e.values())).get("status") != 409]  # 409: an older version
         if failed:
             raise SearchUnavailable(f"Elasticsearch refused {len(failed)} document(s): {failed[0]}")
@@ -179,7 +180,7 @@ class ElasticIndex:
 
     def autocomplete(self, prefix: str, limit: int = 10) -> list[dict[str, Any]]:
         self._ensure()
-        body = {
+        body: dict[str, Any] = {
             "size": 0,
             "query": {"wildcard": {"enterprise_name.keyword": {"value": f"*{prefix}*"}}},
             "aggs": {

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
+from standardwebhooks import Webhook, WebhookVerificationError
 
 from complaints import webhooks
+from core.clock import clock
 from core.events import DeliveryStatus, OutboxDelivery
 from tests.complaints.conftest import Cases, Receiver
 from tests.conftest import Keys
+
+
+def test_the_signature_is_the_standard_webhooks_test_vector():
+    """The example of the Standard Webhooks spec's reference libraries, byte for byte."""
+    secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+    body = b'{"test": 2432232314}'
+    signature = webhooks.sign(secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330"}
+    clock.freeze(datetime.fromtimestamp(1614265330 + 300, UTC))  # within the 5 minutes' tolerance
+    assert webhooks.verify(secret, {**headers, "webhook-signature": f"v1,bm90aGluZw== {signature}"}, body)
+    clock.advance(timedelta(seconds=1))
+    assert not webhooks.verify(secret, {**headers, "webhook-signature": signature}, body)
 
 
 def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
@@ -37,6 +53,11 @@ def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
     assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
     tampered = body.replace(b"complaint.test", b"complaint.tesT")
     assert not webhooks.verify(secret, headers, tampered)
+    # What a merchant using the Standard Webhooks library runs: its own verifier accepts what we sent
+    # (it raises otherwise), and refuses the tampered body.
+    assert Webhook(secret).verify(body, headers) == json.loads(body)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(secret).verify(tampered, headers)
 
     receiver.status = 503  # the merchant's server is down: the delivery waits and is retried
     dispatcher.drain()  # deliver what registration emitted before the case

@@ -104,7 +104,7 @@ def test_a_stalled_runner_is_taken_over_resumed_from_its_codes_and_writes_nothin
 
     with pytest.raises(trace.BatchLost, match="finished by another runner") as lost:
         trace.run_batch(db, batch.id, KEYRING, RESOLVER, stall, runner=batch.runner)
-    assert lost.value.status == "done"
+    assert lost.value.batch_status == "done" and lost.value.status == 409
     (done,) = resumed
     assert done.status == BatchStatus.done and done.attempts == 2 and done.runner.startswith("worker:")
     summary = check_invariant(db)
@@ -126,7 +126,7 @@ def test_the_old_runner_stops_at_its_next_chunk_once_taken_over(db):
 
     with pytest.raises(trace.BatchLost, match="taken over by worker:") as lost:
         trace.run_batch(db, batch.id, KEYRING, RESOLVER, stall, runner=batch.runner)
-    assert lost.value.status == "running"
+    assert lost.value.batch_status == "running"
     held = batch_of(db, batch.id)
     assert held.issued == 300 and held.runner == taken[0][1]
     assert list(check_invariant(db).values())[0]["running"] == 300

@@ -17,7 +17,7 @@ import ctypes
 import functools
 import importlib.machinery
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,7 +147,7 @@ class Linters:
         self._lib.gs1_linter_from_name.restype = ctypes.c_void_p
         self._lib.gs1_linter_from_name.argtypes = [ctypes.c_char_p]
         self._messages = (ctypes.c_char_p * 256).in_dll(self._lib, "gs1_lint_err_str")
-        self._fns: dict[str, _LINTER] = {}
+        self._fns: dict[str, Callable[..., int]] = {}  # _LINTER functions
         self._scratch_pos = ctypes.byref(ctypes.c_size_t(0))
         self._scratch_len = ctypes.byref(ctypes.c_size_t(0))
 
@@ -161,7 +161,7 @@ class Linters:
         return fn
 
     def message(self, code: int) -> str:
-        return self._messages[code].decode()
+        return (self._messages[code] or b"").decode()
 
     def passes(self, fn, data: bytes) -> bool:  # noqa: ANN001 - a ctypes function
         """Whether the linter passes the data: the scan's call, with no position asked back (C's NULL
@@ -277,6 +277,7 @@ class Syntax:
         plan = self._plans.get(ai)
         if plan is None:
             self.entry(ai)  # raises: not an AI
+        assert plan is not None  # every AI has a plan
         try:
             data = value.encode("ascii")
         except UnicodeEncodeError:
