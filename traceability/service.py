@@ -22,6 +22,9 @@ from core.events import emit
 from core.identifiers import MAX_ID
 from core.security import Principal
 from traceability import epcis, freshness, ownership
+from traceability.batch_recovery import claim_expired as claim_expired
+from traceability.batch_recovery import resume_expired as resume_expired
+from traceability.batch_recovery import run_claimed as run_claimed
 
 # The batch runner and the declaration lookups live in their own modules; their names stay
 # importable from here, where the API, the CLI, other domains and scripts have always found them.
@@ -30,13 +33,10 @@ from traceability.batches import LEASE_SECONDS as LEASE_SECONDS
 from traceability.batches import MAX_ATTEMPTS as MAX_ATTEMPTS
 from traceability.batches import BatchLost as BatchLost
 from traceability.batches import IssuanceError as IssuanceError
-from traceability.batches import claim_expired as claim_expired
 from traceability.batches import fail_batch as fail_batch
 from traceability.batches import new_runner as new_runner
 from traceability.batches import reserve_codes as reserve_codes
-from traceability.batches import resume_expired as resume_expired
 from traceability.batches import run_batch as run_batch
-from traceability.batches import run_claimed as run_claimed
 from traceability.codes import DigitalLink
 from traceability.events import CodeRevoked, DeclarationChanged, LotRecalled, ProductCreated
 from traceability.lookups import get_declaration as get_declaration
