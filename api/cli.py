@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -31,7 +32,21 @@ audit_app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
-console = Console(soft_wrap=True)
+
+
+class _Console:
+    """Rich's console, made when it prints, so that it reads the terminal's width (COLUMNS) then: one made
+    at import keeps the width the environment had at that moment (a test that sets COLUMNS, or a pytest
+    worker whose environment says 80, would see its tables cut)."""
+
+    def print(self, *objects: Any, **options: Any) -> None:
+        Console(soft_wrap=True).print(*objects, **options)
+
+    def rule(self, *objects: Any, **options: Any) -> None:
+        Console(soft_wrap=True).rule(*objects, **options)
+
+
+console = _Console()
 
 
 def _db() -> Database:
