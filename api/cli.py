@@ -45,6 +45,10 @@ class _Console:
     def rule(self, *objects: Any, **options: Any) -> None:
         Console(soft_wrap=True).rule(*objects, **options)
 
+    def now(self) -> Console:
+        """A console for what holds one while it draws (a progress bar)."""
+        return Console(soft_wrap=True)
+
 
 console = _Console()
 
@@ -360,7 +364,9 @@ def search_reindex() -> None:
     from disclosure import service as disclosures
 
     db = _db()
-    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), console=console.now()
+    ) as progress:
         task = progress.add_task("records", total=None)
         done = disclosures.reindex(
             db.read_session,
@@ -434,7 +440,7 @@ def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quant
     settings = get_settings()
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=console) as progress:
+        with Progress(*columns, console=console.now()) as progress:
             task = progress.add_task("codes", total=quantity)
             done = trace.run_batch(
                 db,
