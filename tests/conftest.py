@@ -58,6 +58,7 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"
 # first (xdist's own order): a long file handed out last would keep one worker busy alone at the end.
 LONGEST_FILES = (
     "tests/api/test_fuzz.py",
+    "tests/api/test_fuzz_refused.py",
     "tests/traceability/test_issuance_crash.py",
     "tests/api/test_gs1_resolver_suite.py",
     "tests/api/test_server.py",
