@@ -8,11 +8,11 @@ import sys
 from typing import NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from api import cli_signing, wiring
 from api import demo as demo_data
+from api.cli_console import LateConsole
 from api.cli_log import log_app
 from api.wiring import load_handlers
 from core import audit as audit_ledger
@@ -34,7 +34,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(audit_app, name="audit")
 app.add_typer(log_app, name="log")
-console = Console(soft_wrap=True)
+
+
+console = LateConsole()
 
 
 def _db() -> Database:
@@ -348,7 +350,9 @@ def search_reindex() -> None:
     from disclosure import service as disclosures
 
     db = _db()
-    with Progress(TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), console=console) as progress:
+    with Progress(
+        TextColumn("indexing"), BarColumn(), MofNCompleteColumn(), console=console.now()
+    ) as progress:
         task = progress.add_task("records", total=None)
         done = disclosures.reindex(
             db.read_session,
@@ -427,7 +431,7 @@ def _run_batch(db: Database, batch_id: int, runner: str, keyring: Keyring, quant
     settings = get_settings()
     columns = (TextColumn("issuing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     try:
-        with Progress(*columns, console=console) as progress:
+        with Progress(*columns, console=console.now()) as progress:
             task = progress.add_task("codes", total=quantity)
             done = trace.run_batch(
                 db,

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from api.cli_console import LateConsole
 from core.errors import DomainError
 from core.settings import get_settings
 from traceability import digsig, scanned
 
 signing_app = typer.Typer(help="Code-signing keys (signed codes, GS1 AI 8030).", no_args_is_help=True)
-console = Console(soft_wrap=True)
+console = LateConsole()
 
 # What `codes verify` says, and its exit status.
 EXIT = {

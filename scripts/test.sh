@@ -17,4 +17,7 @@ export CROSSTRUST_TEST_ELASTICSEARCH_URL
 export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d)}
 "$BIN/ruff" check .
 "$BIN/mypy"
-"$BIN/python" -m pytest "$@"
+# Two worker processes (pytest-xdist), each test file whole in one of them in its own order, the longest
+# files handed out first (tests/conftest.py); each worker has its own databases and var/ (tests/README.md).
+# CROSSTRUST_TEST_WORKERS=0 runs in one process, as does `-n 0` among the arguments (the last -n wins).
+"$BIN/python" -m pytest -n "${CROSSTRUST_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

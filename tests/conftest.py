@@ -44,6 +44,39 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 os.environ.setdefault("CROSSTRUST_AUDIT_KEY", "test-audit-key-" + uuid.uuid4().hex)
 os.environ.setdefault("CROSSTRUST_AUDIT_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 
+# Under pytest-xdist (scripts/test.sh runs two workers) each worker has a var/ of its own: the session's
+# databases are its own already (a SQLite file under its own temporary folder, a PostgreSQL database
+# with a random name).
+if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"):
+    os.environ["CROSSTRUST_VAR_DIR"] = str(
+        Path(os.environ["CROSSTRUST_VAR_DIR"]) / os.environ["PYTEST_XDIST_WORKER"]
+    )
+
+
+# The test files that take longest (measured, tests/README.md), longest first. Under pytest-xdist
+# (scripts/test.sh) the files are handed to the workers in this order and then the others, most tests
+# first (xdist's own order): a long file handed out last would keep one worker busy alone at the end.
+LONGEST_FILES = (
+    "tests/api/test_fuzz.py",
+    "tests/api/test_fuzz_refused.py",
+    "tests/traceability/test_issuance_crash.py",
+    "tests/api/test_gs1_resolver_suite.py",
+    "tests/api/test_server.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist only: the files in the order above (each file's own tests keep their order,
+    and each file runs whole in one worker: `--dist loadfile`)."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.nodeid.split("::")[0]] = counts.get(item.nodeid.split("::")[0], 0) + 1
+    rank = {path: i for i, path in enumerate(LONGEST_FILES)}
+    order = {path: (rank.get(path, len(rank)), -n, i) for i, (path, n) in enumerate(counts.items())}
+    items.sort(key=lambda item: order[item.nodeid.split("::")[0]])  # stable: a file's tests keep their order
+
 
 def missing(what: str, install: str) -> NoReturn:
     """A test tool that is not installed: skipped on a laptop, a failure in CI, saying what to install."""

@@ -6,7 +6,8 @@ succeeds is sent once more, so that what a repeat answers is checked too.
 Each operation is fuzzed fully (generated cases and coverage cases) with the roles that can reach it:
 no key for a public operation, the roles its `require(...)` names for the others (every keyed role when
 it only needs a key). The other roles get one pass of its coverage cases
-(`test_api_answers_other_roles_as_documented`): no key (401) and one keyed role it refuses (403), the two
+(`test_api_answers_other_roles_as_documented`, in tests/api/test_fuzz_refused.py: a file of its own, so
+that the suite's two workers run the two halves side by side): no key (401) and one keyed role it refuses (403), the two
 ways a refusal is answered, whatever the request; for a public operation, one key (which it ignores, so
 its answers are the anonymous ones). An operation whose roles cannot be read is fuzzed fully with every
 role, and `test_every_fuzzed_operation_names_the_roles_that_reach_it` fails to say so.
@@ -171,16 +172,13 @@ schema = schemathesis.openapi.from_dict(_served.openapi()).exclude(path_regex=r"
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Full fuzzing for the roles that reach an operation, its coverage cases once for the others."""
+    """Full fuzzing for the roles that reach an operation (its coverage cases once for the others:
+    tests/api/test_fuzz_refused.py)."""
     operation = ApiOperationMark.get(metafunc.function)
     if operation is None or "role" not in metafunc.fixturenames:
         return
     reaching = REACHING.get(operation.label) or ROLES  # unknown: every role fully
-    if metafunc.function.__name__ == test_api_answers_as_documented.__name__:
-        roles = [r for r in ROLES if r in reaching]
-    else:
-        roles = _once(reaching)
-    metafunc.parametrize("role", roles)
+    metafunc.parametrize("role", [r for r in ROLES if r in reaching])
 
 
 def _once(reaching: tuple[str, ...]) -> list[str]:
@@ -203,19 +201,6 @@ def _once(reaching: tuple[str, ...]) -> list[str]:
 )
 def test_api_answers_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
     """The roles that reach the operation (parametrized by pytest_generate_tests)."""
-    _call_and_validate(case, role, fuzzed)
-
-
-@schema.parametrize()
-@settings(
-    derandomize=True,
-    deadline=None,
-    database=None,
-    phases=[Phase.explicit],  # the coverage cases only: a refused role's answer does not depend on more
-    suppress_health_check=list(HealthCheck),
-)
-def test_api_answers_other_roles_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
-    """The roles the operation refuses, each once over its coverage cases."""
     _call_and_validate(case, role, fuzzed)
 
 

@@ -287,3 +287,45 @@ def test_make_run_prints_a_scan_of_every_verdict_from_several_importers(server):
     }
     assert {grade for grade, _ in importers.values()} == {"A", "B", "C", "D"}
     assert ("D", "black") in importers.values() and ("A", "red") in importers.values()
+
+
+def _sign_in(base: str, url: str, key: str) -> httpx.Response:
+    with httpx.Client(base_url=base) as http:
+        http.get("/signin")
+        token = http.cookies["csrftoken"]
+        signed = http.post("/signin", data={"key": key, "csrftoken": token, "next": url.removeprefix(base)})
+        assert signed.status_code == 303, signed.text
+        return http.get(signed.headers["location"])
+
+
+def test_up_prints_console_merchant_and_insurer_urls_that_sign_in(server):
+    """`make run` (`crosstrust up`) prints the console, merchant and insurer URLs with the demo keys, and
+    all work: the printed key signs in on the printed URL. (This server's own start-up output: a second
+    `crosstrust up` of its own cost a demo seeding more.)"""
+    printed = {
+        m.group(1): (m.group(2), m.group(3))
+        for m in re.finditer(
+            r"^\s*(Console|Merchant|Insurer)\s+(\S+)\s+sign in with the \w+ key (\S+)$",
+            server.log.read_text(errors="replace"),
+            flags=re.M,
+        )
+    }
+    assert set(printed) == {"Console", "Merchant", "Insurer"}, printed
+    console_url, regulator_key = printed["Console"]
+    merchant_url, merchant_key = printed["Merchant"]
+    insurer_url, insurer_key = printed["Insurer"]
+    base = server.base
+    assert (console_url, merchant_url, insurer_url) == (
+        f"{base}/console",
+        f"{base}/merchant",
+        f"{base}/insurer",
+    )
+    assert {regulator_key, merchant_key, insurer_key} <= set(server.keys.values())
+    page = _sign_in(base, console_url, regulator_key)
+    assert page.status_code == 200 and "公示信息检索" in page.text
+    page = _sign_in(base, merchant_url, merchant_key)
+    assert page.status_code == 200 and 'data-table="declarations"' in page.text
+    page = _sign_in(base, insurer_url, insurer_key)
+    assert page.status_code == 200 and 'data-table="portfolio"' in page.text
+    home = httpx.get(f"{base}/", timeout=10).text
+    assert 'href="/console"' in home and 'href="/merchant"' in home

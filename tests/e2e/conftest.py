@@ -1,4 +1,8 @@
-"""Browser tests: a real uvicorn server on loopback and Debian's Chromium driven headless by Playwright."""
+"""Browser tests: a real uvicorn server on loopback and Debian's Chromium driven headless by Playwright.
+
+Servers: `live_server` (an empty database) and `demo_server` + `demo_keys` (the demo already seeded,
+from a database seeded once per session and copied for each test). A test that starts with
+`demo.seed(...)` on `live_server` should take `demo_server` instead."""
 
 from __future__ import annotations
 
@@ -8,13 +12,16 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 import uvicorn
 
+from api import demo
 from api.app import create_app
-from core.db import Database
+from core.clock import clock
+from core.db import Database, migrate
 from core.settings import Settings
 from tests.conftest import IN_CI
 
@@ -52,16 +59,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def live_server(tmp_path, sqlite_url) -> Iterator[LiveServer]:
-    from tests.conftest import _truncate
-
-    db = Database(sqlite_url)
-    _truncate(db)
+def _serve(tmp_path: Path, url: str) -> Iterator[LiveServer]:
+    """The app on `url`'s database behind a real uvicorn server on a free loopback port."""
+    db = Database(url)
     port = _free_port()
     settings = Settings(
         var_dir=tmp_path / "var",
-        database_url=sqlite_url,
+        database_url=url,
         code_secret="e2e",
         resolver_base_url=f"http://127.0.0.1:{port}",
         _env_file=None,
@@ -79,6 +83,50 @@ def live_server(tmp_path, sqlite_url) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(10)
     db.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, sqlite_url: str) -> Iterator[LiveServer]:
+    """A server on the session's SQLite database, emptied for the test."""
+    from tests.conftest import _truncate
+
+    emptied = Database(sqlite_url)
+    _truncate(emptied)
+    emptied.dispose()
+    yield from _serve(tmp_path, sqlite_url)
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A migrated SQLite file with the demo seeded (`api.demo.seed`: its enterprises, trade, credit
+    records and one key per role), made once per session (per xdist worker), and the keys it returned.
+    Tests use it through `demo_server` and `demo_keys`, never directly: it is copied, not written."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    url = f"sqlite:///{path}"
+    migrate(url)
+    db = Database(url)
+    clock.reset()
+    with db.transaction() as s:
+        keys = {str(k): v for k, v in demo.seed(s).items()}
+    db.dispose()  # the last connection closed checkpoints the WAL into the file
+    return path, keys
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path, demo_template: tuple[Path, dict[str, str]]) -> Iterator[LiveServer]:
+    """A server on a fresh copy of the seeded demo database: what `live_server` plus
+    `demo.seed(session)` at the start of the test gave, without seeding again (about 1.5 s a test on
+    a loaded machine). The keys are `demo_keys`'s. Further demo steps that need the server's address or
+    keyring (`demo.issue_demo_codes`, `seed_complaints`, `seed_insurance`) stay in the test."""
+    copy = tmp_path / "demo.db"
+    shutil.copyfile(demo_template[0], copy)
+    yield from _serve(tmp_path, f"sqlite:///{copy}")
+
+
+@pytest.fixture
+def demo_keys(demo_template: tuple[Path, dict[str, str]]) -> dict[str, str]:
+    """{role: API key} of the demo in `demo_server`'s database (a copy per test, so the test may change it)."""
+    return dict(demo_template[1])
 
 
 @pytest.fixture(scope="session")

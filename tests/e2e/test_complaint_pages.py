@@ -35,11 +35,10 @@ def _weight(page, base: str) -> int:
 
 
 def test_consumer_files_with_a_photo_follows_by_token_and_sees_the_merchants_answer(
-    live_server, browser, tmp_path
+    demo_server, demo_keys, browser, tmp_path
 ):
-    base, db, app = live_server
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+    base, db, app = demo_server
+    keys = demo_keys
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     scan = urlsplit(urls[0])
 

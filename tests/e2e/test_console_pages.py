@@ -14,12 +14,6 @@ from tests.conftest import register
 from tests.e2e.pages_kit import axe_check, screenshot, sign_in
 
 
-def _seed(db) -> dict[str, str]:
-    with db.transaction() as s:
-        keys = demo.seed(s)
-    return {str(k): v for k, v in keys.items()}
-
-
 def _wait_indexed(app, q: str = "奶粉", timeout: float = 30) -> None:
     from disclosure.search.base import SearchQuery
 
@@ -29,9 +23,11 @@ def _wait_indexed(app, q: str = "奶粉", timeout: float = 30) -> None:
         time.sleep(0.3)
 
 
-def test_regulator_signs_in_by_keyboard_searches_narrows_and_opens_an_enterprise(live_server, page):
-    base, db, app = live_server
-    keys = _seed(db)
+def test_regulator_signs_in_by_keyboard_searches_narrows_and_opens_an_enterprise(
+    demo_server, demo_keys, page
+):
+    base, db, app = demo_server
+    keys = demo_keys
     _wait_indexed(app)
 
     page.goto(f"{base}/console")
@@ -222,10 +218,9 @@ def test_regulator_inspects_and_releases_from_the_declaration_queue(live_server,
     assert again.status == 409
 
 
-def test_the_complaint_queue_puts_overdue_cases_first(live_server, page):
-    base, db, app = live_server
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+def test_the_complaint_queue_puts_overdue_cases_first(demo_server, demo_keys, page):
+    base, db, app = demo_server
+    keys = demo_keys
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     tickets = demo.seed_complaints(db, app.state.settings, urls)
     sign_in(page, base, keys["regulator"], "/console/complaints")

@@ -25,11 +25,6 @@ from traceability.codes import gtin_with_check
 NEW_PAGES = ("/console/draws", "/console/credit", "/console/scans")
 
 
-def _demo(db) -> dict[str, str]:
-    with db.transaction() as s:
-        return {str(k): v for k, v in demo.seed(s).items()}
-
-
 def _merchants(db) -> list[Enterprise]:
     with db.read_session() as s:
         return list(s.exec(select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id)))
@@ -63,9 +58,9 @@ def _pending_declarations(db, enterprise_id: int, count: int) -> list[str]:
     return numbers
 
 
-def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(live_server, page):
-    base, db, _ = live_server
-    keys = _demo(db)
+def test_regulator_runs_a_draw_sees_its_seed_and_hash_and_replays_it(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     merchants = _merchants(db)
     sign_in(page, base, keys["regulator"], "/console/draws")
     # The demo's declarations are all decided: nothing to draw from is said as such (409), not drawn.
@@ -182,9 +177,9 @@ def _credit_cases(db, enterprise_id: int) -> tuple[int, int, int, int]:
         return repair.id, repairable.id, objection.id, disputed.id
 
 
-def test_regulator_decides_a_repair_and_an_objection_and_the_profile_shows_them(live_server, page):
-    base, db, _ = live_server
-    keys = _demo(db)
+def test_regulator_decides_a_repair_and_an_objection_and_the_profile_shows_them(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     ent = _merchants(db)[0]
     repair_id, repaired_record, objection_id, disputed_record = _credit_cases(db, ent.id)
 
@@ -255,9 +250,11 @@ def _scan(page, base: str, url: str, city: str) -> None:
     assert response.status == 200, response.text()
 
 
-def test_the_suspicious_scan_feed_shows_impossible_travel_and_over_scanning_newest_first(live_server, page):
-    base, db, app = live_server
-    keys = _demo(db)
+def test_the_suspicious_scan_feed_shows_impossible_travel_and_over_scanning_newest_first(
+    demo_server, demo_keys, page
+):
+    base, db, app = demo_server
+    keys = demo_keys
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     genuine = urls[0]  # the first merchant's first lot: shipped, genuine
     writer = app.state.resolver.writer
@@ -300,9 +297,9 @@ def test_the_suspicious_scan_feed_shows_impossible_travel_and_over_scanning_newe
     assert bad.status == 422 and "before" in page.inner_text("main")
 
 
-def test_the_enterprise_profile_shows_its_policy_and_claims(live_server, page):
-    base, db, app = live_server
-    keys = _demo(db)
+def test_the_enterprise_profile_shows_its_policy_and_claims(demo_server, demo_keys, page):
+    base, db, app = demo_server
+    keys = demo_keys
     demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     info = demo.seed_insurance(db)
     merchants = _merchants(db)

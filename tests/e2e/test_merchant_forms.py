@@ -23,11 +23,6 @@ from traceability.codes import gtin_with_check
 SCRIPT = "<script>window.pwned=1</script>"
 
 
-def _seed(db) -> dict[str, str]:  # noqa: ANN001
-    with db.transaction() as s:
-        return {str(k): v for k, v in demo.seed(s).items()}
-
-
 def _merchant(db) -> Enterprise:  # noqa: ANN001
     with db.read_session() as s:
         return s.exec(select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id)).first()
@@ -67,9 +62,9 @@ def _offer_insurance(db, merchant_id: int) -> None:  # noqa: ANN001
         )
 
 
-def test_merchant_declares_from_the_page_and_a_bad_field_is_shown_beside_it(live_server, page):
-    base, db, _ = live_server
-    keys = _seed(db)
+def test_merchant_declares_from_the_page_and_a_bad_field_is_shown_beside_it(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     sign_in(page, base, keys["merchant"])
     page.click("[data-field=links] a[href='/merchant/declarations/new']")
     page.wait_for_url("**/merchant/declarations/new")
@@ -104,9 +99,11 @@ def test_merchant_declares_from_the_page_and_a_bad_field_is_shown_beside_it(live
     axe_check(page, "merchant-declared")
 
 
-def test_merchant_registers_a_product_grants_its_gtin_and_script_names_are_escaped(live_server, page):
-    base, db, _ = live_server
-    keys = _seed(db)
+def test_merchant_registers_a_product_grants_its_gtin_and_script_names_are_escaped(
+    demo_server, demo_keys, page
+):
+    base, db, _ = demo_server
+    keys = demo_keys
     partner = register(db, name_zh=f"伙伴{SCRIPT}贸易有限公司", name_en="Partner")
     sign_in(page, base, keys["merchant"])
     page.goto(f"{base}/merchant/products")
@@ -146,9 +143,11 @@ def test_merchant_registers_a_product_grants_its_gtin_and_script_names_are_escap
     assert SCRIPT not in page.content()
 
 
-def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(live_server, page, browser):
-    base, db, app = live_server
-    keys = _seed(db)
+def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(
+    demo_server, demo_keys, page, browser
+):
+    base, db, app = demo_server
+    keys = demo_keys
     merchant = _merchant(db)
     _offer_insurance(db, merchant.id)
     sign_in(page, base, keys["merchant"])
@@ -184,9 +183,8 @@ def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(live_s
     phone.close()
 
 
-def test_the_demo_scan_shows_the_cover_and_the_complaint_shows_its_claim(live_server, browser):
-    base, db, app = live_server
-    _seed(db)
+def test_the_demo_scan_shows_the_cover_and_the_complaint_shows_its_claim(demo_server, browser):
+    base, db, app = demo_server
     demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     info = demo.seed_insurance(db)
     claimed = urlsplit(info["claimed_scan"])
@@ -209,9 +207,9 @@ def test_the_demo_scan_shows_the_cover_and_the_complaint_shows_its_claim(live_se
     phone.close()
 
 
-def test_merchant_sees_repair_advice_and_applies_for_repair(live_server, page):
-    base, db, _ = live_server
-    keys = _seed(db)
+def test_merchant_sees_repair_advice_and_applies_for_repair(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     merchant = _merchant(db)
     with db.transaction() as s:
         record, _ = credit.add_record(
@@ -251,9 +249,9 @@ def test_merchant_sees_repair_advice_and_applies_for_repair(live_server, page):
     axe_check(page, "merchant-credit-applied")
 
 
-def test_forms_without_csrf_and_another_merchants_ids_are_refused(live_server, page):
-    base, db, _ = live_server
-    keys = _seed(db)
+def test_forms_without_csrf_and_another_merchants_ids_are_refused(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     merchant = _merchant(db)
     _offer_insurance(db, merchant.id)
     from insurance import service as insurance

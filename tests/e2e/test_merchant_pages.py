@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from api import demo
 from core.security import Role, create_key
 from tests.conftest import register
 from tests.e2e.pages_kit import axe_check, screenshot, sign_in
 from traceability.models import Declaration
 
 
-def test_merchant_issues_codes_watches_progress_and_downloads_labels(live_server, page):
-    base, db, _ = live_server
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+def test_merchant_issues_codes_watches_progress_and_downloads_labels(demo_server, demo_keys, page):
+    base, db, _ = demo_server
+    keys = demo_keys
     sign_in(page, base, keys["merchant"])
     assert page.url == f"{base}/merchant"
     axe_check(page, "merchant-home")
@@ -43,10 +41,9 @@ def test_merchant_issues_codes_watches_progress_and_downloads_labels(live_server
     assert csv.status == 200 and len(csv.text().strip().splitlines()) == 41  # header and 40 codes
 
 
-def test_another_merchants_pages_are_a_403_page(live_server, page):
-    base, db, _ = live_server
+def test_another_merchants_pages_are_a_403_page(demo_server, page):
+    base, db, _ = demo_server
     with db.transaction() as s:
-        demo.seed(s)
         decl = s.exec(select(Declaration)).first()
     other = register(db, name_zh="另一家公司")
     with db.transaction() as s:

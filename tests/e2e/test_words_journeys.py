@@ -26,10 +26,8 @@ def _parts(url: str) -> dict[str, str]:
     return {"gtin": gtin, "lot": lot, "serial": serial}
 
 
-def test_a_consumer_mistypes_a_code_checks_it_files_and_tracks_a_complaint(live_server, browser):
-    base, db, app = live_server
-    with db.transaction() as s:
-        demo.seed(s)
+def test_a_consumer_mistypes_a_code_checks_it_files_and_tracks_a_complaint(demo_server, browser):
+    base, db, app = demo_server
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     code = _parts(urls[0])
     wrong = code["serial"][:-1] + ("2" if code["serial"][-1] != "2" else "3")
@@ -92,13 +90,12 @@ def _photo() -> bytes:
     return buf.getvalue()
 
 
-def test_the_merchant_ships_a_line_and_answers_with_the_photo_in_view(live_server, browser):
+def test_the_merchant_ships_a_line_and_answers_with_the_photo_in_view(demo_server, demo_keys, browser):
     from api.pages.consumer import _intake
     from complaints.schemas import IntakeIn
 
-    base, db, app = live_server
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+    base, db, app = demo_server
+    keys = demo_keys
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
     _intake(
         db,
