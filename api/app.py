@@ -126,9 +126,12 @@ def create_app(
             if app.state.scan_statements is not None:
                 await app.state.scan_statements.close()
 
-    # The docs pages serve Swagger UI and ReDoc from the package, not from a CDN: a bonded-zone
-    # intranet (and this build machine) may not reach one.
+    # The docs page serves Swagger UI from the package, not from a CDN: a bonded-zone intranet (and
+    # this build machine) may not reach one, and no page may request outside the platform's origin
+    # (issue 20). ReDoc is off: its bundle loads the Redocly logo from cdn.redoc.ly, with no option to
+    # stop it (tests/e2e/test_home.py watches /docs' requests).
     app = FastAPIOffline(
+        redoc_url=None,
         title="CrossTrust",
         summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
         version="0.1.0",

@@ -6,6 +6,9 @@ def test_health_ready_and_docs(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
     assert client.get("/docs").status_code == 200
+    # ReDoc is off: its bundle fetches a logo from cdn.redoc.ly (see api.app).
+    redoc = client.get("/redoc")
+    assert redoc.status_code == 404 and redoc.headers["content-type"] == "application/problem+json"
     paths = client.get("/openapi.json").json()["paths"]
     assert "/api/v1/enterprises" in paths and "/api/v1/public/enterprises/{uscc}" in paths
 
