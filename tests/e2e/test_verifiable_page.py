@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from tests.api import test_page_words
 from tests.conftest import free_port, serve
-from tests.e2e.pages_kit import PHONE, axe_check
+from tests.e2e.pages_kit import axe_check
 from translog import scheduled, service
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
@@ -56,8 +56,7 @@ def _verified(page, size: int) -> None:
     page.wait_for_function("() => document.getElementById('browser-check').dataset.browser !== ''")
     assert page.locator("#browser-check").get_attribute("data-browser") == "browser"
     assert "crosstrust log verify" in page.locator("[data-field=command]").text_content()
-    axe_check(page, page.url)
-    page.set_viewport_size(PHONE)
+    axe_check(page, "verifiable-" + page.url.split("/verifiable/")[1].split("/")[0])
 
 
 def _genuine_scan(page, base: str, scans: list[str]) -> str:
