@@ -63,6 +63,15 @@ def _verify(request: Request, session: Session, found: dict[str, Any], ask: dict
     return None
 
 
+def failed_check(failure: str) -> str:
+    """Which check the verifier's message names (its checks run in this order)."""
+    if failure.startswith("checkpoint"):
+        return "signature"
+    if failure.startswith("the tiles"):
+        return "tree"
+    return "batch" if "batch's root" in failure else "inclusion"
+
+
 def _pending(session: Session, leaf: TlogLeaf | None) -> bool:
     cp = service.latest_checkpoint(session)
     return leaf is None or cp is None or leaf.idx >= cp.size
@@ -98,6 +107,7 @@ def _render(
         "back": back,
         "state": state,
         "failure": failure,
+        "failed_check": failed_check(failure) if failure else None,
         "command": f"crosstrust log verify {settings.resolver_base_url.rstrip('/')} "
         f"--key {signer.encode()} {command}",
         "vkey": {"name": signer.name, "key": base64.b64encode(signer.public_raw).decode()},
@@ -156,7 +166,10 @@ def code_page(request: Request, serial: Serial) -> HTMLResponse:
             raise NotFound(f"no code with serial {serial}")
         return _leaf(s, f"code-batch:{batch_id}"), lambda: service.code_inclusion(s, serial)
 
-    back = request.headers.get("referer") or "/"
+    # Back to the scan page it came from, when it came from this platform's own origin.
+    referer = request.headers.get("referer", "")
+    origin = request.app.state.settings.resolver_base_url.rstrip("/") + "/"
+    back = referer if referer.startswith(origin) else "/code"
     return _page(request, "code", back, f"--serial {serial}", {"serials": [serial]}, prove)
 
 
