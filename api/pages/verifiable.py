@@ -198,7 +198,7 @@ def record_page(
 
     def prove(s: Session) -> tuple[TlogLeaf | None, Any]:
         row = disclosure.get(s, record_id)
-        if row is None or row.visibility != "public":
+        if row is None or row.visibility != "public" or (version or 0) > row.version:
             raise NotFound(f"no disclosure record {record_id}")
         leaf = _leaf(s, f"disclosure:{record_id}", version)
         return leaf, lambda: service.inclusion(s, leaf) if leaf else {}

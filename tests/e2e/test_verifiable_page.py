@@ -162,3 +162,24 @@ def test_before_a_checkpoint_covers_it_the_page_says_it_is_being_added(app, db, 
         assert client.get("/verifiable/code/NOSUCHSERIAL0000").status_code == 404
         assert client.get("/verifiable/code/bad%20serial!").status_code in (400, 422)
         assert client.get("/verifiable/grade/NOTAUSCC").status_code in (404, 422)
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_disclosure_records_proof_page_verifies_and_an_unknown_version_is_not_found(
+    app, db, demo_site, signed
+):
+    from fastapi.testclient import TestClient
+
+    with db.read_session() as s:
+        subject, version = (
+            s.connection()
+            .execute(text("SELECT subject, version FROM tlog_leaf WHERE kind = 'disclosure.record' LIMIT 1"))
+            .one()
+        )
+    record_id = int(subject.split(":")[1])
+    with TestClient(app) as client:
+        r = client.get(f"/verifiable/record/{record_id}?version={version}")
+        assert r.status_code == 200, r.text[:500]
+        assert 'data-state="verified"' in r.text and f"--record {record_id}@{version}" in r.text
+        assert client.get(f"/verifiable/record/{record_id}?version={version + 1000}").status_code == 404
+        assert client.get("/verifiable/record/0").status_code == 422
