@@ -35,6 +35,10 @@ TLOG_WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "Your browser checked the hash path; the signature was checked by the server",
         ),
         "browser_checking": ("您的浏览器正在验证…", "Your browser is checking…"),
+        "browser_unavailable": (
+            "您的浏览器无法自行验证；已由平台服务器验证",
+            "Your browser cannot check it itself; the server checked it",
+        ),
     },
     # What the log entry is, by its kind.
     "tlog_leaf_kind": {

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.deps import public_rate_limit
-from api.pages import web
+from api.pages import glossary, web
 from api.pages.routes import templates
 from core.db import id_of
 from core.errors import NotFound
@@ -30,6 +30,7 @@ from translog.note import Checkpoint
 router = APIRouter(
     include_in_schema=False, route_class=web.PageRoute, dependencies=[Depends(public_rate_limit)]
 )
+BROWSER_OUTCOMES = ("browser", "browser_failed", "browser_partial", "browser_unavailable")
 LOCAL = "local:"  # the base the in-process fetch answers for
 
 
@@ -110,6 +111,7 @@ def _render(
         "failed_check": failed_check(failure) if failure else None,
         "command": f"crosstrust log verify {settings.resolver_base_url.rstrip('/')} "
         f"--key {signer.encode()} {command}",
+        "checker_words": {k: glossary.word(k, "tlog_checker") for k in BROWSER_OUTCOMES},
         "vkey": {"name": signer.name, "key": base64.b64encode(signer.public_raw).decode()},
     }
     if found is not None:

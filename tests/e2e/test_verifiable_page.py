@@ -183,3 +183,35 @@ def test_a_disclosure_records_proof_page_verifies_and_an_unknown_version_is_not_
         assert 'data-state="verified"' in r.text and f"--record {record_id}@{version}" in r.text
         assert client.get(f"/verifiable/record/{record_id}?version={version + 1000}").status_code == 404
         assert client.get("/verifiable/record/0").status_code == 422
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_browser_without_ed25519_says_the_server_checked_the_signature(
+    app, db, demo_site, signed, port, browser
+):
+    """An older browser's WebCrypto has no Ed25519 (here: its importKey refuses it, as such a browser's
+    does): the path is still checked in the browser, and the page says the signature was the server's."""
+    from enterprises.models import Enterprise
+
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    context.add_init_script(
+        """(() => { const own = crypto.subtle.importKey.bind(crypto.subtle);
+        crypto.subtle.importKey = (f, k, alg, ...rest) => (alg && alg.name === "Ed25519")
+          ? Promise.reject(new DOMException("Unrecognized name.", "NotSupportedError")) : own(f, k, alg, ...rest);
+        })();"""
+    )
+    page = context.new_page()
+    with db.read_session() as s:
+        usccs = s.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant")).all()
+        uscc = next(
+            u
+            for u in usccs
+            if _has_grade_leaf(s, s.exec(select(Enterprise.id).where(Enterprise.uscc == u)).one())
+        )
+    with serve(app, port) as base:
+        page.goto(f"{base}/verifiable/grade/{uscc}")
+        assert page.locator("[data-state]").get_attribute("data-state") == "verified"
+        page.wait_for_function("() => document.getElementById('browser-check').dataset.browser !== ''")
+        assert page.locator("#browser-check").get_attribute("data-browser") == "browser_partial"
+        assert "签名由平台服务器验证" in page.locator("#browser-check").inner_text()
+    context.close()

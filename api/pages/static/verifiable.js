@@ -73,6 +73,11 @@
     return signed(note, data.vkey);
   }
 
+  if (!(window.crypto && crypto.subtle)) {  // WebCrypto only in a secure context (https, localhost)
+    out.textContent = words.browser_unavailable;
+    out.dataset.browser = "browser_unavailable";
+    return;
+  }
   let result;
   try {
     result = await check();
