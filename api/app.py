@@ -26,6 +26,7 @@ from api.pages import merchant as merchant_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
+from api.pages import verifiable as verifiable_pages
 from api.pages import verify as verify_pages
 from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
@@ -203,6 +204,7 @@ def create_app(
         consumer_pages.router,
         portal_pages.router,
         verify_pages.router,
+        verifiable_pages.router,
         portal_pages.data,
     )
     for router in routers:

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from complaints.schemas import PUBLIC_RESPONSES
 from traceability.digsig import OUTCOME_LABELS
 from traceability.verdict import VERDICT_LABELS
+from translog.words import TLOG_WORDS
 
 # kind -> value -> (zh, en)
 WORDS: dict[str, dict[str, tuple[str, str]]] = {
@@ -310,6 +311,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
+WORDS.update(TLOG_WORDS)
 
 
 def _ports() -> dict[str, tuple[str, str]]:

@@ -155,6 +155,15 @@ def demo_site(app, db, settings, dispatcher):
         yield {"keys": keys, "scans": urls, "token": token}
 
 
+def issued_serials(db, scans: list[str]) -> list[str]:
+    """The serials of the scanned codes this platform issued (a counterfeit's is not in its log)."""
+    from traceability import batches
+
+    found = [m.group(1) for url in scans if (m := re.search(r"/21/([0-9A-Za-z_-]+)", urlsplit(url).path))]
+    with db.read_session() as s:
+        return [x for x in dict.fromkeys(found) if batches.batch_of_serial(s, x) is not None]
+
+
 def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
     from complaints.models import Complaint
     from credit.models import CreditRecord
@@ -217,14 +226,27 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
             "/complaints/track",
             "/verify/",
             *(f"/credit/{u}" for u in usccs),
+            *(f"/verifiable/grade/{u}" for u in usccs),  # likely before a checkpoint: "being added"
         ]:
             look(public, path)
+        from translog import scheduled, service
+
+        scheduled.checkpoint(app.state.settings, db)  # the proof pages, verified, in words
+        with db.read_session() as s:
+            assert service.latest_checkpoint(s) is not None
+        for u in usccs:
+            look(public, f"/verifiable/grade/{u}")
+        serials = issued_serials(db, demo_site["scans"])
+        assert serials, "the demo scanned codes the platform issued"
+        for serial in serials:
+            look(public, f"/verifiable/code/{serial}")
         token = demo_site["token"]
         for lang in ("", "&lang=en"):
             look(public, f"/complaints/track?token={token}{lang}")
         for url in demo_site["scans"]:
             parts = urlsplit(url)
             look(public, parts.path + (f"?{parts.query}" if parts.query else ""))
+
         # the draws and the console's lists, with a draw made
         regulator = _sign_in(app, demo_site["keys"]["regulator"])
         r = regulator.post(

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import select
 
 from tests.api import test_page_words
-from tests.api.test_page_words import role_paths
+from tests.api.test_page_words import issued_serials, role_paths
 from tests.conftest import free_port, serve
 from tests.e2e.pages_kit import PHONE, axe_violations, describe
 
@@ -68,6 +68,8 @@ def _public_pages(db, scans: list[str], token: str) -> list[tuple[str, int]]:
         (f"/complaints/track?token={token}", 200),
         *((f"/draws/{d}", 200) for d in draws),
         *((p, 200) for p in scan_paths),
+        *((f"/verifiable/grade/{u}", 200) for u in usccs),  # the proof pages (issue 23)
+        *((f"/verifiable/code/{serial}", 200) for serial in issued_serials(db, scans)[:1]),
         ("/draws/999999", 404),  # the pages' error page
     ]
 
@@ -155,6 +157,11 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
         other_keys = {i: create_key(s, Role.merchant, i) for i in others}
     failures: list[str] = []
     visited: list[tuple[str, str, str]] = []
+    from translog import scheduled, service
+
+    scheduled.checkpoint(app.state.settings, db)  # a checkpoint, for the proof pages to verify
+    with db.read_session() as s:
+        assert service.latest_checkpoint(s) is not None
     with serve(app, port) as base:
         _draw(base, browser, keys["regulator"])
         public = _public_pages(db, demo_site["scans"], demo_site["token"])
