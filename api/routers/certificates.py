@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlmodel import select
 
 from api.deps import DbDep, public_rate_limit
+from api.problems import responses
 from core.errors import Conflict, NotFound
 from traceability import code_keys
 from traceability.models import CodeKey
@@ -22,6 +23,11 @@ router = APIRouter(
 
 _NAME = re.compile(r"^([0-9]{1,5})\.(pem|der)$")
 _CACHE = {"Cache-Control": "public, max-age=300"}
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+class PkixCrl(Response):
+    media_type = "application/pkix-crl"
 
 
 def _kit(request: Request, db) -> code_keys.SigningKit:  # noqa: ANN001 - core.db.Database
@@ -52,7 +58,20 @@ def certificates(request: Request, response: Response, db: DbDep) -> dict[str, A
     return document
 
 
-@router.get("/certificates/{name}", summary="One certificate by key number: 7.pem or 7.der")
+@router.get(
+    "/certificates/{name}",
+    summary="One certificate by key number: 7.pem or 7.der",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {
+                "application/x-pem-file": {"schema": {"type": "string"}},
+                "application/pkix-cert": _BINARY,
+            }
+        },
+        **responses(404),
+    },
+)
 def certificate(name: str, db: DbDep) -> Response:
     found = _NAME.match(name)
     if found is None:
@@ -67,11 +86,14 @@ def certificate(name: str, db: DbDep) -> Response:
     return Response(der, media_type="application/pkix-cert", headers=_CACHE)
 
 
-@router.get("/crl.der", summary="The root's certificate revocation list (DER)")
+@router.get(
+    "/crl.der",
+    summary="The root's certificate revocation list (DER)",
+    response_class=PkixCrl,
+    responses={200: {"content": {"application/pkix-crl": _BINARY}}, **responses(409)},
+)
 def revocation_list(request: Request, db: DbDep) -> Response:
     kit = _kit(request, db)
     with db.read_session() as s:
         crl = code_keys.revocation_list(s, kit)
-    return Response(
-        crl.public_bytes(serialization.Encoding.DER), media_type="application/pkix-crl", headers=_CACHE
-    )
+    return PkixCrl(crl.public_bytes(serialization.Encoding.DER), headers=_CACHE)
