@@ -101,6 +101,10 @@ class ScanWriter:
             None  # the writer's own SQLite connection, opened on first use
         )
         self._loop_stops: dict[asyncio.Task | None, asyncio.Event] = {}  # run_on_loop's tasks
+        # Batches a loop task has taken from the buffer and not yet written: flush and a clean stop wait
+        # for them (in tests one app's lifespan can run in two loops, each with a writer task).
+        self._inflight = 0
+        self._inflight_lock = threading.Lock()
         self.written = 0
         self.dropped = 0
 
@@ -162,12 +166,17 @@ class ScanWriter:
                 if self._buffer and (conn is None or conn.closed):
                     conn = await psycopg.AsyncConnection.connect(url)
                 while self._buffer:
-                    batch = self._take_batch()
+                    with self._inflight_lock:
+                        batch = self._take_batch()
+                        self._inflight += 1
                     try:
                         await self._write_postgres_async(conn, batch)
                         self.written += len(batch)
                     except Exception:  # noqa: BLE001 - keep serving; the error is logged
                         log.exception("writing %d scan records failed", len(batch))
+                    finally:
+                        with self._inflight_lock:
+                            self._inflight -= 1
                 self._idle.set()
                 if self._buffer:
                     self._idle.clear()
@@ -188,6 +197,11 @@ class ScanWriter:
         else:
             stop.set()
             await task
+        # Another loop's task may still be writing a batch it took: wait for it, then write the rest.
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30.0
+        while self._inflight and loop.time() < end:
+            await asyncio.sleep(0.005)
         self.stop()
 
     def _take_batch(self) -> list[tuple]:
@@ -296,8 +310,10 @@ class ScanWriter:
     def flush(self, timeout: float = 10.0) -> None:
         """Wait until everything submitted so far is written (tests, shutdown)."""
         deadline = time.monotonic() + timeout
-        while (self._buffer or not self._idle.is_set()) and time.monotonic() < deadline:
-            if self._thread is None:
+        while (self._buffer or not self._idle.is_set() or self._inflight) and time.monotonic() < deadline:
+            if self._thread is None and not any(
+                task is not None and not task.done() for task in self._loop_stops
+            ):
                 while self._buffer:
                     self._drain_once()
                 self._idle.set()
