@@ -19,6 +19,20 @@ from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, Lo
 from translog import merkle, service
 
 
+def _log(
+    session: Session,
+    event: Event,
+    kind: str,
+    subject: str,
+    *,
+    version: int | None = None,
+    exclude: set[str] | None = None,
+) -> None:
+    """The event's typed data, as published (less `exclude`), as one leaf of `subject`."""
+    data = event.data.model_dump(mode="json", exclude=exclude)
+    service.append(session, kind, subject, data, at=event.created_at, version=version, event_id=event.id)
+
+
 @subscribe("disclosure.changed", "translog.disclosure")
 def disclosure_changed(session: Session, event: Event[DisclosureChanged]) -> None:
     """A public disclosure record's version. A version already superseded when this runs is not
@@ -39,94 +53,37 @@ def disclosure_changed(session: Session, event: Event[DisclosureChanged]) -> Non
 
 @subscribe("credit.record_changed", "translog.credit_record")
 def credit_record(session: Session, event: Event[CreditRecordChanged]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "credit.record",
-        f"credit-record:{d.id}",
-        d.model_dump(mode="json"),
-        at=event.created_at,
-        version=d.version,
-        event_id=event.id,
-    )
+    _log(session, event, "credit.record", f"credit-record:{event.data.id}", version=event.data.version)
 
 
 @subscribe("credit.grade_changed", "translog.grade")
 def grade(session: Session, event: Event[GradeChanged]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "credit.grade",
-        f"grade:{d.enterprise_id}",
-        d.model_dump(mode="json"),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "credit.grade", f"grade:{event.data.enterprise_id}")
 
 
 @subscribe("declaration.released", "translog.declaration_released")
 def declaration_released(session: Session, event: Event[DeclarationChanged]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "declaration.released",
-        f"declaration:{d.id}",
-        d.model_dump(mode="json"),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "declaration.released", f"declaration:{event.data.id}")
 
 
 @subscribe("lot.recalled", "translog.recall")
 def recall(session: Session, event: Event[LotRecalled]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "lot.recalled",
-        f"line:{d.line_id}",
-        d.model_dump(mode="json"),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "lot.recalled", f"line:{event.data.line_id}")
 
 
 @subscribe("code.revoked", "translog.revocation")
 def revocation(session: Session, event: Event[CodeRevoked]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "code.revoked",
-        f"code:{d.serial}",
-        d.model_dump(mode="json"),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "code.revoked", f"code:{event.data.serial}")
 
 
 @subscribe("complaint.closed", "translog.complaint_outcome")
 def complaint_outcome(session: Session, event: Event[ComplaintClosed]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "complaint.closed",
-        f"complaint:{d.complaint_id}",
-        d.model_dump(mode="json", exclude={"summary"}),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "complaint.closed", f"complaint:{event.data.complaint_id}", exclude={"summary"})
 
 
 @subscribe("insurance.claim_paid", "translog.claim_paid")
 def claim_paid(session: Session, event: Event[ClaimPaid]) -> None:
-    d = event.data
-    service.append(
-        session,
-        "insurance.claim_paid",
-        f"claim:{d.claim_id}",
-        d.model_dump(mode="json", exclude={"serial"}),
-        at=event.created_at,
-        event_id=event.id,
-    )
+    _log(session, event, "insurance.claim_paid", f"claim:{event.data.claim_id}", exclude={"serial"})
 
 
 @subscribe("codes.issued", "translog.code_batch")

@@ -60,6 +60,7 @@ def _public_pages(db, scans: list[str], token: str) -> list[tuple[str, int]]:
         ("/lists/black", 200),
         ("/figures", 200),
         ("/figures?interval=month", 200),
+        ("/verify/", 200),  # the offline check of a signed code
         *((f"/credit/{u}", 200) for u in usccs),
         ("/complaints/new", 200),
         (f"/complaints/new?code={scans[0]}", 200),
