@@ -65,6 +65,11 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "done": ("已完成", "Done"),
         "failed": ("失败", "Failed"),
     },
+    # a batch's codes with or without a digital signature in GS1 AI (8030) (issue 26)
+    "code_signing": {
+        "signed": ("带数字签名（GS1 AI 8030，可离线验证）", "Signed (GS1 AI 8030, verifiable offline)"),
+        "unsigned": ("不带数字签名", "Unsigned"),
+    },
     "code_status": {
         "active": ("有效", "Active"),
         "revoked": ("已作废", "Revoked"),
