@@ -233,7 +233,7 @@ def revoke(session: Session, key_id: int, reason: str) -> CodeKey:
     return key
 
 
-def signer(session: Session, kit: SigningKit, key_id: int) -> CodeSigner:
+def signer(session: Session, kit: SigningKit, key_id: int, threads: int = 1) -> CodeSigner:
     """The signer of a key that may still sign (active, or retired while a batch it began runs on)."""
     key = session.get(CodeKey, key_id)
     if key is None or key.private_sealed is None:
@@ -244,7 +244,7 @@ def signer(session: Session, kit: SigningKit, key_id: int) -> CodeSigner:
         kit.box.decrypt(key.private_sealed, aad(key_id)).encode(), password=None
     )
     assert isinstance(private, ec.EllipticCurvePrivateKey)
-    return CodeSigner(key_id, private)
+    return CodeSigner(key_id, private, threads)
 
 
 def revocation_list(session: Session, kit: SigningKit) -> x509.CertificateRevocationList:

@@ -28,9 +28,8 @@ from scripts.bench.common import fresh_sqlite, machine, released_line  # noqa: E
 def main() -> None:
     per_round = int(sys.argv[1]) if len(sys.argv) > 1 else 400
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 4
-    from fastapi.testclient import TestClient
-
     import orjson
+    from fastapi.testclient import TestClient
 
     from api import scan_signed
     from api.app import create_app
