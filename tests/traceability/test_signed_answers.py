@@ -134,6 +134,19 @@ def test_a_revoked_answer_key_leaves_the_jwks_and_a_new_one_signs(app, client, f
     assert jwt.get_unverified_header(second)["kid"] != kid and _pyjwt(second, jwks)["verdict"] == "genuine"
 
 
+def test_rotating_the_answer_key_keeps_the_old_answers_verifiable(app, client, flow, cli):
+    _, _, codes = _signed_codes(flow, 1)
+    first = client.get(scan_path(codes[0]), headers=JOSE).text
+    rotated = cli("signing", "rotate-answers")
+    assert rotated.exit_code == 0, rotated.output
+    app.state.answer_signing.ttl = 0
+    second = client.get(scan_path(codes[0]), headers=JOSE).text
+    jwks = client.get("/.well-known/crosstrust/jwks.json").json()
+    assert [k["crosstrust:status"] for k in jwks["keys"]] == ["active", "retired"]
+    assert jwt.get_unverified_header(first)["kid"] != jwt.get_unverified_header(second)["kid"]
+    assert _pyjwt(first, jwks)["verdict"] == _pyjwt(second, jwks)["verdict"]
+
+
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
