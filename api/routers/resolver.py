@@ -330,10 +330,12 @@ _RESOLVE_DOC: dict[str, Any] = dict(
     responses={
         **media(
             200,
-            "The scan as JSON (Accept: application/json) or the linkset (linkType=linkset, or Accept: "
-            "application/linkset+json)",
+            "The scan as JSON (Accept: application/json), the linkset (linkType=linkset, or Accept: "
+            "application/linkset+json), or the scan signed (Accept: application/jose: a JWS, ES256, "
+            "checked against /.well-known/crosstrust/jwks.json)",
             "application/json",
             "application/linkset+json",
+            "application/jose",
         ),
         307: {"description": "The default link (the scan page) or the link type asked for"},
         303: {"description": "For a browser: the page of a serial typed from its short code (1ABC-DEFG-…)"},
