@@ -161,6 +161,47 @@ OUTCOME_LABELS = {
 }
 
 
+# What the verify page says of a scan's answer (zh, en): the glossary's words.
+ANSWER_LABELS = {
+    "answer-genuine": (
+        "查验结果有本平台的签名，可信：",
+        "The answer carries this platform's signature and can be trusted:",
+    ),
+    "answer-forged": (
+        "查验结果的签名不是本平台的：这可能是仿冒网站，不要相信它",
+        "The answer's signature is not this platform's: this may be a look-alike site, do not trust it",
+    ),
+    "answer-unsigned": (
+        "链接的网站给出的结果没有签名：不要相信它",
+        "The link's site answered without a signature: do not trust it",
+    ),
+    "answer-other-code": (
+        "有签名的结果说的是另一个码：不要相信它",
+        "The signed answer is about another code: do not trust it",
+    ),
+    "answer-stale": (
+        "有签名的结果已过时：请联网重新验证",
+        "The signed answer is old: check again online",
+    ),
+    "answer-unreachable": (
+        "没有网络：只核对了码上的签名",
+        "No network: only the code's own signature was checked",
+    ),
+}
+
+# The words of a batch's codes with or without a DigSig (the merchant's "signed" box).
+CODE_SIGNING_LABELS = {
+    "signed": ("带数字签名（GS1 AI 8030，可离线验证）", "Signed (GS1 AI 8030, verifiable offline)"),
+    "unsigned": ("不带数字签名", "Unsigned"),
+}
+# What the pages' glossary reads, by kind of word.
+SIGNING_WORDS = {
+    "signature_outcome": OUTCOME_LABELS,
+    "answer_outcome": ANSWER_LABELS,
+    "code_signing": CODE_SIGNING_LABELS,
+}
+
+
 def key_number(cert: x509.Certificate) -> int | None:
     """The key number a certificate certifies: its subject's serialNumber attribute."""
     values = cert.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)

@@ -19,8 +19,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
-from traceability.answer_keys import ANSWER_LABELS
-from traceability.digsig import OUTCOME_LABELS
+from traceability.digsig import SIGNING_WORDS
 from traceability.verdict import VERDICT_LABELS
 from translog.words import TLOG_WORDS
 
@@ -64,11 +63,6 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "running": ("生成中", "Running"),
         "done": ("已完成", "Done"),
         "failed": ("失败", "Failed"),
-    },
-    # a batch's codes with or without a digital signature in GS1 AI (8030) (issue 26)
-    "code_signing": {
-        "signed": ("带数字签名（GS1 AI 8030，可离线验证）", "Signed (GS1 AI 8030, verifiable offline)"),
-        "unsigned": ("不带数字签名", "Unsigned"),
     },
     "code_status": {
         "active": ("有效", "Active"),
@@ -315,8 +309,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 }
 # Kept where the domains define them (one list each), read into the glossary, not copied.
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
-WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
-WORDS["answer_outcome"] = dict(ANSWER_LABELS)
+WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 WORDS.update(TLOG_WORDS)
 
