@@ -16,6 +16,7 @@ import jwt
 import pytest
 from joserfc.jwk import ECKey
 
+from tests.e2e.pages_kit import screenshot
 from tests.e2e.test_verify_page import _outcome, _signed_codes
 from traceability import answer_keys
 
@@ -70,6 +71,7 @@ def test_the_verify_page_trusts_the_platforms_signed_answer_and_no_look_alike(li
     shown = page.text_content("#answer") + page.text_content("#answer-facts")
     assert "本平台的签名" in shown and "this platform's signature" in shown and "Signed at" in shown
     assert "用本页扫码" in page.content() and "Scan with this page, not with any link" in page.content()
+    screenshot(page, "verify-signed-answer")
 
     # the same code copied onto a label whose link is the look-alike's: its own signature still checks
     copied = uri.replace(base, fake_base)
@@ -93,3 +95,5 @@ def test_the_verify_page_trusts_the_platforms_signed_answer_and_no_look_alike(li
         if expected != "answer-genuine":
             assert page.text_content("#answer-facts") == "", name
             assert "不要相信" in page.text_content("#answer"), name
+        if name == "another key":
+            screenshot(page, "verify-look-alike-answer")

@@ -186,6 +186,8 @@ document.getElementById("verify").addEventListener("submit", async (event) => {
   const [answer, payload] = await askAnswer(document.getElementById("code").value);
   shown.dataset.answer = answer;
   shown.textContent = answer ? WORDS[answer] : "";
+  // a trusted answer reads as good news, an untrusted one as a warning (a missing network as neither)
+  shown.className = answer === "answer-genuine" ? "ok" : answer && answer !== "answer-unreachable" ? "alert" : "";
   document.getElementById("answer-facts").textContent = answer === "answer-genuine" ? facts(payload) : "";
 });
 
