@@ -46,6 +46,7 @@ from api.routers import (
     traceability,
 )
 from api.scan_pg import LoopStatements
+from api.scan_signed import AnswerSigning
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
 from complaints import service as complaint_service
 from core import audit
@@ -168,6 +169,7 @@ def create_app(
     app.state.scan_json = ScanJson(
         app.state.enterprise_cards, settings.resolver_base_url, claims=app.state.unit_claims
     )
+    app.state.answer_signing = AnswerSigning(db, keyring.signing)  # the scan's signed answers
     app.state.page_signer = TokenSigner(secret, "page")
     # (session, case_id, tracking_token) -> insurance.claims.CaseRef | None: a consumer's claim names its
     # complaint case; complaints checks the token, insurance never reads complaints' tables.

@@ -87,12 +87,27 @@ def rotate(enterprise: int = typer.Option(..., help="The importer's enterprise i
     console.print(f"key {key.id}: the active signing key of enterprise {enterprise} ({key.fingerprint})")
 
 
+@signing_app.command("rotate-answers")
+def rotate_answers() -> None:
+    """A new key for the scan's signed answers; the current one is retired (its answers still verify).
+    A running server takes it up within a minute."""
+    from traceability import answer_keys
+
+    try:
+        with _db().transaction() as s:
+            key = answer_keys.new_answer_key(s, _kit())
+    except DomainError as exc:
+        _fail(exc.detail, 2)
+    console.print(f"key {key.id}: the active key of the scan's signed answers ({key.fingerprint})")
+
+
 @signing_app.command("revoke")
 def revoke(
     key: int = typer.Option(..., help="The signing key's number"),
     reason: str = typer.Option(..., min=2, help="Why (recorded in the audit ledger)"),
 ) -> None:
-    """Revoke a signing key: from the next revocation list on, its codes verify as revoked-key."""
+    """Revoke a signing key: from the next revocation list on, its codes verify as revoked-key (an
+    answer key leaves the JWKS, and its answers no longer verify)."""
     from traceability import code_keys
 
     try:

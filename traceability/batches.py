@@ -398,6 +398,11 @@ def _finish(
     return done
 
 
+# A signed batch's chunks are signed by two threads (the machines have two cores): on 2026-12-06 a
+# 200,000-code batch issued at 1.48x the rate of one signing thread (BENCHMARKS.md).
+SIGNING_THREADS = 2
+
+
 def _signer_of(db: Database, keyring: Keyring, key_id: int | None) -> CodeSigner | None:
     """The signer of a signed batch's key (unsealed for this run only); None for an unsigned batch."""
     if key_id is None:
@@ -405,7 +410,7 @@ def _signer_of(db: Database, keyring: Keyring, key_id: int | None) -> CodeSigner
     if keyring.signing is None:
         raise IssuanceError("this process has no code-signing keys to run a signed batch")
     with db.read_session() as s:
-        return code_keys.signer(s, keyring.signing, key_id)
+        return code_keys.signer(s, keyring.signing, key_id, SIGNING_THREADS)
 
 
 def _codes(

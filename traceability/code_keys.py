@@ -26,8 +26,10 @@ from sqlmodel import Session, col, select
 from core import audit
 from core.clock import utcnow
 from core.errors import Conflict, NotFound
+from core.events import emit
 from core.sealing import SecretBox
 from traceability.digsig import CodeSigner
+from traceability.events import KeyCertified
 from traceability.models import CodeKey, KeyKind, KeyStatus
 
 ROOT_YEARS = 25
@@ -56,7 +58,7 @@ def fingerprint(public: ec.EllipticCurvePublicKey) -> str:
     return hashlib.sha256(spki).hexdigest()
 
 
-def _name(common: str, number: int, organisation: str = ISSUER) -> x509.Name:
+def name(common: str, number: int, organisation: str = ISSUER) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
@@ -67,16 +69,16 @@ def _name(common: str, number: int, organisation: str = ISSUER) -> x509.Name:
     )
 
 
-def _aad(key_id: int) -> bytes:
+def aad(key_id: int) -> bytes:
     return f"code-signing-key:{key_id}".encode()
 
 
-def _next_number(session: Session) -> int:
+def next_number(session: Session) -> int:
     last = session.exec(select(CodeKey.id).order_by(CodeKey.id.desc()).limit(1)).first()  # type: ignore[union-attr]
     return (last or 0) + 1
 
 
-def _usage(*, ca: bool) -> x509.KeyUsage:
+def usage(*, ca: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
         digital_signature=not ca,
         content_commitment=False,
@@ -104,23 +106,23 @@ def ensure_root(session: Session, kit: SigningKit) -> CodeKey:
     found = root_of(session, kit)
     if found is not None:
         return found
-    number, now = _next_number(session), utcnow()
-    name = _name("CrossTrust code-signing root", number)
+    number, now = next_number(session), utcnow()
+    subject = name("CrossTrust code-signing root", number)
     public = kit.root.public_key()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
+        .subject_name(subject)
+        .issuer_name(subject)
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=365 * ROOT_YEARS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_usage(ca=True), critical=True)
+        .add_extension(usage(ca=True), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .sign(kit.root, hashes.SHA256())
     )
-    return _insert(
+    return insert(
         session,
         CodeKey(
             id=number,
@@ -132,12 +134,24 @@ def ensure_root(session: Session, kit: SigningKit) -> CodeKey:
     )
 
 
-def _insert(session: Session, key: CodeKey) -> CodeKey:
+def insert(session: Session, key: CodeKey) -> CodeKey:
+    """The key's row, and its certificate's event (the transparency log makes it a leaf)."""
     try:
         with session.begin_nested():
             session.add(key)
     except IntegrityError:
         raise Conflict("another process made a key at the same moment; try again", field="key") from None
+    assert key.id is not None
+    certified = KeyCertified(
+        key_id=key.id,
+        kind=key.kind,
+        enterprise_id=key.enterprise_id,
+        issuer_id=key.issuer_id,
+        fingerprint=key.fingerprint,
+        certificate=key.certificate,
+        created_at=key.created_at,
+    )
+    emit(session, "code_key.certified", "code_key", key.id, certified, "system:keys")
     return key
 
 
@@ -147,17 +161,17 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
     root = ensure_root(session, kit)
     root_cert = x509.load_pem_x509_certificate(root.certificate.encode())
     private = ec.generate_private_key(ec.SECP256R1())
-    public, number, now = private.public_key(), _next_number(session), utcnow()
+    public, number, now = private.public_key(), next_number(session), utcnow()
     cert = (
         x509.CertificateBuilder()
-        .subject_name(_name(f"CrossTrust code signing, importer {enterprise_id}", number, organisation[:64]))
+        .subject_name(name(f"CrossTrust code signing, importer {enterprise_id}", number, organisation[:64]))
         .issuer_name(root_cert.subject)
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(days=365 * SIGNING_YEARS))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_usage(ca=False), critical=True)
+        .add_extension(usage(ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
@@ -173,7 +187,7 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
         .where(col(CodeKey.enterprise_id) == enterprise_id, col(CodeKey.status) == KeyStatus.active)
         .values(status=KeyStatus.retired, retired_at=now)
     )
-    key = _insert(
+    key = insert(
         session,
         CodeKey(
             id=number,
@@ -182,7 +196,7 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
             issuer_id=root.id,
             fingerprint=fingerprint(public),
             certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
-            private_sealed=kit.box.encrypt(pkcs8, _aad(number)),
+            private_sealed=kit.box.encrypt(pkcs8, aad(number)),
             created_at=now,
         ),
     )
@@ -209,7 +223,7 @@ def revoke(session: Session, key_id: int, reason: str) -> CodeKey:
     """Revoke a signing key (it leaked): its codes verify as revoked-key from the next published
     revocation list on. A revoked key never signs again."""
     key = session.get(CodeKey, key_id)
-    if key is None or key.kind != KeyKind.signing:
+    if key is None or key.kind not in (KeyKind.signing, KeyKind.answer):
         raise NotFound(f"no signing key {key_id}")
     if key.status == KeyStatus.revoked:
         return key
@@ -219,7 +233,7 @@ def revoke(session: Session, key_id: int, reason: str) -> CodeKey:
     return key
 
 
-def signer(session: Session, kit: SigningKit, key_id: int) -> CodeSigner:
+def signer(session: Session, kit: SigningKit, key_id: int, threads: int = 1) -> CodeSigner:
     """The signer of a key that may still sign (active, or retired while a batch it began runs on)."""
     key = session.get(CodeKey, key_id)
     if key is None or key.private_sealed is None:
@@ -227,10 +241,10 @@ def signer(session: Session, kit: SigningKit, key_id: int) -> CodeSigner:
     if key.status == KeyStatus.revoked:
         raise Conflict(f"signing key {key_id} was revoked: it signs nothing more", field="signing_key")
     private = serialization.load_pem_private_key(
-        kit.box.decrypt(key.private_sealed, _aad(key_id)).encode(), password=None
+        kit.box.decrypt(key.private_sealed, aad(key_id)).encode(), password=None
     )
     assert isinstance(private, ec.EllipticCurvePrivateKey)
-    return CodeSigner(key_id, private)
+    return CodeSigner(key_id, private, threads)
 
 
 def revocation_list(session: Session, kit: SigningKit) -> x509.CertificateRevocationList:
@@ -293,5 +307,7 @@ def published(session: Session, kit: SigningKit) -> dict:
         "published_at": utcnow().isoformat(),
         "roots": [entry(k) for k in keys if k.kind == KeyKind.root],
         "keys": [entry(k) for k in keys if k.kind == KeyKind.signing],
+        # the scan answers' keys (a JWS's, also at /.well-known/crosstrust/jwks.json): never a code's
+        "answer_keys": [entry(k) for k in keys if k.kind == KeyKind.answer],
         "crls": [crl.public_bytes(serialization.Encoding.PEM).decode()],
     }

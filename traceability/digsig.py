@@ -21,6 +21,7 @@ import binascii
 import datetime
 import json
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -85,12 +86,18 @@ def der_signature(raw: bytes) -> bytes:
     return encode_dss_signature(int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big"))
 
 
+SPLIT_AT = 1_000  # the fewest serials a signer shares out among its threads
+
+
 @dataclass(frozen=True)
 class CodeSigner:
-    """Signs codes with one of the platform's signing keys."""
+    """Signs codes with one of the platform's signing keys. With `threads` above 1 a large list of
+    serials is signed in that many parts at once: OpenSSL's ECDSA releases the GIL, so the second core
+    signs too (BENCHMARKS.md, "Signed codes on the second core")."""
 
     key_id: int
     private_key: ec.EllipticCurvePrivateKey
+    threads: int = 1
 
     def sign(self, element: bytes) -> str:
         return encode(self.key_id, raw_signature(self.private_key.sign(element, _ECDSA)))
@@ -98,7 +105,21 @@ class CodeSigner:
     def sign_serials(
         self, gtin: str, lot: str, expiry: datetime.date | None, serials: Sequence[str]
     ) -> list[str]:
-        """The DigSig of each serial of one product, lot and expiry date."""
+        """The DigSig of each serial of one product, lot and expiry date, in the serials' order."""
+        if self.threads < 2 or len(serials) < SPLIT_AT:
+            return self._sign_serials(gtin, lot, expiry, serials)
+        step = -(-len(serials) // self.threads)
+        parts = [serials[i : i + step] for i in range(0, len(serials), step)]
+        with ThreadPoolExecutor(len(parts) - 1, thread_name_prefix="sign") as pool:
+            rest = [pool.submit(self._sign_serials, gtin, lot, expiry, part) for part in parts[1:]]
+            out = self._sign_serials(gtin, lot, expiry, parts[0])
+            for done in rest:
+                out += done.result()
+        return out
+
+    def _sign_serials(
+        self, gtin: str, lot: str, expiry: datetime.date | None, serials: Sequence[str]
+    ) -> list[str]:
         fixed = "01" + gtin + (f"17{expiry:%y%m%d}" if expiry else "") + f"10{lot}{GS}21"
         sign, key_id = self.private_key.sign, self.key_id
         header = bytes([FORMAT_P256_SHA256]) + key_id.to_bytes(2, "big")
@@ -137,6 +158,47 @@ OUTCOME_LABELS = {
         "尚未取得证书：请联网打开本页一次",
         "No certificates yet: open this page online once",
     ),
+}
+
+
+# What the verify page says of a scan's answer (zh, en): the glossary's words.
+ANSWER_LABELS = {
+    "answer-genuine": (
+        "查验结果有本平台的签名，可信：",
+        "The answer carries this platform's signature and can be trusted:",
+    ),
+    "answer-forged": (
+        "查验结果的签名不是本平台的：这可能是仿冒网站，不要相信它",
+        "The answer's signature is not this platform's: this may be a look-alike site, do not trust it",
+    ),
+    "answer-unsigned": (
+        "链接的网站给出的结果没有签名：不要相信它",
+        "The link's site answered without a signature: do not trust it",
+    ),
+    "answer-other-code": (
+        "有签名的结果说的是另一个码：不要相信它",
+        "The signed answer is about another code: do not trust it",
+    ),
+    "answer-stale": (
+        "有签名的结果已过时：请联网重新验证",
+        "The signed answer is old: check again online",
+    ),
+    "answer-unreachable": (
+        "没有网络：只核对了码上的签名",
+        "No network: only the code's own signature was checked",
+    ),
+}
+
+# The words of a batch's codes with or without a DigSig (the merchant's "signed" box).
+CODE_SIGNING_LABELS = {
+    "signed": ("带数字签名（GS1 AI 8030，可离线验证）", "Signed (GS1 AI 8030, verifiable offline)"),
+    "unsigned": ("不带数字签名", "Unsigned"),
+}
+# What the pages' glossary reads, by kind of word.
+SIGNING_WORDS = {
+    "signature_outcome": OUTCOME_LABELS,
+    "answer_outcome": ANSWER_LABELS,
+    "code_signing": CODE_SIGNING_LABELS,
 }
 
 

@@ -89,6 +89,20 @@ class CodesIssued(EventPayload):
     quantity: int
 
 
+@contract("code_key.certified")
+class KeyCertified(EventPayload):
+    """A key of the code-signing hierarchy and its X.509 certificate (PEM), as published: the root, an
+    importer's signing key or the scan answers' key. The transparency log makes each one a leaf."""
+
+    key_id: int
+    kind: str
+    enterprise_id: int | None = None
+    issuer_id: int | None = None
+    fingerprint: str
+    certificate: str
+    created_at: datetime
+
+
 @contract("code.revoked")
 class CodeRevoked(EventPayload):
     serial: str

@@ -42,6 +42,7 @@ class BatchStatus(StrEnum):
 class KeyKind(StrEnum):
     root = "root"  # the platform's root: certifies the signing keys, signs the revocation list
     signing = "signing"  # an importer's key that signs its codes (AI 8030)
+    answer = "answer"  # the platform's key that signs the scan's answers (a JWS; traceability.answer_keys)
 
 
 class KeyStatus(StrEnum):

@@ -15,7 +15,7 @@ from disclosure import service as disclosure
 from disclosure.events import DisclosureChanged
 from insurance.events import ClaimPaid
 from traceability import batches as trace
-from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, LotRecalled
+from traceability.events import CodeRevoked, CodesIssued, DeclarationChanged, KeyCertified, LotRecalled
 from translog import merkle, service
 
 
@@ -74,6 +74,13 @@ def recall(session: Session, event: Event[LotRecalled]) -> None:
 @subscribe("code.revoked", "translog.revocation")
 def revocation(session: Session, event: Event[CodeRevoked]) -> None:
     _log(session, event, "code.revoked", f"code:{event.data.serial}")
+
+
+@subscribe("code_key.certified", "translog.key_certificate")
+def key_certificate(session: Session, event: Event[KeyCertified]) -> None:
+    """Each code-signing key's certificate (root, importer, scan answers): a key the platform made and
+    did not log is seen missing from the log, and one it logged cannot be taken back."""
+    _log(session, event, "code_key.certificate", f"code-key:{event.data.key_id}")
 
 
 @subscribe("complaint.closed", "translog.complaint_outcome")

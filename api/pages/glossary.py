@@ -19,7 +19,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
-from traceability.digsig import OUTCOME_LABELS
+from traceability.digsig import SIGNING_WORDS
 from traceability.verdict import VERDICT_LABELS
 from translog.words import TLOG_WORDS
 
@@ -309,7 +309,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 }
 # Kept where the domains define them (one list each), read into the glossary, not copied.
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
-WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
+WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 WORDS.update(TLOG_WORDS)
 

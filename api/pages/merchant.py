@@ -129,12 +129,13 @@ def _issue(
     declaration_id: int,
     line_no: int,
     quantity: int,
+    signed: bool = False,
 ):  # noqa: ANN202
     """Reserve the codes in one transaction and run the batch as a job (as the API does); the batch
     page polls its progress."""
     from api.background import start_code_batch
 
-    return start_code_batch(request.app.state, me, enterprise_id, declaration_id, line_no, quantity)
+    return start_code_batch(request.app.state, me, enterprise_id, declaration_id, line_no, quantity, signed)
 
 
 @router.post("/merchant/declarations/{declaration_id}/lines/{line_no}/codes")
@@ -144,16 +145,17 @@ def issue(
     line_no: LineNo,
     me: Merchant,
     quantity: Annotated[str, Form(max_length=12)] = "",
+    signed: Annotated[str, Form(max_length=3)] = "",  # the "signed" box (issue 26): "1" when ticked
 ) -> Response:
     decl, _ = _declaration(request, me, declaration_id)
     me.ensure_may_write()
     try:
         data = IssueCodes.model_validate(
-            {"quantity": int(quantity) if quantity.strip().isdigit() else quantity}
+            {"quantity": int(quantity) if quantity.strip().isdigit() else quantity, "signed": signed == "1"}
         )
     except ValidationError as exc:
         raise _invalid(exc) from None
-    batch = _issue(request, me, decl.enterprise_id, decl.id, line_no, data.quantity)
+    batch = _issue(request, me, decl.enterprise_id, decl.id, line_no, data.quantity, data.signed)
     return RedirectResponse(f"/merchant/batches/{batch.id}", status_code=303)
 
 

@@ -13,6 +13,7 @@ from api.pages.routes import HERE, templates
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(public_rate_limit)])
 OUTCOMES = list(glossary.WORDS["signature_outcome"])
+ANSWERS = list(glossary.WORDS["answer_outcome"])
 
 
 @router.get("/verify")
@@ -23,6 +24,7 @@ def verify_bare() -> RedirectResponse:
 @router.get("/verify/", response_class=HTMLResponse)
 def verify_page(request: Request) -> HTMLResponse:
     words = {o: glossary.word(o, "signature_outcome") for o in OUTCOMES}
+    words |= {a: glossary.word(a, "answer_outcome") for a in ANSWERS}
     return templates.TemplateResponse(request, "verify.html", {"words": words})
 
 

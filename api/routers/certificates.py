@@ -14,7 +14,7 @@ from sqlmodel import select
 from api.deps import DbDep, public_rate_limit
 from api.problems import responses
 from core.errors import Conflict, NotFound
-from traceability import code_keys
+from traceability import answer_keys, code_keys
 from traceability.models import CodeKey
 
 router = APIRouter(
@@ -54,6 +54,22 @@ def certificates(request: Request, response: Response, db: DbDep) -> dict[str, A
     kit = _kit(request, db)
     with db.read_session() as s:
         document = code_keys.published(s, kit)
+    response.headers.update(_CACHE)
+    return document
+
+
+@router.get(
+    "/jwks.json",
+    summary="The keys that sign the scan's answers (JSON Web Key Set, with x5c chains)",
+    responses=responses(409),
+)
+def jwks(request: Request, response: Response, db: DbDep) -> dict[str, Any]:
+    """The public keys of the scan's signed answers (`Accept: application/jose` on a scan): each a JWK
+    with its `kid` (RFC 7638 thumbprint) and `x5c` (its certificate, then the root's, which is also in
+    /.well-known/crosstrust/certificates). A revoked key is left out. The first ask makes the key."""
+    request.app.state.answer_signing.key()
+    with db.read_session() as s:
+        document = answer_keys.jwks(s)
     response.headers.update(_CACHE)
     return document
 

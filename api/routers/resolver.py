@@ -12,7 +12,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from api import scan_guidance, scan_pg
+from api import scan_guidance, scan_pg, scan_signed
 from api.deps import client_address, public_rate_limit
 from api.metrics import Metrics
 from api.pages.routes import templates
@@ -23,6 +23,7 @@ from core.clock import utcnow
 from core.db import WouldBlock
 from core.errors import DomainError, Invalid, NotFound, RateLimited
 from insurance import service as insurance
+from traceability import answer_keys
 from traceability.codes import (
     SERIAL_LENGTH,
     CodeError,
@@ -229,6 +230,8 @@ def _wants(request: Request) -> str:
     accept = request.headers.get("accept", "")
     if "application/linkset+json" in accept:
         return "linkset"
+    if answer_keys.MEDIA_TYPE in accept:
+        return "jose"  # the scan's signed answer (api.scan_signed)
     if "application/json" in accept and "text/html" not in accept:
         return "json"
     return "html"
@@ -327,10 +330,12 @@ _RESOLVE_DOC: dict[str, Any] = dict(
     responses={
         **media(
             200,
-            "The scan as JSON (Accept: application/json) or the linkset (linkType=linkset, or Accept: "
-            "application/linkset+json)",
+            "The scan as JSON (Accept: application/json), the linkset (linkType=linkset, or Accept: "
+            "application/linkset+json), or the scan signed (Accept: application/jose: a JWS, ES256, "
+            "checked against /.well-known/crosstrust/jwks.json)",
             "application/json",
             "application/linkset+json",
+            "application/jose",
         ),
         307: {"description": "The default link (the scan page) or the link type asked for"},
         303: {"description": "For a browser: the page of a serial typed from its short code (1ABC-DEFG-…)"},
@@ -427,6 +432,12 @@ def _resolve(request: Request) -> Response:
         if product is None:
             raise NoLink(f"this resolver has no links for GTIN {link.gtin}")
         return _redirect(where[link_type], request, headers)
+    if wants == "jose":
+        body, _, verdict, status = _json_answer(state, link, _client(request), same_as)
+        signed = scan_signed.with_digsig(link, ais_of_query(request.url.query))
+        response = scan_signed.response(state.answer_signing, signed, base, body, status, headers)
+        _mark(response, verdict)
+        return response
     if wants == "json":
         # Reached only when the fast path is not in front (it answers plain JSON scans itself):
         # the same answer, from the same function.

@@ -27,7 +27,7 @@ def main() -> None:
     verifications = int(sys.argv[2]) if len(sys.argv) > 2 else 20_000
     from api import seeding
     from core.settings import Settings
-    from traceability import code_keys, digsig, scanned
+    from traceability import batches, code_keys, digsig, scanned
     from traceability import service as trace
     from traceability.codes import Keyring
 
@@ -37,12 +37,15 @@ def main() -> None:
     load = os.getloadavg()
 
     timings = {}
-    for signed in (False, True):  # the same batch, unsigned then signed, each in a fresh database
-        db, _ = fresh_sqlite("signed" if signed else "unsigned")
+    # The same batch unsigned, then signed by one signing thread and by two (the second core), each in
+    # a fresh database.
+    for name, signed, threads in (("unsigned", False, 1), ("one", True, 1), ("two", True, 2)):
+        batches.SIGNING_THREADS = threads
+        db, _ = fresh_sqlite(name)
         _, gtin, decl_id = released_line(db, count)
         start = time.perf_counter()
         done = seeding.issue(db, decl_id, 1, count, keyring, resolver, signed=signed)
-        timings[signed] = time.perf_counter() - start
+        timings[name] = time.perf_counter() - start
         assert done.status == "done" and done.issued == count
 
     # Signing alone, one thread, no database: the cost of a signature.
@@ -72,7 +75,7 @@ def main() -> None:
     verify = time.perf_counter() - start
     assert outcomes == {digsig.Outcome.genuine_signature}
 
-    unsigned, signed_s = timings[False], timings[True]
+    unsigned, signed_s, two = timings["unsigned"], timings["one"], timings["two"]
     print(
         json.dumps(
             {
@@ -81,6 +84,9 @@ def main() -> None:
                 "unsigned_codes_per_s": round(count / unsigned),
                 "signed_codes_per_s": round(count / signed_s),
                 "signed_to_unsigned": round(unsigned / signed_s, 3),
+                "signed_two_threads_codes_per_s": round(count / two),
+                "two_threads_to_one": round(signed_s / two, 3),
+                "two_threads_to_unsigned": round(unsigned / two, 3),
                 "signatures_per_s_implied": round(count / (signed_s - unsigned))
                 if signed_s > unsigned
                 else None,

@@ -1,13 +1,14 @@
 // The verify page's service worker: keeps the page, its script and styles, and the platform's
 // code-signing certificates, so that the page opens and verifies with no network. Network first, so
 // that an online visit always refreshes the certificates (a revocation reaches the cache).
-const CACHE = "crosstrust-verify-v1";
+const CACHE = "crosstrust-verify-v2";
 const KEPT = [
   "/verify/",
   "/static/verify.js",
   "/static/site.css",
   "/static/portal.css",
   "/.well-known/crosstrust/certificates",
+  "/.well-known/crosstrust/jwks.json",
 ];
 
 self.addEventListener("install", (event) => {

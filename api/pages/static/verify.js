@@ -5,7 +5,10 @@
 
 const WORDS = JSON.parse(document.getElementById("words").textContent);
 const GS = "\u001d";
+const TYP = "crosstrust-scan+jwt";
+const STALE_SECONDS = 600;
 let certificates = null;
+let jwks = null;
 
 function b64(text, url) {
   let s = url ? text.replace(/-/g, "+").replace(/_/g, "/") : text;
@@ -41,7 +44,83 @@ function parse(text) {
   const variable = [["22", ais["22"]], ["10", ais["10"]], ["21", ais["21"]]]
     .filter(([, v]) => v)
     .map(([ai, v]) => ai + v);
-  return { element: fixed + variable.join(GS), digsig: ais["8030"] || null };
+  return { element: fixed + variable.join(GS), digsig: ais["8030"] || null, ais };
+}
+
+function utf8(bytes) {
+  return new TextDecoder().decode(bytes);
+}
+
+// Where the scan's signed answer is asked for: the code's own link as printed (a look-alike site's
+// too: what it answers must still carry this platform's signature), or for a typed element string
+// this platform's own resolver.
+function answerUrl(text, code) {
+  text = text.trim();
+  if (/^https?:\/\//.test(text)) return text;
+  const ais = code.ais;
+  let path = `/01/${ais["01"]}`;
+  for (const ai of ["22", "10", "21"]) if (ais[ai]) path += `/${ai}/${encodeURIComponent(ais[ai])}`;
+  const query = [["17", ais["17"]], ["8030", ais["8030"]]].filter(([, v]) => v).map(([ai, v]) => `${ai}=${v}`);
+  return location.origin + path + (query.length ? `?${query.join("&")}` : "");
+}
+
+// The scan's answer as a JWS (ES256) checked with WebCrypto against the answer keys this page keeps
+// (/.well-known/crosstrust/jwks.json): [outcome, the signed facts or null].
+async function checkAnswer(token, code) {
+  const parts = token.trim().split(".");
+  if (parts.length !== 3) return ["answer-unsigned", null];
+  let header;
+  let payload;
+  try {
+    header = JSON.parse(utf8(b64(parts[0], true)));
+    payload = JSON.parse(utf8(b64(parts[1], true)));
+  } catch (e) {
+    return ["answer-unsigned", null];
+  }
+  if (header.alg !== "ES256" || header.typ !== TYP || jwks === null) return ["answer-forged", null];
+  const jwk = jwks.keys.find((k) => k.kid === header.kid);
+  if (!jwk) return ["answer-forged", null];
+  let good = false;
+  try {
+    const key = await crypto.subtle.importKey(
+      "jwk", { kty: "EC", crv: "P-256", x: jwk.x, y: jwk.y }, { name: "ECDSA", namedCurve: "P-256" }, false,
+      ["verify"],
+    );
+    good = await crypto.subtle.verify(
+      { name: "ECDSA", hash: "SHA-256" }, key, b64(parts[2], true), new TextEncoder().encode(`${parts[0]}.${parts[1]}`),
+    );
+  } catch (e) {
+    good = false;
+  }
+  if (!good) return ["answer-forged", null];
+  if (payload.element_string !== code.element || (payload.digsig || null) !== code.digsig) {
+    return ["answer-other-code", payload];
+  }
+  if (Date.now() / 1000 - payload.iat > STALE_SECONDS) return ["answer-stale", payload];
+  return ["answer-genuine", payload];
+}
+
+async function askAnswer(text) {
+  const code = parse(text);
+  if (code === null) return ["", null];
+  let answer;
+  try {
+    answer = await fetch(answerUrl(text, code), { headers: { Accept: "application/jose" }, cache: "no-store" });
+  } catch (e) {
+    return ["answer-unreachable", null];
+  }
+  return checkAnswer(await answer.text(), code);
+}
+
+function facts(payload) {
+  if (payload === null) return "";
+  const who = payload.enterprise ? `${payload.enterprise.name_zh} ${payload.enterprise.name_en || ""}`.trim() : "";
+  return [
+    `${payload.verdict_zh} · ${payload.verdict_en}`,
+    who,
+    payload.grade ? `信用等级 Credit grade ${payload.grade}` : "",
+    `签名时间 Signed at ${payload.scanned_at}`,
+  ].filter((x) => x).join(" · ");
 }
 
 async function check(text) {
@@ -72,6 +151,13 @@ async function check(text) {
 }
 
 async function load() {
+  fetch("/.well-known/crosstrust/jwks.json")
+    .then((answer) => (answer.ok ? answer.json() : null))
+    .then((keys) => {
+      jwks = keys;
+      document.getElementById("certificates").dataset.answerKeys = String(keys ? keys.keys.length : 0);
+    })
+    .catch(() => {});
   const shown = document.getElementById("certificates");
   try {
     const answer = await fetch("/.well-known/crosstrust/certificates");
@@ -92,9 +178,17 @@ document.getElementById("verify").addEventListener("submit", async (event) => {
   event.preventDefault();
   const [outcome, detail] = await check(document.getElementById("code").value);
   const out = document.getElementById("outcome");
+  document.getElementById("answer").dataset.answer = "";
   out.dataset.outcome = outcome;
   out.textContent = WORDS[outcome];
   document.getElementById("detail").textContent = detail;
+  const shown = document.getElementById("answer");
+  const [answer, payload] = await askAnswer(document.getElementById("code").value);
+  shown.dataset.answer = answer;
+  shown.textContent = answer ? WORDS[answer] : "";
+  // a trusted answer reads as good news, an untrusted one as a warning (a missing network as neither)
+  shown.className = answer === "answer-genuine" ? "ok" : answer && answer !== "answer-unreachable" ? "alert" : "";
+  document.getElementById("answer-facts").textContent = answer === "answer-genuine" ? facts(payload) : "";
 });
 
 if ("serviceWorker" in navigator) {
