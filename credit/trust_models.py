@@ -92,6 +92,7 @@ class MeasureNotice(SQLModel, table=True):
     reason_zh: str = Field(max_length=400)
     reason_en: str = Field(max_length=400)
     issued_at: datetime = Field(sa_type=UtcDateTime)
+    body: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # what was signed
     body_sha256: str = Field(max_length=64)
     signature: str = Field(max_length=100)
     key_id: str = Field(max_length=64)

@@ -56,6 +56,7 @@ def upgrade() -> None:
         sa.Column("reason_zh", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column("reason_en", sqlmodel.sql.sqltypes.AutoString(length=400), nullable=False),
         sa.Column("issued_at", core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("body", sa.JSON(), nullable=False),
         sa.Column("body_sha256", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("signature", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
         sa.Column("key_id", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
