@@ -18,6 +18,7 @@ from decimal import Decimal
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from api.pages.trust_words import TRUST_WORDS
 from complaints.schemas import PUBLIC_RESPONSES
 from traceability.digsig import OUTCOME_LABELS
 from traceability.verdict import VERDICT_LABELS
@@ -132,6 +133,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "under_review": ("异议处理中", "Objection under review"),
         "repaired": ("已修复", "Repaired"),
         "withdrawn": ("已撤销", "Withdrawn"),
+        "tolerated": ("容错整改中（不计分）", "Tolerated (not counted)"),
     },
     "application_status": {
         "pending": ("待审核", "Pending"),
@@ -312,6 +314,7 @@ WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
 WORDS.update(TLOG_WORDS)
+WORDS.update(TRUST_WORDS)
 
 
 def _ports() -> dict[str, tuple[str, str]]:
