@@ -32,14 +32,17 @@ def reason(
     m: Methodology, measure: Measure, grade: str, list_: str | None, reasons: list[dict]
 ) -> tuple[str, str]:
     """Why a measure applies, in both languages: the list or grade, and the records that weigh most."""
-    g = m.grade(grade)
+    g = next((x for x in m.grades if x.code == grade), None)  # a grade of an earlier methodology: unnamed
     if list_ and list_ in measure.applies_to:
         zh, en = (
-            f"列入{LIST_ZH[list_]}（信用等级 {grade} {g.name_zh}）",
-            f"On the {LIST_EN[list_]} (grade {grade}, {g.name_en})",
+            f"列入{LIST_ZH[list_]}（信用等级 {grade} {g.name_zh if g else grade}）",
+            f"On the {LIST_EN[list_]} (grade {grade}, {g.name_en if g else grade})",
         )
     else:
-        zh, en = f"信用等级 {grade}（{g.name_zh}）", f"Credit grade {grade} ({g.name_en})"
+        zh, en = (
+            f"信用等级 {grade}（{g.name_zh if g else grade}）",
+            f"Credit grade {grade} ({g.name_en if g else grade})",
+        )
     lowering = [r for r in reasons if r.get("points", 0) < 0][:2]
     if lowering:
         zh += "；主要原因：" + "、".join(r["name_zh"] for r in lowering)

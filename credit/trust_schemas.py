@@ -97,7 +97,9 @@ class TaskCreate(_In):
     title_en: str = Field(default="", max_length=300)
     record_id: RecordId | None = Field(default=None, description="The record the task puts right")
     due_on: date = Field(
-        description="The day it falls due (China time), within the methodology's task_max_days"
+        ge=date(2020, 1, 1),
+        le=date(2100, 12, 31),
+        description="The day it falls due (China time), within the methodology's task_max_days",
     )
 
 

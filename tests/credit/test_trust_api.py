@@ -341,3 +341,17 @@ def test_repair_with_coaching_from_diagnosis_to_the_grade_restored(client, db, k
     assert (mine[0]["status"], mine[0]["grade_now"]) == ("restored", "B")
     assert mine[0]["tasks"][0]["repair"] == "approved" and mine[0]["restored_at"]
     assert client.get(f"/api/v1/credit/coaching/{plan['id']}", headers=m).status_code == 403
+
+
+def test_the_nightly_job_lapses_an_uncorrected_tolerance_before_it_recomputes(client, db, keys: Keys):
+    from credit import scheduled
+
+    _pledge(client, keys, keys.merchant_id, keys.merchant)
+    slip = record(client, keys, "declaration_inaccuracy", "minor")
+    assert slip["status"] == "tolerated"
+    assert scheduled.nightly(db)["tolerances_lapsed"] == 0  # within its deadline
+    clock.advance(timedelta(days=16))
+    assert scheduled.nightly(db)["tolerances_lapsed"] == 1
+    counted = next(r for r in card(client, keys)["records"] if r["id"] == slip["id"])
+    assert counted["status"] == "active" and counted["points_now"] == round(-10 * 0.5 ** (16 / 45), 1)
+    assert scheduled.nightly(db)["tolerances_lapsed"] == 0  # once
