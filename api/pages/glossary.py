@@ -133,7 +133,6 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "under_review": ("异议处理中", "Objection under review"),
         "repaired": ("已修复", "Repaired"),
         "withdrawn": ("已撤销", "Withdrawn"),
-        "tolerated": ("容错整改中（不计分）", "Tolerated (not counted)"),
     },
     "application_status": {
         "pending": ("待审核", "Pending"),
@@ -313,8 +312,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(TLOG_WORDS)
-WORDS.update(TRUST_WORDS)
+WORDS.update(TLOG_WORDS | {kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()})
 
 
 def _ports() -> dict[str, tuple[str, str]]:

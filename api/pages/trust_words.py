@@ -1,8 +1,10 @@
-"""The words of pledges, tolerance, joint measures and coaching (zh, en), read into the glossary."""
+"""The words of pledges, tolerance, joint measures and coaching (zh, en), read into the glossary (a kind
+the glossary has already, record_status, gains the words here)."""
 
 from __future__ import annotations
 
 TRUST_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "record_status": {"tolerated": ("容错整改中（不计分）", "Tolerated (not counted)")},
     "pledge_status": {
         "active": ("履约中", "In force"),
         "broken": ("已违诺", "Broken"),
