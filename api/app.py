@@ -21,6 +21,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pages import complaint_desk as complaint_desk_pages
 from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
+from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
 from api.pages import portal as portal_pages
@@ -35,6 +36,7 @@ from api.routers import (
     certificates,
     complaints,
     credit,
+    credit_trust,
     disclosure,
     enterprises,
     epcis,
@@ -190,6 +192,8 @@ def create_app(
         disclosure.router,
         credit.router,
         credit.public,
+        credit_trust.router,
+        credit_trust.public,
         complaints.public,
         complaints.router,
         insurance.router,
@@ -203,6 +207,7 @@ def create_app(
         complaint_desk_pages.public_router,
         insurer_pages.router,
         merchant_pages.router,
+        credit_trust_pages.router,
         consumer_pages.router,
         portal_pages.router,
         verify_pages.router,

@@ -21,6 +21,7 @@ EVENT_MODULES = [
     "traceability.events",
     "disclosure.events",
     "credit.events",
+    "credit.trust_events",
     "complaints.events",
     "insurance.events",
 ]
@@ -29,6 +30,7 @@ HANDLER_MODULES = [
     "traceability.handlers",
     "disclosure.handlers",
     "credit.handlers",
+    "credit.trust_handlers",
     "complaints.handlers",
     "insurance.handlers",
     "translog.handlers",
@@ -46,6 +48,7 @@ MODEL_MODULES = [
     "traceability.models",
     "disclosure.models",
     "credit.models",
+    "credit.trust_models",
     "complaints.models",
     "insurance.models",
     "translog.models",

@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
+from credit import trust_rules
+
 DEFAULT_FILE = Path(__file__).with_name("methodology.toml")
 FILE_ENV = "CROSSTRUST_CREDIT_METHODOLOGY"
 SEVERITIES = ("minor", "general", "serious")
@@ -74,6 +76,7 @@ class Methodology:
     inspection_rates: dict[str, float]
     repair_decision_working_days: int
     source: str = ""
+    trust: trust_rules.TrustRules = trust_rules.TrustRules()  # pledges, tolerance, measures, coaching
 
     def grade_for(self, score: float) -> Grade:
         for grade in self.grades:
@@ -107,6 +110,7 @@ class Methodology:
             "grades": [g.__dict__ for g in self.grades],
             "inspection_rates": self.inspection_rates,
             "repair_decision_working_days": self.repair_decision_working_days,
+            **self.trust.public(),
             "formula": (
                 "score = Σ over dimensions of clamp(start + Σ sign × points[severity] × "
                 "0.5^(age_days / half_life_days), 0, max), counting records whose window is open and "
@@ -217,6 +221,11 @@ class MethodologyFile(_Table):
     kinds: dict[str, KindFile] = {}
     supervision: SupervisionFile = SupervisionFile()
     repair: RepairFile = Field(default_factory=dict, validate_default=True)
+    pledges: trust_rules.PledgesFile = trust_rules.PledgesFile()
+    tolerance: trust_rules.ToleranceFile = trust_rules.ToleranceFile()
+    departments: dict[str, trust_rules.DepartmentFile] = {}
+    measures: dict[str, trust_rules.MeasureFile] = {}
+    coaching: trust_rules.CoachingFile = trust_rules.CoachingFile()
 
 
 def _problem(error: Any) -> str:
@@ -227,8 +236,10 @@ def _problem(error: Any) -> str:
         return f"{where} is missing"
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"{where} is not a table"
-    if kind == "extra_forbidden":
+    if kind == "extra_forbidden" and error["loc"][0] in ("severities", "kinds"):
         return f"{where} is not a severity ({', '.join(SEVERITIES)})"
+    if kind == "extra_forbidden":
+        return f"{where} is not a known key"
     if kind == "value_error":
         return f"{where} {error['ctx']['error']}"
     return f"{where}: {error['msg']}"
@@ -282,7 +293,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
         f = MethodologyFile.model_validate(data)
     except ValidationError as e:
         raise MethodologyError(source, [_problem(error) for error in e.errors()]) from None
-    problems = _cross_checks(f)
+    problems = _cross_checks(f) + trust_rules.problems(f)
     if problems:
         raise MethodologyError(source, problems)
     grades = sorted(
@@ -321,6 +332,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
         inspection_rates={g.code: float(f.supervision.rates[g.code]) for g in grades},
         repair_decision_working_days=f.repair.decision_working_days,
         source=source,
+        trust=trust_rules.build(f),
     )
 
 

@@ -23,6 +23,7 @@ class RecordStatus(StrEnum):
     under_review = "under_review"  # an objection is being reviewed (异议处理中); still counts
     repaired = "repaired"  # 信用修复: stops counting, publication ends
     withdrawn = "withdrawn"  # an upheld objection: the record was wrong
+    tolerated = "tolerated"  # 容错纠错: a first minor breach being (or) corrected under a pledge; no mark
 
 
 class CreditRecord(SQLModel, table=True):

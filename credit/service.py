@@ -23,6 +23,7 @@ from core.events import emit, emit_many
 from core.security import Principal
 from core.workdays import default_calendar
 from credit import methodology as methodology_
+from credit import tolerance_hook
 from credit.events import CreditRecordChanged, GradeChanged, RepairApplied
 from credit.methodology import Methodology
 from credit.models import (
@@ -44,7 +45,13 @@ def _m() -> Methodology:
 
 
 SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
-STATUS_ZH = {"active": "有效", "under_review": "异议审核中", "repaired": "已信用修复", "withdrawn": "已撤销"}
+STATUS_ZH = {
+    "active": "有效",
+    "under_review": "异议审核中",
+    "repaired": "已信用修复",
+    "withdrawn": "已撤销",
+    "tolerated": "容错整改中",
+}
 
 
 def kind_names(kind: str) -> tuple[str, str]:
@@ -78,6 +85,11 @@ def _changed(session: Session, r: CreditRecord, action: str, actor: str, trigger
     audit.record(session, actor, action, "credit_record", r.id, payload)
     emit(session, "credit.record_changed", "credit_record", r.id, CreditRecordChanged(**payload), actor)
     recompute(session, r.enterprise_id, trigger)
+
+
+def record_changed(session: Session, r: CreditRecord, action: str, actor: str, trigger: str) -> None:
+    """A record changed by another credit module (a tolerance lapsed): as every change is."""
+    _changed(session, r, action, actor, trigger)
 
 
 def add_record(
@@ -128,6 +140,7 @@ def add_record(
         publish_until=occurred_at + m.severities[severity].window,
         created_at=utcnow(),
     )
+    tolerance_hook.tolerate(session, r)  # 容错纠错: a first minor breach under a pledge does not count
     _changed(session, r, "credit.record_added", actor, source_type)
     return r, True
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from jinja2 import Environment
 from markupsafe import Markup, escape
 
+from api.pages.trust_words import TRUST_WORDS
 from complaints.schemas import PUBLIC_RESPONSES
 from traceability.digsig import SIGNING_WORDS
 from traceability.verdict import VERDICT_LABELS
@@ -311,7 +312,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(TLOG_WORDS)
+WORDS.update(TLOG_WORDS | {kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()})
 
 
 def _ports() -> dict[str, tuple[str, str]]:

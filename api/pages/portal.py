@@ -249,6 +249,8 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
     """What the platform discloses about one enterprise: the six categories, its grade and reasons, its
     insurance, its complaint figures and published cases, and a link to its credit report."""
     from complaints import figures as complaint_figures
+    from credit import measures, pledges
+    from credit import methodology as methodology_
     from credit import service as credit
     from enterprises import service as enterprises
     from insurance import service as insurance
@@ -260,6 +262,11 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
         profile = enterprises.public_profile(s, ent_id)
         merchant = ent.kind == "merchant"
         grade = credit.grade_of(s, ent_id) if merchant else None
+        joint = (
+            (measures.for_enterprise(s, ent_id), pledges.of(s, ent_id, public_only=True))
+            if merchant
+            else ([], [])
+        )
         cover = insurance.enterprise_cover(s, ent_id) if merchant else None
         counts = complaint_figures.merchant_counts(s, ent_id)
         compensation = _compensation(s, ent_id)
@@ -273,6 +280,9 @@ def enterprise_page(request: Request, uscc: str) -> HTMLResponse:
             "e": profile,
             "merchant": merchant,
             "grade": grade,
+            "measures": joint[0],  # 联合奖惩: what applies and why
+            "pledges": joint[1],  # 信用承诺: published
+            "trust": methodology_.current().trust,
             "cover": cover,
             "counts": counts,
             "compensation": compensation,

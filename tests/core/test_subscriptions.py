@@ -19,6 +19,7 @@ from complaints.service import Kit
 from core.errors import DomainError
 from core.events import Event, EventPayload, UndeclaredEvent, contracts, payload_of, registry
 from credit import events as credit_events
+from credit.trust_events import MeasureNoticeSent
 from disclosure import events as disclosure_events
 from disclosure.search.factory import from_settings
 from enterprises import events as enterprise_events
@@ -132,6 +133,17 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
         ),
         credit_events.GradeChanged: credit_events.GradeChanged(
             enterprise_id=ent, grade="B", score=700.0, computed_at=AT, methodology_version="1", reasons=[]
+        ),
+        MeasureNoticeSent: MeasureNoticeSent(
+            notice_id=999_001,
+            department="taxation",
+            measure="black_tax_credit",
+            action="apply",
+            enterprise_id=ent,
+            body={"measure": "black_tax_credit", "enterprise_id": ent},
+            body_sha256="0" * 64,
+            signature="AA==",
+            key_id="0" * 16,
         ),
         insurance_events.PolicyChanged: insurance_events.PolicyChanged(
             policy_id=999_001,
