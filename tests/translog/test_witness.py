@@ -300,3 +300,33 @@ def test_the_current_record_api_refuses_bad_subjects(client, published):
         r = client.get(f"/api/v1/tlog/current/{subject}")
         assert r.status_code == status, (subject, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_witness_over_http_answers_bad_requests_with_4xx(tmp_path):
+    import threading
+
+    from translog.witness_server import serve as serve_witness
+
+    cosigner = Cosigner.generate("witness.test/w1")
+    server = serve_witness(Witness(cosigner, [LOG.verifier], tmp_path), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        assert fetch(url + "/").decode().strip() == cosigner.key.encode()
+        tree = _tree(4)
+        status, ctype, body = witnessing.post(url + "/add-checkpoint", _body(0, [], _note(tree, 3)))
+        assert status == 200 and cosigned_by(_note(tree, 3) + body.decode(), [cosigner.key])
+        status, ctype, body = witnessing.post(url + "/add-checkpoint", _body(0, [], _note(tree, 4)))
+        assert (status, ctype, body) == (409, "text/x.tlog.size", b"3\n")
+        for path, payload, want in [
+            ("/nope", b"old 0\n\n", 404),
+            ("/add-checkpoint", b"x" * 70_000, 413),
+            ("/add-checkpoint", b"old 3\n\n" + b"garbage\n", 404),  # an unknown origin
+        ]:
+            status, ctype, body = witnessing.post(url + path, payload)
+            assert status == want, (path, status, body)
+            assert ctype == "application/problem+json" and json.loads(body)["errors"]
+    finally:
+        server.shutdown()
+        server.server_close()
