@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session
 
 from core.errors import Invalid, NotFound
+from core.identifiers import MAX_ID
 from translog import merkle, service
 
 CHECKED_KINDS = ("disclosure.record", "credit.grade", "code.batch")
@@ -29,6 +30,8 @@ def current(session: Session, subject: str) -> dict[str, Any]:
     if not ident.isdigit() or len(ident) > 18:
         raise Invalid.field("subject", "a subject is disclosure:<id>, grade:<id> or code-batch:<id>")
     n = int(ident)
+    if not 1 <= n <= MAX_ID:
+        raise NotFound(f"no {subject}")
     if kind == "disclosure":
         from disclosure import service as disclosure
 

@@ -296,6 +296,7 @@ def test_the_current_record_api_refuses_bad_subjects(client, published):
         ("grade:x", 422),
         ("disclosure:999999", 404),
         ("grade:999999", 404),
+        ("code-batch:999999999999999999", 404),
     ]:
         r = client.get(f"/api/v1/tlog/current/{subject}")
         assert r.status_code == status, (subject, r.text)
