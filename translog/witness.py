@@ -19,6 +19,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -82,9 +83,7 @@ def parse(body: bytes) -> Request:
         raise _refuse(400, "body", "the old size and proof lines end with a blank line")
     lines = head.split(b"\n")
     first = lines[0].decode(errors="replace")
-    if not first.startswith("old ") or not (
-        first[4:] == "0" or first[4:5] in "123456789" and first[4:].isdigit()
-    ):
+    if not re.fullmatch(r"old (0|[1-9][0-9]{0,18})", first):
         raise _refuse(400, "old", "the first line is `old <size>`, a decimal without leading zeros")
     if len(lines) - 1 > MAX_PROOF:
         raise _refuse(400, "proof", f"at most {MAX_PROOF} consistency proof lines")
