@@ -23,6 +23,7 @@ from core.security import SYSTEM, Role, issue_key, revoke_key
 from core.settings import get_settings
 from disclosure.search.base import SearchBackend
 from traceability.codes import Keyring
+from translog import audit as tlog_audit
 
 app = typer.Typer(
     help="CrossTrust: traceability and trust for cross-border e-commerce.", no_args_is_help=True
@@ -840,7 +841,8 @@ def audit_verify(
     except (OSError, ValueError, KeyError, TypeError) as exc:
         _fail(f"cannot read the published checkpoints from {published}: {exc}", 2)
     with db.read_session() as s:
-        findings = audit_ledger.verify(s, published=copies)
+        findings: list[object] = list(audit_ledger.verify(s, published=copies))
+    findings += tlog_audit.findings(db)  # the transparency log's rows, and records against their leaves
     if not findings:
         console.print("[green]audit ledger intact[/green]")
         return

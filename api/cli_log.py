@@ -26,6 +26,10 @@ def fetch(url: str, timeout: float = 30.0) -> bytes:
         raise RuntimeError(f"GET {url}: {exc.code} {exc.reason}") from exc
 
 
+def _key(text: str) -> str:
+    return Path(text).read_text().strip() if Path(text).is_file() else text
+
+
 def _record(text: str) -> tuple[int, int | None]:
     rid, _, version = text.partition("@")
     return int(rid), int(version) if version else None
@@ -44,6 +48,12 @@ def verify(
         None, "--previous", help="A checkpoint kept from before: the latest must be consistent with it"
     ),
     save: Path | None = typer.Option(None, "--save", help="Keep the latest checkpoint here, for --previous"),
+    witness: list[str] = typer.Option(
+        [], "--witness", help="A witness's cosignature/v1 key (<name>+<id>+<key>), or a file holding it"
+    ),
+    quorum: int | None = typer.Option(
+        None, "--quorum", min=0, help="Cosignatures needed of the witnesses given (default: 1)"
+    ),
 ) -> None:
     """Check the log's signed checkpoint, its tiles against the checkpoint's root, the inclusion of
     records, grades and codes (computed from the tiles), and its consistency with an earlier checkpoint."""
@@ -60,10 +70,16 @@ def verify(
             grades=grade,
             serials=serial,
             earlier=earlier,
+            witnesses=[_key(w) for w in witness],
+            quorum=quorum,
         )
     except (client.VerifyError, ValueError, RuntimeError, OSError) as exc:
         typer.echo(f"FAILED: {exc}", err=True)
         raise typer.Exit(1) from None
+    cosigners = ", ".join(f"{c['witness']} (at {c['at']})" for c in report["cosigned_by"])
+    typer.echo(
+        f"checkpoint of {report['size']} leaves cosigned by: {cosigners or 'no witness given'}", err=True
+    )
     if save is not None:
         save.write_bytes(fetch(base_url.rstrip("/") + "/tlog/checkpoint"))
     typer.echo(json.dumps(report, ensure_ascii=False, indent=1))
@@ -115,9 +131,15 @@ def monitor(
     state: Path = typer.Option(..., "--state", help="The last checkpoint seen (kept between runs)"),
     every: float = typer.Option(60.0, "--every", min=1.0, help="Seconds between rounds"),
     rounds: int = typer.Option(0, "--rounds", min=0, help="Stop after this many rounds (0: never)"),
+    witness: list[str] = typer.Option([], "--witness", help="A witness's key (or file): one must cosign"),
+    records: bool = typer.Option(
+        True, "--records/--no-records", help="Also compare each published record with its latest leaf"
+    ),
 ) -> None:
-    """Follow the log's checkpoints: each must be signed, match its tiles and extend the last one seen
-    (consistency). A fork or a rewrite exits 2 naming it, leaving the state file as the evidence."""
+    """Follow the log's checkpoints: each must be signed (and cosigned, given witnesses), match its tiles
+    and extend the last one seen (consistency); and each published record, grade and code batch must
+    match its latest leaf. A fork, a rewrite or a record changed without a new leaf exits 2 naming it,
+    leaving the state file as the evidence."""
     import time
 
     from translog import client
@@ -132,7 +154,14 @@ def monitor(
             def read(url: str, seen: bytes = latest) -> bytes:
                 return seen if url.endswith("/tlog/checkpoint") else fetch(url)
 
-            report = client.verify(base_url, vkey, read, earlier=earlier)
+            report = client.verify(
+                base_url,
+                vkey,
+                read,
+                earlier=earlier,
+                witnesses=[_key(w) for w in witness],
+                check_published=records,
+            )
         except client.VerifyError as exc:
             typer.echo(f"ALARM: {exc}", err=True)
             raise typer.Exit(2) from None
@@ -145,3 +174,62 @@ def monitor(
         if rounds and done >= rounds:
             return
         time.sleep(every)
+
+
+@log_app.command("witness")
+def witness(
+    key: Path = typer.Option(
+        ...,
+        "--key",
+        help="The witness's private key file (PRIVATE+KEY+<name>+…); made if missing, with --name",
+    ),
+    name: str = typer.Option("", "--name", help="The witness's name for a new key, e.g. witness.example/w1"),
+    log: list[str] = typer.Option(
+        ..., "--log", help="The verifier key of a log to witness, or a file holding it"
+    ),
+    state: Path = typer.Option(
+        ..., "--state", help="Its state folder: the last cosigned checkpoints, evidence"
+    ),
+    listen: str = typer.Option(
+        "127.0.0.1:7380", "--listen", help="host:port to serve (port 0: any free one)"
+    ),
+) -> None:
+    """Run a witness (c2sp.org/tlog-witness): cosign each log's checkpoints, each only when consistent
+    with the last it cosigned; a refused checkpoint and its proof are kept in <state>/evidence."""
+    from translog.cosign import Cosigner
+    from translog.note import Verifier
+    from translog.witness import Witness
+    from translog.witness_server import serve
+
+    if key.exists():
+        cosigner = Cosigner.parse(key.read_text())
+    elif name:
+        cosigner = Cosigner.generate(name)
+        key.write_text(cosigner.encode() + "\n")
+        key.chmod(0o600)
+    else:
+        raise typer.BadParameter("no key file: give --name to make one", param_hint="--key")
+    host, _, port = listen.rpartition(":")
+    server = serve(Witness(cosigner, [Verifier.parse(_key(x)) for x in log], state), host, int(port))
+    typer.echo(f"witness {cosigner.key.encode()} on http://{host}:{server.server_address[1]}", err=False)
+    import sys
+
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+@log_app.command("witnesses")
+def witnesses() -> None:
+    """Send the latest checkpoint to the configured witnesses now (the scheduler does it every few
+    seconds); prints what each answered."""
+    from api.wiring import load_models
+    from core.db import Database
+    from translog import witnessing
+
+    load_models()
+    settings = get_settings()
+    for name, what in witnessing.push(settings, Database(settings.effective_database_url)).items():
+        typer.echo(f"{name}: {what}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import secrets
 from functools import lru_cache
@@ -53,6 +54,15 @@ class Settings(BaseSettings):
         default=10.0,
         ge=0,
         description="How often a new checkpoint of the transparency log is signed (0: off)",
+    )
+    tlog_witnesses: str = Field(
+        default="",
+        description="Witnesses that cosign the transparency log's checkpoints: JSON list of objects with "
+        '"key" (its cosignature/v1 verifier key), "url" (its add-checkpoint prefix), "zh" and "en" (who it '
+        "is, in words)",
+    )
+    tlog_witness_seconds: float = Field(
+        default=10.0, ge=0, description="How often new checkpoints are sent to the witnesses (0: off)"
     )
     code_root_key: str = Field(
         default="",
@@ -329,6 +339,20 @@ class Settings(BaseSettings):
                 "the transparency log's signing key must be base64 of 32 bytes (an Ed25519 seed)"
             )
         return seed
+
+    def tlog_witness_list(self) -> list[dict[str, str]]:
+        """The configured witnesses (CROSSTRUST_TLOG_WITNESSES), each with key, url, zh and en."""
+        if not self.tlog_witnesses.strip():
+            return []
+        found = json.loads(self.tlog_witnesses)
+        if not isinstance(found, list) or not all(
+            isinstance(w, dict) and isinstance(w.get("key"), str) and isinstance(w.get("url"), str)
+            for w in found
+        ):
+            raise ValueError("tlog_witnesses is a JSON list of objects with a key and a url")
+        return [
+            {"key": w["key"], "url": w["url"], "zh": w.get("zh", ""), "en": w.get("en", "")} for w in found
+        ]
 
     def tlog_origin_line(self) -> str:
         """The log's origin: CROSSTRUST_TLOG_ORIGIN, else the resolver's host and path, then /tlog."""

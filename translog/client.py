@@ -11,9 +11,11 @@ import base64
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from translog import merkle, tiles
+from translog.cosign import WitnessKey, cosigned_by
 from translog.note import Checkpoint, NoteError, Verifier, open_note
 
 Fetch = Callable[[str], bytes]  # the body of a GET, raising on anything but 200
@@ -35,6 +37,7 @@ class Log:
     verifier: Verifier
     fetch: Fetch
     checkpoint: Checkpoint | None = None
+    note: bytes = b""
     _tiles: dict[str, bytes] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
@@ -53,8 +56,26 @@ class Log:
         return cp
 
     def latest(self) -> Checkpoint:
-        self.checkpoint = self.open(self.fetch(self.url("tlog/checkpoint")))
+        self.note = self.fetch(self.url("tlog/checkpoint"))
+        self.checkpoint = self.open(self.note)
         return self.checkpoint
+
+    def cosigners(self, witnesses: Sequence[str], quorum: int) -> list[dict[str, Any]]:
+        """The witnesses (of those given) whose cosignatures of the checkpoint hold, with their times;
+        VerifyError when fewer than `quorum` did."""
+        keys = [WitnessKey.parse(w) for w in witnesses]
+        try:
+            found = cosigned_by(self.note.decode(), keys)
+        except (NoteError, UnicodeDecodeError) as exc:
+            raise VerifyError(f"checkpoint: {exc}") from exc
+        if len(found) < quorum:
+            raise VerifyError(
+                f"checkpoint: cosigned by {len(found)} of the {len(keys)} witnesses given, fewer than {quorum}"
+            )
+        return [
+            {"witness": name, "at": datetime.fromtimestamp(ts, UTC).isoformat()}
+            for name, ts in sorted(found.items())
+        ]
 
     @property
     def size(self) -> int:
@@ -152,15 +173,21 @@ def verify(
     grades: Sequence[int] = (),
     serials: Sequence[str] = (),
     earlier: bytes | None = None,
+    witnesses: Sequence[str] = (),
+    quorum: int | None = None,
+    check_published: bool = False,
 ) -> dict[str, Any]:
-    """Every check asked for, or VerifyError naming the first that failed."""
+    """Every check asked for, or VerifyError naming the first that failed. Given witnesses' keys, the
+    checkpoint must carry the cosignatures of `quorum` of them (one, by default)."""
     log = Log(base, Verifier.parse(vkey), fetch)
     cp = log.latest()
+    cosigned = log.cosigners(witnesses, min(1, len(witnesses)) if quorum is None else quorum)
     log.check_root()
     report: dict[str, Any] = {
         "origin": cp.origin,
         "size": cp.size,
         "root": base64.b64encode(cp.root).decode(),
+        "cosigned_by": cosigned,
     }
     if earlier is not None:
         old = log.open(earlier)
@@ -176,6 +203,10 @@ def verify(
     for serial in serials:
         checked.append({"serial": serial, **_code(log, serial)})
     report["checked"] = checked
+    if check_published:
+        problems = published_records(log)
+        if problems:
+            raise VerifyError("; ".join(problems))
     return report
 
 
@@ -189,3 +220,31 @@ def _code(log: Log, serial: str) -> dict[str, Any]:
     if not merkle.verify_inclusion(index, size, merkle.leaf_hash(serial.encode()), proof, root):
         raise VerifyError(f"code {serial}: its path to the batch's root does not verify")
     return {**got, "batch_index": index, "batch_size": size}
+
+
+def published_records(log: Log) -> list[str]:
+    """The monitor's second check: each subject's latest entry in the log (its inclusion verified from
+    the tiles) against the record the platform publishes now (GET /api/v1/tlog/current/<subject>);
+    what changed without a new leaf, named. Reads every entry bundle of the checkpoint's tree."""
+    from translog.current import CHECKED_KINDS, differs
+
+    latest: dict[str, int] = {}
+    for n in range((log.size + tiles.WIDTH - 1) // tiles.WIDTH):
+        width = min(tiles.WIDTH, log.size - n * tiles.WIDTH)
+        for k, data in enumerate(tiles.unbundle(log._tile(tiles.Tile(None, n, width)))):
+            leaf = json.loads(data)
+            if leaf.get("kind") in CHECKED_KINDS:
+                latest[leaf["subject"]] = n * tiles.WIDTH + k
+    found = []
+    for subject, index in sorted(latest.items()):
+        leaf = json.loads(log.check_inclusion(index))
+        try:
+            now = json.loads(log.fetch(log.url(f"api/v1/tlog/current/{subject}")))
+        except RuntimeError as exc:
+            if " 404 " in str(exc):
+                continue  # withdrawn or expired
+            raise
+        problem = differs(index, leaf, now)
+        if problem:
+            found.append(problem)
+    return found

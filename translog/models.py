@@ -52,3 +52,27 @@ class TlogCheckpoint(SQLModel, table=True):
     signed_at: datetime = Field(sa_type=UtcDateTime)
     # The longest a leaf it newly includes waited, from its change to this signature.
     max_lag_seconds: float | None = None
+
+
+class TlogCosignature(SQLModel, table=True):
+    """A witness's cosignature (c2sp.org/tlog-cosignature) of a checkpoint: its signature line, served
+    after the log's own signature in the published checkpoint."""
+
+    __tablename__ = "tlog_cosignature"
+
+    size: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    witness: str = Field(primary_key=True, max_length=200)
+    line: str = Field(max_length=400)
+    cosigned_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class TlogWitnessState(SQLModel, table=True):
+    """What the platform knows of each witness: the size it last cosigned (the `old` of the next
+    add-checkpoint), and the last refusal or failure, for the operator."""
+
+    __tablename__ = "tlog_witness_state"
+
+    witness: str = Field(primary_key=True, max_length=200)
+    size: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    last_error: str = Field(default="", max_length=1000)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from core.db import Database
 from core.jobs import DailyJob, IntervalJob
 from core.settings import Settings
-from translog import service
+from translog import service, witnessing
 from translog.note import Signer
 
 
@@ -23,10 +23,19 @@ def checkpoint(settings: Settings, db: Database) -> int | None:
 
 
 def jobs(settings: Settings, db: Database) -> list[IntervalJob | DailyJob]:
-    if not settings.tlog_checkpoint_seconds:
-        return []
-    return [
-        IntervalJob(
-            "tlog-checkpoint", lambda: checkpoint(settings, db), settings.tlog_checkpoint_seconds, db=db
+    found: list[IntervalJob | DailyJob] = []
+    if settings.tlog_checkpoint_seconds:
+        found.append(
+            IntervalJob(
+                "tlog-checkpoint", lambda: checkpoint(settings, db), settings.tlog_checkpoint_seconds, db=db
+            )
         )
-    ]
+    if settings.tlog_witness_seconds and settings.tlog_witnesses:
+        # The witnesses' outbox: each new checkpoint is sent until every witness has cosigned it or
+        # refused it (translog.witnessing keeps the size each last cosigned).
+        found.append(
+            IntervalJob(
+                "tlog-witness", lambda: witnessing.push(settings, db), settings.tlog_witness_seconds, db=db
+            )
+        )
+    return found

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import rfc8785
@@ -20,7 +20,7 @@ from core.clock import as_utc, utcnow
 from core.db import Database, table_of
 from core.errors import Invalid, NotFound
 from translog import merkle, tiles
-from translog.models import TlogCheckpoint, TlogLeaf, TlogNode
+from translog.models import TlogCheckpoint, TlogCosignature, TlogLeaf, TlogNode
 from translog.note import Checkpoint, Signer, sign
 
 # pg_advisory_xact_lock's key for appends: any constant no other part of the platform uses.
@@ -183,11 +183,31 @@ def sign_checkpoint(db: Database, signer: Signer, origin: str) -> TlogCheckpoint
     return cp
 
 
+# A checkpoint no witness cosigned is published once it is this old (witnesses down must not freeze the
+# log; see translog.witnessing).
+UNWITNESSED_AFTER = timedelta(minutes=5)
+
+
 def published(session: Session) -> TlogCheckpoint:
+    """The checkpoint the log serves: its latest one that a witness cosigned, or its latest if none has
+    been cosigned (no witnesses) or the latest waited over UNWITNESSED_AFTER for a cosignature."""
     cp = latest_checkpoint(session)
     if cp is None:
         raise NotFound("the log has no signed checkpoint yet")
-    return cp
+    top = session.connection().execute(text("SELECT max(size) FROM tlog_cosignature")).scalar()
+    if top is None or int(top) == cp.size or utcnow() - as_utc(cp.signed_at) > UNWITNESSED_AFTER:
+        return cp
+    return session.get(TlogCheckpoint, int(top)) or cp
+
+
+def served_note(session: Session, cp: TlogCheckpoint) -> str:
+    """The checkpoint's signed note with its witnesses' cosignature lines after the log's signature."""
+    lines = session.exec(
+        select(TlogCosignature.line)
+        .where(TlogCosignature.size == cp.size)
+        .order_by(col(TlogCosignature.witness))
+    ).all()
+    return cp.note + "".join(lines)
 
 
 def b64(h: bytes) -> str:
@@ -213,12 +233,16 @@ def inclusion(session: Session, leaf: TlogLeaf, size_: int | None = None) -> dic
         "leaf_hash": b64(bytes(leaf.leaf_hash)),
         "proof": [b64(h) for h in merkle.prove_inclusion(leaf.idx, n, read)],
         "root_hash": b64(merkle.root(n, read)),
-        "checkpoint": cp.note,
+        "checkpoint": served_note(session, cp),
     }
 
 
-def consistency(session: Session, first: int, second: int | None = None) -> dict[str, Any]:
-    cp = published(session)
+def consistency(
+    session: Session, first: int, second: int | None = None, *, checkpoint: TlogCheckpoint | None = None
+) -> dict[str, Any]:
+    """The proof that the tree of `first` leaves is a prefix of that of `second` (at most the size of
+    `checkpoint`, the published one by default)."""
+    cp = checkpoint or published(session)
     second = cp.size if second is None else second
     if second > cp.size:
         raise Invalid.field("second", f"{second} is beyond the published tree of {cp.size} leaves")
@@ -233,7 +257,7 @@ def consistency(session: Session, first: int, second: int | None = None) -> dict
         "first_root": b64(merkle.root(first, read)),
         "second_root": b64(merkle.root(second, read)),
         "proof": [b64(h) for h in merkle.prove_consistency(first, second, read)],
-        "checkpoint": cp.note,
+        "checkpoint": served_note(session, cp),
     }
 
 

@@ -40,6 +40,14 @@ TLOG_WORDS: dict[str, dict[str, tuple[str, str]]] = {
             "Your browser cannot check it itself; the server checked it",
         ),
     },
+    # Whether independent witnesses cosigned the checkpoint the proof was checked against.
+    "tlog_witness": {
+        "cosigned": (
+            "以下独立见证方已核对并联署这个检查点（它们确认日志只增不改）：",
+            "These independent witnesses checked and cosigned this checkpoint (the log only grew):",
+        ),
+        "none": ("这个检查点尚无见证方联署", "No witness has cosigned this checkpoint yet"),
+    },
     # What the log entry is, by its kind.
     "tlog_leaf_kind": {
         "code.batch": ("一批追溯码", "A batch of trace codes"),

@@ -41,7 +41,7 @@ def _fetch(session: Session, found: dict[str, Any]) -> client.Fetch:
     def fetch(url: str) -> bytes:
         path = url.removeprefix(LOCAL + "/")
         if path == "tlog/checkpoint":
-            return service.published(session).note.encode()
+            return service.served_note(session, service.published(session)).encode()
         if path.startswith("tlog/tile/"):
             data = service.tile(session, tiles.parse(path.removeprefix("tlog/tile/")))
             if data is None:
@@ -54,14 +54,33 @@ def _fetch(session: Session, found: dict[str, Any]) -> client.Fetch:
     return fetch
 
 
-def _verify(request: Request, session: Session, found: dict[str, Any], ask: dict[str, Any]) -> str | None:
-    """None when the server's verifier accepts the proof, else what failed."""
-    vkey = scheduled.signer(request.app.state.settings).verifier.encode()
+def _verify(
+    request: Request, session: Session, found: dict[str, Any], ask: dict[str, Any]
+) -> tuple[str | None, list[dict[str, Any]]]:
+    """(None, the witnesses that cosigned) when the server's verifier accepts the proof, else (what
+    failed, [])."""
+    settings = request.app.state.settings
+    vkey = scheduled.signer(settings).verifier.encode()
+    keys = [w["key"] for w in settings.tlog_witness_list()]
     try:
-        client.verify(LOCAL, vkey, _fetch(session, found), **ask)
+        report = client.verify(LOCAL, vkey, _fetch(session, found), witnesses=keys, quorum=0, **ask)
     except (client.VerifyError, ValueError, KeyError) as exc:
-        return str(exc)
-    return None
+        return str(exc), []
+    return None, witnesses_words(settings.tlog_witness_list(), report["cosigned_by"])
+
+
+def witnesses_words(configured: list[dict[str, str]], cosigned: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Who cosigned, as the configuration names them in words (zh, en), and when."""
+    by_name = {w["key"].split("+", 1)[0]: w for w in configured}
+    return [
+        {
+            "name": c["witness"],
+            "zh": by_name.get(c["witness"], {}).get("zh") or c["witness"],
+            "en": by_name.get(c["witness"], {}).get("en") or c["witness"],
+            "at": c["at"][:19].replace("T", " ") + " UTC",
+        }
+        for c in cosigned
+    ]
 
 
 def failed_check(failure: str) -> str:
@@ -74,8 +93,12 @@ def failed_check(failure: str) -> str:
 
 
 def _pending(session: Session, leaf: TlogLeaf | None) -> bool:
-    cp = service.latest_checkpoint(session)
-    return leaf is None or cp is None or leaf.idx >= cp.size
+    if leaf is None:
+        return True
+    try:
+        return leaf.idx >= service.published(session).size
+    except NotFound:
+        return True
 
 
 def _short(b64: str) -> str:
@@ -99,6 +122,7 @@ def _render(
     state: str,
     found: dict[str, Any] | None,
     failure: str | None = None,
+    cosigned: list[dict[str, Any]] | None = None,
 ) -> HTMLResponse:
     settings = request.app.state.settings
     signer = scheduled.signer(settings).verifier
@@ -113,6 +137,8 @@ def _render(
         f"--key {signer.encode()} {command}",
         "checker_words": {k: glossary.word(k, "tlog_checker") for k in BROWSER_OUTCOMES},
         "vkey": {"name": signer.name, "key": base64.b64encode(signer.public_raw).decode()},
+        "cosigned": cosigned or [],
+        "witnessed": bool(settings.tlog_witnesses),
     }
     if found is not None:
         cp = Checkpoint.parse(found["checkpoint"][: found["checkpoint"].rfind("\n\n") + 1])
@@ -144,8 +170,9 @@ def _page(
         if _pending(s, leaf):
             return _render(request, subject, back, command, "pending", None)
         found = find()
-        failure = _verify(request, s, found, ask)
-    return _render(request, subject, back, command, "failed" if failure else "verified", found, failure)
+        failure, cosigned = _verify(request, s, found, ask)
+    state = "failed" if failure else "verified"
+    return _render(request, subject, back, command, state, found, failure, cosigned)
 
 
 def _leaf(session: Session, subject: str, version: int | None = None) -> TlogLeaf | None:

@@ -16,7 +16,7 @@ from api.deps import DbDep, Id, SettingsDep, public_rate_limit
 from api.problems import responses
 from core.errors import Invalid, NotFound
 from core.identifiers import MAX_ID
-from translog import scheduled, service, tiles
+from translog import current, scheduled, service, tiles
 
 router = APIRouter(tags=["transparency log"], dependencies=[Depends(public_rate_limit)])
 
@@ -43,10 +43,8 @@ Size = Annotated[int, Query(ge=1, le=MAX_SIZE, description="A tree size (at most
 )
 def checkpoint(db: DbDep) -> Response:
     with db.read_session() as s:
-        cp = service.published(s)
-    return Response(
-        cp.note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": CHECKPOINT_CACHE}
-    )
+        note = service.served_note(s, service.published(s))
+    return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": CHECKPOINT_CACHE})
 
 
 @router.get(
@@ -146,3 +144,18 @@ def code(
 ) -> dict[str, Any]:
     with db.read_session() as s:
         return service.code_inclusion(s, serial)
+
+
+@router.get(
+    "/api/v1/tlog/current/{subject}",
+    summary="What the platform publishes now for a subject of the log, in its leaf's terms (for monitors)",
+    responses=responses(404, 422),
+)
+def published_now(
+    db: DbDep,
+    subject: Annotated[
+        str, Path(max_length=40, pattern=r"^(disclosure|grade|code-batch):[0-9]{1,18}$", examples=["grade:1"])
+    ],
+) -> dict[str, Any]:
+    with db.read_session() as s:
+        return current.current(s, subject)

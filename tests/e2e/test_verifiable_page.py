@@ -215,3 +215,44 @@ def test_a_browser_without_ed25519_says_the_server_checked_the_signature(
         assert page.locator("#browser-check").get_attribute("data-browser") == "browser_partial"
         assert "签名由平台服务器验证" in page.locator("#browser-check").inner_text()
     context.close()
+
+
+@pytest.mark.parametrize("db", ["sqlite"], indirect=True)
+def test_a_cosigned_checkpoint_names_its_witness_in_words(app, db, demo_site, settings, port, page, tmp_path):
+    """A witness (the real one, in this process) cosigns the checkpoint: the page is checked against the
+    cosigned checkpoint, in the browser too, and says who cosigned it in Chinese and English."""
+    import json
+    import threading
+
+    from translog import witnessing
+    from translog.cosign import Cosigner
+    from translog.witness import Witness
+    from translog.witness_server import serve as serve_witness
+
+    cosigner = Cosigner.generate("witness.test/consumers")
+    witness = Witness(cosigner, [scheduled.signer(settings).verifier], tmp_path / "witness")
+    server = serve_witness(witness, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        settings.tlog_witnesses = json.dumps(
+            [
+                {
+                    "key": cosigner.key.encode(),
+                    "url": f"http://127.0.0.1:{server.server_address[1]}",
+                    "zh": "消费者协会",
+                    "en": "The consumers' association",
+                }
+            ]
+        )
+        size = scheduled.checkpoint(settings, db)
+        assert witnessing.push(settings, db) == {"witness.test/consumers": f"cosigned {size}"}
+        with serve(app, port) as base:
+            scan = _genuine_scan(page, base, demo_site["scans"])
+            _follow(page, scan)
+            _verified(page, size)
+            witness_line = page.locator("[data-witness='witness.test/consumers']")
+            assert "消费者协会" in witness_line.inner_text()
+            assert "The consumers' association" in witness_line.inner_text()
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -10,6 +10,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+
+from tests.traceability.conftest import Flow
+from translog import scheduled
 
 VECTORS = Path(__file__).parent / "vectors"
 
@@ -44,3 +48,31 @@ def go_tool(tmp_path_factory: pytest.TempPathFactory) -> Path:
         env["GOCACHE"] = str(tmp_path_factory.mktemp("gocache"))
     subprocess.run([go, "build", "-o", str(out), "."], cwd=VECTORS, env=env, check=True, timeout=600)
     return out
+
+
+@pytest.fixture
+def hand_checkpoints(settings):
+    """The app's scheduler would sign checkpoints on its own timer: the tests sign them."""
+    settings.tlog_checkpoint_seconds = 0
+    settings.tlog_witness_seconds = 0
+
+
+@pytest.fixture
+def published(hand_checkpoints, db, client, keys, dispatcher, settings):
+    """Records published by the platform's own flow, delivered through the outbox, a checkpoint signed."""
+    flow = Flow(client, keys)
+    _product, decl, codes = flow.released_codes(quantity=5)
+    dispatcher.drain()
+    size = scheduled.checkpoint(settings, db)
+    assert size is not None and size > 0
+    return decl, codes
+
+
+def _record_and_grade(db) -> tuple[int, int]:
+    with db.read_session() as s:
+        record = s.execute(
+            text("SELECT subject FROM tlog_leaf WHERE kind = 'disclosure.record' LIMIT 1")
+        ).scalar()
+        grade = s.execute(text("SELECT subject FROM tlog_leaf WHERE kind = 'credit.grade' LIMIT 1")).scalar()
+    # The merchant was rated when it registered (credit.rate_new_enterprise): its grade is a leaf.
+    return int(record.split(":")[1]), int(grade.split(":")[1])

@@ -18,8 +18,7 @@ from typer.testing import CliRunner
 from api import cli
 from api.cli_log import fetch
 from tests.conftest import serve
-from tests.traceability.conftest import Flow
-from tests.translog.conftest import go_leaf
+from tests.translog.conftest import _record_and_grade, go_leaf
 from translog import client as tlog_client
 from translog import integrity, merkle, scheduled, service, tiles
 from translog.models import TlogLeaf
@@ -65,17 +64,6 @@ def test_gos_leaves_stored_give_gos_tiles_roots_and_proofs(db, vectors):
         assert service.size(s) == 300
 
 
-@pytest.fixture
-def published(db, client, keys, dispatcher, settings):
-    """Records published by the platform's own flow, delivered through the outbox, a checkpoint signed."""
-    flow = Flow(client, keys)
-    _product, decl, codes = flow.released_codes(quantity=5)
-    dispatcher.drain()
-    size = scheduled.checkpoint(settings, db)
-    assert size is not None and size > 0
-    return decl, codes
-
-
 def test_published_records_become_leaves_under_a_signed_checkpoint(db, published, settings):
     _decl, codes = published
     with db.read_session() as s:
@@ -97,16 +85,6 @@ def test_published_records_become_leaves_under_a_signed_checkpoint(db, published
     assert scheduled.checkpoint(settings, db) is None
     assert integrity.check(db) == []
     assert integrity.check(db, chunk=3) == []
-
-
-def _record_and_grade(db) -> tuple[int, int]:
-    with db.read_session() as s:
-        record = s.execute(
-            text("SELECT subject FROM tlog_leaf WHERE kind = 'disclosure.record' LIMIT 1")
-        ).scalar()
-        grade = s.execute(text("SELECT subject FROM tlog_leaf WHERE kind = 'credit.grade' LIMIT 1")).scalar()
-    # The merchant was rated when it registered (credit.rate_new_enterprise): its grade is a leaf.
-    return int(record.split(":")[1]), int(grade.split(":")[1])
 
 
 def test_crosstrust_log_verify_and_gos_tile_client_check_the_served_log(

@@ -4,6 +4,12 @@
 //
 //	go run . gen > vectors.json          tree hashes, proofs, tile digests and a signed note
 //	go run . verify-note VKEY FILE       open a signed note with note.Open; prints its text
+//	go run . cosign SKEY FILE            cosign the signed note FILE as a witness (cosignature/v1,
+//	                                     transparency-dev/formats' note.NewSignerForCosignatureV1,
+//	                                     unmodified); prints the cosignature line
+//	go run . verify-cosig VKEY FILE      open FILE with note.Open and the cosignature/v1 verifier of
+//	                                     VKEY (formats' NewVerifierForCosignatureV1); prints the
+//	                                     cosignature's time (POSIX seconds)
 //	go run . client BASEURL VKEY INDEX [OLDSIZE]
 //	                                     read /checkpoint and the tiles of a served log with
 //	                                     tlog.TileHashReader; prove and check the inclusion of the
@@ -26,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 
+	fnote "github.com/transparency-dev/formats/note"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 )
@@ -180,6 +187,34 @@ func verifyNote(vkey, file string) {
 	fmt.Print(n.Text)
 }
 
+func cosign(skey, file string) {
+	s, err := fnote.NewSignerForCosignatureV1(skey)
+	check(err)
+	msg, err := os.ReadFile(file)
+	check(err)
+	n, err := note.Open(msg, note.VerifierList(s.Verifier()))
+	if _, ok := err.(*note.UnverifiedNoteError); ok {
+		n = err.(*note.UnverifiedNoteError).Note
+	} else {
+		check(err)
+	}
+	signed, err := note.Sign(&note.Note{Text: n.Text}, s)
+	check(err)
+	fmt.Print(string(signed[len(n.Text)+1:]))
+}
+
+func verifyCosig(vkey, file string) {
+	v, err := fnote.NewVerifierForCosignatureV1(vkey)
+	check(err)
+	msg, err := os.ReadFile(file)
+	check(err)
+	n, err := note.Open(msg, note.VerifierList(v))
+	check(err)
+	t, err := fnote.CoSigV1Timestamp(n.Sigs[0])
+	check(err)
+	fmt.Println(t.Unix())
+}
+
 // What a tile client does: fetch tiles by their C2SP paths, over HTTP.
 type httpTiles struct{ base string }
 
@@ -279,6 +314,10 @@ func main() {
 		gen()
 	case len(args) == 3 && args[0] == "verify-note":
 		verifyNote(args[1], args[2])
+	case len(args) == 3 && args[0] == "cosign":
+		cosign(args[1], args[2])
+	case len(args) == 3 && args[0] == "verify-cosig":
+		verifyCosig(args[1], args[2])
 	case (len(args) == 4 || len(args) == 5) && args[0] == "client":
 		index, err := strconv.ParseInt(args[3], 10, 64)
 		check(err)
@@ -289,7 +328,7 @@ func main() {
 		}
 		client(args[1], args[2], index, old)
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gen | verify-note VKEY FILE | client BASEURL VKEY INDEX [OLDSIZE]")
+		fmt.Fprintln(os.Stderr, "usage: gen | verify-note VKEY FILE | cosign SKEY FILE | verify-cosig VKEY FILE | client BASEURL VKEY INDEX [OLDSIZE]")
 		os.Exit(2)
 	}
 }

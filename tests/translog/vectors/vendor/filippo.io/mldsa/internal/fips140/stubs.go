@@ -1,0 +1,5 @@
+package fips140
+
+const Enabled = false
+
+func RecordApproved() {}
