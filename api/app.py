@@ -23,6 +23,13 @@ from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
+from api.pages import merchant_codes as merchant_codes_pages
+from api.pages import merchant_complaints as merchant_complaints_pages
+from api.pages import merchant_credit as merchant_credit_pages
+from api.pages import merchant_declarations as merchant_declarations_pages
+from api.pages import merchant_insurance as merchant_insurance_pages
+from api.pages import merchant_products as merchant_products_pages
+from api.pages import merchant_shipments as merchant_shipments_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
@@ -201,6 +208,13 @@ def create_app(
         complaint_desk_pages.public_router,
         insurer_pages.router,
         merchant_pages.router,
+        merchant_declarations_pages.router,
+        merchant_codes_pages.router,
+        merchant_shipments_pages.router,
+        merchant_products_pages.router,
+        merchant_complaints_pages.router,
+        merchant_insurance_pages.router,
+        merchant_credit_pages.router,
         consumer_pages.router,
         portal_pages.router,
         verify_pages.router,

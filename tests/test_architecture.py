@@ -235,7 +235,6 @@ def test_the_app_builds_no_scheduled_job_itself():
 MODULE_LINES, FUNCTION_LINES = 600, 80
 KNOWN_LARGE_MODULES = {
     "api/demo.py": "the demo's seed data: a data module, split by domain with the seeding flow",
-    "api/pages/merchant.py": "one page module per concern (declarations, codes, complaints, insurance)",
     "api/routers/resolver.py": "the scan's fast path class and the linkset/pages to part",
     "credit/service.py": "records, standing, repair and reports to part as complaints/ was",
     "disclosure/handlers.py": "the record builders to move beside the tables that call them",
