@@ -240,12 +240,7 @@ KNOWN_LARGE_MODULES = {
     "disclosure/handlers.py": "the record builders to move beside the tables that call them",
 }
 KNOWN_LONG_FUNCTIONS = {
-    "api/app.py:create_app": "the app factory: middleware, state and routers to build in steps",
-    "api/problems.py:install": "one exception handler per error class, to register from a table",
     "api/scan_guidance.py:guidance": "one branch per verdict, to become a table of guidance builders",
-    "credit/report.py:report_pdf": "the report's sections, one function each",
-    "printing/qr.py:__init__": "the matrix's placement steps",
-    "traceability/shipping.py:ship_codes": "checks, writes and the event, as run_batch was split",
     "traceability/verdict.py:judge": "one rule per verdict",
 }
 
