@@ -12,8 +12,10 @@ from sqlmodel import select
 
 from api import demo
 from core.clock import utcnow
+from credit import methodology
 from credit import service as credit
 from credit.scorecard import score
+from credit.standing import entry_of
 from enterprises.models import Enterprise
 from traceability import service as trace
 
@@ -146,12 +148,12 @@ def test_repair_advice_is_the_scorecard_recomputed_without_each_record(db):
     with db.read_session() as s:
         advice = credit.repair_advice(s, merchant.id, now)
         card, records = credit.compute(s, merchant.id, now)
-        m = credit._m()
+        m = methodology.current()
     by_id = {a["record"]["id"]: a for a in advice["records"]}
     assert by_id[old.id]["state"] == "repairable" and by_id[recent.id]["state"] == "wait"
     assert [a["record"]["id"] for a in advice["records"]][0] == recent.id  # the largest deduction first
     for r in (old, recent):
-        without = score(m, (credit._entry(x) for x in records if x.id != r.id), now)
+        without = score(m, (entry_of(x) for x in records if x.id != r.id), now)
         assert by_id[r.id]["score_if_repaired"] == without.score > card.score
         assert by_id[r.id]["grade_if_repaired"] == without.grade
     assert advice["score"] == card.score and advice["grade"] == card.grade
