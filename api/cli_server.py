@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from api import demo as demo_data
-from api import wiring
+from api import demo_complaints, demo_insurance, wiring
 from api.cli_common import complaints_kit, console, database, search_backend
 from api.cli_db import anchor_audit
 from core.db import Database, migrate
@@ -31,11 +31,11 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
     scans = demo_data.demo_scans(db, Keyring.from_settings(settings))
     urls = [url for _, url in scans]
     demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
-    demo_data.seed_complaints(db, settings, urls)
-    insured = demo_data.seed_insurance(db)
+    demo_complaints.seed_complaints(db, settings, urls)
+    insured = demo_insurance.seed_insurance(db)
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
-    demo_data.save_insurance(settings.var_dir / "demo-insurance.json", insured)
+    demo_insurance.save_insurance(settings.var_dir / "demo-insurance.json", insured)
     wiring.dispatcher(db, search_backend(), complaints_kit(settings)).drain()
     _print_keys(keys)
     _print_urls(urls, demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"))
@@ -158,7 +158,9 @@ def up() -> None:
         scans = demo_data.demo_scans(db, Keyring.from_settings(settings))
         demo_data.save_urls(settings.var_dir / "demo-scans.json", [url for _, url in scans])
         demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
-        demo_data.save_insurance(settings.var_dir / "demo-insurance.json", demo_data.seed_insurance(db))
+        demo_insurance.save_insurance(
+            settings.var_dir / "demo-insurance.json", demo_insurance.seed_insurance(db)
+        )
         # The demo's grades (from its failed inspection, recall, claim) before the first scan shows one.
         wiring.dispatcher(db, search_backend(), complaints_kit(settings)).drain()
     _catch_up_search(db)
@@ -189,7 +191,7 @@ def up() -> None:
         demo_data.load_urls(settings.var_dir / "demo-scans.json"),
         demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"),
     )
-    _print_insurance(demo_data.load_insurance(settings.var_dir / "demo-insurance.json"))
+    _print_insurance(demo_insurance.load_insurance(settings.var_dir / "demo-insurance.json"))
     console.print(
         f"  Credit         {base}/api/v1/public/credit/lists/red   {base}/api/v1/public/credit/methodology"
     )

@@ -10,7 +10,7 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api import demo
+from api import demo, demo_insurance
 from core.clock import utcnow
 from credit import methodology
 from credit import service as credit
@@ -168,7 +168,7 @@ def test_a_complaints_claim_is_found_by_case_and_else_by_its_unit(app, db):
         demo.seed(s)
     with TestClient(app):
         demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-        info = demo.seed_insurance(db)
+        info = demo_insurance.seed_insurance(db)
     serial = info["claimed_scan"].split("/21/")[1].split("?")[0]
     with db.read_session() as s:
         found = claims.claim_of_case(s, 10**9, serial)
