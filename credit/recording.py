@@ -14,9 +14,7 @@ from core.errors import Conflict, Invalid
 from core.events import emit
 from core.security import Principal
 from credit.events import CreditRecordChanged
-from credit.models import (
-    CreditRecord,
-)
+from credit.models import CreditRecord
 from credit.records import current_methodology, record_public
 from credit.schemas import RecordCreate
 from credit.standing import recompute

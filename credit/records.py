@@ -11,9 +11,7 @@ from core.clock import as_utc, utcnow
 from core.errors import NotFound
 from credit import methodology as methodology_
 from credit.methodology import Methodology
-from credit.models import (
-    CreditRecord,
-)
+from credit.models import CreditRecord
 from credit.scorecard import COUNTING
 
 

@@ -16,13 +16,7 @@ from core.events import emit
 from core.security import Principal
 from core.workdays import default_calendar
 from credit.events import RepairApplied
-from credit.models import (
-    ApplicationStatus,
-    CreditRecord,
-    Objection,
-    RecordStatus,
-    RepairApplication,
-)
+from credit.models import ApplicationStatus, CreditRecord, Objection, RecordStatus, RepairApplication
 from credit.recording import announce_change
 from credit.records import current_methodology, get_record
 from credit.schemas import Decision, ObjectionCreate, RepairCreate

@@ -10,13 +10,7 @@ from sqlmodel import Session, col, select
 
 from core.clock import as_utc, utcnow
 from core.db import id_of
-from credit.models import (
-    ApplicationStatus,
-    CreditRecord,
-    Objection,
-    RecordStatus,
-    RepairApplication,
-)
+from credit.models import ApplicationStatus, CreditRecord, Objection, RecordStatus, RepairApplication
 from credit.records import SEVERITY_ZH, STATUS_ZH, current_methodology, record_public
 from credit.repair import earliest_repair
 from credit.scorecard import COUNTING, Weights, score

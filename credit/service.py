@@ -9,10 +9,7 @@ import them from here.
 
 from __future__ import annotations
 
-from credit.recording import (
-    add_manual,
-    add_record,
-)
+from credit.recording import add_manual, add_record
 from credit.records import (
     SEVERITY_ZH,
     STATUS_ZH,
@@ -33,12 +30,7 @@ from credit.repair import (
     list_repairs,
     object_to,
 )
-from credit.reports import (
-    complaint_figures,
-    display_names,
-    public_report,
-    repair_advice,
-)
+from credit.reports import complaint_figures, display_names, public_report, repair_advice
 from credit.standing import (
     SCORING_LOCK,
     Previous,

@@ -17,11 +17,7 @@ from core.errors import Invalid, NotFound
 from core.events import emit_many
 from credit.events import GradeChanged
 from credit.methodology import Methodology
-from credit.models import (
-    CreditRecord,
-    CreditScore,
-    CreditStanding,
-)
+from credit.models import CreditRecord, CreditScore, CreditStanding
 from credit.records import current_methodology, record_public, records_of
 from credit.scorecard import Entry, Scorecard, Weights, score
 from enterprises import service as enterprises

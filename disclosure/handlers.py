@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from complaints.events import (
-    ComplaintAnswered,
-    ComplaintClosed,
-    ComplaintOverdue,
-    ComplaintReceived,
-)
+from complaints.events import ComplaintAnswered, ComplaintClosed, ComplaintOverdue, ComplaintReceived
 from core.events import Event, Handler, registry, subscribe
 from credit.events import CreditRecordChanged, GradeChanged
 from disclosure import service

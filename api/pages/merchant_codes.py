@@ -17,9 +17,7 @@ from api.pages.merchant import Merchant, invalid
 from api.pages.merchant_declarations import owned_declaration
 from traceability import exports
 from traceability import service as trace
-from traceability.schemas import (
-    IssueCodes,
-)
+from traceability.schemas import IssueCodes
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 

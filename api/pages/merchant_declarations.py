@@ -17,10 +17,7 @@ from api.pages.merchant import Merchant, by_field, china_today, form_errors, rea
 from core.db import id_of
 from core.errors import Conflict, FieldError, Invalid
 from traceability import service as trace
-from traceability.schemas import (
-    PORT_NAMES,
-    DeclarationCreate,
-)
+from traceability.schemas import PORT_NAMES, DeclarationCreate
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 

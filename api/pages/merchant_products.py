@@ -18,10 +18,7 @@ from enterprises import service as enterprises
 from traceability import ownership
 from traceability import service as trace
 from traceability.models import GtinGrant, ProductCategory
-from traceability.schemas import (
-    GrantCreate,
-    ProductCreate,
-)
+from traceability.schemas import GrantCreate, ProductCreate
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 
