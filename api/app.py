@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -177,7 +177,9 @@ def create_app(
     return app
 
 
-def _lifespan(db: Database, resolver_: Resolver, background: Background):  # noqa: ANN202
+def _lifespan(
+    db: Database, resolver_: Resolver, background: Background
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The app's start and stop: the scan writer, the background roles, the loop's statements."""
 
     @asynccontextmanager
