@@ -6,8 +6,8 @@ import asyncio
 import hashlib
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
@@ -24,6 +24,13 @@ from api.pages import consumer as consumer_pages
 from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
+from api.pages import merchant_codes as merchant_codes_pages
+from api.pages import merchant_complaints as merchant_complaints_pages
+from api.pages import merchant_credit as merchant_credit_pages
+from api.pages import merchant_declarations as merchant_declarations_pages
+from api.pages import merchant_insurance as merchant_insurance_pages
+from api.pages import merchant_products as merchant_products_pages
+from api.pages import merchant_shipments as merchant_shipments_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
@@ -79,6 +86,49 @@ def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
     return CaseRef(case_id=case.id, enterprise_id=case.enterprise_id, serial=case.serial)
 
 
+# The resolver first: the scan is the hot path, and routes are matched in order.
+ROUTERS = (
+    resolver.router,
+    health.router,
+    public.router,
+    certificates.router,
+    enterprises.router,
+    traceability.router,
+    epcis.router,
+    disclosure.router,
+    credit.router,
+    credit.public,
+    credit_trust.router,
+    credit_trust.public,
+    complaints.public,
+    complaints.router,
+    insurance.router,
+    insurance.public,
+    admin.router,
+    tlog.router,
+    pages.router,
+    signin_pages.router,
+    console_pages.router,
+    complaint_desk_pages.router,
+    complaint_desk_pages.public_router,
+    insurer_pages.router,
+    merchant_pages.router,
+    merchant_declarations_pages.router,
+    merchant_codes_pages.router,
+    merchant_shipments_pages.router,
+    merchant_products_pages.router,
+    merchant_complaints_pages.router,
+    merchant_insurance_pages.router,
+    merchant_credit_pages.router,
+    credit_trust_pages.router,
+    consumer_pages.router,
+    portal_pages.router,
+    verify_pages.router,
+    verifiable_pages.router,
+    portal_pages.data,
+)
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
 ) -> FastAPI:
@@ -107,8 +157,36 @@ def create_app(
     # Every scheduled job (checkpoints, the nightly credit recompute, the complaint sweep, insurance
     # expiry, interrupted exports, code batch sweeps) runs through it, once per period across processes.
     background = Background(settings, db, keyring, jobs, roles, search=search)
-    dispatcher = background.dispatcher
-    complaint_kit = background.complaint_kit
+    lifespan = _lifespan(db, resolver_, background)
+
+    # The docs page serves Swagger UI from the package, not from a CDN: a bonded-zone intranet (and
+    # this build machine) may not reach one, and no page may request outside the platform's origin
+    # (issue 20). ReDoc is off: its bundle loads the Redocly logo from cdn.redoc.ly, with no option to
+    # stop it (tests/e2e/test_home.py watches /docs' requests).
+    app = FastAPIOffline(
+        redoc_url=None,
+        title="CrossTrust",
+        summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
+    problems.install(app)
+    openapi.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.mount("/static", pages.static_files(), name="static")
+    # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
+    page_web.install(app, secret)
+    app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
+    _add_middleware(app, settings)
+    return app
+
+
+def _lifespan(
+    db: Database, resolver_: Resolver, background: Background
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's start and stop: the scan writer, the background roles, the loop's statements."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -130,20 +208,24 @@ def create_app(
             if app.state.scan_statements is not None:
                 await app.state.scan_statements.close()
 
-    # The docs page serves Swagger UI from the package, not from a CDN: a bonded-zone intranet (and
-    # this build machine) may not reach one, and no page may request outside the platform's origin
-    # (issue 20). ReDoc is off: its bundle loads the Redocly logo from cdn.redoc.ly, with no option to
-    # stop it (tests/e2e/test_home.py watches /docs' requests).
-    app = FastAPIOffline(
-        redoc_url=None,
-        title="CrossTrust",
-        summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
-        version="0.1.0",
-        lifespan=lifespan,
-    )
+    return lifespan
+
+
+def _set_state(
+    app: FastAPI,
+    settings: Settings,
+    db: Database,
+    search: SearchBackend,
+    background: Background,
+    keyring: Keyring,
+    resolver_: Resolver,
+    jobs: JobRunner,
+    secret: bytes,
+) -> None:
+    """What the factory built, where the routes, pages and middleware find it."""
     app.state.settings = settings
     app.state.db = db
-    app.state.dispatcher = dispatcher
+    app.state.dispatcher = background.dispatcher
     app.state.background = background
     # One limit per client across every process: in the database on PostgreSQL (see api.ratelimit).
     app.state.rate_limiter = (
@@ -163,7 +245,7 @@ def create_app(
     # On PostgreSQL the JSON scan's statements run on the event loop (api.scan_pg).
     app.state.scan_statements = None if db.is_sqlite else LoopStatements(db.url)
     app.state.jobs = jobs
-    app.state.complaint_kit = complaint_kit
+    app.state.complaint_kit = background.complaint_kit
     app.state.enterprise_cards = EnterpriseCards(
         db, providers=None if settings.scan_insurance else {"credit"}
     )
@@ -178,48 +260,9 @@ def create_app(
     app.state.case_verifier = verify_case
     app.state.client_salt = hashlib.sha256(b"crosstrust-client-salt\x00" + secret).digest()
 
-    problems.install(app)
-    openapi.install(app)
-    # The resolver first: the scan is the hot path, and routes are matched in order.
-    routers = (
-        resolver.router,
-        health.router,
-        public.router,
-        certificates.router,
-        enterprises.router,
-        traceability.router,
-        epcis.router,
-        disclosure.router,
-        credit.router,
-        credit.public,
-        credit_trust.router,
-        credit_trust.public,
-        complaints.public,
-        complaints.router,
-        insurance.router,
-        insurance.public,
-        admin.router,
-        tlog.router,
-        pages.router,
-        signin_pages.router,
-        console_pages.router,
-        complaint_desk_pages.router,
-        complaint_desk_pages.public_router,
-        insurer_pages.router,
-        merchant_pages.router,
-        credit_trust_pages.router,
-        consumer_pages.router,
-        portal_pages.router,
-        verify_pages.router,
-        verifiable_pages.router,
-        portal_pages.data,
-    )
-    for router in routers:
-        app.include_router(router)
-    app.mount("/static", pages.static_files(), name="static")
-    # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
-    page_web.install(app, secret)
-    app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The middleware, innermost first (the last added runs first)."""
     app.add_middleware(edge.JsonEdge)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
@@ -234,7 +277,6 @@ def create_app(
         # hash) comes from X-Forwarded-For only when the peer is a configured proxy. `crosstrust serve`
         # turns uvicorn's own proxy handling off, whose default trusts any peer on loopback.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
-    return app
 
 
 def factory() -> FastAPI:

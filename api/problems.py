@@ -4,7 +4,7 @@ and 5xx that say something went wrong without a stack trace."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,92 +107,106 @@ def _reason(err: Mapping[str, Any]) -> str:
     return msg.removeprefix("Value error, ")
 
 
+async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=request.url.path,
+        errors=[e.as_dict() for e in exc.errors],
+        headers=headers,
+        **{k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool | list | dict)},
+    )
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [{"field": _field_path(e.get("loc", ())), "reason": _reason(e)} for e in exc.errors()]
+    detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
+    return problem(
+        422, "Invalid input", detail, slug="invalid-input", instance=request.url.path, errors=errors
+    )
+
+
+# A user can still reach a database constraint where no service checks first (a race between two
+# requests, a value the schema let through): the constraint's answer is a 4xx naming the column.
+async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+    log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
+    field = _db_field(exc)
+    detail = f"{field}: conflicts with existing records" if field else "conflicts with existing records"
+    return problem(
+        409,
+        "Conflict",
+        detail,
+        slug="conflict",
+        instance=request.url.path,
+        errors=[{"field": field, "reason": "conflicts with existing records"}] if field else None,
+    )
+
+
+async def data_error(request: Request, exc: DataError) -> JSONResponse:
+    log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
+    field = _db_field(exc)
+    detail = f"{field}: out of range for its column" if field else "a value is out of range"
+    return problem(
+        422,
+        "Invalid input",
+        detail,
+        slug="invalid-input",
+        instance=request.url.path,
+        errors=[{"field": field, "reason": "out of range for its column"}] if field else None,
+    )
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        # Starlette names the methods of the first route on the path only; the path may have more.
+        allow = ", ".join(allowed_methods(request))
+        if request.method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": allow})
+        headers = {**(headers or {}), "Allow": allow}
+    titles = {
+        404: "Not found",
+        405: "Method not allowed",
+        401: "Authentication required",
+        403: "Forbidden",
+    }
+    detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"nothing at {request.url.path}"
+    return problem(
+        exc.status_code,
+        titles.get(exc.status_code, "Error"),
+        detail,
+        slug=str(exc.status_code),
+        instance=request.url.path,
+        headers=headers,
+    )
+
+
+async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # Only reached if UnexpectedErrors itself fails; Starlette re-raises afterwards and the server
+    # drops the connection, so say so.
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return internal_error(request.url.path)
+
+
+# Each error class and its answer, registered in this order by `install`.
+HANDLERS: tuple[tuple[type[Exception], Callable[[Request, Any], Awaitable[Response]]], ...] = (
+    (DomainError, domain_error),
+    (RequestValidationError, validation_error),
+    (IntegrityError, integrity_error),
+    (DataError, data_error),
+    (StarletteHTTPException, http_error),
+    (Exception, unexpected),
+)
+
+
 def install(app: FastAPI) -> None:
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
-        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        return problem(
-            exc.status,
-            exc.title,
-            exc.detail,
-            slug=exc.slug,
-            instance=request.url.path,
-            errors=[e.as_dict() for e in exc.errors],
-            headers=headers,
-            **{k: v for k, v in exc.extra.items() if isinstance(v, str | int | float | bool | list | dict)},
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [{"field": _field_path(e.get("loc", ())), "reason": _reason(e)} for e in exc.errors()]
-        detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
-        return problem(
-            422, "Invalid input", detail, slug="invalid-input", instance=request.url.path, errors=errors
-        )
-
-    # A user can still reach a database constraint where no service checks first (a race between two
-    # requests, a value the schema let through): the constraint's answer is a 4xx naming the column.
-    @app.exception_handler(IntegrityError)
-    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
-        log.warning("integrity error on %s %s: %s", request.method, request.url.path, exc.orig)
-        field = _db_field(exc)
-        detail = f"{field}: conflicts with existing records" if field else "conflicts with existing records"
-        return problem(
-            409,
-            "Conflict",
-            detail,
-            slug="conflict",
-            instance=request.url.path,
-            errors=[{"field": field, "reason": "conflicts with existing records"}] if field else None,
-        )
-
-    @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> JSONResponse:
-        log.warning("data error on %s %s: %s", request.method, request.url.path, exc.orig)
-        field = _db_field(exc)
-        detail = f"{field}: out of range for its column" if field else "a value is out of range"
-        return problem(
-            422,
-            "Invalid input",
-            detail,
-            slug="invalid-input",
-            instance=request.url.path,
-            errors=[{"field": field, "reason": "out of range for its column"}] if field else None,
-        )
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        headers = getattr(exc, "headers", None)
-        if exc.status_code == 405:
-            # Starlette names the methods of the first route on the path only; the path may have more.
-            allow = ", ".join(allowed_methods(request))
-            if request.method == "OPTIONS":
-                return Response(status_code=204, headers={"Allow": allow})
-            headers = {**(headers or {}), "Allow": allow}
-        titles = {
-            404: "Not found",
-            405: "Method not allowed",
-            401: "Authentication required",
-            403: "Forbidden",
-        }
-        detail = exc.detail if isinstance(exc.detail, str) else titles.get(exc.status_code, "Error")
-        if exc.status_code == 404 and detail == "Not Found":
-            detail = f"nothing at {request.url.path}"
-        return problem(
-            exc.status_code,
-            titles.get(exc.status_code, "Error"),
-            detail,
-            slug=str(exc.status_code),
-            instance=request.url.path,
-            headers=headers,
-        )
-
-    @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
-        # Only reached if UnexpectedErrors itself fails; Starlette re-raises afterwards and the server
-        # drops the connection, so say so.
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return internal_error(request.url.path)
+    for error, handler in HANDLERS:
+        app.add_exception_handler(error, handler)
 
 
 def _db_field(exc: Exception) -> str:

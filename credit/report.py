@@ -40,9 +40,23 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
     Raises FontMissingError when no Chinese TrueType font is installed."""
     text_face, _ = faces()
     doc = FlowDocument(text_face, footer=_footer)
-    ent = report["enterprise"]
-    reg = report.get("registration") or {}
+    _heading(doc, report)
+    _grade(doc, report)
+    _dimensions(doc, report)
+    _registration(doc, report)
+    _records(doc, report, names)
+    _complaints_and_insurance(doc, report)
+    doc.spacer(6 * _MM)
+    doc.paragraph(
+        "本报告依据 CrossTrust 公示的信用评价方法生成，评分随记录衰减每日更新。"
+        "This report follows the published CrossTrust credit methodology; scores are recomputed daily.",
+        _SMALL,
+    )
+    return doc.to_bytes(title=f"Credit report {report['enterprise']['uscc']}", author="CrossTrust")
 
+
+def _heading(doc: FlowDocument, report: dict[str, Any]) -> None:
+    ent = report["enterprise"]
     doc.paragraph("企业信用报告 · Credit report", _H1)
     doc.paragraph(f"{ent['name_zh']}  {ent['name_en']}")
     doc.paragraph(f"统一社会信用代码 USCC：{ent['uscc']}", _SMALL)
@@ -52,6 +66,9 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
     )
     doc.spacer(4 * _MM)
 
+
+def _grade(doc: FlowDocument, report: dict[str, Any]) -> None:
+    """The grade, the score and the list; the main reasons."""
     doc.paragraph("信用等级 Grade", _H2)
     doc.table(
         [
@@ -79,6 +96,8 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
     else:
         doc.paragraph("无扣分记录 No deductions.")
 
+
+def _dimensions(doc: FlowDocument, report: dict[str, Any]) -> None:
     dims = report["dimension_names"]
     doc.paragraph("分项得分 Dimensions", _H2)
     doc.table(
@@ -90,6 +109,10 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
         [100 * _MM, 35 * _MM, 35 * _MM],
         style=_GRID,
     )
+
+
+def _registration(doc: FlowDocument, report: dict[str, Any]) -> None:
+    reg = report.get("registration") or {}
     doc.paragraph("登记信息 Registration", _H2)
     doc.table(
         [
@@ -102,24 +125,28 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
         style=_PLAIN_GRID,
     )
 
-    doc.paragraph("公示记录 Public records", _H2)
-    if report["records"]:
-        rows: list[list[str | Text]] = [["日期 Date", "类别 Kind", "程度", "内容 Record", "状态", "分值"]]
-        for r in report["records"]:
-            rows.append(
-                [
-                    _local(r["occurred_at"]),
-                    Text(names["kinds"].get(r["kind"], r["kind"]), _SMALL),
-                    Text(names["severities"].get(r["severity"], r["severity"]), _SMALL),
-                    Text(r["title_zh"], _SMALL),
-                    Text(names["statuses"].get(r["status"], r["status"]), _SMALL),
-                    f"{r['points_now']:+g}",
-                ]
-            )
-        doc.table(rows, [21 * _MM, 28 * _MM, 19 * _MM, 70 * _MM, 20 * _MM, 16 * _MM], style=_GRID)
-    else:
-        doc.paragraph("无公示中的信用记录 No records in publication.")
 
+def _records(doc: FlowDocument, report: dict[str, Any], names: dict[str, dict[str, str]]) -> None:
+    doc.paragraph("公示记录 Public records", _H2)
+    if not report["records"]:
+        doc.paragraph("无公示中的信用记录 No records in publication.")
+        return
+    rows: list[list[str | Text]] = [["日期 Date", "类别 Kind", "程度", "内容 Record", "状态", "分值"]]
+    for r in report["records"]:
+        rows.append(
+            [
+                _local(r["occurred_at"]),
+                Text(names["kinds"].get(r["kind"], r["kind"]), _SMALL),
+                Text(names["severities"].get(r["severity"], r["severity"]), _SMALL),
+                Text(r["title_zh"], _SMALL),
+                Text(names["statuses"].get(r["status"], r["status"]), _SMALL),
+                f"{r['points_now']:+g}",
+            ]
+        )
+    doc.table(rows, [21 * _MM, 28 * _MM, 19 * _MM, 70 * _MM, 20 * _MM, 16 * _MM], style=_GRID)
+
+
+def _complaints_and_insurance(doc: FlowDocument, report: dict[str, Any]) -> None:
     c = report.get("complaints")
     doc.paragraph("投诉情况 Complaints", _H2)
     doc.paragraph(
@@ -134,10 +161,3 @@ def report_pdf(report: dict[str, Any], names: dict[str, dict[str, str]]) -> byte
         if report.get("insurance")
         else "暂无保险信息 No insurance information yet."
     )
-    doc.spacer(6 * _MM)
-    doc.paragraph(
-        "本报告依据 CrossTrust 公示的信用评价方法生成，评分随记录衰减每日更新。"
-        "This report follows the published CrossTrust credit methodology; scores are recomputed daily.",
-        _SMALL,
-    )
-    return doc.to_bytes(title=f"Credit report {ent['uscc']}", author="CrossTrust")

@@ -13,7 +13,7 @@ from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.security import Principal
 from credit import methodology as methodology_
-from credit import service
+from credit import recording, service
 from credit.models import RecordStatus
 from credit.tolerance_hook import announce
 from credit.trust_models import Tolerance, ToleranceStatus
@@ -79,7 +79,7 @@ def _lapse(session: Session, t: Tolerance, actor: str, why: str) -> None:
     if r.status == RecordStatus.tolerated:
         r.status = RecordStatus.active
         r.version += 1
-        service.record_changed(session, r, "credit.record_tolerance_lapsed", actor, "credit.tolerance_lapsed")
+        recording.announce_change(session, r, "credit.record_tolerance_lapsed", actor, "credit.tolerance_lapsed")
 
 
 def decide(session: Session, tolerance_id: int, data: Verdict, by: Principal) -> Tolerance:

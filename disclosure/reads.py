@@ -1,5 +1,5 @@
 """What one delivery of an event to disclosure's subscribers reads about enterprises, read once and shared
-by the record builders it runs (disclosure/handlers.py)."""
+by the record builders it runs (disclosure/records_*.py, called by disclosure/handlers.py)."""
 
 from __future__ import annotations
 

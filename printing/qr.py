@@ -51,61 +51,31 @@ class QrMatrix:
         return len(self.rows)
 
 
+# The eight mask patterns of ISO/IEC 18004 (row i, column j): a data module is flipped where true.
+_MASK_FUNCTIONS = (
+    lambda i, j: (i + j) % 2 == 0,
+    lambda i, j: i % 2 == 0,
+    lambda i, j: j % 3 == 0,
+    lambda i, j: (i + j) % 3 == 0,
+    lambda i, j: (i // 2 + j // 3) % 2 == 0,
+    lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
+    lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
+    lambda i, j: ((i * j) % 3 + (i + j) % 2) % 2 == 0,
+)
+
+
 class _Template:
     """Everything about a version that does not depend on the data, built once per version."""
 
     def __init__(self, version: int) -> None:
         n = version * 4 + 17
         self.n = n
-        grid: list[list[int | None]] = [[None] * n for _ in range(n)]  # 1 dark, 0 light, None data
-
-        for top, left in ((0, 0), (n - 7, 0), (0, n - 7)):  # finders and their separators
-            for r in range(-1, 8):
-                for c in range(-1, 8):
-                    if 0 <= top + r < n and 0 <= left + c < n:
-                        ring = 0 <= r <= 6 and c in (0, 6) or 0 <= c <= 6 and r in (0, 6)
-                        grid[top + r][left + c] = int(ring or (2 <= r <= 4 and 2 <= c <= 4))
-        centres = qr_util.pattern_position(version)
-        for row in centres:
-            for col in centres:
-                if grid[row][col] is not None:
-                    continue  # would overlap a finder
-                for r in range(-2, 3):
-                    for c in range(-2, 3):
-                        grid[row + r][col + c] = int(max(abs(r), abs(c)) != 1)
-        for i in range(8, n - 8):
-            if grid[6][i] is None:
-                grid[6][i] = int(i % 2 == 0)
-            if grid[i][6] is None:
-                grid[i][6] = int(i % 2 == 0)
-
+        grid = _function_patterns(version, n)
+        info_cells, version_cells = _information_cells(version, n)
         # Format and version information: reserved here (light), filled in per mask below.
-        info_cells: list[tuple[int, int]] = []
-        for i in range(15):
-            info_cells.append((i if i < 6 else i + 1 if i < 8 else n - 15 + i, 8))
-        for i in range(15):
-            info_cells.append((8, n - i - 1 if i < 8 else 15 - i if i < 9 else 15 - i - 1))
-        version_cells: list[tuple[int, int]] = []
-        if version >= 7:
-            for i in range(18):
-                version_cells.append((i // 3, i % 3 + n - 11))
-            for i in range(18):
-                version_cells.append((i % 3 + n - 11, i // 3))
         for r, c in (*info_cells, *version_cells, (n - 8, 8)):
             grid[r][c] = 0
-
-        order: list[int] = []  # data cells in placement order: two-column zigzag from the bottom right
-        upward = True
-        col = n - 1
-        while col > 0:
-            if col == 6:
-                col -= 1  # the vertical timing pattern is skipped as a whole column
-            for row in range(n - 1, -1, -1) if upward else range(n):
-                for c in (col, col - 1):
-                    if grid[row][c] is None:
-                        order.append(row * n + c)
-            upward = not upward
-            col -= 2
+        order = _placement_order(grid, n)
         self.data_modules = len(order)
 
         self.function_dark = sum(1 << (r * n + c) for r in range(n) for c in range(n) if grid[r][c] == 1)
@@ -115,29 +85,8 @@ class _Template:
         slot.update((cell, k) for k, cell in enumerate(order))
         self.gather = operator.itemgetter(*(slot[p] for p in range(n * n - 1, -1, -1)))
 
-        functions = (
-            lambda i, j: (i + j) % 2 == 0,
-            lambda i, j: i % 2 == 0,
-            lambda i, j: j % 3 == 0,
-            lambda i, j: (i + j) % 3 == 0,
-            lambda i, j: (i // 2 + j // 3) % 2 == 0,
-            lambda i, j: (i * j) % 2 + (i * j) % 3 == 0,
-            lambda i, j: ((i * j) % 2 + (i * j) % 3) % 2 == 0,
-            lambda i, j: ((i * j) % 3 + (i + j) % 2) % 2 == 0,
-        )
-        self.masks = [sum(1 << p for p in order if f(*divmod(p, n))) for f in functions]
-        version_bits = qr_util.BCH_type_number(version) if version >= 7 else 0
-        self.info: list[int] = []
-        for mask in range(8):
-            fmt = qr_util.BCH_type_info((_ECL << 3) | mask)
-            bits = 1 << ((n - 8) * n + 8)  # the dark module
-            for i, (r, c) in enumerate(info_cells):
-                if fmt >> (i % 15) & 1:
-                    bits |= 1 << (r * n + c)
-            for i, (r, c) in enumerate(version_cells):
-                if version_bits >> (i % 18) & 1:
-                    bits |= 1 << (r * n + c)
-            self.info.append(bits)
+        self.masks = [sum(1 << p for p in order if f(*divmod(p, n))) for f in _MASK_FUNCTIONS]
+        self.info = _information_bits(version, n, info_cells, version_cells)
 
         # Where each penalty pattern may start without running off the end of a row or column.
         def columns_upto(last: int) -> int:
@@ -150,6 +99,85 @@ class _Template:
         self.h_pair, self.v_pair = columns_upto(n - 2), rows_upto(n - 2)
         self.h_finder, self.v_finder = columns_upto(n - 11), rows_upto(n - 11)
         self.cells = n * n
+
+
+def _function_patterns(version: int, n: int) -> list[list[int | None]]:
+    """The finders and their separators, the alignment patterns and the timing patterns: 1 dark,
+    0 light, None for a cell still free."""
+    grid: list[list[int | None]] = [[None] * n for _ in range(n)]
+    for top, left in ((0, 0), (n - 7, 0), (0, n - 7)):  # finders and their separators
+        for r in range(-1, 8):
+            for c in range(-1, 8):
+                if 0 <= top + r < n and 0 <= left + c < n:
+                    ring = 0 <= r <= 6 and c in (0, 6) or 0 <= c <= 6 and r in (0, 6)
+                    grid[top + r][left + c] = int(ring or (2 <= r <= 4 and 2 <= c <= 4))
+    centres = qr_util.pattern_position(version)
+    for row in centres:
+        for col in centres:
+            if grid[row][col] is not None:
+                continue  # would overlap a finder
+            for r in range(-2, 3):
+                for c in range(-2, 3):
+                    grid[row + r][col + c] = int(max(abs(r), abs(c)) != 1)
+    for i in range(8, n - 8):
+        if grid[6][i] is None:
+            grid[6][i] = int(i % 2 == 0)
+        if grid[i][6] is None:
+            grid[i][6] = int(i % 2 == 0)
+    return grid
+
+
+def _information_cells(version: int, n: int) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The format information's cells (both copies), and the version information's (from version 7)."""
+    info_cells: list[tuple[int, int]] = []
+    for i in range(15):
+        info_cells.append((i if i < 6 else i + 1 if i < 8 else n - 15 + i, 8))
+    for i in range(15):
+        info_cells.append((8, n - i - 1 if i < 8 else 15 - i if i < 9 else 15 - i - 1))
+    version_cells: list[tuple[int, int]] = []
+    if version >= 7:
+        for i in range(18):
+            version_cells.append((i // 3, i % 3 + n - 11))
+        for i in range(18):
+            version_cells.append((i % 3 + n - 11, i // 3))
+    return info_cells, version_cells
+
+
+def _placement_order(grid: list[list[int | None]], n: int) -> list[int]:
+    """The data cells in placement order: a two-column zigzag from the bottom right."""
+    order: list[int] = []
+    upward = True
+    col = n - 1
+    while col > 0:
+        if col == 6:
+            col -= 1  # the vertical timing pattern is skipped as a whole column
+        for row in range(n - 1, -1, -1) if upward else range(n):
+            for c in (col, col - 1):
+                if grid[row][c] is None:
+                    order.append(row * n + c)
+        upward = not upward
+        col -= 2
+    return order
+
+
+def _information_bits(
+    version: int, n: int, info_cells: list[tuple[int, int]], version_cells: list[tuple[int, int]]
+) -> list[int]:
+    """For each of the eight masks, the dark cells of its format information, the version information
+    and the dark module."""
+    version_bits = qr_util.BCH_type_number(version) if version >= 7 else 0
+    info: list[int] = []
+    for mask in range(8):
+        fmt = qr_util.BCH_type_info((_ECL << 3) | mask)
+        bits = 1 << ((n - 8) * n + 8)  # the dark module
+        for i, (r, c) in enumerate(info_cells):
+            if fmt >> (i % 15) & 1:
+                bits |= 1 << (r * n + c)
+        for i, (r, c) in enumerate(version_cells):
+            if version_bits >> (i % 18) & 1:
+                bits |= 1 << (r * n + c)
+        info.append(bits)
+    return info
 
 
 @functools.cache

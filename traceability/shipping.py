@@ -315,6 +315,40 @@ def ship_codes(
 ) -> Shipment:
     """Ship item codes: one item-level event per lot, naming each item not already shipped. The events
     are recorded as `enterprise_id`'s (None: each as its issuer's, for the operator's CLI)."""
+    serials = _requested(codes)
+    found = _issued_codes(session, serials)
+    out = Shipment()
+    _lock(session, {id_of(line) for _, line, _ in found.values()})
+    for serials_of_line in _not_yet_shipped(session, serials, found, out).values():
+        _, line, decl = found[serials_of_line[0]]
+        event = _event(resolver, line, decl, None)
+        event.pop("quantityList")
+        event["epcList"] = [
+            epcis.CANONICAL + DigitalLink(line.gtin, line.lot, s).path() for s in serials_of_line
+        ]
+        try:
+            row, new = epcis.record_for(session, event, by, enterprise_id or decl.enterprise_id)
+        except Forbidden as exc:
+            raise _as_request_fields(exc, serials_of_line, serials) from None
+        out.shipped += len(serials_of_line)
+        out.events.append(
+            ShippedLot(
+                id_of(decl),
+                decl.declaration_no,
+                line.line_no,
+                line.gtin,
+                line.lot,
+                len(serials_of_line),
+                row.event_id or "",
+                new,
+            )
+        )
+    _audit(session, by, out)
+    return out
+
+
+def _requested(codes: list[str]) -> dict[str, int]:
+    """Each serial asked for, with the position (in `codes`) it was first named at."""
     if not codes:
         raise Invalid.field("codes", "name at least one code")
     if len(codes) > MAX_CODES:
@@ -322,6 +356,14 @@ def ship_codes(
     serials: dict[str, int] = {}
     for i, value in enumerate(codes):
         serials.setdefault(_serial_of(value, f"codes.{i}"), i)
+    return serials
+
+
+def _issued_codes(
+    session: Session, serials: dict[str, int]
+) -> dict[str, tuple[TraceCode, DeclarationLine, Declaration]]:
+    """The codes by serial, with their line and declaration: each issued here, in a finished batch,
+    not revoked, on a line that may ship (else the request's field that names it, and why)."""
     found: dict[str, tuple[TraceCode, DeclarationLine, Declaration]] = {}
     names = list(serials)
     for start in range(0, len(names), _CHUNK):
@@ -350,10 +392,19 @@ def ship_codes(
                 f"code {s} is revoked ({code.status_reason}): it cannot be shipped", field=f"codes.{i}"
             )
         _shippable(line, decl, f"codes.{i}")
-    by_line: dict[int, list[str]] = {}
-    out = Shipment()
-    _lock(session, {id_of(line) for _, line, _ in found.values()})
-    # Read again under the lock: a shipment that committed while this one waited is seen.
+    return found
+
+
+def _not_yet_shipped(
+    session: Session,
+    serials: dict[str, int],
+    found: dict[str, tuple[TraceCode, DeclarationLine, Declaration]],
+    out: Shipment,
+) -> dict[int, list[str]]:
+    """The serials still to ship, by line; those already shipped, alone or with
+    their whole lot, are counted in `out`."""
+    names = list(serials)
+    # Read again under the lock (taken by the caller): a shipment that committed while this one waited is seen.
     steps: dict[str, str | None] = {}
     for start in range(0, len(names), _CHUNK):
         steps.update(
@@ -363,41 +414,17 @@ def ship_codes(
                 )
             ).all()
         )
+    by_line: dict[int, list[str]] = {}
     lot_done: dict[int, EpcisEvent | None] = {}
     for s in serials:
-        _, line, decl = found[s]
+        _, line, _decl = found[s]
         if line.id not in lot_done:
             lot_done[id_of(line)] = _lot_shipped(session, line)
         if steps.get(s) in epcis.LEFT_WAREHOUSE or lot_done[id_of(line)] is not None:
             out.already_shipped += 1
         else:
             by_line.setdefault(id_of(line), []).append(s)
-    for serials_of_line in by_line.values():
-        _, line, decl = found[serials_of_line[0]]
-        event = _event(resolver, line, decl, None)
-        event.pop("quantityList")
-        event["epcList"] = [
-            epcis.CANONICAL + DigitalLink(line.gtin, line.lot, s).path() for s in serials_of_line
-        ]
-        try:
-            row, new = epcis.record_for(session, event, by, enterprise_id or decl.enterprise_id)
-        except Forbidden as exc:
-            raise _as_request_fields(exc, serials_of_line, serials) from None
-        out.shipped += len(serials_of_line)
-        out.events.append(
-            ShippedLot(
-                id_of(decl),
-                decl.declaration_no,
-                line.line_no,
-                line.gtin,
-                line.lot,
-                len(serials_of_line),
-                row.event_id or "",
-                new,
-            )
-        )
-    _audit(session, by, out)
-    return out
+    return by_line
 
 
 def _as_request_fields(exc: Forbidden, in_event: list[str], positions: dict[str, int]) -> Forbidden:

@@ -10,10 +10,12 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api import demo
+from api import demo, demo_insurance
 from core.clock import utcnow
+from credit import methodology
 from credit import service as credit
 from credit.scorecard import score
+from credit.standing import entry_of
 from enterprises.models import Enterprise
 from traceability import service as trace
 
@@ -146,12 +148,12 @@ def test_repair_advice_is_the_scorecard_recomputed_without_each_record(db):
     with db.read_session() as s:
         advice = credit.repair_advice(s, merchant.id, now)
         card, records = credit.compute(s, merchant.id, now)
-        m = credit._m()
+        m = methodology.current()
     by_id = {a["record"]["id"]: a for a in advice["records"]}
     assert by_id[old.id]["state"] == "repairable" and by_id[recent.id]["state"] == "wait"
     assert [a["record"]["id"] for a in advice["records"]][0] == recent.id  # the largest deduction first
     for r in (old, recent):
-        without = score(m, (credit._entry(x) for x in records if x.id != r.id), now)
+        without = score(m, (entry_of(x) for x in records if x.id != r.id), now)
         assert by_id[r.id]["score_if_repaired"] == without.score > card.score
         assert by_id[r.id]["grade_if_repaired"] == without.grade
     assert advice["score"] == card.score and advice["grade"] == card.grade
@@ -166,7 +168,7 @@ def test_a_complaints_claim_is_found_by_case_and_else_by_its_unit(app, db):
         demo.seed(s)
     with TestClient(app):
         demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-        info = demo.seed_insurance(db)
+        info = demo_insurance.seed_insurance(db)
     serial = info["claimed_scan"].split("/21/")[1].split("?")[0]
     with db.read_session() as s:
         found = claims.claim_of_case(s, 10**9, serial)

@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from api import demo
+from api import demo, demo_insurance
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def insured(app, db, dispatcher):
         with db.transaction() as s:
             keys = {str(k): v for k, v in demo.seed(s).items()}
         demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-        demo.seed_insurance(db)
+        demo_insurance.seed_insurance(db)
         dispatcher.drain()
         client = TestClient(app, follow_redirects=False)
         client.get("/signin")

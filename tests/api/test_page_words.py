@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api import demo, seeding
+from api import demo, demo_complaints, demo_insurance, seeding
 
 ENUMS: list[type[StrEnum]] = []
 
@@ -111,8 +111,8 @@ def demo_site(app, db, settings, dispatcher):
             keys = {str(k): v for k, v in demo.seed(s).items()}
         scans = demo.demo_scans(db, app.state.keyring, per_line=4)
         urls = [u for _, u in scans]
-        demo.seed_complaints(db, settings, urls)
-        demo.seed_insurance(db)
+        demo_complaints.seed_complaints(db, settings, urls)
+        demo_insurance.seed_insurance(db)
         kit = complaints.Kit.from_settings(settings)
         with db.transaction() as s:
             _, token, _ = complaints.intake(

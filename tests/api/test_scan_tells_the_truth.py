@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from api import demo
+from api import demo, demo_insurance
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}
@@ -24,7 +24,7 @@ def site(app, db, dispatcher):
         with db.transaction() as s:
             demo.seed(s)
         scans = demo.demo_scans(db, app.state.keyring, per_line=4)
-        insured = demo.seed_insurance(db)
+        insured = demo_insurance.seed_insurance(db)
         dispatcher.drain()
         app.state.enterprise_cards._cards.clear()  # the grades just computed
         yield {"scans": scans, "insured": insured}

@@ -366,14 +366,14 @@ def test_the_api_escalates_as_the_desk_does_and_the_preview_is_what_gets_publish
 def test_every_demo_case_and_the_demo_insurers_desk_show_words_only(app, db):
     """The demo's cases in every state (open, overdue in mediation, resolved, published) and its
     insurer's book: every page answers 200 and asks the glossary only for words it has."""
-    from api import demo
+    from api import demo, demo_complaints, demo_insurance
     from core.security import Role
 
     with db.transaction() as s:
         keys = {str(k): v for k, v in demo.seed(s).items()}
     urls = [url for _, url in demo.demo_scans(db, app.state.keyring, per_line=4)]
-    demo.seed_complaints(db, app.state.settings, urls)
-    demo.seed_insurance(db)
+    demo_complaints.seed_complaints(db, app.state.settings, urls)
+    demo_insurance.seed_insurance(db)
     desk, _ = _pages(app, keys[Role.regulator])
     with db.read_session() as s:
         ids = [c.id for c in s.exec(select(Complaint))]

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from core.settings import get_settings
+from credit import methodology
 from credit import service as credit
 from credit.models import CreditRecord
 from enterprises.models import Enterprise
@@ -40,7 +41,7 @@ def test_the_demos_voluntary_recall_is_minor_and_its_report_reads_whole(
     records = client.get(f"/api/v1/enterprises/{recall.enterprise_id}/credit/records", headers=admin)
     assert records.status_code == 200, records.text
     (seen,) = [r for r in records.json() if r["kind"] == "recall"]
-    points = credit._m().kinds["recall"].points
+    points = methodology.current().kinds["recall"].points
     assert seen["severity"] == "minor"
     assert -points["minor"] <= seen["points_now"] < 0  # a minor recall's weight, decayed from today
 

@@ -7,7 +7,7 @@ import time
 
 from sqlmodel import select
 
-from api import demo
+from api import demo, demo_complaints
 from core.audit import AuditEntry
 from core.security import Role, create_key
 from tests.conftest import register
@@ -222,7 +222,7 @@ def test_the_complaint_queue_puts_overdue_cases_first(demo_server, demo_keys, pa
     base, db, app = demo_server
     keys = demo_keys
     urls = demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-    tickets = demo.seed_complaints(db, app.state.settings, urls)
+    tickets = demo_complaints.seed_complaints(db, app.state.settings, urls)
     sign_in(page, base, keys["regulator"], "/console/complaints")
     assert page.inner_text("[data-figure=overdue]") == "1"
     first = page.locator("table.grid tbody tr").first

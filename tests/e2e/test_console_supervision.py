@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
-from api import demo, seeding
+from api import demo, demo_insurance, seeding
 from core.clock import utcnow
 from core.security import Principal, Role, create_key
 from credit import service as credit
@@ -301,7 +301,7 @@ def test_the_enterprise_profile_shows_its_policy_and_claims(demo_server, demo_ke
     base, db, app = demo_server
     keys = demo_keys
     demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-    info = demo.seed_insurance(db)
+    info = demo_insurance.seed_insurance(db)
     merchants = _merchants(db)
     insured = next(m for m in merchants if m.name_zh == info["insured"])
     uninsured = next(m for m in merchants if m.name_zh == info["uninsured"])

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from sqlmodel import select
 
-from api import demo
+from api import demo, demo_insurance
 from core.clock import utcnow
 from core.security import SYSTEM, Role, create_key
 from credit import service as credit
@@ -186,7 +186,7 @@ def test_merchant_gets_a_quote_binds_it_and_the_scan_page_shows_the_cover(
 def test_the_demo_scan_shows_the_cover_and_the_complaint_shows_its_claim(demo_server, browser):
     base, db, app = demo_server
     demo.issue_demo_codes(db, app.state.keyring, per_line=4)
-    info = demo.seed_insurance(db)
+    info = demo_insurance.seed_insurance(db)
     claimed = urlsplit(info["claimed_scan"])
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = phone.new_page()

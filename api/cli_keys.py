@@ -1,0 +1,42 @@
+"""`crosstrust admin`: API keys."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli_common import console, database, fail, find_enterprise
+from core.errors import DomainError
+from core.security import SYSTEM, Role, issue_key, revoke_key
+
+admin_app = typer.Typer(help="API keys.", no_args_is_help=True)
+
+
+@admin_app.command("create-key")
+def create_api_key(
+    role: Role = typer.Option(..., help="admin, regulator, merchant or insurer"),
+    enterprise: str = typer.Option(None, help="USCC or id of the enterprise (merchant and insurer keys)"),
+    label: str = typer.Option("", help="What the key is for"),
+) -> None:
+    """Create an API key and print it (it is shown only this once)."""
+    db = database()
+    try:
+        with db.transaction() as s:
+            enterprise_id = None
+            if enterprise:
+                enterprise_id = find_enterprise(s, enterprise).id
+            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
+    except DomainError as exc:
+        fail(exc.detail, 2)
+    print(key)
+
+
+@admin_app.command("revoke-key")
+def revoke_api_key(prefix: str) -> None:
+    """Revoke the key with PREFIX (the 8 characters after 'ct_')."""
+    db = database()
+    try:
+        with db.transaction() as s:
+            revoke_key(s, prefix, by=SYSTEM.actor)
+    except DomainError as exc:
+        fail(exc.detail, 2)
+    console.print(f"revoked {prefix}")
