@@ -46,6 +46,7 @@ MODEL_MODULES = [
     "traceability.models",
     "disclosure.models",
     "credit.models",
+    "credit.sharing_models",
     "complaints.models",
     "insurance.models",
     "translog.models",
