@@ -21,6 +21,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pages import complaint_desk as complaint_desk_pages
 from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
+from api.pages import credit_sharing as credit_sharing_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
 from api.pages import portal as portal_pages
@@ -202,6 +203,7 @@ def create_app(
         complaint_desk_pages.router,
         complaint_desk_pages.public_router,
         insurer_pages.router,
+        credit_sharing_pages.router,
         merchant_pages.router,
         consumer_pages.router,
         portal_pages.router,

@@ -19,6 +19,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from complaints.schemas import PUBLIC_RESPONSES
+from credit.social_words import SOCIAL_WORDS
 from traceability.digsig import OUTCOME_LABELS
 from traceability.verdict import VERDICT_LABELS
 from translog.words import TLOG_WORDS
@@ -311,7 +312,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS["signature_outcome"] = dict(OUTCOME_LABELS)
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(TLOG_WORDS)
+WORDS.update(TLOG_WORDS | SOCIAL_WORDS)
 
 
 def _ports() -> dict[str, tuple[str, str]]:

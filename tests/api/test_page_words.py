@@ -183,6 +183,7 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
                 "/merchant/products",
                 "/merchant/insurance",
                 "/merchant/credit",
+                "/merchant/credit/sharing",
                 *(f"/merchant/declarations/{i}" for i in decls),
                 *(f"/merchant/batches/{i}" for i in batches),
                 *(f"/merchant/complaints/{i}" for i in cases),
