@@ -44,6 +44,7 @@ from api.routers import (
     insurance,
     public,
     resolver,
+    tipoffs,
     tlog,
     traceability,
 )
@@ -191,6 +192,8 @@ def create_app(
         credit.router,
         credit.public,
         credit_sharing.router,
+        tipoffs.router,
+        tipoffs.public,
         complaints.public,
         complaints.router,
         insurance.router,

@@ -47,6 +47,7 @@ MODEL_MODULES = [
     "disclosure.models",
     "credit.models",
     "credit.sharing_models",
+    "credit.tipoff_models",
     "complaints.models",
     "insurance.models",
     "translog.models",

@@ -8,6 +8,7 @@ from typing import Any
 from core.events import EventPayload, contract
 from credit.models import ApplicationStatus, RecordStatus, Severity
 from credit.sharing_models import ShareScope
+from credit.tipoff_models import TipoffCategory, TipoffStatus
 
 
 @contract("credit.record_changed")
@@ -75,3 +76,13 @@ class SharingChanged(EventPayload):
     starts_at: datetime
     ends_at: datetime
     revoked_at: datetime | None = None
+
+
+@contract("credit.tipoff_changed")
+class TipoffChanged(EventPayload):
+    """A report from the public (社会监督) was received or decided; its reporter is not named here."""
+
+    tipoff_id: int
+    enterprise_id: int
+    category: TipoffCategory
+    status: TipoffStatus

@@ -1,5 +1,5 @@
 """Credit (issue 25, items 5-8): authorised sharing of a merchant's credit report with a bank or insurer
-(授权即达) and every read under it
+(授权即达) and every read under it; social supervision (社会共治): reporters and their reports
 
 Revision ID: 0028_credit25b
 Revises: 0027_signed
@@ -68,8 +68,52 @@ def upgrade() -> None:
             "ix_credit_share_read_enterprise_time", ["enterprise_id", "read_at"], unique=False
         )
 
+    op.create_table(
+        "credit_reporter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("pseudonym", _S(length=16), nullable=False),
+        sa.Column("token_hash", _S(length=64), nullable=False),
+        sa.Column("consented_at", _T(timezone=True), nullable=False),
+        sa.Column("effective", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("pseudonym"),
+        sa.UniqueConstraint("token_hash"),
+    )
+    op.create_table(
+        "credit_tipoff",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("enterprise_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=False),
+        sa.Column("category", _S(length=32), nullable=False),
+        sa.Column("narrative", _S(length=2000), nullable=False),
+        sa.Column("evidence_url", _S(length=300), nullable=False),
+        sa.Column("fingerprint", _S(length=64), nullable=False),
+        sa.Column("status", _S(length=16), nullable=False),
+        sa.Column("created_at", _T(timezone=True), nullable=False),
+        sa.Column("decided_at", _T(timezone=True), nullable=True),
+        sa.Column("decided_by", _S(length=120), nullable=False),
+        sa.Column("decision_reason", _S(length=2000), nullable=False),
+        sa.Column("record_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"]),
+        sa.ForeignKeyConstraint(["record_id"], ["credit_record.id"]),
+        sa.ForeignKeyConstraint(["reporter_id"], ["credit_reporter.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    with op.batch_alter_table("credit_tipoff", schema=None) as batch_op:
+        batch_op.create_index("ix_credit_tipoff_reporter_time", ["reporter_id", "created_at"], unique=False)
+        batch_op.create_index("ix_credit_tipoff_status_time", ["status", "created_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credit_tipoff_enterprise_id"), ["enterprise_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_credit_tipoff_fingerprint"), ["fingerprint"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("credit_tipoff", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_credit_tipoff_fingerprint"))
+        batch_op.drop_index(batch_op.f("ix_credit_tipoff_enterprise_id"))
+        batch_op.drop_index("ix_credit_tipoff_status_time")
+        batch_op.drop_index("ix_credit_tipoff_reporter_time")
+    op.drop_table("credit_tipoff")
+    op.drop_table("credit_reporter")
     with op.batch_alter_table("credit_share_read", schema=None) as batch_op:
         batch_op.drop_index("ix_credit_share_read_enterprise_time")
     op.drop_table("credit_share_read")
