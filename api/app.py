@@ -27,6 +27,7 @@ from api.pages import merchant as merchant_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
+from api.pages import tipoffs as tipoff_pages
 from api.pages import verifiable as verifiable_pages
 from api.pages import verify as verify_pages
 from api.pages import web as page_web
@@ -207,6 +208,7 @@ def create_app(
         complaint_desk_pages.public_router,
         insurer_pages.router,
         credit_sharing_pages.router,
+        tipoff_pages.router,
         merchant_pages.router,
         consumer_pages.router,
         portal_pages.router,

@@ -199,6 +199,7 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
             "/console/draws",
             "/console/credit",
             "/console/scans",
+            "/console/tipoffs",
             *(f"/console/enterprises/{i}" for i in ents),
             *(f"/console/declarations/{i}" for i in decls),
         ]
@@ -224,6 +225,8 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
         for path in [
             "/",
             "/complaints/new",
+            "/tipoffs/new",
+            "/tipoffs/follow",
             "/complaints/track",
             "/verify/",
             *(f"/credit/{u}" for u in usccs),
