@@ -48,6 +48,7 @@ from api.routers import (
     tipoffs,
     tlog,
     traceability,
+    warnings,
 )
 from api.scan_pg import LoopStatements
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
@@ -195,6 +196,7 @@ def create_app(
         credit_sharing.router,
         tipoffs.router,
         tipoffs.public,
+        warnings.router,
         complaints.public,
         complaints.router,
         insurance.router,
