@@ -30,6 +30,7 @@ from api.pages import signin as signin_pages
 from api.pages import tipoffs as tipoff_pages
 from api.pages import verifiable as verifiable_pages
 from api.pages import verify as verify_pages
+from api.pages import warnings as warning_pages
 from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
@@ -211,6 +212,7 @@ def create_app(
         insurer_pages.router,
         credit_sharing_pages.router,
         tipoff_pages.router,
+        warning_pages.router,
         merchant_pages.router,
         consumer_pages.router,
         portal_pages.router,

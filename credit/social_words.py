@@ -28,4 +28,9 @@ SOCIAL_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "effective": ("查证属实（有效举报）", "Found true (an effective report)"),
         "not_effective": ("查无实据", "Not borne out"),
     },
+    "warning_level": {
+        "calm": ("平稳", "Calm"),
+        "elevated": ("关注", "Elevated"),
+        "high": ("高风险", "High"),
+    },
 }

@@ -200,6 +200,7 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
             "/console/credit",
             "/console/scans",
             "/console/tipoffs",
+            "/console/warnings",
             *(f"/console/enterprises/{i}" for i in ents),
             *(f"/console/declarations/{i}" for i in decls),
         ]
