@@ -29,7 +29,7 @@ Token = Annotated[str, Header(alias="X-Reporter-Token", min_length=1, max_length
     status_code=201,
     response_model=Submitted,
     summary="Report a merchant's conduct with evidence (举报); a new reporter gets a token once",
-    responses=responses(404, 409, 422, 429),
+    responses=responses(401, 404, 409, 422, 429),
 )
 def submit(data: TipoffCreate, db: DbDep) -> Submitted:
     with db.transaction() as s:
@@ -37,7 +37,10 @@ def submit(data: TipoffCreate, db: DbDep) -> Submitted:
 
 
 @public.get(
-    "/mine", response_model=Followed, summary="Follow your reports (send your token in X-Reporter-Token)"
+    "/mine",
+    response_model=Followed,
+    summary="Follow your reports (send your token in X-Reporter-Token)",
+    responses=responses(401),
 )
 def mine(db: DbDep, token: Token) -> Followed:
     with db.read_session() as s:
