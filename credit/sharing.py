@@ -194,7 +194,7 @@ def live_authorisation(session: Session, enterprise_id: int, institution_id: int
         raise Forbidden(
             f"enterprise {enterprise_id} has not authorised your institution to read its credit report,"
             " or the authorisation was revoked or has ended",
-            field="enterprise_id",
+            field="merchant_id",
         )
     return max(live, key=lambda a: id_of(a))
 

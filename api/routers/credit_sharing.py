@@ -84,10 +84,10 @@ def granted(db: DbDep, by: Institution) -> list[AuthorisationOut]:
 
 
 @router.get(
-    "/api/v1/credit/shared/{enterprise_id}",
+    "/api/v1/credit/shared/{merchant_id}",
     summary="A merchant's credit report, signed, under its live authorisation (every read audited)",
     responses=responses(403, 404),
 )
-def shared_report(enterprise_id: MerchantId, db: DbDep, by: Institution) -> dict[str, Any]:
+def shared_report(merchant_id: MerchantId, db: DbDep, by: Institution) -> dict[str, Any]:
     with db.transaction() as s:
-        return sharing.read_report(s, enterprise_id, by)
+        return sharing.read_report(s, merchant_id, by)

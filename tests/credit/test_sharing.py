@@ -34,7 +34,7 @@ def test_an_insurer_reads_a_signed_report_only_while_authorised_and_every_read_i
     auths = f"/api/v1/enterprises/{m}/credit/authorisations"
 
     r = client.get(shared, headers=_h(keys.insurer))
-    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "enterprise_id", r.text
+    assert r.status_code == 403 and r.json()["errors"][0]["field"] == "merchant_id", r.text
     assert client.get(shared, headers=_h(keys.merchant)).status_code == 403  # a merchant is no institution
 
     ends = _today() + timedelta(days=30)
@@ -146,4 +146,4 @@ def test_bad_authorisations_are_refused_naming_the_field(client, keys):
     assert client.post(auths, json=body, headers=_h(keys.insurer)).status_code == 403
     assert client.post(auths, json=body, headers=_h(keys.other_merchant)).status_code == 403
     r = client.get(f"/api/v1/credit/shared/{2**31}", headers=_h(keys.insurer))
-    assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("enterprise_id")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("merchant_id")
