@@ -16,7 +16,8 @@ from credit.sharing import AuthorisationCreate, AuthorisationOut, ShareReadOut
 
 router = APIRouter(tags=["credit sharing"])
 Merchant = Annotated[Principal, Depends(require(Role.merchant))]
-Institution = Annotated[Principal, Depends(require(Role.insurer))]
+# An admin may list every authorisation; only an institution's own key reads a report (credit.sharing).
+Institution = Annotated[Principal, Depends(require(Role.admin, Role.insurer))]
 AuthorisationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Authorisation id")]
 MerchantId = Annotated[int, Path(ge=1, le=MAX_ID, description="The merchant's enterprise id")]
 SCOPED = "/api/v1/enterprises/{enterprise_id}/credit"
@@ -76,7 +77,7 @@ def shared_reads(enterprise_id: ScopedEnterprise, db: DbDep) -> list[ShareReadOu
 @router.get(
     "/api/v1/credit/shared",
     response_model=list[AuthorisationOut],
-    summary="The authorisations merchants have given the calling institution",
+    summary="The authorisations merchants have given the calling institution (an admin: all of them)",
 )
 def granted(db: DbDep, by: Institution) -> list[AuthorisationOut]:
     with db.read_session() as s:

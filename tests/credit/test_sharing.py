@@ -36,6 +36,7 @@ def test_an_insurer_reads_a_signed_report_only_while_authorised_and_every_read_i
     r = client.get(shared, headers=_h(keys.insurer))
     assert r.status_code == 403 and r.json()["errors"][0]["field"] == "merchant_id", r.text
     assert client.get(shared, headers=_h(keys.merchant)).status_code == 403  # a merchant is no institution
+    assert client.get(shared, headers=_h(keys.admin)).status_code == 403  # nor is the platform's admin
 
     ends = _today() + timedelta(days=30)
     r = client.post(
