@@ -117,3 +117,19 @@ def test_floods_and_bad_reports_are_refused_naming_the_field(client, db, keys):
         headers=Keys.header(keys.regulator),
     )
     assert r.status_code == 404 and r.json()["errors"][0]["field"] == "tipoff_id"
+
+
+def test_the_logs_keep_no_more_of_a_reporter_than_the_database(client, db, keys, caplog):
+    """The reporter's token and words travel in a header and a body: the access log (and every other
+    log line of the request) holds neither, nor anything the database does not."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    uscc = _uscc(db, keys.merchant_id)
+    sent = client.post(PUBLIC, json=_report(uscc, narrative="日志检查：商品没有中文标签且宣传夸大")).json()
+    token = sent["reporter_token"]
+    client.get(f"{PUBLIC}/mine", headers={"X-Reporter-Token": token})
+    lines = "\n".join(r.getMessage() for r in caplog.records)
+    assert any(r.name == "crosstrust.access" for r in caplog.records), "the access log wrote nothing"
+    for secret in (token, "日志检查", "testclient"):
+        assert secret not in lines, secret
