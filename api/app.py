@@ -21,6 +21,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.pages import complaint_desk as complaint_desk_pages
 from api.pages import console as console_pages
 from api.pages import consumer as consumer_pages
+from api.pages import credit_sharing as credit_sharing_pages
 from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
 from api.pages import merchant as merchant_pages
@@ -34,8 +35,10 @@ from api.pages import merchant_shipments as merchant_shipments_pages
 from api.pages import portal as portal_pages
 from api.pages import routes as pages
 from api.pages import signin as signin_pages
+from api.pages import tipoffs as tipoff_pages
 from api.pages import verifiable as verifiable_pages
 from api.pages import verify as verify_pages
+from api.pages import warnings as warning_pages
 from api.pages import web as page_web
 from api.ratelimit import RateLimiter, SharedRateLimiter
 from api.routers import (
@@ -43,6 +46,7 @@ from api.routers import (
     certificates,
     complaints,
     credit,
+    credit_sharing,
     credit_trust,
     disclosure,
     enterprises,
@@ -51,8 +55,10 @@ from api.routers import (
     insurance,
     public,
     resolver,
+    tipoffs,
     tlog,
     traceability,
+    warnings,
 )
 from api.scan_pg import LoopStatements
 from api.scan_signed import AnswerSigning
@@ -100,6 +106,10 @@ ROUTERS = (
     credit.public,
     credit_trust.router,
     credit_trust.public,
+    credit_sharing.router,
+    tipoffs.router,
+    tipoffs.public,
+    warnings.router,
     complaints.public,
     complaints.router,
     insurance.router,
@@ -112,6 +122,9 @@ ROUTERS = (
     complaint_desk_pages.router,
     complaint_desk_pages.public_router,
     insurer_pages.router,
+    credit_sharing_pages.router,
+    tipoff_pages.router,
+    warning_pages.router,
     merchant_pages.router,
     merchant_declarations_pages.router,
     merchant_codes_pages.router,

@@ -49,6 +49,8 @@ MODEL_MODULES = [
     "disclosure.models",
     "credit.models",
     "credit.trust_models",
+    "credit.sharing_models",
+    "credit.tipoff_models",
     "complaints.models",
     "insurance.models",
     "translog.models",

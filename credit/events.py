@@ -7,6 +7,8 @@ from typing import Any
 
 from core.events import EventPayload, contract
 from credit.models import ApplicationStatus, RecordStatus, Severity
+from credit.sharing_models import ShareScope
+from credit.tipoff_models import TipoffCategory, TipoffStatus
 
 
 @contract("credit.record_changed")
@@ -61,3 +63,26 @@ class SupervisionDrawn(EventPayload):
     input_hash: str
     result_hash: str
     selected: int
+
+
+@contract("credit.sharing_authorised", "credit.sharing_revoked")
+class SharingChanged(EventPayload):
+    """A merchant authorised an institution to read its credit report, or revoked it (授权即达)."""
+
+    authorisation_id: int
+    enterprise_id: int
+    institution_id: int
+    scope: ShareScope
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None = None
+
+
+@contract("credit.tipoff_changed")
+class TipoffChanged(EventPayload):
+    """A report from the public (社会监督) was received or decided; its reporter is not named here."""
+
+    tipoff_id: int
+    enterprise_id: int
+    category: TipoffCategory
+    status: TipoffStatus

@@ -79,7 +79,9 @@ def _lapse(session: Session, t: Tolerance, actor: str, why: str) -> None:
     if r.status == RecordStatus.tolerated:
         r.status = RecordStatus.active
         r.version += 1
-        recording.announce_change(session, r, "credit.record_tolerance_lapsed", actor, "credit.tolerance_lapsed")
+        recording.announce_change(
+            session, r, "credit.record_tolerance_lapsed", actor, "credit.tolerance_lapsed"
+        )
 
 
 def decide(session: Session, tolerance_id: int, data: Verdict, by: Principal) -> Tolerance:

@@ -20,6 +20,7 @@ from markupsafe import Markup, escape
 
 from api.pages.trust_words import TRUST_WORDS
 from complaints.schemas import PUBLIC_RESPONSES
+from credit.social_words import SOCIAL_WORDS
 from traceability.digsig import SIGNING_WORDS
 from traceability.verdict import VERDICT_LABELS
 from translog.words import TLOG_WORDS
@@ -255,14 +256,6 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "already_resolved": ("已经解决", "Already resolved"),
         "other": ("其他原因", "Other reason"),
     },
-    "public_response": {
-        "resolved_with_consumer": ("已与消费者协商解决", "Resolved with the consumer"),
-        "acted_in_good_faith": ("企业已依法依规处理", "Company believes it acted appropriately"),
-        "facts_disputed": ("企业对事实有异议", "Company disputes the facts"),
-        "isolated_error": ("个别失误，已整改", "Isolated error, corrected"),
-        "will_improve": ("将改进相关服务", "Company will improve its service"),
-        "no_public_response": ("不作公开回应", "Company chooses not to respond publicly"),
-    },
     "transfer_direction": {
         "out": ("移送外地", "Sent to another agency"),
         "in": ("外地移送来", "Received from another agency"),
@@ -312,7 +305,9 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(TLOG_WORDS | {kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()})
+WORDS.update(
+    TLOG_WORDS | SOCIAL_WORDS | {kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()}
+)
 
 
 def _ports() -> dict[str, tuple[str, str]]:

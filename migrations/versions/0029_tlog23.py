@@ -1,7 +1,7 @@
 """Witnesses of the transparency log: their cosignatures of checkpoints, and the size each last cosigned
 
 Revision ID: 0029_tlog23
-Revises: 0027_signed
+Revises: 0028_credit25a
 Create Date: 2026-12-06 21:00:00
 """
 

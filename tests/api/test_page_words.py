@@ -184,6 +184,7 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
                 "/merchant/insurance",
                 "/merchant/credit",
                 "/merchant/credit/trust",
+                "/merchant/credit/sharing",
                 *(f"/merchant/declarations/{i}" for i in decls),
                 *(f"/merchant/batches/{i}" for i in batches),
                 *(f"/merchant/complaints/{i}" for i in cases),
@@ -200,6 +201,8 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
             "/console/credit",
             "/console/credit/trust",
             "/console/scans",
+            "/console/tipoffs",
+            "/console/warnings",
             *(f"/console/enterprises/{i}" for i in ents),
             *(f"/console/declarations/{i}" for i in decls),
         ]
@@ -225,6 +228,8 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
         for path in [
             "/",
             "/complaints/new",
+            "/tipoffs/new",
+            "/tipoffs/follow",
             "/complaints/track",
             "/verify/",
             *(f"/credit/{u}" for u in usccs),

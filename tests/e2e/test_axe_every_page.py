@@ -48,6 +48,8 @@ def _public_pages(db, scans: list[str], token: str) -> list[tuple[str, int]]:
     return [
         ("/", 200),
         ("/signin", 200),
+        ("/tipoffs/new", 200),
+        ("/tipoffs/follow", 200),
         ("/code", 200),
         ("/code?code=not-a-code", 400),  # the help page: what was wrong, and the form again
         (f"/code?gtin={gtin}&serial=ABC&edit=1", 200),  # back to correct a typed code
