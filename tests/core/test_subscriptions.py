@@ -115,6 +115,15 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
         trace_events.CodeRevoked: trace_events.CodeRevoked(
             serial="S1", line_id=999_001, enterprise_id=ent, reason="damaged"
         ),
+        trace_events.KeyCertified: trace_events.KeyCertified(
+            key_id=999_001,
+            kind="importer",
+            enterprise_id=ent,
+            issuer_id=1,
+            fingerprint="00" * 32,
+            certificate="-----BEGIN CERTIFICATE-----\nMA==\n-----END CERTIFICATE-----\n",
+            created_at=AT,
+        ),
         trace_events.EpcisSubscriptionStarted: trace_events.EpcisSubscriptionStarted(
             subscription_id="00000000-0000-0000-0000-000000000000"
         ),
