@@ -237,18 +237,15 @@ KNOWN_LARGE_MODULES = {
     "api/cli.py": "one Typer command group per domain (codes, credit, complaints, db, keys) to split out",
     "api/demo.py": "the demo's seed data: a data module, split by domain with the seeding flow",
     "api/pages/merchant.py": "one page module per concern (declarations, codes, complaints, insurance)",
-    "api/routers/resolver.py": "the scan's fast path class and the linkset/pages to part",
     "credit/service.py": "records, standing, repair and reports to part as complaints/ was",
     "disclosure/handlers.py": "the record builders to move beside the tables that call them",
 }
 KNOWN_LONG_FUNCTIONS = {
     "api/app.py:create_app": "the app factory: middleware, state and routers to build in steps",
     "api/problems.py:install": "one exception handler per error class, to register from a table",
-    "api/scan_guidance.py:guidance": "one branch per verdict, to become a table of guidance builders",
     "credit/report.py:report_pdf": "the report's sections, one function each",
     "printing/qr.py:__init__": "the matrix's placement steps",
     "traceability/shipping.py:ship_codes": "checks, writes and the event, as run_batch was split",
-    "traceability/verdict.py:judge": "one rule per verdict",
 }
 
 
