@@ -63,7 +63,7 @@ class _Formatter(logging.Formatter):
             second = int(record.created)
             text = time.strftime(self.default_time_format, self.converter(second))
             self._second = (second, text)
-        return self.default_msec_format % (text, record.msecs)
+        return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format, "%s,%03d"
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -104,6 +104,6 @@ class AccessLog:
             # of this log shows: the same record, handled by the same handlers.
             log.handle(
                 log.makeRecord(
-                    log.name, logging.INFO, "", 0, f"{line} {status or 500} {took:.1f}ms", None, None
+                    log.name, logging.INFO, "", 0, f"{line} {status or 500} {took:.1f}ms", (), None
                 )
             )
