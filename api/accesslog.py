@@ -47,10 +47,31 @@ def request_line(method: str, path: str, query_string: bytes) -> str:
     return line
 
 
+class _Formatter(logging.Formatter):
+    """FORMAT's lines as `logging.Formatter` writes them, with the date and time (to the second) made
+    once a second instead of once a line: the access log writes a line for every request."""
+
+    def __init__(self, fmt: str) -> None:
+        super().__init__(fmt)
+        self._second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802 - logging's name
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+        second, text = self._second
+        if int(record.created) != second:
+            second = int(record.created)
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format, "%s,%03d"
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """The server's and the worker's log: one line per request (this module) and what the platform
     itself reports; chatty libraries only from WARNING up."""
-    logging.basicConfig(level=level, format=FORMAT)
+    handler = logging.StreamHandler()
+    handler.setFormatter(_Formatter(FORMAT))
+    logging.basicConfig(level=level, handlers=[handler])
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
 
@@ -77,9 +98,12 @@ class AccessLog:
         try:
             await self.app(scope, receive, sending)
         finally:
-            log.info(
-                "%s %d %.1fms",
-                request_line(scope["method"], scope["path"], scope.get("query_string", b"")),
-                status or 500,
-                (time.perf_counter() - start) * 1000,
+            line = request_line(scope["method"], scope["path"], scope.get("query_string", b""))
+            took = (time.perf_counter() - start) * 1000
+            # `log.info` less its search of the stack for the caller's file and line, which no line
+            # of this log shows: the same record, handled by the same handlers.
+            log.handle(
+                log.makeRecord(
+                    log.name, logging.INFO, "", 0, f"{line} {status or 500} {took:.1f}ms", (), None
+                )
             )

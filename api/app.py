@@ -60,6 +60,7 @@ from api.routers import (
     traceability,
     warnings,
 )
+from api.scan_fast import ScanFastPath
 from api.scan_pg import LoopStatements
 from api.scan_signed import AnswerSigning
 from api.scan_view import EnterpriseCards, ScanJson, UnitClaims
@@ -278,8 +279,8 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
     """The middleware, innermost first (the last added runs first)."""
     app.add_middleware(edge.JsonEdge)
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
-    # Added last, so it runs first: the scan's fast path (see resolver.ScanFastPath).
-    app.add_middleware(resolver.ScanFastPath, metrics=app.state.metrics)
+    # Added last, so it runs first: the scan's fast path (see api.scan_fast.ScanFastPath).
+    app.add_middleware(ScanFastPath, metrics=app.state.metrics, endpoint=resolver.scan_endpoint)
     # An exception that escapes everything inside is still a problem document (see its docstring).
     app.add_middleware(problems.UnexpectedErrors)
     # Our access log instead of uvicorn's, which writes the client's address and the raw `loc=`; outside

@@ -118,17 +118,68 @@ def as_datetime(value: Any) -> datetime | None:
 ClientsSince = Callable[[int, Any, str], int]
 
 
-def judge(
-    link: DigitalLink,
-    row: CodeRow,
-    facts: LotFacts,
-    client: Client,
-    now: datetime,
-    policy: ScanPolicy,
-    clients_since: ClientsSince,
-) -> Outcome:
-    """The verdict on an issued code of a known lot. `clients_since` is asked only for a sold item."""
-    p = policy
+def _over_scanned(total: int, p: ScanPolicy) -> Evidence | None:
+    if total <= p.max_scans:
+        return None
+    return Evidence(
+        "over_scanned",
+        f"该码已被扫描 {total} 次，超过正常次数 {p.max_scans}",
+        f"Scanned {total} times, more than the expected {p.max_scans}",
+    )
+
+
+def _impossible_travel(row: CodeRow, client: Client, now: datetime, p: ScanPolicy) -> Evidence | None:
+    if row.last_scan_at is None or row.last_scan_lat is None or client.lat is None:
+        return None
+    last_at = as_datetime(row.last_scan_at)
+    km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))  # type: ignore[arg-type]  # lat and lon are set together (Client.from_request)
+    hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
+    if km > 50 and km / hours > p.max_speed_kmh:
+        return Evidence(
+            "impossible_travel",
+            f"上次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
+            f"Last scanned {km:.0f} km away only {hours * 60:.0f} minutes ago",
+        )
+    return None
+
+
+def _not_shipped(row: CodeRow, facts: LotFacts) -> Evidence | None:
+    """Read from the EPCIS shipping event (a lot's or this item's): none yet is its own verdict."""
+    if facts.left_warehouse_at is not None or (row.last_biz_step in epcis.LEFT_WAREHOUSE):
+        return None
+    return Evidence(
+        "before_release",
+        "平台尚无该商品出区发货的记录：它应仍在保税仓，商家尚未发货或尚未登记出区",
+        "No record yet of this item shipping out of the bonded warehouse: it should still be there; "
+        "the merchant has not shipped it or not yet recorded the shipment",
+    )
+
+
+def _decommissioned(row: CodeRow) -> Evidence | None:
+    if row.last_biz_step not in epcis.ENDED:
+        return None
+    return Evidence(
+        "decommissioned",
+        "该码已注销（商品已销毁或使用）",
+        "The code was decommissioned (item destroyed or used)",
+    )
+
+
+def _after_sale(row: CodeRow, client: Client, p: ScanPolicy, clients_since: ClientsSince) -> Evidence | None:
+    if row.sold_at is None:
+        return None
+    clients = clients_since(row.id, row.sold_at, client.client_hash)
+    if clients <= p.max_clients_after_sale:
+        return None
+    return Evidence(
+        "after_sale",
+        f"售出后已被 {clients} 个不同设备扫描",
+        f"Scanned from {clients} different devices since it was sold",
+    )
+
+
+def _state(row: CodeRow, facts: LotFacts) -> tuple[str, list[Evidence]]:
+    """The item's own state: issued, then revoked (the code) and recalled (the lot)."""
     evidence: list[Evidence] = [ISSUED]
     verdict = "genuine"
     if row.status == "revoked":
@@ -139,58 +190,31 @@ def judge(
         verdict = "recalled" if verdict == "genuine" else verdict
         r = facts.recall["reason"]
         evidence.append(Evidence("recalled", f"该批次已召回：{r}", f"This lot was recalled: {r}"))
-    suspicious: list[Evidence] = []
+    return verdict, evidence
+
+
+def judge(
+    link: DigitalLink,
+    row: CodeRow,
+    facts: LotFacts,
+    client: Client,
+    now: datetime,
+    policy: ScanPolicy,
+    clients_since: ClientsSince,
+) -> Outcome:
+    """The verdict on an issued code of a known lot. `clients_since` is asked only for a sold item.
+    The rules are asked in this order (the devices since the sale last: it may read the database)."""
+    verdict, evidence = _state(row, facts)
     total = (row.scan_count or 0) + 1
-    if total > p.max_scans:
-        suspicious.append(
-            Evidence(
-                "over_scanned",
-                f"该码已被扫描 {total} 次，超过正常次数 {p.max_scans}",
-                f"Scanned {total} times, more than the expected {p.max_scans}",
-            )
-        )
-    if row.last_scan_at is not None and row.last_scan_lat is not None and client.lat is not None:
-        last_at = as_datetime(row.last_scan_at)
-        km = haversine_km((row.last_scan_lat, row.last_scan_lon), (client.lat, client.lon))  # type: ignore[arg-type]  # lat and lon are set together (Client.from_request)
-        hours = max((now - last_at).total_seconds() / 3600, 1 / 3600)
-        if km > 50 and km / hours > p.max_speed_kmh:
-            suspicious.append(
-                Evidence(
-                    "impossible_travel",
-                    f"上次扫描在 {km:.0f} 公里外、{hours * 60:.0f} 分钟前",
-                    f"Last scanned {km:.0f} km away only {hours * 60:.0f} minutes ago",
-                )
-            )
-    last_step = row.last_biz_step
-    left = facts.left_warehouse_at is not None or (last_step in epcis.LEFT_WAREHOUSE)
-    not_shipped = None
-    if not left:
-        # Read from the EPCIS shipping event (a lot's or this item's): none yet is its own verdict.
-        not_shipped = Evidence(
-            "before_release",
-            "平台尚无该商品出区发货的记录：它应仍在保税仓，商家尚未发货或尚未登记出区",
-            "No record yet of this item shipping out of the bonded warehouse: it should still be there; "
-            "the merchant has not shipped it or not yet recorded the shipment",
-        )
-        suspicious.append(not_shipped)
-    if last_step in epcis.ENDED:
-        suspicious.append(
-            Evidence(
-                "decommissioned",
-                "该码已注销（商品已销毁或使用）",
-                "The code was decommissioned (item destroyed or used)",
-            )
-        )
-    if row.sold_at is not None:
-        clients = clients_since(row.id, row.sold_at, client.client_hash)
-        if clients > p.max_clients_after_sale:
-            suspicious.append(
-                Evidence(
-                    "after_sale",
-                    f"售出后已被 {clients} 个不同设备扫描",
-                    f"Scanned from {clients} different devices since it was sold",
-                )
-            )
+    not_shipped = _not_shipped(row, facts)
+    found = (
+        _over_scanned(total, policy),
+        _impossible_travel(row, client, now, policy),
+        not_shipped,
+        _decommissioned(row),
+        _after_sale(row, client, policy, clients_since),
+    )
+    suspicious = [e for e in found if e is not None]
     # `not_shipped` is at most one of `suspicious`: anything more in it makes the item suspicious.
     if verdict == "genuine" and len(suspicious) > (not_shipped is not None):
         verdict = "suspicious"

@@ -4,7 +4,9 @@ on loopback, against a bare FastAPI JSON endpoint served by the same uvicorn con
     .venv/bin/python scripts/bench/bench_scan.py [CODES] [SECONDS] [--insurance]   (default 1,000,000 and 20)
 
 Needs Debian's `wrk`. Prints one JSON line: requests/s, p50, p99 for both, the ratio, and the scan
-server's peak RSS. Targets: ratio >= 0.6, p99 <= 15 ms, peak RSS <= 400 MB.
+server's peak RSS. Targets: ratio >= 0.6, p99 <= 15 ms, peak RSS <= 400 MB. Also the servers' CPU
+time per request and its ratio, scan to bare (issue 21: at most 2). The scan server is measured only
+once its dispatcher has delivered the set-up's events (`settle_s`: how long that took).
 
 With --insurance the merchant holds a quality-insurance policy and 100 of the scanned units a paid
 claim, and the scan is measured with the insurance provider off (CROSSTRUST_SCAN_INSURANCE=false) and
@@ -66,6 +68,27 @@ def wait_up(url: str, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
+
+
+def settle(url: str, timeout: float = 900) -> float:
+    """Wait until the server's dispatcher has delivered every event the set-up emitted (the code
+    batch's: the transparency log hashes each of its million serials), so that this one-off work is
+    not counted as the scans' CPU. Returns the seconds waited."""
+    import sqlite3
+
+    start = time.monotonic()
+    conn = sqlite3.connect(f"file:{url.removeprefix('sqlite:///')}?mode=ro", uri=True, timeout=30)
+    try:
+        while time.monotonic() - start < timeout:
+            (pending,) = conn.execute(
+                "SELECT count(*) FROM outbox_delivery WHERE status = 'pending'"
+            ).fetchone()
+            if not pending:
+                return round(time.monotonic() - start, 1)
+            time.sleep(0.5)
+    finally:
+        conn.close()
+    raise RuntimeError("the set-up's events were not delivered in time")
 
 
 def wrk(url: str, seconds: int, script: Path | None = None) -> dict:
@@ -175,6 +198,8 @@ def main() -> None:
         proc = subprocess.Popen([*UVICORN, "--port", str(port), *target], cwd=ROOT, env=env | flags)  # noqa: S603
         try:
             wait_up(f"http://127.0.0.1:{port}{probe}")
+            if name != "bare":
+                settled = settle(url)
             base = f"http://127.0.0.1:{port}"
             wrk(base + (probe if path is None else paths[0]), 3, path)  # warm-up
             cpu_before = cpu_seconds(proc.pid)
@@ -184,6 +209,8 @@ def main() -> None:
                 (cpu_seconds(proc.pid) - cpu_before) / max(served, 1) * 1e6, 1
             )
             results[name]["peak_rss_mb"] = peak_rss_mb(proc.pid)
+            if name != "bare":
+                results[name]["settle_s"] = settled
             if name != "bare":
                 check = json.loads(
                     urllib.request.urlopen(  # noqa: S310 - loopback
@@ -237,7 +264,12 @@ def main() -> None:
                 "scan": results["scan"],
                 "bare_fastapi": results["bare"],
                 "ratio_to_bare": round(results["scan"]["rps"] / results["bare"]["rps"], 3),
-                "targets": {"ratio_to_bare": 0.6, "p99_ms": 15, "peak_rss_mb": 400},
+                "cpu_scan_to_bare": round(
+                    results["scan"]["server_cpu_us_per_request"]
+                    / results["bare"]["server_cpu_us_per_request"],
+                    2,
+                ),
+                "targets": {"ratio_to_bare": 0.6, "p99_ms": 15, "peak_rss_mb": 400, "cpu_scan_to_bare": 2},
                 "machine": machine(),
             }
         )

@@ -39,3 +39,22 @@ def test_values_never_reach_the_line():
     line = request_line("GET", "/01/1/21/X", b"17=281130&loc=29.87,121.54&city=%E5%AE%81")
     assert line == "GET /01/1/21/X?17&loc&city"
     assert "\n" not in request_line("GET", "/a\nb", b"x\ny=1")
+
+
+def test_the_access_log_formatter_writes_what_loggings_own_writes():
+    """The formatter made once a second writes each line as logging.Formatter(FORMAT) does."""
+    import logging
+
+    from api.accesslog import FORMAT, _Formatter
+
+    ours, theirs = _Formatter(FORMAT), logging.Formatter(FORMAT)
+    for created in (
+        1_765_000_000.0,
+        1_765_000_000.0009,
+        1_765_000_000.5,
+        1_765_000_001.999,
+        1_765_000_000.25,
+    ):
+        record = logging.LogRecord("crosstrust.access", logging.INFO, "", 0, "GET /x 200 0.1ms", (), None)
+        record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
+        assert ours.format(record) == theirs.format(record)

@@ -94,7 +94,7 @@ def test_a_qr_image_decodes_to_its_code_and_resolves(client, shipped, flow):
 def _behind_the_fast_path(app):
     """The app as the routed scan sees it: everything inside `ScanFastPath`, which a plain JSON scan
     never reaches while the fast path is in front."""
-    from api.routers.resolver import ScanFastPath
+    from api.scan_fast import ScanFastPath
 
     layer = app.middleware_stack
     while not isinstance(layer, ScanFastPath):
@@ -153,7 +153,7 @@ def test_the_json_fast_path_answers_like_the_routed_scan(client, shipped, app):
 def test_the_fast_path_reads_a_query_string_as_starlette_does(raw):
     from starlette.datastructures import QueryParams
 
-    from api.routers.resolver import _query
+    from api.scan_fast import query_of as _query
 
     params, ais = _query(raw)
     assert params == dict(QueryParams(raw))
