@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -73,6 +74,9 @@ def main() -> None:
         if i < 5:
             commit["disk"].append(_commits(disk / f"f{i}"))
             commit["mem"].append(_commits(memory / f"f{i}"))
+    template._conn.close()
+    for folder in (disk, memory):
+        shutil.rmtree(folder)
     ms = {k: round(statistics.median(v) * 1000, 2) for k, v in times.items()}
     commit_ms = {k: round(statistics.median(v) * 1000, 3) for k, v in commit.items()}
     base = ms["fresh_disk"]
