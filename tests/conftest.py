@@ -62,6 +62,13 @@ LONGEST_FILES = (
     "tests/traceability/test_issuance_crash.py",
     "tests/api/test_gs1_resolver_suite.py",
     "tests/api/test_server.py",
+    # Next by the serial durations of BENCHMARKS.md's second pass (320, 168, 139, 109 s at load 17–27):
+    # files of a few tests that each seed the demo or sign in many times, which xdist's own order (most
+    # tests first) would hand out late.
+    "tests/api/test_page_sessions.py",
+    "tests/api/test_page_words.py",
+    "tests/api/test_merchant_forms_http.py",
+    "tests/api/test_merchant_policy_pages.py",
 )
 
 
