@@ -13,7 +13,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -101,9 +101,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             proc.wait(10)
 
 
-def _log_lines(server: Server) -> list[str]:
-    time.sleep(0.3)  # the server writes its line after the answer
-    return server.log.read_text(errors="replace").splitlines()
+def _asked(path: str, line: str) -> bool:
+    """An access line of a GET of this path (the log names a query's parameters after a ?)."""
+    return re.search(rf"GET {re.escape(path)}[ ?]", line) is not None
+
+
+def _log_lines(server: Server, until: Callable[[list[str]], bool]) -> list[str]:
+    """The log's lines once `until` holds for them: the server writes a request's line after its answer
+    (the deadline only guards against a hang; the assertions after it say what is wrong)."""
+    deadline = time.monotonic() + 30
+    while True:
+        lines = server.log.read_text(errors="replace").splitlines()
+        if until(lines) or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.02)
 
 
 def test_the_access_log_of_a_scan_keeps_no_address_and_no_coordinates(server):
@@ -117,7 +128,7 @@ def test_the_access_log_of_a_scan_keeps_no_address_and_no_coordinates(server):
     page = httpx.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10, follow_redirects=True)
     assert page.status_code == 200 and [h.status_code for h in page.history] == [307]
     path = scan.removeprefix(server.base).split("?")[0]
-    lines = _log_lines(server)
+    lines = _log_lines(server, lambda lines: sum(path in line for line in lines) >= 3)
     access = [line for line in lines if "crosstrust.access" in line]
     scans = [line for line in access if path in line]
     # The log is written: one line per request (the JSON scan, the redirect, the page), method, path,
@@ -243,7 +254,9 @@ def test_the_log_at_info_is_one_line_per_request_even_for_pdfs(server):
     with other:
         me = other.get(server.base + "/api/v1/me", headers=merchant).json()["enterprise_id"]
         uscc = other.get(f"{server.base}/api/v1/enterprises/{me}", headers=merchant).json()["uscc"]
-        before = len(_log_lines(server))
+        before = len(
+            _log_lines(server, lambda lines: any(_asked(f"/api/v1/enterprises/{me}", x) for x in lines))
+        )
         requests = [
             (f"/credit/{uscc}/report.pdf", {}, 200),
             (f"/api/v1/enterprises/{me}/code-batches/1/labels.pdf?limit=3", merchant, 200),
@@ -253,7 +266,9 @@ def test_the_log_at_info_is_one_line_per_request_even_for_pdfs(server):
         for path, headers, status in requests:
             r = other.get(server.base + path, headers=headers)
             assert r.status_code == status, (path, r.text[:300])
-    lines = _log_lines(server)[before:]
+    paths = [path.split("?")[0] for path, _, _ in requests]
+    lines = _log_lines(server, lambda lines: all(any(_asked(p, x) for x in lines[before:]) for p in paths))
+    lines = lines[before:]
     assert not [line for line in lines if "fontTools" in line], lines[:10]
     for path, _, _ in requests:
         logged = path.split("?")[0]
