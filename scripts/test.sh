@@ -13,11 +13,23 @@ trap 'scripts/pg.sh stop; scripts/es.sh stop' EXIT
 CROSSTRUST_TEST_ELASTICSEARCH_URL=$(scripts/es.sh start)
 export CROSSTRUST_TEST_ELASTICSEARCH_URL
 
+# The tests' files (pytest's tmp_path, each test's var/, the session's SQLite databases, the browser's
+# profile) in memory where the machine has a tmpfs: durability is not what the tests measure (the
+# PostgreSQL above runs with fsync off for the same reason), and on a busy disk each fsync of a SQLite
+# commit costs milliseconds (BENCHMARKS.md, "The suite under ten minutes"). CROSSTRUST_TEST_TMP picks
+# another parent folder. Only pytest gets this TMPDIR: pg.sh and es.sh find their servers by theirs.
+TEST_TMP=${CROSSTRUST_TEST_TMP:-/dev/shm}
+PYTEST_TMPDIR=${TMPDIR:-/tmp}
+if [ -d "$TEST_TMP" ] && [ -w "$TEST_TMP" ]; then
+  PYTEST_TMPDIR=$(mktemp -d -p "$TEST_TMP" crosstrust-tests.XXXXXX)
+  trap 'rm -rf "$PYTEST_TMPDIR"; scripts/pg.sh stop; scripts/es.sh stop' EXIT
+fi
+
 # Tests must not pick up a developer's .env or var/.
-export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d)}
+export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d -p "$PYTEST_TMPDIR")}
 "$BIN/ruff" check .
 "$BIN/mypy"
 # Two worker processes (pytest-xdist), each test file whole in one of them in its own order, the longest
 # files handed out first (tests/conftest.py); each worker has its own databases and var/ (tests/README.md).
 # CROSSTRUST_TEST_WORKERS=0 runs in one process, as does `-n 0` among the arguments (the last -n wins).
-"$BIN/python" -m pytest -n "${CROSSTRUST_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"
+TMPDIR=$PYTEST_TMPDIR "$BIN/python" -m pytest -n "${CROSSTRUST_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

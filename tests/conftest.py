@@ -62,6 +62,13 @@ LONGEST_FILES = (
     "tests/traceability/test_issuance_crash.py",
     "tests/api/test_gs1_resolver_suite.py",
     "tests/api/test_server.py",
+    # Next by the serial durations of BENCHMARKS.md's second pass (320, 168, 139, 109 s at load 17–27):
+    # files of a few tests that each seed the demo or sign in many times, which xdist's own order (most
+    # tests first) would hand out late.
+    "tests/api/test_page_sessions.py",
+    "tests/api/test_page_words.py",
+    "tests/api/test_merchant_forms_http.py",
+    "tests/api/test_merchant_policy_pages.py",
 )
 
 
@@ -239,10 +246,30 @@ def settings(tmp_path: Path, db: Database) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def empty_index_bytes(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    """An empty embedded search index as `EmbeddedIndex` makes it, written out once per worker: making
+    its schema is about ten committed statements (90–110 ms a test, ~1,200 tests), a copy is one write."""
+    from disclosure.search.embedded import EmbeddedIndex
+
+    path = tmp_path_factory.mktemp("index") / "search.db"
+    index = EmbeddedIndex(path)
+    index._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # every page in the main file
+    data = path.read_bytes()
+    index._conn.close()
+    index._trend_worker.shutdown()
+    return data
+
+
 @pytest.fixture
-def search_backend(settings: Settings) -> SearchBackend:
+def search_backend(settings: Settings, empty_index_bytes: bytes) -> SearchBackend:
     """The test's search backend, as its settings ask (an empty embedded index under its own var/),
-    shared by its app and its dispatcher's indexer."""
+    shared by its app and its dispatcher's indexer. The embedded index starts as a copy of the empty one
+    made once (`empty_index_bytes`), 0600 like the one it makes; opening it finds its schema in place."""
+    if not settings.search_url:
+        fd = os.open(settings.ensure_var_dir() / "search.db", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(empty_index_bytes)
     return search_from_settings(settings)
 
 
