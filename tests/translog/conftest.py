@@ -29,6 +29,9 @@ def vectors() -> dict:
 
 
 def _go() -> str | None:
+    fetched = Path(__file__).resolve().parents[2] / "var" / "go" / "bin" / "go"  # scripts/system-deps.sh
+    if fetched.exists():
+        return str(fetched)
     return shutil.which("go") or next(
         (p for p in ["/usr/local/go/bin/go", "/usr/lib/go/bin/go"] if Path(p).exists()), None
     )
