@@ -304,6 +304,15 @@ class ScanRecord(SQLModel, table=True):
     client_hash: str = Field(default="", max_length=32)
 
 
+class ScanSpoolDone(SQLModel, table=True):
+    """A scan spool segment whose records are written (traceability.scan_spool): a replay after a kill
+    skips it. The row goes with the writer's next batch, once the segment's file is removed."""
+
+    __tablename__ = "scan_spool_done"
+
+    segment: str = Field(primary_key=True, max_length=120)
+
+
 class GtinOwner(SQLModel, table=True):
     """Who a GTIN is registered to (商品条码归属): the first enterprise to register it as a product, or
     whom a regulator assigned it to. Only its owner registers products and declares lots under it."""

@@ -1,5 +1,5 @@
 """A code's batch and line are checked once per statement, not once per row: trace_code's two foreign
-keys become triggers (issue 22)
+keys become triggers; and the scan spool's table of written segments (issue 22)
 
 PostgreSQL checks a foreign key with one query per inserted row, which was half of issuance's time
 (`scripts/bench/bench_issue_pg.py`). The keys are replaced, on both databases, by a stricter rule the
@@ -157,6 +157,12 @@ def _postgresql_keys() -> list[str]:
 
 
 def upgrade() -> None:
+    # The scan spool's written segments (traceability.scan_spool).
+    op.create_table(
+        "scan_spool_done",
+        sa.Column("segment", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
+        sa.PrimaryKeyConstraint("segment"),
+    )
     if op.get_bind().dialect.name == "sqlite":
         with op.batch_alter_table("trace_code", recreate="always", copy_from=_trace_code(keys=False)):
             pass
@@ -170,6 +176,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("scan_spool_done")
     sqlite = op.get_bind().dialect.name == "sqlite"
     for table, trigger in _TRIGGERS:
         op.execute(f"DROP TRIGGER IF EXISTS {trigger}" + ("" if sqlite else f" ON {table}"))

@@ -85,7 +85,9 @@ def test_a_batch_with_codes_can_neither_go_nor_move(db):
     with pytest.raises(IntegrityError, match="cannot be deleted or moved"), db.transaction() as s:
         s.execute(text("DELETE FROM code_batch WHERE id = :b"), {"b": full.id})
     with pytest.raises(IntegrityError, match="cannot be deleted or moved"), db.transaction() as s:
-        s.execute(text("UPDATE code_batch SET line_id = :l WHERE id = :b"), {"l": other.line_id, "b": full.id})
+        s.execute(
+            text("UPDATE code_batch SET line_id = :l WHERE id = :b"), {"l": other.line_id, "b": full.id}
+        )
     # Without its codes the batch can go (as the foreign key allowed).
     with db.transaction() as s:
         s.execute(text("DELETE FROM trace_code WHERE batch_id = :b"), {"b": full.id})
@@ -101,9 +103,9 @@ def test_the_issuance_copy_is_checked_too(db):
     rows = [(f"CHUNK{i:04d}", mine.line_id, mine.id, None) for i in range(500)]
     rows[250] = ("CHUNK0250", theirs.line_id, mine.id, None)
     # The driver's own error: the bulk insert runs below SQLAlchemy.
-    with pytest.raises((sqlite3.IntegrityError, psycopg.errors.IntegrityError), match="existing code batch"):
-        with db.transaction() as s:
-            batches._insert_chunk(s, rows)  # noqa: SLF001 - the bulk insert itself
+    refused = (sqlite3.IntegrityError, psycopg.errors.IntegrityError)
+    with pytest.raises(refused, match="existing code batch"), db.transaction() as s:
+        batches._insert_chunk(s, rows)  # noqa: SLF001 - the bulk insert itself
     assert codes(db) == before
 
 
