@@ -67,6 +67,7 @@ _UPDATE_SUMMARIES_PG = (
 _SEGMENT_DONE = "INSERT INTO scan_spool_done (segment) VALUES (%s)"
 _SEGMENTS_FORGOTTEN = "DELETE FROM scan_spool_done WHERE segment = ANY(%s)"
 _IS_DONE = text("SELECT 1 FROM scan_spool_done WHERE segment = :s")
+_FORGET_ONE = text("DELETE FROM scan_spool_done WHERE segment = :s")
 
 
 def _fold(rows: list[tuple]) -> list[list]:
@@ -417,6 +418,10 @@ class ScanWriter:
         if self.spool is not None:
             with self._spool_lock:
                 self.spool.close(drained=not self._buffer)
+            if self._forget:  # the rows of the segments this process removed
+                with self.db.engine.begin() as conn:
+                    conn.execute(_FORGET_ONE, [{"s": name} for name in self._forget])
+                self._forget = []
         if self._conn is not None:
             self._conn.close()
             self._conn = None
