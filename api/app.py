@@ -77,6 +77,7 @@ from disclosure.search.factory import from_settings as search_from_settings
 from insurance.claims import CaseRef
 from traceability.codes import Keyring
 from traceability.scan import Resolver
+from traceability.scan_spool import ScanSpool
 from traceability.verdict import ScanPolicy
 
 log = logging.getLogger("crosstrust")
@@ -165,6 +166,7 @@ def create_app(
         ScanPolicy(
             settings.scan_max_count, settings.scan_max_speed_kmh, settings.scan_max_clients_after_sale
         ),
+        spool=ScanSpool(settings.ensure_var_dir() / "scan-spool") if settings.scan_spool else None,
     )
     jobs = JobRunner(workers=2)
     roles = settings.role_set
@@ -204,6 +206,7 @@ def _lifespan(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolver_.writer.replay()  # what a killed process answered and spooled but never wrote
         # On PostgreSQL the scan writer is a task of this loop, as the scan is (api.scan_pg).
         writer = None if db.is_sqlite else asyncio.create_task(resolver_.writer.run_on_loop())
         if writer is None:

@@ -87,6 +87,11 @@ class Settings(BaseSettings):
         description="Addresses or networks (comma-separated) of reverse proxies whose X-Forwarded-For "
         "names the client; empty: trust no forwarded header",
     )
+    scan_spool: bool = Field(
+        default=True,
+        description="Spool each answered scan to a file under var_dir before answering, so that a killed "
+        "process loses no answered scan (replayed on start)",
+    )
     dispatcher_in_process: bool = Field(default=True, description="Run the outbox dispatcher in the server")
     dispatcher_poll_seconds: float = Field(default=1.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)

@@ -21,6 +21,7 @@ from traceability import epcis
 from traceability.codes import DigitalLink, Keyring
 from traceability.facts import FactsCache, LotFacts, event_view
 from traceability.places import Client
+from traceability.scan_spool import ScanSpool
 from traceability.scan_writer import ScanWriter
 from traceability.verdict import (
     NO_SERIAL,
@@ -72,13 +73,18 @@ _CLIENTS_SINCE = text(
 
 class Resolver:
     def __init__(
-        self, db: Database, keyring: Keyring, policy: ScanPolicy | None = None, cache_ttl: float = 5.0
+        self,
+        db: Database,
+        keyring: Keyring,
+        policy: ScanPolicy | None = None,
+        cache_ttl: float = 5.0,
+        spool: ScanSpool | None = None,
     ):
         self.db = db
         self.keyring = keyring
         self.policy = policy or ScanPolicy()
         self.cache = FactsCache(cache_ttl)
-        self.writer = ScanWriter(db)
+        self.writer = ScanWriter(db, spool=spool)
         # The only variable part is the driver's placeholder style.
         self._code_sql = CODE_SQL.replace("?", "?" if db.is_sqlite else "%s")
         self._local = threading.local()

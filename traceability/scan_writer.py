@@ -13,7 +13,11 @@ import time
 from collections import deque
 from datetime import UTC, datetime
 
+from sqlalchemy import text
+
 from core.db import Database
+from traceability.scan_spool import ScanSpool, Segment
+from traceability.scan_spool import replay as replay_spool
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +63,11 @@ _UPDATE_SUMMARIES_PG = (
     " %s::float8[], %s::float8[]) AS v(id, n, first_at, first_place, last_at, lat, lon)"
     " WHERE trace_code.id = v.id"
 )
+# A spooled batch's segment, written in the batch's transaction; the segments already removed are forgotten.
+_SEGMENT_DONE = "INSERT INTO scan_spool_done (segment) VALUES (%s)"
+_SEGMENTS_FORGOTTEN = "DELETE FROM scan_spool_done WHERE segment = ANY(%s)"
+_IS_DONE = text("SELECT 1 FROM scan_spool_done WHERE segment = :s")
+_FORGET_ONE = text("DELETE FROM scan_spool_done WHERE segment = :s")
 
 
 def _fold(rows: list[tuple]) -> list[list]:
@@ -86,9 +95,18 @@ class ScanWriter:
     consumer more than the scan itself."""
 
     def __init__(
-        self, db: Database, max_batch: int = 5000, interval: float = 0.1, max_pending: int = 200_000
+        self,
+        db: Database,
+        max_batch: int = 5000,
+        interval: float = 0.1,
+        max_pending: int = 200_000,
+        spool: ScanSpool | None = None,
     ):
         self.db = db
+        # With a spool, each record is in a file before the scan is answered, and a batch is a segment.
+        self.spool = spool
+        self._spool_lock = threading.Lock()  # a record's line and its place in the buffer go together
+        self._forget: list[str] = []  # segments whose files are gone: their rows go with the next batch
         self.max_batch = max_batch
         self.interval = interval
         self.max_pending = max_pending
@@ -119,15 +137,23 @@ class ScanWriter:
             self.dropped += 1  # back-pressure: the consumer's answer matters more than the log
             return
         self._idle.clear()
-        self._buffer.append(record)
+        if self.spool is None:
+            self._buffer.append(record)
+            return
+        with self._spool_lock:
+            self.spool.append(record)
+            self._buffer.append(record)
 
     def _drain_once(self) -> None:
-        batch = self._take_batch()
+        batch, segment = self._take_batch()
         if batch:
             try:
-                self.write(batch)
+                self.write(batch, segment.name if segment else None)
             except Exception:  # noqa: BLE001 - keep serving; the error is logged
                 log.exception("writing %d scan records failed", len(batch))
+                self._settled(segment, written=False)
+            else:
+                self._settled(segment, written=True)
 
     def _run(self) -> None:
         # Wake every `interval` seconds and write what has gathered: few large transactions.
@@ -167,13 +193,15 @@ class ScanWriter:
                     conn = await psycopg.AsyncConnection.connect(url)
                 while self._buffer:
                     with self._inflight_lock:
-                        batch = self._take_batch()
+                        batch, segment = self._take_batch()
                         self._inflight += 1
                     try:
-                        await self._write_postgres_async(conn, batch)
+                        await self._write_postgres_async(conn, batch, segment.name if segment else None)
                         self.written += len(batch)
+                        self._settled(segment, written=True)
                     except Exception:  # noqa: BLE001 - keep serving; the error is logged
                         log.exception("writing %d scan records failed", len(batch))
+                        self._settled(segment, written=False)
                     finally:
                         with self._inflight_lock:
                             self._inflight -= 1
@@ -204,25 +232,73 @@ class ScanWriter:
             await asyncio.sleep(0.005)
         self.stop()
 
-    def _take_batch(self) -> list[tuple]:
+    def _take_batch(self) -> tuple[list[tuple], Segment | None]:
+        """Up to max_batch records; with a spool, every record in the buffer, and the segment that holds
+        exactly them (closed to new records in the same step)."""
         batch: list[tuple] = []
         pop = self._buffer.popleft
+        if self.spool is not None:
+            with self._spool_lock:
+                if not self._buffer:
+                    return batch, None
+                batch.extend(self._buffer)
+                self._buffer.clear()
+                return batch, self.spool.rotate()
         try:
             while len(batch) < self.max_batch:
                 batch.append(pop())
         except IndexError:
             pass
-        return batch
+        return batch, None
 
-    async def _write_postgres_async(self, conn, records: list[tuple]) -> None:  # noqa: ANN001 - psycopg.AsyncConnection
+    def _settled(self, segment: Segment | None, *, written: bool) -> None:
+        if segment is None or self.spool is None:
+            return
+        if written:
+            self.spool.done(segment)
+            self._forget.append(segment.name)
+        else:
+            self.spool.release(segment)  # its records stay in its file, for a replay
+
+    def _forgotten(self, segment: str | None) -> list[str]:
+        """The segment names whose rows this batch's transaction deletes (taken from the list now; a
+        failed batch leaves them as rows, which only a later replay would look at: harmless)."""
+        if segment is None or not self._forget:
+            return []
+        names, self._forget = self._forget, []
+        return names
+
+    def replay(self) -> int:
+        """Before the writer starts: write what killed processes answered and spooled but never wrote."""
+        if self.spool is None:
+            return 0
+
+        def is_done(name: str) -> bool:
+            with self.db.engine.connect() as conn:
+                found = conn.execute(_IS_DONE, {"s": name}).first()
+            return found is not None
+
+        written, names = replay_spool(self.spool.folder, self.write, is_done)
+        self._forget.extend(names)
+        if self._conn is not None:  # the writer thread opens its own
+            self._conn.close()
+            self._conn = None
+        return written
+
+    async def _write_postgres_async(self, conn, records: list[tuple], segment: str | None = None) -> None:  # noqa: ANN001 - psycopg.AsyncConnection
         """`_write_postgres` on the event loop: the same statements, order, locks and retries."""
         import psycopg
 
         summaries = sorted(_fold(records), key=lambda v: v[0])
+        forget = self._forgotten(segment)
         for attempt in (1, 2, 3):
             try:
                 async with conn.transaction():
                     cur = conn.cursor()
+                    if segment is not None:
+                        await cur.execute(_SEGMENT_DONE, (segment,))
+                        if forget:
+                            await cur.execute(_SEGMENTS_FORGOTTEN, (forget,))
                     if summaries:
                         await cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
                         columns = [list(col) for col in zip(*summaries, strict=True)]
@@ -240,14 +316,16 @@ class ScanWriter:
                     raise
                 await asyncio.sleep(0.05 * attempt)
 
-    def write(self, records: list[tuple]) -> None:
+    def write(self, records: list[tuple], segment: str | None = None) -> None:
+        """Write a batch; with `segment`, the spool segment that holds it is marked written in the same
+        transaction."""
         if self.db.is_sqlite:
-            self._write_sqlite(records)
+            self._write_sqlite(records, segment)
         else:
-            self._write_postgres(records)
+            self._write_postgres(records, segment)
         self.written += len(records)
 
-    def _write_postgres(self, records: list[tuple]) -> None:
+    def _write_postgres(self, records: list[tuple], segment: str | None = None) -> None:
         """The summaries first, one row per code, from arrays; then COPY for the records.
 
         Several processes write summaries of the same codes at once, and the records' foreign key
@@ -258,12 +336,17 @@ class ScanWriter:
         import psycopg
 
         summaries = sorted(_fold(records), key=lambda v: v[0])
+        forget = self._forgotten(segment)
         for attempt in (1, 2, 3):
             try:
                 with self.db.engine.begin() as conn:
                     driver = conn.connection.driver_connection
                     assert driver is not None  # the pooled connection's psycopg connection, checked out
                     cur = driver.cursor()
+                    if segment is not None:
+                        cur.execute(_SEGMENT_DONE, (segment,))
+                        if forget:
+                            cur.execute(_SEGMENTS_FORGOTTEN, (forget,))
                     if summaries:
                         cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
                         cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
@@ -278,7 +361,7 @@ class ScanWriter:
                 log.warning("writing %d scan records: transient error, trying again", len(records))
                 time.sleep(0.05 * attempt)
 
-    def _write_sqlite(self, records: list[tuple]) -> None:
+    def _write_sqlite(self, records: list[tuple], segment: str | None = None) -> None:
         """The same rows through the driver, as multi-row statements: the driver releases and retakes
         the GIL around every statement it steps, so one statement per row would make the request
         thread wait on the writer. Datetimes go in SQLAlchemy's SQLite text format (UTC)."""
@@ -294,8 +377,13 @@ class ScanWriter:
             # rather than in temporary files (measured: a quarter of the UPDATE's CPU was their writes).
             self._conn.execute("PRAGMA temp_store=MEMORY")
         cur = self._conn.cursor()
+        forget = self._forgotten(segment)
         cur.execute("BEGIN IMMEDIATE")
         try:
+            if segment is not None:
+                cur.execute(_SEGMENT_DONE.replace("%s", "?"), (segment,))
+                for name in forget:
+                    cur.execute("DELETE FROM scan_spool_done WHERE segment = ?", (name,))
             for i in range(0, len(rows), _ROWS_PER_STATEMENT):
                 chunk = rows[i : i + _ROWS_PER_STATEMENT]
                 cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
@@ -330,6 +418,13 @@ class ScanWriter:
             self._thread = None
         while self._buffer:  # whatever arrived after the thread's last round
             self._drain_once()
+        if self.spool is not None:
+            with self._spool_lock:
+                self.spool.close(drained=not self._buffer)
+            if self._forget:  # the rows of the segments this process removed
+                with self.db.engine.begin() as conn:
+                    conn.execute(_FORGET_ONE, [{"s": name} for name in self._forget])
+                self._forget = []
         if self._conn is not None:
             self._conn.close()
             self._conn = None
