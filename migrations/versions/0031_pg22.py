@@ -11,8 +11,8 @@ line), and a batch that has codes can be neither deleted nor moved to another li
   batches' key-share locks as a foreign key would; row triggers for the rare UPDATE and DELETE.
 - SQLite: row triggers (SQLite's foreign key was a per-row check too; writes are one at a time).
 
-Revision ID: 0028_pg22
-Revises: 0027_signed
+Revision ID: 0031_pg22
+Revises: 0030_credit25b
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -24,8 +24,8 @@ from alembic import op
 
 import core.db
 
-revision: str = "0028_pg22"
-down_revision: str | None = "0027_signed"
+revision: str = "0031_pg22"
+down_revision: str | None = "0030_credit25b"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
