@@ -19,6 +19,10 @@ export CROSSTRUST_TEST_ELASTICSEARCH_URL
 # commit costs milliseconds (BENCHMARKS.md, "The suite under ten minutes"). CROSSTRUST_TEST_TMP picks
 # another parent folder. Only pytest gets this TMPDIR: pg.sh and es.sh find their servers by theirs.
 TEST_TMP=${CROSSTRUST_TEST_TMP:-/dev/shm}
+# A test that stops and starts Elasticsearch itself (tests/disclosure/test_search_outage.py) runs es.sh
+# with pytest's TMPDIR: tell it where this script's servers live, or it would look for another node.
+export CROSSTRUST_PG_DIR=${CROSSTRUST_PG_DIR:-${TMPDIR:-/tmp}/crosstrust-pg-${CROSSTRUST_PG_PORT:-55432}}
+export CROSSTRUST_ES_DIR=${CROSSTRUST_ES_DIR:-${TMPDIR:-/tmp}/crosstrust-es-${CROSSTRUST_ES_PORT:-59200}}
 PYTEST_TMPDIR=${TMPDIR:-/tmp}
 if [ -d "$TEST_TMP" ] && [ -w "$TEST_TMP" ]; then
   PYTEST_TMPDIR=$(mktemp -d -p "$TEST_TMP" crosstrust-tests.XXXXXX)
