@@ -101,7 +101,7 @@ def _field_path(loc: tuple | list, kind: str = "") -> str:
 
 
 def _reason(err: Mapping[str, Any]) -> str:
-    loc = err.get("loc") or ()
+    loc: tuple[Any, ...] = tuple(err.get("loc") or ())
     if err.get("type") == "extra_forbidden" and loc and loc[0] == "query":
         # A query model that refuses what it does not know (the disclosure search): say what to read.
         return "not a parameter of this operation; the API document lists them (/docs)"
