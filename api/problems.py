@@ -93,17 +93,22 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_path(loc: tuple | list) -> str:
+def _field_path(loc: tuple | list, kind: str = "") -> str:
+    if kind == "json_invalid":
+        return "body"  # FastAPI's loc is ("body", <character offset>): the field is the body itself
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
     return ".".join(parts) or (str(loc[0]) if loc else "")
 
 
 def _reason(err: Mapping[str, Any]) -> str:
-    loc = err.get("loc") or ()
+    loc: tuple[Any, ...] = tuple(err.get("loc") or ())
     if err.get("type") == "extra_forbidden" and loc and loc[0] == "query":
         # A query model that refuses what it does not know (the disclosure search): say what to read.
         return "not a parameter of this operation; the API document lists them (/docs)"
     msg = str(err.get("msg", "invalid"))
+    if err.get("type") == "json_invalid":
+        where = f" at character {loc[-1]}" if len(loc) > 1 else ""
+        return f"not valid JSON{where}: {(err.get('ctx') or {}).get('error', msg)}"
     return msg.removeprefix("Value error, ")
 
 
@@ -122,7 +127,10 @@ async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = [{"field": _field_path(e.get("loc", ())), "reason": _reason(e)} for e in exc.errors()]
+    errors = [
+        {"field": _field_path(e.get("loc", ()), e.get("type", "")), "reason": _reason(e)}
+        for e in exc.errors()
+    ]
     detail = "; ".join(f"{e['field']}: {e['reason']}" for e in errors[:5])
     return problem(
         422, "Invalid input", detail, slug="invalid-input", instance=request.url.path, errors=errors

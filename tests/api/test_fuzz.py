@@ -5,11 +5,14 @@ succeeds is sent once more, so that what a repeat answers is checked too.
 
 Each operation is fuzzed fully (generated cases and coverage cases) with the roles that can reach it:
 no key for a public operation, the roles its `require(...)` names for the others (every keyed role when
-it only needs a key). The other roles get one pass of its coverage cases
+it only needs a key). One role it refuses gets one pass of its coverage cases
 (`test_api_answers_other_roles_as_documented`, in tests/api/test_fuzz_refused.py: a file of its own, so
-that the suite's two workers run the two halves side by side): no key (401) and one keyed role it refuses (403), the two
-ways a refusal is answered, whatever the request; for a public operation, one key (which it ignores, so
-its answers are the anonymous ones). An operation whose roles cannot be read is fuzzed fully with every
+that the suite's two workers run the two halves side by side): the keyed role nearest to allowed (403),
+or no key (401) where every key reaches it; for a public operation, one key (which it ignores, so its
+answers are the anonymous ones). A route checks access before it validates its parameters, so the other
+refused roles' answers do not depend on the input: tests/api/test_refusal_equivalence.py proves it for
+every operation and refused role with a valid request and malformed ones, and fails if a route starts
+validating first. An operation whose roles cannot be read is fuzzed fully with every
 role, and `test_every_fuzzed_operation_names_the_roles_that_reach_it` fails to say so.
 
 The run is derandomized (a fixed seed) and bounded (`EXAMPLES` generated cases per operation, plus
@@ -182,12 +185,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def _once(reaching: tuple[str, ...]) -> list[str]:
-    """The roles an operation refuses, one pass for each way it refuses them: no key (401) and the first
-    keyed role it refuses (403: the same `require` check for every keyed role, and each keyed role but
-    admin is refused by some operation); for a public operation, one key, which it ignores."""
+    """The one role whose pass over the operation's coverage cases stands for every role it refuses: the
+    refused role nearest to allowed, the last keyed one in `ROLES` (it passes the key check and is stopped
+    by the route's own `require`, the deepest refusal); no key when every key reaches the operation; for a
+    public operation, one key, which it ignores. The refusal answers none of its parameters, so the other
+    refused roles' passes are the same: tests/api/test_refusal_equivalence.py checks that for every
+    operation and every refused role with a valid request and malformed ones."""
     others = [r for r in ROLES if r not in reaching]
     keyed = [r for r in others if r != "anonymous"]
-    return [r for r in others if r == "anonymous"] + keyed[:1]
+    return keyed[-1:] or others[:1]
 
 
 @schema.parametrize()
@@ -242,8 +248,10 @@ def test_every_fuzzed_operation_names_the_roles_that_reach_it() -> None:
     assert REACHING["GET /api/v1/public/insurance/cover/{serial}"] == ("anonymous",)
     assert REACHING["GET /api/v1/insurance/products"] == ("merchant", "regulator", "admin")
     assert REACHING["POST /api/v1/insurance/policies/{policy_id}/bind"] == ("merchant", "admin")
-    # Every keyed role but admin (which reaches every operation) is refused, and so checked once,
-    # somewhere; every keyed operation is also called without a key.
+    # One refused role an operation, never one that reaches it; no key where every key reaches it.
     once = {label: _once(REACHING[label]) for label in labels}
-    assert {r for roles in once.values() for r in roles} == set(ROLES) - {"admin"}
-    assert all("anonymous" in once[x] for x in labels if "anonymous" not in REACHING[x])
+    assert all(len(roles) == 1 and roles[0] not in REACHING[x] for x, roles in once.items())
+    assert once["GET /api/v1/me"] == ["anonymous"]
+    assert once["GET /api/v1/admin/api-keys"] == ["regulator"]
+    assert once["POST /api/v1/insurance/policies/{policy_id}/bind"] == ["regulator"]
+    assert once["GET /api/v1/public/insurance/cover/{serial}"] == ["admin"]

@@ -1,5 +1,6 @@
 """The fuzz's second half (tests/api/test_fuzz.py says what the fuzz checks and how the roles are
-split): the roles an operation refuses, each once over its coverage cases. A file of its own so that
+split): one role an operation refuses, once over its coverage cases (tests/api/
+test_refusal_equivalence.py shows the other refused roles are answered the same). A file of its own so that
 the suite's two pytest-xdist workers, which run each file whole, run it beside the first half; it has
 its own server over the same seeded data (the module-scoped `fuzzed`)."""
 
@@ -15,7 +16,7 @@ __all__ = ["fuzzed"]  # the module-scoped fixture, made again for this module
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """The coverage cases once for each way the operation refuses a role (no key; one keyed role)."""
+    """The coverage cases once, for the refused role nearest to allowed (`_once`)."""
     operation = ApiOperationMark.get(metafunc.function)
     if operation is None or "role" not in metafunc.fixturenames:
         return
@@ -31,5 +32,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     suppress_health_check=list(HealthCheck),
 )
 def test_api_answers_other_roles_as_documented(case, role: str, fuzzed: Fuzzed) -> None:
-    """The roles the operation refuses, each once over its coverage cases."""
+    """One role the operation refuses, once over its coverage cases."""
     _call_and_validate(case, role, fuzzed)
