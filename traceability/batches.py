@@ -250,6 +250,12 @@ def _loss(db: Database, batch_id: int) -> BatchLost:
             f"batch {batch_id} was taken over by {batch.runner} after this run's lease ran out; it"
             f" carries on there ({batch.issued} of {batch.quantity} codes so far)"
         )
+    elif batch.status == BatchStatus.done and batch.runner:
+        # Named as a takeover still running is: who took it matters more than how far it had got.
+        detail = (
+            f"batch {batch_id} was taken over by {batch.runner} and finished there ({batch.quantity} codes),"
+            " not by this run"
+        )
     elif batch.status == BatchStatus.done:
         detail = f"batch {batch_id} was finished by another runner ({batch.quantity} codes), not by this run"
     else:

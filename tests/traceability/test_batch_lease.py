@@ -102,7 +102,9 @@ def test_a_stalled_runner_is_taken_over_resumed_from_its_codes_and_writes_nothin
             assert batch_of(db, batch_id).issued == 300
             resumed.append(trace.run_batch(db, batch_id, KEYRING, RESOLVER, runner=token))
 
-    with pytest.raises(trace.BatchLost, match="finished by another runner") as lost:
+    with pytest.raises(
+        trace.BatchLost, match=r"was taken over by worker:\S+ and finished there \(1000 codes\)"
+    ) as lost:
         trace.run_batch(db, batch.id, KEYRING, RESOLVER, stall, runner=batch.runner)
     assert lost.value.batch_status == "done" and lost.value.status == 409
     (done,) = resumed
