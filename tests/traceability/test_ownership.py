@@ -69,7 +69,9 @@ def test_an_owner_grants_a_partner_and_revokes_it(client, db, flow, keys: Keys):
     r = client.post("/api/v1/epcis/capture", json=_ship(gtin, lot, minutes=2), headers=partner)
     assert r.status_code == 403 and r.json()["errors"][0]["field"] == "event.quantityList.0.epcClass"
     with db.read_session() as s:
-        actions = [e.action for e in s.exec(select(AuditEntry).where(AuditEntry.entity_type == "gtin_grant"))]
+        # In the ledger's order: without ORDER BY, PostgreSQL may return the rows in any order.
+        query = select(AuditEntry).where(AuditEntry.entity_type == "gtin_grant").order_by(AuditEntry.seq)
+        actions = [e.action for e in s.exec(query)]
     assert actions == ["gtin.granted", "gtin.grant_revoked"]
 
 
