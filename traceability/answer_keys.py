@@ -11,19 +11,15 @@ keys are listed apart, under `answer_keys`), and an answer only against the JWKS
 from __future__ import annotations
 
 import base64
-import datetime
 from dataclasses import dataclass
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from core import audit
-from core.clock import utcnow
 from core.errors import NotFound
 from traceability import code_keys
 from traceability.models import CodeKey, KeyKind, KeyStatus
@@ -66,55 +62,16 @@ def kid_of(cert_pem: str) -> str:
 def new_answer_key(session: Session, kit: code_keys.SigningKit) -> CodeKey:
     """A new answer-signing key certified by the root; the one before it is retired (it signs nothing
     new and stays in the JWKS, so that answers it signed still verify, until it is revoked)."""
-    root = code_keys.ensure_root(session, kit)
-    root_cert = x509.load_pem_x509_certificate(root.certificate.encode())
-    private = ec.generate_private_key(ec.SECP256R1())
-    public, number, now = private.public_key(), code_keys.next_number(session), utcnow()
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(code_keys.name("CrossTrust scan answers", number))
-        .issuer_name(root_cert.subject)
-        .public_key(public)
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365 * ANSWER_YEARS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(code_keys.usage(ca=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(kit.root.public_key()), critical=False
-        )
-        .sign(kit.root, hashes.SHA256())
-    )
-    pkcs8 = private.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    session.execute(
-        update(CodeKey)
-        .where(col(CodeKey.kind) == ANSWER_KIND, col(CodeKey.status) == KeyStatus.active)
-        .values(status=KeyStatus.retired, retired_at=now)
-    )
-    key = code_keys.insert(
+    return code_keys.certified_key(
         session,
-        CodeKey(
-            id=number,
-            kind=ANSWER_KIND,
-            issuer_id=root.id,
-            fingerprint=code_keys.fingerprint(public),
-            certificate=cert.public_bytes(serialization.Encoding.PEM).decode(),
-            private_sealed=kit.box.encrypt(pkcs8, code_keys.aad(number)),
-            created_at=now,
-        ),
+        kit,
+        subject=lambda number: code_keys.name("CrossTrust scan answers", number),
+        years=ANSWER_YEARS,
+        kind=ANSWER_KIND,
+        enterprise_id=None,
+        extended_usage=None,
+        replaces=col(CodeKey.kind) == ANSWER_KIND,
     )
-    audit.record(
-        session,
-        "system:keys",
-        "code_key.created",
-        "code_key",
-        number,
-        {"kind": ANSWER_KIND, "fingerprint": key.fingerprint, "issuer_id": root.id},
-    )
-    return key
 
 
 def active_row(session: Session) -> CodeKey | None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 import base64
 import datetime
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -155,25 +156,39 @@ def insert(session: Session, key: CodeKey) -> CodeKey:
     return key
 
 
-def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organisation: str) -> CodeKey:
-    """A new signing key for an importer, certified by the root; it becomes the importer's active
-    key and the one before it is retired (rotation: it signs nothing new, its codes still verify)."""
+def certified_key(
+    session: Session,
+    kit: SigningKit,
+    *,
+    subject: Callable[[int], x509.Name],
+    years: int,
+    kind: str,
+    enterprise_id: int | None,
+    extended_usage: x509.ExtendedKeyUsage | None,
+    replaces: ColumnElement[bool],
+) -> CodeKey:
+    """A new key certified by the root (made if need be), stored sealed, audited and announced; its subject
+    names its number. The active key `replaces` selects is retired (it signs nothing new, and what it
+    signed still verifies)."""
     root = ensure_root(session, kit)
     root_cert = x509.load_pem_x509_certificate(root.certificate.encode())
     private = ec.generate_private_key(ec.SECP256R1())
     public, number, now = private.public_key(), next_number(session), utcnow()
-    cert = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(name(f"CrossTrust code signing, importer {enterprise_id}", number, organisation[:64]))
+        .subject_name(subject(number))
         .issuer_name(root_cert.subject)
         .public_key(public)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=365 * SIGNING_YEARS))
+        .not_valid_after(now + datetime.timedelta(days=365 * years))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage(ca=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+    )
+    if extended_usage is not None:
+        builder = builder.add_extension(extended_usage, critical=False)
+    cert = (
+        builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(kit.root.public_key()), critical=False
         )
@@ -184,14 +199,14 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
     ).decode()
     session.execute(
         update(CodeKey)
-        .where(col(CodeKey.enterprise_id) == enterprise_id, col(CodeKey.status) == KeyStatus.active)
+        .where(replaces, col(CodeKey.status) == KeyStatus.active)
         .values(status=KeyStatus.retired, retired_at=now)
     )
     key = insert(
         session,
         CodeKey(
             id=number,
-            kind=KeyKind.signing,
+            kind=kind,
             enterprise_id=enterprise_id,
             issuer_id=root.id,
             fingerprint=fingerprint(public),
@@ -200,15 +215,27 @@ def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organ
             created_at=now,
         ),
     )
-    audit.record(
-        session,
-        "system:keys",
-        "code_key.created",
-        "code_key",
-        number,
-        {"enterprise_id": enterprise_id, "fingerprint": key.fingerprint, "issuer_id": root.id},
-    )
+    detail: dict[str, object] = {"fingerprint": key.fingerprint, "issuer_id": root.id}
+    detail |= {"enterprise_id": enterprise_id} if enterprise_id is not None else {"kind": kind}
+    audit.record(session, "system:keys", "code_key.created", "code_key", number, detail)
     return key
+
+
+def new_signing_key(session: Session, kit: SigningKit, enterprise_id: int, organisation: str) -> CodeKey:
+    """A new signing key for an importer, certified by the root; it becomes the importer's active
+    key and the one before it is retired (rotation: it signs nothing new, its codes still verify)."""
+    return certified_key(
+        session,
+        kit,
+        subject=lambda number: name(
+            f"CrossTrust code signing, importer {enterprise_id}", number, organisation[:64]
+        ),
+        years=SIGNING_YEARS,
+        kind=KeyKind.signing,
+        enterprise_id=enterprise_id,
+        extended_usage=x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING]),
+        replaces=col(CodeKey.enterprise_id) == enterprise_id,
+    )
 
 
 def signing_key_for(session: Session, kit: SigningKit, enterprise_id: int, organisation: str) -> CodeKey:
