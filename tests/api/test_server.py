@@ -128,7 +128,9 @@ def test_the_access_log_of_a_scan_keeps_no_address_and_no_coordinates(server):
     page = httpx.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10, follow_redirects=True)
     assert page.status_code == 200 and [h.status_code for h in page.history] == [307]
     path = scan.removeprefix(server.base).split("?")[0]
-    lines = _log_lines(server, lambda lines: sum(path in line for line in lines) >= 3)
+    lines = _log_lines(
+        server, lambda lines: sum(path in line and "crosstrust.access" in line for line in lines) >= 3
+    )
     access = [line for line in lines if "crosstrust.access" in line]
     scans = [line for line in access if path in line]
     # The log is written: one line per request (the JSON scan, the redirect, the page), method, path,
