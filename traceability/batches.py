@@ -10,6 +10,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, update
 from sqlalchemy.exc import IntegrityError
@@ -181,17 +182,25 @@ def _insert_chunk(session: Session, rows: list[tuple[str, int, int, str | None]]
     assert dbapi is not None  # the session's connection, checked out
     cur = dbapi.cursor()
     try:
-        if conn.dialect.name == "sqlite":
-            cur.executemany(
-                "INSERT INTO trace_code (serial, line_id, batch_id, digsig) VALUES (?, ?, ?, ?)",
-                rows,
-            )
-        else:
-            with cur.copy("COPY trace_code (serial, line_id, batch_id, digsig) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+        _insert_rows(cur, conn.dialect.name, rows)
+    except conn.dialect.loaded_dbapi.IntegrityError as exc:
+        # At the driver level SQLAlchemy wraps nothing: a serial drawn twice is named as the ORM names
+        # it, so that the chunk is drawn again on both databases.
+        raise IntegrityError("INSERT INTO trace_code", None, exc) from exc
     finally:
         cur.close()
+
+
+def _insert_rows(cur: Any, dialect: str, rows: list[tuple[str, int, int, str | None]]) -> None:
+    if dialect == "sqlite":
+        cur.executemany(
+            "INSERT INTO trace_code (serial, line_id, batch_id, digsig) VALUES (?, ?, ?, ?)",
+            rows,
+        )
+    else:
+        with cur.copy("COPY trace_code (serial, line_id, batch_id, digsig) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 def _hold(session: Session, batch_id: int, runner: str, lease_seconds: float, add: int = 0) -> None:
@@ -342,9 +351,10 @@ def _store_chunk(
                 _hold(s, batch_id, runner, lease_seconds, add=len(rows))
                 _insert_chunk(s, rows)
             break
-        except IntegrityError:
-            # 65 random bits collide about once in 10^19 pairs; draw the chunk again.
-            if attempt == 2:
+        except IntegrityError as exc:
+            # 65 random bits collide about once in 10^19 pairs; draw the chunk again (a serial taken,
+            # on both databases; any other broken rule is raised at once).
+            if attempt == 2 or "serial" not in str(exc.orig):
                 raise
             rows = [
                 (serial, line_id, batch_id, digsig)

@@ -298,3 +298,28 @@ def test_cli_resume_leaves_a_held_batch_alone_and_resumes_an_expired_one(db, tmp
     finally:
         get_settings.cache_clear()
     assert list(check_invariant(db).values())[0]["done"] == 500
+
+
+def test_a_serial_drawn_twice_is_drawn_again_on_both_databases(db, monkeypatch):
+    """A chunk whose serial is already stored (65 random bits: once in 10^19 pairs) is drawn again in a
+    fresh transaction; the batch finishes with its exact quantity. On PostgreSQL the COPY's unique
+    violation is the driver's own error, which the retry did not see before."""
+    _, decl = released_lines(db, [300])
+    batch = reserve(db, decl, 300)
+    drawn: list[list[tuple[str, str | None]]] = []
+    real = batches._codes
+
+    def twice(*args, **kwargs):
+        codes = real(*args, **kwargs)
+        if len(drawn) == 1:  # the second chunk repeats the first chunk's first serial
+            codes[0] = drawn[0][0]
+        drawn.append(codes)
+        return codes
+
+    monkeypatch.setattr(batches, "_codes", twice)
+    done = trace.run_batch(db, batch.id, KEYRING, RESOLVER, runner=batch.runner)
+    assert done.status == BatchStatus.done and len(drawn) == 4  # three chunks, the second drawn again
+    with db.read_session() as s:
+        serials = s.exec(select(TraceCode.serial).where(TraceCode.batch_id == batch.id)).all()
+    assert len(serials) == len(set(serials)) == 300
+    assert list(check_invariant(db).values())[0]["done"] == 300
