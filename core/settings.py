@@ -285,7 +285,8 @@ class Settings(BaseSettings):
         """The code-signing root's private key (PEM): CROSSTRUST_CODE_ROOT_KEY, else var/code-root-key
         (0600, made once). It certifies the importers' signing keys and signs the revocation list."""
         if self.code_root_key:
-            return self.code_root_key.encode()
+            # An environment file holds one line: the PEM's line breaks may be written as \n.
+            return self.code_root_key.replace("\\n", "\n").encode()
 
         def make() -> str:
             from cryptography.hazmat.primitives import serialization
