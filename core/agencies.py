@@ -24,20 +24,31 @@ if TYPE_CHECKING:  # core.security imports this table; the check needs only a pr
 
 REGULATOR = "regulator"
 
-AGENCIES: dict[str, str] = {
-    "330200": "宁波市市场监督管理局",
-    "330206": "宁波市北仑区市场监督管理局（宁波保税区）",
-    "330212": "宁波市鄞州区市场监督管理局",
-    "330100": "杭州市市场监督管理局",
-    "330108": "杭州市滨江区市场监督管理局",
-    "310000": "上海市市场监督管理局",
-    "310115": "上海市浦东新区市场监督管理局",
-    "440300": "深圳市市场监督管理局",
-    "440100": "广州市市场监督管理局",
-    "110000": "北京市市场监督管理局",
-    "500000": "重庆市市场监督管理局",
-    "410100": "郑州市市场监督管理局",
+# The one table: division code -> (Chinese name, English name).
+AGENCY_NAMES: dict[str, tuple[str, str]] = {
+    "330200": ("宁波市市场监督管理局", "Ningbo Administration for Market Regulation"),
+    "330206": (
+        "宁波市北仑区市场监督管理局（宁波保税区）",
+        "Beilun District Administration for Market Regulation (Ningbo Bonded Zone)",
+    ),
+    "330212": ("宁波市鄞州区市场监督管理局", "Yinzhou District Administration for Market Regulation, Ningbo"),
+    "330100": ("杭州市市场监督管理局", "Hangzhou Administration for Market Regulation"),
+    "330108": (
+        "杭州市滨江区市场监督管理局",
+        "Binjiang District Administration for Market Regulation, Hangzhou",
+    ),
+    "310000": ("上海市市场监督管理局", "Shanghai Administration for Market Regulation"),
+    "310115": (
+        "上海市浦东新区市场监督管理局",
+        "Pudong New Area Administration for Market Regulation, Shanghai",
+    ),
+    "440300": ("深圳市市场监督管理局", "Shenzhen Administration for Market Regulation"),
+    "440100": ("广州市市场监督管理局", "Guangzhou Administration for Market Regulation"),
+    "110000": ("北京市市场监督管理局", "Beijing Administration for Market Regulation"),
+    "500000": ("重庆市市场监督管理局", "Chongqing Administration for Market Regulation"),
+    "410100": ("郑州市市场监督管理局", "Zhengzhou Administration for Market Regulation"),
 }
+AGENCIES: dict[str, str] = {code: names[0] for code, names in AGENCY_NAMES.items()}  # the Chinese names
 
 DEFAULT_REGION = "330206"  # the bonded zone's own agency
 
@@ -69,7 +80,8 @@ def agency_of_enterprise(session: Session, enterprise_id: int) -> str:
 
 
 def describe(region: str) -> str:
-    return f"{AGENCIES.get(region, 'an agency not in the table')} ({region})"
+    zh_en = AGENCY_NAMES.get(region)
+    return f"{zh_en[0]} {zh_en[1]} ({region})" if zh_en else f"an agency not in the table ({region})"
 
 
 def ensure_acts(by: Principal, region: str, what: str) -> None:

@@ -221,6 +221,7 @@ async def contact(request: Request, complaint_id: Id, me: Staff) -> Response:
 
 
 def _case_page(request: Request, complaint_id: int, contact: str | None = None) -> Response:
+    from api.pages.agency_view import read_only
     from complaints import service as complaints
     from complaints.models import OPEN_STATUSES, CloseOutcome
     from core.agencies import AGENCIES
@@ -248,6 +249,7 @@ def _case_page(request: Request, complaint_id: int, contact: str | None = None) 
             "contact": contact,
             "agencies": AGENCIES,
             "is_open": c.status in OPEN_STATUSES,
+            "read_only": read_only(request.state.principal, c.region),
             "close_outcomes": [o.value for o in CloseOutcome],
             "done": str(request.query_params.get("done", ""))[:20],
         },

@@ -27,11 +27,19 @@ class Me(BaseModel):
     role: str
     enterprise_id: int | None
     key_prefix: str
+    agency: str | None = Field(
+        default=None, description="A regulator's agency (division code): it acts there"
+    )
 
 
 @router.get("/me", response_model=Me, summary="Who the calling key belongs to")
 def me(principal: PrincipalDep) -> Me:
-    return Me(role=principal.role, enterprise_id=principal.enterprise_id, key_prefix=principal.prefix)
+    return Me(
+        role=principal.role,
+        enterprise_id=principal.enterprise_id,
+        key_prefix=principal.prefix,
+        agency=principal.agency,
+    )
 
 
 class KeyCreate(BaseModel):
