@@ -79,6 +79,16 @@ def agency_of_enterprise(session: Session, enterprise_id: int) -> str:
     return agency_of_uscc(str(uscc))
 
 
+def agencies_of_enterprises(session: Session, enterprise_ids: set[int]) -> dict[int, str]:
+    """{enterprise id: its agency} for many enterprises in one read (the console's lists)."""
+    if not enterprise_ids:
+        return {}
+    rows = session.exec(
+        select(_enterprise.c.id, _enterprise.c.uscc).where(_enterprise.c.id.in_(sorted(enterprise_ids)))
+    )
+    return {int(i): agency_of_uscc(str(u)) for i, u in rows}
+
+
 def describe(region: str) -> str:
     zh_en = AGENCY_NAMES.get(region)
     return f"{zh_en[0]} {zh_en[1]} ({region})" if zh_en else f"an agency not in the table ({region})"

@@ -19,6 +19,16 @@ def read_only(me: Principal, case_agency: str) -> dict[str, Any] | None:
     return {"case_agency": case_agency, "your_agency": me.agency}
 
 
+def foreign(session: Session, me: Principal, enterprise_ids: set[int]) -> dict[int, str]:
+    """{enterprise id: its agency} of the listed enterprises `me` may not act for (none for an admin):
+    a list page shows these rows without their forms."""
+    if me.role != Role.regulator:
+        return {}
+    return {
+        i: a for i, a in agencies.agencies_of_enterprises(session, enterprise_ids).items() if a != me.agency
+    }
+
+
 def read_only_enterprise(session: Session, me: Principal, enterprise_id: int) -> dict[str, Any] | None:
     if me.role != Role.regulator:
         return None

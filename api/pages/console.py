@@ -350,6 +350,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
         asked: list[RepairApplication | Objection] = [*repairs, *objections]
         records = {a.record_id: credit.record_snapshot(s, a.record_id) for a in asked}
         names = enterprises.public_profiles(s, {a.enterprise_id for a in asked})
+        theirs = agency_view.foreign(s, me, {a.enterprise_id for a in asked})
     decided = str(request.query_params.get("decided", ""))
     return web.render(
         request,
@@ -359,6 +360,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
             "objections": objections,
             "records": records,
             "enterprises": names,
+            "theirs": theirs,
             "names": credit.display_names(),
             "decided": decided if re.fullmatch(r"(repair|objection)-\d{1,12}-\d{1,12}", decided) else "",
         },

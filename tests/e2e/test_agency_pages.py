@@ -10,7 +10,8 @@ from sqlmodel import col, select
 from api import demo, demo_complaints
 from complaints.models import Complaint
 from core.identifiers import uscc_with_check
-from core.security import Role, create_key
+from core.security import Role, authenticate, create_key
+from enterprises.models import Enterprise
 from tests.conftest import register
 from tests.e2e.pages_kit import axe_check, sign_in
 
@@ -98,6 +99,31 @@ def test_the_console_names_its_agency_and_another_agencys_cases_are_read_only(
         other.click("form[data-form=inspection] button[type=submit]")
         other.wait_for_url(f"**/console/declarations/{decl.id}")
         assert other.get_attribute("[data-field=status]", "data-status") == "inspected"
+
+        # A public report about a zone merchant: the zone checks it; for Pudong the row is read-only.
+        with db.read_session() as s:
+            zone_merchant = authenticate(s, demo_keys["merchant"]).enterprise_id
+            uscc = s.get(Enterprise, zone_merchant).uscc
+        report = {
+            "uscc": uscc,
+            "category": "false_advertising",
+            "narrative": "网店页面宣称奶粉可治疗过敏，属虚假宣传",
+            "evidence_url": "https://example.com/shot.png",
+            "consent": True,
+        }
+        sent = other.request.post(f"{base}/api/v1/public/tipoffs", data=report)
+        assert sent.status == 201, sent.text()
+        tipoff = sent.json()["tipoff"]["id"]
+        other.goto(f"{base}/console/tipoffs")
+        row = other.locator(f"[data-tipoff='{tipoff}']")
+        assert row.locator("form[data-form=decide]").count() == 0
+        assert ZONE_ZH in row.locator("[data-field=read-only]").inner_text()
+        axe_check(other, "console-tipoffs-read-only")
+        zone.goto(f"{base}/console/tipoffs")
+        assert zone.locator(f"[data-tipoff='{tipoff}'] form[data-form=decide]").count() == 1
+        for path in ("/console/credit", "/console/credit/trust"):
+            other.goto(f"{base}{path}")
+            axe_check(other, f"other-agency{path.replace('/', '-')}")
     finally:
         ctx.close()
         zone.context.close()
