@@ -329,6 +329,14 @@ def op_merchant_path(w: World, a: str) -> Call:
     return Call("POST", f"/api/v1/enterprises/{mid}/products", seeding.product_body(new_gtin()), 201)
 
 
+def op_assign_gtin(w: World, a: str) -> Call:
+    """A GTIN registered to a merchant of the agency, transferred to another of its merchants."""
+    product = w.flow(a).product()
+    mid, _ = w.merchant(a)
+    body = {"enterprise_id": mid, "reason": "品牌授权变更"}
+    return Call("PUT", f"/api/v1/gtins/{product['gtin']}/owner", body, 200)
+
+
 OPERATIONS: dict[str, Callable[[World, str], Call]] = {
     name.removeprefix("op_"): fn for name, fn in dict(globals()).items() if name.startswith("op_")
 }
@@ -342,7 +350,7 @@ def world(client, db, keys: Keys) -> World:
 
 
 def test_every_regulator_write_is_refused_across_agencies_and_succeeds_in_its_own(world: World):
-    assert len(OPERATIONS) >= 25
+    assert len(OPERATIONS) >= 27
     across_succeeded: list[tuple[str, str, int]] = []
     own_failed: list[tuple[str, str, int, str]] = []
     for name, build in OPERATIONS.items():
@@ -428,3 +436,14 @@ def test_a_regulator_key_names_a_known_agency(client, keys: Keys):
     assert made.status_code == 201 and made.json()["agency"] == THERE
     default = client.post("/api/v1/admin/api-keys", json={"role": "regulator"}, headers=admin)
     assert default.status_code == 201 and default.json()["agency"] == HERE
+
+
+def test_a_gtin_is_not_taken_from_another_agencys_merchant(world: World):
+    product = world.flow(HERE).product()
+    mine, _ = world.merchant(THERE)
+    body = {"enterprise_id": mine, "reason": "品牌授权变更"}
+    path = f"/api/v1/gtins/{product['gtin']}/owner"
+    taken = world.client.put(path, json=body, headers=world.reg(THERE))
+    assert taken.status_code == 403 and taken.json()["case_agency"] == HERE, taken.text
+    assert world.client.put(path, json=body, headers=world.reg(HERE)).status_code == 403  # nor given to one
+    assert world.client.put(path, json=body, headers=Keys.header(world.keys.admin)).status_code == 200
