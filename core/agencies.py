@@ -12,15 +12,23 @@ city, else its province); a division no agency here covers is the bonded zone's 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import column, table
 from sqlmodel import Session, select
 
 from core.errors import Forbidden, NotFound
 
-if TYPE_CHECKING:  # core.security imports this table; the check needs only a principal's fields
-    from core.security import Principal
+
+class Caller(Protocol):
+    """What the check reads of a principal (`core.security.Principal`, which imports this table)."""
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def agency(self) -> str | None: ...
+
 
 REGULATOR = "regulator"
 
@@ -94,7 +102,7 @@ def describe(region: str) -> str:
     return f"{zh_en[0]} {zh_en[1]} ({region})" if zh_en else f"an agency not in the table ({region})"
 
 
-def ensure_acts(by: Principal, region: str, what: str) -> None:
+def ensure_acts(by: Caller, region: str, what: str) -> None:
     """The single agency-scope check every regulator write goes through (in the domain services)."""
     if by.role != REGULATOR or by.agency == region:
         return
@@ -106,6 +114,6 @@ def ensure_acts(by: Principal, region: str, what: str) -> None:
     )
 
 
-def ensure_acts_for_enterprise(session: Session, by: Principal, enterprise_id: int, what: str) -> None:
+def ensure_acts_for_enterprise(session: Session, by: Caller, enterprise_id: int, what: str) -> None:
     if by.role == REGULATOR:
         ensure_acts(by, agency_of_enterprise(session, enterprise_id), what)

@@ -92,8 +92,8 @@ def assign_gtin(session: Session, gtin: str, enterprise_id: int, reason: str, by
     owner = session.get(GtinOwner, gtin, with_for_update=True)
     previous = owner.enterprise_id if owner else None
     # A regulator assigns to, and takes from, only the merchants of its own agency's region.
-    for party in {enterprise_id, previous} - {None}:
-        agencies.ensure_acts_for_enterprise(session, by, int(party), f"GTIN {gtin} of enterprise {party}")
+    for party in {enterprise_id} if previous is None else {enterprise_id, previous}:
+        agencies.ensure_acts_for_enterprise(session, by, party, f"GTIN {gtin} of enterprise {party}")
     if owner is None:
         owner = GtinOwner(gtin=gtin, enterprise_id=enterprise_id, assigned_at=utcnow(), assigned_by=by.actor)
     elif previous == enterprise_id:

@@ -153,7 +153,8 @@ def _receive_page(
         "console_complaint_receive.html",
         {
             "agencies": AGENCIES,
-            "here": DEFAULT_REGION,
+            "here": getattr(request.state.principal, "agency", None)
+            or DEFAULT_REGION,  # the signed-in agency
             "categories": [c.value for c in Category],
             "wanted": [w.value for w in Wanted],
             "values": values,

@@ -66,6 +66,7 @@ def test_demo_on_a_fresh_database_brings_the_schema_up_first(tmp_path, monkeypat
     assert json.loads((tmp_path / "var" / "demo-keys.json").read_text()).keys() == {
         "admin",
         "regulator",
+        "regulator_other",
         "merchant",
         "insurer",
     }
