@@ -16,6 +16,7 @@ def create_api_key(
     role: Role = typer.Option(..., help="admin, regulator, merchant or insurer"),
     enterprise: str = typer.Option(None, help="USCC or id of the enterprise (merchant and insurer keys)"),
     label: str = typer.Option("", help="What the key is for"),
+    agency: str = typer.Option(None, help="A regulator key's agency (division code, e.g. 330206)"),
 ) -> None:
     """Create an API key and print it (it is shown only this once)."""
     db = database()
@@ -24,7 +25,7 @@ def create_api_key(
             enterprise_id = None
             if enterprise:
                 enterprise_id = find_enterprise(s, enterprise).id
-            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor)
+            key = issue_key(s, role, enterprise_id, label, by=SYSTEM.actor, agency=agency)
     except DomainError as exc:
         fail(exc.detail, 2)
     print(key)

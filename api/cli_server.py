@@ -182,6 +182,10 @@ def up() -> None:
             f"  Console        {base}/console    sign in with the regulator key {saved.get('regulator', '')}"
         )
         console.print(
+            f"  Console (another agency: Pudong 310115, read-only on the zone's cases)  sign in with"
+            f" {saved.get('regulator_other', '')}"
+        )
+        console.print(
             f"  Merchant       {base}/merchant   sign in with the merchant key {saved.get('merchant', '')}"
         )
         console.print(

@@ -39,6 +39,10 @@ def is_seeded(session: Session) -> bool:
     return session.exec(select(func.count()).select_from(Enterprise)).one() > 0
 
 
+OTHER_REGULATOR = "regulator_other"  # the demo keys' name for the second agency's regulator
+OTHER_AGENCY = "310115"
+
+
 def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
     """Create the demo enterprises and one key per role; returns {role: key}."""
     rng = random.Random(seed_value)
@@ -70,6 +74,10 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
     return {
         Role.admin: create_key(session, Role.admin, label="demo admin"),
         Role.regulator: create_key(session, Role.regulator, label="demo regulator"),
+        # A regulator of a second agency (Pudong, 310115): the bonded zone's cases are read-only for it.
+        OTHER_REGULATOR: create_key(
+            session, Role.regulator, label="demo regulator of another agency", agency=OTHER_AGENCY
+        ),
         Role.merchant: create_key(session, Role.merchant, created["merchant"].id, label="demo merchant"),
         Role.insurer: create_key(session, Role.insurer, created["insurer"].id, label="demo insurer"),
     }

@@ -23,6 +23,14 @@ DEMO_COMPLAINTS = [
         True,
         "published",
     ),
+    # Sent on to Pudong's agency (双向移送): the second agency's demo regulator acts on it, the zone's reads it.
+    (
+        "在上海浦东门店购买的同批次奶粉标签缺少中文说明，要求退货。",
+        "quality",
+        "13800000005",
+        False,
+        "transferred",
+    ),
 ]
 
 
@@ -32,7 +40,7 @@ def seed_complaints(db, settings, urls: list[str]) -> dict[str, str]:  # noqa: A
     from datetime import timedelta
 
     from complaints import service as complaints
-    from complaints.schemas import AnswerIn, IntakeIn
+    from complaints.schemas import AnswerIn, IntakeIn, TransferIn
     from core.clock import clock, utcnow
     from core.security import Principal
 
@@ -77,5 +85,13 @@ def seed_complaints(db, settings, urls: list[str]) -> dict[str, str]:  # noqa: A
         if state == "resolved":
             with db.transaction() as s:
                 complaints.accept(s, token)
+        if state == "transferred":
+            zone = Principal(
+                key_id=None, role=Role.regulator, enterprise_id=None, prefix="demo", agency="330206"
+            )
+            with db.transaction() as s:
+                complaints.transfer(
+                    s, id_of(c), TransferIn(to_region="310115", reason="消费者在浦东购买"), zone
+                )
     complaints.sweep(db, kit)
     return tickets

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Path, Query, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
+from core import agencies
 from core.db import Database
 from core.errors import RateLimited, Unauthorized
 from core.identifiers import MAX_ID, MAX_OFFSET
@@ -80,6 +81,7 @@ def require(*roles: Role) -> Callable[[Principal], Principal]:
 
 
 def scoped_enterprise(
+    request: Request,
     principal: PrincipalDep,
     db: DbDep,
     enterprise_id: Annotated[int, Path(description="Enterprise id", ge=1, le=MAX_ID)],
@@ -93,6 +95,11 @@ def scoped_enterprise(
 
         with db.read_session() as session:
             enterprises.get(session, enterprise_id)
+            # A regulator writing on an enterprise's own paths acts for it: only in its agency's region.
+            if request.method not in SAFE_METHODS:
+                agencies.ensure_acts_for_enterprise(
+                    session, principal, enterprise_id, f"enterprise {enterprise_id}"
+                )
     return enterprise_id
 
 

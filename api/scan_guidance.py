@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote
 
-from complaints.agencies import AGENCIES, DEFAULT_REGION
+from core.agencies import AGENCIES, DEFAULT_REGION
 
 # China's market-supervision complaint hotline and platform (全国12315平台).
 HOTLINE = "12315"

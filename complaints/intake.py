@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
-from complaints.agencies import AGENCIES, DEFAULT_REGION
 from complaints.contact import Sealed
 from complaints.events import ComplaintReceived
 from complaints.evidence import Prepared
@@ -31,6 +30,7 @@ from complaints.models import (
 )
 from complaints.schemas import IntakeIn
 from core import audit
+from core.agencies import AGENCIES, DEFAULT_REGION
 from core.clock import utcnow
 from core.db import id_of
 from core.errors import Invalid, NotFound

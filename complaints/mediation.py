@@ -21,7 +21,7 @@ from complaints.models import (
     Complaint,
     Status,
 )
-from complaints.reading import get
+from complaints.reading import get_to_act
 from complaints.schemas import (
     CloseIn,
     MediationIn,
@@ -34,7 +34,7 @@ from core.security import Principal
 
 def request_info(session: Session, kit: Kit, complaint_id: int, question: str, by: Principal) -> Complaint:
     """Ask the consumer for something: the clock pauses until they reply (等待消费者补充材料)."""
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     _require(c, Status.received, Status.mediation, action="ask the consumer")
     now = utcnow()
     c.paused_from = c.status
@@ -51,7 +51,7 @@ def request_info(session: Session, kit: Kit, complaint_id: int, question: str, b
 def escalate(session: Session, kit: Kit, complaint_id: int, reason: str, by: Principal) -> Complaint:
     """The regulator takes the case into mediation itself (主动调解), as a dispute would: the 45
     working days start now."""
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     _require(c, Status.received, Status.answered, action="escalate to mediation")
     _note(session, c, "regulator", "escalated", reason)
     _escalate(session, kit, c, "regulator", by.actor)
@@ -61,7 +61,7 @@ def escalate(session: Session, kit: Kit, complaint_id: int, reason: str, by: Pri
 
 
 def decide_mediation(session: Session, complaint_id: int, data: MediationIn, by: Principal) -> Complaint:
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     _require(c, Status.mediation, action="record a mediation finding")
     c.defect_confirmed = data.defect_confirmed
     _note(session, c, "regulator", "finding", data.note)
@@ -78,7 +78,7 @@ def decide_mediation(session: Session, complaint_id: int, data: MediationIn, by:
 
 def record_payment(session: Session, complaint_id: int, data: PaymentIn, by: Principal) -> Complaint:
     """A regulator records the advance compensation paid (until the insurer's side does it)."""
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     _require(c, Status.compensation_due, action="record a payment")
     c.compensation_paid_minor = data.amount_minor
     _note(session, c, "regulator", "paid", data.reference)
@@ -90,7 +90,7 @@ def record_payment(session: Session, complaint_id: int, data: PaymentIn, by: Pri
 
 
 def close(session: Session, complaint_id: int, data: CloseIn, by: Principal) -> Complaint:
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     _require(c, *OPEN_STATUSES, action="close")
     _note(session, c, "regulator", "closed", data.note)
     _close(session, c, data.outcome, by.actor)

@@ -28,7 +28,7 @@ from complaints.models import (
     Status,
 )
 from complaints.schemas import QueueQuery
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.db import id_of
 from core.errors import NotFound
@@ -40,6 +40,14 @@ def get(session: Session, complaint_id: int) -> Complaint:
     c = session.get(Complaint, complaint_id)
     if c is None:
         raise NotFound(f"no complaint with id {complaint_id}")
+    return c
+
+
+def get_to_act(session: Session, complaint_id: int, by: Principal) -> Complaint:
+    """A case the caller is to act on: a regulator only on its agency's (the case's handling agency,
+    which a transfer changes); another agency's case stays readable through `get`."""
+    c = get(session, complaint_id)
+    agencies.ensure_acts(by, c.region, f"complaint {c.ticket_no}")
     return c
 
 
@@ -85,8 +93,9 @@ def case_view(session: Session, c: Complaint) -> dict[str, Any]:
 
 
 def reveal_contact(session: Session, kit: Kit, complaint_id: int, by: Principal) -> str:
-    """The contact in clear, for the handling regulator; every read is written to the audit ledger."""
-    c = get(session, complaint_id)
+    """The contact in clear, for the handling regulator (another agency's may not: it does not act on
+    the case); every read is written to the audit ledger."""
+    c = get_to_act(session, complaint_id, by)
     audit.record(session, by.actor, "complaint.contact_read", "complaint", c.id, {"ticket_no": c.ticket_no})
     return kit.box.decrypt(c.contact_cipher)
 

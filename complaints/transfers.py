@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from sqlmodel import Session, col, select
 
-from complaints.agencies import AGENCIES, DEFAULT_REGION
 from complaints.events import ComplaintTransferred
 from complaints.intake import intake
 from complaints.kit import (
@@ -20,12 +19,13 @@ from complaints.models import (
     Complaint,
     ComplaintTransfer,
 )
-from complaints.reading import get
+from complaints.reading import get_to_act
 from complaints.schemas import (
     ReceivedTransferIn,
     TransferIn,
 )
-from core import audit
+from core import agencies, audit
+from core.agencies import AGENCIES, DEFAULT_REGION
 from core.clock import utcnow
 from core.db import id_of
 from core.errors import Conflict, Invalid
@@ -34,7 +34,7 @@ from core.security import Principal
 
 
 def transfer(session: Session, complaint_id: int, data: TransferIn, by: Principal) -> ComplaintTransfer:
-    c = get(session, complaint_id)
+    c = get_to_act(session, complaint_id, by)
     if data.to_region not in AGENCIES:
         raise Invalid.field("to_region", f"no complaint agency is known for division {data.to_region}")
     if data.to_region == c.region:
@@ -81,7 +81,11 @@ def receive_transfer(
     """A case sent here by another region's agency: taken in like any complaint (its deadlines count
     from its receipt here, a repeat joins the earlier case), with the transfer in its trail. The
     tracking token goes back to the sending agency, which hands it to the consumer."""
+    # A regulator receives into its own agency (naming another is acting for it); an admin names any.
+    if data.region is None and by.agency is not None:
+        data = data.model_copy(update={"region": by.agency})
     here = data.region or DEFAULT_REGION
+    agencies.ensure_acts(by, here, "a case received for that agency")
     if data.from_region not in AGENCIES:
         raise Invalid.field("from_region", f"no complaint agency is known for division {data.from_region}")
     if data.from_region == here:

@@ -1,7 +1,8 @@
 """API keys and roles. Keys are random, shown once, stored as a SHA-256 hash, found by a visible prefix.
 
 The one rule of enterprise scope lives here (`Principal.ensure_may_act_for`): merchant and insurer keys
-are bound to one enterprise and may touch only its records; admins and regulators see all. So does the
+are bound to one enterprise and may touch only its records; admins and regulators see all (a regulator
+key also names its agency, and acts only on that agency's cases: `core.agencies`). So does the
 rule of enterprise standing (`Principal.ensure_may_write`): the keys of a suspended or deregistered
 enterprise still read its own records but change nothing, from the moment its status changes.
 """
@@ -19,6 +20,7 @@ from sqlalchemy import column, table
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from core import audit, sessions
+from core.agencies import AGENCIES, DEFAULT_REGION
 from core.clock import utcnow
 from core.db import UtcDateTime
 from core.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -48,6 +50,7 @@ class ApiKey(SQLModel, table=True):
     key_hash: str = Field(max_length=64)
     role: str = Field(max_length=16)
     enterprise_id: int | None = Field(default=None, foreign_key="enterprise.id", index=True)
+    agency: str | None = Field(default=None, max_length=6)  # a regulator's agency (GB/T 2260 division)
     label: str = Field(default="", max_length=200)
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
@@ -64,6 +67,8 @@ class Principal:
     # The bound enterprise's status when the key was presented (active, suspended, deregistered).
     enterprise_status: str = ACTIVE
     enterprise_status_reason: str = ""
+    # A regulator's agency (division code): it acts only on that agency's cases (core.agencies).
+    agency: str | None = None
 
     @property
     def actor(self) -> str:
@@ -98,8 +103,15 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, role: Role | str, enterprise_id: int | None = None, label: str = "") -> str:
-    """Create a key and return it in clear: the only time it is ever shown."""
+def create_key(
+    session: Session,
+    role: Role | str,
+    enterprise_id: int | None = None,
+    label: str = "",
+    agency: str | None = None,
+) -> str:
+    """Create a key and return it in clear: the only time it is ever shown. A regulator's key acts for
+    `agency` (the bonded zone's own when none is named); no other key names an agency."""
     try:
         role = Role(role)
     except ValueError:
@@ -110,6 +122,12 @@ def create_key(session: Session, role: Role | str, enterprise_id: int | None = N
         raise Invalid.field("enterprise", f"a {role} key must be bound to an enterprise")
     if role not in ENTERPRISE_BOUND and enterprise_id is not None:
         raise Invalid.field("enterprise", f"a {role} key is not bound to an enterprise")
+    if role == Role.regulator:
+        agency = agency or DEFAULT_REGION
+        if agency not in AGENCIES:
+            raise Invalid.field("agency", f"no agency is known for division {agency}")
+    elif agency is not None:
+        raise Invalid.field("agency", f"a {role} key does not act for an agency; only a regulator's does")
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     session.add(
@@ -118,6 +136,7 @@ def create_key(session: Session, role: Role | str, enterprise_id: int | None = N
             key_hash=_hash(key),
             role=role.value,
             enterprise_id=enterprise_id,
+            agency=agency,
             label=label,
             created_at=utcnow(),
         )
@@ -127,7 +146,13 @@ def create_key(session: Session, role: Role | str, enterprise_id: int | None = N
 
 
 def issue_key(
-    session: Session, role: Role | str, enterprise_id: int | None = None, label: str = "", *, by: str
+    session: Session,
+    role: Role | str,
+    enterprise_id: int | None = None,
+    label: str = "",
+    *,
+    by: str,
+    agency: str | None = None,
 ) -> str:
     """Create a key for an admin (the API or the CLI) and record it in the audit ledger, in the caller's
     transaction; returns the key in clear, the only time it is shown."""
@@ -135,8 +160,10 @@ def issue_key(
         session.exec(select(_enterprise.c.id).where(_enterprise.c.id == enterprise_id)).first() is None
     ):
         raise NotFound(f"no enterprise with id {enterprise_id}", field="enterprise_id")
-    key = create_key(session, role, enterprise_id, label)
+    key = create_key(session, role, enterprise_id, label, agency)
     state = {"role": Role(role).value, "enterprise_id": enterprise_id, "label": label}
+    if Role(role) == Role.regulator:
+        state["agency"] = agency or DEFAULT_REGION
     audit.record(session, by, "api_key.created", "api_key", key.split("_")[1], state)
     return key
 
@@ -193,6 +220,7 @@ def _principal(row: ApiKey, status: str | None, status_reason: str | None) -> Pr
         prefix=row.prefix,
         enterprise_status=status or ACTIVE,
         enterprise_status_reason=status_reason or "",
+        agency=(row.agency or DEFAULT_REGION) if row.role == Role.regulator else None,
     )
 
 

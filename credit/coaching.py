@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.db import id_of
 from core.errors import Conflict, Invalid, NotFound
@@ -58,6 +58,7 @@ def get_task(session: Session, task_id: int, enterprise_id: int | None = None) -
 
 def open_plan(session: Session, data: PlanCreate, by: Principal) -> CoachingPlan:
     ent = enterprises.get(session, data.enterprise_id)
+    agencies.ensure_acts_for_enterprise(session, by, data.enterprise_id, f"enterprise {data.enterprise_id}")
     if ent.kind != "merchant":
         raise Invalid.field("enterprise_id", "coaching is for merchants")
     current = session.exec(
@@ -88,6 +89,7 @@ def open_plan(session: Session, data: PlanCreate, by: Principal) -> CoachingPlan
 
 def add_task(session: Session, plan_id: int, data: TaskCreate, by: Principal) -> CoachingTask:
     p = get_plan(session, plan_id)
+    agencies.ensure_acts_for_enterprise(session, by, p.enterprise_id, f"coaching plan {p.id}")
     if p.status != PlanStatus.open:
         raise Conflict(f"coaching plan {p.id} is {p.status}", field="plan_id")
     today = utcnow().astimezone(CHINA_TZ).date()
@@ -127,6 +129,7 @@ def report_task(
 
 def confirm_task(session: Session, task_id: int, data: Verdict, by: Principal) -> CoachingTask:
     t = get_task(session, task_id)
+    agencies.ensure_acts_for_enterprise(session, by, t.enterprise_id, f"coaching task {t.id}")
     if t.status != TaskStatus.reported:
         raise Conflict(
             f"coaching task {t.id} is {t.status}; only a reported task is confirmed", field="task_id"

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
@@ -163,6 +163,7 @@ def breach(session: Session, pledge_id: int, data: PledgeBreach, by: Principal) 
     """A pledge found broken: a credit record of the methodology's `pledges.broken_kind` with the
     severity found, and a bar on pledging for `pledges.bar_days` of that severity."""
     p = get(session, pledge_id)
+    agencies.ensure_acts_for_enterprise(session, by, p.enterprise_id, f"pledge {p.id}")
     if p.status != PledgeStatus.active:
         raise Conflict(
             f"pledge {p.id} is {p.status}; only a pledge in force can be found broken", field="pledge_id"

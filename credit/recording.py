@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, Invalid
 from core.events import emit
@@ -89,7 +89,8 @@ def add_manual(
     session: Session, data: RecordCreate, by: Principal, idempotency_key: str | None = None
 ) -> CreditRecord:
     """A record added by hand; a retry with the same Idempotency-Key returns the first (a different
-    record under the same key is a conflict)."""
+    record under the same key is a conflict). A regulator files only on its agency's enterprises."""
+    agencies.ensure_acts_for_enterprise(session, by, data.enterprise_id, f"enterprise {data.enterprise_id}")
     record, created = add_record(
         session,
         enterprise_id=data.enterprise_id,

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.db import id_of
 from core.errors import Conflict, NotFound
@@ -113,6 +113,7 @@ def list_repairs(
 
 def decide_repair(session: Session, repair_id: int, data: Decision, by: Principal) -> RepairApplication:
     a = get_repair(session, repair_id)
+    agencies.ensure_acts_for_enterprise(session, by, a.enterprise_id, f"repair application {a.id}")
     if a.status != ApplicationStatus.pending:
         raise Conflict(f"repair application {a.id} was already {a.status}")
     now = utcnow()
@@ -182,6 +183,7 @@ def list_objections(
 
 def decide_objection(session: Session, objection_id: int, data: Decision, by: Principal) -> Objection:
     o = get_objection(session, objection_id)
+    agencies.ensure_acts_for_enterprise(session, by, o.enterprise_id, f"objection {o.id}")
     if o.status != "open":
         raise Conflict(f"objection {o.id} was already {o.status}")
     now = utcnow()

@@ -3,7 +3,7 @@ the importer's grade, from a published seed, so that anyone holding the publishe
 
 The draw is defined without any language's random generator, so it can be replayed anywhere:
   input_hash = SHA-256 of the canonical JSON of the inputs (methodology version, rates, inspectors,
-               candidates sorted by declaration number)
+               candidates sorted by declaration number; and the agency, when a regulator draws for its own)
   u(c)       = first 8 bytes of HMAC-SHA256(key = seed bytes, "select|" + input_hash + "|" + declaration_no)
                read as a big-endian integer, divided by 2^64
   selected   = the candidates with u(c) < rate[grade of c]
@@ -20,12 +20,12 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import utcnow
 from core.db import id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
-from core.security import Principal
+from core.security import Principal, Role
 from credit import methodology as methodology_
 from credit.events import SupervisionDrawn
 from credit.models import CreditStanding, SupervisionDraw, SupervisionSelection
@@ -72,15 +72,17 @@ def draw_from(inputs: dict[str, Any], seed_hex: str) -> tuple[str, list[dict[str
     return input_hash, selected
 
 
-def _inputs(session: Session, inspectors: list[str]) -> dict[str, Any]:
+def _inputs(session: Session, inspectors: list[str], agency: str | None = None) -> dict[str, Any]:
     m = methodology_.current()
     pending = traceability.awaiting_inspection(session)
     ent_ids = {p["enterprise_id"] for p in pending}
+    usccs = {i: p["uscc"] for i, p in enterprises.public_profiles(session, ent_ids).items()}
+    if agency is not None:  # a regulator draws from its own agency's declarations only
+        pending = [p for p in pending if agencies.agency_of_uscc(usccs[p["enterprise_id"]]) == agency]
     grades = {
         s.enterprise_id: s.grade
         for s in session.exec(select(CreditStanding).where(CreditStanding.enterprise_id.in_(ent_ids)))  # type: ignore[attr-defined]
     }
-    usccs = {i: p["uscc"] for i, p in enterprises.public_profiles(session, ent_ids).items()}
     unrated = score(m, (), utcnow()).grade  # an enterprise not yet scored starts where everyone starts
     candidates = sorted(
         (
@@ -98,21 +100,25 @@ def _inputs(session: Session, inspectors: list[str]) -> dict[str, Any]:
         raise Invalid.field("inspectors", "name at least one inspector")
     if len(set(names)) != len(names):
         raise Invalid.field("inspectors", "an inspector is named twice")
-    return {
+    inputs = {
         "methodology_version": m.version,
         "rates": m.inspection_rates,
         "inspectors": sorted(names),
         "candidates": candidates,
     }
+    return inputs if agency is None else {**inputs, "agency": agency}
 
 
 def draw(session: Session, inspectors: list[str], by: Principal, seed: str | None = None) -> SupervisionDraw:
-    inputs = _inputs(session, inspectors)
+    # An admin draws over every pending declaration; a regulator over its agency's (named in the inputs).
+    inputs = _inputs(session, inspectors, by.agency if by.role == Role.regulator else None)
     if not inputs["candidates"]:
         # A published draw is a public statement that the pending declarations were drawn from; one
         # over none would read as "drawn, nothing selected" when nothing was there to draw.
         raise Conflict(
-            "no declaration is waiting for inspection, so there is nothing to draw from; "
+            "no declaration is waiting for inspection"
+            + (f" in {agencies.describe(inputs['agency'])}" if "agency" in inputs else "")
+            + ", so there is nothing to draw from; "
             "draw again when declarations are pending",
             field="candidates",
         )

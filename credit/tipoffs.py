@@ -17,7 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator
 from sqlmodel import Session, col, func, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import as_utc, utcnow
 from core.db import id_of
 from core.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
@@ -262,6 +262,7 @@ def decide(session: Session, tipoff_id: int, data: TipoffDecision, by: Principal
     t = session.get(Tipoff, tipoff_id)
     if t is None:
         raise NotFound(f"no report {tipoff_id}", field="tipoff_id")
+    agencies.ensure_acts_for_enterprise(session, by, t.enterprise_id, f"report {tipoff_id}")
     if t.status != TipoffStatus.received:
         raise Conflict(f"report {tipoff_id} was decided already", field="tipoff_id")
     t.status = TipoffStatus.effective if data.effective else TipoffStatus.not_effective

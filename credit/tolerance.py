@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from core import agencies
 from core.clock import as_utc, utcnow
 from core.errors import Conflict, NotFound
 from core.security import Principal
@@ -88,6 +89,7 @@ def decide(session: Session, tolerance_id: int, data: Verdict, by: Principal) ->
     """A regulator confirms the correction (no mark on the grade) or refuses it: before the deadline the
     merchant may report again; after it, the tolerance lapses."""
     t = get(session, tolerance_id)
+    agencies.ensure_acts_for_enterprise(session, by, t.enterprise_id, f"tolerance {t.id}")
     if t.status != ToleranceStatus.submitted:
         raise Conflict(
             f"tolerance {t.id} is {t.status}; only a reported correction is decided", field="tolerance_id"

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
@@ -29,6 +29,10 @@ def _public(e: Enterprise) -> dict:
 
 
 def register(session: Session, data: EnterpriseCreate, by: Principal) -> Enterprise:
+    # A regulator registers the enterprises of its own agency's region (the USCC's division).
+    agencies.ensure_acts(
+        by, agencies.agency_of_uscc(data.uscc), f"an enterprise registered in {data.uscc[2:8]}"
+    )
     if session.exec(select(Enterprise.id).where(Enterprise.uscc == data.uscc)).first() is not None:
         raise Conflict(f"an enterprise with USCC {data.uscc} is already registered", field="uscc")
     if (
@@ -131,6 +135,7 @@ def list_enterprises(
 
 def update(session: Session, enterprise_id: int, data: EnterpriseUpdate, by: Principal) -> Enterprise:
     ent = get(session, enterprise_id)
+    agencies.ensure_acts(by, agencies.agency_of_uscc(ent.uscc), f"enterprise {ent.id}")
     changes = data.model_dump(exclude_unset=True)
     if "contact_email" in changes:
         changes["contact_email"] = changes["contact_email"] or ""
@@ -162,6 +167,7 @@ def update(session: Session, enterprise_id: int, data: EnterpriseUpdate, by: Pri
 
 def change_status(session: Session, enterprise_id: int, data: StatusChange, by: Principal) -> Enterprise:
     ent = get(session, enterprise_id)
+    agencies.ensure_acts(by, agencies.agency_of_uscc(ent.uscc), f"enterprise {ent.id}")
     if ent.status == EnterpriseStatus.deregistered:
         raise Conflict("a deregistered enterprise cannot change status", field="status")
     if ent.status == data.status:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from core import agencies
 from core.errors import NotFound
+from core.security import Principal
 from traceability.models import Declaration, DeclarationLine
 
 
@@ -28,3 +30,16 @@ def get_line(session: Session, declaration_id: int, line_no: int) -> Declaration
     if line is None:
         raise NotFound(f"declaration {declaration_id} has no line {line_no}")
     return line
+
+
+def ensure_acts(session: Session, by: Principal, decl: Declaration) -> None:
+    """The caller may act on the declaration: its enterprise's key, or a regulator of the enterprise's
+    agency (its registered region, `core.agencies`), or an admin."""
+    by.ensure_may_act_for(decl.enterprise_id)
+    agencies.ensure_acts_for_enterprise(session, by, decl.enterprise_id, f"declaration {decl.declaration_no}")
+
+
+def declaration_to_act(session: Session, declaration_id: int, by: Principal) -> Declaration:
+    decl = get_declaration(session, declaration_id)
+    ensure_acts(session, by, decl)
+    return decl

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from core import audit
+from core import agencies, audit
 from core.clock import utcnow
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
 from core.security import ENTERPRISE_BOUND, Principal
@@ -91,6 +91,9 @@ def assign_gtin(session: Session, gtin: str, enterprise_id: int, reason: str, by
         )
     owner = session.get(GtinOwner, gtin, with_for_update=True)
     previous = owner.enterprise_id if owner else None
+    # A regulator assigns to, and takes from, only the merchants of its own agency's region.
+    for party in {enterprise_id} if previous is None else {enterprise_id, previous}:
+        agencies.ensure_acts_for_enterprise(session, by, party, f"GTIN {gtin} of enterprise {party}")
     if owner is None:
         owner = GtinOwner(gtin=gtin, enterprise_id=enterprise_id, assigned_at=utcnow(), assigned_by=by.actor)
     elif previous == enterprise_id:

@@ -39,6 +39,7 @@ from traceability.batches import reserve_codes as reserve_codes
 from traceability.batches import run_batch as run_batch
 from traceability.codes import DigitalLink
 from traceability.events import CodeRevoked, DeclarationChanged, LotRecalled, ProductCreated
+from traceability.lookups import declaration_to_act, ensure_acts
 from traceability.lookups import get_declaration as get_declaration
 from traceability.lookups import get_line as get_line
 from traceability.models import (
@@ -292,7 +293,7 @@ def _transition(decl: Declaration, allowed_from: set[str], to: str) -> None:
 def inspect(
     session: Session, declaration_id: int, data: InspectionIn, by: Principal, resolver: str
 ) -> Declaration:
-    decl = get_declaration(session, declaration_id)
+    decl = declaration_to_act(session, declaration_id, by)
     _transition(decl, {DeclarationStatus.declared}, DeclarationStatus.inspected)
     lines = {ln.line_no: ln for ln in lines_of(session, declaration_id)}
     given = [r.line_no for r in data.lines]
@@ -335,7 +336,7 @@ def inspect(
 
 
 def release(session: Session, declaration_id: int, reason: str, by: Principal, resolver: str) -> Declaration:
-    decl = get_declaration(session, declaration_id)
+    decl = declaration_to_act(session, declaration_id, by)
     _transition(decl, {DeclarationStatus.inspected}, DeclarationStatus.released)
     lines = lines_of(session, declaration_id)
     if not any(ln.inspection_result == InspectionResult.passed for ln in lines):
@@ -355,7 +356,7 @@ def release(session: Session, declaration_id: int, reason: str, by: Principal, r
 
 
 def reject(session: Session, declaration_id: int, reason: str, by: Principal) -> Declaration:
-    decl = get_declaration(session, declaration_id)
+    decl = declaration_to_act(session, declaration_id, by)
     _transition(decl, {DeclarationStatus.declared, DeclarationStatus.inspected}, DeclarationStatus.rejected)
     if not reason:
         raise Invalid.field("reason", "a rejection needs a reason")
@@ -434,7 +435,7 @@ def revoke_code(
     code, line, decl = code_owner(session, serial)
     if enterprise_id is not None and decl.enterprise_id != enterprise_id:
         raise NotFound(f"enterprise {enterprise_id} has no code {serial}")
-    by.ensure_may_act_for(decl.enterprise_id)
+    ensure_acts(session, by, decl)
     if code.status == CodeStatus.revoked:
         return code
     code.status, code.status_reason = CodeStatus.revoked, reason
@@ -457,7 +458,7 @@ def recall_lot(
 ) -> DeclarationLine:
     """Recall a lot; with `enterprise_id`, only one of that enterprise's declarations (else not found)."""
     decl = get_declaration(session, declaration_id, enterprise_id)
-    by.ensure_may_act_for(decl.enterprise_id)
+    ensure_acts(session, by, decl)
     line = get_line(session, declaration_id, line_no)
     if line.recalled_at is not None:
         return line

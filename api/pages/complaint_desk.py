@@ -90,8 +90,8 @@ def queue(request: Request, me: Staff) -> Response:
     """The queue, filtered by status, deadline, region, merchant and category; unfiltered, overdue
     cases first (the complaints domain's own mark), then the rest by their deadline."""
     from complaints import service as complaints
-    from complaints.agencies import AGENCIES
     from complaints.models import Category, Status
+    from core.agencies import AGENCIES
     from enterprises import service as enterprises
 
     q, chosen = _queue_query(request)
@@ -145,15 +145,16 @@ def receive_form(request: Request, me: Staff) -> Response:
 def _receive_page(
     request: Request, values: dict[str, str], received: dict | None, status: int = 200
 ) -> Response:
-    from complaints.agencies import AGENCIES, DEFAULT_REGION
     from complaints.models import Category, Wanted
+    from core.agencies import AGENCIES, DEFAULT_REGION
 
     return web.render(
         request,
         "console_complaint_receive.html",
         {
             "agencies": AGENCIES,
-            "here": DEFAULT_REGION,
+            "here": getattr(request.state.principal, "agency", None)
+            or DEFAULT_REGION,  # the signed-in agency
             "categories": [c.value for c in Category],
             "wanted": [w.value for w in Wanted],
             "values": values,
@@ -221,9 +222,10 @@ async def contact(request: Request, complaint_id: Id, me: Staff) -> Response:
 
 
 def _case_page(request: Request, complaint_id: int, contact: str | None = None) -> Response:
+    from api.pages.agency_view import read_only
     from complaints import service as complaints
-    from complaints.agencies import AGENCIES
     from complaints.models import OPEN_STATUSES, CloseOutcome
+    from core.agencies import AGENCIES
     from enterprises import service as enterprises
     from insurance import claims as insurance_claims
 
@@ -248,6 +250,7 @@ def _case_page(request: Request, complaint_id: int, contact: str | None = None) 
             "contact": contact,
             "agencies": AGENCIES,
             "is_open": c.status in OPEN_STATUSES,
+            "read_only": read_only(request.state.principal, c.region),
             "close_outcomes": [o.value for o in CloseOutcome],
             "done": str(request.query_params.get("done", ""))[:20],
         },

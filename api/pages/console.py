@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.deps import Id
-from api.pages import charts, glossary, web
+from api.pages import agency_view, charts, glossary, web
 from api.routers import disclosure as search_routes
 from core.db import id_of
 from core.errors import FieldError, Invalid
@@ -191,8 +191,11 @@ def declaration(request: Request, declaration_id: int, me: Staff) -> Response:
         decl = trace.get_declaration(s, declaration_id)
         lines = trace.lines_of(s, id_of(decl))
         enterprise = _names(s, [decl]).get(decl.enterprise_id)
+        read_only = agency_view.read_only_enterprise(s, me, decl.enterprise_id)
     return web.render(
-        request, "console_declaration.html", {"decl": decl, "lines": lines, "enterprise": enterprise}
+        request,
+        "console_declaration.html",
+        {"decl": decl, "lines": lines, "enterprise": enterprise, "read_only": read_only},
     )
 
 
@@ -347,6 +350,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
         asked: list[RepairApplication | Objection] = [*repairs, *objections]
         records = {a.record_id: credit.record_snapshot(s, a.record_id) for a in asked}
         names = enterprises.public_profiles(s, {a.enterprise_id for a in asked})
+        theirs = agency_view.foreign(s, me, {a.enterprise_id for a in asked})
     decided = str(request.query_params.get("decided", ""))
     return web.render(
         request,
@@ -356,6 +360,7 @@ def credit_queue(request: Request, me: Staff) -> Response:
             "objections": objections,
             "records": records,
             "enterprises": names,
+            "theirs": theirs,
             "names": credit.display_names(),
             "decided": decided if re.fullmatch(r"(repair|objection)-\d{1,12}-\d{1,12}", decided) else "",
         },

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from api.deps import Id
-from api.pages import glossary, web
+from api.pages import agency_view, glossary, web
 from api.problems import _field_path, _reason
 from core.errors import FieldError, Invalid
 from core.security import Principal
@@ -143,6 +143,7 @@ def console_page(request: Request, me: Staff) -> Response:
             "plans": plans,
             "notices": sent,
             "enterprises": enterprises.public_profiles(s, ids),
+            "theirs": agency_view.foreign(s, me, ids),
             "done": str(request.query_params.get("done", ""))[:20],
             **_rules(),
         }

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from api.deps import Id, public_rate_limit
-from api.pages import glossary, web
+from api.pages import agency_view, glossary, web
 from core.errors import FieldError, Invalid
 from core.security import Principal
 from credit import tipoffs
@@ -85,11 +85,14 @@ def follow(request: Request, reporter_token: Annotated[str, Form(max_length=64)]
 
 
 @router.get("/console/tipoffs")
-def queue(request: Request, _: Console) -> Response:
+def queue(request: Request, me: Console) -> Response:
     with request.app.state.db.read_session() as s:
         waiting = tipoffs.queue(s, TipoffStatus.received)
         decided = [t for t in tipoffs.queue(s, None, limit=500) if t.status != TipoffStatus.received][-50:]
-    return _render(request, "console_tipoffs.html", {"waiting": waiting, "decided": decided[::-1]})
+        theirs = agency_view.foreign(s, me, {t.enterprise_id for t in waiting})
+    return _render(
+        request, "console_tipoffs.html", {"waiting": waiting, "decided": decided[::-1], "theirs": theirs}
+    )
 
 
 @router.post("/console/tipoffs/{tipoff_id}/decision")

@@ -3,7 +3,10 @@ the glossary has already, record_status, gains the words here)."""
 
 from __future__ import annotations
 
+from core.agencies import AGENCY_NAMES
+
 TRUST_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "agency": dict(AGENCY_NAMES),  # agencies by division code (core.agencies: the one table)
     "record_status": {"tolerated": ("容错整改中（不计分）", "Tolerated (not counted)")},
     "pledge_status": {
         "active": ("履约中", "In force"),

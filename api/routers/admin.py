@@ -15,7 +15,7 @@ from core import events as outbox
 from core.errors import NotFound
 from core.identifiers import RecordId
 from core.schedule import Outcome
-from core.security import Principal, Role, issue_key, list_keys, revoke_key
+from core.security import Principal, Role, authenticate, issue_key, list_keys, revoke_key
 
 log = logging.getLogger(__name__)
 
@@ -27,11 +27,19 @@ class Me(BaseModel):
     role: str
     enterprise_id: int | None
     key_prefix: str
+    agency: str | None = Field(
+        default=None, description="A regulator's agency (division code): it acts there"
+    )
 
 
 @router.get("/me", response_model=Me, summary="Who the calling key belongs to")
 def me(principal: PrincipalDep) -> Me:
-    return Me(role=principal.role, enterprise_id=principal.enterprise_id, key_prefix=principal.prefix)
+    return Me(
+        role=principal.role,
+        enterprise_id=principal.enterprise_id,
+        key_prefix=principal.prefix,
+        agency=principal.agency,
+    )
 
 
 class KeyCreate(BaseModel):
@@ -39,6 +47,11 @@ class KeyCreate(BaseModel):
     role: Role
     enterprise_id: RecordId | None = None
     label: str = Field(default="", max_length=200)
+    agency: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="A regulator key's agency (GB/T 2260 division code); the bonded zone's when omitted",
+    )
 
 
 class KeyCreated(BaseModel):
@@ -46,6 +59,7 @@ class KeyCreated(BaseModel):
     prefix: str
     role: str
     enterprise_id: int | None
+    agency: str | None = None
 
 
 class KeyOut(BaseModel):
@@ -53,6 +67,7 @@ class KeyOut(BaseModel):
     prefix: str
     role: str
     enterprise_id: int | None
+    agency: str | None = None
     label: str
     created_at: datetime
     revoked_at: datetime | None
@@ -61,8 +76,11 @@ class KeyOut(BaseModel):
 @router.post("/admin/api-keys", status_code=201, response_model=KeyCreated, summary="Create an API key")
 def create_api_key(data: KeyCreate, db: DbDep, by: Admin) -> KeyCreated:
     with db.transaction() as s:
-        key = issue_key(s, data.role, data.enterprise_id, data.label, by=by.actor)
-    return KeyCreated(key=key, prefix=key.split("_")[1], role=data.role, enterprise_id=data.enterprise_id)
+        key = issue_key(s, data.role, data.enterprise_id, data.label, by=by.actor, agency=data.agency)
+        agency = authenticate(s, key).agency
+    return KeyCreated(
+        key=key, prefix=key.split("_")[1], role=data.role, enterprise_id=data.enterprise_id, agency=agency
+    )
 
 
 @router.get("/admin/api-keys", response_model=list[KeyOut], summary="List API keys (prefixes only)")

@@ -21,11 +21,17 @@ def test_demo_seeds_once_and_its_keys_work(cli_env, client):
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
     keys = json.loads((cli_env / "demo-keys.json").read_text())
-    assert set(keys) == {"admin", "regulator", "merchant", "insurer"}
+    assert set(keys) == {"admin", "regulator", "regulator_other", "merchant", "insurer"}
     assert (cli_env / "demo-keys.json").stat().st_mode & 0o777 == 0o600
     for role, key in keys.items():
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
-        assert me.status_code == 200 and me.json()["role"] == role
+        assert me.status_code == 200 and me.json()["role"] == role.removesuffix("_other")
+    other = client.get("/api/v1/me", headers={"Authorization": f"Bearer {keys['regulator_other']}"})
+    assert other.json()["agency"] == "310115"
+    assert (
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer {keys['regulator']}"}).json()["agency"]
+        == "330206"
+    )
     listed = client.get("/api/v1/enterprises", headers={"Authorization": f"Bearer {keys['admin']}"}).json()
     assert len(listed) >= 6 and {e["kind"] for e in listed} == {"merchant", "insurer", "regulator"}
     again = runner.invoke(app, ["demo"])
@@ -60,6 +66,7 @@ def test_demo_on_a_fresh_database_brings_the_schema_up_first(tmp_path, monkeypat
     assert json.loads((tmp_path / "var" / "demo-keys.json").read_text()).keys() == {
         "admin",
         "regulator",
+        "regulator_other",
         "merchant",
         "insurer",
     }
