@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from credit import warning
 from credit.methodology import Methodology
 from credit.models import CreditStanding
 from credit.standing import list_of
-from traceability.models import DeclarationLine
+from traceability import scan_signals as scans
 
 LEVEL_ZH = {"elevated": "关注", "high": "高风险"}
 LEVEL_EN = {"elevated": "elevated", "high": "high"}
@@ -58,15 +58,10 @@ def raises(
     draw = warning.rules().draw
     ent_ids = sorted({p["enterprise_id"] for p in pending})
     found = {a.enterprise_id: a for a in warning.assess_all(session, enterprise_ids=ent_ids)} if draw else {}
-    gtins: dict[int, set[str]] = {}
-    if any(a.products for a in found.values()):
-        ids = [p["declaration_id"] for p in pending]
-        for did, gtin in session.exec(
-            select(DeclarationLine.declaration_id, DeclarationLine.gtin).where(
-                col(DeclarationLine.declaration_id).in_(ids)
-            )
-        ):
-            gtins.setdefault(did, set()).add(gtin)
+    warned_products = any(a.products for a in found.values())
+    gtins = (
+        scans.declaration_gtins(session, [p["declaration_id"] for p in pending]) if warned_products else {}
+    )
     out: dict[str, list[dict[str, Any]]] = {}
     for p in pending:
         why: list[dict[str, Any]] = []
