@@ -50,9 +50,12 @@ def reason(
     return zh, en
 
 
-def how(m: Methodology, measure: Measure, grade: str) -> dict[str, Any]:
-    """How CrossTrust applies its own measure, in figures the methodology holds."""
+def how(m: Methodology, measure: Measure, grade: str, list_: str | None = None) -> dict[str, Any]:
+    """How CrossTrust applies its own measure, in figures the methodology holds: a list's own inspection
+    rate (the black list: every declaration) where the methodology sets one, else the grade's."""
     if measure.applied_by == "inspection_rates":
+        if list_ in measure.applies_to and list_ in m.list_rates:
+            return {"inspection_rate": m.list_rates[list_]}
         return {"inspection_rate": m.inspection_rates.get(grade)}
     if measure.applied_by == "pledges":
         return {"pledges": False}
@@ -90,7 +93,7 @@ def for_enterprise(session: Session, enterprise_id: int) -> list[dict[str, Any]]
                 "department_en": dept[1],
                 "reason_zh": zh,
                 "reason_en": en,
-                "how": how(m, measure, grade),
+                "how": how(m, measure, grade, list_),
                 "notice": notice_view(notice) if notice is not None and notice.action == "apply" else None,
             }
         )

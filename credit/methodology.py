@@ -3,6 +3,7 @@ rates, read from a versioned TOML file and refused, with every reason, when it d
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tomllib
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -76,6 +77,7 @@ class Methodology:
     inspection_rates: dict[str, float]
     repair_decision_working_days: int
     source: str = ""
+    list_rates: dict[str, float] = dataclasses.field(default_factory=dict)  # a list's own rate (black: 1.0)
     trust: trust_rules.TrustRules = trust_rules.TrustRules()  # pledges, tolerance, measures, coaching
 
     def grade_for(self, score: float) -> Grade:
@@ -109,6 +111,7 @@ class Methodology:
             "kinds": [k.__dict__ for k in self.kinds.values()],
             "grades": [g.__dict__ for g in self.grades],
             "inspection_rates": self.inspection_rates,
+            "list_inspection_rates": self.list_rates,
             "repair_decision_working_days": self.repair_decision_working_days,
             **self.trust.public(),
             "formula": (
@@ -204,6 +207,7 @@ class GradeFile(_Table):
 
 class SupervisionFile(_Table):
     rates: dict[str, Share] = {}
+    lists: dict[Literal["red", "black"], Share] = {}
 
 
 class RepairFile(_Table):
@@ -280,6 +284,9 @@ def _cross_checks(f: MethodologyFile) -> list[str]:
     ordered = [rates[c] for c, _ in grades if c in rates]
     if len(ordered) == len(grades) and ordered != sorted(ordered):
         problems.append("inspection rates must not fall as the grade worsens")
+    black, worst = f.supervision.lists.get("black"), rates.get(grades[-1][0]) if grades else None
+    if black is not None and worst is not None and black < worst:
+        problems.append(f"supervision.lists.black must not be below the worst grade's rate {worst:g}")
     return problems
 
 
@@ -330,6 +337,7 @@ def parse(data: dict[str, Any], source: str = "<data>") -> Methodology:
         },
         grades=tuple(grades),
         inspection_rates={g.code: float(f.supervision.rates[g.code]) for g in grades},
+        list_rates={k: float(v) for k, v in f.supervision.lists.items()},
         repair_decision_working_days=f.repair.decision_working_days,
         source=source,
         trust=trust_rules.build(f),

@@ -123,9 +123,15 @@ class DrawnDeclaration(BaseModel):
     declaration_no: str = Field(description="The declaration selected for inspection (报关单号)")
     importer_uscc: str = Field(description="The importer's unified social credit code")
     importer_grade: str = Field(description="The importer's credit grade the draw weighed")
-    inspection_rate: float | None = Field(description="The share of this grade's declarations inspected")
+    inspection_rate: float | None = Field(
+        description="The share inspected: the grade's, or the raised rate (black list, early warning)"
+    )
     draw_value: float = Field(description="The declaration's draw, 0 to 1: selected when below the rate")
     inspector: str = Field(description="The inspector it was assigned to")
+    raised_because: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Why the rate is above the grade's: each reason's code, rate and words (zh, en)",
+    )
 
 
 class DrawOut(BaseModel):

@@ -6,7 +6,8 @@ The draw is defined without any language's random generator, so it can be replay
                candidates sorted by declaration number; and the agency, when a regulator draws for its own)
   u(c)       = first 8 bytes of HMAC-SHA256(key = seed bytes, "select|" + input_hash + "|" + declaration_no)
                read as a big-endian integer, divided by 2^64
-  selected   = the candidates with u(c) < rate[grade of c]
+  selected   = the candidates with u(c) < rate(c): the candidate's raised rate when it carries one (the
+               black list's own rate, an early warning's; its reasons beside it), else rate[grade of c]
   inspector  = inspectors[HMAC-SHA256(seed, "inspector|" + input_hash + "|" + declaration_no) mod n]
 """
 
@@ -26,6 +27,7 @@ from core.db import id_of
 from core.errors import Conflict, Invalid, NotFound
 from core.events import emit
 from core.security import Principal, Role
+from credit import draw_raise
 from credit import methodology as methodology_
 from credit.events import SupervisionDrawn
 from credit.models import CreditStanding, SupervisionDraw, SupervisionSelection
@@ -58,18 +60,32 @@ def draw_from(inputs: dict[str, Any], seed_hex: str) -> tuple[str, list[dict[str
     selected = []
     for c in inputs["candidates"]:
         u = (_uniform(seed, "select", input_hash, c["declaration_no"]) >> 192) / 2**64
-        if u < rates[c["grade"]]:
+        if u < (c["raised"]["rate"] if "raised" in c else rates[c["grade"]]):
             pick = _uniform(seed, "inspector", input_hash, c["declaration_no"]) % len(inspectors)
-            selected.append(
-                {
-                    "declaration_no": c["declaration_no"],
-                    "uscc": c["uscc"],
-                    "grade": c["grade"],
-                    "u": round(u, 6),
-                    "inspector": inspectors[pick],
-                }
-            )
+            row = {
+                "declaration_no": c["declaration_no"],
+                "uscc": c["uscc"],
+                "grade": c["grade"],
+                "u": round(u, 6),
+                "inspector": inspectors[pick],
+            }
+            selected.append({**row, "raised": c["raised"]} if "raised" in c else row)
     return input_hash, selected
+
+
+def _candidate(
+    p: dict, usccs: dict, standings: dict, unrated: str, rates: dict[str, float], why: list[dict]
+) -> dict[str, Any]:
+    s = standings.get(p["enterprise_id"])
+    c: dict[str, Any] = {
+        "declaration_no": p["declaration_no"],
+        "uscc": usccs[p["enterprise_id"]],
+        "grade": s.grade if s is not None else unrated,
+    }
+    rate = max((w["rate"] for w in why), default=0.0)
+    if rate > rates.get(c["grade"], 0.0):  # raised above its grade's rate: the reasons go with it
+        c["raised"] = {"rate": rate, "because": why}
+    return c
 
 
 def _inputs(session: Session, inspectors: list[str], agency: str | None = None) -> dict[str, Any]:
@@ -79,18 +95,15 @@ def _inputs(session: Session, inspectors: list[str], agency: str | None = None) 
     usccs = {i: p["uscc"] for i, p in enterprises.public_profiles(session, ent_ids).items()}
     if agency is not None:  # a regulator draws from its own agency's declarations only
         pending = [p for p in pending if agencies.agency_of_uscc(usccs[p["enterprise_id"]]) == agency]
-    grades = {
-        s.enterprise_id: s.grade
+    standings = {
+        s.enterprise_id: s
         for s in session.exec(select(CreditStanding).where(CreditStanding.enterprise_id.in_(ent_ids)))  # type: ignore[attr-defined]
     }
     unrated = score(m, (), utcnow()).grade  # an enterprise not yet scored starts where everyone starts
+    raised = draw_raise.raises(session, m, pending, standings)
     candidates = sorted(
         (
-            {
-                "declaration_no": p["declaration_no"],
-                "uscc": usccs[p["enterprise_id"]],
-                "grade": grades.get(p["enterprise_id"], unrated),
-            }
+            _candidate(p, usccs, standings, unrated, m.inspection_rates, raised.get(p["declaration_no"], []))
             for p in pending
         ),
         key=lambda c: c["declaration_no"],
@@ -226,8 +239,9 @@ def readable(d: SupervisionDraw) -> list[dict[str, Any]]:
             "declaration_no": row["declaration_no"],
             "importer_uscc": row["uscc"],
             "importer_grade": row["grade"],
-            "inspection_rate": rates.get(row["grade"]),
-            "draw_value": row["u"],  # selected because it is below the grade's inspection rate
+            "inspection_rate": row["raised"]["rate"] if "raised" in row else rates.get(row["grade"]),
+            "draw_value": row["u"],  # selected because it is below the inspection rate
+            "raised_because": row.get("raised", {}).get("because", []),
             "inspector": row["inspector"],
         }
         for row in d.selected

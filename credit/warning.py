@@ -1,8 +1,11 @@
 """Early warning of an enterprise's risk (企业风险预警): an explainable scorecard over the credit records
 the other domains' events already write (complaints upheld, paid claims, failed inspections, recalls,
-penalties and court records entered by hand, verified public reports). The signals, their thresholds and
-points sit in credit/methodology.toml under [warning]; every level comes with the signals that fired and
-the counts behind them. Computed on read from one grouped query, for one enterprise or all of them."""
+penalties and court records entered by hand, verified public reports), over clusters of consumers' scans
+of one product in one region (counterfeit, impossible travel) and over quality insurance that ended while
+the merchant still sells (credit.warning_signals). The signals, their thresholds and points sit in
+credit/methodology.toml under [warning]; every level comes with the signals that fired, the counts behind
+them and a sentence in Chinese and English. A product (GTIN) has its own level from its scan clusters, so
+a warning can name the product. Computed on read from grouped queries, for one enterprise or all."""
 
 from __future__ import annotations
 
@@ -19,8 +22,10 @@ from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
 from core.clock import utcnow
+from credit import warning_signals as ws
 from credit.methodology import DEFAULT_FILE, FILE_ENV
 from credit.models import CreditRecord, RecordStatus
+from credit.warning_words import cluster_text, counts_text, lapse_text
 from enterprises import service as enterprises
 
 __all__ = ["DEFAULT_FILE", "FILE_ENV", "Assessment", "assess", "assess_all", "feed", "rules"]
@@ -45,6 +50,10 @@ class WarningRules(BaseModel):
     elevated: int = Field(ge=1)
     high: int = Field(ge=1)
     signals: dict[str, SignalRule]
+    scan_signals: dict[str, ws.ScanSignalRule] = {}
+    insurance_lapsed: ws.InsuranceRule | None = None
+    # The draw: the least inspection rate of a declaration whose enterprise or product is at this level.
+    draw: dict[Literal["elevated", "high"], float] = {}
 
 
 @functools.cache
@@ -66,6 +75,22 @@ class Reason:
     points: int
     recent: int
     baseline: int
+    text_zh: str = ""
+    text_en: str = ""
+    # A scan cluster's products and regions: {gtin, product_zh, product_en, place, count}.
+    where: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class ProductWarning:
+    """One product's own level, from the scan clusters of its GTIN."""
+
+    gtin: str
+    name_zh: str
+    name_en: str
+    points: int = 0
+    level: Level = "calm"
+    reasons: list[Reason] = field(default_factory=list)
 
 
 @dataclass
@@ -74,6 +99,11 @@ class Assessment:
     points: int = 0
     level: Level = "calm"
     reasons: list[Reason] = field(default_factory=list)
+    products: list[ProductWarning] = field(default_factory=list)
+
+
+def level_of(points: int, r: WarningRules) -> Level:
+    return "high" if points >= r.high else "elevated" if points >= r.elevated else "calm"
 
 
 def assess_counts(
@@ -90,9 +120,10 @@ def assess_counts(
         if s.mode == "rise" and now_n < s.ratio * before * scale:
             continue
         a.points += s.points
-        a.reasons.append(Reason(code, s.name_zh, s.name_en, s.points, now_n, before))
+        zh, en = counts_text(now_n, before, r.window_days, r.baseline_days)
+        a.reasons.append(Reason(code, s.name_zh, s.name_en, s.points, now_n, before, zh, en))
     a.reasons.sort(key=lambda x: -x.points)
-    a.level = "high" if a.points >= r.high else "elevated" if a.points >= r.elevated else "calm"
+    a.level = level_of(a.points, r)
     return a
 
 
@@ -124,14 +155,80 @@ def counts(
     return out
 
 
+def _clustered(a: Assessment, found: list[ws.Cluster], names: dict, r: WarningRules) -> None:
+    """Each scan signal adds its points once to the enterprise, naming every product and region; each
+    product gets its own level from its own clusters."""
+    products: dict[str, ProductWarning] = {}
+    for code, rule in r.scan_signals.items():
+        mine = [c for c in found if c.signal == code]
+        if not mine:
+            continue
+        where = []
+        for c in mine:
+            zh, en = names.get((c.enterprise_id, c.gtin), ("", ""))
+            where.append(
+                {"gtin": c.gtin, "product_zh": zh, "product_en": en, "place": c.place, "count": c.count}
+            )
+        total = sum(c.count for c in mine)
+        text = cluster_text(rule, where)
+        a.points += rule.points
+        a.reasons.append(Reason(code, rule.name_zh, rule.name_en, rule.points, total, 0, *text, where))
+        for gtin in sorted({c.gtin for c in mine}):
+            own = [w for w in where if w["gtin"] == gtin]
+            p = products.setdefault(gtin, ProductWarning(gtin, own[0]["product_zh"], own[0]["product_en"]))
+            p.points += rule.points
+            n = sum(w["count"] for w in own)
+            p.reasons.append(
+                Reason(code, rule.name_zh, rule.name_en, rule.points, n, 0, *cluster_text(rule, own), own)
+            )
+    for p in products.values():
+        p.level = level_of(p.points, r)
+        p.reasons.sort(key=lambda x: -x.points)
+    a.products = sorted(products.values(), key=lambda p: (-p.points, p.gtin))
+
+
+def _lapsed(a: Assessment, lapse: ws.Lapse, r: WarningRules) -> None:
+    rule = r.insurance_lapsed
+    assert rule is not None  # a lapse is only looked for under a rule
+    zh, en = lapse_text(lapse, rule, r.window_days)
+    a.points += rule.points
+    a.reasons.append(
+        Reason("insurance_lapsed", rule.name_zh, rule.name_en, rule.points, lapse.policies, 0, zh, en)
+    )
+
+
 def assess_all(
     session: Session, now: datetime | None = None, enterprise_ids: list[int] | None = None
 ) -> list[Assessment]:
-    """Every enterprise with any record in the windows, highest risk first (the others are calm)."""
+    """Every enterprise with any signal in the windows, highest risk first (the others are calm)."""
     now = now or utcnow()
     r = rules()
-    found = [assess_counts(eid, rc, bc, r) for eid, (rc, bc) in counts(session, now, enterprise_ids).items()]
-    return sorted(found, key=lambda a: (-a.points, a.enterprise_id))
+    by_counts = counts(session, now, enterprise_ids)
+    found = ws.clusters(session, r.scan_signals, now, enterprise_ids) if r.scan_signals else []
+    lapses = {
+        x.enterprise_id: x
+        for x in (
+            ws.lapses(session, r.insurance_lapsed, now, r.window_days, enterprise_ids)
+            if r.insurance_lapsed
+            else []
+        )
+    }
+    names = ws.product_names(session, {(c.enterprise_id, c.gtin) for c in found})
+    by_enterprise: dict[int, list[ws.Cluster]] = {}
+    for c in found:
+        by_enterprise.setdefault(c.enterprise_id, []).append(c)
+    out = []
+    for eid in set(by_counts) | set(by_enterprise) | set(lapses):
+        rc, bc = by_counts.get(eid, (Counter(), Counter()))
+        a = assess_counts(eid, rc, bc, r)
+        if eid in by_enterprise:
+            _clustered(a, by_enterprise[eid], names, r)
+        if eid in lapses:
+            _lapsed(a, lapses[eid], r)
+        a.reasons.sort(key=lambda x: -x.points)
+        a.level = level_of(a.points, r)
+        out.append(a)
+    return sorted(out, key=lambda a: (-a.points, a.enterprise_id))
 
 
 def assess(session: Session, enterprise_id: int, now: datetime | None = None) -> Assessment:
@@ -139,21 +236,25 @@ def assess(session: Session, enterprise_id: int, now: datetime | None = None) ->
     return found[0] if found else Assessment(enterprise_id)
 
 
+def view(a: Assessment, window_days: int, names: dict[int, dict] | None = None) -> dict:
+    """An assessment as the API and the console show it."""
+    name = (names or {}).get(a.enterprise_id, {})
+    return {
+        "enterprise_id": a.enterprise_id,
+        "uscc": name.get("uscc", ""),
+        "name_zh": name.get("name_zh", ""),
+        "points": a.points,
+        "level": a.level,
+        "window_days": window_days,
+        "reasons": [vars(x) for x in a.reasons],
+        "products": [{**vars(p), "reasons": [vars(x) for x in p.reasons]} for p in a.products],
+    }
+
+
 def feed(session: Session, minimum: Level = "elevated", limit: int = 500) -> list[dict]:
-    """The regulators' feed: enterprises at `minimum` or above, with their names and reasons."""
+    """The regulators' feed: enterprises at `minimum` or above, with their names, reasons and products."""
     order = {"calm": 0, "elevated": 1, "high": 2}
     rows = [a for a in assess_all(session) if order[a.level] >= order[minimum]][:limit]
     names = enterprises.public_profiles(session, {a.enterprise_id for a in rows})
     r = rules()
-    return [
-        {
-            "enterprise_id": a.enterprise_id,
-            "uscc": names.get(a.enterprise_id, {}).get("uscc", ""),
-            "name_zh": names.get(a.enterprise_id, {}).get("name_zh", ""),
-            "points": a.points,
-            "level": a.level,
-            "window_days": r.window_days,
-            "reasons": [vars(x) for x in a.reasons],
-        }
-        for a in rows
-    ]
+    return [view(a, r.window_days, names) for a in rows]

@@ -88,6 +88,8 @@ class InsurancePolicy(SQLModel, table=True):
     quote_expires_at: datetime = Field(sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)
     bound_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # When a bound policy's cover ended: its period's end when it expired, the moment it was cancelled.
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     version: int = 1
 
 

@@ -402,6 +402,7 @@ def cancel(session: Session, policy_id: int, by: Principal, reason: str) -> Insu
     was_active = policy.status == PolicyStatus.active
     policy.status, policy.status_reason = PolicyStatus.cancelled, reason[:300]
     if was_active:
+        policy.ended_at = utcnow()
         _changed(session, policy, "insurance.policy_cancelled", by.actor, reason)
     else:
         session.add(policy)
@@ -420,7 +421,7 @@ def expire_due(session: Session, now: datetime | None = None, actor: str = "syst
         )
     )
     for policy in due:
-        policy.status = PolicyStatus.expired
+        policy.status, policy.ended_at = PolicyStatus.expired, policy.ends_at
         session.add(policy)
         session.flush()
         if in_force(session, policy.enterprise_id, now) is None:

@@ -34,7 +34,10 @@ TRUST_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "lift": ("解除", "Lifted"),
     },
     "measure_applied_by": {
-        "inspection_rates": ("本平台实施：按等级确定查验比例", "Applied here: inspection rate by grade"),
+        "inspection_rates": (
+            "本平台实施：按等级或名单确定查验比例",
+            "Applied here: inspection rate by grade or list",
+        ),
         "pledges": ("本平台实施：不适用信用承诺", "Applied here: no pledges"),
         "insurance_premiums": ("本平台实施：保费按等级系数", "Applied here: premium by grade"),
         "notice": ("已签名通知主管部门实施", "Signed notice to the department"),

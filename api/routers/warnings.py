@@ -16,6 +16,16 @@ router = APIRouter(tags=["early warning"])
 Regulator = Annotated[Principal, Depends(require(Role.admin, Role.regulator))]
 
 
+class WhereOut(BaseModel):
+    """A scan cluster: scans of one product (GTIN) in one region (a recognised city, or "")."""
+
+    gtin: str
+    product_zh: str
+    product_en: str
+    place: str
+    count: int
+
+
 class ReasonOut(BaseModel):
     signal: str
     name_zh: str
@@ -23,6 +33,18 @@ class ReasonOut(BaseModel):
     points: int
     recent: int
     baseline: int
+    text_zh: str
+    text_en: str
+    where: list[WhereOut] = []
+
+
+class ProductOut(BaseModel):
+    gtin: str
+    name_zh: str
+    name_en: str
+    points: int
+    level: Literal["calm", "elevated", "high"]
+    reasons: list[ReasonOut]
 
 
 class WarningOut(BaseModel):
@@ -33,6 +55,7 @@ class WarningOut(BaseModel):
     level: Literal["calm", "elevated", "high"]
     window_days: int
     reasons: list[ReasonOut]
+    products: list[ProductOut] = []
 
 
 @router.get(
@@ -58,10 +81,4 @@ def feed(
 def one(enterprise_id: ScopedEnterprise, db: DbDep, _: Regulator) -> dict:
     with db.read_session() as s:
         a = warning.assess(s, enterprise_id)
-    return {
-        "enterprise_id": a.enterprise_id,
-        "points": a.points,
-        "level": a.level,
-        "window_days": warning.rules().window_days,
-        "reasons": [vars(x) for x in a.reasons],
-    }
+    return warning.view(a, warning.rules().window_days)

@@ -144,6 +144,7 @@ def test_the_drawn_declarations_show_their_selection_where_a_regulator_looks(cli
             "inspection_rate": rates[raw["grade"]],
             "draw_value": raw["u"],
             "inspector": raw["inspector"],
+            "raised_because": [],  # no list or warning raised these
         }
         assert readable["draw_value"] < readable["inspection_rate"]
     assert client.get(f"/api/v1/public/credit/draws/{d['id']}").json()["selection"] == d["selection"]

@@ -204,7 +204,7 @@ def test_joint_measures_follow_the_black_list_applied_here_and_sent_signed_to_de
         "black_publication",
         "black_tax_credit",
     }
-    assert applied["black_more_inspections"]["how"] == {"inspection_rate": 0.8}
+    assert applied["black_more_inspections"]["how"] == {"inspection_rate": 1.0}
     assert applied["black_no_pledges"]["own"] and not applied["black_publication"]["own"]
     assert applied["black_publication"]["reason_zh"].startswith("列入黑名单（信用等级 D")
     assert "严重失信" in applied["black_publication"]["reason_zh"]

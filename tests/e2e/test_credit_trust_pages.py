@@ -204,7 +204,9 @@ def test_pledge_tolerance_coaching_and_measures_on_the_merchants_and_the_regulat
         m.goto(f"{base}/merchant/credit/trust")
         measures = m.inner_text("[data-table=measures]")
         assert "不适用信用承诺" in measures and "列入黑名单" in measures and "严重失信" in measures
-        assert "80%" in measures  # CrossTrust's own: the draw's rate for the grade
+        assert (
+            "100%" in measures and "逐票查验" in measures
+        )  # CrossTrust's own: the black list's rate, every declaration
         words_only(m)
         axe_check(m, "merchant-trust-full")
         screenshot(m, "merchant-trust")
