@@ -13,8 +13,10 @@ admin_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
 @admin_app.command("create-key")
 def create_api_key(
-    role: Role = typer.Option(..., help="admin, regulator, merchant or insurer"),
-    enterprise: str = typer.Option(None, help="USCC or id of the enterprise (merchant and insurer keys)"),
+    role: Role = typer.Option(..., help="admin, regulator, merchant, insurer or bank"),
+    enterprise: str = typer.Option(
+        None, help="USCC or id of the enterprise (merchant, insurer and bank keys)"
+    ),
     label: str = typer.Option("", help="What the key is for"),
     agency: str = typer.Option(None, help="A regulator key's agency (division code, e.g. 330206)"),
 ) -> None:

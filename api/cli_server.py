@@ -191,6 +191,9 @@ def up() -> None:
         console.print(
             f"  Insurer        {base}/insurer    sign in with the insurer key {saved.get('insurer', '')}"
         )
+        console.print(
+            f"  Bank           {base}/bank/credit    sign in with the bank key {saved.get('bank', '')}"
+        )
     _print_urls(
         demo_data.load_urls(settings.var_dir / "demo-scans.json"),
         demo_data.load_scan_notes(settings.var_dir / "demo-scan-notes.json"),

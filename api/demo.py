@@ -18,6 +18,7 @@ from sqlmodel import Session, col, func, select
 from api import seeding
 from api.demo_credit import OTHER_GRADES, seed_credit
 from api.demo_enterprises import DEMO_ENTERPRISES, demo_uscc
+from api.demo_sharing import seed_sharing
 from api.demo_trade import resolver_base, seed_other_trade, seed_trade
 from core.db import id_of
 from core.files import open_private, private_dir
@@ -71,6 +72,7 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
     seed_trade(session, id_of(created["merchant"]), rng)
     seed_other_trade(session, merchants)
     seed_credit(session, merchants)
+    seed_sharing(session, created["merchant"], created["bank"])
     return {
         Role.admin: create_key(session, Role.admin, label="demo admin"),
         Role.regulator: create_key(session, Role.regulator, label="demo regulator"),
@@ -80,6 +82,7 @@ def seed(session: Session, seed_value: int | None = 2018) -> dict[str, str]:
         ),
         Role.merchant: create_key(session, Role.merchant, created["merchant"].id, label="demo merchant"),
         Role.insurer: create_key(session, Role.insurer, created["insurer"].id, label="demo insurer"),
+        Role.bank: create_key(session, Role.bank, created["bank"].id, label="demo bank"),
     }
 
 

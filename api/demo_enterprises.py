@@ -72,4 +72,5 @@ DEMO_ENTERPRISES = [
         "1",
         "1",
     ),
+    DemoEnterprise("宁波甬信商业银行股份有限公司", "Ningbo Yongxin Commercial Bank Co., Ltd.", "bank", None),
 ]

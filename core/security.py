@@ -1,7 +1,7 @@
 """API keys and roles. Keys are random, shown once, stored as a SHA-256 hash, found by a visible prefix.
 
-The one rule of enterprise scope lives here (`Principal.ensure_may_act_for`): merchant and insurer keys
-are bound to one enterprise and may touch only its records; admins and regulators see all (a regulator
+The one rule of enterprise scope lives here (`Principal.ensure_may_act_for`): merchant, insurer and bank
+keys are bound to one enterprise and may touch only its records; admins and regulators see all (a regulator
 key also names its agency, and acts only on that agency's cases: `core.agencies`). So does the
 rule of enterprise standing (`Principal.ensure_may_write`): the keys of a suspended or deregistered
 enterprise still read its own records but change nothing, from the moment its status changes.
@@ -33,9 +33,10 @@ class Role(StrEnum):
     regulator = "regulator"
     merchant = "merchant"
     insurer = "insurer"
+    bank = "bank"  # reads the credit reports merchants authorise it to (credit.sharing), nothing else
 
 
-ENTERPRISE_BOUND = {Role.merchant, Role.insurer}
+ENTERPRISE_BOUND = {Role.merchant, Role.insurer, Role.bank}
 # The enterprise registry's table, by name only: core imports no domain, but a key's standing is its
 # enterprise's status, read in the same query that finds the key (enterprises.models owns the table).
 _enterprise = table("enterprise", column("id"), column("status"), column("status_reason"))
@@ -58,7 +59,7 @@ class ApiKey(SQLModel, table=True):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a key's role and, for merchants and insurers, its enterprise."""
+    """Who is calling: a key's role and, for merchants, insurers and banks, its enterprise."""
 
     key_id: int | None
     role: Role

@@ -230,6 +230,7 @@ class MethodologyFile(_Table):
     departments: dict[str, trust_rules.DepartmentFile] = {}
     measures: dict[str, trust_rules.MeasureFile] = {}
     coaching: trust_rules.CoachingFile = trust_rules.CoachingFile()
+    tipoffs: trust_rules.TipoffsFile = trust_rules.TipoffsFile()
 
 
 def _problem(error: Any) -> str:

@@ -32,7 +32,7 @@ from credit.sharing_models import CreditAuthorisation, CreditShareRead, ShareSco
 from enterprises import service as enterprises
 
 MAX_SHARE_DAYS = 366  # an authorisation lasts at most a year; the merchant renews it
-INSTITUTION_KINDS = frozenset({"insurer"})  # a bank kind and its key role are not built yet
+INSTITUTION_KINDS = frozenset({"insurer", "bank"})  # whose keys (Role.insurer, Role.bank) read a report
 SIGNATURE_FORMAT = "Ed25519 over the RFC 8785 (JCS) bytes of `document`"
 
 
@@ -114,7 +114,7 @@ def authorise(
     except NotFound:
         raise NotFound(f"no enterprise with id {data.institution_id}", field="institution_id") from None
     if institution.kind not in INSTITUTION_KINDS:
-        raise Invalid.field("institution_id", "must be an insurer (a financial institution) on the platform")
+        raise Invalid.field("institution_id", "must be a bank or an insurer on the platform")
     if institution.status != "active":
         raise Invalid.field("institution_id", f"the institution is {institution.status}")
     now = utcnow()

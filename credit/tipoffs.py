@@ -3,8 +3,9 @@ effective report becomes a credit record of the merchant and is credited to its 
 
 A reporter is a pseudonym and the hash of a token, given once, with which they follow their reports: the
 platform keeps no name and no contact, and nothing here logs more than those rows hold. Abuse is limited
-three ways: a reporter sends at most MAX_PER_DAY reports a day, the same report (same merchant, category
-and words, from anyone) is refused while an earlier one stands, and the public rate limit applies."""
+three ways: a reporter sends at most `[tipoffs] max_per_day` reports a day, the same report (same merchant,
+category and words, from anyone) is refused for `repeat_days` while an earlier one stands (both rules of
+credit/methodology.toml), and the public rate limit applies."""
 
 from __future__ import annotations
 
@@ -24,13 +25,11 @@ from core.errors import Conflict, Invalid, NotFound, RateLimited, Unauthorized
 from core.events import emit
 from core.identifiers import validate_uscc
 from core.security import Principal
-from credit import service
+from credit import methodology, service
 from credit.events import TipoffChanged
 from credit.tipoff_models import Reporter, Tipoff, TipoffCategory, TipoffStatus
 from enterprises import service as enterprises
 
-MAX_PER_DAY = 5  # reports a reporter may send in 24 hours
-REPEAT_DAYS = 90  # the same report again within this many days is refused
 KIND = "social_report_verified"  # the methodology's kind of an effective report
 CATEGORY_ZH = {
     "false_advertising": "虚假宣传",
@@ -136,18 +135,21 @@ def _new_reporter(session: Session) -> tuple[Reporter, str]:
 
 
 def _limits(session: Session, reporter: Reporter | None, fingerprint: str, now: datetime) -> None:
+    rules = methodology.current().trust
     if reporter is not None:
         sent = session.exec(
             select(func.count())
             .select_from(Tipoff)
             .where(Tipoff.reporter_id == reporter.id, Tipoff.created_at >= now - timedelta(days=1))
         ).one()
-        if sent >= MAX_PER_DAY:
-            raise RateLimited(f"at most {MAX_PER_DAY} reports a day; try again tomorrow", retry_after=86400)
+        if sent >= rules.tipoffs_per_day:
+            raise RateLimited(
+                f"at most {rules.tipoffs_per_day} reports a day; try again tomorrow", retry_after=86400
+            )
     same = session.exec(
         select(Tipoff.id).where(
             Tipoff.fingerprint == fingerprint,
-            Tipoff.created_at >= now - timedelta(days=REPEAT_DAYS),
+            Tipoff.created_at >= now - timedelta(days=rules.tipoff_repeat_days),
             Tipoff.status != TipoffStatus.not_effective,
         )
     ).first()

@@ -55,6 +55,14 @@ class ToleranceFile(_Table):
     rules: dict[str, ToleranceRuleFile] = {}
 
 
+class TipoffsFile(_Table):
+    """Social supervision's limits on abuse: a reporter's reports a day (more: 429), and how long the same
+    report (merchant, category and words) is refused while an earlier one stands (409)."""
+
+    max_per_day: Whole = 5
+    repeat_days: Whole = 90
+
+
 class DepartmentFile(_Table):
     name_zh: str = Field(min_length=1, max_length=80)
     name_en: str = Field(min_length=1, max_length=120)
@@ -166,6 +174,8 @@ class TrustRules:
     measures: dict[str, Measure] = field(default_factory=dict)
     task_max_days: int = 90
     fixes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    tipoffs_per_day: int = 5
+    tipoff_repeat_days: int = 90
 
     def tolerance_rule(self, kind: str, severity: str) -> ToleranceRule | None:
         return next((r for r in self.tolerance.values() if r.kind == kind and severity in r.severities), None)
@@ -195,6 +205,7 @@ class TrustRules:
                 "task_max_days": self.task_max_days,
                 "fixes": {k: {"zh": zh, "en": en} for k, (zh, en) in self.fixes.items()},
             },
+            "tipoffs": {"max_per_day": self.tipoffs_per_day, "repeat_days": self.tipoff_repeat_days},
         }
 
 
@@ -221,4 +232,6 @@ def build(f: Any) -> TrustRules:
         },
         task_max_days=f.coaching.task_max_days,
         fixes={k: (v.zh, v.en) for k, v in f.coaching.fixes.items()},
+        tipoffs_per_day=f.tipoffs.max_per_day,
+        tipoff_repeat_days=f.tipoffs.repeat_days,
     )

@@ -1,6 +1,7 @@
 """How events of the other domains become disclosures: each subscription hands the event to the builders
 its table names (one table per source domain, beside its builders: `records_enterprises.py`,
-`records_traceability.py`, `records_credit.py`, `records_insurance.py`, `records_complaints.py`), and
+`records_traceability.py`, `records_credit.py`, `records_trust.py`, `records_insurance.py`,
+`records_complaints.py`), and
 `records.publish` writes what they return with one upsert, by record key, so an event delivered twice
 changes nothing the second time. A new kind of event is a row in a table, and a subscription here.
 """
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from complaints.events import ComplaintAnswered, ComplaintClosed, ComplaintOverdue, ComplaintReceived
 from core.events import Event, Handler, registry, subscribe
 from credit.events import CreditRecordChanged, GradeChanged
+from credit.trust_events import PledgeChanged, ToleranceChanged
 from disclosure import service
 from disclosure.events import DisclosureChanged
 from disclosure.records import publish
@@ -20,6 +22,7 @@ from disclosure.records_credit import CREDIT_RECORD, GRADE
 from disclosure.records_enterprises import ENTITY
 from disclosure.records_insurance import INSURANCE_CLAIM, INSURANCE_COVER
 from disclosure.records_traceability import DECLARATION, RECALL
+from disclosure.records_trust import PLEDGE, TOLERANCE
 from disclosure.search.base import SearchBackend
 from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 from insurance.events import ClaimPaid, PolicyChanged
@@ -57,6 +60,18 @@ def credit_grade(session: Session, event: Event[GradeChanged]) -> None:
     """The enterprise's grade as a public record, and on all its records."""
     for _, fields in publish(session, event, GRADE[event.type]):
         service.set_enterprise_grade(session, fields["enterprise_id"], fields["fields"]["grade"])
+
+
+@subscribe("credit.pledge_changed", "disclosure.regulatory.pledge")
+def credit_pledge(session: Session, event: Event[PledgeChanged]) -> None:
+    """A pledge made, withdrawn or broken (a broken one as reward-and-punishment information too)."""
+    publish(session, event, PLEDGE[event.type])
+
+
+@subscribe("credit.tolerance_changed", "disclosure.regulatory.tolerance")
+def credit_tolerance(session: Session, event: Event[ToleranceChanged]) -> None:
+    """A tolerance granted, corrected or lapsed (regulators only until it lapses and counts)."""
+    publish(session, event, TOLERANCE[event.type])
 
 
 @subscribe("insurance.policy_activated", "disclosure.service.insurance_activated")

@@ -13,6 +13,7 @@ from core.db import UtcDateTime
 class EnterpriseKind(StrEnum):
     merchant = "merchant"  # 跨境电商企业
     insurer = "insurer"  # 保险机构
+    bank = "bank"  # 银行 (reads a merchant's credit report when authorised: 授权即达, 信易贷)
     regulator = "regulator"  # 监管机构
 
 

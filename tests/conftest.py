@@ -25,7 +25,7 @@ from api import wiring
 from api.app import create_app
 from api.wiring import load_handlers
 from core.clock import clock
-from core.db import Database, migrate
+from core.db import Database, id_of, migrate
 from core.events import Dispatcher
 from core.security import SYSTEM, Role, create_key
 from core.settings import Settings
@@ -312,6 +312,14 @@ def register(db: Database, kind: str = "merchant", **overrides: object) -> Enter
     data.update(overrides)
     with db.transaction() as s:
         return enterprises.register(s, EnterpriseCreate(**data), SYSTEM)
+
+
+def bank_key(db: Database, name_zh: str = "测试商业银行") -> tuple[int, str]:
+    """A bank on the platform and its key (Role.bank): an institution that reads only the credit reports
+    merchants authorise it to; the access matrix, the fuzz and the sharing tests use it."""
+    bank = register(db, "bank", name_zh=name_zh, name_en="Test Commercial Bank")
+    with db.transaction() as s:
+        return id_of(bank), create_key(s, Role.bank, bank.id)
 
 
 @dataclass

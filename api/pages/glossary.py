@@ -32,10 +32,12 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "regulator": ("监管部门", "Regulator"),
         "merchant": ("跨境电商企业", "Merchant"),
         "insurer": ("保险机构", "Insurer"),
+        "bank": ("银行", "Bank"),
     },
     "enterprise_kind": {
         "merchant": ("跨境电商企业", "Merchant"),
         "insurer": ("保险机构", "Insurer"),
+        "bank": ("银行", "Bank"),
         "regulator": ("监管机构", "Regulator"),
     },
     "enterprise_status": {

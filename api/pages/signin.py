@@ -21,6 +21,7 @@ HOMES = {
     Role.regulator: "/console",
     Role.merchant: "/merchant",
     Role.insurer: "/insurer",
+    Role.bank: "/bank/credit",
 }
 
 

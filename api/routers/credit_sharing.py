@@ -17,7 +17,7 @@ from credit.sharing import AuthorisationCreate, AuthorisationOut, ShareReadOut
 router = APIRouter(tags=["credit sharing"])
 Merchant = Annotated[Principal, Depends(require(Role.merchant))]
 # An admin may list every authorisation; only an institution's own key reads a report (credit.sharing).
-Institution = Annotated[Principal, Depends(require(Role.admin, Role.insurer))]
+Institution = Annotated[Principal, Depends(require(Role.admin, Role.insurer, Role.bank))]
 AuthorisationId = Annotated[int, Path(ge=1, le=MAX_ID, description="Authorisation id")]
 MerchantId = Annotated[int, Path(ge=1, le=MAX_ID, description="The merchant's enterprise id")]
 SCOPED = "/api/v1/enterprises/{enterprise_id}/credit"

@@ -1,8 +1,9 @@
-"""The access matrix: every enterprise-scoped endpoint refuses a missing key and another enterprise's key."""
+"""The access matrix: every enterprise-scoped endpoint refuses a missing key and another enterprise's key
+(another merchant's, an insurer's, a bank's)."""
 
 import re
 
-from tests.conftest import Keys
+from tests.conftest import Keys, bank_key
 
 SAMPLE_BODIES = {"PATCH": {"contact_name": "x"}, "POST": {}, "PUT": {}}
 
@@ -23,12 +24,18 @@ def test_there_are_scoped_routes_to_check(client):
 INSURER_OWNED = re.compile(r"/insurance/(products|claims|loss-ratios)$")
 
 
-def test_every_scoped_endpoint_refuses_missing_and_foreign_keys(client, keys: Keys):
+def test_every_scoped_endpoint_refuses_missing_and_foreign_keys(client, keys: Keys, db):
+    _, bank = bank_key(db)
     for method, template in scoped_operations(client):
         if INSURER_OWNED.search(template):
-            owner_id, owner, foreigners = keys.insurer_id, keys.insurer, (keys.merchant, keys.other_merchant)
+            owner_id, owner = keys.insurer_id, keys.insurer
+            foreigners: tuple[str, ...] = (keys.merchant, keys.other_merchant, bank)
         else:
-            owner_id, owner, foreigners = keys.merchant_id, keys.merchant, (keys.other_merchant, keys.insurer)
+            owner_id, owner, foreigners = (
+                keys.merchant_id,
+                keys.merchant,
+                (keys.other_merchant, keys.insurer, bank),
+            )
         path = re.sub(r"\{\w+\}", "1", template.replace("{enterprise_id}", str(owner_id)))
         body = SAMPLE_BODIES.get(method)
         missing = client.request(method, path, json=body)
@@ -43,8 +50,8 @@ def test_every_scoped_endpoint_refuses_missing_and_foreign_keys(client, keys: Ke
         assert own.status_code not in (401, 403) or staff.status_code not in (401, 403), (method, path)
 
 
-def test_roles_are_enforced(client, keys: Keys):
-    for key in (keys.merchant, keys.insurer):
+def test_roles_are_enforced(client, keys: Keys, db):
+    for key in (keys.merchant, keys.insurer, bank_key(db)[1]):
         assert client.get("/api/v1/enterprises", headers=Keys.header(key)).status_code == 403
         assert client.get("/api/v1/admin/api-keys", headers=Keys.header(key)).status_code == 403
     assert client.get("/api/v1/admin/api-keys", headers=Keys.header(keys.regulator)).status_code == 403

@@ -21,7 +21,7 @@ def test_demo_seeds_once_and_its_keys_work(cli_env, client):
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
     keys = json.loads((cli_env / "demo-keys.json").read_text())
-    assert set(keys) == {"admin", "regulator", "regulator_other", "merchant", "insurer"}
+    assert set(keys) == {"admin", "regulator", "regulator_other", "merchant", "insurer", "bank"}
     assert (cli_env / "demo-keys.json").stat().st_mode & 0o777 == 0o600
     for role, key in keys.items():
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {key}"})
@@ -33,7 +33,7 @@ def test_demo_seeds_once_and_its_keys_work(cli_env, client):
         == "330206"
     )
     listed = client.get("/api/v1/enterprises", headers={"Authorization": f"Bearer {keys['admin']}"}).json()
-    assert len(listed) >= 6 and {e["kind"] for e in listed} == {"merchant", "insurer", "regulator"}
+    assert len(listed) >= 6 and {e["kind"] for e in listed} == {"merchant", "insurer", "regulator", "bank"}
     again = runner.invoke(app, ["demo"])
     assert again.exit_code == 0 and "already present" in again.output
 
@@ -69,4 +69,5 @@ def test_demo_on_a_fresh_database_brings_the_schema_up_first(tmp_path, monkeypat
         "regulator_other",
         "merchant",
         "insurer",
+        "bank",
     }

@@ -1,5 +1,5 @@
 """Schemathesis over the whole OpenAPI document, against a real uvicorn server on SQLite, for every role
-(no key, merchant, regulator, admin): no answer may be a server error, and every answer must be one the
+(no key, bank, merchant, regulator, admin): no answer may be a server error, and every answer must be one the
 document declares (status code, content type, body schema, headers, the Allow of a 405). A write that
 succeeds is sent once more, so that what a repeat answers is checked too.
 
@@ -27,6 +27,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -48,15 +49,17 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.app import create_app
+from core.clock import utcnow
 from core.db import Database
 from core.security import Role, create_key
 from core.settings import Settings
-from tests.conftest import Keys, _truncate, register, serve
+from tests.conftest import Keys, _truncate, bank_key, register, serve
 
 EXAMPLES = 15
 # CROSSTRUST_FUZZ_SURVEY=file.jsonl: write every failure there and go on (a survey), instead of failing.
 SURVEY = os.environ.get("CROSSTRUST_FUZZ_SURVEY", "")
-ROLES = ("anonymous", "merchant", "regulator", "admin")
+# Keyed roles from the least reaching to the most: `_once` takes the last refused one as nearest to allowed.
+ROLES = ("anonymous", "bank", "merchant", "regulator", "admin")
 WRITES = frozenset({"POST", "PUT", "PATCH"})
 CHECKS = [
     not_a_server_error,
@@ -94,8 +97,17 @@ def _seed(app, db: Database) -> dict[str, dict[str, str]]:
             insurer_id=insurer.id,
         )
     Flow(TestClient(app), keys).released_codes(quantity=5)
+    # A bank the merchant authorised (授权即达): its key reaches a report to read, under small ids.
+    bank_id, bank = bank_key(db)
+    ends = (utcnow() + timedelta(days=30)).date().isoformat()
+    TestClient(app).post(
+        f"/api/v1/enterprises/{merchant.id}/credit/authorisations",
+        json={"institution_id": bank_id, "ends_on": ends},
+        headers=Keys.header(keys.merchant),
+    ).raise_for_status()
     return {
         "anonymous": {},
+        "bank": Keys.header(bank),
         "merchant": Keys.header(keys.merchant),
         "regulator": Keys.header(keys.regulator),
         "admin": Keys.header(keys.admin),
@@ -243,7 +255,8 @@ def test_every_fuzzed_operation_names_the_roles_that_reach_it() -> None:
     they are the ones its dependencies let through (spot checks of each kind)."""
     labels = [result.ok().label for result in schema.get_all_operations()]
     assert labels and all(REACHING.get(label) for label in labels), [x for x in labels if x not in REACHING]
-    assert REACHING["GET /api/v1/me"] == ("merchant", "regulator", "admin")
+    assert REACHING["GET /api/v1/me"] == ("bank", "merchant", "regulator", "admin")
+    assert REACHING["GET /api/v1/credit/shared/{merchant_id}"] == ("bank", "admin")
     assert REACHING["GET /api/v1/admin/api-keys"] == ("admin",)
     assert REACHING["GET /api/v1/public/insurance/cover/{serial}"] == ("anonymous",)
     assert REACHING["GET /api/v1/insurance/products"] == ("merchant", "regulator", "admin")
@@ -254,4 +267,5 @@ def test_every_fuzzed_operation_names_the_roles_that_reach_it() -> None:
     assert once["GET /api/v1/me"] == ["anonymous"]
     assert once["GET /api/v1/admin/api-keys"] == ["regulator"]
     assert once["POST /api/v1/insurance/policies/{policy_id}/bind"] == ["regulator"]
+    assert once["GET /api/v1/epcis/events"] == ["bank"]
     assert once["GET /api/v1/public/insurance/cover/{serial}"] == ["admin"]

@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import demo, demo_complaints, demo_insurance, seeding
+from core.db import id_of
 
 ENUMS: list[type[StrEnum]] = []
 
@@ -273,6 +274,10 @@ def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog)
             merchant = _sign_in(app, key)
             for path in role_paths(db, "merchant", ent.id):
                 look(merchant, path)
+        # the demo bank's shared reports: the demo's first merchant authorised it (api.demo_sharing)
+        bank = _sign_in(app, demo_site["keys"]["bank"])
+        for path in ("/bank/credit", f"/bank/credit/{min(id_of(e) for e in merchants)}"):
+            look(bank, path)
     assert shown == {}, "\n".join(f"{p}: {w}" for p, w in shown.items())
     unknown = [r.getMessage() for r in caplog.records if r.name == "crosstrust.glossary"]
     assert unknown == []

@@ -29,7 +29,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from tests.api.test_fuzz import REACHING, ROLES, _served
-from tests.conftest import Keys
+from tests.conftest import Keys, bank_key
 
 DOC = _served.openapi()
 # As the fuzz: the label sheet PDF is excluded there, and its access check is qr.zip's.
@@ -189,11 +189,12 @@ def refusal_mismatch(response, role: str, call: Call) -> str | None:  # noqa: AN
     return f"{status} {json.dumps(document, ensure_ascii=False)[:300]}"
 
 
-def test_every_refused_role_is_refused_whatever_the_input(client: TestClient, keys: Keys) -> None:
+def test_every_refused_role_is_refused_whatever_the_input(client: TestClient, keys: Keys, db) -> None:
     """Every operation × every role it refuses: the refusal for a valid request and malformed ones; for a
     public operation, each key answered as no key is."""
     headers = {
         "anonymous": {},
+        "bank": Keys.header(bank_key(db)[1]),
         "merchant": Keys.header(keys.merchant),
         "regulator": Keys.header(keys.regulator),
         "admin": Keys.header(keys.admin),

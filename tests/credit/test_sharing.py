@@ -17,7 +17,7 @@ from core.audit import AuditEntry
 from core.clock import utcnow
 from core.security import Role, create_key
 from core.workdays import CHINA_TZ
-from tests.conftest import Keys, register
+from tests.conftest import Keys, bank_key, register
 
 
 def _h(key: str) -> dict[str, str]:
@@ -148,3 +148,60 @@ def test_bad_authorisations_are_refused_naming_the_field(client, keys):
     assert client.post(auths, json=body, headers=_h(keys.other_merchant)).status_code == 403
     r = client.get(f"/api/v1/credit/shared/{2**31}", headers=_h(keys.insurer))
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("merchant_id")
+
+
+def test_a_bank_reads_a_signed_report_only_while_authorised_and_nothing_else(client, db, keys):
+    """The 信易贷 model: a bank (an enterprise of kind bank, with a bank key) is authorised as an insurer
+    is, reads the same signed report, every read in the merchant's audit view; the insurer cannot use the
+    bank's authorisation, and a bank key reaches nothing of the platform beyond its own enterprise."""
+    bank_id, bank = bank_key(db)
+    m = keys.merchant_id
+    shared = f"/api/v1/credit/shared/{m}"
+    auths = f"/api/v1/enterprises/{m}/credit/authorisations"
+    assert client.get(shared, headers=_h(bank)).status_code == 403  # no authorisation yet
+    ends = (_today() + timedelta(days=180)).isoformat()
+    r = client.post(
+        auths,
+        json={"institution_id": bank_id, "ends_on": ends, "purpose": "信用贷款"},
+        headers=_h(keys.merchant),
+    )
+    assert r.status_code == 201 and r.json()["institution_name_zh"] == "测试商业银行", r.text
+    grant = r.json()
+    assert [g["id"] for g in client.get("/api/v1/credit/shared", headers=_h(bank)).json()] == [grant["id"]]
+    assert client.get("/api/v1/credit/shared", headers=_h(keys.insurer)).json() == []
+    assert client.get(shared, headers=_h(keys.insurer)).status_code == 403  # the bank's, not the insurer's
+
+    body = client.get(shared, headers=_h(bank)).json()
+    doc, sig = body["document"], body["signature"]
+    assert doc["issued"]["institution_id"] == bank_id and doc["report"]["enterprise"]["id"] == m
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(sig["public_key"]))
+    key.verify(base64.b64decode(sig["value"]), rfc8785.dumps(doc))
+    seen = client.get(f"/api/v1/enterprises/{m}/credit/shared-reads", headers=_h(keys.merchant)).json()
+    assert [(x["institution_id"], x["institution_name_zh"]) for x in seen] == [(bank_id, "测试商业银行")]
+
+    # A bank key is bound to its bank: the merchant's records, other routes and other enterprises are shut.
+    for path in (
+        f"/api/v1/enterprises/{m}/credit",
+        f"/api/v1/enterprises/{m}/credit/shared-reads",
+        "/api/v1/enterprises",
+        "/api/v1/insurance/products",
+        "/api/v1/epcis/events",
+        "/api/v1/credit/warnings",
+    ):
+        assert client.get(path, headers=_h(bank)).status_code == 403, path
+    assert (
+        client.post(auths, json={"institution_id": bank_id, "ends_on": ends}, headers=_h(bank)).status_code
+        == 403
+    )
+    assert client.get(f"/api/v1/enterprises/{bank_id}", headers=_h(bank)).json()["kind"] == "bank"
+    assert client.get("/api/v1/me", headers=_h(bank)).json()["role"] == "bank"
+
+    r = client.post(f"{auths}/{grant['id']}/revoke", headers=_h(keys.merchant))
+    assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
+    refused = client.get(shared, headers=_h(bank))
+    assert refused.status_code == 403 and refused.json()["errors"][0]["field"] == "merchant_id"
+    seen = client.get(f"/api/v1/enterprises/{m}/credit/shared-reads", headers=_h(keys.merchant)).json()
+    assert len(seen) == 1  # the refused read is no read
+    with db.read_session() as s:
+        shared_entries = s.exec(select(AuditEntry).where(AuditEntry.action == "credit.report_shared")).all()
+    assert [e.actor.split(":")[0] for e in shared_entries] == ["bank"]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlmodel import select
 
+from credit import methodology
 from credit.tipoff_models import Reporter
-from credit.tipoffs import MAX_PER_DAY
 from tests.conftest import Keys, register
 
 PUBLIC = "/api/v1/public/tipoffs"
@@ -83,7 +83,7 @@ def test_floods_and_bad_reports_are_refused_naming_the_field(client, db, keys):
     uscc = _uscc(db, keys.merchant_id)
     first = client.post(PUBLIC, json=_report(uscc, narrative="第一份举报：商品没有中文标签")).json()
     token = first["reporter_token"]
-    for n in range(1, MAX_PER_DAY):
+    for n in range(1, methodology.current().trust.tipoffs_per_day):
         r = client.post(
             PUBLIC, json=_report(uscc, narrative=f"第{n + 1}份举报：不同的内容{n}", reporter_token=token)
         )

@@ -173,6 +173,8 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
             ("regulator", keys["regulator"], WIDE, _signed_in_pages(db, "regulator", None)),
             ("merchant", keys["merchant"], WIDE, _signed_in_pages(db, "merchant", merchant_id)),
             ("insurer", keys["insurer"], WIDE, _signed_in_pages(db, "insurer", insurer_id)),
+            # The demo's first merchant authorised the demo bank (api.demo_sharing).
+            ("bank", keys["bank"], WIDE, ["/bank/credit", f"/bank/credit/{merchant_id}", "/sessions"]),
             *(
                 (f"merchant {i}", key, WIDE, ["/merchant", "/merchant/credit", "/merchant/insurance"])
                 for i, key in other_keys.items()

@@ -14,7 +14,7 @@ from core.clock import utcnow
 from core.security import Role, create_key
 from core.workdays import CHINA_TZ
 from credit.sharing_models import CreditAuthorisation, CreditShareRead
-from tests.conftest import register
+from tests.conftest import bank_key, register
 from tests.e2e.pages_kit import axe_check, sign_in
 
 
@@ -82,3 +82,57 @@ def test_a_merchant_authorises_an_insurer_which_reads_until_it_is_revoked(live_s
         (grant,) = s.exec(select(CreditAuthorisation)).all()
         assert grant.revoked_at is not None and grant.scope == "report_and_records"
         assert len(s.exec(select(CreditShareRead)).all()) == 2
+
+
+def test_a_merchant_authorises_a_bank_which_reads_from_its_own_pages_until_revoked(live_server, browser):
+    """The 信易贷 model in Chromium: the merchant picks the bank (its kind in words) on its page; the bank's
+    key signs in to its shared reports (/bank/credit), opens the report (a read in the merchant's list);
+    the insurer's desk is not the bank's; after the revocation the bank's next view is a 403 page."""
+    base, db, _ = live_server
+    merchant = register(db)
+    register(db, "insurer", name_zh="宁波信保保险公司")
+    bank_id, b_key = bank_key(db, name_zh="宁波甬信商业银行")
+    with db.transaction() as s:
+        m_key = create_key(s, Role.merchant, merchant.id)
+    ends = (utcnow().astimezone(CHINA_TZ).date() + timedelta(days=180)).isoformat()
+    shop, bank = browser.new_context(locale="zh-CN"), browser.new_context(locale="zh-CN")
+    try:
+        page = shop.new_page()
+        sign_in(page, base, m_key, "/merchant/credit/sharing")
+        option = page.locator(f"#institution option[value='{bank_id}']")
+        assert option.get_attribute("data-kind") == "bank" and option.inner_text().startswith("银行 Bank：")
+        page.select_option("#institution", str(bank_id))
+        page.fill("#ends_on", ends)
+        page.fill("#purpose", "信用贷款")
+        page.click("form[data-form=authorise] button[type=submit]")
+        page.wait_for_url("**?done=authorised")
+        assert "宁波甬信商业银行" in page.inner_text("[data-table=grants] tbody tr")
+
+        desk = bank.new_page()
+        sign_in(desk, base, b_key)
+        desk.wait_for_url("**/bank/credit")  # a bank's home: the reports shared with it
+        assert desk.locator("a[href='/insurer']").count() == 0  # no insurer's desk to go back to
+        axe_check(desk, "bank-shared")
+        desk.click("a[data-link=report]")
+        desk.wait_for_url(f"**/bank/credit/{merchant.id}")
+        assert desk.get_attribute("[data-grade]", "data-grade") == "B"
+        assert len(desk.inner_text("[data-field=digest]")) == 64
+        axe_check(desk, "bank-shared-report")
+        assert desk.goto(f"{base}/insurer/credit").status == 403  # the insurer's pages are not the bank's
+
+        page.reload()
+        reads = page.locator("[data-table=reads] tbody tr")
+        assert reads.count() == 1 and "宁波甬信商业银行" in reads.inner_text()
+        page.click("form[data-form=revoke] button[type=submit]")
+        page.wait_for_url("**?done=revoked")
+        response = desk.goto(f"{base}/bank/credit/{merchant.id}")
+        assert response is not None and response.status == 403
+        desk.goto(f"{base}/bank/credit")
+        assert desk.locator("a[data-link=report]").count() == 0
+        assert page.goto(f"{base}/bank/credit").status == 403  # a merchant is no bank
+    finally:
+        shop.close()
+        bank.close()
+    with db.read_session() as s:
+        (read,) = s.exec(select(CreditShareRead)).all()
+        assert read.institution_id == bank_id and read.actor.startswith("bank:")
