@@ -86,7 +86,7 @@ def amount(value: str) -> str:
     """A money amount made canonical: full-width digits, thousands separators, 元, trailing zeros."""
     text = unicodedata.normalize("NFKC", value).replace(",", "").replace("元", "").strip()
     try:
-        return str(Decimal(text).normalize())
+        return f"{Decimal(text).normalize():f}"
     except InvalidOperation:
         return names.fold(value).strip()
 
