@@ -108,7 +108,7 @@ class _Subject:
     """Each source's current claim on one (enterprise, kind, subject), and the open conflicts."""
 
     claims: dict[str, Claim] = field(default_factory=dict)
-    open: dict[frozenset[str], Conflict] = field(default_factory=dict)
+    open: dict[frozenset[str], Conflict] | None = None  # made on the first conflict (most subjects have none)
 
 
 class Comparer:
@@ -150,7 +150,7 @@ class Comparer:
         claim = Claim(fact.value, canonical, fact.provenance)
         subject.claims[source] = claim
         settled: list[Conflict] = []
-        if current is not None:
+        if current is not None and subject.open:
             for pair in [p for p in subject.open if source in p]:
                 settled.append(subject.open.pop(pair))
         conflicts = []
@@ -162,6 +162,8 @@ class Comparer:
                 agrees = True
                 continue
             conflict = Conflict(fact.enterprise_id, fact.kind, fact.subject, held, claim)
+            if subject.open is None:
+                subject.open = {}
             subject.open[frozenset((source, other))] = conflict
             conflicts.append(conflict)
         reraised = {c.sources for c in conflicts}
@@ -170,7 +172,7 @@ class Comparer:
         return Outcome(fact, status, superseded=current, conflicts=tuple(conflicts), settled=tuple(settled))
 
     def open_conflicts(self) -> list[Conflict]:
-        return [c for s in self._subjects.values() for c in s.open.values()]
+        return [c for s in self._subjects.values() if s.open for c in s.open.values()]
 
     def __len__(self) -> int:
         """How many subjects (enterprise, kind, subject) are held."""
