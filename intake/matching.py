@@ -68,17 +68,21 @@ class Match:
     reasons: tuple[str, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Entry:
+    """A known enterprise's keys; its character pairs are made when a name search needs them (memory)."""
+
     enterprise_id: int
     uscc: str | None
     key: str
     core: str
-    pairs: frozenset[str]
-    address: frozenset[str]
-    numbers: tuple[str, ...]
+    address_key: str  # "" for none
     branch: bool
     form: str
+
+    @property
+    def pairs(self) -> frozenset[str]:
+        return names.bigrams(self.core)
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,11 @@ def _name_similarity(q: _Query, e: _Entry) -> float:
 
 def _address_similarity(q: _Query, e: _Entry) -> float | None:
     """None when either side has no address; at most NUMBERS_DIFFER when the house numbers differ."""
-    if not q.address or not e.address:
+    if not q.address or not e.address_key:
         return None
-    similarity = names.dice(q.address, e.address)
-    if q.numbers and e.numbers and q.numbers != e.numbers:
+    similarity = names.dice(q.address, names.bigrams(e.address_key))
+    numbers = names.address_numbers(e.address_key)
+    if q.numbers and numbers and q.numbers != numbers:
         return min(similarity, NUMBERS_DIFFER)
     return similarity
 
@@ -150,9 +155,9 @@ class EnterpriseIndex:
         uscc = names.clean_uscc(k.uscc)
         if uscc is not None and names.uscc_state(uscc) != "valid":
             uscc = None  # a stored USCC that fails its check is no key
-        address, numbers = _address(k.address)
+        address = names.address_key(k.address) if k.address else ""
         branch, form = names.is_branch_key(key), names.form_of_key(key)
-        entry = _Entry(k.enterprise_id, uscc, key, core, names.bigrams(core), address, numbers, branch, form)
+        entry = _Entry(k.enterprise_id, uscc, key, core, address, branch, form)
         self._entries[k.enterprise_id] = entry
         eid = k.enterprise_id
         olds = {names.clean_registration_number(o) for o in k.old_reg_nos}
