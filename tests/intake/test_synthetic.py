@@ -51,5 +51,7 @@ def test_everything_planted_is_there():
     assert sum(r.truth_correction for r in rows) > 20
     assert sum(r.truth_enterprise is None for r in rows) > 500
     assert {r.delivery for r in rows} == {synthetic.PREVIOUS, synthetic.CURRENT}
+    # A typo is no other enterprise's name: its characters are outside the brands, in either script.
+    assert not {names.to_simplified(c) for c in synthetic._TYPO} & set(synthetic._BRAND)
     traditional = next(r for r in rows if r.truth_variant.split("/")[1] == "traditional")
     assert names.to_simplified(traditional.name) != traditional.name
