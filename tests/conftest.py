@@ -57,9 +57,9 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"
 # (scripts/test.sh) the files are handed to the workers in this order and then the others, most tests
 # first (xdist's own order): a long file handed out last would keep one worker busy alone at the end.
 LONGEST_FILES = (
+    "tests/traceability/test_issuance_crash.py",
     "tests/api/test_fuzz.py",
     "tests/api/test_fuzz_refused.py",
-    "tests/traceability/test_issuance_crash.py",
     "tests/api/test_gs1_resolver_suite.py",
     "tests/api/test_server.py",
     # Next by the serial durations of BENCHMARKS.md's second pass (320, 168, 139, 109 s at load 17–27):
@@ -70,6 +70,27 @@ LONGEST_FILES = (
     "tests/api/test_merchant_forms_http.py",
     "tests/api/test_merchant_policy_pages.py",
 )
+
+
+# Files whose tests are handed out one by one instead of whole: each is minutes long and shares no
+# module-scoped fixture, so the kill -9 loop on SQLite and on PostgreSQL run on the two workers at once
+# instead of one after the other on one (about four minutes each), which kept that worker busy alone.
+SPLIT_FILES = ("tests/traceability/test_issuance_crash.py",)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile` (scripts/test.sh), except that each test of `SPLIT_FILES` is a unit of its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SplitLongFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file in SPLIT_FILES else file
+
+    return SplitLongFiles(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
