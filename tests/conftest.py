@@ -34,6 +34,7 @@ from disclosure.search.factory import from_settings as search_from_settings
 from enterprises import service as enterprises
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseCreate
+from tests import demo_snapshot
 
 load_handlers()
 
@@ -57,9 +58,9 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"
 # (scripts/test.sh) the files are handed to the workers in this order and then the others, most tests
 # first (xdist's own order): a long file handed out last would keep one worker busy alone at the end.
 LONGEST_FILES = (
+    "tests/traceability/test_issuance_crash.py",
     "tests/api/test_fuzz.py",
     "tests/api/test_fuzz_refused.py",
-    "tests/traceability/test_issuance_crash.py",
     "tests/api/test_gs1_resolver_suite.py",
     "tests/api/test_server.py",
     # Next by the serial durations of BENCHMARKS.md's second pass (320, 168, 139, 109 s at load 17–27):
@@ -70,6 +71,27 @@ LONGEST_FILES = (
     "tests/api/test_merchant_forms_http.py",
     "tests/api/test_merchant_policy_pages.py",
 )
+
+
+# Files whose tests are handed out one by one instead of whole: each is minutes long and shares no
+# module-scoped fixture, so the kill -9 loop on SQLite and on PostgreSQL run on the two workers at once
+# instead of one after the other on one (about four minutes each), which kept that worker busy alone.
+SPLIT_FILES = ("tests/traceability/test_issuance_crash.py",)
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadfile` (scripts/test.sh), except that each test of `SPLIT_FILES` is a unit of its own."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SplitLongFiles(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return nodeid if file in SPLIT_FILES else file
+
+    return SplitLongFiles(config, log)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -208,17 +230,50 @@ def _truncate(db: Database) -> None:
         conn.execute(text("INSERT INTO audit_head (id, seq, entry_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot_sqlite(tmp_path_factory: pytest.TempPathFactory) -> demo_snapshot.Snapshot:
+    """The demo seeded once per worker into a SQLite file of its own (`tests/demo_snapshot.py`)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    migrate(f"sqlite:///{path}")
+    return demo_snapshot.take(Database(f"sqlite:///{path}"), str(path))
+
+
+@pytest.fixture(scope="session")
+def demo_snapshot_postgresql(postgres_url: str) -> demo_snapshot.Snapshot:
+    """The demo seeded once per worker into the session's PostgreSQL database and kept as rows."""
+    database = Database(postgres_url)
+    _truncate(database)
+    try:
+        return demo_snapshot.take(database)
+    finally:
+        database.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """The test's database, emptied; for a test marked `demo_seeded`, holding the demo as
+    `demo.seed(session)` leaves it (its keys: `seeded_keys`)."""
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
+    seeded = request.node.get_closest_marker("demo_seeded") is not None
+    snapshot = request.getfixturevalue(f"demo_snapshot_{request.param}") if seeded else None
     database = Database(url)
     _truncate(database)
+    if snapshot is not None:
+        demo_snapshot.put_back(database, snapshot)
     clock.reset()
     try:
         yield database
     finally:
         clock.reset()
         database.dispose()
+
+
+@pytest.fixture
+def seeded_keys(request: pytest.FixtureRequest, db: Database) -> dict[str, str]:
+    """{role: API key} of the demo in a `demo_seeded` test's database."""
+    assert request.node.get_closest_marker("demo_seeded"), "seeded_keys is for tests marked demo_seeded"
+    kind = "sqlite" if db.is_sqlite else "postgresql"
+    return dict(request.getfixturevalue(f"demo_snapshot_{kind}").keys)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -19,6 +20,8 @@ from credit.standing import entry_of
 from enterprises.models import Enterprise
 from traceability import service as trace
 
+pytestmark = pytest.mark.demo_seeded  # every test starts from the demo as `demo.seed` leaves it
+
 
 def _client(app, key: str) -> tuple[TestClient, str]:
     client = TestClient(app, follow_redirects=False)
@@ -28,9 +31,9 @@ def _client(app, key: str) -> tuple[TestClient, str]:
     return client, token
 
 
-def _seeded(db) -> tuple[dict[str, str], Enterprise]:  # noqa: ANN001
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+def _seeded(db, keys: dict[str, str]) -> tuple[dict[str, str], Enterprise]:  # noqa: ANN001
+    """The demo's keys and first merchant (the database holds the demo: `demo_seeded`)."""
+    with db.read_session() as s:
         merchant = s.exec(
             select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id)
         ).first()
@@ -58,8 +61,8 @@ def _declaration_form(product_id: int, token: str, **over: str) -> dict[str, str
     return form | over
 
 
-def test_a_declaration_posted_twice_is_one_and_bad_fields_are_named(app, db):
-    keys, merchant = _seeded(db)
+def test_a_declaration_posted_twice_is_one_and_bad_fields_are_named(app, db, seeded_keys):
+    keys, merchant = _seeded(db, seeded_keys)
     with TestClient(app):
         client, token = _client(app, keys["merchant"])
         with db.read_session() as s:
@@ -100,8 +103,8 @@ def test_a_declaration_posted_twice_is_one_and_bad_fields_are_named(app, db):
             assert page.status_code == 422 and 'data-status="422"' in page.text, path
 
 
-def test_a_product_with_bad_fields_is_a_form_naming_them(app, db):
-    keys, _ = _seeded(db)
+def test_a_product_with_bad_fields_is_a_form_naming_them(app, db, seeded_keys):
+    keys, _ = _seeded(db, seeded_keys)
     with TestClient(app):
         client, token = _client(app, keys["merchant"])
         bad = client.post(
@@ -119,8 +122,8 @@ def test_a_product_with_bad_fields_is_a_form_naming_them(app, db):
             assert f'data-error="{field}"' in bad.text, field
 
 
-def test_repair_advice_is_the_scorecard_recomputed_without_each_record(db):
-    _, merchant = _seeded(db)
+def test_repair_advice_is_the_scorecard_recomputed_without_each_record(db, seeded_keys):
+    _, merchant = _seeded(db, seeded_keys)
     now = utcnow()
     with db.transaction() as s:
         old, _ = credit.add_record(
@@ -164,8 +167,6 @@ def test_repair_advice_is_the_scorecard_recomputed_without_each_record(db):
 def test_a_complaints_claim_is_found_by_case_and_else_by_its_unit(app, db):
     from insurance import claims
 
-    with db.transaction() as s:
-        demo.seed(s)
     with TestClient(app):
         demo.issue_demo_codes(db, app.state.keyring, per_line=4)
         info = demo_insurance.seed_insurance(db)
@@ -178,14 +179,14 @@ def test_a_complaints_claim_is_found_by_case_and_else_by_its_unit(app, db):
         assert claims.claim_of_case(s, 10**9, "NOSUCHSERIAL") is None
 
 
-def test_a_policy_in_its_waiting_period_says_from_when_the_scan_is_covered(app, db):
+def test_a_policy_in_its_waiting_period_says_from_when_the_scan_is_covered(app, db, seeded_keys):
     from urllib.parse import urlsplit
 
     from core.security import SYSTEM
     from insurance import service as insurance
     from insurance.schemas import ProductCreate, QuoteRequest
 
-    _, merchant = _seeded(db)
+    _, merchant = _seeded(db, seeded_keys)
     with db.transaction() as s:
         insurer = s.exec(select(Enterprise).where(Enterprise.kind == "insurer")).first()
         credit.recompute(s, merchant.id, "test")

@@ -10,12 +10,13 @@ from fastapi.testclient import TestClient
 
 from api import demo, demo_insurance
 
+pytestmark = pytest.mark.demo_seeded  # every test starts from the demo as `demo.seed` leaves it
+
 
 @pytest.fixture
-def insured(app, db, dispatcher):
+def insured(app, db, dispatcher, seeded_keys):
+    keys = seeded_keys
     with TestClient(app):
-        with db.transaction() as s:
-            keys = {str(k): v for k, v in demo.seed(s).items()}
         demo.issue_demo_codes(db, app.state.keyring, per_line=4)
         demo_insurance.seed_insurance(db)
         dispatcher.drain()

@@ -101,15 +101,14 @@ def _sign_in(app, key: str) -> TestClient:
 
 
 @pytest.fixture
-def demo_site(app, db, settings, dispatcher):
+def demo_site(app, db, settings, dispatcher, seeded_keys):
     """The demo data `make run` loads: enterprises, trade, scans of every verdict, complaints in several
     states, a policy and a paid claim; plus a case of our own to track."""
     from complaints import service as complaints
     from complaints.schemas import IntakeIn
 
+    keys = seeded_keys
     with TestClient(app):
-        with db.transaction() as s:
-            keys = {str(k): v for k, v in demo.seed(s).items()}
         scans = demo.demo_scans(db, app.state.keyring, per_line=4)
         urls = [u for _, u in scans]
         demo_complaints.seed_complaints(db, settings, urls)
@@ -209,6 +208,7 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
         ]
 
 
+@pytest.mark.demo_seeded
 def test_no_page_of_any_role_shows_an_internal_value(app, db, demo_site, caplog):
     from enterprises.models import Enterprise
 

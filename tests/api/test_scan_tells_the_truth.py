@@ -18,11 +18,12 @@ HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0
 JSON = {"Accept": "application/json"}
 
 
+pytestmark = pytest.mark.demo_seeded  # every test starts from the demo as `demo.seed` leaves it
+
+
 @pytest.fixture
 def site(app, db, dispatcher):
     with TestClient(app):
-        with db.transaction() as s:
-            demo.seed(s)
         scans = demo.demo_scans(db, app.state.keyring, per_line=4)
         insured = demo_insurance.seed_insurance(db)
         dispatcher.drain()

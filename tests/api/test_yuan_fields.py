@@ -8,7 +8,6 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api import demo
 from api.pages.web import yuan
 from core.errors import Invalid
 from enterprises.models import Enterprise
@@ -36,10 +35,13 @@ def test_amounts_in_yuan_are_read_as_fen() -> None:
         yuan("0", "amount", above_zero=True)
 
 
+@pytest.mark.demo_seeded
 @pytest.mark.parametrize("text", ["1E999999999999999", "inf"])
-def test_a_declaration_forms_huge_unit_value_is_a_422_beside_its_field(app, db, text: str) -> None:
-    with db.transaction() as s:
-        keys = {str(k): v for k, v in demo.seed(s).items()}
+def test_a_declaration_forms_huge_unit_value_is_a_422_beside_its_field(
+    app, db, seeded_keys: dict[str, str], text: str
+) -> None:
+    keys = seeded_keys
+    with db.read_session() as s:
         merchant = s.exec(
             select(Enterprise).where(Enterprise.kind == "merchant").order_by(Enterprise.id)
         ).first()

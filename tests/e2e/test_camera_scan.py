@@ -38,22 +38,21 @@ def y4m_of(png: bytes, path: Path, frames: int = 4) -> Path:
 
 
 @pytest.fixture
-def demo_code(live_server) -> str:
-    """The path of the first genuine code the demo issues (shipped out of the bonded warehouse)."""
-    with live_server.db.transaction() as s:
-        demo.seed(s)
-    scans = demo.demo_scans(live_server.db, live_server.app.state.keyring, per_line=4)
+def demo_code(demo_server) -> str:
+    """The path of the first genuine code the demo issues (shipped out of the bonded warehouse), on
+    `demo_server` (the demo already seeded)."""
+    scans = demo.demo_scans(demo_server.db, demo_server.app.state.keyring, per_line=4)
     url = next(url for note, url in scans if note.startswith("genuine"))
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def test_the_phone_camera_reads_a_code_and_lands_on_its_scan_result(
-    live_server, demo_code, playwright, tmp_path
+    demo_server, demo_code, playwright, tmp_path
 ):
     from printing.qr import qr_png
 
-    base = live_server.base
+    base = demo_server.base
     # The label's QR code carries the code's URI on the demo's resolver (another host than this server):
     # the page sends what it reads to /code, which opens the code's scan page here.
     video = y4m_of(qr_png("https://id.crosstrust.example" + demo_code, box_size=8), tmp_path / "label.y4m")
