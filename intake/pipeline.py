@@ -1,0 +1,287 @@
+"""A delivery's rows through the steps, a chunk per transaction: clean (reject with the reason), compare
+(duplicates, corrections, conflicts between sources), associate (the enterprise index), synchronise (an
+event per record that the methodology counts). A chunk and the delivery's progress commit together, so a
+process killed in the middle leaves whole chunks only, and the next run resumes after the last one."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from core import audit
+from core.clock import utcnow
+from core.db import Database
+from core.errors import Conflict, NotFound
+from core.events import emit
+from enterprises import service as enterprises
+from intake import reader
+from intake.clean import Rejected
+from intake.events import IntakeRecordAccepted
+from intake.mapping import Mapping, get
+from intake.matching import Candidate, EnterpriseIndex, Known, Match
+from intake.models import (
+    DeliveryStatus,
+    IntakeConflict,
+    IntakeDelivery,
+    IntakeOldRegNo,
+    IntakeRecord,
+    IntakeRejected,
+    IntakeSource,
+    RecordStatus,
+)
+
+CHUNK = 1000
+LIVE = (RecordStatus.active, RecordStatus.review)
+Progress = Callable[[IntakeDelivery], None]
+
+
+@dataclass(frozen=True)
+class Row:
+    no: int
+    raw: dict[str, Any]
+    fields: dict[str, str]
+
+
+def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        str(k): v if v is None or isinstance(v, str | int | float) else str(v)
+        for k, v in raw.items()
+        if k != ""
+    }
+
+
+def _digest(fields: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
+    """The enterprises this chunk may name: by its USCCs and its old registration numbers."""
+    usccs = {r.fields.get(m.uscc_field, "") for r in rows} - {""}
+    olds = {r.fields.get(m.old_reg_field, "").upper() for r in rows} | {u.upper() for u in usccs}
+    olds.discard("")
+    known: dict[int, Known] = {}
+    for uscc, p in enterprises.profiles_by_uscc(session, usccs).items():
+        known[p["id"]] = Known(p["id"], uscc, p.get("name_zh") or "")
+    links = list(session.exec(select(IntakeOldRegNo).where(col(IntakeOldRegNo.old_reg_no).in_(olds))))
+    by_id: dict[int, list[str]] = {}
+    for link in links:
+        by_id.setdefault(link.enterprise_id, []).append(link.old_reg_no)
+    for eid, p in enterprises.public_profiles(session, by_id).items():
+        k = known.get(eid)
+        known[eid] = Known(eid, p.get("uscc"), p.get("name_zh") or "", old_reg_nos=tuple(by_id[eid]))
+        if k is not None:
+            known[eid] = Known(eid, k.uscc, k.name, old_reg_nos=tuple(by_id[eid]))
+    return EnterpriseIndex(known.values())
+
+
+def _stored(session: Session, keys: Iterable[str]) -> dict[str, list[IntakeRecord]]:
+    out: dict[str, list[IntakeRecord]] = {}
+    stmt = select(IntakeRecord).where(
+        col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(LIVE)
+    )
+    for r in session.exec(stmt.order_by(col(IntakeRecord.id))):
+        out.setdefault(r.fact_key, []).append(r)
+    return out
+
+
+def _when(value: str) -> datetime:
+    return datetime.combine(date.fromisoformat(value), time(0), UTC)
+
+
+def _credit_check(m: Mapping, fields: dict[str, str]) -> None:
+    """A record the methodology counts needs its date, and not one in the future."""
+    for rule in m.credit:
+        if rule.applies(fields):
+            value = fields.get(rule.occurred_at, "")
+            if not value:
+                raise Rejected(rule.occurred_at, "required for a credit record and empty")
+            if date.fromisoformat(value) > utcnow().date():
+                raise Rejected(rule.occurred_at, f"{value} is in the future")
+
+
+def _clean(session: Session, d: IntakeDelivery, m: Mapping, start: int, raws: list[dict]) -> list[Row]:
+    rows: list[Row] = []
+    for no, raw in enumerate(raws, start + 1):
+        try:
+            fields = m.clean(raw, d.columns)
+            _credit_check(m, fields)
+        except Rejected as r:
+            session.add(
+                IntakeRejected(
+                    delivery_id=d.id,  # type: ignore[arg-type]
+                    row_no=no,
+                    field=r.field[:60],
+                    reason=r.reason[:500],
+                    raw=_jsonable(raw),
+                )
+            )
+            d.rejected += 1
+            continue
+        rows.append(Row(no, raw, fields))
+    return rows
+
+
+def _conflicts(session: Session, m: Mapping, rec: IntakeRecord, others: list[IntakeRecord]) -> int:
+    n = 0
+    for other in others:
+        for f in m.compare:
+            mine, theirs = rec.fields.get(f, ""), other.fields.get(f, "")
+            if mine and theirs and mine != theirs:
+                session.add(
+                    IntakeConflict(
+                        fact_key=rec.fact_key[:200],
+                        field=f,
+                        record_id=rec.id,  # type: ignore[arg-type]
+                        other_id=other.id,  # type: ignore[arg-type]
+                        value=mine[:500],
+                        other_value=theirs[:500],
+                        created_at=utcnow(),
+                    )
+                )
+                n += 1
+    return n
+
+
+def synchronise(session: Session, rec: IntakeRecord, m: Mapping, src: IntakeSource, actor: str) -> None:
+    """An event for each credit rule the record meets: credit turns it into a credit record."""
+    if rec.enterprise_id is None or rec.status != RecordStatus.active:
+        return
+    values = dict(rec.fields)
+    for rule in m.credit:
+        if not rule.applies(rec.fields):
+            continue
+        payload = IntakeRecordAccepted(
+            record_id=rec.id,
+            source_code=src.code,
+            source_name_zh=src.name_zh,
+            delivery_id=rec.delivery_id,
+            row_no=rec.row_no,
+            kind=rec.kind,
+            enterprise_id=rec.enterprise_id,
+            credit_kind=rule.kind,
+            severity=rule.severity,
+            occurred_at=_when(rec.fields[rule.occurred_at]),
+            title_zh=rule.title_zh.format_map(_Blank(values))[:300],
+            title_en=rule.title_en.format_map(_Blank(values))[:300],
+            supersedes_id=rec.supersedes_id,
+        )
+        emit(session, "intake.record_accepted", "intake_record", rec.id, payload, actor)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _record(d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match) -> IntakeRecord:
+    return IntakeRecord(
+        delivery_id=d.id,  # type: ignore[arg-type]
+        source_id=d.source_id,
+        row_no=row.no,
+        kind=m.kind,
+        fact_key=key[:200],
+        content_sha256=digest,
+        uscc=row.fields.get(m.uscc_field) or None,
+        name=row.fields.get(m.name_field, "")[:200],
+        fields=row.fields,
+        raw=_jsonable(row.raw),
+        enterprise_id=match.enterprise_id,
+        match_method=match.method,
+        match_score=match.score,
+        match_reasons=list(match.reasons),
+        status=RecordStatus.review if match.doubtful else RecordStatus.active,
+        created_at=utcnow(),
+    )
+
+
+def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row]) -> None:
+    """Compare, associate, store and synchronise the chunk's clean rows."""
+    index = _index(session, m, rows)
+    stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
+    for row in rows:
+        key, digest = m.fact_key(row.fields)[:200], _digest(row.fields)
+        same = stored.setdefault(key, [])
+        mine = [r for r in same if r.source_id == d.source_id]
+        if any(r.content_sha256 == digest for r in mine):
+            d.duplicates += 1
+            continue
+        fields = row.fields
+        candidate = Candidate(
+            fields.get(m.uscc_field) or None,
+            fields.get(m.name_field, ""),
+            None,
+            fields.get(m.old_reg_field) or None,
+        )
+        rec = _record(d, m, row, key, digest, index.match(candidate))
+        rec.supersedes_id = mine[-1].id if mine else None
+        session.add(rec)
+        session.flush()
+        for old in mine:  # a correction from the same source supersedes what it said before
+            old.status, old.superseded_by_id = RecordStatus.superseded, rec.id
+            session.add(old)
+            same.remove(old)
+        others = [r for r in same if r.source_id != d.source_id]
+        d.conflicts += _conflicts(session, m, rec, others)
+        same.append(rec)
+        if rec.status == RecordStatus.review:
+            d.review += 1
+        else:
+            d.accepted += 1
+        # Another source's record of the same fact made its credit record already: this one corroborates.
+        if not any(r.status == RecordStatus.active for r in others):
+            synchronise(session, rec, m, src, f"intake:{src.code}")
+
+
+def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> IntakeDelivery:
+    d = session.exec(select(IntakeDelivery).where(IntakeDelivery.id == delivery_id).with_for_update()).one()
+    if d.rows_done != start:
+        raise Conflict(f"delivery {delivery_id} is being imported by another process (at row {d.rows_done})")
+    m, src = get(d.kind), session.get(IntakeSource, d.source_id)
+    assert src is not None
+    rows = _clean(session, d, m, start, raws)
+    _take(session, d, m, src, rows)
+    d.rows_done = start + len(raws)
+    session.add(d)
+    return d
+
+
+def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Progress | None = None) -> None:
+    """Import the delivery's rows after the last whole chunk; mark it done at the end."""
+    with db.read_session() as s:
+        d = s.get(IntakeDelivery, delivery_id)
+        if d is None:
+            raise NotFound(f"no delivery {delivery_id}")
+        if d.status == DeliveryStatus.done:
+            return
+        path, fmt, encoding, done = Path(d.stored_path), d.format, d.encoding, d.rows_done
+    it = reader.rows(path, fmt, encoding)
+    next(it, None)  # the header
+    for _ in islice(it, done):  # rows a killed run imported already
+        pass
+    while raws := list(islice(it, chunk)):
+        with db.transaction() as s:
+            d = _chunk(s, delivery_id, done, raws)
+            done = d.rows_done
+        if progress is not None:
+            progress(d)
+    with db.transaction() as s:
+        d = s.exec(select(IntakeDelivery).where(IntakeDelivery.id == delivery_id).with_for_update()).one()
+        if d.status != DeliveryStatus.done:
+            d.status, d.finished_at = DeliveryStatus.done, utcnow()
+            session_audit(s, d)
+            s.add(d)
+
+
+def session_audit(s: Session, d: IntakeDelivery) -> None:
+    counts = {
+        k: getattr(d, k) for k in ("rows_done", "accepted", "rejected", "duplicates", "review", "conflicts")
+    }
+    audit.record(s, d.created_by, "intake.delivery_done", "intake_delivery", d.id, counts)
