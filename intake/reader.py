@@ -109,16 +109,20 @@ def _csv(path: Path, encoding: str) -> Iterator[dict[str, Any]]:
 def _xlsx(path: Path) -> Iterator[dict[str, Any]]:
     from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-    wb = load_workbook(path, read_only=True, data_only=False)
-    try:
-        rows = wb.worksheets[0].iter_rows(values_only=True)
-        header = [str(h) if h is not None else "" for h in next(rows, ())]
-        yield {"": header}
-        for values in rows:
-            if any(v not in (None, "") for v in values):
-                yield dict(zip(header, values, strict=False))
-    finally:
-        wb.close()
+    with path.open("rb") as fh:  # stored under its hash, without the .xlsx openpyxl looks for in a name
+        try:
+            wb = load_workbook(fh, read_only=True, data_only=False)
+        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds on a broken workbook
+            raise Invalid.field("file", f"not a readable XLSX workbook: {exc}") from None
+        try:
+            rows = wb.worksheets[0].iter_rows(values_only=True)
+            header = [str(h) if h is not None else "" for h in next(rows, ())]
+            yield {"": header}
+            for values in rows:
+                if any(v not in (None, "") for v in values):
+                    yield dict(zip(header, values, strict=False))
+        finally:
+            wb.close()
 
 
 def _objects(fh: io.TextIOBase) -> Iterator[Any]:
