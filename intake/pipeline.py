@@ -202,10 +202,18 @@ def _record(d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, matc
     )
 
 
-def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row]) -> None:
-    """Compare, associate, store and synchronise the chunk's clean rows."""
-    index = _index(session, m, rows)
-    stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
+@dataclass
+class _New:
+    rec: IntakeRecord
+    replaces: list[IntakeRecord]  # this source's earlier versions of the fact: superseded
+    others: list[IntakeRecord]  # other sources' records of the fact: compared
+
+
+def _decide(
+    d: IntakeDelivery, m: Mapping, rows: list[Row], index: EnterpriseIndex, stored: dict
+) -> list[_New]:
+    """Per clean row: a duplicate (counted, not kept), or a new record with what it replaces and faces."""
+    new: list[_New] = []
     for row in rows:
         key, digest = m.fact_key(row.fields)[:200], _digest(row.fields)
         same = stored.setdefault(key, [])
@@ -213,31 +221,39 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
         if any(r.content_sha256 == digest for r in mine):
             d.duplicates += 1
             continue
-        fields = row.fields
+        f = row.fields
         candidate = Candidate(
-            fields.get(m.uscc_field) or None,
-            fields.get(m.name_field, ""),
-            None,
-            fields.get(m.old_reg_field) or None,
+            f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
         )
         rec = _record(d, m, row, key, digest, index.match(candidate))
-        rec.supersedes_id = mine[-1].id if mine else None
-        session.add(rec)
-        session.flush()
-        for old in mine:  # a correction from the same source supersedes what it said before
-            old.status, old.superseded_by_id = RecordStatus.superseded, rec.id
-            session.add(old)
+        for old in mine:
             same.remove(old)
-        others = [r for r in same if r.source_id != d.source_id]
-        d.conflicts += _conflicts(session, m, rec, others)
+        new.append(_New(rec, mine, [r for r in same if r.source_id != d.source_id]))
         same.append(rec)
         if rec.status == RecordStatus.review:
             d.review += 1
         else:
             d.accepted += 1
+    return new
+
+
+def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row]) -> None:
+    """Compare, associate, store (one flush a chunk) and synchronise the chunk's clean rows."""
+    index = _index(session, m, rows)
+    stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
+    new = _decide(d, m, rows, index, stored)
+    session.add_all([n.rec for n in new])
+    session.flush()
+    for n in new:
+        if n.replaces:  # a correction from the same source supersedes what it said before
+            n.rec.supersedes_id = n.replaces[-1].id
+            for old in n.replaces:
+                old.status, old.superseded_by_id = RecordStatus.superseded, n.rec.id
+                session.add(old)
+        d.conflicts += _conflicts(session, m, n.rec, n.others)
         # Another source's record of the same fact made its credit record already: this one corroborates.
-        if not any(r.status == RecordStatus.active for r in others):
-            synchronise(session, rec, m, src, f"intake:{src.code}")
+        if not any(r.status == RecordStatus.active for r in n.others):
+            synchronise(session, n.rec, m, src, f"intake:{src.code}")
 
 
 def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> IntakeDelivery:
