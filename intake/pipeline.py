@@ -24,7 +24,7 @@ from core.events import emit
 from enterprises import service as enterprises
 from intake import reader
 from intake.clean import Rejected
-from intake.events import IntakeRecordAccepted
+from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from intake.mapping import Mapping, get
 from intake.matching import Candidate, EnterpriseIndex, Known, Match
 from intake.models import (
@@ -150,30 +150,43 @@ def _conflicts(session: Session, m: Mapping, rec: IntakeRecord, others: list[Int
     return n
 
 
-def synchronise(session: Session, rec: IntakeRecord, m: Mapping, src: IntakeSource, actor: str) -> None:
-    """An event for each credit rule the record meets: credit turns it into a credit record."""
+def synchronise(rec: IntakeRecord, m: Mapping) -> list[AcceptedRecord]:
+    """What the methodology counts in the record: one entry for each credit rule it meets."""
     if rec.enterprise_id is None or rec.status != RecordStatus.active:
-        return
-    values = dict(rec.fields)
-    for rule in m.credit:
-        if not rule.applies(rec.fields):
-            continue
-        payload = IntakeRecordAccepted(
+        return []
+    values = _Blank(rec.fields)
+    return [
+        AcceptedRecord(
             record_id=rec.id,
-            source_code=src.code,
-            source_name_zh=src.name_zh,
-            delivery_id=rec.delivery_id,
             row_no=rec.row_no,
-            kind=rec.kind,
             enterprise_id=rec.enterprise_id,
             credit_kind=rule.kind,
             severity=rule.severity,
             occurred_at=_when(rec.fields[rule.occurred_at]),
-            title_zh=rule.title_zh.format_map(_Blank(values))[:300],
-            title_en=rule.title_en.format_map(_Blank(values))[:300],
+            title_zh=rule.title_zh.format_map(values)[:300],
+            title_en=rule.title_en.format_map(values)[:300],
             supersedes_id=rec.supersedes_id,
         )
-        emit(session, "intake.record_accepted", "intake_record", rec.id, payload, actor)
+        for rule in m.credit
+        if rule.applies(rec.fields)
+    ]
+
+
+def announce(
+    session: Session, src: IntakeSource, delivery_id: int, kind: str, items: list[AcceptedRecord]
+) -> None:
+    """One event for a chunk's counted records: credit turns each into a credit record."""
+    if items:
+        payload = IntakeRecordsAccepted(
+            source_code=src.code,
+            source_name_zh=src.name_zh,
+            delivery_id=delivery_id,
+            kind=kind,
+            records=items,
+        )
+        emit(
+            session, "intake.records_accepted", "intake_delivery", delivery_id, payload, f"intake:{src.code}"
+        )
 
 
 class _Blank(dict):
@@ -244,6 +257,7 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
     new = _decide(d, m, rows, index, stored)
     session.add_all([n.rec for n in new])
     session.flush()
+    items: list[AcceptedRecord] = []
     for n in new:
         if n.replaces:  # a correction from the same source supersedes what it said before
             n.rec.supersedes_id = n.replaces[-1].id
@@ -253,7 +267,8 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
         d.conflicts += _conflicts(session, m, n.rec, n.others)
         # Another source's record of the same fact made its credit record already: this one corroborates.
         if not any(r.status == RecordStatus.active for r in n.others):
-            synchronise(session, n.rec, m, src, f"intake:{src.code}")
+            items += synchronise(n.rec, m)
+    announce(session, src, d.id, m.kind, items)  # type: ignore[arg-type]
 
 
 def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> IntakeDelivery:
