@@ -24,6 +24,7 @@ from api.pages import consumer as consumer_pages
 from api.pages import credit_sharing as credit_sharing_pages
 from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
+from api.pages import intake_pages
 from api.pages import merchant as merchant_pages
 from api.pages import merchant_codes as merchant_codes_pages
 from api.pages import merchant_complaints as merchant_complaints_pages
@@ -129,6 +130,7 @@ ROUTERS = (
     credit_sharing_pages.router,
     tipoff_pages.router,
     warning_pages.router,
+    intake_pages.router,
     merchant_pages.router,
     merchant_declarations_pages.router,
     merchant_codes_pages.router,

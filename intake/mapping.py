@@ -91,7 +91,7 @@ class Mapping:
             out[name] = value
         for name, value in row.items():  # a formula in a column the mapping does not read is refused too
             if isinstance(value, str) and value[:1] == "=":
-                raise Rejected(str(name), "a spreadsheet formula is not data")
+                raise Rejected("row", f"column {name}: a spreadsheet formula is not data")
         return out
 
     def fact_key(self, fields: dict[str, str]) -> str:
