@@ -14,11 +14,13 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import insert, update
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
-from core.db import Database
+from core.db import Database, table_of
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
@@ -82,13 +84,38 @@ def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
     return EnterpriseIndex(known.values())
 
 
-def _stored(session: Session, keys: Iterable[str]) -> dict[str, list[IntakeRecord]]:
-    out: dict[str, list[IntakeRecord]] = {}
-    stmt = select(IntakeRecord).where(
+@dataclass
+class Fact:
+    """A record as the comparison needs it: stored (read in) or new (its row's values to insert)."""
+
+    id: int | None
+    source_id: int
+    content_sha256: str
+    fields: dict[str, str]
+    status: str
+    row_no: int = 0
+    enterprise_id: int | None = None
+    supersedes_id: int | None = None
+    values: dict[str, Any] | None = None
+
+
+_FACT_COLUMNS = (
+    col(IntakeRecord.id),
+    col(IntakeRecord.fact_key),
+    col(IntakeRecord.source_id),
+    col(IntakeRecord.content_sha256),
+    col(IntakeRecord.fields),
+    col(IntakeRecord.status),
+)
+
+
+def _stored(session: Session, keys: Iterable[str]) -> dict[str, list[Fact]]:
+    out: dict[str, list[Fact]] = {}
+    stmt = columns(*_FACT_COLUMNS).where(
         col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(LIVE)
     )
-    for r in session.exec(stmt.order_by(col(IntakeRecord.id))):
-        out.setdefault(r.fact_key, []).append(r)
+    for rid, key, source_id, sha, fields, status in session.execute(stmt.order_by(col(IntakeRecord.id))):
+        out.setdefault(key, []).append(Fact(rid, source_id, sha, fields, status))
     return out
 
 
@@ -109,27 +136,30 @@ def _credit_check(m: Mapping, fields: dict[str, str]) -> None:
 
 def _clean(session: Session, d: IntakeDelivery, m: Mapping, start: int, raws: list[dict]) -> list[Row]:
     rows: list[Row] = []
+    rejected: list[dict[str, Any]] = []
     for no, raw in enumerate(raws, start + 1):
         try:
             fields = m.clean(raw, d.columns)
             _credit_check(m, fields)
         except Rejected as r:
-            session.add(
-                IntakeRejected(
-                    delivery_id=d.id,  # type: ignore[arg-type]
-                    row_no=no,
-                    field=r.field[:60],
-                    reason=r.reason[:500],
-                    raw=_jsonable(raw),
-                )
+            rejected.append(
+                {
+                    "delivery_id": d.id,
+                    "row_no": no,
+                    "field": r.field[:60],
+                    "reason": r.reason[:500],
+                    "raw": _jsonable(raw),
+                }
             )
-            d.rejected += 1
             continue
         rows.append(Row(no, raw, fields))
+    if rejected:  # one statement for the chunk's rejections
+        session.execute(insert(table_of(IntakeRejected)), rejected)
+        d.rejected += len(rejected)
     return rows
 
 
-def _conflicts(session: Session, m: Mapping, rec: IntakeRecord, others: list[IntakeRecord]) -> int:
+def _conflicts(session: Session, m: Mapping, key: str, rec: Fact, others: list[Fact]) -> int:
     n = 0
     for other in others:
         for f in m.compare:
@@ -137,7 +167,7 @@ def _conflicts(session: Session, m: Mapping, rec: IntakeRecord, others: list[Int
             if mine and theirs and mine != theirs:
                 session.add(
                     IntakeConflict(
-                        fact_key=rec.fact_key[:200],
+                        fact_key=key,
                         field=f,
                         record_id=rec.id,  # type: ignore[arg-type]
                         other_id=other.id,  # type: ignore[arg-type]
@@ -150,9 +180,9 @@ def _conflicts(session: Session, m: Mapping, rec: IntakeRecord, others: list[Int
     return n
 
 
-def synchronise(rec: IntakeRecord, m: Mapping) -> list[AcceptedRecord]:
+def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
     """What the methodology counts in the record: one entry for each credit rule it meets."""
-    if rec.enterprise_id is None or rec.status != RecordStatus.active:
+    if rec.enterprise_id is None or rec.status != RecordStatus.active or rec.id is None:
         return []
     values = _Blank(rec.fields)
     return [
@@ -194,32 +224,39 @@ class _Blank(dict):
         return ""
 
 
-def _record(d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match) -> IntakeRecord:
-    return IntakeRecord(
-        delivery_id=d.id,  # type: ignore[arg-type]
-        source_id=d.source_id,
-        row_no=row.no,
-        kind=m.kind,
-        fact_key=key[:200],
-        content_sha256=digest,
-        uscc=row.fields.get(m.uscc_field) or None,
-        name=row.fields.get(m.name_field, "")[:200],
-        fields=row.fields,
-        raw=_jsonable(row.raw),
-        enterprise_id=match.enterprise_id,
-        match_method=match.method,
-        match_score=match.score,
-        match_reasons=list(match.reasons),
-        status=RecordStatus.review if match.doubtful else RecordStatus.active,
-        created_at=utcnow(),
+def _fact(
+    d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match, now: datetime
+) -> Fact:
+    status = RecordStatus.review if match.doubtful else RecordStatus.active
+    values = {
+        "delivery_id": d.id,
+        "source_id": d.source_id,
+        "row_no": row.no,
+        "kind": m.kind,
+        "fact_key": key,
+        "content_sha256": digest,
+        "uscc": row.fields.get(m.uscc_field) or None,
+        "name": row.fields.get(m.name_field, "")[:200],
+        "fields": row.fields,
+        "raw": _jsonable(row.raw),
+        "enterprise_id": match.enterprise_id,
+        "match_method": match.method,
+        "match_score": match.score,
+        "match_reasons": list(match.reasons),
+        "status": status.value,
+        "created_at": now,
+    }
+    return Fact(
+        None, d.source_id, digest, row.fields, status.value, row.no, match.enterprise_id, values=values
     )
 
 
 @dataclass
 class _New:
-    rec: IntakeRecord
-    replaces: list[IntakeRecord]  # this source's earlier versions of the fact: superseded
-    others: list[IntakeRecord]  # other sources' records of the fact: compared
+    key: str
+    rec: Fact
+    replaces: list[Fact]  # this source's earlier versions of the fact: superseded
+    others: list[Fact]  # other sources' records of the fact: compared
 
 
 def _decide(
@@ -227,6 +264,7 @@ def _decide(
 ) -> list[_New]:
     """Per clean row: a duplicate (counted, not kept), or a new record with what it replaces and faces."""
     new: list[_New] = []
+    now = utcnow()
     for row in rows:
         key, digest = m.fact_key(row.fields)[:200], _digest(row.fields)
         same = stored.setdefault(key, [])
@@ -238,10 +276,10 @@ def _decide(
         candidate = Candidate(
             f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
         )
-        rec = _record(d, m, row, key, digest, index.match(candidate))
+        rec = _fact(d, m, row, key, digest, index.match(candidate), now)
         for old in mine:
             same.remove(old)
-        new.append(_New(rec, mine, [r for r in same if r.source_id != d.source_id]))
+        new.append(_New(key, rec, mine, [r for r in same if r.source_id != d.source_id]))
         same.append(rec)
         if rec.status == RecordStatus.review:
             d.review += 1
@@ -250,21 +288,37 @@ def _decide(
     return new
 
 
+def _supersede(session: Session, rec: Fact, replaces: list[Fact]) -> None:
+    """A correction from the same source supersedes what it said before (kept, never deleted)."""
+    rec.supersedes_id = replaces[-1].id
+    session.execute(
+        update(IntakeRecord).where(col(IntakeRecord.id) == rec.id).values(supersedes_id=rec.supersedes_id)
+    )
+    for old in replaces:
+        old.status = RecordStatus.superseded
+        stmt = update(IntakeRecord).where(col(IntakeRecord.id) == old.id)
+        session.execute(stmt.values(status=RecordStatus.superseded.value, superseded_by_id=rec.id))
+
+
 def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row]) -> None:
-    """Compare, associate, store (one flush a chunk) and synchronise the chunk's clean rows."""
+    """Compare, associate, store (one INSERT a chunk) and synchronise the chunk's clean rows."""
     index = _index(session, m, rows)
     stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
     new = _decide(d, m, rows, index, stored)
-    session.add_all([n.rec for n in new])
-    session.flush()
+    if not new:
+        return
+    # One multi-row INSERT; the ids come back by row number (asking for them in order would make
+    # SQLAlchemy insert one row at a time on SQLite).
+    table = table_of(IntakeRecord)  # Core, not the ORM's bulk insert (which splices rows one by one)
+    stmt = insert(table).returning(table.c.id, table.c.row_no)
+    by_row = {n.rec.row_no: n for n in new}
+    for rid, row_no in session.execute(stmt, [n.rec.values or {} for n in new]):
+        by_row[row_no].rec.id = rid
     items: list[AcceptedRecord] = []
     for n in new:
-        if n.replaces:  # a correction from the same source supersedes what it said before
-            n.rec.supersedes_id = n.replaces[-1].id
-            for old in n.replaces:
-                old.status, old.superseded_by_id = RecordStatus.superseded, n.rec.id
-                session.add(old)
-        d.conflicts += _conflicts(session, m, n.rec, n.others)
+        if n.replaces:
+            _supersede(session, n.rec, n.replaces)
+        d.conflicts += _conflicts(session, m, n.key, n.rec, n.others)
         # Another source's record of the same fact made its credit record already: this one corroborates.
         if not any(r.status == RecordStatus.active for r in n.others):
             items += synchronise(n.rec, m)
