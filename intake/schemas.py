@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 MAX_BATCH = 5000  # rows in one pushed batch
+Column = Annotated[str, StringConstraints(max_length=200)]
+Value = Annotated[str, StringConstraints(max_length=4000)] | int | float | None
+PushedRow = Annotated[dict[Column, Value], Field(max_length=100)]
 
 
 class SourceCreate(BaseModel):
@@ -51,8 +55,8 @@ class DeliveryOut(BaseModel):
 
 class Batch(BaseModel):
     kind: str = Field(min_length=1, max_length=40)
-    rows: list[dict[str, str | int | float | None]] = Field(min_length=1, max_length=MAX_BATCH)
-    columns: dict[str, str] = Field(default_factory=dict, max_length=60)
+    rows: list[PushedRow] = Field(min_length=1, max_length=MAX_BATCH)
+    columns: dict[Column, Column] = Field(default_factory=dict, max_length=60)
 
 
 class RejectedOut(BaseModel):
