@@ -24,6 +24,7 @@ from api.pages import consumer as consumer_pages
 from api.pages import credit_sharing as credit_sharing_pages
 from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
+from api.pages import intake_pages
 from api.pages import merchant as merchant_pages
 from api.pages import merchant_codes as merchant_codes_pages
 from api.pages import merchant_complaints as merchant_complaints_pages
@@ -53,6 +54,7 @@ from api.routers import (
     epcis,
     health,
     insurance,
+    intake,
     public,
     resolver,
     tipoffs,
@@ -117,6 +119,7 @@ ROUTERS = (
     insurance.router,
     insurance.public,
     admin.router,
+    intake.router,
     tlog.router,
     pages.router,
     signin_pages.router,
@@ -127,6 +130,7 @@ ROUTERS = (
     credit_sharing_pages.router,
     tipoff_pages.router,
     warning_pages.router,
+    intake_pages.router,
     merchant_pages.router,
     merchant_declarations_pages.router,
     merchant_codes_pages.router,

@@ -18,6 +18,7 @@ from api.cli_complaints import complaints_app
 from api.cli_credit import credit_app, supervise_app
 from api.cli_db import audit_app, db_app
 from api.cli_insurance import insurance_app
+from api.cli_intake import intake_app
 from api.cli_keys import admin_app
 from api.cli_log import log_app
 from api.cli_search import search_app
@@ -40,6 +41,7 @@ app.add_typer(credit_app, name="credit")
 app.add_typer(supervise_app, name="supervise")
 app.add_typer(complaints_app, name="complaints")
 app.add_typer(insurance_app, name="insurance")
+app.add_typer(intake_app, name="intake")
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ EVENT_MODULES = [
     "credit.trust_events",
     "complaints.events",
     "insurance.events",
+    "intake.events",
 ]
 
 HANDLER_MODULES = [
@@ -34,6 +35,8 @@ HANDLER_MODULES = [
     "complaints.handlers",
     "insurance.handlers",
     "translog.handlers",
+    "credit.intake_handlers",
+    "intake.handlers",
 ]
 
 MODEL_MODULES = [
@@ -54,6 +57,7 @@ MODEL_MODULES = [
     "complaints.models",
     "insurance.models",
     "translog.models",
+    "intake.models",
 ]
 
 

@@ -14,7 +14,16 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parents[1]
-DOMAINS = ["enterprises", "traceability", "disclosure", "complaints", "credit", "insurance", "translog"]
+DOMAINS = [
+    "enterprises",
+    "traceability",
+    "disclosure",
+    "complaints",
+    "credit",
+    "insurance",
+    "translog",
+    "intake",
+]
 PACKAGES = ["api", "core", "printing", *DOMAINS]
 
 

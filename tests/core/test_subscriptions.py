@@ -24,6 +24,7 @@ from disclosure import events as disclosure_events
 from disclosure.search.factory import from_settings
 from enterprises import events as enterprise_events
 from insurance import events as insurance_events
+from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from traceability import events as trace_events
 
 wiring.load_handlers()
@@ -168,6 +169,23 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
             aggregate_limit_minor=10_000_000,
             premium_minor=1_000,
             product_name_zh="品质险",
+        ),
+        IntakeRecordsAccepted: IntakeRecordsAccepted(
+            source_code="court-nb",
+            source_name_zh="宁波市中级人民法院",
+            delivery_id=1,
+            kind="court_dishonest",
+            records=[
+                AcceptedRecord(
+                    record_id=999_001,
+                    row_no=1,
+                    enterprise_id=ent,
+                    credit_kind="dishonest_judgment_debtor",
+                    severity="serious",
+                    occurred_at=AT,
+                    title_zh="失信被执行人",
+                )
+            ],
         ),
         insurance_events.ClaimPaid: insurance_events.ClaimPaid(
             claim_id=999_001,

@@ -1,0 +1,129 @@
+"""Intake's front door: an admin registers a source; the source, with its own key (X-Source-Key), sends a
+file (the body, as is) or pushes a batch of rows (JSON), follows its delivery and downloads its rejected
+rows. The same bytes sent twice answer the first delivery (200, `repeated`)."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.deps import DbDep, SettingsDep, require
+from api.problems import responses
+from core.db import Database
+from core.errors import Invalid
+from core.identifiers import MAX_ID
+from core.security import Principal, Role
+from intake import service as intake
+from intake.deliveries import batch_file
+from intake.schemas import Batch, DeliveryOut, SourceCreate, SourceCreated
+
+router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
+Admin = Annotated[Principal, Depends(require(Role.admin))]
+SourceKey = Annotated[str, Header(alias="X-Source-Key", min_length=8, max_length=120)]
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
+MAX_HTTP_FILE = 256 << 20  # larger files go through `crosstrust intake send`
+
+
+@router.post("/sources", status_code=201, response_model=SourceCreated, responses=responses(409, 422))
+def add_source(data: SourceCreate, db: DbDep, by: Admin) -> SourceCreated:
+    """Register a source (an agency); its key is in this answer only."""
+    with db.transaction() as s:
+        src, key = intake.register(s, data, by)
+        return SourceCreated(**src.model_dump(), key=key)
+
+
+def _source_id(db: Database, key: str) -> int:
+    with db.read_session() as s:
+        sid = intake.authenticate(s, key).id
+        assert sid is not None
+        return sid
+
+
+def _take(db: Database, directory, source_id: int, kind: str, fh, **kw) -> DeliveryOut:  # noqa: ANN001
+    path, sha, size = intake.store(fh, directory, limit=MAX_HTTP_FILE)
+    d = intake.receive(db, source_id, kind, path, sha, size, by=f"source:{source_id}", **kw)
+    intake.process(db, d.id)
+    with db.read_session() as s:
+        return intake.out(intake.get_delivery(s, d.id), d.repeated)
+
+
+def _answer(d: DeliveryOut, response: Response) -> DeliveryOut:
+    response.status_code = 200 if d.repeated else 201
+    return d
+
+
+@router.post("/deliveries", status_code=201, response_model=DeliveryOut, responses=responses(401, 413, 422))
+async def send_file(
+    request: Request,
+    response: Response,
+    db: DbDep,
+    settings: SettingsDep,
+    key: SourceKey,
+    kind: Annotated[str, Query(min_length=1, max_length=40)],
+    filename: Annotated[str, Query(min_length=1, max_length=200)],
+    format: Annotated[Literal["csv", "xlsx", "jsonl", "json"] | None, Query()] = None,  # noqa: A002
+    encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
+) -> DeliveryOut:
+    """Send a file as the request body; it is imported before the answer."""
+    source_id = await run_in_threadpool(_source_id, db, key)
+    with tempfile.SpooledTemporaryFile(8 << 20) as spool:
+        size = 0
+        async for block in request.stream():
+            size += len(block)
+            if size > MAX_HTTP_FILE:
+                raise Invalid.field("file", f"larger than {MAX_HTTP_FILE} bytes: send it with the CLI")
+            spool.write(block)
+        spool.seek(0)
+        directory = settings.ensure_var_dir() / "intake"
+        d = await run_in_threadpool(
+            _take, db, directory, source_id, kind, spool, filename=filename, fmt=format, encoding=encoding
+        )
+    return _answer(d, response)
+
+
+@router.post("/batches", status_code=201, response_model=DeliveryOut, responses=responses(401, 422))
+def push_batch(
+    data: Batch, response: Response, db: DbDep, settings: SettingsDep, key: SourceKey
+) -> DeliveryOut:
+    """Push rows (column -> value) as a delivery; the same rows again are the same delivery."""
+    source_id = _source_id(db, key)
+    directory = settings.ensure_var_dir() / "intake"
+    fh = io.BytesIO(batch_file(data))
+    d = _take(
+        db,
+        directory,
+        source_id,
+        data.kind,
+        fh,
+        filename="batch.jsonl",
+        fmt="jsonl",
+        encoding="utf-8",
+        columns=data.columns or None,
+    )
+    return _answer(d, response)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, responses=responses(401, 404))
+def delivery(delivery_id: DeliveryId, db: DbDep, key: SourceKey) -> DeliveryOut:
+    source_id = _source_id(db, key)
+    with db.read_session() as s:
+        return intake.out(intake.get_delivery(s, delivery_id, source_id))
+
+
+@router.get("/deliveries/{delivery_id}/rejected.csv", responses=responses(401, 404))
+def rejected_rows(delivery_id: DeliveryId, db: DbDep, key: SourceKey) -> Response:
+    """The delivery's rejected rows with their reasons, as CSV a spreadsheet opens safely."""
+    source_id = _source_id(db, key)
+    buf = io.StringIO()
+    with db.read_session() as s:
+        intake.get_delivery(s, delivery_id, source_id)
+        intake.rejected_csv(s, delivery_id, buf)
+    return Response(
+        "\ufeff" + buf.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="rejected-{delivery_id}.csv"'},
+    )

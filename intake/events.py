@@ -1,0 +1,34 @@
+"""The events intake emits: the records of a chunk that the methodology counts, one event a chunk (an
+event a row would cost an outbox write a row, the import's largest cost)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.events import EventPayload, contract
+
+
+class AcceptedRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    record_id: int
+    row_no: int
+    enterprise_id: int
+    credit_kind: str  # the methodology's kind of record
+    severity: Literal["minor", "general", "serious"]  # credit's severities, which intake may not import
+    occurred_at: datetime
+    title_zh: str
+    title_en: str = ""
+    supersedes_id: int | None = None  # the record of the same source this one corrects
+
+
+@contract("intake.records_accepted")
+class IntakeRecordsAccepted(EventPayload):
+    source_code: str
+    source_name_zh: str
+    delivery_id: int
+    kind: str  # the mapping's kind (court_dishonest, penalty …)
+    records: list[AcceptedRecord] = Field(min_length=1)

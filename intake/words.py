@@ -1,0 +1,53 @@
+"""The words people read (zh, en) about intake, kept here as intake defines them and read into the
+pages' glossary (api/pages/glossary.py), as credit.social_words is."""
+
+# ruff: noqa: RUF001 - full-width punctuation is Chinese text
+
+from __future__ import annotations
+
+from intake.mapping import mappings
+
+
+def _fields() -> dict[str, tuple[str, str]]:
+    """Every mapping's fields: the first Chinese column name agencies use for it."""
+    out: dict[str, tuple[str, str]] = {}
+    for m in mappings().values():
+        for f in m.fields.values():
+            zh = next((c for c in f.columns if any("\u4e00" <= ch <= "\u9fff" for ch in c)), f.name)
+            out.setdefault(f.name, (zh, f.name.replace("_", " ").capitalize()))
+    return out
+
+
+INTAKE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
+    "delivery_status": {"processing": ("导入中", "Importing"), "done": ("已完成", "Done")},
+    "intake_record_status": {
+        "active": ("已关联", "Linked"),
+        "review": ("待人工核对", "To review"),
+        "superseded": ("已被更正", "Superseded"),
+    },
+    "match_method": {
+        "uscc": ("统一社会信用代码", "USCC"),
+        "old_reg_no": ("原注册号", "Old registration number"),
+        "name": ("名称", "Name"),
+        "name_address": ("名称与地址", "Name and address"),
+        "none": ("未匹配", "No match"),
+    },
+    "intake_kind": {k: (m.name_zh, m.name_en) for k, m in mappings().items()},
+    "intake_field": _fields()
+    | {
+        "row": ("整行", "The row"),
+        "uscc": ("统一社会信用代码", "USCC"),
+        "name": ("名称", "Name"),
+        "duty": ("生效法律文书确定的义务", "Duty set by the judgment"),
+        "published_on": ("发布时间", "Published on"),
+        "fine_wan": ("罚款金额（万元）", "Fine (10,000 CNY)"),
+        "decided_on": ("决定日期", "Decided on"),
+        "valid_until": ("有效期至", "Valid until"),
+        "status": ("状态", "Status"),
+        "reason": ("原因", "Reason"),
+        "authority": ("决定机关", "Authority"),
+        "result": ("检验结论", "Result"),
+        "gtin": ("商品条码", "GTIN"),
+        "lot": ("批号", "Lot"),
+    },
+}
