@@ -227,7 +227,7 @@ class _Blank(dict):
 def _fact(
     d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match, now: datetime
 ) -> Fact:
-    status = RecordStatus.review if match.doubtful else RecordStatus.active
+    status = RecordStatus.review if match.doubtful or match.enterprise_id is None else RecordStatus.active
     values = {
         "delivery_id": d.id,
         "source_id": d.source_id,

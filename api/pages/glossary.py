@@ -308,12 +308,8 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(
-    TLOG_WORDS
-    | SOCIAL_WORDS
-    | INTAKE_WORDS
-    | {kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()}
-)
+WORDS.update(TLOG_WORDS | SOCIAL_WORDS | INTAKE_WORDS)
+WORDS.update({kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()})
 
 
 def _ports() -> dict[str, tuple[str, str]]:

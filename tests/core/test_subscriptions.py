@@ -19,7 +19,7 @@ from complaints.service import Kit
 from core.errors import DomainError
 from core.events import Event, EventPayload, UndeclaredEvent, contracts, payload_of, registry
 from credit import events as credit_events
-from credit.trust_events import MeasureNoticeSent
+from credit.trust_events import MeasureNoticeSent, PledgeChanged, ToleranceChanged
 from disclosure import events as disclosure_events
 from disclosure.search.factory import from_settings
 from enterprises import events as enterprise_events
@@ -154,6 +154,28 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
             body_sha256="0" * 64,
             signature="AA==",
             key_id="0" * 16,
+        ),
+        PledgeChanged: PledgeChanged(
+            id=999_001,
+            enterprise_id=ent,
+            procedure="warehouse_filing",
+            obligations_zh="如实申报",
+            statement_sha256="0" * 64,
+            seal="AA==",
+            seal_key_id="0" * 16,
+            signed_at=AT,
+            ends_at=AT + timedelta(days=365),
+            status="active",
+        ),
+        ToleranceChanged: ToleranceChanged(
+            id=999_001,
+            record_id=999_001,
+            enterprise_id=ent,
+            rule="first_minor_declaration",
+            status="open",
+            correct_by=AT + timedelta(days=30),
+            grade_counted="B",
+            grade_tolerated="A",
         ),
         insurance_events.PolicyChanged: insurance_events.PolicyChanged(
             policy_id=999_001,

@@ -45,7 +45,7 @@ def test_formulas_are_refused_and_signed_numbers_are_not_formulas():
         read("name", "text", "=1+1")
 
 
-def test_exact_matcher_by_uscc_and_old_registration_number():
+def test_matcher_by_uscc_and_old_registration_number():
     u1, u2 = make_uscc(), make_uscc()
     index = EnterpriseIndex(
         [Known(1, u1, "甲公司"), Known(2, u2, "乙公司", old_reg_nos=("330206000012345",))]
@@ -56,5 +56,5 @@ def test_exact_matcher_by_uscc_and_old_registration_number():
     assert (m.enterprise_id, m.method, m.doubtful) == (2, "old_reg_no", False)
     m = index.match(Candidate("330206000012345", "乙"))  # an old number written in the USCC column
     assert (m.enterprise_id, m.method) == (2, "old_reg_no")
-    m = index.match(Candidate(make_uscc(), "乙公司"))  # the exact version never guesses by name
-    assert (m.enterprise_id, m.method, m.doubtful, m.score) == (None, "none", True, 0.0)
+    m = index.match(Candidate(make_uscc(), "乙公司"))  # a valid USCC nobody holds rules out the others
+    assert (m.enterprise_id, m.method, m.score) == (None, "none", 0.0)
