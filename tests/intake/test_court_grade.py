@@ -4,9 +4,12 @@ wait for review; a correction supersedes; two sources that disagree raise a conf
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlmodel import select
 
 from credit import service as credit
+from credit import warning
 from credit.models import CreditRecord
 from intake import service as intake
 from intake.models import IntakeConflict, IntakeRecord, RecordStatus
@@ -52,6 +55,9 @@ def test_a_courts_list_changes_the_grade_and_the_reason_leads_back_to_the_row(db
         assert after is not None and after["grade"] == "D"
         record = s.get(CreditRecord, after["capped_by"])
         assert record is not None and record.kind == "dishonest_judgment_debtor"
+        # The early warning reads it as another agency's court record, in the days after the listing.
+        risk = warning.assess(s, ent.id, now=datetime(2026, 3, 10, tzinfo=UTC))
+        assert [(r.signal, r.recent) for r in risk.reasons] == [("penalty", 1)] and risk.level != "calm"
         assert record.title_zh == f"失信被执行人：{COURT}（{CASE}）"
         assert record.evidence_ref.startswith("intake:")
         trail = intake.trail(s, int(record.evidence_ref.split(":")[1]))
