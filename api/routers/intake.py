@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import DbDep, SettingsDep, require
 from api.problems import responses
 from core.db import Database
-from core.errors import Invalid
+from core.errors import Invalid, Unauthorized
 from core.identifiers import MAX_ID
 from core.security import Principal, Role
 from intake import service as intake
@@ -23,7 +23,18 @@ from intake.schemas import Batch, DeliveryOut, SourceCreate, SourceCreated
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
-SourceKey = Annotated[str, Header(alias="X-Source-Key", min_length=8, max_length=120)]
+
+
+def _source_key(
+    key: Annotated[str | None, Header(alias="X-Source-Key", max_length=120)] = None,
+) -> str:
+    """The source's own key; none at all is a 401, as a missing API key is (not a 422 of a header)."""
+    if not key:
+        raise Unauthorized("send the source's key in the X-Source-Key header")
+    return key
+
+
+SourceKey = Annotated[str, Depends(_source_key)]
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_HTTP_FILE = 256 << 20  # larger files go through `crosstrust intake send`
 
