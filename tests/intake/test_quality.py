@@ -16,7 +16,7 @@ from core.errors import NotFound
 from core.workdays import WorkdayCalendar
 from intake import quality
 from intake.models import IntakeDelivery
-from tests.conftest import make_uscc
+from tests.conftest import Keys, make_uscc
 from tests.intake.helpers import csv_bytes, deliver, source
 
 HEADER = [
@@ -36,12 +36,13 @@ def _row(name: str, uscc: str, no: str, facts: str, fine: str, decided: str) -> 
     return [name, uscc, no, facts, fine, decided, AUTHORITY]
 
 
-def planted(db: Database, tmp_path) -> tuple[int, int]:  # noqa: ANN001
+def planted(db: Database, tmp_path, uscc: str = "") -> tuple[int, int]:  # noqa: ANN001
     """Source B states penalty 7 first; source A then sends 8 rows: 2 on time (one on the last day the
     calendar allows), 2 late, 1 with an empty required name, 1 with a wrong check character, 1 that
     contradicts B's fine, 1 duplicate of its first row."""
     a, b = source(db, "samr-nb", "宁波市市场监督管理局"), source(db, "credit-zj", "信用浙江")
     u = [make_uscc() for _ in range(6)]
+    u[4] = uscc or u[4]  # 甲公司, registered when the test needs its credit record
     bad = u[5][:-1] + ("0" if u[5][-1] != "0" else "1")
     deliver(
         db,
@@ -101,3 +102,35 @@ def test_a_sources_rates_per_delivery_month_and_in_all(db, tmp_path):
 def test_an_unknown_source_is_not_found(db):
     with db.read_session() as s, pytest.raises(NotFound):
         quality.report(s, 999)
+
+
+def test_the_api_answers_a_regulator_the_same_figures(client, keys: Keys, db, tmp_path):
+    a, _ = planted(db, tmp_path)
+    url = f"/api/v1/intake/sources/{a}/quality"
+    assert client.get(url, headers=keys.header(keys.merchant)).status_code == 403
+    r = client.get(url, headers=keys.header(keys.regulator))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    total = body["total"]
+    assert (total["rows"], total["rejected"], total["incomplete"], total["late"], total["due"]) == (
+        8,
+        2,
+        1,
+        2,
+        5,
+    )
+    assert (total["complete"], total["on_time"], total["rejected_rate"], total["conflict_rate"]) == (
+        7 / 8,
+        3 / 5,
+        2 / 8,
+        1 / 5,
+    )
+    (line,) = body["deliveries"]
+    assert line["on_time_from"] == "2026-09-28" and line["month"] == "2026-10"
+    assert sorted(x["decided_on"] for x in body["late"]) == ["2026-08-03", "2026-09-27"]
+    missing = client.get("/api/v1/intake/sources/99999/quality", headers=keys.header(keys.regulator))
+    assert missing.status_code == 404 and missing.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    bad = client.get("/api/v1/intake/sources/0/quality", headers=keys.header(keys.regulator))
+    assert bad.status_code == 422 and "source_id" in bad.text
