@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_
+from sqlalchemy import and_, case, func, or_, union
 from sqlmodel import Session, col, select
 
 from core.errors import NotFound
@@ -81,31 +81,37 @@ def _json_text(name: str) -> Any:
 
 
 def _records(session: Session, source_id: int, lines: dict[int, Line]) -> None:
-    """Records kept, mapped fields filled, and records in conflict, per delivery: one grouped query."""
+    """Records kept and mapped fields filled, per delivery: one grouped query."""
     names = sorted({f for line in lines.values() for f in mapping(line.kind).fields})
     filled = [func.sum(case((func.coalesce(_json_text(n), "") != "", 1), else_=0)) for n in names]
-    contradicted = exists().where(
-        or_(col(IntakeConflict.record_id) == IntakeRecord.id, col(IntakeConflict.other_id) == IntakeRecord.id)
-    )
     stmt = (
-        select(
-            IntakeRecord.delivery_id,
-            func.count(),
-            func.sum(case((contradicted, 1), else_=0)),
-            *filled,
-        )
+        select(IntakeRecord.delivery_id, func.count(), *filled)
         .where(IntakeRecord.source_id == source_id)
         .group_by(col(IntakeRecord.delivery_id))
     )
-    for delivery_id, count, conflicting, *sums in session.execute(stmt):
+    for delivery_id, count, *sums in session.execute(stmt):
         line = lines.get(delivery_id)
         if line is None:
             continue
-        mapped = line.mapped
         f = line.figures
-        f.records, f.in_conflict = int(count), int(conflicting or 0)
-        f.slots = f.records * len(mapped)
-        f.filled = sum(int(s or 0) for n, s in zip(names, sums, strict=True) if n in mapped)
+        f.records = int(count)
+        f.slots = f.records * len(line.mapped)
+        f.filled = sum(int(s or 0) for n, s in zip(names, sums, strict=True) if n in line.mapped)
+
+
+def _conflicting(session: Session, source_id: int, lines: dict[int, Line]) -> None:
+    """Records a conflict names (as the newer or the stored one), per delivery: from the conflicts to the
+    records by their key, so the work follows the conflicts, not the records."""
+    named = union(select(IntakeConflict.record_id), select(IntakeConflict.other_id)).subquery()
+    stmt = (
+        select(IntakeRecord.delivery_id, func.count(func.distinct(IntakeRecord.id)))
+        .join(named, named.c[0] == IntakeRecord.id)
+        .where(IntakeRecord.source_id == source_id)
+        .group_by(col(IntakeRecord.delivery_id))
+    )
+    for delivery_id, count in session.execute(stmt):
+        if delivery_id in lines:
+            lines[delivery_id].figures.in_conflict = int(count)
 
 
 def _incomplete(session: Session, source_id: int, lines: dict[int, Line]) -> None:
@@ -175,6 +181,7 @@ def report(session: Session, source_id: int, *, cal: WorkdayCalendar | None = No
         lines[d.id] = line
     if lines:
         _records(session, source_id, lines)
+        _conflicting(session, source_id, lines)
         _incomplete(session, source_id, lines)
     late = _timeliness(session, source_id, lines)
     months: dict[str, Figures] = defaultdict(Figures)
