@@ -73,5 +73,8 @@ def test_the_regulator_reads_a_sources_quality_and_a_facts_trail(live_server, br
         page.click("[data-field=source] a")
         page.wait_for_url(f"**/console/intake/sources/{b}")
         assert page.locator("[data-table=total] [data-field=conflict]").inner_text().startswith("100%")
+        for missing in ("/console/intake/sources/99999", "/console/intake/records/99999"):
+            answer = page.goto(base + missing)
+            assert answer is not None and answer.status == 404, missing
     finally:
         context.close()
