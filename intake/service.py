@@ -69,7 +69,7 @@ def trail(session: Session, record_id: int) -> dict[str, Any]:
         "record_id": rec.id,
         "status": rec.status,
         "fields": rec.fields,
-        "source": {"code": src.code, "name_zh": src.name_zh, "name_en": src.name_en},
+        "source": {"id": src.id, "code": src.code, "name_zh": src.name_zh, "name_en": src.name_en},
         "delivery": {
             "id": d.id,
             "filename": d.filename,

@@ -21,6 +21,7 @@ from markupsafe import Markup, escape
 from api.pages.trust_words import TRUST_WORDS
 from complaints.schemas import PUBLIC_RESPONSES
 from credit.social_words import SOCIAL_WORDS
+from intake.quality_words import QUALITY_WORDS
 from intake.words import INTAKE_WORDS
 from traceability.digsig import SIGNING_WORDS
 from traceability.verdict import VERDICT_LABELS
@@ -308,7 +309,7 @@ WORDS: dict[str, dict[str, tuple[str, str]]] = {
 WORDS["scan_verdict"] = dict(VERDICT_LABELS)
 WORDS.update({kind: dict(labels) for kind, labels in SIGNING_WORDS.items()})
 WORDS["public_response"] = dict(PUBLIC_RESPONSES)
-WORDS.update(TLOG_WORDS | SOCIAL_WORDS | INTAKE_WORDS)
+WORDS.update(TLOG_WORDS | SOCIAL_WORDS | INTAKE_WORDS | QUALITY_WORDS)
 WORDS.update({kind: WORDS.get(kind, {}) | words for kind, words in TRUST_WORDS.items()})
 
 
