@@ -144,3 +144,36 @@ def test_a_conflict_is_settled_with_who_when_and_why(client, keys: Keys, db, tmp
         assert trail["conflicts"][0]["status"] == "settled"
         [a] = s.exec(select(AuditEntry).where(AuditEntry.action == "intake.settled")).all()
         assert (a.entity_type, a.entity_id) == ("intake_conflict", str(c.id))
+
+
+def test_the_matchers_proposal_is_linked_and_its_agency_decides(client, keys: Keys, db, dispatcher, tmp_path):
+    ent = register(db, name_zh="宁波甬信跨境贸易有限公司")
+    src = source(db)
+    rows = [
+        _row(ent.name_zh, ent.uscc, "(2026)浙02执1号"),
+        _row("宁波甬信跨境贸易公司", "", "(2026)浙02执2号"),  # no USCC: the name proposes the enterprise
+        _row("甬信跨境贸易有限公司", "", "(2026)浙02执3号"),
+    ]
+    d = deliver(db, tmp_path, src, "court_dishonest", csv_bytes(COURT_HEADER, rows))
+    assert (d.accepted, d.review) == (1, 2)
+    with db.read_session() as s:
+        waiting = intake.review_queue(s)
+    assert [r.enterprise_id for r in waiting] == [ent.id, ent.id]
+    first, second = (r.id for r in waiting)
+    r = client.post(
+        f"/api/v1/intake/records/{first}/settlement",
+        json={"decision": "link", "reason": "简称，案号一致"},
+        headers=keys.header(keys.regulator),
+    )
+    assert r.status_code == 201 and r.json()["enterprise_id"] == ent.id
+    # The proposal names a Beilun enterprise: a Shanghai regulator may not even dismiss it; an admin may.
+    url = f"/api/v1/intake/records/{second}/settlement"
+    body = {"decision": "dismiss", "reason": "另一家公司"}
+    assert client.post(url, json=body, headers=keys.header(_shanghai_regulator(db))).status_code == 403
+    assert client.post(url, json=body, headers=keys.header(keys.admin)).status_code == 201
+    dispatcher.drain()
+    with db.read_session() as s:
+        refs = {
+            c.evidence_ref for c in s.exec(select(CreditRecord).where(CreditRecord.enterprise_id == ent.id))
+        }
+    assert f"intake:{first}" in refs and f"intake:{second}" not in refs
