@@ -47,7 +47,7 @@ def old_reg_no(old: str, uscc: str) -> None:
     console.print(f"{old} -> {uscc}")
 
 
-def _show(d) -> str:  # noqa: ANN001 - IntakeDelivery or DeliveryOut
+def _show(d) -> str:  # noqa: ANN001 - IntakeDelivery or IntakeDeliveryOut
     return (
         f"delivery {d.id} {d.status}: {d.rows_done} rows, {d.accepted} accepted, {d.rejected} rejected,"
         f" {d.duplicates} duplicates, {d.review} to review, {d.conflicts} conflicts"

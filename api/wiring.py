@@ -58,6 +58,7 @@ MODEL_MODULES = [
     "insurance.models",
     "translog.models",
     "intake.models",
+    "intake.settle_models",
 ]
 
 

@@ -21,7 +21,7 @@ from core.errors import Invalid, NotFound
 from intake import reader
 from intake.mapping import get
 from intake.models import IntakeDelivery, IntakeRejected, IntakeSource
-from intake.schemas import Batch, DeliveryOut
+from intake.schemas import Batch, IntakeDeliveryOut
 
 MAX_FILE = 8 << 30  # 8 GiB
 
@@ -50,8 +50,8 @@ def store(stream: BinaryIO, directory: Path, *, limit: int = MAX_FILE) -> tuple[
     return path, h.hexdigest(), size
 
 
-def out(d: IntakeDelivery, repeated: bool = False) -> DeliveryOut:
-    return DeliveryOut.model_validate({**d.model_dump(), "repeated": repeated})
+def out(d: IntakeDelivery, repeated: bool = False) -> IntakeDeliveryOut:
+    return IntakeDeliveryOut.model_validate({**d.model_dump(), "repeated": repeated})
 
 
 def _existing(session: Session, source_id: int, sha: str) -> IntakeDelivery | None:
@@ -74,7 +74,7 @@ def receive(
     encoding: str | None = None,
     columns: dict[str, str] | None = None,
     by: str,
-) -> DeliveryOut:
+) -> IntakeDeliveryOut:
     """Record a stored file as a delivery (or answer the earlier delivery of the same bytes)."""
     with db.read_session() as s:
         if s.get(IntakeSource, source_id) is None:

@@ -22,6 +22,7 @@ class RecordStatus(StrEnum):
     active = "active"  # linked to its enterprise and synchronised
     review = "review"  # no exact match: waits in the review queue
     superseded = "superseded"  # a later correction from the same source replaced it (kept)
+    dismissed = "dismissed"  # a regulator found it names no enterprise on the platform (kept, not counted)
 
 
 class ConflictStatus(StrEnum):

@@ -31,7 +31,7 @@ class SourceCreated(SourceOut):
     key: str  # shown once
 
 
-class DeliveryOut(BaseModel):
+class IntakeDeliveryOut(BaseModel):
     id: int
     source_id: int
     kind: str

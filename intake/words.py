@@ -24,6 +24,7 @@ INTAKE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "active": ("已关联", "Linked"),
         "review": ("待人工核对", "To review"),
         "superseded": ("已被更正", "Superseded"),
+        "dismissed": ("已驳回：平台无此企业", "Dismissed: no such enterprise on the platform"),
     },
     "match_method": {
         "uscc": ("统一社会信用代码", "USCC"),
@@ -31,6 +32,14 @@ INTAKE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "name": ("名称", "Name"),
         "name_address": ("名称与地址", "Name and address"),
         "none": ("未匹配", "No match"),
+        "manual": ("人工核对", "Settled by a regulator"),
+    },
+    "intake_settlement": {
+        "link": ("关联到企业", "Linked to the enterprise"),
+        "dismiss": ("驳回：平台无此企业", "Dismissed: no such enterprise on the platform"),
+        "new": ("以新报送为准", "The new value holds"),
+        "stored": ("以已有记录为准", "The stored value holds"),
+        "both": ("两者并存", "Both stand"),
     },
     "intake_kind": {k: (m.name_zh, m.name_en) for k, m in mappings().items()},
     "intake_field": _fields()

@@ -11,7 +11,9 @@ from fastapi.responses import Response
 from api.pages import web
 from core.identifiers import MAX_ID
 from core.security import Principal
+from enterprises import service as enterprises
 from intake import service as intake
+from intake import settle
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Console = Annotated[Principal, Depends(web.console_user)]
@@ -20,13 +22,15 @@ Console = Annotated[Principal, Depends(web.console_user)]
 @router.get("/console/intake")
 def overview(request: Request, _: Console) -> Response:
     with request.app.state.db.read_session() as s:
-        sources = intake.listed(s)
+        sources, review = intake.listed(s), intake.review_queue(s)
         ctx = {
             "sources": sources,
             "names": {src.id: src.name_zh for src in sources},
             "deliveries": intake.deliveries(s),
-            "review": intake.review_queue(s),
+            "review": review,
+            "proposed": enterprises.public_profiles(s, {r.enterprise_id for r in review if r.enterprise_id}),
             "conflicts": intake.conflicts(s),
+            "settled": settle.settlements(s),
         }
     return web.render(request, "console_intake.html", ctx)
 

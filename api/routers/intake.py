@@ -19,7 +19,7 @@ from core.identifiers import MAX_ID
 from core.security import Principal, Role
 from intake import service as intake
 from intake.deliveries import batch_file
-from intake.schemas import Batch, DeliveryOut, SourceCreate, SourceCreated
+from intake.schemas import Batch, IntakeDeliveryOut, SourceCreate, SourceCreated
 
 router = APIRouter(prefix="/api/v1/intake", tags=["intake"])
 Admin = Annotated[Principal, Depends(require(Role.admin))]
@@ -54,7 +54,7 @@ def _source_id(db: Database, key: str) -> int:
         return sid
 
 
-def _take(db: Database, directory, source_id: int, kind: str, fh, **kw) -> DeliveryOut:  # noqa: ANN001
+def _take(db: Database, directory, source_id: int, kind: str, fh, **kw) -> IntakeDeliveryOut:  # noqa: ANN001
     path, sha, size = intake.store(fh, directory, limit=MAX_HTTP_FILE)
     d = intake.receive(db, source_id, kind, path, sha, size, by=f"source:{source_id}", **kw)
     intake.process(db, d.id)
@@ -62,12 +62,14 @@ def _take(db: Database, directory, source_id: int, kind: str, fh, **kw) -> Deliv
         return intake.out(intake.get_delivery(s, d.id), d.repeated)
 
 
-def _answer(d: DeliveryOut, response: Response) -> DeliveryOut:
+def _answer(d: IntakeDeliveryOut, response: Response) -> IntakeDeliveryOut:
     response.status_code = 200 if d.repeated else 201
     return d
 
 
-@router.post("/deliveries", status_code=201, response_model=DeliveryOut, responses=responses(401, 413, 422))
+@router.post(
+    "/deliveries", status_code=201, response_model=IntakeDeliveryOut, responses=responses(401, 413, 422)
+)
 async def send_file(
     request: Request,
     response: Response,
@@ -78,7 +80,7 @@ async def send_file(
     filename: Annotated[str, Query(min_length=1, max_length=200)],
     format: Annotated[Literal["csv", "xlsx", "jsonl", "json"] | None, Query()] = None,  # noqa: A002
     encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
-) -> DeliveryOut:
+) -> IntakeDeliveryOut:
     """Send a file as the request body; it is imported before the answer."""
     source_id = await run_in_threadpool(_source_id, db, key)
     with tempfile.SpooledTemporaryFile(8 << 20) as spool:
@@ -96,10 +98,10 @@ async def send_file(
     return _answer(d, response)
 
 
-@router.post("/batches", status_code=201, response_model=DeliveryOut, responses=responses(401, 422))
+@router.post("/batches", status_code=201, response_model=IntakeDeliveryOut, responses=responses(401, 422))
 def push_batch(
     data: Batch, response: Response, db: DbDep, settings: SettingsDep, key: SourceKey
-) -> DeliveryOut:
+) -> IntakeDeliveryOut:
     """Push rows (column -> value) as a delivery; the same rows again are the same delivery."""
     source_id = _source_id(db, key)
     directory = settings.ensure_var_dir() / "intake"
@@ -118,8 +120,8 @@ def push_batch(
     return _answer(d, response)
 
 
-@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, responses=responses(401, 404))
-def delivery(delivery_id: DeliveryId, db: DbDep, key: SourceKey) -> DeliveryOut:
+@router.get("/deliveries/{delivery_id}", response_model=IntakeDeliveryOut, responses=responses(401, 404))
+def delivery(delivery_id: DeliveryId, db: DbDep, key: SourceKey) -> IntakeDeliveryOut:
     source_id = _source_id(db, key)
     with db.read_session() as s:
         return intake.out(intake.get_delivery(s, delivery_id, source_id))

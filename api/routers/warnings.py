@@ -38,7 +38,7 @@ class ReasonOut(BaseModel):
     where: list[WhereOut] = []
 
 
-class ProductOut(BaseModel):
+class ProductWarningOut(BaseModel):
     gtin: str
     name_zh: str
     name_en: str
@@ -55,7 +55,7 @@ class WarningOut(BaseModel):
     level: Literal["calm", "elevated", "high"]
     window_days: int
     reasons: list[ReasonOut]
-    products: list[ProductOut] = []
+    products: list[ProductWarningOut] = []
 
 
 @router.get(

@@ -71,7 +71,7 @@ def test_emit_takes_the_contract_model_and_nothing_else(db):
         ("complaints.events.ComplaintClosed", "severity", "grave"),
         ("complaints.events.ComplaintOverdue", "stage", "regulator"),
         ("credit.events.CreditRecordChanged", "status", "deleted"),
-        ("enterprises.events.EnterpriseRegistered", "kind", "bank"),
+        ("enterprises.events.EnterpriseRegistered", "kind", "court"),  # not a kind (a bank is one now)
         ("insurance.events.ClaimPaid", "source", "insurer"),
         ("traceability.events.LotRecalled", "recalled_by", "consumer"),
         ("traceability.events.DeclarationLinePayload", "inspection_result", "failed"),

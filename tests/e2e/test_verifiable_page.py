@@ -17,6 +17,7 @@ from tests.e2e.pages_kit import axe_check
 from translog import scheduled, service
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
+pytestmark = pytest.mark.demo_seeded  # demo_site starts from the demo restored, not seeded
 
 
 @pytest.fixture

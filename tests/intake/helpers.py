@@ -9,7 +9,7 @@ from pathlib import Path
 from core.db import Database
 from core.security import SYSTEM
 from intake import service as intake
-from intake.schemas import DeliveryOut, SourceCreate
+from intake.schemas import IntakeDeliveryOut, SourceCreate
 
 COURT_HEADER = [
     "被执行人姓名/名称",
@@ -46,7 +46,7 @@ def deliver(
     *,
     chunk: int = 1000,
     **kw: object,
-) -> DeliveryOut:
+) -> IntakeDeliveryOut:
     path, sha, size = intake.store(io.BytesIO(data), tmp / "store")
     d = intake.receive(db, source_id, kind, path, sha, size, filename=filename, by="test", **kw)  # type: ignore[arg-type]
     intake.process(db, d.id, chunk=chunk)
