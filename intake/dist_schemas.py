@@ -14,8 +14,8 @@ DispatchState = Literal["pending", "delivered", "failed", "skipped"]
 
 
 class SubscriptionCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    url: str = Field(min_length=1, max_length=2000)
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     kinds: list[Kind] = Field(min_length=1, max_length=20)  # the mappings' kinds (intake/mappings)
     regions: list[Region] = Field(default_factory=list, max_length=20)  # [] = every region
 

@@ -71,7 +71,7 @@ def subscribe(
     secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
     sub = IntakeSubscription(
         agency=by.agency,
-        name=data.name.strip() or data.name,
+        name=data.name,
         url=data.url,
         kinds=sorted(set(data.kinds)),
         regions=sorted(set(data.regions)),

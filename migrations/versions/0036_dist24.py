@@ -55,18 +55,17 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["subscription_id"], ["intake_subscription.id"]),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("subscription_id", "record_id", "message", name="uq_intake_dispatch"),
+        sa.UniqueConstraint("webhook_id"),
     )
     with op.batch_alter_table("intake_dispatch", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_intake_dispatch_record_id"), ["record_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_intake_dispatch_subscription_id"), ["subscription_id"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_intake_dispatch_webhook_id"), ["webhook_id"], unique=True)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("intake_dispatch", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_intake_dispatch_webhook_id"))
         batch_op.drop_index(batch_op.f("ix_intake_dispatch_subscription_id"))
         batch_op.drop_index(batch_op.f("ix_intake_dispatch_record_id"))
     op.drop_table("intake_dispatch")

@@ -310,6 +310,7 @@ def test_bad_input_and_other_agencies_are_refused(client, keys: Keys, db, receiv
         ({**good, "regions": ["999999"]}, "regions.0"),
         ({**good, "regions": ["33020"]}, "regions.0"),
         ({**good, "name": ""}, "name"),
+        ({**good, "name": "   "}, "name"),
         ({**good, "name": "名" * 101}, "name"),
         ({k: v for k, v in good.items() if k != "url"}, "url"),
     ]
