@@ -26,6 +26,7 @@ from core.events import emit
 from enterprises import service as enterprises
 from intake import reader
 from intake.clean import Rejected
+from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from intake.mapping import Mapping, get
 from intake.matching import Candidate, EnterpriseIndex, Known, Match
@@ -323,6 +324,8 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
         if not any(r.status == RecordStatus.active for r in n.others):
             items += synchronise(n.rec, m)
     announce(session, src, d.id, m.kind, items)  # type: ignore[arg-type]
+    linked = [(n.rec.id, n.rec.enterprise_id) for n in new if n.rec.status == RecordStatus.active]
+    announce_linked(session, d.id, m.kind, linked)  # type: ignore[arg-type]
 
 
 def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> IntakeDelivery:

@@ -23,6 +23,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.security import Principal
 from enterprises import service as enterprises
+from intake.distribution import announce_linked
 from intake.mapping import get as mapping
 from intake.models import ConflictStatus, IntakeConflict, IntakeRecord, IntakeSource, RecordStatus
 from intake.pipeline import announce, synchronise
@@ -103,6 +104,8 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
         rec.match_reasons = [*rec.match_reasons, f"dismissed by {by.actor}: {data.reason}"]
     session.add(rec)
     session.flush()
+    if rec.status == RecordStatus.active and rec.id is not None and rec.enterprise_id is not None:
+        announce_linked(session, rec.delivery_id, rec.kind, [(rec.id, rec.enterprise_id)])
     if rec.status == RecordStatus.active and not _corroborates(session, rec):
         src = session.get(IntakeSource, rec.source_id)
         assert src is not None

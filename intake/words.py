@@ -42,6 +42,18 @@ INTAKE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
         "both": ("两者并存", "Both stand"),
     },
     "intake_kind": {k: (m.name_zh, m.name_en) for k, m in mappings().items()},
+    "subscription_status": {"active": ("生效中", "Active"), "revoked": ("已撤销", "Revoked")},
+    "dispatch_state": {
+        "pending": ("待投递", "Pending"),
+        "delivered": ("已送达", "Delivered"),
+        "failed": ("投递失败，已停止重试", "Failed: retries exhausted"),
+        "skipped": ("未发送：订阅已撤销", "Not sent: the subscription was revoked"),
+    },
+    "dispatch_message": {
+        "accepted": ("新增记录", "New record"),
+        "corrected": ("更正记录", "Correction"),
+        "withdrawn": ("撤回记录", "Withdrawal"),
+    },
     "intake_field": _fields()
     | {
         "row": ("整行", "The row"),

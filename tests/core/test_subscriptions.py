@@ -24,7 +24,13 @@ from disclosure import events as disclosure_events
 from disclosure.search.factory import from_settings
 from enterprises import events as enterprise_events
 from insurance import events as insurance_events
-from intake.events import AcceptedRecord, IntakeRecordsAccepted
+from intake.events import (
+    AcceptedRecord,
+    IntakeDispatchDue,
+    IntakeRecordsAccepted,
+    IntakeRecordsLinked,
+    LinkedRecord,
+)
 from traceability import events as trace_events
 
 wiring.load_handlers()
@@ -209,6 +215,12 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
                 )
             ],
         ),
+        IntakeRecordsLinked: IntakeRecordsLinked(
+            delivery_id=1,
+            kind="court_dishonest",
+            records=[LinkedRecord(record_id=999_001, enterprise_id=ent)],
+        ),
+        IntakeDispatchDue: IntakeDispatchDue(dispatch_id=999_001, subscription_id=999_001, record_id=999_001),
         insurance_events.ClaimPaid: insurance_events.ClaimPaid(
             claim_id=999_001,
             enterprise_id=ent,
