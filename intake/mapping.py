@@ -54,6 +54,8 @@ class Mapping:
     name_field: str
     old_reg_field: str
     credit: tuple[CreditRule, ...]
+    gtin_field: str = ""  # the field naming a product by its GTIN (linked to the enterprise's product)
+    lot_field: str = ""  # the field naming its lot (batch number), linked to the declared lot
 
     def resolve(self, header: list[str], declared: dict[str, str] | None = None) -> dict[str, str]:
         """field -> the file's column. A declared column must exist and a required field must find one."""
@@ -133,9 +135,13 @@ def _load(path: Path) -> Mapping:
         name_field=raw.get("enterprise_name", "name"),
         old_reg_field=raw.get("old_reg_no", ""),
         credit=_rules(raw.get("credit", [])),
+        gtin_field=raw.get("gtin", ""),
+        lot_field=raw.get("lot", ""),
     )
     bad = [f.name for f in fields.values() if f.type not in TYPES]
-    named = [*m.key, *m.compare, m.uscc_field, m.name_field] + [r.occurred_at for r in m.credit]
+    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field] + [
+        r.occurred_at for r in m.credit
+    ]
     unknown = [n for n in named if n and n not in fields]
     if bad or unknown or m.kind != path.stem:
         raise ValueError(f"mapping {path.name}: bad types {bad}, unknown fields {unknown}")

@@ -24,7 +24,7 @@ from core.db import Database, table_of
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import reader
+from intake import products, reader
 from intake.clean import Rejected
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from intake.mapping import Mapping, get
@@ -307,6 +307,8 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
     new = _decide(d, m, rows, index, stored)
     if not new:
         return
+    if m.gtin_field:  # the products and lots the records name, before they are stored
+        products.fill(session, m, [n.rec.values or {} for n in new])
     # One multi-row INSERT; the ids come back by row number (asking for them in order would make
     # SQLAlchemy insert one row at a time on SQLite).
     table = table_of(IntakeRecord)  # Core, not the ORM's bulk insert (which splices rows one by one)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from core.errors import NotFound
+from intake import products
 from intake.deliveries import get_delivery, out, receive, rejected, rejected_csv, store
 from intake.mapping import get as mapping
 from intake.models import IntakeConflict, IntakeDelivery, IntakeRecord, IntakeSource, RecordStatus
@@ -88,4 +89,5 @@ def trail(session: Session, record_id: int) -> dict[str, Any]:
         "supersedes": rec.supersedes_id,
         "superseded_by": rec.superseded_by_id,
         "conflicts": [c.model_dump(mode="json") for c in session.exec(stmt)],
+        "names": products.named_in(session, rec, m),  # the product and lot it names
     }

@@ -23,6 +23,7 @@ from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound
 from core.security import Principal
 from enterprises import service as enterprises
+from intake import products
 from intake.mapping import get as mapping
 from intake.models import ConflictStatus, IntakeConflict, IntakeRecord, IntakeSource, RecordStatus
 from intake.pipeline import announce, synchronise
@@ -101,6 +102,9 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
     else:
         rec.status = RecordStatus.dismissed
         rec.match_reasons = [*rec.match_reasons, f"dismissed by {by.actor}: {data.reason}"]
+    products.link_record(
+        session, mapping(rec.kind), rec
+    )  # its product and lot, now that its enterprise is known
     session.add(rec)
     session.flush()
     if rec.status == RecordStatus.active and not _corroborates(session, rec):
