@@ -32,3 +32,16 @@ class IntakeRecordsAccepted(EventPayload):
     delivery_id: int
     kind: str  # the mapping's kind (court_dishonest, penalty …)
     records: list[AcceptedRecord] = Field(min_length=1)
+
+
+@contract("intake.record_superseded")
+class IntakeRecordSuperseded(EventPayload):
+    """A regulator settled a conflict between two sources: the value of `record_id` does not hold, that of
+    `by_record_id` does. What the first record made (its credit records) is withdrawn; both stay."""
+
+    record_id: int
+    credit_kinds: list[str]  # the kinds of credit record its mapping's rules made of it
+    by_record_id: int
+    conflict_id: int
+    settled_by: str
+    reason: str

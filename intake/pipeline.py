@@ -184,22 +184,24 @@ def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
     """What the methodology counts in the record: one entry for each credit rule it meets."""
     if rec.enterprise_id is None or rec.status != RecordStatus.active or rec.id is None:
         return []
-    values = _Blank(rec.fields)
-    return [
-        AcceptedRecord(
-            record_id=rec.id,
-            row_no=rec.row_no,
-            enterprise_id=rec.enterprise_id,
-            credit_kind=rule.kind,
-            severity=rule.severity,
-            occurred_at=_when(rec.fields[rule.occurred_at]),
-            title_zh=rule.title_zh.format_map(values)[:300],
-            title_en=rule.title_en.format_map(values)[:300],
-            supersedes_id=rec.supersedes_id,
-        )
-        for rule in m.credit
-        if rule.applies(rec.fields)
-    ]
+    out: list[AcceptedRecord] = []
+    for rule in m.credit:
+        if rule.applies(rec.fields):
+            title_zh, title_en = rule.titles(rec.fields)
+            out.append(
+                AcceptedRecord(
+                    record_id=rec.id,
+                    row_no=rec.row_no,
+                    enterprise_id=rec.enterprise_id,
+                    credit_kind=rule.kind,
+                    severity=rule.severity,
+                    occurred_at=_when(rec.fields[rule.occurred_at]),
+                    title_zh=title_zh,
+                    title_en=title_en,
+                    supersedes_id=rec.supersedes_id,
+                )
+            )
+    return out
 
 
 def announce(
@@ -217,11 +219,6 @@ def announce(
         emit(
             session, "intake.records_accepted", "intake_delivery", delivery_id, payload, f"intake:{src.code}"
         )
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _fact(

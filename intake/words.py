@@ -59,7 +59,7 @@ INTAKE_WORDS: dict[str, dict[str, tuple[str, str]]] = {
     "intake_record_status": {
         "active": ("已关联", "Linked"),
         "review": ("待人工核对", "To review"),
-        "superseded": ("已被更正", "Superseded"),
+        "superseded": ("已被取代（更正或裁决）", "Superseded (corrected, or another value held)"),
         "dismissed": ("已驳回：平台无此企业", "Dismissed: no such enterprise on the platform"),
     },
     "product_link": {
