@@ -58,3 +58,16 @@ class IntakeDispatchDue(EventPayload):
     dispatch_id: int
     subscription_id: int
     record_id: int
+
+
+@contract("intake.record_superseded")
+class IntakeRecordSuperseded(EventPayload):
+    """A regulator settled a conflict between two sources: the value of `record_id` does not hold, that of
+    `by_record_id` does. What the first record made (its credit records) is withdrawn; both stay."""
+
+    record_id: int
+    credit_kinds: list[str]  # the kinds of credit record its mapping's rules made of it
+    by_record_id: int
+    conflict_id: int
+    settled_by: str
+    reason: str

@@ -24,7 +24,7 @@ from core.db import Database, table_of
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import reader
+from intake import products, reader
 from intake.clean import Rejected
 from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
@@ -185,22 +185,24 @@ def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
     """What the methodology counts in the record: one entry for each credit rule it meets."""
     if rec.enterprise_id is None or rec.status != RecordStatus.active or rec.id is None:
         return []
-    values = _Blank(rec.fields)
-    return [
-        AcceptedRecord(
-            record_id=rec.id,
-            row_no=rec.row_no,
-            enterprise_id=rec.enterprise_id,
-            credit_kind=rule.kind,
-            severity=rule.severity,
-            occurred_at=_when(rec.fields[rule.occurred_at]),
-            title_zh=rule.title_zh.format_map(values)[:300],
-            title_en=rule.title_en.format_map(values)[:300],
-            supersedes_id=rec.supersedes_id,
-        )
-        for rule in m.credit
-        if rule.applies(rec.fields)
-    ]
+    out: list[AcceptedRecord] = []
+    for rule in m.credit:
+        if rule.applies(rec.fields):
+            title_zh, title_en = rule.titles(rec.fields)
+            out.append(
+                AcceptedRecord(
+                    record_id=rec.id,
+                    row_no=rec.row_no,
+                    enterprise_id=rec.enterprise_id,
+                    credit_kind=rule.kind,
+                    severity=rule.severity,
+                    occurred_at=_when(rec.fields[rule.occurred_at]),
+                    title_zh=title_zh,
+                    title_en=title_en,
+                    supersedes_id=rec.supersedes_id,
+                )
+            )
+    return out
 
 
 def announce(
@@ -218,11 +220,6 @@ def announce(
         emit(
             session, "intake.records_accepted", "intake_delivery", delivery_id, payload, f"intake:{src.code}"
         )
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _fact(
@@ -308,6 +305,8 @@ def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, ro
     new = _decide(d, m, rows, index, stored)
     if not new:
         return
+    if m.gtin_field:  # the products and lots the records name, before they are stored
+        products.fill(session, m, [n.rec.values or {} for n in new])
     # One multi-row INSERT; the ids come back by row number (asking for them in order would make
     # SQLAlchemy insert one row at a time on SQLite).
     table = table_of(IntakeRecord)  # Core, not the ORM's bulk insert (which splices rows one by one)

@@ -29,6 +29,7 @@ from intake.events import (
     IntakeDispatchDue,
     IntakeRecordsAccepted,
     IntakeRecordsLinked,
+    IntakeRecordSuperseded,
     LinkedRecord,
 )
 from traceability import events as trace_events
@@ -221,6 +222,14 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
             records=[LinkedRecord(record_id=999_001, enterprise_id=ent)],
         ),
         IntakeDispatchDue: IntakeDispatchDue(dispatch_id=999_001, subscription_id=999_001, record_id=999_001),
+        IntakeRecordSuperseded: IntakeRecordSuperseded(
+            record_id=999_001,
+            credit_kinds=["administrative_penalty"],
+            by_record_id=999_002,
+            conflict_id=1,
+            settled_by="regulator:1",
+            reason="处罚决定书原件为准",
+        ),
         insurance_events.ClaimPaid: insurance_events.ClaimPaid(
             claim_id=999_001,
             enterprise_id=ent,
