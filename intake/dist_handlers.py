@@ -12,7 +12,7 @@ from core.events import Event, Handler, registry, subscribe
 from core.sealing import SecretBox
 from core.webhooks import Destinations
 from intake import distribution
-from intake.events import IntakeDispatchDue, IntakeRecordsLinked
+from intake.events import IntakeDispatchDue, IntakeRecordsLinked, IntakeRecordSuperseded
 
 SEND = "intake.send_dispatch"
 registry.declare("intake.dispatch_due", SEND, external=True)
@@ -21,6 +21,12 @@ registry.declare("intake.dispatch_due", SEND, external=True)
 @subscribe("intake.records_linked", "intake.distribute")
 def distribute(session: Session, event: Event[IntakeRecordsLinked]) -> None:
     distribution.fan_out(session, event.data)
+
+
+@subscribe("intake.record_superseded", "intake.withdraw_superseded")
+def withdraw_superseded(session: Session, event: Event[IntakeRecordSuperseded]) -> None:
+    """A settled conflict's losing record is withdrawn from the agencies that were sent it."""
+    distribution.withdraw_superseded(session, event.data)
 
 
 class DispatchSender:

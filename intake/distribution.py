@@ -37,7 +37,7 @@ from core.webhooks import Destinations, send
 from enterprises import service as enterprises
 from intake.dist_models import IntakeDispatch, IntakeSubscription, Message, SubscriptionStatus
 from intake.dist_schemas import DispatchOut, DispatchState, SubscriptionCreate
-from intake.events import IntakeDispatchDue, IntakeRecordsLinked, LinkedRecord
+from intake.events import IntakeDispatchDue, IntakeRecordsLinked, IntakeRecordSuperseded, LinkedRecord
 from intake.mapping import mappings
 from intake.models import IntakeRecord, IntakeSource
 
@@ -261,6 +261,23 @@ def _due(
     if old is not None and any((sub.id, old, m.value) in owed for m in (Message.accepted, Message.corrected)):
         return old, Message.withdrawn.value
     return None
+
+
+def withdraw_superseded(session: Session, p: IntakeRecordSuperseded) -> int:
+    """A regulator settled a conflict against `p.record_id`'s value: every subscription that was sent that
+    record (accepted or corrected) and not yet its withdrawal is owed one. How many messages."""
+    sent = {
+        (d.subscription_id, d.message)
+        for d in session.exec(select(IntakeDispatch).where(IntakeDispatch.record_id == p.record_id))
+    }
+    had = {sub for sub, message in sent if message in (Message.accepted, Message.corrected)}
+    due = had - {sub for sub, message in sent if message == Message.withdrawn}
+    n = 0
+    for sub in session.exec(select(IntakeSubscription).where(col(IntakeSubscription.id).in_(due))):
+        if sub.status == SubscriptionStatus.active:
+            _owe(session, sub, p.record_id, Message.withdrawn)
+            n += 1
+    return n
 
 
 # --- sending ------------------------------------------------------------------------------------------

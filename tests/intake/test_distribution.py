@@ -31,6 +31,7 @@ from core.clock import utcnow
 from core.events import OutboxDelivery
 from core.identifiers import uscc_with_check
 from core.security import Role, create_key
+from intake import service as intake
 from tests.conftest import Keys, register
 
 from .helpers import COURT_HEADER, csv_bytes, deliver, source
@@ -339,3 +340,63 @@ def test_bad_input_and_other_agencies_are_refused(client, keys: Keys, db, receiv
     assert r.status_code == 422 and r.json()["errors"][0]["field"].endswith("limit")
     assert client.get(f"{SUBS}/{sub['id']}", headers=reg).json()["status"] == "active"
     assert "secret" not in client.get(f"{SUBS}/{sub['id']}", headers=reg).json()
+
+
+def test_a_settled_conflicts_losing_record_is_withdrawn_from_the_agencies_that_had_it(
+    client, keys: Keys, db, dispatcher, tmp_path, receivers
+):
+    rx = receivers[0]
+    ent = register(db, name_zh="宁波甬信跨境贸易有限公司")
+    dispatcher.drain()
+    reg = keys.header(keys.regulator)
+    sub = _subscribe(client, reg, rx.url, ["penalty"])
+    header = [
+        "行政相对人名称",
+        "统一社会信用代码",
+        "行政处罚决定书文号",
+        "罚款金额（万元）",
+        "处罚决定日期",
+        "处罚机关",
+    ]
+    no, authority = "甬市监罚〔2026〕31号", "宁波市市场监督管理局"
+    samr, zj = source(db, "samr-nb", authority), source(db, "credit-zj", "信用浙江")
+    deliver(
+        db,
+        tmp_path,
+        samr,
+        "penalty",
+        csv_bytes(header, [[ent.name_zh, ent.uscc, no, "2", "2026-10-09", authority]]),
+    )
+    deliver(
+        db,
+        tmp_path,
+        zj,
+        "penalty",
+        csv_bytes(header, [[ent.name_zh, ent.uscc, no, "9", "2026-10-09", authority]]),
+        "zj.csv",
+    )
+    _drain(dispatcher, lambda: len(rx.received) == 2)
+    first, second = (b["data"]["record_id"] for _, b in rx.taken())
+    with db.read_session() as s:
+        [conflict] = [
+            {"id": c.id, "record_id": c.record_id, "other_id": c.other_id} for c in intake.conflicts(s)
+        ]
+    assert (conflict["record_id"], conflict["other_id"]) == (second, first)
+    r = client.post(
+        f"/api/v1/intake/conflicts/{conflict['id']}/settlement",
+        json={"holds": "new", "reason": "处罚决定书原件载明罚款 9 万元"},
+        headers=reg,
+    )
+    assert r.status_code == 201, r.text
+    _drain(dispatcher, lambda: len(rx.received) == 3)
+    (_, _), (_, _), (hw, withdrawn) = rx.taken()
+    loser = conflict["other_id"]
+    assert withdrawn["type"] == "intake.record.withdrawn"
+    assert withdrawn["data"] == {
+        "record_id": loser,
+        "kind": "penalty",
+        "superseded_by_record_id": conflict["record_id"],
+    }
+    Webhook(sub["secret"]).verify(rx.received[2][1], hw)
+    dispatcher.drain()
+    assert len(rx.received) == 3  # withdrawn once
