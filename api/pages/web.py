@@ -47,12 +47,14 @@ PAGE_PREFIXES = (
     "/console",
     "/merchant",
     "/insurer",
+    "/bank",
     "/complaints/",
     "/track/",
+    "/tipoffs/",
 )
 # Guarded even on a request that carries no cookie at all (asgi-csrf lets those through by default,
 # since a forged request rides on the victim's cookies): the forms anyone can post.
-ALWAYS_PROTECT = {"/signin", "/complaints/new"}
+ALWAYS_PROTECT = {"/signin", "/complaints/new", "/tipoffs/new"}
 CONSOLE_ROLES = (Role.admin, Role.regulator)
 
 

@@ -130,6 +130,10 @@ def test_a_merchant_authorises_a_bank_which_reads_from_its_own_pages_until_revok
         desk.goto(f"{base}/bank/credit")
         assert desk.locator("a[data-link=report]").count() == 0
         assert page.goto(f"{base}/bank/credit").status == 403  # a merchant is no bank
+        # The bank signs out from its own page (its form carries the CSRF token there too).
+        desk.click("form[action='/signout'] button[type=submit]")
+        desk.wait_for_url("**/signin**")
+        assert desk.goto(f"{base}/bank/credit").url.startswith(f"{base}/signin")
     finally:
         shop.close()
         bank.close()

@@ -73,6 +73,14 @@ def test_a_public_report_is_verified_followed_and_shown_on_the_merchants_credit(
         mine = shop.new_page()
         sign_in(mine, base, m_key, "/merchant/credit")
         assert "社会监督举报查实" in mine.content() and pseudonym not in mine.content()
+        # A form posted from another site (no CSRF token) files nothing, as the complaint form's.
+        forged = {
+            "uscc": merchant.uscc,
+            "category": "unlabelled_goods",
+            "narrative": "伪造",
+            "consent": "yes",
+        }
+        assert mine.request.post(f"{base}/tipoffs/new", form=forged).status == 403
     finally:
         public.close()
         staff.close()
