@@ -77,7 +77,7 @@ def test_a_public_report_is_verified_followed_and_shown_on_the_merchants_credit(
         forged = {
             "uscc": merchant.uscc,
             "category": "unlabelled_goods",
-            "narrative": "伪造",
+            "narrative": "保税仓直播间销售的奶粉没有中文标签，2026年12月6日晚八点",
             "consent": "yes",
         }
         assert mine.request.post(f"{base}/tipoffs/new", form=forged).status == 403
@@ -86,5 +86,5 @@ def test_a_public_report_is_verified_followed_and_shown_on_the_merchants_credit(
         staff.close()
         shop.close()
     with db.read_session() as s:
-        (t,) = s.exec(select(Tipoff)).all()
+        (t,) = s.exec(select(Tipoff)).all()  # the forged one was not filed
         assert t.status == "effective" and t.record_id is not None
