@@ -167,12 +167,13 @@ def run(url: str, label: str, rows: int, stream_rows: int, work: Path) -> dict:
         source_id = setup(db)
         small = work / f"{label}-small.csv"
         write_file(small, rows)
+        load_before = os.getloadavg()
         base, base_cpu = bare(db, small)
         steps = through_intake(db, source_id, small, work / "store")
         out = {
             "database": label,
             "rows": rows,
-            "load_before": os.getloadavg(),
+            "load_before": load_before,
             "bare_rows_per_s": round(base),
             "bare_cpu_us_per_row": round(base_cpu, 1),
             "intake": steps,
