@@ -24,7 +24,7 @@ from api.pages import consumer as consumer_pages
 from api.pages import credit_sharing as credit_sharing_pages
 from api.pages import credit_trust as credit_trust_pages
 from api.pages import insurer as insurer_pages
-from api.pages import intake_pages, intake_quality, intake_settle_pages
+from api.pages import intake_dist_pages, intake_pages, intake_quality, intake_settle_pages
 from api.pages import merchant as merchant_pages
 from api.pages import merchant_codes as merchant_codes_pages
 from api.pages import merchant_complaints as merchant_complaints_pages
@@ -55,6 +55,7 @@ from api.routers import (
     health,
     insurance,
     intake,
+    intake_dist,
     intake_settle,
     public,
     resolver,
@@ -124,6 +125,7 @@ ROUTERS = (
     intake.router,
     intake_quality_api.router,
     intake_settle.router,
+    intake_dist.router,
     tlog.router,
     pages.router,
     signin_pages.router,
@@ -137,6 +139,7 @@ ROUTERS = (
     intake_pages.router,
     intake_quality.router,
     intake_settle_pages.router,
+    intake_dist_pages.router,
     merchant_pages.router,
     merchant_declarations_pages.router,
     merchant_codes_pages.router,

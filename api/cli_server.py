@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from api import demo as demo_data
-from api import demo_complaints, demo_insurance, wiring
+from api import demo_complaints, demo_insurance, demo_intake, wiring
 from api.cli_common import complaints_kit, console, database, search_backend
 from api.cli_db import anchor_audit
 from core.db import Database, migrate
@@ -33,6 +33,7 @@ def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist"
     demo_data.save_scan_notes(settings.var_dir / "demo-scan-notes.json", scans)
     demo_complaints.seed_complaints(db, settings, urls)
     insured = demo_insurance.seed_insurance(db)
+    demo_intake.seed_intake(db, settings.ensure_var_dir() / "intake")
     demo_data.save_keys(settings.var_dir / "demo-keys.json", keys)
     demo_data.save_urls(settings.var_dir / "demo-scans.json", urls)
     demo_insurance.save_insurance(settings.var_dir / "demo-insurance.json", insured)
@@ -161,6 +162,7 @@ def up() -> None:
         demo_insurance.save_insurance(
             settings.var_dir / "demo-insurance.json", demo_insurance.seed_insurance(db)
         )
+        demo_intake.seed_intake(db, settings.ensure_var_dir() / "intake")
         # The demo's grades (from its failed inspection, recall, claim) before the first scan shows one.
         wiring.dispatcher(db, search_backend(), complaints_kit(settings)).drain()
     _catch_up_search(db)

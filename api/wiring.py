@@ -37,6 +37,7 @@ HANDLER_MODULES = [
     "translog.handlers",
     "credit.intake_handlers",
     "intake.handlers",
+    "intake.dist_handlers",
 ]
 
 MODEL_MODULES = [
@@ -59,6 +60,7 @@ MODEL_MODULES = [
     "translog.models",
     "intake.models",
     "intake.settle_models",
+    "intake.dist_models",
 ]
 
 
@@ -82,12 +84,14 @@ def bound_handlers(search: SearchBackend, kit: Kit) -> dict[str, Handler]:
     EPCIS subscriptions' webhooks on its complaint kit (allowed networks, at-rest key)."""
     from complaints import handlers as complaint_handlers
     from disclosure import handlers as disclosure_handlers
+    from intake import dist_handlers
     from traceability import handlers as trace_handlers
 
     return {
         **disclosure_handlers.bound_handlers(search),
         **complaint_handlers.bound_handlers(kit),
         **trace_handlers.bound_handlers(Destinations(kit.webhook_networks), kit.box),
+        **dist_handlers.bound_handlers(Destinations(kit.webhook_networks), kit.box),
     }
 
 

@@ -32,3 +32,42 @@ class IntakeRecordsAccepted(EventPayload):
     delivery_id: int
     kind: str  # the mapping's kind (court_dishonest, penalty …)
     records: list[AcceptedRecord] = Field(min_length=1)
+
+
+class LinkedRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    record_id: int
+    enterprise_id: int
+
+
+@contract("intake.records_linked")
+class IntakeRecordsLinked(EventPayload):
+    """Every record of a chunk that became active (linked to its enterprise), whether or not the
+    methodology counts it: what subscribing agencies may receive (intake.distribution)."""
+
+    delivery_id: int
+    kind: str
+    records: list[LinkedRecord] = Field(min_length=1)
+
+
+@contract("intake.dispatch_due")
+class IntakeDispatchDue(EventPayload):
+    """A message owed to a subscription (intake_dispatch), sent by the outbox's external subscriber."""
+
+    dispatch_id: int
+    subscription_id: int
+    record_id: int
+
+
+@contract("intake.record_superseded")
+class IntakeRecordSuperseded(EventPayload):
+    """A regulator settled a conflict between two sources: the value of `record_id` does not hold, that of
+    `by_record_id` does. What the first record made (its credit records) is withdrawn; both stay."""
+
+    record_id: int
+    credit_kinds: list[str]  # the kinds of credit record its mapping's rules made of it
+    by_record_id: int
+    conflict_id: int
+    settled_by: str
+    reason: str

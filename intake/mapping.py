@@ -9,6 +9,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from core.errors import Invalid
@@ -35,9 +36,31 @@ class CreditRule:
     title_zh: str
     title_en: str
     when: dict[str, str]  # field -> value that must hold; empty: always
+    # Parts added to the title only when every field they name has a value ("罚款 {fine_wan} 万元").
+    details_zh: tuple[str, ...] = ()
+    details_en: tuple[str, ...] = ()
 
     def applies(self, fields: dict[str, str]) -> bool:
         return all(fields.get(k) == v for k, v in self.when.items())
+
+    def titles(self, fields: dict[str, str]) -> tuple[str, str]:
+        """The credit record's title in Chinese and English, with the details whose fields have values."""
+        values = _Blank(fields)
+
+        def title(head: str, details: tuple[str, ...], sep: str) -> str:
+            parts = [d.format_map(values) for d in details if all(fields.get(n) for n in _names(d))]
+            return sep.join([head.format_map(values), *parts])[:300]
+
+        return title(self.title_zh, self.details_zh, "，"), title(self.title_en, self.details_en, "; ")
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def _names(template: str) -> list[str]:
+    return [name for _, name, _, _ in Formatter().parse(template) if name]
 
 
 @dataclass(frozen=True)
@@ -54,6 +77,8 @@ class Mapping:
     name_field: str
     old_reg_field: str
     credit: tuple[CreditRule, ...]
+    gtin_field: str = ""  # the field naming a product by its GTIN (linked to the enterprise's product)
+    lot_field: str = ""  # the field naming its lot (batch number), linked to the declared lot
 
     def resolve(self, header: list[str], declared: dict[str, str] | None = None) -> dict[str, str]:
         """field -> the file's column. A declared column must exist and a required field must find one."""
@@ -107,6 +132,8 @@ def _rules(raw: list[dict[str, Any]]) -> tuple[CreditRule, ...]:
             title_zh=r["title_zh"],
             title_en=r.get("title_en", ""),
             when=dict(r.get("when", {})),
+            details_zh=tuple(r.get("details_zh", ())),
+            details_en=tuple(r.get("details_en", ())),
         )
         for r in raw
     )
@@ -133,9 +160,14 @@ def _load(path: Path) -> Mapping:
         name_field=raw.get("enterprise_name", "name"),
         old_reg_field=raw.get("old_reg_no", ""),
         credit=_rules(raw.get("credit", [])),
+        gtin_field=raw.get("gtin", ""),
+        lot_field=raw.get("lot", ""),
     )
     bad = [f.name for f in fields.values() if f.type not in TYPES]
-    named = [*m.key, *m.compare, m.uscc_field, m.name_field] + [r.occurred_at for r in m.credit]
+    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field]
+    named += [n for r in m.credit for d in (*r.details_zh, *r.details_en) for n in _names(d)] + [
+        r.occurred_at for r in m.credit
+    ]
     unknown = [n for n in named if n and n not in fields]
     if bad or unknown or m.kind != path.stem:
         raise ValueError(f"mapping {path.name}: bad types {bad}, unknown fields {unknown}")

@@ -25,6 +25,16 @@ class RecordStatus(StrEnum):
     dismissed = "dismissed"  # a regulator found it names no enterprise on the platform (kept, not counted)
 
 
+class ProductLink(StrEnum):
+    """How a record that names a product (by GTIN, and maybe a lot) was linked to it."""
+
+    lot = "lot"  # to the enterprise's product and to its declared lot
+    product = "product"  # to the enterprise's product; no lot named, or that lot was never declared
+    unknown = "unknown"  # no product on the platform has the GTIN
+    other = "other"  # the GTIN is another enterprise's product: not linked, flagged for a regulator
+    waiting = "waiting"  # the record waits for its enterprise (review): linked when a regulator links it
+
+
 class ConflictStatus(StrEnum):
     open = "open"
     settled = "settled"
@@ -104,6 +114,10 @@ class IntakeRecord(SQLModel, table=True):
     supersedes_id: int | None = Field(default=None, foreign_key="intake_record.id")
     superseded_by_id: int | None = Field(default=None, foreign_key="intake_record.id")
     created_at: datetime = Field(sa_type=UtcDateTime)
+    # The product and lot the record names (lab results), when they are its enterprise's: see ProductLink.
+    product_id: int | None = Field(default=None, foreign_key="product.id")
+    lot_line_id: int | None = Field(default=None, foreign_key="declaration_line.id")
+    product_link: str = Field(default="", max_length=10)  # a ProductLink, or empty: names no product
 
 
 class IntakeRejected(SQLModel, table=True):
@@ -124,7 +138,11 @@ class IntakeConflict(SQLModel, table=True):
     """Two sources disagree on a fact: both records stay; a regulator settles it."""
 
     __tablename__ = "intake_conflict"
-    __table_args__ = (UniqueConstraint("record_id", "other_id", "field", name="uq_intake_conflict"),)
+    __table_args__ = (
+        UniqueConstraint("record_id", "other_id", "field", name="uq_intake_conflict"),
+        Index("ix_intake_conflict_record", "record_id"),
+        Index("ix_intake_conflict_other", "other_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     fact_key: str = Field(max_length=200, index=True)

@@ -23,8 +23,9 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import reader, store
+from intake import products, reader, store
 from intake.clean import Rejected
+from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from intake.mapping import Mapping, get
 from intake.matching import Candidate, EnterpriseIndex, Known, Match
@@ -180,22 +181,24 @@ def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
     """What the methodology counts in the record: one entry for each credit rule it meets."""
     if rec.enterprise_id is None or rec.status != RecordStatus.active or rec.id is None:
         return []
-    values = _Blank(rec.fields)
-    return [
-        AcceptedRecord(
-            record_id=rec.id,
-            row_no=rec.row_no,
-            enterprise_id=rec.enterprise_id,
-            credit_kind=rule.kind,
-            severity=rule.severity,
-            occurred_at=_when(rec.fields[rule.occurred_at]),
-            title_zh=rule.title_zh.format_map(values)[:300],
-            title_en=rule.title_en.format_map(values)[:300],
-            supersedes_id=rec.supersedes_id,
-        )
-        for rule in m.credit
-        if rule.applies(rec.fields)
-    ]
+    out: list[AcceptedRecord] = []
+    for rule in m.credit:
+        if rule.applies(rec.fields):
+            title_zh, title_en = rule.titles(rec.fields)
+            out.append(
+                AcceptedRecord(
+                    record_id=rec.id,
+                    row_no=rec.row_no,
+                    enterprise_id=rec.enterprise_id,
+                    credit_kind=rule.kind,
+                    severity=rule.severity,
+                    occurred_at=_when(rec.fields[rule.occurred_at]),
+                    title_zh=title_zh,
+                    title_en=title_en,
+                    supersedes_id=rec.supersedes_id,
+                )
+            )
+    return out
 
 
 def announce(
@@ -213,11 +216,6 @@ def announce(
         emit(
             session, "intake.records_accepted", "intake_delivery", delivery_id, payload, f"intake:{src.code}"
         )
-
-
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
 
 
 def _fact(d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match, now: Any) -> Fact:
@@ -282,6 +280,16 @@ def _decide(
     return new
 
 
+def _product_links(session: Session, m: Mapping, new: list[_New]) -> list[tuple]:
+    """(product_id, lot_line_id, product_link) of each new record (`intake.products`)."""
+    if not m.gtin_field:
+        return [tuple(products.NOT_NAMED.values())] * len(new)
+    named = [
+        (x.rec.enterprise_id if x.rec.status == RecordStatus.active else None, x.rec.fields) for x in new
+    ]
+    return [(v["product_id"], v["lot_line_id"], v["product_link"]) for v in products.links(session, m, named)]
+
+
 def _supersede(rec: Fact, replaces: list[Fact], links: list[tuple], olds: list[tuple]) -> None:
     """A correction from the same source supersedes what it said before (kept, never deleted)."""
     rec.supersedes_id = replaces[-1].id
@@ -304,9 +312,9 @@ def _take(
         return
     for rid, item in zip(store.new_ids(session, "intake_record", len(new)), new, strict=True):
         item.rec.id = rid
-    store.insert_many(
-        session, "intake_record", store.RECORD_COLUMNS, [(x.rec.id, *(x.rec.values or ())) for x in new]
-    )
+    named = _product_links(session, m, new)  # the products and lots the records name
+    records = [(x.rec.id, *(x.rec.values or ()), *link) for x, link in zip(new, named, strict=True)]
+    store.insert_many(session, "intake_record", store.RECORD_COLUMNS, records)
     items: list[AcceptedRecord] = []
     links: list[tuple] = []
     olds: list[tuple] = []
@@ -323,6 +331,8 @@ def _take(
     store.insert_many(session, "intake_conflict", store.CONFLICT_COLUMNS, conflicts)
     n.conflicts += len(conflicts)
     announce(session, src, d.id, m.kind, items)  # type: ignore[arg-type]
+    linked = [(x.rec.id, x.rec.enterprise_id) for x in new if x.rec.status == RecordStatus.active]
+    announce_linked(session, d.id, m.kind, linked)  # type: ignore[arg-type]
 
 
 def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> IntakeDelivery:

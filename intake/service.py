@@ -8,10 +8,12 @@ from typing import Any
 from sqlmodel import Session, col, or_, select
 
 from core.errors import NotFound
+from intake import products
 from intake.deliveries import get_delivery, out, receive, rejected, rejected_csv, store
 from intake.mapping import get as mapping
 from intake.models import IntakeConflict, IntakeDelivery, IntakeRecord, IntakeSource, RecordStatus
 from intake.pipeline import process
+from intake.settle_models import IntakeSettlement
 from intake.sources import add_old_reg_no, authenticate, by_code, listed, register
 
 __all__ = [
@@ -53,6 +55,14 @@ def conflicts(session: Session, status: str = "open", limit: int = 100) -> list[
     return list(session.exec(stmt.limit(limit)))
 
 
+def _settled(conflicts: list[dict[str, Any]], session: Session) -> list[dict[str, Any]]:
+    """Each conflict with its settlement (who, when, why, which value held), or None while open."""
+    ids = [c["id"] for c in conflicts]
+    stmt = select(IntakeSettlement).where(col(IntakeSettlement.conflict_id).in_(ids))
+    by_conflict = {x.conflict_id: x.model_dump(mode="json") for x in session.exec(stmt)} if ids else {}
+    return [c | {"settlement": by_conflict.get(c["id"])} for c in conflicts]
+
+
 def trail(session: Session, record_id: int) -> dict[str, Any]:
     """Where a fact came from and what changed it since."""
     rec = session.get(IntakeRecord, record_id)
@@ -87,5 +97,6 @@ def trail(session: Session, record_id: int) -> dict[str, Any]:
         "match": {"method": rec.match_method, "score": rec.match_score, "reasons": rec.match_reasons},
         "supersedes": rec.supersedes_id,
         "superseded_by": rec.superseded_by_id,
-        "conflicts": [c.model_dump(mode="json") for c in session.exec(stmt)],
+        "conflicts": _settled([c.model_dump(mode="json") for c in session.exec(stmt)], session),
+        "names": products.named_in(session, rec, m),  # the product and lot it names
     }

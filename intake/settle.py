@@ -5,7 +5,10 @@
   (`intake.records_accepted`), as an accepted record is; or it is dismissed as naming no enterprise on the
   platform (kept, never counted).
 - A conflict between two sources is settled: the newer record's value holds, the stored one's, or both
-  stand; both records stay as they are, and the decision carries who, when and why.
+  stand; the decision carries who, when and why. Both records stay; when one value holds, the other record
+  is marked superseded by the one that holds, what it made in credit is withdrawn
+  (`intake.record_superseded`, as a correction's is), and the record that holds is synchronised through the
+  pipeline's own event (its credit record, titled with its value, unless it made one already).
 
 Regulators act within their agency (`core.agencies.ensure_acts`) when the item names an enterprise;
 admins act anywhere. Every decision is audited in the same transaction."""
@@ -21,11 +24,15 @@ from sqlmodel import Session, col, select
 from core import agencies, audit
 from core.clock import utcnow
 from core.errors import Conflict, Invalid, NotFound
+from core.events import emit
 from core.security import Principal
 from enterprises import service as enterprises
+from intake import products
+from intake.distribution import announce_linked
+from intake.events import IntakeRecordSuperseded
 from intake.mapping import get as mapping
 from intake.models import ConflictStatus, IntakeConflict, IntakeRecord, IntakeSource, RecordStatus
-from intake.pipeline import announce, synchronise
+from intake.pipeline import LIVE, announce, synchronise
 from intake.settle_models import Decision, IntakeSettlement
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -101,8 +108,13 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
     else:
         rec.status = RecordStatus.dismissed
         rec.match_reasons = [*rec.match_reasons, f"dismissed by {by.actor}: {data.reason}"]
+    products.link_record(
+        session, mapping(rec.kind), rec
+    )  # its product and lot, now that its enterprise is known
     session.add(rec)
     session.flush()
+    if rec.status == RecordStatus.active and rec.id is not None and rec.enterprise_id is not None:
+        announce_linked(session, rec.delivery_id, rec.kind, [(rec.id, rec.enterprise_id)])
     if rec.status == RecordStatus.active and not _corroborates(session, rec):
         src = session.get(IntakeSource, rec.source_id)
         assert src is not None
@@ -116,6 +128,36 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
         settled_at=utcnow(),
     )
     return _settle(session, by, row, {"decision": data.decision, "enterprise_id": enterprise_id})
+
+
+def _hold(
+    session: Session, c: IntakeConflict, held: IntakeRecord, lost: IntakeRecord, by: Principal, reason: str
+) -> None:
+    """One source's value holds: the other record is superseded by it (kept), its credit withdrawn, and the
+    record that holds synchronised."""
+    if held.status not in LIVE:
+        raise Conflict(
+            f"intake record {held.id} was {held.status} since the conflict was raised: its value no longer"
+            " stands, settle it as both or after the record that replaced it",
+            field="holds",
+        )
+    m = mapping(held.kind)
+    if lost.status in LIVE:
+        lost.status, lost.superseded_by_id = RecordStatus.superseded, held.id
+        session.add(lost)
+        payload = IntakeRecordSuperseded(
+            record_id=lost.id,
+            credit_kinds=[r.kind for r in m.credit if r.applies(lost.fields)],
+            by_record_id=held.id,
+            conflict_id=c.id,
+            settled_by=by.actor,
+            reason=reason,
+        )
+        emit(session, "intake.record_superseded", "intake_record", lost.id, payload, by.actor)
+    session.flush()
+    src = session.get(IntakeSource, held.source_id)
+    assert src is not None
+    announce(session, src, held.delivery_id, held.kind, synchronise(held, m))
 
 
 def settle_conflict(
@@ -133,6 +175,8 @@ def settle_conflict(
         agencies.ensure_acts_for_enterprise(session, by, eid, f"intake conflict {conflict_id}")
     held = {"new": newer, "stored": stored}.get(data.holds)
     c.status = ConflictStatus.settled
+    if held is not None:
+        _hold(session, c, held, stored if held is newer else newer, by, data.reason)
     session.add(c)
     row = IntakeSettlement(
         conflict_id=conflict_id,

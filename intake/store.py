@@ -37,6 +37,9 @@ RECORD_COLUMNS = (
     "match_reasons",
     "status",
     "created_at",
+    "product_id",  # the three of intake.products, after the record's own
+    "lot_line_id",
+    "product_link",
 )
 REJECTED_COLUMNS = ("delivery_id", "row_no", "field", "reason", "raw")
 CONFLICT_COLUMNS = (

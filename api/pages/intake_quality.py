@@ -20,6 +20,7 @@ from credit.models import CreditRecord
 from intake import quality
 from intake import service as intake
 from intake.mapping import get as mapping
+from intake.words import field_group
 
 router = APIRouter(include_in_schema=False, route_class=web.PageRoute)
 Console = Annotated[Principal, Depends(web.console_user)]
@@ -58,5 +59,6 @@ def record_trail(request: Request, _: Console, record_id: Id) -> Response:
         "rules": [r for r in m.credit if r.applies(t["fields"])],
         "credit": credit,
         "kinds": kinds,
+        "field_words": field_group(m.kind),  # the record's own mapping names its fields
     }
     return web.render(request, "console_intake_record.html", ctx)

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from api import demo, demo_complaints, demo_insurance, seeding
+from api import demo, demo_complaints, demo_insurance, demo_intake, seeding
 from core.db import id_of
 
 ENUMS: list[type[StrEnum]] = []
@@ -151,6 +151,7 @@ def demo_site(app, db, settings, dispatcher, seeded_keys):
             ent = s.exec(select(Enterprise).where(Enterprise.kind == "merchant")).first()
             product = seeding.product(s, ent.id, gtin_with_check("690123456789"))
             seeding.declare(s, ent.id, "310520269999000001", [seeding.line_body(product.id, "LOT9", 50)])
+        demo_intake.seed_intake(db, settings.ensure_var_dir() / "intake")  # other agencies' data
         dispatcher.drain()
         yield {"keys": keys, "scans": urls, "token": token}
 
@@ -205,7 +206,22 @@ def role_paths(db, role: str, enterprise_id: int | None) -> list[str]:
             "/console/warnings",
             *(f"/console/enterprises/{i}" for i in ents),
             *(f"/console/declarations/{i}" for i in decls),
+            *intake_pages(s),
         ]
+
+
+def intake_pages(s) -> list[str]:  # noqa: ANN001 - a session
+    """The console's intake pages: sources, deliveries, and the trail of both records of each conflict."""
+    from intake.models import IntakeConflict, IntakeDelivery, IntakeSource
+
+    conflicts = s.exec(select(IntakeConflict)).all()
+    assert conflicts, "the demo has an intake conflict (api.demo_intake)"
+    return [
+        "/console/intake",
+        *(f"/console/intake/sources/{i}" for i in s.exec(select(IntakeSource.id)).all()),
+        *(f"/console/intake/deliveries/{i}" for i in s.exec(select(IntakeDelivery.id)).all()),
+        *(f"/console/intake/records/{i}" for c in conflicts for i in (c.record_id, c.other_id)),
+    ]
 
 
 @pytest.mark.demo_seeded

@@ -24,7 +24,14 @@ from disclosure import events as disclosure_events
 from disclosure.search.factory import from_settings
 from enterprises import events as enterprise_events
 from insurance import events as insurance_events
-from intake.events import AcceptedRecord, IntakeRecordsAccepted
+from intake.events import (
+    AcceptedRecord,
+    IntakeDispatchDue,
+    IntakeRecordsAccepted,
+    IntakeRecordsLinked,
+    IntakeRecordSuperseded,
+    LinkedRecord,
+)
 from traceability import events as trace_events
 
 wiring.load_handlers()
@@ -208,6 +215,20 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
                     title_zh="失信被执行人",
                 )
             ],
+        ),
+        IntakeRecordsLinked: IntakeRecordsLinked(
+            delivery_id=1,
+            kind="court_dishonest",
+            records=[LinkedRecord(record_id=999_001, enterprise_id=ent)],
+        ),
+        IntakeDispatchDue: IntakeDispatchDue(dispatch_id=999_001, subscription_id=999_001, record_id=999_001),
+        IntakeRecordSuperseded: IntakeRecordSuperseded(
+            record_id=999_001,
+            credit_kinds=["administrative_penalty"],
+            by_record_id=999_002,
+            conflict_id=1,
+            settled_by="regulator:1",
+            reason="处罚决定书原件为准",
         ),
         insurance_events.ClaimPaid: insurance_events.ClaimPaid(
             claim_id=999_001,

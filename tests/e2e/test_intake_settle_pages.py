@@ -41,7 +41,7 @@ def test_the_regulator_links_a_waiting_record_and_settles_a_conflict(live_server
         sign_in(page, base, regulator, "/console/intake")
         page.goto(f"{base}/console/intake")
         waiting = page.locator("[data-table=review] tbody tr")
-        assert waiting.count() == 1 and "无 · None" in waiting.inner_text()
+        assert waiting.count() == 1 and "无 · No proposal" in waiting.inner_text()
         form = waiting.locator("form[data-form=settle-record]")
         assert "关联到企业" in form.inner_text() and "驳回：平台无此企业" in form.inner_text()
         axe_check(page, "console-intake-settle")

@@ -133,7 +133,8 @@ def test_a_conflict_is_settled_with_who_when_and_why(client, keys: Keys, db, tmp
         assert settled is not None and settled.status == "settled" and intake.conflicts(s) == []
         newer, stored = s.get(IntakeRecord, c.record_id), s.get(IntakeRecord, c.other_id)
         assert newer is not None and stored is not None
-        assert (newer.status, stored.status) == ("active", "active")  # both kept
+        # Both kept: the newer one marked superseded by the stored one, whose value holds.
+        assert (newer.status, stored.status, newer.superseded_by_id) == ("superseded", "active", stored.id)
         assert stored.fields["duty"].startswith("支付货款 12") and newer.fields["duty"].startswith(
             "支付货款 99"
         )
