@@ -101,6 +101,16 @@ def profiles_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, dict]:
     return {e.uscc: {"id": e.id, **{f: getattr(e, f) for f in PUBLIC_FIELDS}} for e in rows}
 
 
+def keys_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, tuple[int, str]]:
+    """(id, Chinese name) of the enterprises named by USCC, three columns and no objects (intake looks
+    up a whole chunk's USCCs so)."""
+    wanted = {u.upper() for u in usccs}
+    if not wanted:
+        return {}
+    stmt = select(Enterprise.uscc, Enterprise.id, Enterprise.name_zh).where(col(Enterprise.uscc).in_(wanted))
+    return {u: (i, n) for u, i, n in session.exec(stmt) if u is not None and i is not None}
+
+
 def names_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, str]:
     """The Chinese names of enterprises named by USCC (a search's facet labels): two columns, no rows."""
     wanted = {u.upper() for u in usccs}

@@ -14,7 +14,8 @@ from stdnum import ean
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-_SPACES = re.compile(r"\s+")
+from intake import names
+
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 _DATE_FORMS = (
     re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})"),
@@ -48,7 +49,10 @@ def text(value: Any) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return _SPACES.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+    s = str(value)
+    if not s.isascii():  # NFKC changes no ASCII character
+        s = unicodedata.normalize("NFKC", s)
+    return " ".join(s.split())  # the whitespace runs of regex \s+, and strip()
 
 
 def read_date(field: str, value: Any) -> str:
@@ -68,8 +72,11 @@ def read_date(field: str, value: Any) -> str:
 
 
 def read_uscc(field: str, value: str) -> str:
+    code = value.upper()
+    if names.compact_uscc_valid(code):  # the common case, without stdnum's clean-up; else stdnum says why
+        return code
     try:
-        return str(uscc.validate(value.upper()))
+        return str(uscc.validate(code))
     except ValidationError as exc:
         raise Rejected(field, f"{value!r} is not a valid unified social credit code: {exc}") from None
 

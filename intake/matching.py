@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from intake import names
 
@@ -87,23 +88,41 @@ class _Entry:
         return names.bigrams(self.core)
 
 
-@dataclass(frozen=True)
 class _Query:
-    key: str
-    core: str
-    pairs: frozenset[str]
-    address: frozenset[str]
-    numbers: tuple[str, ...]
-    branch: bool
-    form: str
+    """A candidate's keys, each made when a step first asks for it (a USCC match needs only the name's)."""
+
+    def __init__(self, c: Candidate) -> None:
+        self.key = names.name_key(c.name)
+        self.core = names.core_of_key(self.key)
+        self._address_text = c.address
 
     @classmethod
     def of(cls, c: Candidate) -> _Query:
-        key = names.name_key(c.name)
-        core = names.core_of_key(key)
-        address, numbers = _address(c.address)
-        branch, form = names.is_branch_key(key), names.form_of_key(key)
-        return cls(key, core, names.bigrams(core), address, numbers, branch, form)
+        return cls(c)
+
+    @cached_property
+    def pairs(self) -> frozenset[str]:
+        return names.bigrams(self.core)
+
+    @cached_property
+    def _address_keys(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        return _address(self._address_text)
+
+    @property
+    def address(self) -> frozenset[str]:
+        return self._address_keys[0]
+
+    @property
+    def numbers(self) -> tuple[str, ...]:
+        return self._address_keys[1]
+
+    @cached_property
+    def branch(self) -> bool:
+        return names.is_branch_key(self.key)
+
+    @cached_property
+    def form(self) -> str:
+        return names.form_of_key(self.key)
 
 
 def _address(address: str | None) -> tuple[frozenset[str], tuple[str, ...]]:

@@ -55,6 +55,12 @@ _ADDRESS_PROVINCE = re.compile(r"^[\u4e00-\u9fff]{2,3}省")
 _BRANCH = re.compile(r"(?:分公司|分厂|分店|办事处|营业部|分部|分行|支行)$")
 _DIGITS = re.compile(r"\d+")
 _USCC_SEPARATORS = re.compile(r"[\s\-_]+")
+# GB 32100-2015's alphabet and weights (as stdnum.cn.uscc): the check of a USCC already written compact,
+# in ASCII, without stdnum's character-by-character clean-up (a third of a row's cost before).
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_COMPACT = re.compile(r"[0-9]{8}[0-9ABCDEFGHJKLMNPQRTUWXY]{10}")
 
 
 @functools.cache
@@ -142,12 +148,26 @@ def clean_uscc(raw: str | None) -> str | None:
     """A USCC as written (full-width, lower case, spaces, hyphens) made compact; None for nothing."""
     if raw is None:
         return None
+    if raw.isascii() and raw.isalnum():  # already compact (NFKC changes no ASCII character)
+        return raw.upper()
     text = _USCC_SEPARATORS.sub("", unicodedata.normalize("NFKC", raw)).upper()
     return text or None
 
 
+def compact_uscc_valid(code: str) -> bool | None:
+    """For a USCC written compact in ASCII upper case: whether its check character is right (stdnum's
+    answer, computed directly). None for anything else: ask stdnum (`stdnum.cn.uscc.validate`)."""
+    if _USCC_COMPACT.fullmatch(code) is None:
+        return None
+    total = sum(_USCC_VALUE[c] * w for c, w in zip(code, _USCC_WEIGHTS, strict=False))
+    return code[17] == _USCC_ALPHABET[(31 - total) % 31]
+
+
 def uscc_state(code: str) -> UsccState:
     """valid, `check` (18 well-formed characters, the check character wrong) or malformed."""
+    fast = compact_uscc_valid(code)
+    if fast is not None:
+        return "valid" if fast else "check"
     try:
         stdnum_uscc.validate(code)
     except InvalidChecksum:

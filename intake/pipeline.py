@@ -14,29 +14,27 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from core import audit
 from core.clock import utcnow
-from core.db import Database, table_of
+from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import products, reader
+from intake import products, reader, store
 from intake.clean import Rejected
 from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
 from intake.mapping import Mapping, get
 from intake.matching import Candidate, EnterpriseIndex, Known, Match
 from intake.models import (
+    ConflictStatus,
     DeliveryStatus,
-    IntakeConflict,
     IntakeDelivery,
     IntakeOldRegNo,
     IntakeRecord,
-    IntakeRejected,
     IntakeSource,
     RecordStatus,
 )
@@ -61,8 +59,13 @@ def _jsonable(raw: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# The digest's JSON, as `json.dumps(fields, sort_keys=True, ensure_ascii=False)` writes it (stored digests
+# must stay comparable), with one encoder instead of one made per call.
+_DIGEST_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
 def _digest(fields: dict[str, str]) -> str:
-    return hashlib.sha256(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return hashlib.sha256(_DIGEST_JSON.encode(fields).encode()).hexdigest()
 
 
 def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
@@ -71,8 +74,8 @@ def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
     olds = {r.fields.get(m.old_reg_field, "").upper() for r in rows} | {u.upper() for u in usccs}
     olds.discard("")
     known: dict[int, Known] = {}
-    for uscc, p in enterprises.profiles_by_uscc(session, usccs).items():
-        known[p["id"]] = Known(p["id"], uscc, p.get("name_zh") or "")
+    for uscc, (eid, name) in enterprises.keys_by_uscc(session, usccs).items():
+        known[eid] = Known(eid, uscc, name or "")
     links = list(session.exec(select(IntakeOldRegNo).where(col(IntakeOldRegNo.old_reg_no).in_(olds))))
     by_id: dict[int, list[str]] = {}
     for link in links:
@@ -97,7 +100,7 @@ class Fact:
     row_no: int = 0
     enterprise_id: int | None = None
     supersedes_id: int | None = None
-    values: dict[str, Any] | None = None
+    values: tuple | None = None  # a new record's columns after its id (store.RECORD_COLUMNS)
 
 
 _FACT_COLUMNS = (
@@ -124,61 +127,54 @@ def _when(value: str) -> datetime:
     return datetime.combine(date.fromisoformat(value), time(0), UTC)
 
 
-def _credit_check(m: Mapping, fields: dict[str, str]) -> None:
+def _credit_check(m: Mapping, fields: dict[str, str], today: date) -> None:
     """A record the methodology counts needs its date, and not one in the future."""
     for rule in m.credit:
         if rule.applies(fields):
             value = fields.get(rule.occurred_at, "")
             if not value:
                 raise Rejected(rule.occurred_at, "required for a credit record and empty")
-            if date.fromisoformat(value) > utcnow().date():
+            if date.fromisoformat(value) > today:
                 raise Rejected(rule.occurred_at, f"{value} is in the future")
 
 
-def _clean(session: Session, d: IntakeDelivery, m: Mapping, start: int, raws: list[dict]) -> list[Row]:
+@dataclass
+class Counts:
+    """A chunk's counts, added to the delivery once (not row by row through the ORM)."""
+
+    accepted: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    review: int = 0
+    conflicts: int = 0
+
+
+def _clean(
+    session: Session, d: IntakeDelivery, m: Mapping, start: int, raws: list[dict], n: Counts
+) -> list[Row]:
     rows: list[Row] = []
-    rejected: list[dict[str, Any]] = []
+    rejected: list[tuple] = []
+    columns, today = d.columns, utcnow().date()
     for no, raw in enumerate(raws, start + 1):
         try:
-            fields = m.clean(raw, d.columns)
-            _credit_check(m, fields)
+            fields = m.clean(raw, columns)
+            _credit_check(m, fields, today)
         except Rejected as r:
-            rejected.append(
-                {
-                    "delivery_id": d.id,
-                    "row_no": no,
-                    "field": r.field[:60],
-                    "reason": r.reason[:500],
-                    "raw": _jsonable(raw),
-                }
-            )
+            rejected.append((d.id, no, r.field[:60], r.reason[:500], store.dumps(_jsonable(raw))))
             continue
         rows.append(Row(no, raw, fields))
-    if rejected:  # one statement for the chunk's rejections
-        session.execute(insert(table_of(IntakeRejected)), rejected)
-        d.rejected += len(rejected)
+    store.insert_many(session, "intake_rejected", store.REJECTED_COLUMNS, rejected)  # one statement
+    n.rejected += len(rejected)
     return rows
 
 
-def _conflicts(session: Session, m: Mapping, key: str, rec: Fact, others: list[Fact]) -> int:
-    n = 0
-    for other in others:
-        for f in m.compare:
-            mine, theirs = rec.fields.get(f, ""), other.fields.get(f, "")
-            if mine and theirs and mine != theirs:
-                session.add(
-                    IntakeConflict(
-                        fact_key=key,
-                        field=f,
-                        record_id=rec.id,  # type: ignore[arg-type]
-                        other_id=other.id,  # type: ignore[arg-type]
-                        value=mine[:500],
-                        other_value=theirs[:500],
-                        created_at=utcnow(),
-                    )
-                )
-                n += 1
-    return n
+def _conflicts(m: Mapping, key: str, rec: Fact, others: list[Fact], now: Any) -> list[tuple]:
+    return [
+        (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
+        for other in others
+        for f in m.compare
+        if (mine := rec.fields.get(f, "")) and (theirs := other.fields.get(f, "")) and mine != theirs
+    ]
 
 
 def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
@@ -222,28 +218,26 @@ def announce(
         )
 
 
-def _fact(
-    d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match, now: datetime
-) -> Fact:
+def _fact(d: IntakeDelivery, m: Mapping, row: Row, key: str, digest: str, match: Match, now: Any) -> Fact:
     status = RecordStatus.review if match.doubtful or match.enterprise_id is None else RecordStatus.active
-    values = {
-        "delivery_id": d.id,
-        "source_id": d.source_id,
-        "row_no": row.no,
-        "kind": m.kind,
-        "fact_key": key,
-        "content_sha256": digest,
-        "uscc": row.fields.get(m.uscc_field) or None,
-        "name": row.fields.get(m.name_field, "")[:200],
-        "fields": row.fields,
-        "raw": _jsonable(row.raw),
-        "enterprise_id": match.enterprise_id,
-        "match_method": match.method,
-        "match_score": match.score,
-        "match_reasons": list(match.reasons),
-        "status": status.value,
-        "created_at": now,
-    }
+    values = (  # store.RECORD_COLUMNS after the id, which is given when the chunk's records are counted
+        d.id,
+        d.source_id,
+        row.no,
+        m.kind,
+        key,
+        digest,
+        row.fields.get(m.uscc_field) or None,
+        row.fields.get(m.name_field, "")[:200],
+        store.dumps(row.fields),
+        store.dumps(_jsonable(row.raw)),
+        match.enterprise_id,
+        match.method,
+        match.score,
+        store.dumps(list(match.reasons)),
+        status.value,
+        now,
+    )
     return Fact(
         None, d.source_id, digest, row.fields, status.value, row.no, match.enterprise_id, values=values
     )
@@ -258,72 +252,86 @@ class _New:
 
 
 def _decide(
-    d: IntakeDelivery, m: Mapping, rows: list[Row], index: EnterpriseIndex, stored: dict
+    d: IntakeDelivery, m: Mapping, rows: list[Row], index: EnterpriseIndex, stored: dict, n: Counts, now: Any
 ) -> list[_New]:
     """Per clean row: a duplicate (counted, not kept), or a new record with what it replaces and faces."""
     new: list[_New] = []
-    now = utcnow()
+    source_id = d.source_id
     for row in rows:
-        key, digest = m.fact_key(row.fields)[:200], _digest(row.fields)
-        same = stored.setdefault(key, [])
-        mine = [r for r in same if r.source_id == d.source_id]
-        if any(r.content_sha256 == digest for r in mine):
-            d.duplicates += 1
-            continue
         f = row.fields
+        key, digest = m.fact_key(f)[:200], _digest(f)
+        same = stored.setdefault(key, [])
+        mine = [r for r in same if r.source_id == source_id]
+        if any(r.content_sha256 == digest for r in mine):
+            n.duplicates += 1
+            continue
         candidate = Candidate(
             f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
         )
         rec = _fact(d, m, row, key, digest, index.match(candidate), now)
         for old in mine:
             same.remove(old)
-        new.append(_New(key, rec, mine, [r for r in same if r.source_id != d.source_id]))
+        new.append(_New(key, rec, mine, [r for r in same if r.source_id != source_id]))
         same.append(rec)
         if rec.status == RecordStatus.review:
-            d.review += 1
+            n.review += 1
         else:
-            d.accepted += 1
+            n.accepted += 1
     return new
 
 
-def _supersede(session: Session, rec: Fact, replaces: list[Fact]) -> None:
+def _product_links(session: Session, m: Mapping, new: list[_New]) -> list[tuple]:
+    """(product_id, lot_line_id, product_link) of each new record (`intake.products`)."""
+    if not m.gtin_field:
+        return [tuple(products.NOT_NAMED.values())] * len(new)
+    named = [
+        (x.rec.enterprise_id if x.rec.status == RecordStatus.active else None, x.rec.fields) for x in new
+    ]
+    return [(v["product_id"], v["lot_line_id"], v["product_link"]) for v in products.links(session, m, named)]
+
+
+def _supersede(rec: Fact, replaces: list[Fact], links: list[tuple], olds: list[tuple]) -> None:
     """A correction from the same source supersedes what it said before (kept, never deleted)."""
     rec.supersedes_id = replaces[-1].id
-    session.execute(
-        update(IntakeRecord).where(col(IntakeRecord.id) == rec.id).values(supersedes_id=rec.supersedes_id)
-    )
+    links.append((rec.supersedes_id, rec.id))
     for old in replaces:
         old.status = RecordStatus.superseded
-        stmt = update(IntakeRecord).where(col(IntakeRecord.id) == old.id)
-        session.execute(stmt.values(status=RecordStatus.superseded.value, superseded_by_id=rec.id))
+        olds.append((RecordStatus.superseded.value, rec.id, old.id))
 
 
-def _take(session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row]) -> None:
-    """Compare, associate, store (one INSERT a chunk) and synchronise the chunk's clean rows."""
+def _take(
+    session: Session, d: IntakeDelivery, m: Mapping, src: IntakeSource, rows: list[Row], n: Counts
+) -> None:
+    """Compare, associate, store (one statement for the records, one for each kind of change) and
+    synchronise the chunk's clean rows."""
     index = _index(session, m, rows)
     stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
-    new = _decide(d, m, rows, index, stored)
+    now = store.when(session, utcnow())
+    new = _decide(d, m, rows, index, stored, n, now)
     if not new:
         return
-    if m.gtin_field:  # the products and lots the records name, before they are stored
-        products.fill(session, m, [n.rec.values or {} for n in new])
-    # One multi-row INSERT; the ids come back by row number (asking for them in order would make
-    # SQLAlchemy insert one row at a time on SQLite).
-    table = table_of(IntakeRecord)  # Core, not the ORM's bulk insert (which splices rows one by one)
-    stmt = insert(table).returning(table.c.id, table.c.row_no)
-    by_row = {n.rec.row_no: n for n in new}
-    for rid, row_no in session.execute(stmt, [n.rec.values or {} for n in new]):
-        by_row[row_no].rec.id = rid
+    for rid, item in zip(store.new_ids(session, "intake_record", len(new)), new, strict=True):
+        item.rec.id = rid
+    named = _product_links(session, m, new)  # the products and lots the records name
+    records = [(x.rec.id, *(x.rec.values or ()), *link) for x, link in zip(new, named, strict=True)]
+    store.insert_many(session, "intake_record", store.RECORD_COLUMNS, records)
     items: list[AcceptedRecord] = []
-    for n in new:
-        if n.replaces:
-            _supersede(session, n.rec, n.replaces)
-        d.conflicts += _conflicts(session, m, n.key, n.rec, n.others)
+    links: list[tuple] = []
+    olds: list[tuple] = []
+    conflicts: list[tuple] = []
+    for x in new:
+        if x.replaces:
+            _supersede(x.rec, x.replaces, links, olds)
+        conflicts += _conflicts(m, x.key, x.rec, x.others, now)
         # Another source's record of the same fact made its credit record already: this one corroborates.
-        if not any(r.status == RecordStatus.active for r in n.others):
-            items += synchronise(n.rec, m)
+        if not any(r.status == RecordStatus.active for r in x.others):
+            items += synchronise(x.rec, m)
+    store.update_many(session, "UPDATE intake_record SET supersedes_id = ? WHERE id = ?", links)
+    store.update_many(session, "UPDATE intake_record SET status = ?, superseded_by_id = ? WHERE id = ?", olds)
+    store.insert_many(session, "intake_conflict", store.CONFLICT_COLUMNS, conflicts)
+    n.conflicts += len(conflicts)
     announce(session, src, d.id, m.kind, items)  # type: ignore[arg-type]
-    linked = [(n.rec.id, n.rec.enterprise_id) for n in new if n.rec.status == RecordStatus.active]
+    linked = [(x.rec.id, x.rec.enterprise_id) for x in new if x.rec.status == RecordStatus.active]
     announce_linked(session, d.id, m.kind, linked)  # type: ignore[arg-type]
 
 
@@ -333,9 +341,16 @@ def _chunk(session: Session, delivery_id: int, start: int, raws: list[dict]) -> 
         raise Conflict(f"delivery {delivery_id} is being imported by another process (at row {d.rows_done})")
     m, src = get(d.kind), session.get(IntakeSource, d.source_id)
     assert src is not None
-    rows = _clean(session, d, m, start, raws)
-    _take(session, d, m, src, rows)
+    n = Counts()
+    with session.no_autoflush:
+        rows = _clean(session, d, m, start, raws, n)
+        _take(session, d, m, src, rows, n)
     d.rows_done = start + len(raws)
+    d.accepted += n.accepted
+    d.rejected += n.rejected
+    d.duplicates += n.duplicates
+    d.review += n.review
+    d.conflicts += n.conflicts
     session.add(d)
     return d
 

@@ -4,10 +4,15 @@ the process's memory while a larger file streams.
 
     .venv/bin/python scripts/bench/bench_intake.py [ROWS] [STREAM_ROWS]     (defaults 50,000 and 500,000)
     CROSSTRUST_BENCH_POSTGRES_URL=postgresql://user@host:port/postgres  ... adds PostgreSQL
+    CROSSTRUST_BENCH_STREAM_SECONDS=2400  ... stops the stream after the chunk that passes 40 minutes
+                                           (the rows it reached are reported, with "finished": false)
 
 Half the rows name a registered merchant (so they are linked and each makes an outbox event), a tenth
 have a wrong check character (rejected with the reason), a twenty-fifth repeat the row before
-(duplicates). The baseline parses the same CSV with the csv module and inserts each row's values as JSON
+(duplicates). Rates are wall time; CPU µs a row (this process's CPU: on SQLite the database's work too, on
+PostgreSQL not the server's) is printed beside them, as it depends less on the machine's load. While the
+stream runs, the process's current RSS is sampled after each chunk (VmRSS) and reported at 10 %, 50 % and
+the end of the rows, with the peak (ru_maxrss). The baseline parses the same CSV with the csv module and inserts each row's values as JSON
 into a table with no index, in the same chunks (one transaction each). Prints one JSON line per database.
 """
 
@@ -80,11 +85,21 @@ def setup(db: Database) -> int:
         return src.id
 
 
-def bare(db: Database, path: Path) -> float:
+def rss_now() -> int:
+    """This process's resident set in KiB (VmRSS)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
+
+
+class Deadline(Exception):  # noqa: N818 - a signal, not an error
+    pass
+
+
+def bare(db: Database, path: Path) -> tuple[float, float]:
     pk = "INTEGER PRIMARY KEY" if db.is_sqlite else "BIGSERIAL PRIMARY KEY"
     with db.engine.begin() as c:
         c.execute(text(f"CREATE TABLE bench_bare (id {pk}, row_no INTEGER, raw TEXT)"))
-    t0, n = time.perf_counter(), 0
+    t0, c0, n = time.perf_counter(), time.process_time(), 0
     with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
@@ -101,28 +116,43 @@ def bare(db: Database, path: Path) -> float:
         if batch:
             with db.engine.begin() as c:
                 c.execute(text("INSERT INTO bench_bare (row_no, raw) VALUES (:n, :raw)"), batch)
-    return n / (time.perf_counter() - t0)
+    return n / (time.perf_counter() - t0), (time.process_time() - c0) / n * 1e6
 
 
 def through_intake(
-    db: Database, source_id: int, path: Path, store: Path, rss: list[int] | None = None
+    db: Database,
+    source_id: int,
+    path: Path,
+    store: Path,
+    rss: list[tuple[int, int, int]] | None = None,
+    seconds: float | None = None,
 ) -> dict:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with path.open("rb") as fh:
         stored, sha, size = intake.store(fh, store)
     d = intake.receive(db, source_id, "court_dishonest", stored, sha, size, filename=path.name, by="bench")
 
-    def sample(_: object) -> None:
+    def sample(delivery: object) -> None:
         if rss is not None:
-            rss.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            rss.append((getattr(delivery, "rows_done", 0), rss_now(), peak))
+        if seconds is not None and time.perf_counter() - t0 > seconds:
+            raise Deadline
 
-    intake.process(db, d.id, chunk=CHUNK, progress=sample)
-    seconds = time.perf_counter() - t0
+    finished = True
+    try:
+        intake.process(db, d.id, chunk=CHUNK, progress=sample)
+    except Deadline:
+        finished = False
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     with db.read_session() as s:
         done = intake.get_delivery(s, d.id)
     return {
         "rows": done.rows_done,
-        "rows_per_s": round(done.rows_done / seconds),
+        "finished": finished,
+        "seconds": round(wall),
+        "rows_per_s": round(done.rows_done / wall),
+        "cpu_us_per_row": round(cpu / max(done.rows_done, 1) * 1e6, 1),
         "accepted": done.accepted,
         "rejected": done.rejected,
         "duplicates": done.duplicates,
@@ -137,27 +167,42 @@ def run(url: str, label: str, rows: int, stream_rows: int, work: Path) -> dict:
         source_id = setup(db)
         small = work / f"{label}-small.csv"
         write_file(small, rows)
-        base = bare(db, small)
+        load_before = os.getloadavg()
+        base, base_cpu = bare(db, small)
         steps = through_intake(db, source_id, small, work / "store")
         out = {
             "database": label,
             "rows": rows,
+            "load_before": load_before,
             "bare_rows_per_s": round(base),
+            "bare_cpu_us_per_row": round(base_cpu, 1),
             "intake": steps,
             "ratio_intake_to_bare": round(steps["rows_per_s"] / base, 3),
+            "ratio_cpu_bare_to_intake": round(base_cpu / steps["cpu_us_per_row"], 3),
+            "load_after": os.getloadavg(),
         }
         if stream_rows:
             big = work / f"{label}-big.csv"
             write_file(big, stream_rows, offset=10_000_000)
-            rss: list[int] = []
-            streamed = through_intake(db, source_id, big, work / "store", rss)
-            tenth = rss[max(len(rss) // 10 - 1, 0)]
+            rss: list[tuple[int, int, int]] = []
+            limit = os.environ.get("CROSSTRUST_BENCH_STREAM_SECONDS")
+            streamed = through_intake(
+                db, source_id, big, work / "store", rss, float(limit) if limit else None
+            )
+
+            def at(share: float) -> dict[str, int]:
+                want = share * stream_rows
+                done, now, peak = next((r for r in rss if r[0] >= want), rss[-1])
+                return {"rows": done, "rss_mib": round(now / 1024), "max_rss_mib": round(peak / 1024)}
+
             out["stream"] = {
-                "rows": streamed["rows"],
+                **streamed,
+                "rows_in_file": stream_rows,
                 "file_mib": round(big.stat().st_size / 2**20),
-                "max_rss_mib_at_10pct": round(tenth / 1024),
-                "max_rss_mib_at_end": round(rss[-1] / 1024),
-                "rows_per_s": streamed["rows_per_s"],
+                "at_10pct": at(0.1),
+                "at_50pct": at(0.5),
+                "at_end": at(1.0),
+                "load_after": os.getloadavg(),
             }
         return out
     finally:
