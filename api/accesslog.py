@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from urllib.parse import parse_qsl, quote
 
@@ -66,14 +67,80 @@ class _Formatter(logging.Formatter):
         return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format, "%s,%03d"
 
 
+class BatchedStreamHandler(logging.StreamHandler):
+    """A StreamHandler that writes its lines in batches: what has gathered, in one write, `interval`
+    seconds after the first line not yet written (a timer thread), once `limit` lines wait, at once for
+    a line of WARNING or above (with those before it), and on flush and close (logging's shutdown). The
+    access log writes a line for every request; a write (a system call, the GIL let go) per line cost
+    the scan a few microseconds (BENCHMARKS.md, issue 21 item 9). The lines are StreamHandler's."""
+
+    def __init__(self, stream=None, interval: float = 0.2, limit: int = 256) -> None:  # noqa: ANN001 - a text stream
+        super().__init__(stream)
+        self.interval = interval
+        self.limit = limit
+        self._lines: list[str] = []
+        self._timer: threading.Timer | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        # Called with the handler's lock held (logging.Handler.handle).
+        try:
+            self._lines.append(self.format(record) + self.terminator)
+            if record.levelno >= logging.WARNING or len(self._lines) >= self.limit:
+                self._write()
+            elif self._timer is None:
+                self._timer = threading.Timer(self.interval, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+        except RecursionError:  # as logging's own handlers (issue 36272)
+            raise
+        except Exception:  # noqa: BLE001 - logging's convention: report, never raise into the caller
+            self.handleError(record)
+
+    def _write(self) -> None:
+        lines, self._lines = self._lines, []
+        if lines and self.stream:
+            self.stream.write("".join(lines))
+            self.stream.flush()
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            self._timer = None
+            self._write()
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """The server's and the worker's log: one line per request (this module) and what the platform
     itself reports; chatty libraries only from WARNING up."""
-    handler = logging.StreamHandler()
+    handler = BatchedStreamHandler()
     handler.setFormatter(_Formatter(FORMAT))
     logging.basicConfig(level=level, handlers=[handler])
     for name in CHATTY:
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
+
+
+class Records:
+    """Access-log records as `Logger.makeRecord` makes them, less `LogRecord.__init__`'s lookups per
+    record (the thread, the process, multiprocessing's name, the path's parts; a fifth of a line's
+    cost): each is a copy of a record made once per thread, with its own message and time."""
+
+    def __init__(self) -> None:
+        self._made: dict[threading.Thread, logging.LogRecord] = {}
+
+    def make(self, msg: str) -> logging.LogRecord:
+        thread = threading.current_thread()
+        made = self._made.get(thread)
+        if made is None:
+            if len(self._made) > 64:  # threads come and go (tests); the loop's is made again at once
+                self._made.clear()
+            made = self._made[thread] = log.makeRecord(log.name, logging.INFO, "", 0, "", (), None)
+        ns = time.time_ns()
+        record = logging.LogRecord.__new__(logging.LogRecord)
+        record.__dict__.update(made.__dict__)
+        record.msg = msg
+        record.created = ns / 1e9
+        record.msecs = (ns % 1_000_000_000) // 1_000_000 + 0.0  # as LogRecord computes it (3.12+)
+        record.relativeCreated = made.relativeCreated + (record.created - made.created) * 1000
+        return record
 
 
 class AccessLog:
@@ -81,6 +148,7 @@ class AccessLog:
 
     def __init__(self, app) -> None:  # noqa: ANN001 - ASGI app
         self.app = app
+        self.records = Records()
 
     async def __call__(self, scope, receive, send) -> None:  # noqa: ANN001 - ASGI
         if scope["type"] != "http" or not log.isEnabledFor(logging.INFO):
@@ -101,9 +169,5 @@ class AccessLog:
             line = request_line(scope["method"], scope["path"], scope.get("query_string", b""))
             took = (time.perf_counter() - start) * 1000
             # `log.info` less its search of the stack for the caller's file and line, which no line
-            # of this log shows: the same record, handled by the same handlers.
-            log.handle(
-                log.makeRecord(
-                    log.name, logging.INFO, "", 0, f"{line} {status or 500} {took:.1f}ms", (), None
-                )
-            )
+            # of this log shows: the same record (made faster: Records), handled by the same handlers.
+            log.handle(self.records.make(f"{line} {status or 500} {took:.1f}ms"))

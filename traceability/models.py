@@ -177,7 +177,7 @@ class CodeBatch(SQLModel, table=True):
 
 
 class TraceCode(SQLModel, table=True):
-    """An item-level code (单品码). Scan summaries live on the row so the scan needs one lookup."""
+    """An item-level code (单品码). Its scan summary is in `scan_summary` (ScanSummary), read with it."""
 
     __tablename__ = "trace_code"
 
@@ -198,18 +198,31 @@ class TraceCode(SQLModel, table=True):
     last_biz_step: str | None = Field(default=None, max_length=40)
     last_event_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     sold_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    scan_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
-    first_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    first_scan_place: str = Field(default="", max_length=80, sa_column_kwargs={"server_default": ""})
-    last_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
-    last_scan_lat: float | None = None
-    last_scan_lon: float | None = None
 
 
 # Without foreign keys the metadata would not know that codes come after their batch and line (created
 # after them, emptied before them).
 table_of(TraceCode).add_is_dependent_on(table_of(CodeBatch))
 table_of(TraceCode).add_is_dependent_on(table_of(DeclarationLine))
+
+
+class ScanSummary(SQLModel, table=True):
+    """A code's scans in short (how many, the first's time and place, the last's), one row per code
+    scanned at least once; read with the code row in the scan's one statement, written by the scan
+    writer. Kept off `trace_code`: a batch of scans then rewrites a few pages of a small table instead
+    of one page of the million-row code table per scanned code (BENCHMARKS.md, issue 21 item 9)."""
+
+    __tablename__ = "scan_summary"
+
+    code_id: int = Field(
+        primary_key=True, foreign_key="trace_code.id", sa_column_kwargs={"autoincrement": False}
+    )
+    scan_count: int = Field(default=0)
+    first_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    first_scan_place: str = Field(default="", max_length=80)
+    last_scan_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_scan_lat: float | None = None
+    last_scan_lon: float | None = None
 
 
 class EpcisEvent(SQLModel, table=True):

@@ -2,8 +2,9 @@
 consumer wait.
 
 The hot path: the keyed check first (a forged serial costs no read of the codes), then one indexed
-read of the code row, whose scan summary and item state are kept on it; everything about the lot
-(product, declaration, inspection, chain of custody) comes from a small in-process cache (`facts`).
+read of the code row with its item state and, joined to it, its scan summary (`scan_summary`);
+everything about the lot (product, declaration, inspection, chain of custody) comes from a small
+in-process cache (`facts`).
 The verdict is judged in `verdict`, the record written by `scan_writer`, the JSON shaped in `views`.
 """
 
@@ -45,19 +46,22 @@ _CODE_COLUMNS = {
     "last_biz_step": "c.last_biz_step",
     "last_event_at": "c.last_event_at",
     "sold_at": "c.sold_at",
-    "scan_count": "c.scan_count",
-    "first_scan_at": "c.first_scan_at",
-    "first_scan_place": "c.first_scan_place",
-    "last_scan_at": "c.last_scan_at",
-    "last_scan_lat": "c.last_scan_lat",
-    "last_scan_lon": "c.last_scan_lon",
+    # A code never scanned has no summary row: its count 0 and first place "", as the columns' defaults
+    # on trace_code were before migration 0036.
+    "scan_count": "COALESCE(s.scan_count, 0)",
+    "first_scan_at": "s.first_scan_at",
+    "first_scan_place": "COALESCE(s.first_scan_place, '')",
+    "last_scan_at": "s.last_scan_at",
+    "last_scan_lat": "s.last_scan_lat",
+    "last_scan_lon": "s.last_scan_lon",
     "batch_status": "b.status",
 }
 # The code row by its serial, `?` the driver's placeholder (also read by api.scan_pg in one statement
 # with the rate limit).
 CODE_SQL = (
     f"SELECT {', '.join(_CODE_COLUMNS[name] for name in CodeRow._fields)}"  # noqa: S608 - constant names
-    " FROM trace_code c JOIN code_batch b ON b.id = c.batch_id WHERE c.serial = ?"
+    " FROM trace_code c JOIN code_batch b ON b.id = c.batch_id"
+    " LEFT JOIN scan_summary s ON s.code_id = c.id WHERE c.serial = ?"
 )
 UNREAD: Any = object()  # `resolve` reads the code row itself
 

@@ -42,26 +42,29 @@ _ROWS_PER_STATEMENT = 2000  # 10 parameters a row stays under SQLite's 32,766 va
 _TEN = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _SEVEN = "(?, ?, ?, ?, ?, ?, ?)"
 _INSERT_SCANS = "INSERT INTO scan_record (code_id, gtin, lot, serial, scanned_at, verdict, place, lat, lon, client_hash) VALUES "
-_UPDATE_SUMMARIES = (
-    "WITH v(id, n, first_at, first_place, last_at, lat, lon) AS (VALUES {values}) "
-    "UPDATE trace_code SET scan_count = scan_count + v.n,"
-    " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
-    " first_scan_at = COALESCE(trace_code.first_scan_at, v.first_at),"
-    " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
-    " FROM v WHERE trace_code.id = v.id"
+# One summary row per scanned code (scan_summary), inserted at its first scan and updated after.
+_SUMMARY_COLUMNS = (
+    "code_id, scan_count, first_scan_at, first_scan_place, last_scan_at, last_scan_lat, last_scan_lon"
 )
+_ON_CONFLICT = (
+    " ON CONFLICT (code_id) DO UPDATE SET scan_count = scan_summary.scan_count + excluded.scan_count,"
+    " first_scan_place = CASE WHEN scan_summary.first_scan_at IS NULL THEN excluded.first_scan_place"
+    " ELSE scan_summary.first_scan_place END,"
+    " first_scan_at = COALESCE(scan_summary.first_scan_at, excluded.first_scan_at),"
+    " last_scan_at = excluded.last_scan_at, last_scan_lat = excluded.last_scan_lat,"
+    " last_scan_lon = excluded.last_scan_lon"
+)
+_UPSERT_SUMMARIES = f"INSERT INTO scan_summary ({_SUMMARY_COLUMNS}) VALUES {{values}}{_ON_CONFLICT}"  # noqa: S608 - constant names
 
 
 _COPY_SCANS = f"COPY scan_record ({', '.join(RECORD_FIELDS)}) FROM STDIN"
-_LOCK_CODES = "SELECT id FROM trace_code WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE"
-_UPDATE_SUMMARIES_PG = (
-    "UPDATE trace_code SET scan_count = scan_count + v.n,"
-    " first_scan_place = CASE WHEN trace_code.first_scan_at IS NULL THEN v.first_place ELSE first_scan_place END,"
-    " first_scan_at = COALESCE(trace_code.first_scan_at, v.first_at),"
-    " last_scan_at = v.last_at, last_scan_lat = v.lat, last_scan_lon = v.lon"
-    " FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[], %s::timestamptz[],"
-    " %s::float8[], %s::float8[]) AS v(id, n, first_at, first_place, last_at, lat, lon)"
-    " WHERE trace_code.id = v.id"
+# Writers of several processes take their codes' summary rows in id order (the rows to insert are
+# sorted too), so two writers queue for each other instead of deadlocking on codes met in opposite orders.
+_LOCK_SUMMARIES = "SELECT code_id FROM scan_summary WHERE code_id = ANY(%s) ORDER BY code_id FOR UPDATE"
+_UPSERT_SUMMARIES_PG = (
+    f"INSERT INTO scan_summary ({_SUMMARY_COLUMNS})"  # noqa: S608 - constant names
+    " SELECT * FROM unnest(%s::int[], %s::int[], %s::timestamptz[], %s::text[], %s::timestamptz[],"
+    " %s::float8[], %s::float8[]) ORDER BY 1" + _ON_CONFLICT
 )
 # A spooled batch's segment, written in the batch's transaction; the segments already removed are forgotten.
 _SEGMENT_DONE = "INSERT INTO scan_spool_done (segment) VALUES (%s)"
@@ -300,9 +303,9 @@ class ScanWriter:
                         if forget:
                             await cur.execute(_SEGMENTS_FORGOTTEN, (forget,))
                     if summaries:
-                        await cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
+                        await cur.execute(_LOCK_SUMMARIES, ([v[0] for v in summaries],))
                         columns = [list(col) for col in zip(*summaries, strict=True)]
-                        await cur.execute(_UPDATE_SUMMARIES_PG, columns)
+                        await cur.execute(_UPSERT_SUMMARIES_PG, columns)
                     async with cur.copy(_COPY_SCANS) as copy:
                         for r in records:
                             await copy.write_row(r)
@@ -328,11 +331,11 @@ class ScanWriter:
     def _write_postgres(self, records: list[tuple], segment: str | None = None) -> None:
         """The summaries first, one row per code, from arrays; then COPY for the records.
 
-        Several processes write summaries of the same codes at once, and the records' foreign key
-        takes a share lock on each code they name: each writer first locks its codes in id order
-        (FOR NO KEY UPDATE, which another writer's foreign-key checks do not wait for), so two writers
-        queue for each other instead of deadlocking on codes they met in opposite orders. A batch that
-        fails on a transient error (a dropped connection) is tried again before it is given up."""
+        Several processes write summaries of the same codes at once: each writer first locks its codes'
+        summary rows in id order and inserts the new ones in id order, so two writers queue for each
+        other instead of deadlocking on codes they met in opposite orders (the records' foreign-key
+        checks only share-lock `trace_code`, which no writer updates). A batch that fails on a
+        transient error (a dropped connection) is tried again before it is given up."""
         import psycopg
 
         summaries = sorted(_fold(records), key=lambda v: v[0])
@@ -348,8 +351,8 @@ class ScanWriter:
                         if forget:
                             cur.execute(_SEGMENTS_FORGOTTEN, (forget,))
                     if summaries:
-                        cur.execute(_LOCK_CODES, ([v[0] for v in summaries],))
-                        cur.execute(_UPDATE_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
+                        cur.execute(_LOCK_SUMMARIES, ([v[0] for v in summaries],))
+                        cur.execute(_UPSERT_SUMMARIES_PG, [list(col) for col in zip(*summaries, strict=True)])
                     with cur.copy(_COPY_SCANS) as copy:
                         for r in records:
                             copy.write_row(r)
@@ -373,8 +376,8 @@ class ScanWriter:
         summaries = _fold(rows)
         if self._conn is None:
             self._conn = self.db.raw_writer()
-            # The summaries' UPDATE … FROM materialises its VALUES and the rows it joins: in memory
-            # rather than in temporary files (measured: a quarter of the UPDATE's CPU was their writes).
+            # Multi-row statements materialise their VALUES: in memory rather than in temporary files
+            # (measured on the summaries' former UPDATE … FROM: a quarter of its CPU was their writes).
             self._conn.execute("PRAGMA temp_store=MEMORY")
         cur = self._conn.cursor()
         forget = self._forgotten(segment)
@@ -389,7 +392,7 @@ class ScanWriter:
                 cur.execute(_INSERT_SCANS + ",".join([_TEN] * len(chunk)), [v for r in chunk for v in r])
             for i in range(0, len(summaries), _ROWS_PER_STATEMENT):
                 part = summaries[i : i + _ROWS_PER_STATEMENT]
-                sql = _UPDATE_SUMMARIES.format(values=",".join([_SEVEN] * len(part)))
+                sql = _UPSERT_SUMMARIES.format(values=",".join([_SEVEN] * len(part)))
                 cur.execute(sql, [v for r in part for v in r])
             cur.execute("COMMIT")
         except BaseException:

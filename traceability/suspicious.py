@@ -3,7 +3,7 @@ with its evidence read back from what the platform keeps.
 
 A scan record keeps its verdict, not the reasons (the hot path writes as little as it can), so the
 reasons are judged again here from the record, the scan before it and the code's row, with the same
-policy and the same thresholds as `verdict.judge`. The code's scan count on its row survives the
+policy and the same thresholds as `verdict.judge`. The code's scan count (its summary) survives the
 pruning of old records (`retention`), and the records newer than a scan are never pruned before it,
 so "the n-th scan of this code" is exact. Nothing of the consumer is shown beyond what is kept: a
 recognised city and a time; not the coordinates (rounded, but a regulator needs only the distance)
@@ -12,7 +12,6 @@ and not the device hash (only how many devices).
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import literal_column
@@ -21,7 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from core.clock import as_utc
 from traceability import epcis
-from traceability.models import Declaration, DeclarationLine, Product, ScanRecord, TraceCode
+from traceability.models import Declaration, DeclarationLine, Product, ScanRecord, ScanSummary, TraceCode
 from traceability.places import haversine_km, recognised_city
 from traceability.verdict import ScanPolicy
 
@@ -32,12 +31,14 @@ def _evidence(code: str, zh: str, en: str, **figures: Any) -> dict[str, Any]:
     return {"code": code, "zh": zh, "en": en, **figures}
 
 
-def _judged(session: Session, r: ScanRecord, code: TraceCode, policy: ScanPolicy) -> tuple[int, list[dict]]:
-    """The scan's place in the code's scans, and the reasons it was suspicious."""
+def _judged(
+    session: Session, r: ScanRecord, code: TraceCode, scans: int, policy: ScanPolicy
+) -> tuple[int, list[dict]]:
+    """The scan's place in the code's `scans` (its summary's count), and the reasons it was suspicious."""
     later = session.exec(
         select(func.count()).where(ScanRecord.code_id == r.code_id, col(ScanRecord.id) > r.id)
     ).one()
-    nth = max(code.scan_count - later, 1)
+    nth = max(scans - later, 1)
     found: list[dict[str, Any]] = []
     if nth > policy.max_scans:
         found.append(
@@ -116,11 +117,17 @@ def suspicious_scans(
     page on from (None: no more)."""
     limit = max(1, min(limit, FEED_MAX))
     stmt = (
-        # Five columns: SQLAlchemy's select (SQLModel's is typed for at most four).
+        # Six columns: SQLAlchemy's select (SQLModel's is typed for at most four).
         sa_select(
-            ScanRecord, TraceCode, col(Product.name_zh), col(Product.name_en), col(Declaration.enterprise_id)
+            ScanRecord,
+            TraceCode,
+            ScanSummary,
+            col(Product.name_zh),
+            col(Product.name_en),
+            col(Declaration.enterprise_id),
         )
         .join(TraceCode, col(TraceCode.id) == ScanRecord.code_id)
+        .outerjoin(ScanSummary, col(ScanSummary.code_id) == TraceCode.id)
         .join(DeclarationLine, col(DeclarationLine.id) == TraceCode.line_id)
         .join(Declaration, col(Declaration.id) == DeclarationLine.declaration_id)
         .join(Product, col(Product.id) == DeclarationLine.product_id)
@@ -135,9 +142,16 @@ def suspicious_scans(
     rows = list(session.execute(stmt))
     more = len(rows) > limit
     feed = []
-    for r, code, name_zh, name_en, enterprise_id in rows[:limit]:
-        nth, evidence = _judged(session, r, code, policy)
-        first_at: datetime | None = as_utc(code.first_scan_at) if code.first_scan_at else None
+    for r, code, summary, name_zh, name_en, enterprise_id in rows[:limit]:
+        # A scan's record and its code's summary are written in one transaction: a recorded scan's code
+        # has one; without it (never, unless written by hand) the code counts as never scanned.
+        scans, first_at, first_place = (
+            (summary.scan_count, summary.first_scan_at, summary.first_scan_place)
+            if summary
+            else (0, None, "")
+        )
+        nth, evidence = _judged(session, r, code, scans, policy)
+        first_at = as_utc(first_at) if first_at else None
         feed.append(
             {
                 "id": r.id,
@@ -150,9 +164,9 @@ def suspicious_scans(
                 "product_name_en": name_en,
                 "enterprise_id": enterprise_id,
                 "nth_scan": nth,
-                "scans_now": code.scan_count,
+                "scans_now": scans,
                 "first_scan_at": first_at,
-                "first_scan_place": recognised_city(code.first_scan_place),
+                "first_scan_place": recognised_city(first_place),
                 "code_status": code.status,
                 "evidence": evidence,
             }

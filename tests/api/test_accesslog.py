@@ -58,3 +58,103 @@ def test_the_access_log_formatter_writes_what_loggings_own_writes():
         record = logging.LogRecord("crosstrust.access", logging.INFO, "", 0, "GET /x 200 0.1ms", (), None)
         record.created, record.msecs = created, int((created - int(created)) * 1000) + 0.0
         assert ours.format(record) == theirs.format(record)
+
+
+def test_a_fast_record_is_loggings_own_but_for_its_message_and_time():
+    """Records.make copies a record made once per thread: every field but the message and the time is
+    what Logger.makeRecord gives, the time is the record's own, and the line written is the same."""
+    import logging
+    import threading
+    import time
+
+    from api.accesslog import FORMAT, Records, _Formatter, log
+
+    records = Records()
+    before = time.time()
+    ours = records.make("GET /x 200 0.1ms")
+    theirs = log.makeRecord(log.name, logging.INFO, "", 0, "GET /x 200 0.1ms", (), None)
+    assert ours.__dict__.keys() == theirs.__dict__.keys()
+    timed = ("created", "msecs", "relativeCreated")
+    assert {k: v for k, v in ours.__dict__.items() if k not in timed} == {
+        k: v for k, v in theirs.__dict__.items() if k not in timed
+    }
+    assert before <= ours.created <= theirs.created
+    assert 0 <= ours.msecs < 1000 and abs(ours.msecs - (ours.created % 1) * 1000) < 1.01
+    assert abs(ours.relativeCreated - theirs.relativeCreated) < 1000 * (theirs.created - before) + 1
+    theirs.created, theirs.msecs, theirs.relativeCreated = ours.created, ours.msecs, ours.relativeCreated
+    assert _Formatter(FORMAT).format(ours) == logging.Formatter(FORMAT).format(theirs)
+    # Each record is its own: a later one has its own message and time, the first keeps its.
+    later = records.make("GET /y 404 0.2ms")
+    assert (ours.getMessage(), later.getMessage()) == ("GET /x 200 0.1ms", "GET /y 404 0.2ms")
+    assert later.created >= ours.created
+    # A record made on another thread names that thread, as logging's own would.
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(records.make("GET /z 200 0.1ms")), name="other")
+    worker.start()
+    worker.join()
+    assert (seen[0].threadName, seen[0].thread) == ("other", worker.ident)
+
+
+def test_the_batched_handler_writes_streamhandlers_lines_later_and_in_one_go():
+    """The same text as a StreamHandler's, written when the interval has passed, `limit` lines wait, a
+    warning comes, or on flush; nothing is lost or reordered."""
+    import io
+    import logging
+    import threading
+
+    from api.accesslog import FORMAT, BatchedStreamHandler, _Formatter
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            self.writes += 1
+            return super().write(text)
+
+    def record(msg: str, level: int = logging.INFO) -> logging.LogRecord:
+        return logging.LogRecord("crosstrust.access", level, "", 0, msg, (), None)
+
+    batched, plain = Counting(), io.StringIO()
+    ours = BatchedStreamHandler(batched, interval=3600, limit=3)
+    theirs = logging.StreamHandler(plain)
+    for handler in (ours, theirs):
+        handler.setFormatter(_Formatter(FORMAT))
+    lines = [record(f"GET /{i} 200 0.1ms") for i in range(5)]
+    for r in lines[:2]:
+        ours.handle(r)
+        theirs.handle(r)
+    assert batched.getvalue() == ""  # waiting: not yet the interval, nor the limit
+    ours.handle(lines[2])
+    theirs.handle(lines[2])
+    assert (batched.getvalue(), batched.writes) == (plain.getvalue(), 1)  # the limit: three in one write
+    ours.handle(lines[3])
+    theirs.handle(lines[3])
+    warning = record("the writer is behind", logging.WARNING)
+    ours.handle(warning)
+    theirs.handle(warning)
+    assert (batched.getvalue(), batched.writes) == (
+        plain.getvalue(),
+        2,
+    )  # a warning: at once, with the line before
+    ours.handle(lines[4])
+    theirs.handle(lines[4])
+    ours.flush()
+    assert batched.getvalue() == plain.getvalue()
+    ours.close()
+    # With a short interval the timer writes what waits, without another line or a flush.
+    timed = io.StringIO()
+    handler = BatchedStreamHandler(timed, interval=0.01, limit=100)
+    handler.setFormatter(_Formatter(FORMAT))
+    written = threading.Event()
+    original = handler._write
+
+    def write() -> None:
+        original()
+        if timed.getvalue():
+            written.set()
+
+    handler._write = write  # type: ignore[method-assign]
+    handler.handle(lines[0])
+    assert written.wait(10)
+    assert timed.getvalue().endswith("GET /0 200 0.1ms\n")
+    handler.close()

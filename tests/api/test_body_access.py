@@ -152,6 +152,7 @@ def world(client, keys: Keys) -> World:
 
 SNAPSHOT_SKIPS = (
     "scan_record",
+    "scan_summary",
     "scan_spool_done",
     "job_run",
     "rate_bucket",
@@ -165,9 +166,9 @@ def _table_counts(db) -> dict[str, int]:
         return {
             t.name: s.exec(select(func.count()).select_from(t)).one()
             for t in SQLModel.metadata.sorted_tables
-            # The snapshot's own scans write these (scan records and the spool's mark of a written batch);
-            # the scheduler's runs, the rate limit's buckets and the transparency log's checkpoints (signed
-            # on the platform's timer) are the platform's, not A's.
+            # The snapshot's own scans write these (scan records, the codes' scan summaries and the spool's
+            # mark of a written batch); the scheduler's runs, the rate limit's buckets and the transparency
+            # log's checkpoints (signed on the platform's timer) are the platform's, not A's.
             if t.name not in SNAPSHOT_SKIPS
         }
 

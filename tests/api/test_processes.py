@@ -184,7 +184,16 @@ def test_two_api_processes_and_a_worker_share_everything_that_matters(deployment
         scanned = _wait_for(lambda: _count(postgres_db, "SELECT count(*) FROM scan_record") == len(codes))
         assert scanned, "scans from both API processes reach the database"
         with postgres_db.engine.connect() as conn:
-            counts = conn.execute(text("SELECT scan_count FROM trace_code ORDER BY id")).scalars().all()
+            counts = (
+                conn.execute(
+                    text(
+                        "SELECT COALESCE(s.scan_count, 0) FROM trace_code c"
+                        " LEFT JOIN scan_summary s ON s.code_id = c.id ORDER BY c.id"
+                    )
+                )
+                .scalars()
+                .all()
+            )
         assert counts == [1] * len(codes)
 
         # A recall through A shows in a scan through B, whose cache held the lot as genuine.

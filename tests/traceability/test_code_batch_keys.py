@@ -75,9 +75,11 @@ def test_a_code_cannot_be_moved_to_another_enterprises_batch(db):
             text("UPDATE trace_code SET batch_id = :b, line_id = :l WHERE id = :i"),
             {"b": theirs.id, "l": theirs.line_id, "i": code_id},
         )
-    # The scan's summary updates touch neither column: no check runs, nothing is refused.
+    # Updates of the item's own state touch neither column: no check runs, nothing is refused.
     with db.transaction() as s:
-        s.execute(text("UPDATE trace_code SET scan_count = scan_count + 1 WHERE id = :i"), {"i": code_id})
+        s.execute(
+            text("UPDATE trace_code SET last_biz_step = 'retail_selling' WHERE id = :i"), {"i": code_id}
+        )
 
 
 def test_a_batch_with_codes_can_neither_go_nor_move(db):

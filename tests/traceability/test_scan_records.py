@@ -39,7 +39,7 @@ def test_no_scan_record_is_lost_on_a_clean_shutdown(app, shipped, db, client):
 def test_only_a_recognised_city_is_shown_to_later_scanners(client, shipped, app, db):
     from sqlalchemy import update
 
-    from traceability.models import TraceCode
+    from traceability.models import ScanSummary, TraceCode
 
     _, _, codes = shipped
     # The first scanner's free text is dropped, not shown to the next one.
@@ -59,12 +59,11 @@ def test_only_a_recognised_city_is_shown_to_later_scanners(client, shipped, app,
         )
         app.state.resolver.writer.flush()
         with db.transaction() as s:
-            s.exec(update(TraceCode).values(first_scan_at=None, first_scan_place=""))
+            s.exec(update(ScanSummary).values(first_scan_at=None, first_scan_place=""))
     # A free-text place stored before this rule is not shown either.
     with db.transaction() as s:
-        s.exec(
-            update(TraceCode)
-            .where(TraceCode.serial == codes[3]["serial"])
-            .values(first_scan_at=utcnow(), first_scan_place="张三家")
-        )
+        code_id = s.exec(select(TraceCode.id).where(TraceCode.serial == codes[3]["serial"])).one()
+        summary = s.get(ScanSummary, code_id) or ScanSummary(code_id=code_id)
+        summary.first_scan_at, summary.first_scan_place = utcnow(), "张三家"
+        s.add(summary)
     assert client.get(_path(codes[3]), headers=JSON).json()["scans"]["first_place"] == ""

@@ -129,7 +129,14 @@ def test_kill_9_under_load_loses_no_answered_scan(db, tmp_path):
     server.wait(60)
     with db.read_session() as s:
         recorded = Counter(r[0] for r in s.exec(text("SELECT serial FROM scan_record")))
-        counted = dict(s.exec(text("SELECT serial, scan_count FROM trace_code WHERE scan_count > 0")).all())
+        counted = dict(
+            s.exec(
+                text(
+                    "SELECT c.serial, s.scan_count FROM trace_code c JOIN scan_summary s ON s.code_id = c.id"
+                    " WHERE s.scan_count > 0"
+                )
+            ).all()
+        )
         left = s.exec(text("SELECT count(*) FROM scan_spool_done")).one()[0]
     print(
         f"answered {len(answered)}, recorded before the restart {before_restart}, after {sum(recorded.values())}"

@@ -49,9 +49,12 @@ def test_two_writers_with_the_same_codes_in_opposite_orders_lose_nothing(postgre
     assert [w.written for w in writers] == [rounds * per_batch] * 2
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM scan_record")).scalar() == 2 * rounds * per_batch
-        assert conn.execute(text("SELECT sum(scan_count) FROM trace_code")).scalar() == 2 * rounds * per_batch
         assert (
-            conn.execute(text("SELECT count(*) FROM trace_code WHERE first_scan_place = '宁波'")).scalar() > 0
+            conn.execute(text("SELECT sum(scan_count) FROM scan_summary")).scalar() == 2 * rounds * per_batch
+        )
+        assert (
+            conn.execute(text("SELECT count(*) FROM scan_summary WHERE first_scan_place = '宁波'")).scalar()
+            > 0
         )
 
 
@@ -85,7 +88,7 @@ def test_scan_records_past_their_retention_are_deleted_and_the_codes_keep_their_
     with db.engine.connect() as conn:
         left = conn.execute(text("SELECT count(*) FROM scan_record")).scalar()
         kept = conn.execute(
-            text("SELECT scan_count, first_scan_place FROM trace_code WHERE id = :i"), {"i": code}
+            text("SELECT scan_count, first_scan_place FROM scan_summary WHERE code_id = :i"), {"i": code}
         ).one()
     assert left == 2 and tuple(kept) == (5, "宁波")
 
@@ -142,11 +145,11 @@ def test_two_processes_writers_never_lose_or_double_a_record_under_load(postgres
             text("SELECT count(*), count(DISTINCT client_hash) FROM scan_record WHERE client_hash LIKE '_-%'")
         ).one()
         assert tuple(written) == (2 * scans, 2 * scans)  # none lost, none twice
-        assert conn.execute(text("SELECT sum(scan_count) FROM trace_code")).scalar() == 2 * scans
+        assert conn.execute(text("SELECT sum(scan_count) FROM scan_summary")).scalar() == 2 * scans
         per_code = conn.execute(
             text(
-                "SELECT count(*) FROM trace_code c WHERE scan_count"
-                " <> (SELECT count(*) FROM scan_record r WHERE r.code_id = c.id)"
+                "SELECT count(*) FROM trace_code c LEFT JOIN scan_summary s ON s.code_id = c.id"
+                " WHERE COALESCE(s.scan_count, 0) <> (SELECT count(*) FROM scan_record r WHERE r.code_id = c.id)"
             )
         ).scalar()
         assert per_code == 0  # each code's summary counts exactly its records
