@@ -25,6 +25,7 @@ a weak name match is never linked silently.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -326,7 +327,10 @@ class EnterpriseIndex:
             if posting is not None and len(posting) <= POSTING_CAP:
                 counts.update(posting)
         need = max(1, len(q.pairs) // 3)
-        ids = [i for i, n in counts.most_common(FUZZY_CANDIDATES) if n >= need]
+        # The most shared pairs first, ties by entry: `most_common` would break ties in the order the
+        # pairs were counted, which is a frozenset's and so changes with the process's hash seed.
+        top = heapq.nsmallest(FUZZY_CANDIDATES, counts.items(), key=lambda t: (-t[1], t[0]))
+        ids = [i for i, n in top if n >= need]
         scored = [(names.dice(q.pairs, e.pairs), e) for e in self._eligible(ids, q, excluded)]
         scored.sort(key=lambda t: (-t[0], t[1].enterprise_id))
         return scored
