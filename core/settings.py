@@ -22,7 +22,7 @@ class Settings(BaseSettings):
     search_index: str = Field(
         default="crosstrust-disclosures", description="Elasticsearch alias for disclosures"
     )
-    search_refresh: bool = Field(default=False, description="Refresh Elasticsearch after each write (tests)")
+    search_refresh: bool = Field(default=False, description="Refresh Elasticsearch before each read (tests)")
     resolver_base_url: str = Field(
         default="http://127.0.0.1:8000", description="Printed into every trace code's Digital Link URI"
     )

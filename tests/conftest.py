@@ -70,13 +70,33 @@ LONGEST_FILES = (
     "tests/api/test_page_words.py",
     "tests/api/test_merchant_forms_http.py",
     "tests/api/test_merchant_policy_pages.py",
+    # Then the files a whole run's junit XML showed longest (issue 21, at load ~10: 179 s down to 62 s),
+    # longest first, so that no long file of few tests is handed out last and keeps one worker busy alone
+    # while the other has finished: the last files handed out are short ones.
+    "tests/disclosure/test_disclosure.py",
+    "tests/disclosure/test_search_outage.py",
+    "tests/intake/test_intake_crash.py",
+    "tests/traceability/test_digital_link_conformance.py",
+    "tests/traceability/test_label_pages.py",
+    "tests/api/test_edge.py",
+    "tests/insurance/test_premiums.py",
+    "tests/traceability/test_epcis_gs1_examples.py",
+    "tests/translog/test_append_crash.py",
+    "tests/disclosure/test_search_regulator.py",
+    "tests/disclosure/test_search_house.py",
+    "tests/traceability/test_labels.py",
+    "tests/traceability/test_scan_spool_kill.py",
+    "tests/disclosure/test_search_race.py",
+    # Split (below) into four parts, each about as long as the files above it.
+    "tests/e2e/test_axe_every_page.py",
 )
 
 
-# Files whose tests are handed out one by one instead of whole: each is minutes long and shares no
-# module-scoped fixture, so the kill -9 loop on SQLite and on PostgreSQL run on the two workers at once
-# instead of one after the other on one (about four minutes each), which kept that worker busy alone.
-SPLIT_FILES = ("tests/traceability/test_issuance_crash.py",)
+# Files whose tests are handed out one by one instead of whole: each shares no module-scoped fixture.
+# The kill -9 loop on SQLite and on PostgreSQL (minutes each) run on the two workers at once instead of one
+# after the other on one, which kept that worker busy alone; the axe-core walk of every page is four tests
+# (a part of the roles each) that the two workers share.
+SPLIT_FILES = ("tests/traceability/test_issuance_crash.py", "tests/e2e/test_axe_every_page.py")
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)

@@ -143,10 +143,26 @@ def _visit(page, base: str, role: str, lang: str, path: str, want: int, english:
     return describe(axe_violations(page), f"{role} {lang} {url.removeprefix(base)}")
 
 
+# The roles' pages in four parts, a test each, so that the two workers share them (tests/conftest.py,
+# SPLIT_FILES): each part starts from the same demo, checkpoint and draw, and walks its roles' pages in
+# both languages as the single test did.
+PARTS = {
+    "public": "public",
+    "regulator": "regulator",
+    "insurer": "insurer and bank",
+    "bank": "insurer and bank",
+}
+
+
+def _part(role: str) -> str:
+    return PARTS.get(role, "merchants")  # the demo's merchant and the other merchants ("merchant 7")
+
+
 @pytest.mark.demo_seeded  # demo_site starts from the demo restored, not seeded
 @pytest.mark.parametrize("db", ["sqlite"], indirect=True)  # the pages are the same on both databases
+@pytest.mark.parametrize("part", ["public", "regulator", "merchants", "insurer and bank"])
 def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_violation(
-    app, db, demo_site, port, browser
+    app, db, demo_site, port, browser, part
 ):
     from core.security import Role, create_key
     from enterprises.models import Enterprise
@@ -181,6 +197,8 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
                 for i, key in other_keys.items()
             ),
         ]
+        roles = [r for r in roles if _part(r[0]) == part]
+        assert roles, part
         status = dict(public)
         english: dict[tuple[str, str], str | None] = {}
         for lang, locale in (("zh", "zh-CN"), ("en", "en-US")):
@@ -196,7 +214,7 @@ def test_no_page_of_any_role_in_either_language_has_a_serious_accessibility_viol
                 context.close()
     switched = sum(1 for url in english.values() if url)
     print(
-        f"axe-core: {len(visited) // 2} pages × 2 languages ({switched} with a page of their own in English)"
+        f"axe-core, {part}: {len(visited) // 2} pages × 2 languages ({switched} with a page of their own in English)"
     )
     assert not failures, f"{len(failures)} serious or critical nodes:\n" + "\n".join(failures)
 

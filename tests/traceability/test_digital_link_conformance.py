@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -38,6 +39,34 @@ def toolkit(requests: list[dict]) -> list[dict]:
         check=True,
     )
     return json.loads(run.stdout)
+
+
+@pytest.fixture(scope="module")
+def toolkit_process() -> Iterator[Callable[[list[dict]], list[dict]]]:
+    """The same toolkit as `toolkit`, in one node process for the module (`dl_toolkit.js --lines`): a
+    batch a line, for the generated links' test, which would start node once for each of its examples."""
+    node = shutil.which("node")
+    assert node, "node is needed for GS1's Digital Link toolkit (scripts/system-deps.sh installs it)"
+    proc = subprocess.Popen(  # noqa: S603
+        [node, str(GS1_DATA / "dl_toolkit.js"), "--lines"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+
+    def ask(requests: list[dict]) -> list[dict]:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(requests) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        assert line, f"the toolkit stopped (exit {proc.poll()})"
+        return json.loads(line)
+
+    yield ask
+    proc.stdin.close()
+    assert proc.wait(30) == 0
 
 
 def _path(uri: str) -> str:
@@ -248,9 +277,9 @@ links = st.builds(
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(links, min_size=1, max_size=20))
-def test_gs1_toolkit_reads_every_generated_cset82_link_as_the_parser_does(batch):
+def test_gs1_toolkit_reads_every_generated_cset82_link_as_the_parser_does(toolkit_process, batch):
     uris = [link.uri("https://id.example.com") for link in batch]
-    answers = toolkit(
+    answers = toolkit_process(
         [{"op": "extract", "uri": u} for u in uris]
         + [{"op": "compress", "uri": u, "stem": "https://id.example.com"} for u in uris]
     )

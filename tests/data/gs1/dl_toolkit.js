@@ -1,6 +1,7 @@
 // Runs GS1's reference Digital Link toolkit (GS1DigitalLinkToolkit.js, vendored beside this file) over
 // the requests on stdin, a JSON array of {op, uri}, and prints a JSON array of answers, one per request:
-// {ok: true, result} or {ok: false, error}. Used by tests/traceability/test_digital_link_conformance.py.
+// {ok: true, result} or {ok: false, error}; with --lines, a JSON array a line, answered a line each.
+// Used by tests/traceability/test_digital_link_conformance.py.
 "use strict";
 const path = require("path");
 const GS1DigitalLinkToolkit = require(path.join(__dirname, "digital-link-toolkit", "GS1DigitalLinkToolkit.js"));
@@ -23,16 +24,23 @@ const ops = {
   extractCompressed: (r) => toolkit.extractFromCompressedGS1digitalLink(r.uri),
 };
 
-let input = "";
-process.stdin.setEncoding("utf8");
-process.stdin.on("data", (chunk) => (input += chunk));
-process.stdin.on("end", () => {
-  const answers = JSON.parse(input).map((r) => {
+const answer = (requests) =>
+  requests.map((r) => {
     try {
       return { ok: true, result: ops[r.op](r) };
     } catch (e) {
       return { ok: false, error: String(e && e.message ? e.message : e) };
     }
   });
-  process.stdout.write(JSON.stringify(answers));
-});
+
+if (process.argv.includes("--lines")) {
+  // One JSON array of requests a line, answered by one line each, for as long as stdin stays open: one
+  // node process for a module's many batches (the generated links' test) instead of one a batch.
+  const lines = require("readline").createInterface({ input: process.stdin });
+  lines.on("line", (line) => process.stdout.write(JSON.stringify(answer(JSON.parse(line))) + "\n"));
+} else {
+  let input = "";
+  process.stdin.setEncoding("utf8");
+  process.stdin.on("data", (chunk) => (input += chunk));
+  process.stdin.on("end", () => process.stdout.write(JSON.stringify(answer(JSON.parse(input)))));
+}
