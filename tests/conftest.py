@@ -59,6 +59,9 @@ if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"
 # first (xdist's own order): a long file handed out last would keep one worker busy alone at the end.
 LONGEST_FILES = (
     "tests/traceability/test_issuance_crash.py",
+    # The Elasticsearch outage (it stops the node, and waits until no test of the other worker uses it:
+    # tests/es_lock.py) early, while the other worker runs a kill -9 loop or the fuzz, which need no node.
+    "tests/disclosure/test_search_outage.py",
     "tests/api/test_fuzz.py",
     "tests/api/test_fuzz_refused.py",
     "tests/api/test_gs1_resolver_suite.py",
@@ -74,7 +77,6 @@ LONGEST_FILES = (
     # longest first, so that no long file of few tests is handed out last and keeps one worker busy alone
     # while the other has finished: the last files handed out are short ones.
     "tests/disclosure/test_disclosure.py",
-    "tests/disclosure/test_search_outage.py",
     "tests/intake/test_intake_crash.py",
     "tests/traceability/test_digital_link_conformance.py",
     "tests/traceability/test_label_pages.py",

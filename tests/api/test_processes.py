@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,11 +22,19 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.security import Role, create_key
+from tests import es_lock
 from tests.conftest import Keys, register
 from tests.traceability.conftest import Flow
 
 JSON = {"Accept": "application/json"}
 BURST = 60  # the public limit in this test: 60 at once, then 1 a second, per client across processes
+
+
+@pytest.fixture(autouse=True)
+def _elasticsearch_held() -> Iterator[None]:
+    """The processes index into the suite's Elasticsearch: not while the outage test has it stopped."""
+    with es_lock.using(os.environ.get("CROSSTRUST_TEST_ELASTICSEARCH_URL", "")):
+        yield
 
 
 def _free_port() -> int:

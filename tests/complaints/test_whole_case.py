@@ -17,6 +17,7 @@ import pytest
 from complaints import webhooks
 from core.clock import clock
 from core.settings import Settings
+from tests import es_lock
 from tests.complaints.conftest import Cases, Receiver, jpeg_with_exif
 from tests.conftest import Keys
 from tests.disclosure.conftest import require_elasticsearch
@@ -35,11 +36,12 @@ def settings(settings: Settings, search_backend_name: str) -> Iterator[Settings]
     s = settings.model_copy(
         update={"search_url": url, "search_index": f"ct-test-{uuid.uuid4().hex[:12]}", "search_refresh": True}
     )
-    yield s
-    if url:
-        from disclosure.search.elastic import ElasticIndex
+    with es_lock.using(url):  # the outage test stops the node: not while this test uses it
+        yield s
+        if url:
+            from disclosure.search.elastic import ElasticIndex
 
-        ElasticIndex(url, s.search_index).drop()
+            ElasticIndex(url, s.search_index).drop()
 
 
 def at(text: str) -> datetime:

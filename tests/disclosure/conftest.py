@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from core.settings import Settings
+from tests import es_lock
 from tests.conftest import require_server
 
 
@@ -29,8 +30,9 @@ def settings(settings: Settings, search_backend_name: str) -> Iterator[Settings]
     s = settings.model_copy(
         update={"search_url": url, "search_index": f"ct-test-{uuid.uuid4().hex[:12]}", "search_refresh": True}
     )
-    yield s
-    if url:
-        from disclosure.search.elastic import ElasticIndex
+    with es_lock.using(url):  # the outage test stops the node: not while this test uses it
+        yield s
+        if url:
+            from disclosure.search.elastic import ElasticIndex
 
-        ElasticIndex(url, s.search_index).drop()
+            ElasticIndex(url, s.search_index).drop()

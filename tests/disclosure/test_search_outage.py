@@ -16,6 +16,7 @@ from api.app import create_app
 from core.clock import clock, utcnow
 from core.settings import Settings
 from disclosure import service as disclosures
+from tests import es_lock
 from tests.conftest import register
 from tests.disclosure.conftest import require_elasticsearch
 
@@ -34,6 +35,11 @@ def _es(command: str) -> None:
 @pytest.fixture
 def es_settings(tmp_path, db):
     url = require_elasticsearch()
+    with es_lock.using(url, exclusive=True):  # the node alone: the other worker's tests wait
+        yield _settings(tmp_path, db, url)
+
+
+def _settings(tmp_path, db, url: str) -> Settings:  # noqa: ANN001
     return Settings(
         var_dir=tmp_path / "var",
         database_url=db.url,
