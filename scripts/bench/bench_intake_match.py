@@ -1,5 +1,7 @@
-"""Benchmark and check of the credit data factory's associate and compare steps (issue 24; intake.matching,
-intake.compare) on a synthetic delivery with known truth (intake.synthetic).
+"""Benchmark and check of the credit data factory's matcher alone (issue 24; intake.matching) on a synthetic
+delivery with known truth (intake.synthetic), in memory, with each row's address. What the product decides
+(the pipeline on a database: links, review, conflicts, duplicates, corrections) is measured by
+`bench_intake_truth.py`; this one isolates the matcher and its cost per row.
 
     .venv/bin/python scripts/bench/bench_intake_match.py [ROWS] [SEED]    (defaults 1,000,000 and 7)
 
@@ -9,13 +11,11 @@ intake.compare) on a synthetic delivery with known truth (intake.synthetic).
 2. The index is built from the known enterprises. The rows are processed in chunks of 20,000 (never the
    whole delivery in memory); on each chunk, timed separately:
    - the baseline: a plain dict lookup of the row's USCC as written, by USCC;
-   - the matcher (`EnterpriseIndex.match`);
-   - compare (`Comparer.compare`) of every row the matcher linked (not the doubtful: they wait for review);
-     the previous delivery's rows come first and stand for what is stored.
+   - the matcher (`EnterpriseIndex.match`), given every known enterprise (the pipeline gives it only the
+     enterprises a chunk names by USCC or old number, and no address).
 3. Printed: the matcher's precision and recall against the truth (links made without review), the share
    sent to review and how often its proposal was right, false links of unknown enterprises, recall by the
-   way a row identified its enterprise; the baseline's precision and recall; conflicts found against those
-   planted, duplicates (within the delivery and against stored) and corrections found against planted;
+   way a row identified its enterprise; the baseline's precision and recall;
    rows/s of each step (wall) and CPU µs a row (process time: what a loaded machine distorts least), each
    against the baseline. One JSON line at the end.
 """
@@ -32,7 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from intake import synthetic  # noqa: E402
-from intake.compare import Comparer, Fact, Provenance  # noqa: E402
 from intake.matching import Candidate, EnterpriseIndex, Known, Match  # noqa: E402
 from scripts.bench.common import machine  # noqa: E402
 
@@ -48,8 +47,6 @@ class Tally:
         self.c: Counter[str] = Counter()
         self.by_id: Counter[str] = Counter()
         self.by_id_linked: Counter[str] = Counter()
-        self.planted_conflicts: set[tuple[int, str, str]] = set()
-        self.found_conflicts: set[tuple[int, str, str]] = set()
 
     def match(self, row: synthetic.Row, m: Match, base: int | None) -> None:
         c, truth = self.c, row.truth_enterprise
@@ -70,54 +67,20 @@ class Tally:
             self.by_id_linked[id_variant] += m.enterprise_id == truth
         c[f"method_{m.method}"] += 1
 
-    def compare(self, row: synthetic.Row, outcome_status: str, previous: bool, conflicts: int) -> None:
-        c = self.c
-        c[f"compare_{outcome_status}"] += 1
-        if outcome_status == "duplicate":
-            c["dup_found_stored" if previous else "dup_found_delivery"] += 1
-            c["dup_found_right"] += row.truth_duplicate
-        if outcome_status == "supersedes":
-            c["corr_found"] += 1
-            c["corr_found_right"] += row.truth_correction
-        c["conflict_events"] += conflicts
 
-    def planted(self, row: synthetic.Row) -> None:
-        if row.truth_enterprise is None:
-            return
-        self.c["dup_planted"] += row.truth_duplicate
-        self.c["corr_planted"] += row.truth_correction
-        if row.truth_conflict:
-            self.planted_conflicts.add((row.truth_enterprise, row.kind, row.subject))
-
-
-def run_chunk(chunk: list[synthetic.Row], index: EnterpriseIndex, by_uscc: dict[str, int], comparer: Comparer,
-              tally: Tally, times: Counter[str]) -> None:  # fmt: skip
+def run_chunk(chunk: list[synthetic.Row], index: EnterpriseIndex, by_uscc: dict[str, int], tally: Tally,
+              times: Counter[str]) -> None:  # fmt: skip
     t0, c0 = time.perf_counter(), time.process_time()
     base = [by_uscc.get(r.uscc) if r.uscc is not None else None for r in chunk]
     t1, c1 = time.perf_counter(), time.process_time()
     matches = [index.match(Candidate(r.uscc, r.name, r.address, r.old_reg_no)) for r in chunk]
     t2, c2 = time.perf_counter(), time.process_time()
-    outcomes = []
-    for r, m in zip(chunk, matches, strict=True):
-        if m.enterprise_id is not None and not m.doubtful:
-            prov = Provenance(r.source, r.delivery, r.row_no, r.record_key)
-            outcomes.append((r, comparer.compare(Fact(m.enterprise_id, r.kind, r.subject, r.value, prov))))
-    t3, c3 = time.perf_counter(), time.process_time()
     times["baseline"] += t1 - t0
     times["match"] += t2 - t1
-    times["compare"] += t3 - t2
     times["cpu_baseline"] += c1 - c0
     times["cpu_match"] += c2 - c1
-    times["cpu_compare"] += c3 - c2
-    times["compared_rows"] += len(outcomes)
     for r, m, b in zip(chunk, matches, base, strict=True):
         tally.match(r, m, b)
-        tally.planted(r)
-    for r, o in outcomes:
-        prev = o.duplicate_of is not None and o.duplicate_of.delivery == synthetic.PREVIOUS
-        tally.compare(r, o.status, prev, len(o.conflicts))
-        for conflict in o.conflicts:
-            tally.found_conflicts.add((conflict.enterprise_id, conflict.kind, conflict.subject))
 
 
 def ratio(a: float, b: float) -> float:
@@ -126,7 +89,6 @@ def ratio(a: float, b: float) -> float:
 
 def report(tally: Tally, times: Counter[str], setup: dict[str, float]) -> dict[str, object]:
     c = tally.c
-    found, planted = tally.found_conflicts, tally.planted_conflicts
     rows = c["rows"]
     return {
         "rows": rows,
@@ -148,32 +110,13 @@ def report(tally: Tally, times: Counter[str], setup: dict[str, float]) -> dict[s
             "precision": ratio(c["base_correct"], c["base_links"]),
             "recall": ratio(c["base_correct"], c["truth_known"]),
         },
-        "conflicts": {
-            "planted": len(planted),
-            "found": len(found),
-            "found_planted": len(found & planted),
-            "found_not_planted": len(found - planted),
-        },
-        "duplicates": {
-            "planted": c["dup_planted"],
-            "found_within_delivery": c["dup_found_delivery"],
-            "found_against_stored": c["dup_found_stored"],
-            "found_planted": c["dup_found_right"],
-        },
-        "corrections": {
-            "planted": c["corr_planted"],
-            "found": c["corr_found"],
-            "found_planted": c["corr_found_right"],
-        },
         "rows_per_s": {
             "baseline": round(rows / times["baseline"]),
             "match": round(rows / times["match"]),
-            "compare": round(times["compared_rows"] / times["compare"]),
         },
         "cpu_us_per_row": {
             "baseline": round(times["cpu_baseline"] / rows * 1e6, 2),
             "match": round(times["cpu_match"] / rows * 1e6, 1),
-            "compare": round(times["cpu_compare"] / max(1.0, times["compared_rows"]) * 1e6, 1),
         },
         "match_over_baseline_time": round(times["match"] / times["baseline"], 1),
         "match_over_baseline_cpu": round(times["cpu_match"] / max(1e-9, times["cpu_baseline"]), 1),
@@ -191,7 +134,7 @@ def main() -> None:
     by_uscc = {k.uscc: k.enterprise_id for k in known if k.uscc}
     t2 = time.perf_counter()
     setup = {"universe": t1 - t0, "index": t2 - t1, "generate": 0.0, "all": 0.0}
-    tally, times, comparer = Tally(), Counter[str](), Comparer()
+    tally, times = Tally(), Counter[str]()
     stream = synthetic.rows(universe, count, seed)
     while True:
         g = time.perf_counter()
@@ -199,7 +142,7 @@ def main() -> None:
         setup["generate"] += time.perf_counter() - g
         if not chunk:
             break
-        run_chunk(chunk, index, by_uscc, comparer, tally, times)
+        run_chunk(chunk, index, by_uscc, tally, times)
     setup["all"] = time.perf_counter() - t0
     out = {"enterprises": len(universe.enterprises), "known": len(index), **report(tally, times, setup)}
     print(json.dumps({**out, "machine": machine()}, ensure_ascii=False))
