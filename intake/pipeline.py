@@ -23,7 +23,7 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import products, reader, store
+from intake import names, products, reader, store
 from intake.clean import Rejected
 from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
@@ -168,12 +168,26 @@ def _clean(
     return rows
 
 
+def _same(field: str, mine: str, theirs: str) -> bool:
+    """Two sources say the same when their values are equal as written, or are one value spelled two ways:
+    a name under its key (traditional or simplified, full- or half-width, brackets, the company form's
+    variants: `names.name_key`), any other text folded (`names.fold`). What differs beyond that is a
+    conflict for a regulator; a spelling is not."""
+    if mine == theirs:
+        return True
+    if field == "name":
+        return names.name_key(mine) == names.name_key(theirs)
+    return names.fold(mine) == names.fold(theirs)
+
+
 def _conflicts(m: Mapping, key: str, rec: Fact, others: list[Fact], now: Any) -> list[tuple]:
     return [
         (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
         for other in others
         for f in m.compare
-        if (mine := rec.fields.get(f, "")) and (theirs := other.fields.get(f, "")) and mine != theirs
+        if (mine := rec.fields.get(f, ""))
+        and (theirs := other.fields.get(f, ""))
+        and not _same(f, mine, theirs)
     ]
 
 

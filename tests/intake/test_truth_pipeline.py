@@ -34,6 +34,9 @@ def test_links_conflicts_duplicates_and_corrections_against_the_truth(measured):
     # A penalty's conflicting amounts (keyed by the decision number) are found, and only planted ones; an
     # amount written full-width or without its decimals is the same amount.
     assert conflicts["found_not_planted_by_kind"].get("penalty_amount", 0) == 0, conflicts
+    # No conflict that was not planted, of any kind: a status written in traditional characters or
+    # full-width is the same status (it was raised as a conflict before the values were compared folded).
+    assert conflicts["found_not_planted"] == 0, conflicts
     penalties = conflicts["planted_by_kind"].get("penalty_amount", 0)
     assert penalties > 0 and conflicts["found_by_kind"].get("penalty_amount", 0) >= 0.7 * penalties, conflicts
     dup = out["duplicates"]
