@@ -25,7 +25,6 @@ import resource
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +40,7 @@ from enterprises import service as enterprises  # noqa: E402
 from enterprises.schemas import EnterpriseCreate  # noqa: E402
 from intake import service as intake  # noqa: E402
 from intake.schemas import SourceCreate  # noqa: E402
-from scripts.bench.common import machine  # noqa: E402
+from scripts.bench.common import machine, on_each_database  # noqa: E402
 
 HEADER = ["被执行人姓名/名称", "统一社会信用代码", "案号", "执行法院", "生效法律文书确定的义务", "发布时间"]
 CHUNK = 1000
@@ -216,20 +215,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print(json.dumps({"machine": machine(), "load": os.getloadavg()}, ensure_ascii=False))
-        print(json.dumps(run(f"sqlite:///{work / 'bench.db'}", "sqlite", rows, stream_rows, work)))
-        pg = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL")
-        if pg:
-            import psycopg
-
-            name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(pg, autocommit=True) as c:
-                c.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = pg.rsplit("/", 1)[0] + "/" + name
-                print(json.dumps(run(url, "postgresql", rows, stream_rows, work)))
-            finally:
-                with psycopg.connect(pg, autocommit=True) as c:
-                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        on_each_database(work, lambda url, kind: run(url, kind, rows, stream_rows, work))
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from disclosure.search.embedded import EmbeddedIndex  # noqa: E402
 from intake import distribution  # noqa: E402
 from intake.dist_schemas import SubscriptionCreate  # noqa: E402
 from scripts.bench.bench_intake import setup, through_intake, write_file  # noqa: E402
-from scripts.bench.common import machine  # noqa: E402
+from scripts.bench.common import machine, on_each_database  # noqa: E402
 
 REGULATOR = Principal(key_id=None, role=Role.regulator, enterprise_id=None, prefix="bench", agency="330206")
 
@@ -125,20 +124,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print(json.dumps({"machine": machine(), "load": os.getloadavg()}, ensure_ascii=False))
-        print(json.dumps(run(f"sqlite:///{work / 'bench.db'}", "sqlite", rows, subs, work)))
-        pg = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL")
-        if pg:
-            import psycopg
-
-            name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(pg, autocommit=True) as c:
-                c.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = pg.rsplit("/", 1)[0] + "/" + name
-                print(json.dumps(run(url, "postgresql", rows, subs, work)))
-            finally:
-                with psycopg.connect(pg, autocommit=True) as c:
-                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        on_each_database(work, lambda url, kind: run(url, kind, rows, subs, work))
         print(json.dumps({"load_after": os.getloadavg()}))
 
 

@@ -17,7 +17,6 @@ import os
 import sys
 import tempfile
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from intake import quality  # noqa: E402
 from intake import service as intake  # noqa: E402
 from intake.models import IntakeRecord  # noqa: E402
 from intake.schemas import SourceCreate  # noqa: E402
-from scripts.bench.common import machine  # noqa: E402
+from scripts.bench.common import machine, on_each_database  # noqa: E402
 
 HEADER = [
     "行政相对人名称",
@@ -129,20 +128,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         print(json.dumps({"machine": machine(), "load": os.getloadavg()}, ensure_ascii=False))
-        print(json.dumps(run(f"sqlite:///{work / 'bench.db'}", "sqlite", rows, deliveries, work)))
-        pg = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL")
-        if pg:
-            import psycopg
-
-            name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-            with psycopg.connect(pg, autocommit=True) as c:
-                c.execute(f'CREATE DATABASE "{name}"')
-            try:
-                url = pg.rsplit("/", 1)[0] + "/" + name
-                print(json.dumps(run(url, "postgresql", rows, deliveries, work)))
-            finally:
-                with psycopg.connect(pg, autocommit=True) as c:
-                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        on_each_database(work, lambda url, kind: run(url, kind, rows, deliveries, work))
 
 
 if __name__ == "__main__":

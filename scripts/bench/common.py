@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import platform
 import shutil
 import tempfile
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from api.wiring import load_handlers
@@ -95,3 +98,22 @@ def insure(db: Database, enterprise_id: int, *, aggregate_limit_minor: int = 10*
         policy = insurance.quote(s, enterprise_id, QuoteRequest(product_id=product.id), SYSTEM)
         insurance.bind(s, policy.id, SYSTEM)
         return policy.id
+
+
+def on_each_database(work: Path, run: Callable[[str, str], dict]) -> None:
+    """Print `run(url, kind)` as a JSON line on a SQLite file in `work`, then, with
+    CROSSTRUST_BENCH_POSTGRES_URL set, on a scratch PostgreSQL database that is dropped afterwards."""
+    print(json.dumps(run(f"sqlite:///{work / 'bench.db'}", "sqlite")))
+    pg = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL")
+    if not pg:
+        return
+    import psycopg
+
+    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(pg, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    try:
+        print(json.dumps(run(pg.rsplit("/", 1)[0] + "/" + name, "postgresql")))
+    finally:
+        with psycopg.connect(pg, autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
