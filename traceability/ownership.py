@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from core import agencies, audit
 from core.clock import utcnow
 from core.errors import Conflict, FieldError, Forbidden, Invalid, NotFound
-from core.security import ENTERPRISE_BOUND, Principal
+from core.security import ENTERPRISE_BOUND, Principal, Role
 from enterprises import service as enterprises
 from traceability.codes import DigitalLink
 from traceability.models import (
@@ -290,6 +290,36 @@ def _granted(session: Session, grantee_id: int, gtins: set[str]) -> set[tuple[st
     return found
 
 
+def _refusal(errors: list[FieldError]) -> str:
+    """The refusal's detail: the first offending JSON path and why, and how many more."""
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{first.field}: {first.reason}{more}; nothing in this request was recorded"
+
+
+def _ensure_in_agency(session: Session, named: Sequence[Named], by: Principal) -> None:
+    """A regulator records about goods of its own agency's enterprises, and about goods no one owns yet
+    (its own inspections of unregistered goods); another agency's merchants' goods are read-only to it."""
+    owners = owners_of(session, named)
+    regions = agencies.agencies_of_enterprises(session, {o for o in owners.values() if o is not None})
+    mine = by.agency or agencies.DEFAULT_REGION
+    foreign = [
+        (n, regions[o]) for n in named if (o := owners[n.uri]) is not None and regions.get(o, mine) != mine
+    ]
+    errors = [
+        FieldError(
+            n.path,
+            f"{n.uri} belongs to an enterprise of {agencies.describe(region)}; your key acts for "
+            f"{agencies.describe(mine)}: another agency's goods are read-only for you",
+        )
+        for n, region in foreign
+    ]
+    if foreign:
+        raise Forbidden(
+            _refusal(errors), errors=errors[:MAX_REPORTED], case_agency=foreign[0][1], your_agency=mine
+        )
+
+
 def ensure_may_record(
     session: Session, named: Sequence[Named], declarations: Sequence[tuple[str, str]], by: Principal
 ) -> None:
@@ -297,8 +327,11 @@ def ensure_may_record(
 
     `declarations` are (path, customs declaration number) pairs from business transactions: an event
     may cite only a declaration of the caller's, or of an owner that authorised it."""
+    if by.role == Role.regulator:
+        _ensure_in_agency(session, named, by)
+        return
     if by.role not in ENTERPRISE_BOUND:
-        return  # admins and regulators record about anything (insurers are refused before this)
+        return  # admins record about anything (insurers are refused before this)
     me = by.enterprise_id
     assert me is not None
     owners = owners_of(session, named)
@@ -354,10 +387,4 @@ def ensure_may_record(
             if did is None or (eid != me and did not in cited_ok):
                 errors.append(FieldError(path, f"customs declaration {no} is not one of your enterprise's"))
     if errors:
-        first = errors[0]
-        raise Forbidden(
-            f"{first.field}: {first.reason}"
-            + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else "")
-            + "; nothing in this request was recorded",
-            errors=errors[:MAX_REPORTED],
-        )
+        raise Forbidden(_refusal(errors), errors=errors[:MAX_REPORTED])

@@ -337,6 +337,21 @@ def op_assign_gtin(w: World, a: str) -> Call:
     return Call("PUT", f"/api/v1/gtins/{product['gtin']}/owner", body, 200)
 
 
+def op_record_event(w: World, a: str) -> Call:
+    """An EPCIS event about an item of a merchant of the agency (an inspection's observation of it)."""
+    _, _, codes = w.flow(a).released_codes(quantity=1)
+    event = {
+        "type": "ObjectEvent",
+        "eventTime": (utcnow() + timedelta(minutes=1)).isoformat(),
+        "eventTimeZoneOffset": "+08:00",
+        "action": "OBSERVE",
+        "bizStep": "inspecting",
+        "disposition": "in_progress",
+        "epcList": [codes[0]["uri"]],
+    }
+    return Call("POST", "/api/v1/epcis/capture", event, 202)
+
+
 OPERATIONS: dict[str, Callable[[World, str], Call]] = {
     name.removeprefix("op_"): fn for name, fn in dict(globals()).items() if name.startswith("op_")
 }
@@ -350,7 +365,7 @@ def world(client, db, keys: Keys) -> World:
 
 
 def test_every_regulator_write_is_refused_across_agencies_and_succeeds_in_its_own(world: World):
-    assert len(OPERATIONS) >= 27
+    assert len(OPERATIONS) >= 28
     across_succeeded: list[tuple[str, str, int]] = []
     own_failed: list[tuple[str, str, int, str]] = []
     for name, build in OPERATIONS.items():
