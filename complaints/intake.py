@@ -30,7 +30,7 @@ from complaints.models import (
 )
 from complaints.schemas import IntakeIn
 from core import audit
-from core.agencies import AGENCIES, DEFAULT_REGION
+from core.agencies import AGENCIES, agency_of_enterprise
 from core.clock import utcnow
 from core.db import id_of
 from core.errors import Invalid, NotFound
@@ -74,7 +74,7 @@ def intake(
     now = utcnow()
     sealed = kit.box.seal(data.contact)
     facts, code_uri, enterprise_id = _merchant_of(session, kit, data)
-    currency, region = _currency_and_region(data)
+    currency, region = _currency_and_region(session, data, enterprise_id)
     token = new_token()
 
     repeat = _find_repeat(session, kit, facts.get("serial"), data.order_no, sealed.keyed_hash, now)
@@ -122,12 +122,14 @@ def _merchant_of(session: Session, kit: Kit, data: IntakeIn) -> tuple[dict[str, 
     return facts, code_uri, enterprise_id
 
 
-def _currency_and_region(data: IntakeIn) -> tuple[str, str]:
+def _currency_and_region(session: Session, data: IntakeIn, enterprise_id: int) -> tuple[str, str]:
+    """The claim's currency, and the agency that handles the case: the one the consumer chose, else the
+    merchant's own (the agency of the region its USCC names), which is the one that can act on it."""
     try:
         currency = validate_currency(data.currency)
     except MoneyError as exc:
         raise Invalid.field("currency", str(exc)) from None
-    region = data.region or DEFAULT_REGION
+    region = data.region or agency_of_enterprise(session, enterprise_id)
     if region not in AGENCIES:
         raise Invalid.field("region", f"no complaint agency is known for division {region}")
     return currency, region

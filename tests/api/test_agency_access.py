@@ -462,3 +462,13 @@ def test_a_gtin_is_not_taken_from_another_agencys_merchant(world: World):
     assert taken.status_code == 403 and taken.json()["case_agency"] == HERE, taken.text
     assert world.client.put(path, json=body, headers=world.reg(HERE)).status_code == 403  # nor given to one
     assert world.client.put(path, json=body, headers=Keys.header(world.keys.admin)).status_code == 200
+
+
+def test_a_complaint_goes_to_the_merchants_agency_unless_the_consumer_chooses_one(world: World):
+    for agency in (HERE, THERE):
+        filed = world.cases(agency).file()
+        seen = world.client.get(f"/api/v1/complaints/{filed.id}", headers=world.reg(agency))
+        assert seen.status_code == 200 and seen.json()["region"] == agency, seen.text
+    chosen = world.cases(THERE).file(region=HERE)
+    seen = world.client.get(f"/api/v1/complaints/{chosen.id}", headers=world.reg(HERE))
+    assert seen.json()["region"] == HERE
