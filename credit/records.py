@@ -20,6 +20,7 @@ def current_methodology() -> Methodology:
 
 
 SEVERITY_ZH = {"minor": "轻微", "general": "一般", "serious": "严重"}
+SEVERITY_EN = {"minor": "minor", "general": "general", "serious": "serious"}
 
 
 STATUS_ZH = {
@@ -28,6 +29,13 @@ STATUS_ZH = {
     "repaired": "已信用修复",
     "withdrawn": "已撤销",
     "tolerated": "容错整改中",
+}
+STATUS_EN = {
+    "active": "in force",
+    "under_review": "under review on an objection",
+    "repaired": "credit repaired",
+    "withdrawn": "withdrawn",
+    "tolerated": "being corrected under the tolerance rule",
 }
 
 

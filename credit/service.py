@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from credit.recording import add_manual, add_record
 from credit.records import (
+    SEVERITY_EN,
     SEVERITY_ZH,
+    STATUS_EN,
     STATUS_ZH,
     get_record,
     kind_names,
@@ -51,7 +53,9 @@ from credit.standing import (
 __all__ = [
     "Previous",
     "SCORING_LOCK",
+    "SEVERITY_EN",
     "SEVERITY_ZH",
+    "STATUS_EN",
     "STATUS_ZH",
     "add_manual",
     "add_record",

@@ -31,6 +31,28 @@ CATEGORY_ZH = {
 }
 
 
+CATEGORY_EN = {
+    "quality": "quality",
+    "counterfeit": "suspected counterfeit",
+    "logistics": "delivery",
+    "not_as_described": "not as described",
+    "after_sales": "after-sales service",
+    "other": "other",
+}
+OUTCOME_EN = {
+    "refund": "refund",
+    "replacement": "replacement",
+    "compensation": "compensation",
+    "explanation": "explanation",
+    "rejection": "rejected",
+    "resolved": "settled between the parties",
+    "upheld": "complaint upheld",
+    "not_upheld": "complaint not upheld",
+    "mediation_failed": "mediation ended without agreement",
+    "withdrawn": "withdrawn",
+}
+
+
 OUTCOME_ZH = {
     "refund": "退款",
     "replacement": "换货",
@@ -112,7 +134,9 @@ def _complaint_case(session: Session, event: CaseEvent) -> list[Record]:
         case["received_at"],
         event,
         title_zh=f"消费投诉（{cat_zh}）：{case['product_name_zh'] or '订单商品'}"[:300],
-        title_en=f"Consumer complaint ({case['category']}): ticket {case['ticket_no']}"[:300],
+        title_en=f"Consumer complaint ({CATEGORY_EN.get(case['category'], case['category'])}): ticket {case['ticket_no']}"[
+            :300
+        ],
         body_zh=(
             f"{case['narrative']}\n企业答复：{answer_zh}"
             + (f"（{response[0]}）" if response[0] else "")
@@ -121,9 +145,9 @@ def _complaint_case(session: Session, event: CaseEvent) -> list[Record]:
             + "。"
         )[:4000],
         body_en=(
-            f"Merchant's answer: {case['merchant_outcome'] or 'none yet'}"
+            f"Merchant's answer: {OUTCOME_EN.get(case['merchant_outcome'] or '', 'none yet')}"
             + (f" ({response[1]})" if response[1] else "")
-            + f"; outcome: {case['outcome'] or 'open'}."
+            + f"; outcome: {OUTCOME_EN.get(case['outcome'] or '', 'open')}."
         ),
         fields={
             "ticket_no": case["ticket_no"],

@@ -24,6 +24,8 @@ def _credit_record(session: Session, event: Event[CreditRecordChanged]) -> list[
     kind = credit.kind_names(r["kind"])
     sev_zh = credit.SEVERITY_ZH.get(r["severity"], r["severity"])
     status_zh = credit.STATUS_ZH.get(r["status"], r["status"])
+    sev_en = credit.SEVERITY_EN.get(r["severity"], r["severity"])
+    status_en = credit.STATUS_EN.get(r["status"], r["status"])
     fields = base_fields(
         session,
         ent,
@@ -31,9 +33,9 @@ def _credit_record(session: Session, event: Event[CreditRecordChanged]) -> list[
         datetime.fromisoformat(r["occurred_at"]),
         event,
         title_zh=f"信用记录（{sev_zh}）：{r['title_zh']}"[:300],
-        title_en=f"Credit record ({r['severity']}): {r['title_en'] or english_text(r['title_zh'])}"[:300],
+        title_en=f"Credit record ({sev_en}): {r['title_en'] or english_text(r['title_zh'])}"[:300],
         body_zh=f"{kind[0]}，信用记录 {r['id']}，状态：{status_zh}；依据 {r['evidence_ref'] or '—'}。",
-        body_en=f"{kind[1]}, credit record {r['id']}, status {r['status']}; reference {english_text(r['evidence_ref']) or '-'}.",
+        body_en=f"{kind[1]}, credit record {r['id']}, status: {status_en}; reference {english_text(r['evidence_ref']) or '-'}.",
         fields={
             "credit_record_id": r["id"],
             "kind": r["kind"],

@@ -12,6 +12,7 @@ from disclosure.records import Builder, Record, base_fields, enterprise_of
 from enterprises.events import EnterpriseChanged, EnterpriseRegistered
 
 STATUS_ZH = {"active": "存续", "suspended": "暂停经营", "deregistered": "注销"}
+STATUS_EN = {"active": "in operation", "suspended": "suspended", "deregistered": "deregistered"}
 
 
 def _entity(session: Session, event: Event[EnterpriseRegistered | EnterpriseChanged]) -> list[Record]:
@@ -31,7 +32,7 @@ def _entity(session: Session, event: Event[EnterpriseRegistered | EnterpriseChan
         ),
         body_en=(
             f"Unified social credit code {ent['uscc']}; customs code {ent['customs_code'] or 'none'}; "
-            f"country {country_name(ent['country'], 'en')}; status {ent['status']}."
+            f"country {country_name(ent['country'], 'en')}; status: {STATUS_EN.get(ent['status'], ent['status'])}."
         ),
         fields={"kind": ent["kind"], "status": ent["status"], "customs_code": ent["customs_code"]},
         origin_country=ent["country"],

@@ -19,6 +19,12 @@ from disclosure.records import Builder, Record, base_fields, enterprise_of, prod
 from traceability.events import DeclarationChanged, DeclarationLinePayload, LotRecalled
 
 DECL_STATUS_ZH = {"declared": "已申报", "inspected": "已查验", "released": "已放行", "rejected": "不予放行"}
+DECL_STATUS_EN = {
+    "declared": "declared",
+    "inspected": "inspected",
+    "released": "released",
+    "rejected": "refused",
+}
 
 
 def _lines_text(lines: list[DeclarationLinePayload], lang: str) -> str:
@@ -59,7 +65,7 @@ def _declaration(session: Session, event: Event[DeclarationChanged]) -> list[Rec
         _declared_at(d),
         event,
         title_zh=f"进口申报 {d.declaration_no}（{status_zh}）",
-        title_en=f"Import declaration {d.declaration_no} ({d.status})",
+        title_en=f"Import declaration {d.declaration_no} ({DECL_STATUS_EN.get(d.status, d.status)})",
         body_zh=f"{ent['name_zh']} 经 {d.arrival_port} 申报进口：{_lines_text(lines, 'zh')}。申报货值 {Money(value, currency).format('zh_CN')}。",
         body_en=f"Declared through {d.arrival_port}: {_lines_text(lines, 'en')}. Declared value {Money(value, currency).format('en_US')}.",
         fields={

@@ -124,6 +124,10 @@ def test_a_whole_case_from_the_scan_to_the_public_record(
     keys_found = {h["title_zh"].split("：")[0] for h in found["hits"]}
     assert any("消费投诉处理情况" in h["title_zh"] for h in found["hits"]), found
     assert "消费投诉（质量问题）" in keys_found, found
+    # The English reads in words too: the category and the outcome, not their codes.
+    case = next(h for h in found["hits"] if h["title_zh"].startswith("消费投诉（"))
+    assert case["title_en"].startswith("Consumer complaint (quality): ticket"), case["title_en"]
+    assert "outcome: complaint upheld." in case["body_en"], case["body_en"]
     figures = next(h for h in found["hits"] if "消费投诉处理情况" in h["title_zh"])
     assert "投诉成立占比 100%" in figures["body_zh"] and "按时答复率 0%" in figures["body_zh"]
     stored = json.dumps(found, ensure_ascii=False)
