@@ -127,3 +127,91 @@ def rejected(delivery_id: int, csv_out: bool = typer.Option(False, "--csv", help
                 console.print(f"row {r.row_no}: {r.field}: {r.reason}")
         except DomainError as exc:
             fail(exc.detail)
+
+
+# --- distribution: an agency's subscriptions (the same service and checks as the API and the console) ---
+
+
+def _agency_operator(agency: str):  # noqa: ANN202 - a Principal
+    """The shell's operator acting as a regulator of `agency` (a known division code)."""
+    from core.agencies import AGENCIES
+    from core.security import Principal, Role
+
+    if agency not in AGENCIES:
+        fail(f"--agency: no agency is known for division {agency}")
+    return Principal(key_id=None, role=Role.regulator, enterprise_id=None, prefix="cli", agency=agency)
+
+
+def _show_subscription(sub) -> str:  # noqa: ANN001 - IntakeSubscription
+    regions = ", ".join(sub.regions) or "every region"
+    since = f", since {sub.since:%Y-%m-%d %H:%M} UTC" if sub.since else ""
+    return f"subscription {sub.id} {sub.status}: {sub.name} -> {sub.url} ({', '.join(sub.kinds)}; {regions}{since})"
+
+
+@intake_app.command("subscribe")
+def subscribe(
+    name: str,
+    url: str,
+    agency: str = typer.Option(..., "--agency", help="The subscribing agency's division code"),
+    kind: list[str] = typer.Option(..., "--kind", help="A record kind (repeat for more)"),
+    region: list[str] = typer.Option([], "--region", help="A region it is entitled to (none: every one)"),
+    since: str = typer.Option("", "--since", help="Also send the active records accepted since YYYY-MM-DD"),
+) -> None:
+    """Subscribe an agency to accepted records; the signing secret is shown once."""
+    from pydantic import ValidationError
+
+    from complaints.service import Kit
+    from core.webhooks import Destinations
+    from intake import distribution
+    from intake.dist_schemas import SubscriptionCreate
+
+    try:
+        data = SubscriptionCreate(name=name, url=url, kinds=kind, regions=region, since=since or None)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}")
+    settings = get_settings()
+    by = _agency_operator(agency)
+    db = database()
+    try:
+        with db.transaction() as s:
+            sub, secret = distribution.subscribe(
+                s,
+                data,
+                by,
+                Destinations.from_setting(settings.webhook_allowed_networks),
+                Kit.from_settings(settings).box,
+            )
+            shown = _show_subscription(sub)
+    except DomainError as exc:
+        fail(exc.detail)
+    console.print(shown)
+    console.print(f"signing secret (shown once): {secret}")
+
+
+@intake_app.command("subscriptions")
+def subscriptions(agency: str = typer.Option(..., "--agency")) -> None:
+    """The agency's subscriptions, newest first."""
+    from intake import distribution
+
+    db = database()
+    with db.read_session() as s:
+        for sub in distribution.listed(s, _agency_operator(agency)):
+            console.print(_show_subscription(sub))
+
+
+@intake_app.command("unsubscribe")
+def unsubscribe(subscription_id: int, agency: str = typer.Option(..., "--agency")) -> None:
+    """Revoke a subscription of the agency: nothing more is sent to it."""
+    from core.identifiers import MAX_ID
+    from intake import distribution
+
+    if not 1 <= subscription_id <= MAX_ID:
+        fail(f"SUBSCRIPTION_ID: between 1 and {MAX_ID}")
+    db = database()
+    try:
+        with db.transaction() as s:
+            shown = _show_subscription(distribution.revoke(s, subscription_id, _agency_operator(agency)))
+    except DomainError as exc:
+        fail(exc.detail)
+    console.print(shown)

@@ -12,7 +12,7 @@ from core.events import Event, Handler, registry, subscribe
 from core.sealing import SecretBox
 from core.webhooks import Destinations
 from intake import distribution
-from intake.events import IntakeDispatchDue, IntakeRecordsLinked, IntakeRecordSuperseded
+from intake.events import IntakeCatchUpDue, IntakeDispatchDue, IntakeRecordsLinked, IntakeRecordSuperseded
 
 SEND = "intake.send_dispatch"
 registry.declare("intake.dispatch_due", SEND, external=True)
@@ -21,6 +21,12 @@ registry.declare("intake.dispatch_due", SEND, external=True)
 @subscribe("intake.records_linked", "intake.distribute")
 def distribute(session: Session, event: Event[IntakeRecordsLinked]) -> None:
     distribution.fan_out(session, event.data)
+
+
+@subscribe("intake.catch_up_due", "intake.catch_up")
+def catch_up(session: Session, event: Event[IntakeCatchUpDue]) -> None:
+    """A new subscription's older records, a chunk an event."""
+    distribution.catch_up(session, event.data)
 
 
 @subscribe("intake.record_superseded", "intake.withdraw_superseded")

@@ -40,6 +40,8 @@ class IntakeSubscription(SQLModel, table=True):
     created_at: datetime = Field(sa_type=UtcDateTime)
     revoked_by: str | None = Field(default=None, max_length=120)
     revoked_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Catch-up: the active records accepted since then (China's midnight of the day asked) are owed too.
+    since: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class IntakeDispatch(SQLModel, table=True):

@@ -3,7 +3,7 @@ owed to it with their delivery status."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
@@ -18,6 +18,9 @@ class SubscriptionCreate(BaseModel):
     url: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
     kinds: list[Kind] = Field(min_length=1, max_length=20)  # the mappings' kinds (intake/mappings)
     regions: list[Region] = Field(default_factory=list, max_length=20)  # [] = every region
+    # Catch-up: the active records accepted since this day (China's calendar) are sent too; none: only
+    # records accepted from now on.
+    since: date | None = Field(default=None, ge=date(2000, 1, 1), le=date(2099, 12, 31))
 
 
 class SubscriptionOut(BaseModel):
@@ -32,6 +35,7 @@ class SubscriptionOut(BaseModel):
     created_at: datetime
     revoked_by: str | None
     revoked_at: datetime | None
+    since: datetime | None = None  # catching up from then (see SubscriptionCreate.since)
 
 
 class SubscriptionCreated(SubscriptionOut):

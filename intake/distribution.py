@@ -13,7 +13,11 @@ to, signed, at least once.
 - A message is signed after Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-signature`
   v1, by the `standardwebhooks` library); its `webhook-id` is the same on every attempt
   (`msg_intake_<subscription>_<record>`), so a receiver drops repeats; its body is the same too.
-- A revoked subscription is sent nothing more, not even what was owed before it was revoked."""
+- A revoked subscription is sent nothing more, not even what was owed before it was revoked.
+- Catch-up: a subscription may ask for the records accepted since a day (`since`); the active ones it is
+  entitled to are owed to it after it is created, CATCH_UP_CHUNK at a time, each chunk an outbox event
+  that emits the next one (so a kill -9 resumes where the last committed chunk ended, and the same
+  record is never owed twice: records fanned out meanwhile are already owed)."""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import base64
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -34,15 +38,23 @@ from core.events import OutboxDelivery, emit
 from core.sealing import SecretBox
 from core.security import Principal, Role
 from core.webhooks import Destinations, send
+from core.workdays import CHINA_TZ
 from enterprises import service as enterprises
 from intake.dist_models import IntakeDispatch, IntakeSubscription, Message, SubscriptionStatus
 from intake.dist_schemas import DispatchOut, DispatchState, SubscriptionCreate
-from intake.events import IntakeDispatchDue, IntakeRecordsLinked, IntakeRecordSuperseded, LinkedRecord
+from intake.events import (
+    IntakeCatchUpDue,
+    IntakeDispatchDue,
+    IntakeRecordsLinked,
+    IntakeRecordSuperseded,
+    LinkedRecord,
+)
 from intake.mapping import mappings
-from intake.models import IntakeRecord, IntakeSource
+from intake.models import IntakeRecord, IntakeSource, RecordStatus
 
 AAD_SECRET = b"crosstrust-intake-subscription-secret"
 MAX_DISPATCHES = 500  # one page of a subscription's messages
+CATCH_UP_CHUNK = 500  # records a catch-up event owes at most (one transaction)
 
 
 # --- subscriptions ---------------------------------------------------------------------------------
@@ -59,6 +71,13 @@ def _checked(data: SubscriptionCreate, destinations: Destinations) -> None:
     for i, region in enumerate(data.regions):
         if region not in agencies.AGENCIES:
             raise Invalid.field(f"regions.{i}", f"no agency is known for division {region}")
+    if data.since is not None and data.since > utcnow().astimezone(CHINA_TZ).date():
+        raise Invalid.field("since", "the catch-up starts on a day that has not come yet (China's date)")
+
+
+def _midnight(day: date) -> datetime:
+    """The start of a day in China, in UTC (records are stamped in UTC)."""
+    return datetime.combine(day, time(0), CHINA_TZ).astimezone(UTC)
 
 
 def subscribe(
@@ -78,18 +97,27 @@ def subscribe(
         secret_cipher=box.encrypt(secret, AAD_SECRET),
         created_by=by.actor,
         created_at=utcnow(),
+        since=_midnight(data.since) if data.since is not None else None,
     )
     session.add(sub)
     session.flush()
+    assert sub.id is not None
     audit.record(
         session,
         by.actor,
         "intake.subscription_created",
         "intake_subscription",
         sub.id,
-        {"url": sub.url, "kinds": sub.kinds, "regions": sub.regions},
+        {"url": sub.url, "kinds": sub.kinds, "regions": sub.regions, "since": str(data.since or "")},
     )
+    if sub.since is not None:
+        _catch_up_from(session, sub.id, 0)
     return sub, secret
+
+
+def _catch_up_from(session: Session, subscription_id: int, after: int) -> None:
+    due = IntakeCatchUpDue(subscription_id=subscription_id, after_record_id=after)
+    emit(session, "intake.catch_up_due", "intake_subscription", subscription_id, due, "system:intake")
 
 
 def _own(session: Session, subscription_id: int, by: Principal) -> IntakeSubscription:
@@ -261,6 +289,54 @@ def _due(
     if old is not None and any((sub.id, old, m.value) in owed for m in (Message.accepted, Message.corrected)):
         return old, Message.withdrawn.value
     return None
+
+
+def catch_up(session: Session, p: IntakeCatchUpDue) -> int:
+    """One chunk of a new subscription's catch-up: the active records after `p.after_record_id`, of its
+    kinds, accepted since its `since`, that it is entitled to and not yet owed; how many messages. The
+    next chunk is the next event's, emitted in the same transaction."""
+    sub = session.get(IntakeSubscription, p.subscription_id)
+    if sub is None or sub.status != SubscriptionStatus.active or sub.since is None or sub.id is None:
+        return 0
+    recs = list(
+        session.exec(
+            select(IntakeRecord)
+            .where(
+                col(IntakeRecord.kind).in_(sub.kinds),
+                IntakeRecord.status == RecordStatus.active,
+                col(IntakeRecord.id) > p.after_record_id,
+                col(IntakeRecord.created_at) >= sub.since,
+                col(IntakeRecord.enterprise_id).is_not(None),
+            )
+            .order_by(col(IntakeRecord.id))
+            .limit(CATCH_UP_CHUNK)
+        )
+    )
+    if not recs:
+        return 0
+    owed = {
+        (d.record_id, d.message)
+        for d in session.exec(
+            select(IntakeDispatch).where(
+                IntakeDispatch.subscription_id == sub.id,
+                col(IntakeDispatch.record_id).in_([r.id for r in recs]),
+            )
+        )
+    }
+    where = agencies.agencies_of_enterprises(session, {r.enterprise_id for r in recs if r.enterprise_id})
+    n = 0
+    for rec in recs:
+        assert rec.id is not None and rec.enterprise_id is not None
+        message = Message.corrected if rec.supersedes_id is not None else Message.accepted
+        agency = where.get(rec.enterprise_id, agencies.DEFAULT_REGION)
+        if entitled(sub, rec.kind, agency) and (rec.id, message.value) not in owed:
+            _owe(session, sub, rec.id, message)
+            n += 1
+    if len(recs) == CATCH_UP_CHUNK:
+        last = recs[-1].id
+        assert last is not None
+        _catch_up_from(session, sub.id, last)
+    return n
 
 
 def withdraw_superseded(session: Session, p: IntakeRecordSuperseded) -> int:

@@ -60,6 +60,15 @@ class IntakeDispatchDue(EventPayload):
     record_id: int
 
 
+@contract("intake.catch_up_due")
+class IntakeCatchUpDue(EventPayload):
+    """A new subscription's catch-up, a chunk at a time: the active records after `after_record_id`
+    accepted since the subscription's `since` are owed to it; the handler emits the next chunk's event."""
+
+    subscription_id: int
+    after_record_id: int = Field(ge=0)
+
+
 @contract("intake.record_superseded")
 class IntakeRecordSuperseded(EventPayload):
     """A regulator settled a conflict between two sources: the value of `record_id` does not hold, that of

@@ -93,6 +93,7 @@ class IntakeRecord(SQLModel, table=True):
         UniqueConstraint("delivery_id", "row_no", name="uq_intake_record_row"),
         Index("ix_intake_record_fact", "fact_key", "status"),
         Index("ix_intake_record_enterprise", "enterprise_id"),
+        Index("ix_intake_record_kind_status", "kind", "status", "id"),  # a subscription's catch-up
     )
 
     id: int | None = Field(default=None, primary_key=True)

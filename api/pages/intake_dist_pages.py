@@ -59,6 +59,7 @@ async def subscribe(request: Request, me: Console) -> Response:
         "url": str(form.get("url", "")).strip(),
         "kinds": [str(v) for v in form.getlist("kinds")],
         "regions": [str(v) for v in form.getlist("regions")],
+        "since": str(form.get("since", "")).strip() or None,
     }
     data = validated(SubscriptionCreate, raw)
     destinations = Destinations.from_setting(request.app.state.settings.webhook_allowed_networks)

@@ -170,7 +170,7 @@ def _table_counts(db) -> dict[str, int]:
             # The snapshot's own scans write these (scan records, the codes' scan summaries and the spool's
             # mark of a written batch); the scheduler's runs, the rate limit's buckets and the transparency
             # log's and the audit ledger's checkpoints (signed on the platform's timer, every ten minutes while the
-    # ledger moves: a long run crosses one) are the platform's, not A's.
+            # ledger moves: a long run crosses one) are the platform's, not A's.
             if t.name not in SNAPSHOT_SKIPS
         }
 

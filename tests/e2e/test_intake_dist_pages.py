@@ -11,11 +11,13 @@ import time
 import pytest
 from standardwebhooks import Webhook
 
+from core.clock import utcnow
 from core.security import Role, create_key
+from core.workdays import CHINA_TZ
 from tests.conftest import register
 from tests.e2e.pages_kit import axe_check, sign_in
+from tests.intake.conftest import Receiver
 from tests.intake.helpers import COURT_HEADER, csv_bytes, deliver, source
-from tests.intake.test_distribution import Receiver
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +80,8 @@ def test_the_regulator_subscribes_sees_deliveries_and_revokes(live_server, brows
         form.locator("input[name=url]").fill(rx.url)
         form.locator("input[name=kinds][value=court_dishonest]").check()
         form.locator("input[name=regions][value='330206']").check()
+        today = utcnow().astimezone(CHINA_TZ).date()
+        form.locator("input[name=since]").fill(str(today))  # catch up from today: nothing older yet
         form.locator("button[type=submit]").click()
         secret = page.locator("[data-field=secret] .mono").inner_text().strip()
         assert secret.startswith("whsec_")
@@ -85,6 +89,7 @@ def test_the_regulator_subscribes_sees_deliveries_and_revokes(live_server, brows
         assert row.count() == 1
         assert "失信被执行人" in row.inner_text() and "宁波市北仑区市场监督管理局" in row.inner_text()
         assert row.locator("[data-field=status]").inner_text() == "生效中 Active"
+        assert row.locator("[data-field=since]").inner_text() == f"补发自 Since {today:%Y-%m-%d} 00:00"
         axe_check(page, "console-intake-subscribed")
         # The court's row is delivered, signed with the secret the page showed.
         src = source(db)
