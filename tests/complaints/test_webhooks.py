@@ -48,7 +48,7 @@ def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
 
     r = client.post(f"{base}/test", headers=m)
     assert r.json() == {"delivered": True, "status": 204}
-    headers, body = receiver.received[-1]
+    headers, body, _ = receiver.received[-1]
     assert json.loads(body)["type"] == "complaint.test" and webhooks.verify(secret, headers, body)
     assert headers["webhook-id"].startswith("msg_") and headers["webhook-signature"].startswith("v1,")
     tampered = body.replace(b"complaint.test", b"complaint.tesT")
@@ -76,9 +76,11 @@ def test_the_test_delivery_is_signed_and_a_failing_endpoint_is_retried(
     with db.read_session() as s:
         row = s.get(OutboxDelivery, row.id)
     assert row.status == DeliveryStatus.done
-    received = [json.loads(b) for _h, b in receiver.received if json.loads(b)["type"] == "complaint.received"]
+    received = [
+        json.loads(b) for _h, b, _s in receiver.received if json.loads(b)["type"] == "complaint.received"
+    ]
     # the retry carries the same webhook-id, so the merchant can drop a duplicate
-    ids = {h["webhook-id"] for h, b in receiver.received if json.loads(b)["type"] == "complaint.received"}
+    ids = {h["webhook-id"] for h, b, _s in receiver.received if json.loads(b)["type"] == "complaint.received"}
     assert len(ids) == 1 and received[-1]["data"]["ticket_no"] == case.ticket_no
 
 

@@ -67,7 +67,7 @@ def test_a_whole_case_from_the_scan_to_the_public_record(
 
     dispatcher.drain()
     [(headers, body)] = [
-        (h, b) for h, b in receiver.received if json.loads(b)["type"] == "complaint.received"
+        (h, b) for h, b, _s in receiver.received if json.loads(b)["type"] == "complaint.received"
     ]
     assert webhooks.verify(secret, headers, body)
     assert not webhooks.verify("whsec_" + "A" * 32, headers, body)
@@ -110,7 +110,7 @@ def test_a_whole_case_from_the_scan_to_the_public_record(
     assert r.status_code == 200 and r.json()["rating"] == 4
     dispatcher.drain()
 
-    types = [json.loads(b)["type"] for _h, b in receiver.received]
+    types = [json.loads(b)["type"] for _h, b, _s in receiver.received]
     assert (
         types[:1] == ["complaint.received"] and "complaint.overdue" in types and "complaint.closed" in types
     )

@@ -16,8 +16,8 @@ from core.security import Role, create_key
 from core.workdays import CHINA_TZ
 from tests.conftest import register
 from tests.e2e.pages_kit import axe_check, sign_in
-from tests.intake.conftest import Receiver
 from tests.intake.helpers import COURT_HEADER, csv_bytes, deliver, source
+from tests.receiver import Receiver
 
 
 @pytest.fixture(autouse=True)
