@@ -25,6 +25,7 @@ from credit import scheduled as credit_jobs
 from disclosure import scheduled as disclosure_jobs
 from disclosure.search.base import SearchBackend
 from insurance import scheduled as insurance_jobs
+from intake import scheduled as intake_jobs
 from traceability import scheduled as trace_jobs
 from traceability import service as trace_service
 from traceability.codes import Keyring
@@ -73,7 +74,11 @@ class Background:
         ]
         self.scheduled: dict[str, IntervalJob | DailyJob] = {job.name: job for job in scheduled}
         self.worker_jobs: dict[str, IntervalJob] = {
-            job.name: job for job in trace_jobs.worker_jobs(settings, db, keyring, jobs, name)
+            job.name: job
+            for job in (
+                *trace_jobs.worker_jobs(settings, db, keyring, jobs, name),
+                *intake_jobs.worker_jobs(db, jobs),
+            )
         }
 
     @property

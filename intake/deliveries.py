@@ -105,6 +105,7 @@ def receive(
         header=header,
         created_by=by,
         created_at=utcnow(),
+        heartbeat_at=utcnow(),
     )
     try:
         with db.transaction() as s:

@@ -59,7 +59,10 @@ class IntakeDelivery(SQLModel, table=True):
     """One file or pushed batch, identified by its content: the same bytes again are the same delivery."""
 
     __tablename__ = "intake_delivery"
-    __table_args__ = (UniqueConstraint("source_id", "content_sha256", name="uq_intake_delivery_content"),)
+    __table_args__ = (
+        UniqueConstraint("source_id", "content_sha256", name="uq_intake_delivery_content"),
+        Index("ix_intake_delivery_status_heartbeat", "status", "heartbeat_at"),  # the resume sweep
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="intake_source.id", index=True)
@@ -83,6 +86,9 @@ class IntakeDelivery(SQLModel, table=True):
     created_by: str = Field(max_length=120)
     created_at: datetime = Field(sa_type=UtcDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # When its importer last showed life (received, or a chunk committed): a delivery still processing
+    # whose heartbeat is older than intake.resume.STALE_SECONDS lost its importer and is resumed.
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class IntakeRecord(SQLModel, table=True):

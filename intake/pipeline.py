@@ -385,6 +385,7 @@ def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Pro
     while raws := list(islice(it, chunk)):
         with db.transaction() as s:
             d = _chunk(s, delivery_id, done, raws)
+            d.heartbeat_at = utcnow()  # alive: the resume sweep leaves it alone
             done = d.rows_done
         if progress is not None:
             progress(d)

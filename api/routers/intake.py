@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from core.db import Database
 from core.errors import Invalid, Unauthorized
 from core.identifiers import MAX_ID
 from core.security import Principal, Role
+from intake import resume
 from intake import service as intake
 from intake.deliveries import batch_file
 from intake.schemas import Batch, IntakeDeliveryOut, SourceCreate, SourceCreated
@@ -62,13 +63,36 @@ def _take(db: Database, directory, source_id: int, kind: str, fh, **kw) -> Intak
         return intake.out(intake.get_delivery(s, d.id), d.repeated)
 
 
+def _received(db: Database, directory, source_id: int, kind: str, fh, **kw) -> IntakeDeliveryOut:  # noqa: ANN001
+    """A file stored and recorded as a delivery (or the earlier delivery of the same bytes), not imported."""
+    path, sha, size = intake.store(fh, directory, limit=MAX_HTTP_FILE)
+    return intake.receive(db, source_id, kind, path, sha, size, by=f"source:{source_id}", **kw)
+
+
 def _answer(d: IntakeDeliveryOut, response: Response) -> IntakeDeliveryOut:
     response.status_code = 200 if d.repeated else 201
     return d
 
 
+ACCEPTED: dict[int | str, dict[str, Any]] = {
+    202: {
+        "description": "Received whole and checked (encoding, header, mapping); imported in the background:"
+        " follow the Location (the delivery's status turns done, with its counts)",
+        "model": IntakeDeliveryOut,
+        "headers": {"Location": {"description": "The delivery to follow", "schema": {"type": "string"}}},
+    },
+    200: {
+        "description": "The same bytes were sent before: that delivery, as it stands",
+        "model": IntakeDeliveryOut,
+    },
+}
+
+
 @router.post(
-    "/deliveries", status_code=201, response_model=IntakeDeliveryOut, responses=responses(401, 413, 422)
+    "/deliveries",
+    status_code=202,
+    response_model=IntakeDeliveryOut,
+    responses={**ACCEPTED, **responses(401, 413, 422)},
 )
 async def send_file(
     request: Request,
@@ -81,7 +105,10 @@ async def send_file(
     format: Annotated[Literal["csv", "xlsx", "jsonl", "json"] | None, Query()] = None,  # noqa: A002
     encoding: Annotated[Literal["utf-8", "gbk", "gb18030"] | None, Query()] = None,
 ) -> IntakeDeliveryOut:
-    """Send a file as the request body; it is imported before the answer."""
+    """Send a file as the request body. It is stored and checked before the answer (a wrong encoding, a
+    missing column: 422, nothing kept) and imported after it, chunk by chunk, on the server's job runner;
+    follow the delivery at its Location. A server that stops mid-import resumes it (intake.resume); the
+    same bytes sent again answer that delivery (200)."""
     source_id = await run_in_threadpool(_source_id, db, key)
     with tempfile.SpooledTemporaryFile(8 << 20) as spool:
         size = 0
@@ -93,9 +120,15 @@ async def send_file(
         spool.seek(0)
         directory = settings.ensure_var_dir() / "intake"
         d = await run_in_threadpool(
-            _take, db, directory, source_id, kind, spool, filename=filename, fmt=format, encoding=encoding
+            _received, db, directory, source_id, kind, spool, filename=filename, fmt=format, encoding=encoding
         )
-    return _answer(d, response)
+    if d.repeated:
+        response.status_code = 200
+        return d
+    request.app.state.jobs.submit(lambda: resume.import_quietly(db, d.id))
+    response.status_code = 202
+    response.headers["Location"] = f"/api/v1/intake/deliveries/{d.id}"
+    return d
 
 
 @router.post("/batches", status_code=201, response_model=IntakeDeliveryOut, responses=responses(401, 422))

@@ -35,8 +35,12 @@ def test_a_source_sends_a_file_and_pushes_a_batch(client, keys: Keys, db):
     body = csv_bytes(COURT_HEADER, rows, "gbk")
     url = "/api/v1/intake/deliveries?kind=court_dishonest&filename=list.csv"
     r = client.post(url, content=body, headers={"X-Source-Key": key})
-    assert r.status_code == 201, r.text
-    d = r.json()
+    # Checked and stored before the answer, imported after it: follow the Location.
+    assert r.status_code == 202, r.text
+    assert r.headers["location"] == f"/api/v1/intake/deliveries/{r.json()['id']}"
+    assert r.json()["encoding"] == "gbk" and r.json()["repeated"] is False
+    client.app.state.jobs.wait(60)
+    d = client.get(r.headers["location"], headers={"X-Source-Key": key}).json()
     assert (d["status"], d["encoding"], d["accepted"], d["rejected"], d["repeated"]) == (
         "done",
         "gbk",
