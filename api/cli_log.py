@@ -54,9 +54,13 @@ def verify(
     quorum: int | None = typer.Option(
         None, "--quorum", min=0, help="Cosignatures needed of the witnesses given (default: 1)"
     ),
+    whole: bool = typer.Option(
+        False, "--all", help="Check the whole log: every entry bundle and tile, hashed up to the root"
+    ),
 ) -> None:
     """Check the log's signed checkpoint, its tiles against the checkpoint's root, the inclusion of
-    records, grades and codes (computed from the tiles), and its consistency with an earlier checkpoint."""
+    records, grades and codes (computed from the tiles), and its consistency with an earlier checkpoint;
+    with --all, every entry of the log against its tiles and the root."""
     from translog import client
 
     vkey = Path(key).read_text().strip() if Path(key).is_file() else key
@@ -72,6 +76,7 @@ def verify(
             earlier=earlier,
             witnesses=[_key(w) for w in witness],
             quorum=quorum,
+            whole=whole,
         )
     except (client.VerifyError, ValueError, RuntimeError, OSError) as exc:
         typer.echo(f"FAILED: {exc}", err=True)

@@ -135,6 +135,35 @@ class Log:
             raise VerifyError(f"leaf {index}: the inclusion proof does not verify")
         return data
 
+    def check_all(self) -> int:
+        """The whole tree, from outside: every entry bundle hashes to its tile at level 0, every tile
+        level is the roots of the full tiles below it, and the tiles hash to the checkpoint's root.
+        Streams the log once (nothing cached but one hash per full tile); returns the entries checked."""
+        width_of = tiles.WIDTH
+        above: list[bytes] = []
+        for n in range((self.size + width_of - 1) // width_of):
+            width = min(width_of, self.size - n * width_of)
+            entries = tiles.unbundle(self.fetch(self.url("tlog/" + tiles.Tile(None, n, width).path())))
+            if len(entries) != width:
+                raise VerifyError(f"entry bundle {n} holds {len(entries)} entries, not {width}")
+            hashes = [merkle.leaf_hash(e) for e in entries]
+            if b"".join(hashes) != self.fetch(self.url("tlog/" + tiles.Tile(0, n, width).path())):
+                raise VerifyError(f"entry bundle {n}: its entries do not hash to tile 0/{n}")
+            if width == width_of:
+                above.append(merkle.MemoryTree(hashes).root())
+        level = 1
+        while above:
+            full: list[bytes] = []
+            for n in range((len(above) + width_of - 1) // width_of):
+                row = above[n * width_of : (n + 1) * width_of]
+                if b"".join(row) != self.fetch(self.url("tlog/" + tiles.Tile(level, n, len(row)).path())):
+                    raise VerifyError(f"tile {level}/{n}: not the roots of the full tiles below it")
+                if len(row) == width_of:
+                    full.append(merkle.MemoryTree(row).root())
+            above, level = full, level + 1
+        self.check_root()
+        return self.size
+
     def check_consistency(self, earlier: Checkpoint) -> None:
         if earlier.size > self.size:
             raise VerifyError(
@@ -176,9 +205,11 @@ def verify(
     witnesses: Sequence[str] = (),
     quorum: int | None = None,
     check_published: bool = False,
+    whole: bool = False,
 ) -> dict[str, Any]:
     """Every check asked for, or VerifyError naming the first that failed. Given witnesses' keys, the
-    checkpoint must carry the cosignatures of `quorum` of them (one, by default)."""
+    checkpoint must carry the cosignatures of `quorum` of them (one, by default). `whole` checks every
+    entry and tile of the tree (Log.check_all), not only those the root and the records need."""
     log = Log(base, Verifier.parse(vkey), fetch)
     cp = log.latest()
     cosigned = log.cosigners(witnesses, min(1, len(witnesses)) if quorum is None else quorum)
@@ -189,6 +220,8 @@ def verify(
         "root": base64.b64encode(cp.root).decode(),
         "cosigned_by": cosigned,
     }
+    if whole:
+        report["entries_checked"] = log.check_all()
     if earlier is not None:
         old = log.open(earlier)
         log.check_consistency(old)

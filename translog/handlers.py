@@ -53,6 +53,10 @@ def disclosure_changed(session: Session, event: Event[DisclosureChanged]) -> Non
 
 @subscribe("credit.record_changed", "translog.credit_record")
 def credit_record(session: Session, event: Event[CreditRecordChanged]) -> None:
+    """A credit record's version. A record tolerated under a pledge (容错纠错) is for regulators only, kept
+    off the public credit record while it is corrected: it is logged once it lapses and counts."""
+    if event.data.status == "tolerated":  # credit.models.RecordStatus.tolerated
+        return
     _log(session, event, "credit.record", f"credit-record:{event.data.id}", version=event.data.version)
 
 

@@ -1,9 +1,12 @@
 """The verify page (issue 26) in Chromium: opened once online, then with the network cut it still opens
 (its service worker keeps it) and checks signed codes with WebCrypto: genuine, bad after one changed
 character of the data or the signature, unknown key, unsigned; and once back online a revocation
-reaches its cache, so that the same code then reads revoked-key offline."""
+reaches its cache, so that the same code then reads revoked-key offline; a certificate it keeps changed by
+one character (a signing key's or the root's) is not trusted."""
 
 from __future__ import annotations
+
+import json
 
 from api import seeding
 from core.security import SYSTEM
@@ -83,3 +86,46 @@ def test_the_verify_page_checks_signed_codes_offline(live_server, page, tmp_path
     page.reload()
     page.wait_for_function("document.getElementById('certificates').dataset.keys === '1'")
     assert _outcome(page, uri) == "revoked-key"
+
+
+KEPT = "/.well-known/crosstrust/certificates"
+READ_KEPT = "caches.open('crosstrust-verify-v2').then((c) => c.match(u)).then((r) => r.text())"
+PUT_KEPT = (
+    "async ([u, text]) => (await caches.open('crosstrust-verify-v2'))"
+    ".put(u, new Response(text, { headers: { 'Content-Type': 'application/json' } }))"
+)
+
+
+def _one_character_changed(document: str, which: str) -> str:
+    """The kept document with one character of a certificate's body changed (as the CLI's test does)."""
+    changed = json.loads(document)
+    lines = changed[which][0]["certificate"].splitlines()
+    lines[4] = lines[4][:20] + ("A" if lines[4][20] != "A" else "B") + lines[4][21:]
+    changed[which][0]["certificate"] = "\n".join(lines) + "\n"
+    return json.dumps(changed)
+
+
+def test_a_certificate_changed_by_one_character_is_not_trusted_offline(live_server, page):
+    """The page checks the certificates it keeps: a signing key's certificate, or the root's, changed by
+    one character in the service worker's cache makes the code's key unknown, with the network cut."""
+    base, _db, _app = live_server
+    _batch, codes = _signed_codes(live_server, 1)
+    page.goto(base + "/verify/")
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    page.reload()
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("document.getElementById('certificates').dataset.keys === '1'")
+    assert page.get_attribute("#certificates", "data-untrusted") == "0"
+    uri = codes[0].link.uri(base)
+    page.context.set_offline(True)
+    assert _outcome(page, uri) == "genuine-signature"
+    original = page.evaluate(f"(u) => {READ_KEPT}", KEPT)
+    for which in ("keys", "roots"):
+        page.evaluate(PUT_KEPT, [KEPT, _one_character_changed(original, which)])
+        page.reload()
+        page.wait_for_function("document.getElementById('certificates').dataset.untrusted === '1'")
+        assert _outcome(page, uri) == "unknown-key", which
+    page.evaluate(PUT_KEPT, [KEPT, original])
+    page.reload()
+    page.wait_for_function("document.getElementById('certificates').dataset.untrusted === '0'")
+    assert _outcome(page, uri) == "genuine-signature"

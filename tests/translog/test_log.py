@@ -168,6 +168,36 @@ def test_rows_altered_behind_the_platforms_back_fail_verification(db, app, publi
     assert "tlog_node 0/0: differs from the tree recomputed from the leaves" in integrity.check(db)
 
 
+def test_log_verify_all_checks_every_entry_and_tile_from_outside(db, app, settings):
+    """`crosstrust log verify --all`: the whole log from its tiles alone. 600 leaves make two full tiles
+    (so a tile at level 1) and a partial one; an entry changed in the database, and then its hash at
+    level 0 too, leave the root verifying from the tiles it needs, so only a check of every entry and
+    every tile names them."""
+    with db.transaction() as s:
+        for i in range(600):
+            service.append_data(s, go_leaf(i), "test", f"go:{i}", 1, AT)
+    assert scheduled.checkpoint(settings, db) == 600
+    vkey = scheduled.signer(settings).verifier.encode()
+    with serve(app) as base:
+        whole = ["log", "verify", base, "--key", vkey, "--all"]
+        run = CliRunner().invoke(cli.app, whole)
+        assert run.exit_code == 0, run.output
+        assert json.loads(run.stdout[run.stdout.index("{") :])["entries_checked"] == 600
+        with db.transaction() as s:
+            s.execute(text("UPDATE tlog_leaf SET data = :d WHERE idx = 10"), {"d": go_leaf(9999)})
+        tlog_client.verify(base, vkey, fetch)  # the root alone does not see it
+        run = CliRunner().invoke(cli.app, whole)
+        assert run.exit_code == 1 and "entry bundle 0: its entries do not hash to tile 0/0" in run.output
+        # The entry's hash at level 0 rewritten to match: the entries agree with their tile, and the root
+        # (read from the tile at level 1) still verifies, but that tile no longer hashes up from level 0.
+        with db.transaction() as s:
+            forged = merkle.leaf_hash(go_leaf(9999))
+            s.execute(text("UPDATE tlog_node SET hash = :h WHERE level = 0 AND idx = 10"), {"h": forged})
+        tlog_client.verify(base, vkey, fetch)
+        run = CliRunner().invoke(cli.app, whole)
+        assert run.exit_code == 1 and "tile 1/0: not the roots of the full tiles below it" in run.output
+
+
 def test_tiles_are_cacheable_for_ever_and_the_checkpoint_briefly(client, published):
     cp = client.get("/tlog/checkpoint")
     assert cp.status_code == 200 and cp.headers["cache-control"] == "public, max-age=5"
