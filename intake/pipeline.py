@@ -41,6 +41,9 @@ from intake.models import (
 
 CHUNK = 1000
 LIVE = (RecordStatus.active, RecordStatus.review)
+# What the comparison reads of a fact's stored records: the live ones, and the versions their sources have
+# since corrected (a re-send of one of those is stale: a duplicate, never a new correction).
+COMPARED = (*LIVE, RecordStatus.superseded)
 Progress = Callable[[IntakeDelivery], None]
 
 
@@ -110,16 +113,17 @@ _FACT_COLUMNS = (
     col(IntakeRecord.content_sha256),
     col(IntakeRecord.fields),
     col(IntakeRecord.status),
+    col(IntakeRecord.enterprise_id),
 )
 
 
 def _stored(session: Session, keys: Iterable[str]) -> dict[str, list[Fact]]:
     out: dict[str, list[Fact]] = {}
     stmt = columns(*_FACT_COLUMNS).where(
-        col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(LIVE)
+        col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(COMPARED)
     )
-    for rid, key, source_id, sha, fields, status in session.execute(stmt.order_by(col(IntakeRecord.id))):
-        out.setdefault(key, []).append(Fact(rid, source_id, sha, fields, status))
+    for rid, key, source_id, sha, fields, status, eid in session.execute(stmt.order_by(col(IntakeRecord.id))):
+        out.setdefault(key, []).append(Fact(rid, source_id, sha, fields, status, enterprise_id=eid))
     return out
 
 
@@ -168,27 +172,40 @@ def _clean(
     return rows
 
 
-def _same(field: str, mine: str, theirs: str) -> bool:
+def _same(m: Mapping, field: str, mine: str, theirs: str) -> bool:
     """Two sources say the same when their values are equal as written, or are one value spelled two ways:
-    a name under its key (traditional or simplified, full- or half-width, brackets, the company form's
-    variants: `names.name_key`), any other text folded (`names.fold`). What differs beyond that is a
-    conflict for a regulator; a spelling is not."""
+    a name (the enterprise's name field, or a field of type `name`) under its key (traditional or
+    simplified, full- or half-width, brackets, the company form's variants: `names.name_key`), any other
+    text folded (`names.fold`). What differs beyond that is a conflict for a regulator; a spelling is not."""
     if mine == theirs:
         return True
-    if field == "name":
+    spec = m.fields.get(field)
+    if field == m.name_field or (spec is not None and spec.type == "name"):
         return names.name_key(mine) == names.name_key(theirs)
     return names.fold(mine) == names.fold(theirs)
 
 
+def _linked(rec: Fact) -> int | None:
+    return rec.enterprise_id if rec.status == RecordStatus.active else None
+
+
 def _conflicts(m: Mapping, key: str, rec: Fact, others: list[Fact], now: Any) -> list[tuple]:
-    return [
-        (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
-        for other in others
-        for f in m.compare
-        if (mine := rec.fields.get(f, ""))
-        and (theirs := other.fields.get(f, ""))
-        and not _same(f, mine, theirs)
-    ]
+    """The compared fields on which `rec` and each other source's record disagree. Two records linked to
+    one enterprise name it as each source does (a USCC, an old number, a former or abbreviated name): their
+    identifier fields are no conflict about the fact; two records linked to two enterprises, or not both
+    linked, are compared on them as written."""
+    out: list[tuple] = []
+    for other in others:
+        one = _linked(rec) is not None and _linked(rec) == _linked(other)
+        out += [
+            (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
+            for f in m.compare
+            if not (one and f in m.identifiers)
+            and (mine := rec.fields.get(f, ""))
+            and (theirs := other.fields.get(f, ""))
+            and not _same(m, f, mine, theirs)
+        ]
+    return out
 
 
 def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
@@ -265,27 +282,48 @@ class _New:
     others: list[Fact]  # other sources' records of the fact: compared
 
 
-def _decide(
-    d: IntakeDelivery, m: Mapping, rows: list[Row], index: EnterpriseIndex, stored: dict, n: Counts, now: Any
-) -> list[_New]:
-    """Per clean row: a duplicate (counted, not kept), or a new record with what it replaces and faces."""
-    new: list[_New] = []
-    source_id = d.source_id
+@dataclass(frozen=True)
+class _Keyed:
+    row: Row
+    match: Match
+    key: str
+
+
+def _associate(m: Mapping, rows: list[Row], index: EnterpriseIndex) -> list[_Keyed]:
+    """Each clean row's enterprise, then its fact's key: a fact of an enterprise is keyed by the enterprise
+    it was linked to (`Mapping.fact_key`), so the comparison meets every source's record of it."""
+    out: list[_Keyed] = []
     for row in rows:
         f = row.fields
-        key, digest = m.fact_key(f)[:200], _digest(f)
+        candidate = Candidate(
+            f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
+        )
+        match = index.match(candidate)
+        linked = None if match.doubtful else match.enterprise_id
+        out.append(_Keyed(row, match, m.fact_key(f, linked)[:200]))
+    return out
+
+
+def _decide(
+    d: IntakeDelivery, m: Mapping, keyed: list[_Keyed], stored: dict, n: Counts, now: Any
+) -> list[_New]:
+    """Per clean row: a duplicate (counted, not kept; a re-send of a version its source has corrected
+    since is one too: stale), or a new record with what it replaces and faces."""
+    new: list[_New] = []
+    source_id = d.source_id
+    for k in keyed:
+        row, key, digest = k.row, k.key, _digest(k.row.fields)
         same = stored.setdefault(key, [])
         mine = [r for r in same if r.source_id == source_id]
         if any(r.content_sha256 == digest for r in mine):
             n.duplicates += 1
             continue
-        candidate = Candidate(
-            f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
-        )
-        rec = _fact(d, m, row, key, digest, index.match(candidate), now)
-        for old in mine:
-            same.remove(old)
-        new.append(_New(key, rec, mine, [r for r in same if r.source_id != source_id]))
+        rec = _fact(d, m, row, key, digest, k.match, now)
+        live = [r for r in mine if r.status in LIVE]
+        for old in live:
+            old.status = RecordStatus.superseded  # still read: a later re-send of it is stale
+        others = [r for r in same if r.source_id != source_id and r.status in LIVE]
+        new.append(_New(key, rec, live, others))
         same.append(rec)
         if rec.status == RecordStatus.review:
             n.review += 1
@@ -318,10 +356,10 @@ def _take(
 ) -> None:
     """Compare, associate, store (one statement for the records, one for each kind of change) and
     synchronise the chunk's clean rows."""
-    index = _index(session, m, rows)
-    stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
+    keyed = _associate(m, rows, _index(session, m, rows))
+    stored = _stored(session, (k.key for k in keyed))
     now = store.when(session, utcnow())
-    new = _decide(d, m, rows, index, stored, n, now)
+    new = _decide(d, m, keyed, stored, n, now)
     if not new:
         return
     for rid, item in zip(store.new_ids(session, "intake_record", len(new)), new, strict=True):

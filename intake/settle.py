@@ -104,6 +104,8 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
         agencies.ensure_acts_for_enterprise(session, by, enterprise_id, what)
         rec.status, rec.enterprise_id = RecordStatus.active, enterprise_id
         rec.match_method, rec.match_score = "manual", 1.0
+        # A fact of an enterprise is keyed by it from now on (`Mapping.fact_key`), as the pipeline keys one.
+        rec.fact_key = mapping(rec.kind).fact_key(rec.fields, enterprise_id)[:200]
         rec.match_reasons = [*rec.match_reasons, f"linked by {by.actor}: {data.reason}"]
     else:
         rec.status = RecordStatus.dismissed

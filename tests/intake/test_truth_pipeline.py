@@ -18,7 +18,8 @@ def measured(db: Database, tmp_path: Path):
     try:
         yield truth.measure(db, 4_000, 5, tmp_path)
     finally:
-        mapping.mappings().pop("truth_fact", None)  # the synthetic-only mapping: this test's alone
+        for kind in ("truth_fact", "truth_name"):  # the synthetic-only mappings: this test's alone
+            mapping.mappings().pop(kind, None)
 
 
 def test_links_conflicts_duplicates_and_corrections_against_the_truth(measured):
