@@ -80,6 +80,7 @@ class Mapping:
     credit: tuple[CreditRule, ...]
     gtin_field: str = ""  # the field naming a product by its GTIN (linked to the enterprise's product)
     lot_field: str = ""  # the field naming its lot (batch number), linked to the declared lot
+    address_field: str = ""  # the enterprise's address, when the source writes one (a name-only row's match)
 
     def resolve(self, header: list[str], declared: dict[str, str] | None = None) -> dict[str, str]:
         """field -> the file's column. A declared column must exist and a required field must find one."""
@@ -188,9 +189,10 @@ def _load(path: Path) -> Mapping:
         credit=_rules(raw.get("credit", [])),
         gtin_field=raw.get("gtin", ""),
         lot_field=raw.get("lot", ""),
+        address_field=raw.get("address", ""),
     )
     bad = [f.name for f in fields.values() if f.type not in TYPES]
-    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field]
+    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field, m.address_field]
     named += [n for r in m.credit for d in (*r.details_zh, *r.details_en) for n in _names(d)] + [
         r.occurred_at for r in m.credit
     ]

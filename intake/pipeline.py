@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select as columns
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -23,7 +24,7 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import names, products, reader, store
+from intake import directory, names, products, reader, store
 from intake.clean import Rejected
 from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
@@ -72,7 +73,8 @@ def _digest(fields: dict[str, str]) -> str:
 
 
 def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
-    """The enterprises this chunk may name: by its USCCs and its old registration numbers."""
+    """The enterprises this chunk may name: by its USCCs and its old registration numbers, and for a row
+    with neither, those the directory finds by its name (`intake.directory`)."""
     usccs = {r.fields.get(m.uscc_field, "") for r in rows} - {""}
     olds = {r.fields.get(m.old_reg_field, "").upper() for r in rows} | {u.upper() for u in usccs}
     olds.discard("")
@@ -88,6 +90,13 @@ def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
         known[eid] = Known(eid, p.get("uscc"), p.get("name_zh") or "", old_reg_nos=tuple(by_id[eid]))
         if k is not None:
             known[eid] = Known(eid, k.uscc, k.name, old_reg_nos=tuple(by_id[eid]))
+    only_named = [
+        f.get(m.name_field, "")
+        for f in (r.fields for r in rows)
+        if not f.get(m.uscc_field) and not (m.old_reg_field and f.get(m.old_reg_field))
+    ]
+    for near in directory.near(session, only_named):
+        known.setdefault(near.enterprise_id, near)
     return EnterpriseIndex(known.values())
 
 
@@ -295,8 +304,9 @@ def _associate(m: Mapping, rows: list[Row], index: EnterpriseIndex) -> list[_Key
     out: list[_Keyed] = []
     for row in rows:
         f = row.fields
+        address = f.get(m.address_field) or None if m.address_field else None
         candidate = Candidate(
-            f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
+            f.get(m.uscc_field) or None, f.get(m.name_field, ""), address, f.get(m.old_reg_field) or None
         )
         match = index.match(candidate)
         linked = None if match.doubtful else match.enterprise_id
@@ -416,6 +426,7 @@ def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Pro
         if d.status == DeliveryStatus.done:
             return
         path, fmt, encoding, done = Path(d.stored_path), d.format, d.encoding, d.rows_done
+    _sync_names(db)
     it = reader.rows(path, fmt, encoding)
     next(it, None)  # the header
     for _ in islice(it, done):  # rows a killed run imported already
@@ -432,6 +443,16 @@ def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Pro
             d.status, d.finished_at = DeliveryStatus.done, utcnow()
             session_audit(s, d)
             s.add(d)
+
+
+def _sync_names(db: Database) -> None:
+    """The enterprises' name keys in step before the rows are matched (`intake.directory.sync`); another
+    process syncing at the same moment did the same work, and its keys stand."""
+    try:
+        with db.transaction() as s:
+            directory.sync(s)
+    except IntegrityError:
+        pass
 
 
 def session_audit(s: Session, d: IntakeDelivery) -> None:

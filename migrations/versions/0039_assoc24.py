@@ -1,4 +1,5 @@
-"""Facts of an enterprise keyed by the enterprise they were linked to (issue 24, compare after associate):
+"""Intake's name keys of the enterprises (`intake_name_key`, filled by the pipeline at each delivery's
+start), and facts of an enterprise keyed by the enterprise they were linked to (issue 24, compare after associate):
 an active record of a mapping whose key names the enterprise (customs credit class, tax grade A, business
 lists) gets the key `intake.mapping.Mapping.fact_key` gives a linked record, `<kind>:@<enterprise id>|
 <subject>`, so later deliveries meet it whichever identifier they write. The mappings' keys as they were
@@ -13,6 +14,7 @@ import json
 from collections.abc import Iterator, Sequence
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision: str = "0039_assoc24"
@@ -58,8 +60,22 @@ def _rekey(linked: bool) -> None:
 
 
 def upgrade() -> None:
+    op.create_table(
+        "intake_name_key",
+        sa.Column("enterprise_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("name_key", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("core", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(["enterprise_id"], ["enterprise.id"]),
+        sa.PrimaryKeyConstraint("enterprise_id"),
+    )
+    op.create_index("ix_intake_name_key_name_key", "intake_name_key", ["name_key"])
+    op.create_index("ix_intake_name_key_core", "intake_name_key", ["core"])
     _rekey(linked=True)
 
 
 def downgrade() -> None:
     _rekey(linked=False)
+    op.drop_index("ix_intake_name_key_core", table_name="intake_name_key")
+    op.drop_index("ix_intake_name_key_name_key", table_name="intake_name_key")
+    op.drop_table("intake_name_key")

@@ -14,8 +14,9 @@
    product mapping fits (an operating status, a tax grade, a customs credit class) under a synthetic-only
    mapping, `scripts/bench/intake_truth/truth_fact.toml`, and the registered names under `truth_name.toml`
    (the value a name, compared by its key): facts of an enterprise, keyed by the fact, its subject and the
-   enterprise's identifiers, which the pipeline replaces by the enterprise a row is linked to. The address
-   is not written: no mapping reads one.
+   enterprise's identifiers, which the pipeline replaces by the enterprise a row is linked to; these two
+   carry the row's address as the generator wrote it (absent, moved, spelt otherwise), as a register or a
+   list does. Penalties and court entries carry none (the standards' fields have no address).
 3. Each file goes through the product: `intake.service.store`, `receive` and `process` (clean, compare,
    associate, store, synchronise), the previous delivery's files first, then the current one's.
 4. From the database: the links (`intake_record.enterprise_id` of active records) against the truth;
@@ -60,8 +61,8 @@ TRUTH_MAPPINGS = tuple(Path(__file__).parent / "intake_truth" / f"{k}.toml" for 
 HEADERS = {
     "penalty": ["行政相对人名称", "统一社会信用代码", "工商注册号", "行政处罚决定书文号", "罚款金额", "处罚决定日期", "处罚机关"],
     "court_dishonest": ["被执行人名称", "统一社会信用代码", "组织机构代码", "案号", "执行法院", "发布时间"],
-    "truth_fact": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容"],
-    "truth_name": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容"],
+    "truth_fact": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容", "地址"],
+    "truth_name": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容", "地址"],
 }  # fmt: skip
 VALUE_FIELD = {
     "penalty": "fine_wan",
@@ -102,7 +103,7 @@ def values_of(kind: str, r: synthetic.Row) -> list[str]:
         return [r.name, uscc, old, r.subject, r.value, _day(r.subject), "市场监督管理局"]
     if kind == "court_dishonest":
         return [r.name, uscc, old, r.subject, "宁波市中级人民法院", _day(r.subject)]
-    return [r.name, uscc, old, r.kind, r.subject, r.value]
+    return [r.name, uscc, old, r.kind, r.subject, r.value, r.address or ""]
 
 
 @dataclass(frozen=True)
