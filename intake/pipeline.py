@@ -14,6 +14,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy import select as columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -33,6 +34,7 @@ from intake.matching import Candidate, EnterpriseIndex, Known, Match
 from intake.models import (
     ConflictStatus,
     DeliveryStatus,
+    IntakeConflict,
     IntakeDelivery,
     IntakeOldRegNo,
     IntakeRecord,
@@ -215,6 +217,27 @@ def _conflicts(m: Mapping, key: str, rec: Fact, others: list[Fact], now: Any) ->
             and not _same(m, f, mine, theirs)
         ]
     return out
+
+
+def compare_linked(session: Session, rec: IntakeRecord) -> int:
+    """A record a regulator linked from review, under its new key (`Mapping.fact_key`): compared with the
+    other sources' live records of its fact as a new record is (both kept, the conflicts raised), except
+    a pair and field compared already under the key as written. How many conflicts were raised."""
+    assert rec.id is not None
+    me = Fact(
+        rec.id, rec.source_id, rec.content_sha256, rec.fields, rec.status, enterprise_id=rec.enterprise_id
+    )
+    stored = _stored(session, [rec.fact_key]).get(rec.fact_key, [])
+    others = [f for f in stored if f.source_id != rec.source_id and f.status in LIVE and f.id != rec.id]
+    if not others:
+        return 0
+    pairs = columns(col(IntakeConflict.record_id), col(IntakeConflict.other_id), col(IntakeConflict.field))
+    pairs = pairs.where(or_(col(IntakeConflict.record_id) == rec.id, col(IntakeConflict.other_id) == rec.id))
+    seen = {(a if b == rec.id else b, f) for a, b, f in session.execute(pairs)}
+    raised = _conflicts(get(rec.kind), rec.fact_key, me, others, store.when(session, utcnow()))
+    rows = [r for r in raised if (r[3], r[1]) not in seen]
+    store.insert_many(session, "intake_conflict", store.CONFLICT_COLUMNS, rows)
+    return len(rows)
 
 
 def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from core.security import SYSTEM
 from intake import service as intake
+from intake import settle
 from intake.models import IntakeConflict, IntakeRecord, RecordStatus
 from tests.conftest import register
 
@@ -163,3 +164,32 @@ def test_a_stale_re_send_after_a_correction_is_a_duplicate_not_a_correction(db, 
             ("7.00", RecordStatus.active),
         ]
         assert recs[1].supersedes_id == recs[0].id
+
+
+def test_a_review_record_linked_by_a_regulator_is_compared_under_its_enterprise(db, tmp_path):
+    ent = register(db, name_zh="宁波华润贸易有限公司", address="宁波市北仑区保税西路88号3幢")
+    samr, other = source(db, "amr-nb", "宁波市市场监督管理局"), source(db, "credit-nb", "信用宁波")
+    header = [*REG, "住所"]
+    deliver(
+        db,
+        tmp_path,
+        samr,
+        "registration",
+        csv_bytes(header, [["宁波华润贸易有限公司", ent.uscc, "", "存续", "", ""]]),
+    )
+    # By its name alone, at an address that clearly differs: a doubtful match, to review; not compared yet.
+    row = ["宁波华润贸易有限公司", "", "", "注销", "", "重庆市渝北区创业路7号1幢"]
+    d = deliver(db, tmp_path, other, "registration", csv_bytes(header, [row]), "b.csv")
+    assert (d.review, d.conflicts) == (1, 0)
+    with db.read_session() as s:
+        rec = s.exec(select(IntakeRecord).where(IntakeRecord.source_id == other)).one()
+        assert rec.id is not None and rec.enterprise_id == ent.id  # the matcher's proposal
+    with db.transaction() as s:
+        settle.settle_record(
+            s, rec.id, settle.ReviewDecision(decision="link", reason="住所已变更，核对无误"), SYSTEM
+        )
+    (c,) = _conflicts(db)
+    assert (c.field, c.value, c.other_value, c.record_id) == ("state", "注销", "存续", rec.id)
+    with db.read_session() as s:
+        linked = s.get(IntakeRecord, rec.id)
+        assert linked is not None and linked.fact_key == f"registration:@{ent.id}|"
