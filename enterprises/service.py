@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -109,6 +110,23 @@ def keys_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, tuple[int,
         return {}
     stmt = select(Enterprise.uscc, Enterprise.id, Enterprise.name_zh).where(col(Enterprise.uscc).in_(wanted))
     return {u: (i, n) for u, i, n in session.exec(stmt) if u is not None and i is not None}
+
+
+def versions(session: Session) -> dict[int, int]:
+    """Every enterprise's version (it moves with each change): what intake's name keys are kept in step
+    with (`intake.directory`), two columns and no objects."""
+    stmt = select(Enterprise.id, Enterprise.version)
+    return {i: v for i, v in session.exec(stmt) if i is not None}
+
+
+def names_of(session: Session, enterprise_ids: Iterable[int]) -> list[tuple[int, str | None, str, str, int]]:
+    """(id, USCC, Chinese name, address, version) of the enterprises named, no objects."""
+    wanted = set(enterprise_ids)
+    if not wanted:
+        return []
+    cols = (Enterprise.id, Enterprise.uscc, Enterprise.name_zh, Enterprise.address, Enterprise.version)
+    stmt = sa_select(*(col(c) for c in cols)).where(col(Enterprise.id).in_(wanted))
+    return [(i, u, n, a, v) for i, u, n, a, v in session.execute(stmt) if i is not None]
 
 
 def names_by_uscc(session: Session, usccs: Iterable[str]) -> dict[str, str]:

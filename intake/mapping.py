@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -16,7 +16,8 @@ from core.errors import Invalid
 from intake.clean import Rejected, read, text
 
 DIR = Path(__file__).parent / "mappings"
-TYPES = {"text", "date", "uscc", "id_number", "gtin", "amount", "choice"}
+# "name": an enterprise's name held as a value (a registered name): read as text, compared by its name key.
+TYPES = {"text", "name", "date", "uscc", "id_number", "gtin", "amount", "choice"}
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,7 @@ class Mapping:
     credit: tuple[CreditRule, ...]
     gtin_field: str = ""  # the field naming a product by its GTIN (linked to the enterprise's product)
     lot_field: str = ""  # the field naming its lot (batch number), linked to the declared lot
+    address_field: str = ""  # the enterprise's address, when the source writes one (a name-only row's match)
 
     def resolve(self, header: list[str], declared: dict[str, str] | None = None) -> dict[str, str]:
         """field -> the file's column. A declared column must exist and a required field must find one."""
@@ -119,8 +121,33 @@ class Mapping:
                 raise Rejected("row", f"column {name}: a spreadsheet formula is not data")
         return out
 
-    def fact_key(self, fields: dict[str, str]) -> str:
-        return self.kind + ":" + "|".join(fields.get(k, "") for k in self.key)
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """The fields that name the enterprise (its USCC, name, old number): identifiers, not facts."""
+        return frozenset((self.uscc_field, self.name_field, self.old_reg_field)) - {""}
+
+    @cached_property
+    def subject(self) -> tuple[str, ...]:
+        """The key's fields that are not the enterprise's identifiers (a tax grade's year)."""
+        return tuple(k for k in self.key if k not in self.identifiers)
+
+    @property
+    def of_enterprise(self) -> bool:
+        """The key names the enterprise (a customs credit class, a tax grade): a fact *of* an enterprise,
+        the same fact whichever identifier a source wrote it under. A key of its own (a penalty's
+        decision number, a court's case number) is the same fact whoever it names."""
+        return len(self.subject) < len(self.key)
+
+    def fact_key(self, fields: dict[str, str], enterprise_id: int | None = None) -> str:
+        """What identifies the fact. A fact of an enterprise linked to one (`enterprise_id`) is keyed by
+        that enterprise and its subject, so two sources meet whatever identifier they wrote; unlinked, by
+        the identifiers as written (the name and old number too when the key's identifiers are empty)."""
+        if enterprise_id is not None and self.of_enterprise:
+            return f"{self.kind}:@{enterprise_id}|" + "|".join(fields.get(k, "") for k in self.subject)
+        key = self.kind + ":" + "|".join(fields.get(k, "") for k in self.key)
+        if self.of_enterprise and not any(fields.get(k) for k in self.key if k in self.identifiers):
+            key += "|" + "|".join(fields.get(k, "") for k in (self.old_reg_field, self.name_field) if k)
+        return key
 
 
 def _rules(raw: list[dict[str, Any]]) -> tuple[CreditRule, ...]:
@@ -162,9 +189,10 @@ def _load(path: Path) -> Mapping:
         credit=_rules(raw.get("credit", [])),
         gtin_field=raw.get("gtin", ""),
         lot_field=raw.get("lot", ""),
+        address_field=raw.get("address", ""),
     )
     bad = [f.name for f in fields.values() if f.type not in TYPES]
-    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field]
+    named = [*m.key, *m.compare, m.uscc_field, m.name_field, m.gtin_field, m.lot_field, m.address_field]
     named += [n for r in m.credit for d in (*r.details_zh, *r.details_en) for n in _names(d)] + [
         r.occurred_at for r in m.credit
     ]

@@ -170,3 +170,18 @@ class IntakeOldRegNo(SQLModel, table=True):
     old_reg_no: str = Field(max_length=30, primary_key=True)
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class IntakeNameKey(SQLModel, table=True):
+    """An enterprise's name under `intake.names.name_key` and its core, as of the enterprise's `version`:
+    how a row naming an enterprise by its name alone finds it (`intake.directory`). Derived, kept in step
+    with the enterprises at each delivery's start."""
+
+    __tablename__ = "intake_name_key"
+
+    enterprise_id: int = Field(
+        primary_key=True, foreign_key="enterprise.id", sa_column_kwargs={"autoincrement": False}
+    )
+    name_key: str = Field(max_length=200, index=True)
+    core: str = Field(max_length=200, index=True)
+    version: int

@@ -14,7 +14,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import or_
 from sqlalchemy import select as columns
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from core import audit
@@ -23,7 +25,7 @@ from core.db import Database
 from core.errors import Conflict, NotFound
 from core.events import emit
 from enterprises import service as enterprises
-from intake import names, products, reader, store
+from intake import directory, names, products, reader, store
 from intake.clean import Rejected
 from intake.distribution import announce_linked
 from intake.events import AcceptedRecord, IntakeRecordsAccepted
@@ -32,6 +34,7 @@ from intake.matching import Candidate, EnterpriseIndex, Known, Match
 from intake.models import (
     ConflictStatus,
     DeliveryStatus,
+    IntakeConflict,
     IntakeDelivery,
     IntakeOldRegNo,
     IntakeRecord,
@@ -41,6 +44,9 @@ from intake.models import (
 
 CHUNK = 1000
 LIVE = (RecordStatus.active, RecordStatus.review)
+# What the comparison reads of a fact's stored records: the live ones, and the versions their sources have
+# since corrected (a re-send of one of those is stale: a duplicate, never a new correction).
+COMPARED = (*LIVE, RecordStatus.superseded)
 Progress = Callable[[IntakeDelivery], None]
 
 
@@ -69,7 +75,8 @@ def _digest(fields: dict[str, str]) -> str:
 
 
 def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
-    """The enterprises this chunk may name: by its USCCs and its old registration numbers."""
+    """The enterprises this chunk may name: by its USCCs and its old registration numbers, and for a row
+    with neither, those the directory finds by its name (`intake.directory`)."""
     usccs = {r.fields.get(m.uscc_field, "") for r in rows} - {""}
     olds = {r.fields.get(m.old_reg_field, "").upper() for r in rows} | {u.upper() for u in usccs}
     olds.discard("")
@@ -85,6 +92,13 @@ def _index(session: Session, m: Mapping, rows: list[Row]) -> EnterpriseIndex:
         known[eid] = Known(eid, p.get("uscc"), p.get("name_zh") or "", old_reg_nos=tuple(by_id[eid]))
         if k is not None:
             known[eid] = Known(eid, k.uscc, k.name, old_reg_nos=tuple(by_id[eid]))
+    only_named = [
+        f.get(m.name_field, "")
+        for f in (r.fields for r in rows)
+        if not f.get(m.uscc_field) and not (m.old_reg_field and f.get(m.old_reg_field))
+    ]
+    for near in directory.near(session, only_named):
+        known.setdefault(near.enterprise_id, near)
     return EnterpriseIndex(known.values())
 
 
@@ -110,16 +124,17 @@ _FACT_COLUMNS = (
     col(IntakeRecord.content_sha256),
     col(IntakeRecord.fields),
     col(IntakeRecord.status),
+    col(IntakeRecord.enterprise_id),
 )
 
 
 def _stored(session: Session, keys: Iterable[str]) -> dict[str, list[Fact]]:
     out: dict[str, list[Fact]] = {}
     stmt = columns(*_FACT_COLUMNS).where(
-        col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(LIVE)
+        col(IntakeRecord.fact_key).in_(set(keys)), col(IntakeRecord.status).in_(COMPARED)
     )
-    for rid, key, source_id, sha, fields, status in session.execute(stmt.order_by(col(IntakeRecord.id))):
-        out.setdefault(key, []).append(Fact(rid, source_id, sha, fields, status))
+    for rid, key, source_id, sha, fields, status, eid in session.execute(stmt.order_by(col(IntakeRecord.id))):
+        out.setdefault(key, []).append(Fact(rid, source_id, sha, fields, status, enterprise_id=eid))
     return out
 
 
@@ -168,27 +183,61 @@ def _clean(
     return rows
 
 
-def _same(field: str, mine: str, theirs: str) -> bool:
+def _same(m: Mapping, field: str, mine: str, theirs: str) -> bool:
     """Two sources say the same when their values are equal as written, or are one value spelled two ways:
-    a name under its key (traditional or simplified, full- or half-width, brackets, the company form's
-    variants: `names.name_key`), any other text folded (`names.fold`). What differs beyond that is a
-    conflict for a regulator; a spelling is not."""
+    a name (the enterprise's name field, or a field of type `name`) under its key (traditional or
+    simplified, full- or half-width, brackets, the company form's variants: `names.name_key`), any other
+    text folded (`names.fold`). What differs beyond that is a conflict for a regulator; a spelling is not."""
     if mine == theirs:
         return True
-    if field == "name":
+    spec = m.fields.get(field)
+    if field == m.name_field or (spec is not None and spec.type == "name"):
         return names.name_key(mine) == names.name_key(theirs)
     return names.fold(mine) == names.fold(theirs)
 
 
+def _linked(rec: Fact) -> int | None:
+    return rec.enterprise_id if rec.status == RecordStatus.active else None
+
+
 def _conflicts(m: Mapping, key: str, rec: Fact, others: list[Fact], now: Any) -> list[tuple]:
-    return [
-        (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
-        for other in others
-        for f in m.compare
-        if (mine := rec.fields.get(f, ""))
-        and (theirs := other.fields.get(f, ""))
-        and not _same(f, mine, theirs)
-    ]
+    """The compared fields on which `rec` and each other source's record disagree. Two records linked to
+    one enterprise name it as each source does (a USCC, an old number, a former or abbreviated name): their
+    identifier fields are no conflict about the fact; two records linked to two enterprises, or not both
+    linked, are compared on them as written."""
+    out: list[tuple] = []
+    for other in others:
+        one = _linked(rec) is not None and _linked(rec) == _linked(other)
+        out += [
+            (key, f, rec.id, other.id, mine[:500], theirs[:500], ConflictStatus.open.value, now)
+            for f in m.compare
+            if not (one and f in m.identifiers)
+            and (mine := rec.fields.get(f, ""))
+            and (theirs := other.fields.get(f, ""))
+            and not _same(m, f, mine, theirs)
+        ]
+    return out
+
+
+def compare_linked(session: Session, rec: IntakeRecord) -> int:
+    """A record a regulator linked from review, under its new key (`Mapping.fact_key`): compared with the
+    other sources' live records of its fact as a new record is (both kept, the conflicts raised), except
+    a pair and field compared already under the key as written. How many conflicts were raised."""
+    assert rec.id is not None
+    me = Fact(
+        rec.id, rec.source_id, rec.content_sha256, rec.fields, rec.status, enterprise_id=rec.enterprise_id
+    )
+    stored = _stored(session, [rec.fact_key]).get(rec.fact_key, [])
+    others = [f for f in stored if f.source_id != rec.source_id and f.status in LIVE and f.id != rec.id]
+    if not others:
+        return 0
+    pairs = columns(col(IntakeConflict.record_id), col(IntakeConflict.other_id), col(IntakeConflict.field))
+    pairs = pairs.where(or_(col(IntakeConflict.record_id) == rec.id, col(IntakeConflict.other_id) == rec.id))
+    seen = {(a if b == rec.id else b, f) for a, b, f in session.execute(pairs)}
+    raised = _conflicts(get(rec.kind), rec.fact_key, me, others, store.when(session, utcnow()))
+    rows = [r for r in raised if (r[3], r[1]) not in seen]
+    store.insert_many(session, "intake_conflict", store.CONFLICT_COLUMNS, rows)
+    return len(rows)
 
 
 def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
@@ -265,27 +314,49 @@ class _New:
     others: list[Fact]  # other sources' records of the fact: compared
 
 
-def _decide(
-    d: IntakeDelivery, m: Mapping, rows: list[Row], index: EnterpriseIndex, stored: dict, n: Counts, now: Any
-) -> list[_New]:
-    """Per clean row: a duplicate (counted, not kept), or a new record with what it replaces and faces."""
-    new: list[_New] = []
-    source_id = d.source_id
+@dataclass(frozen=True)
+class _Keyed:
+    row: Row
+    match: Match
+    key: str
+
+
+def _associate(m: Mapping, rows: list[Row], index: EnterpriseIndex) -> list[_Keyed]:
+    """Each clean row's enterprise, then its fact's key: a fact of an enterprise is keyed by the enterprise
+    it was linked to (`Mapping.fact_key`), so the comparison meets every source's record of it."""
+    out: list[_Keyed] = []
     for row in rows:
         f = row.fields
-        key, digest = m.fact_key(f)[:200], _digest(f)
+        address = f.get(m.address_field) or None if m.address_field else None
+        candidate = Candidate(
+            f.get(m.uscc_field) or None, f.get(m.name_field, ""), address, f.get(m.old_reg_field) or None
+        )
+        match = index.match(candidate)
+        linked = None if match.doubtful else match.enterprise_id
+        out.append(_Keyed(row, match, m.fact_key(f, linked)[:200]))
+    return out
+
+
+def _decide(
+    d: IntakeDelivery, m: Mapping, keyed: list[_Keyed], stored: dict, n: Counts, now: Any
+) -> list[_New]:
+    """Per clean row: a duplicate (counted, not kept; a re-send of a version its source has corrected
+    since is one too: stale), or a new record with what it replaces and faces."""
+    new: list[_New] = []
+    source_id = d.source_id
+    for k in keyed:
+        row, key, digest = k.row, k.key, _digest(k.row.fields)
         same = stored.setdefault(key, [])
         mine = [r for r in same if r.source_id == source_id]
         if any(r.content_sha256 == digest for r in mine):
             n.duplicates += 1
             continue
-        candidate = Candidate(
-            f.get(m.uscc_field) or None, f.get(m.name_field, ""), None, f.get(m.old_reg_field) or None
-        )
-        rec = _fact(d, m, row, key, digest, index.match(candidate), now)
-        for old in mine:
-            same.remove(old)
-        new.append(_New(key, rec, mine, [r for r in same if r.source_id != source_id]))
+        rec = _fact(d, m, row, key, digest, k.match, now)
+        live = [r for r in mine if r.status in LIVE]
+        for old in live:
+            old.status = RecordStatus.superseded  # still read: a later re-send of it is stale
+        others = [r for r in same if r.source_id != source_id and r.status in LIVE]
+        new.append(_New(key, rec, live, others))
         same.append(rec)
         if rec.status == RecordStatus.review:
             n.review += 1
@@ -318,10 +389,10 @@ def _take(
 ) -> None:
     """Compare, associate, store (one statement for the records, one for each kind of change) and
     synchronise the chunk's clean rows."""
-    index = _index(session, m, rows)
-    stored = _stored(session, (m.fact_key(r.fields)[:200] for r in rows))
+    keyed = _associate(m, rows, _index(session, m, rows))
+    stored = _stored(session, (k.key for k in keyed))
     now = store.when(session, utcnow())
-    new = _decide(d, m, rows, index, stored, n, now)
+    new = _decide(d, m, keyed, stored, n, now)
     if not new:
         return
     for rid, item in zip(store.new_ids(session, "intake_record", len(new)), new, strict=True):
@@ -378,6 +449,7 @@ def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Pro
         if d.status == DeliveryStatus.done:
             return
         path, fmt, encoding, done = Path(d.stored_path), d.format, d.encoding, d.rows_done
+    _sync_names(db)
     it = reader.rows(path, fmt, encoding)
     next(it, None)  # the header
     for _ in islice(it, done):  # rows a killed run imported already
@@ -395,6 +467,16 @@ def process(db: Database, delivery_id: int, *, chunk: int = CHUNK, progress: Pro
             d.status, d.finished_at = DeliveryStatus.done, utcnow()
             session_audit(s, d)
             s.add(d)
+
+
+def _sync_names(db: Database) -> None:
+    """The enterprises' name keys in step before the rows are matched (`intake.directory.sync`); another
+    process syncing at the same moment did the same work, and its keys stand."""
+    try:
+        with db.transaction() as s:
+            directory.sync(s)
+    except IntegrityError:
+        pass
 
 
 def session_audit(s: Session, d: IntakeDelivery) -> None:

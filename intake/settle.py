@@ -32,7 +32,7 @@ from intake.distribution import announce_linked
 from intake.events import IntakeRecordSuperseded
 from intake.mapping import get as mapping
 from intake.models import ConflictStatus, IntakeConflict, IntakeRecord, IntakeSource, RecordStatus
-from intake.pipeline import LIVE, announce, synchronise
+from intake.pipeline import LIVE, announce, compare_linked, synchronise
 from intake.settle_models import Decision, IntakeSettlement
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
@@ -104,6 +104,8 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
         agencies.ensure_acts_for_enterprise(session, by, enterprise_id, what)
         rec.status, rec.enterprise_id = RecordStatus.active, enterprise_id
         rec.match_method, rec.match_score = "manual", 1.0
+        # A fact of an enterprise is keyed by it from now on (`Mapping.fact_key`), as the pipeline keys one.
+        rec.fact_key = mapping(rec.kind).fact_key(rec.fields, enterprise_id)[:200]
         rec.match_reasons = [*rec.match_reasons, f"linked by {by.actor}: {data.reason}"]
     else:
         rec.status = RecordStatus.dismissed
@@ -115,6 +117,8 @@ def settle_record(session: Session, record_id: int, data: ReviewDecision, by: Pr
     session.flush()
     if rec.status == RecordStatus.active and rec.id is not None and rec.enterprise_id is not None:
         announce_linked(session, rec.delivery_id, rec.kind, [(rec.id, rec.enterprise_id)])
+    if rec.status == RecordStatus.active:  # now a fact of its enterprise: compared with the other sources'
+        compare_linked(session, rec)
     if rec.status == RecordStatus.active and not _corroborates(session, rec):
         src = session.get(IntakeSource, rec.source_id)
         assert src is not None

@@ -68,7 +68,7 @@ def when(session: Session, moment: datetime) -> Any:
     return process(moment) if process is not None else moment
 
 
-TABLES = frozenset(("intake_record", "intake_rejected", "intake_conflict"))
+TABLES = frozenset(("intake_record", "intake_rejected", "intake_conflict", "intake_name_key"))
 
 
 def new_ids(session: Session, table: str, n: int) -> list[int]:

@@ -22,6 +22,8 @@ FIELD_WORDS: dict[str, tuple[str, str]] = {
     "result": ("检验结论", "Result"),
     "gtin": ("商品条码", "GTIN"),
     "lot": ("批号", "Lot"),
+    "registered_name": ("登记名称", "Registered name"),
+    "state": ("登记状态", "Registration state"),
 }
 
 

@@ -11,9 +11,12 @@
 2. The rows are written as real delivery files (CSV, UTF-8), one per source, delivery and mapping: the
    penalties under the product's `penalty` mapping (双公示 CF_*: the decision number is the subject, the
    fine the value), the courts' entries under `court_dishonest` (the case number), and the facts no
-   product mapping fits (a registered name, an operating status, a tax grade, a customs credit class) under
-   a synthetic-only mapping, `scripts/bench/intake_truth/truth_fact.toml`, keyed by the fact, its subject
-   and the enterprise's identifiers as written. The address is not written: no mapping reads one.
+   product mapping fits (an operating status, a tax grade, a customs credit class) under a synthetic-only
+   mapping, `scripts/bench/intake_truth/truth_fact.toml`, and the registered names under `truth_name.toml`
+   (the value a name, compared by its key): facts of an enterprise, keyed by the fact, its subject and the
+   enterprise's identifiers, which the pipeline replaces by the enterprise a row is linked to; these two
+   carry the row's address as the generator wrote it (absent, moved, spelt otherwise), as a register or a
+   list does. Penalties and court entries carry none (the standards' fields have no address).
 3. Each file goes through the product: `intake.service.store`, `receive` and `process` (clean, compare,
    associate, store, synchronise), the previous delivery's files first, then the current one's.
 4. From the database: the links (`intake_record.enterprise_id` of active records) against the truth;
@@ -54,13 +57,19 @@ from intake.models import IntakeOldRegNo  # noqa: E402
 from intake.schemas import SourceCreate  # noqa: E402
 from scripts.bench.common import machine  # noqa: E402
 
-TRUTH_MAPPING = Path(__file__).parent / "intake_truth" / "truth_fact.toml"
+TRUTH_MAPPINGS = tuple(Path(__file__).parent / "intake_truth" / f"{k}.toml" for k in ("truth_fact", "truth_name"))  # fmt: skip
 HEADERS = {
     "penalty": ["行政相对人名称", "统一社会信用代码", "工商注册号", "行政处罚决定书文号", "罚款金额", "处罚决定日期", "处罚机关"],
     "court_dishonest": ["被执行人名称", "统一社会信用代码", "组织机构代码", "案号", "执行法院", "发布时间"],
-    "truth_fact": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容"],
+    "truth_fact": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容", "地址"],
+    "truth_name": ["企业名称", "统一社会信用代码", "注册号", "事项", "事项编号", "内容", "地址"],
 }  # fmt: skip
-VALUE_FIELD = {"penalty": "fine_wan", "court_dishonest": "", "truth_fact": "value"}
+VALUE_FIELD = {
+    "penalty": "fine_wan",
+    "court_dishonest": "",
+    "truth_fact": "value",
+    "truth_name": "registered_name",
+}
 SOURCE_NAMES = {
     "samr": "市场监管",
     "customs": "海关",
@@ -71,13 +80,15 @@ SOURCE_NAMES = {
 
 
 def register_truth_mapping() -> None:
-    """The synthetic-only mapping, known to the pipeline for this process only (never a product file)."""
-    m = mapping._load(TRUTH_MAPPING)  # noqa: SLF001 - the same checks as a shipped mapping
-    mapping.mappings()[m.kind] = m
+    """The synthetic-only mappings, known to the pipeline for this process only (never product files)."""
+    for path in TRUTH_MAPPINGS:
+        m = mapping._load(path)  # noqa: SLF001 - the same checks as a shipped mapping
+        mapping.mappings()[m.kind] = m
 
 
 def mapping_of(row: synthetic.Row) -> str:
-    return {"penalty_amount": "penalty", "dishonest": "court_dishonest"}.get(row.kind, "truth_fact")
+    kinds = {"penalty_amount": "penalty", "dishonest": "court_dishonest", "name": "truth_name"}
+    return kinds.get(row.kind, "truth_fact")
 
 
 def _day(subject: str) -> str:
@@ -92,7 +103,7 @@ def values_of(kind: str, r: synthetic.Row) -> list[str]:
         return [r.name, uscc, old, r.subject, r.value, _day(r.subject), "市场监督管理局"]
     if kind == "court_dishonest":
         return [r.name, uscc, old, r.subject, "宁波市中级人民法院", _day(r.subject)]
-    return [r.name, uscc, old, r.kind, r.subject, r.value]
+    return [r.name, uscc, old, r.kind, r.subject, r.value, r.address or ""]
 
 
 @dataclass(frozen=True)

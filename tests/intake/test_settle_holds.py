@@ -58,15 +58,17 @@ def test_the_value_that_holds_replaces_the_credit_record_and_the_disclosure(
     assert (
         first.title_zh == f"行政处罚：{AUTHORITY}（{NO}），罚款 2.00 万元" and "fine 2.00" in first.title_en
     )
-    # The other source states another fine and another name: two conflicts; the first credit record stands.
-    row = ["宁波甬信跨境贸易公司", ent.uscc, NO, "9", "2026-10-09", AUTHORITY]
+    # The other source states another fine and another decision date: two conflicts (its shorter name is
+    # no conflict: both records are linked to the one enterprise); the first credit record stands.
+    row = ["宁波甬信跨境贸易公司", ent.uscc, NO, "9", "2026-10-08", AUTHORITY]
     d = deliver(db, tmp_path, zj, "penalty", csv_bytes(HEADER, [row]), "zj.csv")
     assert (d.accepted, d.conflicts) == (1, 2)
     dispatcher.drain()
     assert [c.id for c in _credit(db, ent.id)] == [first.id]
     with db.read_session() as s:
         by_field = {c.field: c for c in intake.conflicts(s)}
-    fine, name = by_field["fine_wan"], by_field["name"]
+    assert set(by_field) == {"fine_wan", "decided_on"}
+    fine, name = by_field["fine_wan"], by_field["decided_on"]
     assert (fine.value, fine.other_value) == ("9.00", "2.00")
 
     why = "处罚决定书原件载明罚款 9 万元，市场监管局报送有误"
@@ -112,7 +114,7 @@ def test_the_value_that_holds_replaces_the_credit_record_and_the_disclosure(
         csv_bytes(HEADER, [[ent.name_zh, ent.uscc, NO, "9", "2026-10-09", AUTHORITY]]),
         "again.csv",
     )
-    assert again.conflicts == 1  # the name only: the fine agrees with what holds
+    assert again.conflicts == 1  # the decision date only: the fine agrees with what holds
 
 
 def test_a_pass_that_holds_withdraws_the_failures_credit_record(client, keys: Keys, db, dispatcher, tmp_path):

@@ -18,7 +18,8 @@ def measured(db: Database, tmp_path: Path):
     try:
         yield truth.measure(db, 4_000, 5, tmp_path)
     finally:
-        mapping.mappings().pop("truth_fact", None)  # the synthetic-only mapping: this test's alone
+        for kind in ("truth_fact", "truth_name"):  # the synthetic-only mappings: this test's alone
+            mapping.mappings().pop(kind, None)
 
 
 def test_links_conflicts_duplicates_and_corrections_against_the_truth(measured):
@@ -39,8 +40,17 @@ def test_links_conflicts_duplicates_and_corrections_against_the_truth(measured):
     assert conflicts["found_not_planted"] == 0, conflicts
     penalties = conflicts["planted_by_kind"].get("penalty_amount", 0)
     assert penalties > 0 and conflicts["found_by_kind"].get("penalty_amount", 0) >= 0.7 * penalties, conflicts
+    # Names and statuses (facts of an enterprise) are compared once each row is linked to its enterprise,
+    # whichever identifier each source wrote (none was found when they were compared on the identifiers
+    # as written).
+    for kind in ("name", "status"):
+        planted = conflicts["planted_by_kind"].get(kind, 0)
+        assert planted > 0 and conflicts["found_by_kind"].get(kind, 0) >= 0.6 * planted, conflicts
+    # A row naming its enterprise by its name alone finds it through the enterprises' name keys.
+    assert links["recall_by_identifier"]["name_only"] >= 0.8, links["recall_by_identifier"]
     dup = out["duplicates"]
     found = dup["found_in_current"] + dup["found_in_previous"]
     assert dup["found_planted"] == found and found >= 0.9 * (dup["planted"] - dup["planted_rejected"]), dup
     corr = out["corrections"]
     assert corr["planted"] > 0 and corr["found_planted"] >= 0.8 * corr["planted"], corr
+    assert corr["found"] == corr["found_planted"], corr  # a stale re-send is no correction
