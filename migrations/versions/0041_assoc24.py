@@ -5,8 +5,8 @@ lists) gets the key `intake.mapping.Mapping.fact_key` gives a linked record, `<k
 <subject>`, so later deliveries meet it whichever identifier they write. The mappings' keys as they were
 shipped at this revision (a migration does not read the live mapping files).
 
-Revision ID: 0039_assoc24
-Revises: 0038_scan21b
+Revision ID: 0041_assoc24
+Revises: 0040_resume24
 Create Date: 2026-12-07 06:10:00.000000
 """
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0039_assoc24"
-down_revision: str | None = "0038_scan21b"
+revision: str = "0041_assoc24"
+down_revision: str | None = "0040_resume24"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
