@@ -66,6 +66,16 @@ class _Formatter(logging.Formatter):
             self._second = (second, text)
         return f"{text},{int(record.msecs):03d}"  # logging's default_msec_format, "%s,%03d"
 
+    def access_line(self, ns: int, msg: str) -> str:
+        """The line `format` writes for an INFO record of the access log made at `ns` (time.time_ns())
+        with the message `msg`, without the record: FORMAT's fields filled in directly (tested equal)."""
+        second, text = self._second
+        if ns // 1_000_000_000 != second:
+            second = ns // 1_000_000_000
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._second = (second, text)
+        return f"{text},{(ns % 1_000_000_000) // 1_000_000:03d} INFO {log.name}: {msg}"
+
 
 class BatchedStreamHandler(logging.StreamHandler):
     """A StreamHandler that writes its lines in batches: what has gathered, in one write, `interval`
@@ -95,6 +105,20 @@ class BatchedStreamHandler(logging.StreamHandler):
             raise
         except Exception:  # noqa: BLE001 - logging's convention: report, never raise into the caller
             self.handleError(record)
+
+    def emit_line(self, line: str) -> None:
+        """An INFO line already formatted (AccessLog's direct way), batched as `emit` batches it."""
+        with self.lock:  # type: ignore[union-attr]  # created by Handler.__init__
+            try:
+                self._lines.append(line + self.terminator)
+                if len(self._lines) >= self.limit:
+                    self._write()
+                elif self._timer is None:
+                    self._timer = threading.Timer(self.interval, self.flush)
+                    self._timer.daemon = True
+                    self._timer.start()
+            except Exception:  # noqa: BLE001 - as `emit`: never raise into the caller
+                self.handleError(logging.makeLogRecord({"msg": line}))
 
     def _write(self) -> None:
         lines, self._lines = self._lines, []
@@ -143,6 +167,29 @@ class Records:
         return record
 
 
+def direct_handler() -> BatchedStreamHandler | None:
+    """The handler an access line can go to without a record, or None: when the access log reaches
+    exactly one handler, the root's BatchedStreamHandler with FORMAT's _Formatter, and nothing on the way
+    filters or adds (no filter, no handler of its own, no other root handler: caplog, a test's or an
+    operator's handler). Then `log.handle(record)` would do nothing but format FORMAT's line and hand it
+    to that handler's `emit`; AccessLog hands it the line itself. Checked for every line (a few
+    attribute reads), so a handler added later is seen by the next line."""
+    root = logging.root
+    handlers = root.handlers
+    if len(handlers) != 1 or log.handlers or log.filters or root.filters or log.disabled or not log.propagate:
+        return None
+    handler = handlers[0]
+    if (
+        type(handler) is not BatchedStreamHandler
+        or handler.filters
+        or handler.level > logging.INFO
+        or type(handler.formatter) is not _Formatter
+        or handler.formatter._fmt != FORMAT
+    ):
+        return None
+    return handler
+
+
 class AccessLog:
     """ASGI middleware, outermost, so that it times and sees every answer (the scan's fast path too)."""
 
@@ -168,6 +215,12 @@ class AccessLog:
         finally:
             line = request_line(scope["method"], scope["path"], scope.get("query_string", b""))
             took = (time.perf_counter() - start) * 1000
-            # `log.info` less its search of the stack for the caller's file and line, which no line
-            # of this log shows: the same record (made faster: Records), handled by the same handlers.
-            log.handle(self.records.make(f"{line} {status or 500} {took:.1f}ms"))
+            msg = f"{line} {status or 500} {took:.1f}ms"
+            handler = direct_handler()
+            if handler is not None:
+                # The server's own logging (configure_logging): the same line, without a record.
+                handler.emit_line(handler.formatter.access_line(time.time_ns(), msg))  # type: ignore[union-attr]
+            else:
+                # `log.info` less its search of the stack for the caller's file and line, which no line
+                # of this log shows: the same record (made faster: Records), handled by the same handlers.
+                log.handle(self.records.make(msg))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import os
@@ -16,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import edge, openapi, problems
 from api.accesslog import AccessLog, configure_logging
+from api.app_state import AppState
 from api.background import Background
 from api.metrics import Metrics, MetricsMiddleware
 from api.pages import complaint_desk as complaint_desk_pages
@@ -199,6 +201,7 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.state = AppState()  # Starlette's, each value an ordinary attribute (the scan reads a dozen)
     _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
     problems.install(app)
     openapi.install(app)
@@ -313,4 +316,8 @@ def factory() -> FastAPI:
     """Entry point for `uvicorn --factory api.app:factory`."""
     os.umask(PRIVATE_UMASK)  # as `crosstrust` sets it: var/ and everything in it for this user only
     configure_logging()
-    return create_app()
+    app = create_app()
+    # What the server built to start is kept for its life: left out of the collector's full passes, which
+    # would otherwise walk every module, route and schema each time (gc.freeze; a server only, not tests).
+    gc.freeze()
+    return app

@@ -97,10 +97,12 @@ class Resolver:
         if self.db.is_sqlite:
             # A read-only connection per thread in autocommit: the lookup is one statement, and
             # SQLAlchemy's pool checkout and BEGIN would cost more than the lookup itself.
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
+            # Its one cursor is kept too (a cursor per lookup was a tenth of the lookup's Python work).
+            cur = getattr(self._local, "cur", None)
+            if cur is None:
                 conn = self._local.conn = self.db.raw_reader()
-            row = conn.execute(self._code_sql, (serial,)).fetchone()
+                cur = self._local.cur = conn.cursor()
+            row = cur.execute(self._code_sql, (serial,)).fetchone()
         else:
             row = self.db.fetch_one(self._code_sql, (serial,))
         return None if row is None else CodeRow._make(row)

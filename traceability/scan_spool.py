@@ -73,7 +73,7 @@ class ScanSpool:
     def append(self, record: tuple) -> None:
         if self._current is None:
             self._current = self._open()
-        os.write(self._current.fd, orjson.dumps(record) + b"\n")
+        os.write(self._current.fd, orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE))
 
     def rotate(self) -> Segment:
         """Close the current segment to new records (the caller's batch is its records); the next record

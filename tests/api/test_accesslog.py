@@ -158,3 +158,108 @@ def test_the_batched_handler_writes_streamhandlers_lines_later_and_in_one_go():
     assert written.wait(10)
     assert timed.getvalue().endswith("GET /0 200 0.1ms\n")
     handler.close()
+
+
+def test_the_direct_line_is_the_records_line():
+    """AccessLog's direct way (no record) writes what the record's way writes: `access_line` is
+    FORMAT's line of an INFO record of the access log made at the same time."""
+    import logging
+
+    from api.accesslog import FORMAT, _Formatter, log
+
+    ours, theirs = _Formatter(FORMAT), logging.Formatter(FORMAT)
+    # (Not within a float's rounding of a whole second: there `created`, a float, is the next second,
+    # and the record's line says so with msecs 999; the direct line keeps the second of the nanoseconds.)
+    times = (
+        1_765_000_000_000_000_000,
+        1_765_000_000_000_900_000,
+        1_765_000_000_999_000_000,
+        1_765_000_001_5 * 10**8,
+    )
+    for ns in times:
+        record = logging.LogRecord(log.name, logging.INFO, "", 0, "GET /x 200 0.1ms", (), None)
+        record.created, record.msecs = ns / 1e9, (ns % 1_000_000_000) // 1_000_000 + 0.0
+        assert ours.access_line(ns, "GET /x 200 0.1ms") == theirs.format(record)
+
+
+def test_the_direct_way_only_when_nothing_else_would_see_the_line(caplog):
+    """The direct way is taken only when the server's one batched handler would get the line; a handler
+    added (caplog, an operator's), a filter, a level above INFO or another format: the record's way."""
+    import io
+    import logging
+
+    from api.accesslog import FORMAT, BatchedStreamHandler, _Formatter, direct_handler, log
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    ours = BatchedStreamHandler(io.StringIO(), interval=3600)
+    ours.setFormatter(_Formatter(FORMAT))
+    try:
+        root.handlers[:] = [ours]
+        assert direct_handler() is ours
+        checks = [
+            (lambda: root.addHandler(logging.NullHandler()), lambda: root.handlers.pop()),
+            (lambda: log.addFilter(lambda r: True), lambda: log.filters.clear()),
+            (lambda: ours.addFilter(lambda r: True), lambda: ours.filters.clear()),
+            (lambda: ours.setLevel(logging.WARNING), lambda: ours.setLevel(logging.NOTSET)),
+            (
+                lambda: ours.setFormatter(_Formatter("%(message)s")),
+                lambda: ours.setFormatter(_Formatter(FORMAT)),
+            ),
+            (
+                lambda: ours.setFormatter(logging.Formatter(FORMAT)),
+                lambda: ours.setFormatter(_Formatter(FORMAT)),
+            ),
+            (lambda: log.addHandler(logging.NullHandler()), lambda: log.handlers.clear()),
+            (lambda: setattr(log, "propagate", False), lambda: setattr(log, "propagate", True)),
+        ]
+        for change, undo in checks:
+            change()
+            assert direct_handler() is None
+            undo()
+            assert direct_handler() is ours
+    finally:
+        root.handlers[:] = saved
+
+
+def test_access_log_lines_are_the_same_either_way():
+    """Through AccessLog, a request's line by the direct way and by the record's way (a filter that
+    passes everything turns the direct way off) is the same text but for its time."""
+    import asyncio
+    import io
+    import logging
+    import re
+
+    from api.accesslog import FORMAT, AccessLog, BatchedStreamHandler, _Formatter, log
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async def noop(message):
+        return None
+
+    scope = {"type": "http", "method": "GET", "path": "/01/1/21/X", "query_string": b"17=1&loc=2,3"}
+    root = logging.getLogger()
+    saved, level = root.handlers[:], log.level
+    out = io.StringIO()
+    ours = BatchedStreamHandler(out, interval=3600)
+    ours.setFormatter(_Formatter(FORMAT))
+    try:
+        root.handlers[:] = [ours]
+        log.setLevel(logging.INFO)
+        asyncio.run(AccessLog(app)(scope, None, noop))  # direct
+        log.addFilter(lambda r: True)
+        asyncio.run(AccessLog(app)(scope, None, noop))  # through a record
+        log.filters.clear()
+        ours.flush()
+    finally:
+        root.handlers[:] = saved
+        log.setLevel(level)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 2
+    shape = (
+        r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO crosstrust\.access: GET /01/1/21/X\?17&loc 200 \d+\.\dms"
+    )
+    assert all(re.fullmatch(shape, line) for line in lines), lines
+    assert [line[24:].rsplit(" ", 1)[0] for line in lines] == [lines[0][24:].rsplit(" ", 1)[0]] * 2

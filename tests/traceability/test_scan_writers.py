@@ -153,3 +153,24 @@ def test_two_processes_writers_never_lose_or_double_a_record_under_load(postgres
             )
         ).scalar()
         assert per_code == 0  # each code's summary counts exactly its records
+
+
+def test_sqlite_time_is_sqlalchemys_text_of_the_utc_time():
+    """The writer's text for a scan's time: the general conversion's, for the clock's UTC datetimes (read
+    without converting) and for any other zone."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from traceability.scan_writer import sqlite_time
+
+    def general(value: datetime) -> str:
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+    rng = random.Random(21)
+    start = datetime(2000, 1, 1, tzinfo=UTC)
+    for _ in range(20_000):
+        at = start + timedelta(microseconds=rng.randrange(50 * 365 * 86_400 * 10**6))
+        for value in (at, at.astimezone(timezone(timedelta(hours=8))), at.replace(microsecond=0)):
+            assert sqlite_time(value) == general(value)
+    now = utcnow()
+    assert now.tzinfo is UTC and sqlite_time(now) == general(now)  # the clock gives what the fast way reads
+    assert sqlite_time(datetime(2026, 12, 7, 1, 2, 3, tzinfo=UTC)) == "2026-12-07 01:02:03.000000"
