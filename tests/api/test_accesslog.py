@@ -1,6 +1,7 @@
 """The access log's request line: the fast way (nothing to encode or decode) writes what the general
 way (quote and parse_qsl) writes, so that a line never depends on which way it took."""
 
+import asyncio
 from urllib.parse import parse_qsl, quote
 
 import pytest
@@ -222,10 +223,18 @@ def test_the_direct_way_only_when_nothing_else_would_see_the_line(caplog):
         root.handlers[:] = saved
 
 
+def _run(coro) -> None:  # noqa: ANN001 - a coroutine
+    """Run it on a thread of its own: the worker's own thread may hold a running loop already (an
+    earlier browser test's, Playwright's sync API), where asyncio.run refuses to start another."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
 def test_access_log_lines_are_the_same_either_way():
     """Through AccessLog, a request's line by the direct way and by the record's way (a filter that
     passes everything turns the direct way off) is the same text but for its time."""
-    import asyncio
     import io
     import logging
     import re
@@ -248,9 +257,9 @@ def test_access_log_lines_are_the_same_either_way():
     try:
         root.handlers[:] = [ours]
         log.setLevel(logging.INFO)
-        asyncio.run(AccessLog(app)(scope, None, noop))  # direct
+        _run(AccessLog(app)(scope, None, noop))  # direct
         log.addFilter(lambda r: True)
-        asyncio.run(AccessLog(app)(scope, None, noop))  # through a record
+        _run(AccessLog(app)(scope, None, noop))  # through a record
         log.filters.clear()
         ours.flush()
     finally:

@@ -26,6 +26,7 @@ from enterprises import events as enterprise_events
 from insurance import events as insurance_events
 from intake.events import (
     AcceptedRecord,
+    IntakeCatchUpDue,
     IntakeDispatchDue,
     IntakeRecordsAccepted,
     IntakeRecordsLinked,
@@ -222,6 +223,7 @@ def _examples(ent: int, other: int) -> dict[type[EventPayload], EventPayload]:
             records=[LinkedRecord(record_id=999_001, enterprise_id=ent)],
         ),
         IntakeDispatchDue: IntakeDispatchDue(dispatch_id=999_001, subscription_id=999_001, record_id=999_001),
+        IntakeCatchUpDue: IntakeCatchUpDue(subscription_id=999_001, after_record_id=0),
         IntakeRecordSuperseded: IntakeRecordSuperseded(
             record_id=999_001,
             credit_kinds=["administrative_penalty"],
