@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import contextlib
 import sys
+from typing import TYPE_CHECKING
 
 import typer
 
 from api import cli_signing
 from api.cli_common import console, database, fail, find_enterprise
-from core.db import Database, id_of
 from core.errors import DomainError
-from core.security import SYSTEM, Role
 from core.settings import get_settings
-from traceability.codes import Keyring
+
+if TYPE_CHECKING:
+    from core.db import Database
+    from traceability.codes import Keyring
 
 codes_app = typer.Typer(help="Trace codes.", no_args_is_help=True)
 codes_app.command("certificates")(cli_signing.certificates)
@@ -33,7 +35,10 @@ def issue_codes(
     Exit status: 0 issued; 1 failed (the batch was undone); 2 refused; 3 the batch was taken over by
     another process (this one stalled past its lease) or undone meanwhile; 130 interrupted (the batch
     stays reserved and is resumed by a server, a worker or `crosstrust codes resume`)."""
+    from core.db import id_of
+    from core.security import SYSTEM
     from traceability import service as trace
+    from traceability.codes import Keyring
 
     settings = get_settings()
     db = database()
@@ -147,7 +152,7 @@ def ship_codes(
 
 def _acting_as(db: Database, enterprise: str | None):  # noqa: ANN202 - (Principal, enterprise id)
     """The operator (any enterprise's goods), or one merchant, checked as its API key would be."""
-    from core.security import Principal
+    from core.security import SYSTEM, Principal, Role
 
     if not enterprise:
         return SYSTEM, None
@@ -239,6 +244,7 @@ def resume_codes(batch: int = typer.Option(None, help="Only this batch")) -> Non
     """Resume code batches whose runner stopped (a killed `codes issue`, a server that is not running),
     one at a time, from the codes already issued. A batch whose runner is alive is left alone."""
     from traceability import service as trace
+    from traceability.codes import Keyring
     from traceability.models import CodeBatch
 
     settings = get_settings()

@@ -1,23 +1,31 @@
 """What the CLI's command modules share: the console, the database and search backend a command opens (a
-command is a process of its own), and how a command fails."""
+command is a process of its own), and how a command fails.
+
+Every `crosstrust` command, `--help` too, imports every command module at start (Typer reads each
+command's signature): so these modules import at their top only what their signatures name, and each
+command imports the domains, the database and the heavier libraries it uses when it runs."""
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
 from api.cli_console import LateConsole
-from api.wiring import load_handlers
-from core import audit as audit_ledger
-from core.db import Database
-from core.settings import get_settings
-from disclosure.search.base import SearchBackend
+
+if TYPE_CHECKING:
+    from core.db import Database
+    from disclosure.search.base import SearchBackend
 
 console = LateConsole()
 
 
 def database() -> Database:
+    from api.wiring import load_handlers
+    from core import audit as audit_ledger
+    from core.db import Database
+    from core.settings import get_settings
+
     load_handlers()
     settings = get_settings()
     keys = audit_ledger.AuditKeys.from_settings(settings)
@@ -32,6 +40,7 @@ def complaints_kit(settings):  # noqa: ANN001, ANN202 - core.settings.Settings -
 
 def search_backend() -> SearchBackend:
     """This command's search backend, as the settings ask (a command is a process of its own)."""
+    from core.settings import get_settings
     from disclosure.search.factory import from_settings
 
     return from_settings(get_settings())

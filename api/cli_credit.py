@@ -4,11 +4,9 @@ draws by grade)."""
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from api.cli_common import console, database, fail
 from core.errors import DomainError
-from core.security import SYSTEM
 
 credit_app = typer.Typer(help="Merchant credit.", no_args_is_help=True)
 supervise_app = typer.Typer(help="Supervision by grade: inspection draws.", no_args_is_help=True)
@@ -48,6 +46,9 @@ def supervise_draw(
     seed: str = typer.Option("", help="Hex seed (random if not given)"),
 ) -> None:
     """Draw pending declarations for inspection, weighted by grade; prints the seed and input hash."""
+    from rich.table import Table
+
+    from core.security import SYSTEM
     from credit import supervision
 
     db = database()

@@ -5,10 +5,7 @@ from __future__ import annotations
 import typer
 
 from api.cli_common import console, database, fail
-from core import audit as audit_ledger
-from core.db import migrate
 from core.settings import get_settings
-from translog import audit as tlog_audit
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
@@ -17,6 +14,8 @@ audit_app = typer.Typer(help="The audit ledger.", no_args_is_help=True)
 @db_app.command("upgrade")
 def db_upgrade(revision: str = typer.Argument("head")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
+    from core.db import migrate
+
     settings = get_settings()
     settings.ensure_var_dir()
     migrate(settings.effective_database_url, revision)
@@ -28,6 +27,8 @@ def anchor_audit() -> None:
     """Sign the audit ledger's head right after a migration: a ledger begun before the keyed chain is
     anchored as it is, before anyone could rewrite its plain-hash entries unnoticed."""
     from sqlalchemy import inspect
+
+    from core import audit as audit_ledger
 
     db = database()
     try:
@@ -48,6 +49,9 @@ def audit_verify(
 ) -> None:
     """Check the ledger's keyed chain and its signed checkpoints; names every entry that was edited,
     inserted or deleted, even with the chain recomputed."""
+    from core import audit as audit_ledger
+    from translog import audit as tlog_audit
+
     db = database()
     try:
         copies = _published(published) if published else None
@@ -67,6 +71,8 @@ def audit_verify(
 @audit_app.command("checkpoint")
 def audit_checkpoint() -> None:
     """Sign a checkpoint of the ledger's head now (the server also does every few minutes)."""
+    from core import audit as audit_ledger
+
     db = database()
     with db.transaction() as s:
         cp = audit_ledger.checkpoint_now(s)

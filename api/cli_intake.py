@@ -10,7 +10,6 @@ import typer
 
 from api.cli_common import console, database, fail
 from core.errors import DomainError
-from core.security import SYSTEM
 from core.settings import get_settings
 
 intake_app = typer.Typer(help="Data from other agencies (信用数据归集).", no_args_is_help=True)
@@ -21,6 +20,7 @@ def source_add(
     code: str, name_zh: str = typer.Option(..., "--name-zh"), name_en: str = typer.Option("", "--name-en")
 ) -> None:
     """Register a source (an agency); its key is shown once."""
+    from core.security import SYSTEM
     from intake import service as intake
     from intake.schemas import SourceCreate
 
@@ -36,6 +36,7 @@ def source_add(
 @intake_app.command("old-reg-no")
 def old_reg_no(old: str, uscc: str) -> None:
     """Record an old registration number that an enterprise's USCC replaced."""
+    from core.security import SYSTEM
     from intake import service as intake
 
     db = database()

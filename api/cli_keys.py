@@ -6,7 +6,7 @@ import typer
 
 from api.cli_common import console, database, fail, find_enterprise
 from core.errors import DomainError
-from core.security import SYSTEM, Role, issue_key, revoke_key
+from core.roles import Role
 
 admin_app = typer.Typer(help="API keys.", no_args_is_help=True)
 
@@ -21,6 +21,8 @@ def create_api_key(
     agency: str = typer.Option(None, help="A regulator key's agency (division code, e.g. 330206)"),
 ) -> None:
     """Create an API key and print it (it is shown only this once)."""
+    from core.security import SYSTEM, issue_key
+
     db = database()
     try:
         with db.transaction() as s:
@@ -36,6 +38,8 @@ def create_api_key(
 @admin_app.command("revoke-key")
 def revoke_api_key(prefix: str) -> None:
     """Revoke the key with PREFIX (the 8 characters after 'ct_')."""
+    from core.security import SYSTEM, revoke_key
+
     db = database()
     try:
         with db.transaction() as s:

@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from api import demo as demo_data
-from api import demo_complaints, demo_insurance, demo_intake, wiring
 from api.cli_common import complaints_kit, console, database, search_backend
-from api.cli_db import anchor_audit
-from core.db import Database, migrate
 from core.settings import get_settings
-from traceability.codes import Keyring
+
+if TYPE_CHECKING:
+    from core.db import Database
 
 
 def demo(force: bool = typer.Option(False, help="Seed even if enterprises exist")) -> None:
     """Load realistic demo data and create one demo API key per role (on a fresh database too: the
     schema is brought up to date first, as `up` does)."""
+    from api import demo as demo_data
+    from api import demo_complaints, demo_insurance, demo_intake, wiring
+    from core.db import migrate
+    from traceability.codes import Keyring
+
     settings = get_settings()
     migrate(settings.effective_database_url)
     db = database()
@@ -78,6 +81,8 @@ def _print_insurance(info: dict[str, str]) -> None:
 
 
 def _print_keys(keys: dict[str, str]) -> None:
+    from rich.table import Table
+
     table = Table(title="Demo API keys (send as 'Authorization: Bearer <key>')")
     table.add_column("role")
     table.add_column("key")
@@ -145,6 +150,12 @@ def _metrics_dir(settings) -> None:  # noqa: ANN001 - Settings
 
 def up() -> None:
     """What `make run` does: migrate, seed demo data on first start, print where to look, serve."""
+    from api import demo as demo_data
+    from api import demo_insurance, demo_intake, wiring
+    from api.cli_db import anchor_audit
+    from core.db import migrate
+    from traceability.codes import Keyring
+
     settings = get_settings()
     settings.ensure_var_dir()
     settings.code_secret_bytes()
@@ -214,6 +225,7 @@ def up() -> None:
 def _background(roles: frozenset[str], name: str):  # noqa: ANN202 - api.background.Background
     from api.background import Background
     from core.jobs import JobRunner
+    from traceability.codes import Keyring
 
     settings = get_settings()
     return Background(

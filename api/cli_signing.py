@@ -9,23 +9,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from api.cli_console import LateConsole
 from core.errors import DomainError
 from core.settings import get_settings
-from traceability import digsig, scanned
 
 signing_app = typer.Typer(help="Code-signing keys (signed codes, GS1 AI 8030).", no_args_is_help=True)
 console = LateConsole()
 
-# What `codes verify` says, and its exit status.
+# What `codes verify` says (traceability.digsig.Outcome, a StrEnum: its values), and its exit status.
 EXIT = {
-    digsig.Outcome.genuine_signature: 0,
-    digsig.Outcome.bad_signature: 1,
-    digsig.Outcome.unknown_key: 3,
-    digsig.Outcome.revoked_key: 4,
-    digsig.Outcome.unsigned: 5,
+    "genuine-signature": 0,
+    "bad-signature": 1,
+    "unknown-key": 3,
+    "revoked-key": 4,
+    "unsigned": 5,
 }
 
 
@@ -53,6 +51,7 @@ def _db():  # noqa: ANN202 - core.db.Database
 @signing_app.command("list")
 def list_keys() -> None:
     """Every key of the hierarchy: number, kind, importer, status, fingerprint."""
+    from rich.table import Table
     from sqlmodel import select
 
     from traceability.models import CodeKey
@@ -151,6 +150,8 @@ def certificates(
 ) -> None:
     """Fetch the platform's certificates once and keep them for `codes verify`. The roots trusted are
     pinned on the first fetch (or by --pin): a later fetch cannot bring in a root of its own."""
+    from traceability import digsig
+
     cache = cache or default_cache()
     if source.startswith(("http://", "https://")):
         import httpx
@@ -197,6 +198,7 @@ def verify(
 ) -> None:
     """Check a code's signature (AI 8030) against the cached certificates, with no network: exit 0
     genuine-signature, 1 bad-signature, 3 unknown-key, 4 revoked-key, 5 unsigned, 2 not a code."""
+    from traceability import digsig, scanned
     from traceability.codes import CodeError
 
     cache = cache or default_cache()

@@ -14,7 +14,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import column, table
 from sqlmodel import Field, Session, SQLModel, col, select
@@ -24,16 +23,9 @@ from core.agencies import AGENCIES, DEFAULT_REGION
 from core.clock import utcnow
 from core.db import UtcDateTime
 from core.errors import Forbidden, Invalid, NotFound, Unauthorized
+from core.roles import Role
 
 KEY_PREFIX = "ct_"
-
-
-class Role(StrEnum):
-    admin = "admin"
-    regulator = "regulator"
-    merchant = "merchant"
-    insurer = "insurer"
-    bank = "bank"  # reads the credit reports merchants authorise it to (credit.sharing), nothing else
 
 
 ENTERPRISE_BOUND = {Role.merchant, Role.insurer, Role.bank}

@@ -32,7 +32,6 @@ from traceability.epcis_schema import (
     QueryInvalid,
     ensure_schema_valid,
 )
-from traceability.event_hash import Unhashable, canonical_hashes
 from traceability.events import EpcisEventsCaptured
 from traceability.models import (
     EpcisEvent,
@@ -180,7 +179,11 @@ class Validated:
 
 def with_canonical_hashes(validated: list[Validated]) -> None:
     """GS1's event hash of each event, computed in one call (the reference implementation reads a
-    document at a time). An event it cannot read keeps None: the repository's own hash stands in."""
+    document at a time). An event it cannot read keeps None: the repository's own hash stands in. The
+    reference implementation (with pyld and requests) is imported here, at the first event stored: a
+    process that stores none (most CLI commands) does not pay for it."""
+    from traceability.event_hash import Unhashable, canonical_hashes
+
     hashes: list[str | None]
     try:
         hashes = list(

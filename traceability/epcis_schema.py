@@ -8,12 +8,13 @@ import json
 from collections.abc import Iterable
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from jsonschema import Draft7Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from core.errors import DomainError, FieldError, Invalid
+
+if TYPE_CHECKING:
+    from jsonschema import Draft7Validator
+    from jsonschema.exceptions import ValidationError
 
 CANONICAL = "https://id.gs1.org"
 CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -164,13 +165,18 @@ class CaptureTooLarge(DomainError):
 @functools.cache
 def schema_validator() -> Draft7Validator:
     """GS1's EPCIS 2.0 JSON schema, with its formats checked: without them "date-time" and "uri" (every
-    identifier, every extension's name) would accept anything."""
+    identifier, every extension's name) would accept anything. jsonschema is imported here, when the
+    first capture is checked: a process that never checks one (a CLI command) does not pay for it."""
+    from jsonschema import Draft7Validator
+
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     return Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
 
 
 def _specific(error: ValidationError) -> ValidationError:
     # The schema chooses with if/then and anyOf: the most relevant failing alternative says most.
+    from jsonschema.exceptions import best_match
+
     while error.context:
         error = best_match(error.context)
     return error
