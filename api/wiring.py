@@ -38,6 +38,7 @@ HANDLER_MODULES = [
     "credit.intake_handlers",
     "intake.handlers",
     "intake.dist_handlers",
+    "traceability.lab_results",
 ]
 
 MODEL_MODULES = [

@@ -23,6 +23,7 @@ class AcceptedRecord(BaseModel):
     title_zh: str
     title_en: str = ""
     supersedes_id: int | None = None  # the record of the same source this one corrects
+    lot_line_id: int | None = None  # the declared lot it names (a lab result), when its enterprise's
 
 
 @contract("intake.records_accepted")

@@ -114,6 +114,7 @@ class Fact:
     row_no: int = 0
     enterprise_id: int | None = None
     supersedes_id: int | None = None
+    lot_line_id: int | None = None  # the declared lot it names (intake.products), once associated
     values: tuple | None = None  # a new record's columns after its id (store.RECORD_COLUMNS)
 
 
@@ -259,6 +260,7 @@ def synchronise(rec: IntakeRecord | Fact, m: Mapping) -> list[AcceptedRecord]:
                     title_zh=title_zh,
                     title_en=title_en,
                     supersedes_id=rec.supersedes_id,
+                    lot_line_id=rec.lot_line_id,
                 )
             )
     return out
@@ -398,6 +400,8 @@ def _take(
     for rid, item in zip(store.new_ids(session, "intake_record", len(new)), new, strict=True):
         item.rec.id = rid
     named = _product_links(session, m, new)  # the products and lots the records name
+    for x, link in zip(new, named, strict=True):
+        x.rec.lot_line_id = link[1]
     records = [(x.rec.id, *(x.rec.values or ()), *link) for x, link in zip(new, named, strict=True)]
     store.insert_many(session, "intake_record", store.RECORD_COLUMNS, records)
     items: list[AcceptedRecord] = []

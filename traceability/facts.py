@@ -19,7 +19,7 @@ from sqlmodel import col
 from core.clock import as_utc
 from core.db import Database, WouldBlock, id_of
 from core.identifiers import country_name
-from traceability import epcis, freshness
+from traceability import epcis, freshness, lab_results
 from traceability.schemas import PORT_NAMES
 
 BIZ_STEP_LABELS = {
@@ -55,6 +55,8 @@ class LotFacts:
     # The platform's "code issued" (commissioning) event of each code batch of the lot, by batch id, kept
     # out of `timeline`: an item's chain of custody shows its own batch's issuance once, not every batch's.
     issued: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Other agencies' failed sampled tests of the lot, in force (traceability.lab_results), newest first.
+    lab_failures: list[dict[str, Any]] = field(default_factory=list)
 
     def timeline_of(self, batch_id: int | None) -> list[dict[str, Any]]:
         """The lot's events as one item of `batch_id` sees them (without an item, the first issuance)."""
@@ -170,6 +172,7 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
             return None
         line, decl, product = row
         events = [e.document for e in epcis.timeline(s, line, None)]
+        lab_failures = lab_results.of_line(s, id_of(line))
     left = [
         as_utc(datetime.fromisoformat(e["eventTime"].replace("Z", "+00:00")))
         for e in events
@@ -216,6 +219,7 @@ def _load_lot(db: Database, gtin: str, lot: str) -> LotFacts | None:
         timeline=[event_view(e) for e in events if _issued_batch(e) is None],
         left_warehouse_at=min(left) if left else None,
         issued={b: event_view(e) for e in events if (b := _issued_batch(e)) is not None},
+        lab_failures=lab_failures,
     )
 
 

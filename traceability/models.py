@@ -397,3 +397,21 @@ class EpcisSubscription(SQLModel, table=True):
     # Events recorded from then on are reported (the binding's initialRecordTime; default: creation).
     initial_record_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class LotLabFailure(SQLModel, table=True):
+    """A sampled test of a declared lot that failed, as another agency's lab reported it through intake
+    (issue 24): the consumer's scan of any item of the lot says so, with the lab's words. Withdrawn (not
+    deleted) when a regulator settles that the report does not hold."""
+
+    __tablename__ = "lot_lab_failure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    line_id: int = Field(foreign_key="declaration_line.id", index=True)
+    intake_record_id: int = Field(unique=True)  # the report's record in intake (its trail)
+    title_zh: str = Field(max_length=300)
+    title_en: str = Field(default="", max_length=300)
+    source_name_zh: str = Field(max_length=200)
+    tested_at: datetime = Field(sa_type=UtcDateTime)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -190,6 +190,14 @@ def _state(row: CodeRow, facts: LotFacts) -> tuple[str, list[Evidence]]:
         verdict = "recalled" if verdict == "genuine" else verdict
         r = facts.recall["reason"]
         evidence.append(Evidence("recalled", f"该批次已召回：{r}", f"This lot was recalled: {r}"))
+    for f in facts.lab_failures:  # another agency's lab: said as it is, the verdict on the code unchanged
+        evidence.append(
+            Evidence(
+                "lab_failed",
+                f"该批次抽检不合格（{f['lab_zh']}，{f['tested_at']}）：{f['title_zh']}",
+                f"A sample of this lot failed a lab test ({f['tested_at']}): {f['title_en'] or f['title_zh']}",
+            )
+        )
     return verdict, evidence
 
 

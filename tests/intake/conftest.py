@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.receiver import Receiver
-from tests.traceability.conftest import cli  # noqa: F401 - the `crosstrust` CLI on the test's database
+from tests.traceability.conftest import cli, flow  # noqa: F401 - the CLI on the test's database; a merchant's flow
 
 
 @pytest.fixture
