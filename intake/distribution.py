@@ -276,6 +276,11 @@ def fan_out(session: Session, p: IntakeRecordsLinked) -> int:
     return n
 
 
+def _message_of(rec: IntakeRecord) -> Message:
+    """A record is sent as a correction when it supersedes one its source sent before."""
+    return Message.corrected if rec.supersedes_id is not None else Message.accepted
+
+
 def _due(
     sub: IntakeSubscription, rec: IntakeRecord, kind: str, agency: str, owed: set[tuple[int | None, int, str]]
 ) -> tuple[int, str] | None:
@@ -284,7 +289,7 @@ def _due(
     its correction), or nothing."""
     assert rec.id is not None
     if entitled(sub, kind, agency):
-        return rec.id, (Message.corrected if rec.supersedes_id is not None else Message.accepted).value
+        return rec.id, _message_of(rec).value
     old = rec.supersedes_id
     if old is not None and any((sub.id, old, m.value) in owed for m in (Message.accepted, Message.corrected)):
         return old, Message.withdrawn.value
@@ -327,7 +332,7 @@ def catch_up(session: Session, p: IntakeCatchUpDue) -> int:
     n = 0
     for rec in recs:
         assert rec.id is not None and rec.enterprise_id is not None
-        message = Message.corrected if rec.supersedes_id is not None else Message.accepted
+        message = _message_of(rec)
         agency = where.get(rec.enterprise_id, agencies.DEFAULT_REGION)
         if entitled(sub, rec.kind, agency) and (rec.id, message.value) not in owed:
             _owe(session, sub, rec.id, message)

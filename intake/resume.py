@@ -11,9 +11,9 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import ColumnElement, and_, or_, update
 from sqlmodel import col, select
 
 from core.clock import utcnow
@@ -35,16 +35,21 @@ def import_quietly(db: Database, delivery_id: int) -> None:
         log.warning("intake delivery %s stopped: %s", delivery_id, exc.detail)
 
 
+def _stale(now: datetime, stale_seconds: float) -> ColumnElement[bool]:
+    """Still processing, and its importer has not beaten since `stale_seconds` before `now`."""
+    before = now - timedelta(seconds=stale_seconds)
+    return and_(
+        col(IntakeDelivery.status) == DeliveryStatus.processing,
+        or_(col(IntakeDelivery.heartbeat_at).is_(None), col(IntakeDelivery.heartbeat_at) < before),
+    )
+
+
 def stale(db: Database, stale_seconds: float = STALE_SECONDS, limit: int = 10) -> list[int]:
     """Deliveries still processing whose importer has not beaten for `stale_seconds`, oldest first."""
-    before = utcnow() - timedelta(seconds=stale_seconds)
     with db.read_session() as s:
         rows = s.exec(
             select(IntakeDelivery.id)
-            .where(
-                IntakeDelivery.status == DeliveryStatus.processing,
-                or_(col(IntakeDelivery.heartbeat_at).is_(None), col(IntakeDelivery.heartbeat_at) < before),
-            )
+            .where(_stale(utcnow(), stale_seconds))
             .order_by(col(IntakeDelivery.id))
             .limit(limit)
         )
@@ -54,15 +59,10 @@ def stale(db: Database, stale_seconds: float = STALE_SECONDS, limit: int = 10) -
 def claim(db: Database, delivery_id: int, stale_seconds: float = STALE_SECONDS) -> bool:
     """Take over a stale delivery: True for the one process whose conditional UPDATE moved its heartbeat."""
     now = utcnow()
-    before = now - timedelta(seconds=stale_seconds)
     with db.transaction() as s:
         result = s.execute(
             update(IntakeDelivery)
-            .where(
-                col(IntakeDelivery.id) == delivery_id,
-                col(IntakeDelivery.status) == DeliveryStatus.processing,
-                or_(col(IntakeDelivery.heartbeat_at).is_(None), col(IntakeDelivery.heartbeat_at) < before),
-            )
+            .where(col(IntakeDelivery.id) == delivery_id, _stale(now, stale_seconds))
             .values(heartbeat_at=now)
         )
         return affected(result) == 1

@@ -19,6 +19,15 @@ COURT_HEADER = [
     "生效法律文书确定的义务",
     "发布时间",
 ]
+# A market regulator's penalties (双公示), in the national standard's column names.
+PENALTY_HEADER = [
+    "行政相对人名称",
+    "统一社会信用代码",
+    "行政处罚决定书文号",
+    "罚款金额（万元）",
+    "处罚决定日期",
+    "处罚机关",
+]
 
 
 def source(db: Database, code: str = "court-nb", name_zh: str = "宁波市中级人民法院") -> int:

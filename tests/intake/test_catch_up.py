@@ -85,6 +85,12 @@ def test_a_catch_up_from_a_day_to_come_is_refused_naming_since(client, keys: Key
     assert client.get(SUBS, headers=reg).json() == []
 
 
+def _subscribe_cli(cli, name: str, url: str, since: str):  # noqa: ANN001, ANN202 - the CLI runner, its result
+    """`crosstrust intake subscribe` for the bonded zone's agency, to the courts' lists, since a day."""
+    args = ("--agency", "330206", "--kind", "court_dishonest", "--since", since)
+    return cli("intake", "subscribe", name, url, *args)
+
+
 def test_the_shell_subscribes_lists_and_revokes(
     cli, db, dispatcher, tmp_path, receivers, settings, monkeypatch
 ):
@@ -93,18 +99,7 @@ def test_the_shell_subscribes_lists_and_revokes(
     src = source(db)
     deliver(db, tmp_path, src, "court_dishonest", csv_bytes(COURT_HEADER, _court_rows(db, 2)))
     dispatcher.drain()
-    made = cli(
-        "intake",
-        "subscribe",
-        "宁波数据共享",
-        rx.url,
-        "--agency",
-        "330206",
-        "--kind",
-        "court_dishonest",
-        "--since",
-        str(TODAY),
-    )
+    made = _subscribe_cli(cli, "宁波数据共享", rx.url, str(TODAY))
     assert made.exit_code == 0, made.output
     assert "signing secret (shown once): whsec_" in made.output
     sub_id = int(made.output.split()[1])
@@ -116,18 +111,7 @@ def test_the_shell_subscribes_lists_and_revokes(
     assert other.exit_code == 1 and "read-only" in other.output
     gone = cli("intake", "unsubscribe", sub_id, "--agency", "330206")
     assert gone.exit_code == 0 and f"subscription {sub_id} revoked" in gone.output
-    bad = cli(
-        "intake",
-        "subscribe",
-        "x",
-        rx.url,
-        "--agency",
-        "330206",
-        "--kind",
-        "court_dishonest",
-        "--since",
-        "2099-01-01",
-    )
+    bad = _subscribe_cli(cli, "x", rx.url, "2099-01-01")
     assert bad.exit_code == 1 and "since" in bad.output
     unknown = cli("intake", "subscriptions", "--agency", "999999")
     assert unknown.exit_code == 1 and "--agency" in unknown.output

@@ -30,7 +30,7 @@ from core.security import Role, create_key
 from intake import service as intake
 from tests.conftest import Keys, register
 
-from .helpers import COURT_HEADER, csv_bytes, deliver, source
+from .helpers import COURT_HEADER, PENALTY_HEADER, csv_bytes, deliver, source
 
 SUBS = "/api/v1/intake/subscriptions"
 COURT = "宁波市中级人民法院"
@@ -301,14 +301,7 @@ def test_a_settled_conflicts_losing_record_is_withdrawn_from_the_agencies_that_h
     dispatcher.drain()
     reg = keys.header(keys.regulator)
     sub = _subscribe(client, reg, rx.url, ["penalty"])
-    header = [
-        "行政相对人名称",
-        "统一社会信用代码",
-        "行政处罚决定书文号",
-        "罚款金额（万元）",
-        "处罚决定日期",
-        "处罚机关",
-    ]
+    header = PENALTY_HEADER
     no, authority = "甬市监罚〔2026〕31号", "宁波市市场监督管理局"
     samr, zj = source(db, "samr-nb", authority), source(db, "credit-zj", "信用浙江")
     deliver(

@@ -19,7 +19,7 @@ from intake.models import IntakeRecord, ProductLink, RecordStatus
 from tests.conftest import Keys, register
 from traceability.codes import gtin_with_check
 
-from .helpers import csv_bytes, deliver, source
+from .helpers import PENALTY_HEADER, csv_bytes, deliver, source
 
 LAB_HEADER = [
     "标称生产企业名称",
@@ -131,14 +131,7 @@ def test_the_trail_names_each_field_as_the_records_own_mapping_does(app, db, tmp
     """A licence and a penalty both have a decision_no: a penalty's trail calls it 行政处罚决定书文号,
     not the licence's 行政许可决定文书号 (the mapping read first)."""
     ent = register(db, name_zh="宁波甬信跨境贸易有限公司")
-    header = [
-        "行政相对人名称",
-        "统一社会信用代码",
-        "行政处罚决定书文号",
-        "罚款金额（万元）",
-        "处罚决定日期",
-        "处罚机关",
-    ]
+    header = PENALTY_HEADER
     row = [ent.name_zh, ent.uscc, "甬市监罚〔2026〕12号", "2", "2026-10-09", "宁波市市场监督管理局"]
     deliver(db, tmp_path, source(db, "samr-nb", "宁波市市场监督管理局"), "penalty", csv_bytes(header, [row]))
     with db.read_session() as s:

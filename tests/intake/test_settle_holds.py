@@ -18,17 +18,10 @@ from intake import service as intake
 from intake.models import IntakeConflict, IntakeRecord, RecordStatus
 from tests.conftest import Keys, register
 
-from .helpers import csv_bytes, deliver, source
+from .helpers import PENALTY_HEADER, csv_bytes, deliver, source
 from .test_links import LAB_HEADER, _lab
 
-HEADER = [
-    "行政相对人名称",
-    "统一社会信用代码",
-    "行政处罚决定书文号",
-    "罚款金额（万元）",
-    "处罚决定日期",
-    "处罚机关",
-]
+HEADER = PENALTY_HEADER
 NO = "甬市监罚〔2026〕31号"
 AUTHORITY = "宁波市市场监督管理局"
 
