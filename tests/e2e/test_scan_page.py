@@ -1,10 +1,21 @@
-"""The consumer's scan page in a real browser: verdict, facts, language switch, recall notice."""
+"""The consumer's scan page in a real browser: verdict, facts, language switch, another agency's failed
+lab test of the lot, recall notice."""
+
+# ruff: noqa: RUF001 - full-width punctuation is Chinese text
+
+from datetime import UTC, datetime
+
+from sqlmodel import select
 
 from api import seeding
+from core.clock import utcnow
 from core.security import SYSTEM
 from credit import service as credit
 from tests.conftest import register
+from tests.e2e.pages_kit import axe_violations, describe
+from traceability import freshness
 from traceability import service as trace
+from traceability.models import DeclarationLine, LotLabFailure
 
 
 def test_scan_page_in_chromium(live_server, page, tmp_path):
@@ -62,6 +73,41 @@ def test_scan_page_in_chromium(live_server, page, tmp_path):
     page.click("text=English")
     assert "Genuine" in page.inner_text("section.verdict")
     assert page.inner_text("[data-field=origin]").startswith("New Zealand")
+
+    # Another agency's lab reported that a sample of this lot failed (issue 24; how the report comes
+    # through intake to this row: tests/intake/test_lab_on_scan.py). The page says it in words beside
+    # the verdict on the item, which does not change, in both languages, and stays accessible.
+    with db.transaction() as s:
+        line = s.exec(
+            select(DeclarationLine).where(DeclarationLine.declaration_id == shipment.declaration_id)
+        ).one()
+        assert line.id is not None
+        s.add(
+            LotLabFailure(
+                line_id=line.id,
+                intake_record_id=1,
+                title_zh="菌落总数超标",
+                title_en="Total plate count over the limit",
+                source_name_zh="宁波市市场监督管理局",
+                tested_at=datetime(2026, 11, 2, tzinfo=UTC),
+                created_at=utcnow(),
+            )
+        )
+        freshness.invalidate(s)
+    page.goto(codes[0].link.uri(base))
+    assert page.locator("section.verdict").get_attribute("data-verdict") == "genuine"
+    said = page.inner_text("[data-evidence=lab_failed]")
+    assert said == "该批次抽检不合格（宁波市市场监督管理局，2026-11-02）：菌落总数超标", said
+    assert "正品验证通过" in page.inner_text("section.verdict")
+    found = axe_violations(page)
+    assert not found, "\n".join(describe(found, "scan page with a failed lab test"))
+    page.click("[data-link=lang]")
+    said = page.inner_text("[data-evidence=lab_failed]")
+    assert said == "A sample of this lot failed a lab test (2026-11-02): Total plate count over the limit", (
+        said
+    )
+    found = axe_violations(page)
+    assert not found, "\n".join(describe(found, "scan page with a failed lab test"))
 
     with db.transaction() as s:
         trace.recall_lot(s, shipment.declaration_id, 1, "检出不合格成分，召回", SYSTEM, base)
