@@ -20,7 +20,9 @@ Set-up as `bench_scale.py`'s (its functions): a scratch database, CODES codes is
 platform's path, the lot shipped, 20,000 of the codes picked. Then, with `uvicorn --workers 2`:
 
 1. the scan (JSON, the shared rate limit in PostgreSQL, each process's scan writer): `wrk -t2 -c32`
-   for SECONDS (saturated: its rate is the run's capacity), then vegeta at each fixed rate for SECONDS;
+   for SECONDS against `--workers 2` (saturated: its rate is the run's capacity, as `bench_scale.py`
+   measures it), then vegeta at each fixed rate for SECONDS against two single-process servers, the
+   requests alternating between them (as deploy/nginx.conf's upstream of two processes spreads them);
 2. the bare FastAPI endpoint (`bare_app.py`) under the same uvicorn configuration: the same, at the
    same absolute rates (the baseline: what the machine, the load generator and uvicorn alone cost);
 3. with `--memory-limiter`, the scan again with the in-process limiter (what the shared one costs).
@@ -182,35 +184,47 @@ def measure(  # noqa: PLR0913
     rates: list[int] | None,
     fractions: list[float],
 ) -> dict:
-    """One configuration at two processes: saturated (wrk), then at each rate (vegeta)."""
-    proc, base = serve_app(
-        env, workdir, 2, _SCAN if paths else _BARE, "/healthz" if paths else "/bare", extra
-    )
+    """One configuration at two processes: saturated (wrk, `uvicorn --workers 2` as `bench_scale.py`
+    runs it), then at each rate (vegeta) against two single-process servers on two ports, the requests
+    alternating between them as deploy/nginx.conf's upstream spreads them. (Under an open loop at a
+    moderate rate a few keep-alive connections carry the load, and with `--workers 2` on one socket most
+    of them landed on one process: 87 % of the scans in a trial, so that one process was saturated at
+    half the rate the pair sustains.)"""
+    app, probe = (_SCAN, "/healthz") if paths else (_BARE, "/bare")
+    proc, base = serve_app(env, workdir, 2, app, probe, extra)
     try:
-        targets = workdir / f"targets-{uuid.uuid4().hex[:6]}.txt"
         if paths:
             script = workdir / "paths.lua"
             script.write_text(
                 "paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
                 "request = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n"
             )
-            targets.write_text("".join(f"GET {base}{p}\n" for p in paths))
             wrk(base, 3, script)  # warm-up
             saturated = wrk(base, seconds, script)
         else:
-            targets.write_text(f"GET {base}/bare\n")
             wrk(base + "/bare", 3)
             saturated = wrk(base + "/bare", seconds)
         saturated["load_average"] = os.getloadavg()[0]
-        if rates is None:
-            rates = [round(saturated["rps"] * f) for f in fractions]
+    finally:
+        stop(proc)  # a clean stop drains the scan writer
+    if rates is None:
+        rates = [round(saturated["rps"] * f) for f in fractions]
+    pair = [serve_app(env, workdir, 1, app, probe, extra) for _ in range(2)]
+    try:
+        targets = workdir / f"targets-{uuid.uuid4().hex[:6]}.txt"
+        targets.write_text(
+            "".join(f"GET {pair[i % 2][1]}{p}\n" for i, p in enumerate(paths or ["/bare", "/bare"]))
+        )
+        if paths:
+            at_rate(vegeta, targets, rates[0], 3, workdir)  # warm-up of both
         fixed = []
         for rate in rates:
             time.sleep(2)  # the writer's backlog from the last measurement
             fixed.append(at_rate(vegeta, targets, rate, seconds, workdir))
-        answered = saturated["ok"] + sum(r["ok"] for r in fixed)
     finally:
-        stop(proc)  # a clean stop drains the scan writer
+        for server, _ in pair:
+            stop(server)
+    answered = saturated["ok"] + sum(r["ok"] for r in fixed)
     return {"saturated": saturated, "fixed_rates": fixed, "rates": rates, "answered_200": answered}
 
 
