@@ -5,7 +5,6 @@ GS1-conformant resolver must (CORS, OPTIONS, compressed links)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -303,8 +302,8 @@ async def _after_refresh(state, link: DigitalLink, who: Client, same_as: str | N
     loop = asyncio.get_running_loop()
     pending = getattr(state, "scan_refresh", None)
     if pending is not None and pending.get_loop() is loop and not pending.done():
-        with contextlib.suppress(Exception):  # the refreshing scan's own error is its own answer
-            await asyncio.shield(pending)
+        # Returns however the refreshing scan ends (its error or cancellation is its own answer).
+        await asyncio.wait((pending,))
         try:
             return json_answer(state, link, who, same_as, row=row, io=False)
         except WouldBlock:
