@@ -4,6 +4,7 @@ GS1-conformant resolver must (CORS, OPTIONS, compressed links)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -36,7 +37,7 @@ from traceability.codes import (
     uncompress,
 )
 from traceability.places import Client
-from traceability.scan import UNREAD
+from traceability.scan import OWN_READS, UNREAD
 from traceability.verdict import CodeRow
 
 
@@ -284,8 +285,36 @@ async def _json_postgres(  # noqa: ANN001, PLR0913 - the parts of the request `_
     who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
     try:
         return json_answer(state, link, who, same_as, row=row, io=False)
-    except WouldBlock:
-        return await run_in_threadpool(json_answer, state, link, who, same_as, row=row)
+    except WouldBlock as exc:
+        if exc.args and exc.args[0] in OWN_READS:
+            return await run_in_threadpool(json_answer, state, link, who, same_as, row=row)
+        return await _after_refresh(state, link, who, same_as, row)
+
+
+async def _after_refresh(state, link: DigitalLink, who: Client, same_as: str | None, row: CodeRow | None):  # noqa: ANN001, ANN202
+    """The answer when a cache every scan shares is due (the shared generation every 0.5 s, a lot's
+    facts every 5 s): one scan makes its answer on the thread pool, which reads the cache again; the
+    scans that meet the same due cache meanwhile wait for it on the loop, then answer from the fresh
+    cache on the loop. Before, each of them went to the thread pool and read the same rows again, a
+    burst of threads fighting the loop for the GIL: the scan's slowest 1-2 % (BENCHMARKS.md, issue
+    22, 2026-12-07). Nothing is answered from a stale entry: a waiting scan that still finds a cache
+    due goes to the thread pool as before."""
+    loop = asyncio.get_running_loop()
+    pending = getattr(state, "scan_refresh", None)
+    if pending is not None and pending.get_loop() is loop and not pending.done():
+        # Returns however the refreshing scan ends (its error or cancellation is its own answer).
+        await asyncio.wait((pending,))
+        try:
+            return json_answer(state, link, who, same_as, row=row, io=False)
+        except WouldBlock:
+            return await run_in_threadpool(json_answer, state, link, who, same_as, row=row)
+    task = loop.create_task(run_in_threadpool(json_answer, state, link, who, same_as, row=row))
+    state.scan_refresh = task
+    try:
+        return await task
+    finally:
+        if getattr(state, "scan_refresh", None) is task:
+            state.scan_refresh = None
 
 
 def problem_of(exc: DomainError, scope) -> Response:  # noqa: ANN001

@@ -31,10 +31,20 @@ log = logging.getLogger(__name__)
 _CODE_ROW = CODE_SQL.replace("?", "%(serial)s")
 # The data-modifying CTE runs exactly once, whatever the code row: the token is taken (or refused)
 # in the same statement, snapshot and round trip as the read. The row's columns follow the two of
-# the bucket, NULL when the serial is not stored.
+# the bucket, NULL when the serial is not stored. The code row is read first (the upsert's one row is
+# made from a count over it), so the client's bucket row stays locked only for the upsert and the
+# commit: every scan of one client takes that row's lock in turn, and under load the scans queued for
+# it (BENCHMARKS.md, issue 22, 2026-12-07).
+_VALUES = "VALUES (%(client)s, %(burst)s - 1, extract(epoch FROM clock_timestamp()), true)"
+assert _VALUES in ratelimit.TAKE_SQL
+_TAKE_AFTER_READ = ratelimit.TAKE_SQL.replace(
+    _VALUES,
+    "SELECT %(client)s, %(burst)s - 1, extract(epoch FROM clock_timestamp()), true"
+    " FROM (SELECT count(*) FROM code) AS read_first",
+)
 TAKE_AND_READ = (
-    f"WITH take AS ({ratelimit.TAKE_SQL}) "  # noqa: S608 - constant SQL
-    f"SELECT take.allowed, take.tokens, code.* FROM take LEFT JOIN ({_CODE_ROW}) AS code ON true"
+    f"WITH code AS MATERIALIZED ({_CODE_ROW}), take AS ({_TAKE_AFTER_READ}) "  # noqa: S608 - constant SQL
+    "SELECT take.allowed, take.tokens, code.* FROM take LEFT JOIN code ON true"
 )
 
 

@@ -66,8 +66,13 @@ CODE_SQL = (
 UNREAD: Any = object()  # `resolve` reads the code row itself
 
 
+# What `resolve` would read for this one scan, not for a cache every scan shares: a WouldBlock with one
+# of these reasons is not ended by another scan's reads (api.scan_fast waits for those only).
+OWN_READS = ("code row", "item events", "clients since the sale")
+
+
 def _would_block(*_args: Any) -> int:
-    raise WouldBlock("clients since the sale")
+    raise WouldBlock(OWN_READS[2])
 
 
 _CLIENTS_SINCE = text(
@@ -157,7 +162,7 @@ class Resolver:
             return Outcome(link, "counterfeit", [found], facts, product)
         if row is UNREAD:
             if not io:
-                raise WouldBlock("code row")
+                raise WouldBlock(OWN_READS[0])
             row = self._code_row(link.serial)
         if row is None or row.batch_status != "done" or facts is None or row.line_id != facts.line_id:
             return Outcome(link, "counterfeit", [UNKNOWN_CODE], facts, product)
@@ -166,7 +171,7 @@ class Resolver:
         )
         if row.last_biz_step is not None:
             if not io:
-                raise WouldBlock("item events")
+                raise WouldBlock(OWN_READS[1])
             outcome.item_events = self._item_events(link, facts)
         return outcome
 

@@ -166,6 +166,75 @@ def count(url: str, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+def ship_and_pick(db, decl_id: int, gtin: str, codes: int) -> list[str]:  # noqa: ANN001 - core.db.Database
+    """Ship the issued lot out of the bonded warehouse (so that scans are genuine) and pick the scans'
+    paths: 20,000 of the codes, the same ones for every configuration."""
+    from core.clock import utcnow
+    from traceability import epcis
+    from traceability.models import Declaration, DeclarationLine
+
+    with db.transaction() as s:
+        decl = s.get(Declaration, decl_id)
+        line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()
+        epcis.record_internal(
+            s,
+            epcis.class_event("", line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()),
+            decl.enterprise_id,
+        )
+    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
+    with db.read_engine.connect() as conn:
+        picked = [
+            r[0]
+            for r in conn.exec_driver_sql(
+                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
+            )
+        ]
+    return [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in picked]
+
+
+def scan_env(url: str, secret: str, workdir: Path) -> dict[str, str]:
+    """The API processes' environment: the scratch database, a limit the benchmark never reaches."""
+    return {
+        **os.environ,
+        "CROSSTRUST_DATABASE_URL": url,
+        "CROSSTRUST_CODE_SECRET": secret,
+        "CROSSTRUST_VAR_DIR": str(workdir),
+        "CROSSTRUST_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
+        "CROSSTRUST_PUBLIC_RATE_LIMIT_BURST": "100000000",
+        "CROSSTRUST_SCAN_MAX_COUNT": "1000000",
+        "CROSSTRUST_ROLES": "api",
+    }
+
+
+def serve_app(  # noqa: PLR0913
+    env: dict[str, str],
+    workdir: Path,
+    workers: int,
+    target: list[str],
+    probe: str,
+    extra: dict[str, str] | None = None,
+) -> tuple[subprocess.Popen, str]:
+    """uvicorn with `workers` processes on a free port (metrics in multiprocess mode): its process and
+    base URL, once `probe` answers."""
+    metrics = workdir / f"prom-{uuid.uuid4().hex[:6]}"
+    metrics.mkdir()
+    port = free_port()
+    proc = subprocess.Popen(  # noqa: S603
+        [*UVICORN, "--workers", str(workers), "--port", str(port), *target],
+        cwd=ROOT,
+        env=env | {"PROMETHEUS_MULTIPROC_DIR": str(metrics)} | (extra or {}),
+        stdout=subprocess.DEVNULL,  # the app's access log: a line per request
+        stderr=subprocess.DEVNULL,
+    )
+    wait_up(f"http://127.0.0.1:{port}{probe}")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    proc.wait(60)
+
+
 def main() -> None:
     codes = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -189,13 +258,10 @@ def main() -> None:
 
 def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:
     from api.wiring import load_handlers
-    from core.clock import utcnow
     from core.db import Database, migrate
     from core.security import SYSTEM
-    from traceability import epcis
     from traceability import service as trace
     from traceability.codes import Keyring
-    from traceability.models import Declaration, DeclarationLine
 
     migrate(url)
     load_handlers()
@@ -252,58 +318,17 @@ def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:
         "bytes_per_code": round(sizes[2] / codes),
     }
 
-    # The lot leaves the bonded warehouse, so that scans are genuine.
-    with db.transaction() as s:
-        decl = s.get(Declaration, decl_id)
-        line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()
-        epcis.record_internal(
-            s,
-            epcis.class_event("", line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()),
-            decl.enterprise_id,
-        )
-    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
-    with db.read_engine.connect() as conn:
-        picked = [
-            r[0]
-            for r in conn.exec_driver_sql(
-                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
-            )
-        ]
+    paths = ship_and_pick(db, decl_id, gtin, codes)
     db.dispose()
-    paths = [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in picked]
     script = workdir / "paths.lua"
     script.write_text(
         "paths = {" + ",".join(f'"{p}"' for p in paths) + "}\n"
         "request = function()\n  return wrk.format(nil, paths[math.random(#paths)])\nend\n"
     )
-    env = {
-        **os.environ,
-        "CROSSTRUST_DATABASE_URL": url,
-        "CROSSTRUST_CODE_SECRET": secret,
-        "CROSSTRUST_VAR_DIR": str(workdir),
-        "CROSSTRUST_PUBLIC_RATE_LIMIT_PER_MINUTE": "100000000",
-        "CROSSTRUST_PUBLIC_RATE_LIMIT_BURST": "100000000",
-        "CROSSTRUST_SCAN_MAX_COUNT": "1000000",
-        "CROSSTRUST_ROLES": "api",
-    }
+    env = scan_env(url, secret, workdir)
 
     def serve(workers: int, target: list[str], probe: str, extra: dict[str, str] | None = None):
-        metrics = workdir / f"prom-{uuid.uuid4().hex[:6]}"
-        metrics.mkdir()
-        port = free_port()
-        proc = subprocess.Popen(  # noqa: S603
-            [*UVICORN, "--workers", str(workers), "--port", str(port), *target],
-            cwd=ROOT,
-            env=env | {"PROMETHEUS_MULTIPROC_DIR": str(metrics)} | (extra or {}),
-            stdout=subprocess.DEVNULL,  # the app's access log: a line per request
-            stderr=subprocess.DEVNULL,
-        )
-        wait_up(f"http://127.0.0.1:{port}{probe}")
-        return proc, f"http://127.0.0.1:{port}"
-
-    def stop(proc: subprocess.Popen) -> None:
-        proc.terminate()
-        proc.wait(60)
+        return serve_app(env, workdir, workers, target, probe, extra)
 
     # 2. The scan, 1 process and 2, against the bare endpoint.
     scans: dict[str, dict] = {}
