@@ -386,6 +386,13 @@ class ScanWriter:
             # Multi-row statements materialise their VALUES: in memory rather than in temporary files
             # (measured on the summaries' former UPDATE … FROM: a quarter of its CPU was their writes).
             self._conn.execute("PRAGMA temp_store=MEMORY")
+            # No foreign-key look-up of each record's and new summary's code in the million-row
+            # trace_code (about a third of the writer's SQLite work: BENCHMARKS.md, fifth pass): every
+            # code id written here was just read from an issued code of a finished batch, and only a
+            # failed batch's codes are ever deleted (traceability.batches._undo), so the check can
+            # never fail. Deleting a code still checks its scans (the deleting connection's keys are
+            # on), and PostgreSQL keeps its keys.
+            self._conn.execute("PRAGMA foreign_keys=OFF")
         cur = self._conn.cursor()
         forget = self._forgotten(segment)
         cur.execute("BEGIN IMMEDIATE")
