@@ -156,7 +156,8 @@ class ScanWriter:
             self.spool.append(record)
             self._buffer.append(record)
 
-    def _drain_once(self) -> None:
+    def _drain_once(self) -> int:
+        """Write one batch; returns how many records it took from the buffer."""
         batch, segment = self._take_batch()
         if batch:
             try:
@@ -166,13 +167,19 @@ class ScanWriter:
                 self._settled(segment, written=False)
             else:
                 self._settled(segment, written=True)
+        return len(batch)
 
     def _run(self) -> None:
-        # Wake every `interval` seconds and write what has gathered: few large transactions.
+        # Wake every `interval` seconds and write what has gathered by then: few large transactions.
+        # What arrives while that is written waits for the next wake, as what arrives just after a wake
+        # always did. Writing it at once, batch after batch, gave a busy server a commit every few
+        # milliseconds of a dozen records each (each commit also empties the code readers' page
+        # caches), at about twice the CPU a record (BENCHMARKS.md, fifth pass). A stop writes all.
         while True:
             stopping = self._stop.wait(self.interval)
-            while self._buffer:
-                self._drain_once()
+            due = len(self._buffer)
+            while self._buffer and (due > 0 or stopping):
+                due -= self._drain_once()
             self._idle.set()
             if self._buffer:
                 self._idle.clear()
@@ -386,6 +393,13 @@ class ScanWriter:
             # Multi-row statements materialise their VALUES: in memory rather than in temporary files
             # (measured on the summaries' former UPDATE … FROM: a quarter of its CPU was their writes).
             self._conn.execute("PRAGMA temp_store=MEMORY")
+            # No foreign-key look-up of each record's and new summary's code in the million-row
+            # trace_code (about a third of the writer's SQLite work: BENCHMARKS.md, fifth pass): every
+            # code id written here was just read from an issued code of a finished batch, and only a
+            # failed batch's codes are ever deleted (traceability.batches._undo), so the check can
+            # never fail. Deleting a code still checks its scans (the deleting connection's keys are
+            # on), and PostgreSQL keeps its keys.
+            self._conn.execute("PRAGMA foreign_keys=OFF")
         cur = self._conn.cursor()
         forget = self._forgotten(segment)
         cur.execute("BEGIN IMMEDIATE")
