@@ -46,9 +46,18 @@ SECRET = "crash-test-secret"
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999). The server is killed and started again on
+    it many times; while it is down, a port from that range could be taken as the local end of any
+    outgoing connection on the machine (this test's own to PostgreSQL and /healthz among them), and the
+    restart failed with "address already in use" (seen on PostgreSQL, on main as on this branch)."""
+    while True:
+        port = random.randrange(20_000, 32_768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
