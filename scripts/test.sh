@@ -29,6 +29,15 @@ if [ -d "$TEST_TMP" ] && [ -w "$TEST_TMP" ]; then
   trap 'rm -rf "$PYTEST_TMPDIR"; scripts/pg.sh stop; scripts/es.sh stop' EXIT
 fi
 
+# Compiled bytecode kept outside the tree: where the environment asks Python not to write __pycache__
+# (PYTHONDONTWRITEBYTECODE), every process the tests start (servers, CLIs, workers) would compile the
+# platform's ~540 modules again, and each worker rewrite every test module's asserts again. Kept in
+# .venv/pycache (CROSSTRUST_PYCACHE picks another folder): the source tree stays free of __pycache__.
+if [ -n "${PYTHONDONTWRITEBYTECODE:-}" ]; then
+  unset PYTHONDONTWRITEBYTECODE
+  export PYTHONPYCACHEPREFIX=${CROSSTRUST_PYCACHE:-$PWD/${VENV:-.venv}/pycache}
+fi
+
 # Tests must not pick up a developer's .env or var/.
 export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d -p "$PYTEST_TMPDIR")}
 "$BIN/ruff" check .

@@ -35,6 +35,7 @@ from enterprises import service as enterprises
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseCreate
 from tests import demo_snapshot
+from tests.zygote import Zygote
 
 load_handlers()
 
@@ -145,6 +146,15 @@ def require_server(variable: str, name: str) -> str:
             pytest.fail(f"CI must run the {name} suite: {variable} is not set")
         pytest.skip(f"{name} not configured (run `make test`, which starts one)")
     return url
+
+
+@pytest.fixture(scope="session")
+def zygote() -> Iterator[Zygote]:
+    """One fork server a worker (tests/zygote.py), started by the first kill -9 test that asks: it imports
+    the platform once and forks each server and CLI those tests start and kill."""
+    z = Zygote(dict(os.environ))
+    yield z
+    z.close()
 
 
 def free_port() -> int:

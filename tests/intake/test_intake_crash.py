@@ -6,8 +6,6 @@ one record, rejection or duplicate, and the delivery's counts say so) and the co
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -63,7 +61,7 @@ def _whole(db) -> IntakeDelivery | None:
     return d
 
 
-def test_kill_9_in_the_middle_of_a_delivery_and_resume_it(db, tmp_path):
+def test_kill_9_in_the_middle_of_a_delivery_and_resume_it(db, tmp_path, zygote):
     source(db)
     data = tmp_path / "court.csv"
     good, bad, dup = _file(data)
@@ -75,11 +73,13 @@ def test_kill_9_in_the_middle_of_a_delivery_and_resume_it(db, tmp_path):
         CROSSTRUST_AUDIT_SIGNING_KEY=os.environ["CROSSTRUST_AUDIT_SIGNING_KEY"],
         CROSSTRUST_CREDIT_NIGHTLY_AT="",
     )
-    argv = [sys.executable, "-c", "from api.cli import main; main()", "intake", "send", "court-nb", str(data)]
-    argv += ["--kind", "court_dishonest", "--chunk", str(CHUNK)]
+    # Each `crosstrust intake send` a process of its own, forked from the worker's zygote (tests/zygote.py).
+    argv = ["crosstrust", "intake", "send", "court-nb", str(data), "--kind", "court_dishonest"]
+    argv += ["--chunk", str(CHUNK)]
     kills = 0
-    for _ in range(3):
-        proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    for attempt in range(3):
+        out = tmp_path / f"send-{attempt}.log"
+        proc = zygote.spawn("api.cli:main", argv, env=env, out=out, cwd=ROOT)
         deadline = time.monotonic() + 120
         target = (kills + 1) * ROWS // 4
         while proc.poll() is None and time.monotonic() < deadline:
@@ -94,9 +94,10 @@ def test_kill_9_in_the_middle_of_a_delivery_and_resume_it(db, tmp_path):
         d = _whole(db)
         assert d is None or d.rows_done < ROWS or d.status == "done"
     assert kills >= 1, "the delivery finished before any kill: the file is too small for this machine"
-    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "same file as delivery 1" in done.stdout
+    out = tmp_path / "send-last.log"
+    done = zygote.spawn("api.cli:main", argv, env=env, out=out, cwd=ROOT)
+    assert done.wait(600) == 0, out.read_text()
+    assert "same file as delivery 1" in out.read_text()
     d = _whole(db)
     assert d is not None and d.status == "done" and d.encoding == "gbk"
     assert (d.rows_done, d.review, d.accepted, d.rejected, d.duplicates) == (ROWS, good, 0, bad, dup)

@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from core.errors import Conflict
 from core.security import SYSTEM, Role, create_key
+from tests.zygote import Forked, Zygote
 from traceability import service as trace
 from traceability.codes import Keyring
 from traceability.models import BatchStatus, CodeBatch, DeclarationLine
@@ -45,14 +46,23 @@ SECRET = "crash-test-secret"
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port below Linux's ephemeral range (32768-60999). The server is killed and started again on
+    it many times; while it is down, a port from that range could be taken as the local end of any
+    outgoing connection on the machine (this test's own to PostgreSQL and /healthz among them), and the
+    restart failed with "address already in use" (seen on PostgreSQL, on main as on this branch)."""
+    while True:
+        port = random.randrange(20_000, 32_768)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 @dataclass
 class Cli:
-    proc: subprocess.Popen
+    proc: Forked
     out: Path
     args: list[str]
     killed: bool = False
@@ -66,7 +76,10 @@ class Processes:
     env: dict[str, str]
     logs: Path
     port: int
-    server: subprocess.Popen | None = None
+    # The server and the CLIs are forked from one process that imported the platform once
+    # (tests/zygote.py): each is still a process of its own, stopped and killed with real signals.
+    zygote: Zygote
+    server: Forked | None = None
     clis: list[Cli] = field(default_factory=list)
     starts: int = 0
 
@@ -74,14 +87,10 @@ class Processes:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _spawn(self, args: list[str], name: str) -> tuple[subprocess.Popen, Path]:
+    def _spawn(self, call: str, argv: list[str], name: str) -> tuple[Forked, Path]:
         self.starts += 1
         out = self.logs / f"{self.starts:03d}-{name}.log"
-        with out.open("wb") as fh:
-            proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-                args, cwd=ROOT, env=self.env, stdout=fh, stderr=subprocess.STDOUT
-            )
-        return proc, out
+        return self.zygote.spawn(call, argv, env=self.env, out=out, cwd=ROOT), out
 
     def healthy(self) -> bool:
         try:
@@ -91,7 +100,8 @@ class Processes:
 
     def start_server(self, wait: bool = True) -> None:
         self.server, _ = self._spawn(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:factory", "--host", "127.0.0.1"]
+            "uvicorn.main:main",
+            ["uvicorn", "--factory", "api.app:factory", "--host", "127.0.0.1"]
             + ["--port", str(self.port), "--log-level", "warning", "--no-access-log"],
             "server",
         )
@@ -104,8 +114,7 @@ class Processes:
             time.sleep(0.1)
 
     def cli(self, *args: str) -> Cli:
-        argv = [sys.executable, "-c", "from api.cli import main; main()", *args]
-        proc, out = self._spawn(argv, "cli-" + args[1])
+        proc, out = self._spawn("api.cli:main", ["crosstrust", *args], "cli-" + args[1])
         c = Cli(proc, out, list(args))
         self.clis.append(c)
         return c
@@ -200,7 +209,7 @@ def _said(c: Cli) -> str:
     return " ".join(c.output().split())
 
 
-def test_killing_server_and_cli_at_random_points_never_breaks_the_quantity(db, tmp_path):
+def test_killing_server_and_cli_at_random_points_never_breaks_the_quantity(db, tmp_path, zygote):
     t0 = time.monotonic()
 
     def mark(what: str) -> None:
@@ -234,7 +243,7 @@ def test_killing_server_and_cli_at_random_points_never_breaks_the_quantity(db, t
     )
     logs = tmp_path / "logs"
     logs.mkdir()
-    p = Processes(env, logs, _free_port())
+    p = Processes(env, logs, _free_port(), zygote)
     try:
         p.start_server()
         mark("server up")

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -21,6 +19,7 @@ from sqlmodel import select
 
 from api import seeding
 from core.security import SYSTEM
+from tests.zygote import Forked, Zygote
 from traceability import service as trace
 from traceability.codes import Keyring
 from traceability.models import DeclarationLine, TraceCode
@@ -49,16 +48,16 @@ def _codes(db) -> tuple[str, str, list[str]]:
     return line.gtin, line.lot, serials
 
 
-def _server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    with log.open("ab") as fh:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:factory", "--host", "127.0.0.1"]
-            + ["--port", str(port), "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT,
-            env=env,
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-        )
+def _server(zygote: Zygote, env: dict[str, str], port: int, log: Path) -> Forked:
+    """`uvicorn --factory api.app:factory` as a process of its own, forked from the worker's zygote."""
+    proc = zygote.spawn(
+        "uvicorn.main:main",
+        ["uvicorn", "--factory", "api.app:factory", "--host", "127.0.0.1"]
+        + ["--port", str(port), "--log-level", "warning", "--no-access-log"],
+        env=env,
+        out=log,
+        cwd=ROOT,
+    )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -71,7 +70,7 @@ def _server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
         time.sleep(0.1)
 
 
-def test_kill_9_under_load_loses_no_answered_scan(db, tmp_path):
+def test_kill_9_under_load_loses_no_answered_scan(db, tmp_path, zygote):
     gtin, lot, serials = _codes(db)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSTRUST_")}
     env.update(
@@ -87,7 +86,7 @@ def test_kill_9_under_load_loses_no_answered_scan(db, tmp_path):
     )
     port = _free_port()
     log = tmp_path / "server.log"
-    server = _server(env, port, log)
+    server = _server(zygote, env, port, log)
     answered: list[str] = []
     next_code = count()
     stop = threading.Event()
@@ -124,7 +123,7 @@ def test_kill_9_under_load_loses_no_answered_scan(db, tmp_path):
     with db.read_session() as s:
         before_restart = s.exec(text("SELECT count(*) FROM scan_record")).one()[0]
     # The restart replays the killed process's spool, and a clean stop drains the writer.
-    server = _server(env, port, log)
+    server = _server(zygote, env, port, log)
     server.terminate()
     server.wait(60)
     with db.read_session() as s:

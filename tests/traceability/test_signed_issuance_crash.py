@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -30,7 +28,7 @@ CHUNK = 5_000
 LEASE = 2.0
 
 
-def test_a_signed_batch_killed_mid_way_is_resumed_and_every_code_verifies(db, tmp_path, monkeypatch):
+def test_a_signed_batch_killed_mid_way_is_resumed_and_every_code_verifies(db, tmp_path, monkeypatch, zygote):
     _, decl_id = released_lines(db, [QUANTITY])
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSTRUST_")}
     env.update(
@@ -42,9 +40,11 @@ def test_a_signed_batch_killed_mid_way_is_resumed_and_every_code_verifies(db, tm
         CROSSTRUST_AUDIT_KEY=os.environ["CROSSTRUST_AUDIT_KEY"],
         CROSSTRUST_AUDIT_SIGNING_KEY=os.environ["CROSSTRUST_AUDIT_SIGNING_KEY"],
     )
-    argv = [sys.executable, "-c", "from api.cli import main; main()", "codes", "issue", "--signed"]
-    argv += ["--declaration", str(decl_id), "--quantity", str(QUANTITY)]
-    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)  # noqa: S603
+    argv = ["crosstrust", "codes", "issue", "--signed", "--declaration", str(decl_id)]
+    argv += ["--quantity", str(QUANTITY)]
+    # A process of its own, forked from the worker's zygote (tests/zygote.py).
+    out = tmp_path / "issue.log"
+    proc = zygote.spawn("api.cli:main", argv, env=env, out=out, cwd=ROOT)
     try:
         deadline = time.monotonic() + 120
         while True:  # kill it once some chunks are in and before it is done
@@ -53,7 +53,7 @@ def test_a_signed_batch_killed_mid_way_is_resumed_and_every_code_verifies(db, tm
                 stored = s.exec(select(func.count()).select_from(TraceCode)).one() if batch else 0
             if batch is not None and stored >= CHUNK:
                 break
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+            assert proc.poll() is None, out.read_text()
             assert time.monotonic() < deadline
             time.sleep(0.05)
         proc.send_signal(signal.SIGKILL)

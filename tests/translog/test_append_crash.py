@@ -6,8 +6,6 @@ children); after the last restart every event has exactly one leaf: none missing
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from api import cli
 from core.events import emit
 from core.settings import get_settings
 from credit.events import GradeChanged
+from tests.zygote import Forked, Zygote
 from translog import integrity
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,12 +43,10 @@ def _leaves(db) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2]) + 1
 
 
-def _spawn(db, log: Path) -> subprocess.Popen:
+def _spawn(zygote: Zygote, db, log: Path) -> Forked:
+    """`python -c CHILD URL` as a process of its own, forked from the worker's zygote (tests/zygote.py)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSTRUST_")}
-    with open(log, "a") as fh:
-        return subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-c", CHILD, db.url], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
-        )
+    return zygote.run_code(CHILD, [db.url], env=env, out=log, cwd=ROOT)
 
 
 def _log_check(db, monkeypatch) -> str:
@@ -63,7 +60,7 @@ def _log_check(db, monkeypatch) -> str:
     return run.output
 
 
-def test_kill_9_during_appends_loses_and_doubles_no_leaf(db, tmp_path, monkeypatch):
+def test_kill_9_during_appends_loses_and_doubles_no_leaf(db, tmp_path, monkeypatch, zygote):
     with db.transaction() as s:
         for k in range(EVENTS):
             payload = GradeChanged(
@@ -78,7 +75,7 @@ def test_kill_9_during_appends_loses_and_doubles_no_leaf(db, tmp_path, monkeypat
     log = tmp_path / "dispatcher.log"
     kills = 0
     for target in KILL_AT:
-        proc = _spawn(db, log)
+        proc = _spawn(zygote, db, log)
         deadline = time.monotonic() + 300  # a safety net on a loaded machine, not a timing check
         while _leaves(db)[0] < target and proc.poll() is None:
             assert time.monotonic() < deadline, log.read_text()
@@ -91,7 +88,7 @@ def test_kill_9_during_appends_loses_and_doubles_no_leaf(db, tmp_path, monkeypat
         assert count == distinct == top, (count, distinct, top)
         assert integrity.check(db) == []
     assert kills >= 3, "the dispatcher finished before it could be killed: raise EVENTS"
-    proc = _spawn(db, log)
+    proc = _spawn(zygote, db, log)
     assert proc.wait(600) == 0, log.read_text()
     count, distinct, top = _leaves(db)
     assert count == distinct == top == EVENTS, (count, distinct, top)
