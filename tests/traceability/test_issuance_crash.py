@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # chunks of 10,000 (issue 21: a quarter of the codes, the same chunk boundaries, a quarter of the wait).
 QUANTITY = 37_500
 CHUNK = 2_500  # codes per transaction: a kill loses at most this much work
+STALLED_CHUNK = 250  # the stalled CLI's: 150 transactions, each with a gap a stop can land in
 MOMENT = 0.25  # a kill's random moment after the work moved on, at most (1 s at four times the work)
 LEASE = 5.0  # above the longest wait for SQLite's write lock on a busy 2-core machine
 ITERATIONS = 10
@@ -87,10 +88,12 @@ class Processes:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def _spawn(self, call: str, argv: list[str], name: str) -> tuple[Forked, Path]:
+    def _spawn(
+        self, call: str, argv: list[str], name: str, env: dict[str, str] | None = None
+    ) -> tuple[Forked, Path]:
         self.starts += 1
         out = self.logs / f"{self.starts:03d}-{name}.log"
-        return self.zygote.spawn(call, argv, env=self.env, out=out, cwd=ROOT), out
+        return self.zygote.spawn(call, argv, env={**self.env, **(env or {})}, out=out, cwd=ROOT), out
 
     def healthy(self) -> bool:
         try:
@@ -113,8 +116,8 @@ class Processes:
             assert time.monotonic() < deadline, "the server did not start in 60 s"
             time.sleep(0.1)
 
-    def cli(self, *args: str) -> Cli:
-        proc, out = self._spawn("api.cli:main", ["crosstrust", *args], "cli-" + args[1])
+    def cli(self, *args: str, env: dict[str, str] | None = None) -> Cli:
+        proc, out = self._spawn("api.cli:main", ["crosstrust", *args], "cli-" + args[1], env)
         c = Cli(proc, out, list(args))
         self.clis.append(c)
         return c
@@ -249,9 +252,13 @@ def test_killing_server_and_cli_at_random_points_never_breaks_the_quantity(db, t
         mark("server up")
 
         # 1. A CLI stalled past its lease (SIGSTOP) is taken over by the server and, woken, says so.
+        # In small chunks: a transaction a few milliseconds long with a gap after each, so that a stop
+        # soon lands between two of them (with CHUNK-sized ones most stops landed inside one, and the
+        # CLI, let go 5-50 ms at a time, could finish the line's 15 chunks first: a flake on PostgreSQL).
         stalled = p.cli(
-            "codes", "issue", "--declaration", str(decl_id), "--line", "1", "--quantity", str(QUANTITY)
-        )
+            "codes", "issue", "--declaration", str(decl_id), "--line", "1", "--quantity", str(QUANTITY),
+            env={"CROSSTRUST_CODE_BATCH_CHUNK": str(STALLED_CHUNK)},
+        )  # fmt: skip
         _wait(lambda: batch(1) is not None and batch(1).issued > 0, 60, "the first chunk", every=0.01)
         # Each try that stops the CLI inside a transaction costs 3 leases; on a loaded machine (two test
         # workers on two cores) the CLI spends more of its time in one, so allow several tries.
