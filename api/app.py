@@ -277,6 +277,8 @@ def _set_state(
     app.state.resolver = resolver_
     # On PostgreSQL the JSON scan's statements run on the event loop (api.scan_pg).
     app.state.scan_statements = None if db.is_sqlite else LoopStatements(db.url)
+    # The scan refreshing a due shared cache, which other scans wait for (api.scan_fast).
+    app.state.scan_refresh = None
     app.state.jobs = jobs
     app.state.complaint_kit = background.complaint_kit
     app.state.enterprise_cards = EnterpriseCards(

@@ -300,7 +300,7 @@ async def _after_refresh(state, link: DigitalLink, who: Client, same_as: str | N
     22, 2026-12-07). Nothing is answered from a stale entry: a waiting scan that still finds a cache
     due goes to the thread pool as before."""
     loop = asyncio.get_running_loop()
-    pending = getattr(state, "scan_refresh", None)
+    pending = state.scan_refresh
     if pending is not None and pending.get_loop() is loop and not pending.done():
         # Returns however the refreshing scan ends (its error or cancellation is its own answer).
         await asyncio.wait((pending,))
@@ -313,7 +313,7 @@ async def _after_refresh(state, link: DigitalLink, who: Client, same_as: str | N
     try:
         return await task
     finally:
-        if getattr(state, "scan_refresh", None) is task:
+        if state.scan_refresh is task:
             state.scan_refresh = None
 
 

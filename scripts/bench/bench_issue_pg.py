@@ -24,7 +24,6 @@ import json
 import os
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -32,7 +31,7 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench.common import machine, released_line  # noqa: E402
+from scripts.bench.common import machine, released_line, scratch_postgres  # noqa: E402
 
 _KEYS = (
     "ADD FOREIGN KEY (batch_id) REFERENCES code_batch (id),"
@@ -136,17 +135,8 @@ def run(url: str, codes: int) -> dict:
 
 def main() -> None:
     codes = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-    admin = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL") or os.environ.get("CROSSTRUST_TEST_POSTGRES_URL")
-    if not admin:
-        sys.exit("set CROSSTRUST_BENCH_POSTGRES_URL to a PostgreSQL server's admin URL")
-    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        print(json.dumps(run(admin.rsplit("/", 1)[0] + "/" + name, codes)))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_postgres() as url:
+        print(json.dumps(run(url, codes)))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -41,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from scripts.bench.bench_scan import free_port, wait_up  # noqa: E402
-from scripts.bench.common import machine, released_line  # noqa: E402
+from scripts.bench.common import machine, released_line, sample_serials, scratch_postgres  # noqa: E402
 
 UVICORN = [
     sys.executable,
@@ -143,14 +142,7 @@ def _sqlite_scan_db(workdir: Path, codes: int, secret: str) -> tuple[str, Path]:
     seeding.issue(db, decl_id, 1, codes, Keyring.from_secret(secret.encode()), "http://127.0.0.1:8000")
     with db.transaction() as s:
         seeding.ship(s, decl_id, 1, "http://127.0.0.1:8000")
-    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
-    with db.read_engine.connect() as conn:
-        serials = [
-            r[0]
-            for r in conn.exec_driver_sql(
-                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
-            )
-        ]
+    serials = sample_serials(db, codes)
     db.dispose()
     script = workdir / "paths-sqlite.lua"
     script.write_text(
@@ -169,27 +161,21 @@ def count(url: str, sql: str) -> int:
 def ship_and_pick(db, decl_id: int, gtin: str, codes: int) -> list[str]:  # noqa: ANN001 - core.db.Database
     """Ship the issued lot out of the bonded warehouse (so that scans are genuine) and pick the scans'
     paths: 20,000 of the codes, the same ones for every configuration."""
+    from sqlmodel import select
+
     from core.clock import utcnow
     from traceability import epcis
     from traceability.models import Declaration, DeclarationLine
 
     with db.transaction() as s:
         decl = s.get(Declaration, decl_id)
-        line = s.exec(__import__("sqlmodel").select(DeclarationLine)).first()
+        line = s.exec(select(DeclarationLine)).first()
         epcis.record_internal(
             s,
             epcis.class_event("", line, decl, biz_step="shipping", disposition="in_transit", when=utcnow()),
             decl.enterprise_id,
         )
-    sample = random.Random(7).sample(range(1, codes + 1), 20_000)
-    with db.read_engine.connect() as conn:
-        picked = [
-            r[0]
-            for r in conn.exec_driver_sql(
-                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
-            )
-        ]
-    return [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in picked]
+    return [f"/01/{gtin}/10/BENCH2611/21/{s}?17=281130" for s in sample_serials(db, codes)]
 
 
 def scan_env(url: str, secret: str, workdir: Path) -> dict[str, str]:
@@ -238,22 +224,14 @@ def stop(proc: subprocess.Popen) -> None:
 def main() -> None:
     codes = int(sys.argv[1]) if len(sys.argv) > 1 else 2_000_000
     seconds = int(sys.argv[2]) if len(sys.argv) > 2 else 20
-    admin = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL") or os.environ.get("CROSSTRUST_TEST_POSTGRES_URL")
-    if not admin:
-        sys.exit("set CROSSTRUST_BENCH_POSTGRES_URL to a PostgreSQL server's admin URL")
     if not shutil.which("wrk"):
         sys.exit("install Debian's wrk: apt-get install wrk")
-    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
     workdir = Path(tempfile.mkdtemp(prefix="crosstrust-bench-scale-"))
     try:
-        print(json.dumps(run(url, workdir, codes, seconds)))
+        with scratch_postgres() as url:
+            print(json.dumps(run(url, workdir, codes, seconds)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def run(url: str, workdir: Path, codes: int, seconds: int) -> dict:

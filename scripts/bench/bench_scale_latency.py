@@ -45,8 +45,6 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
@@ -61,7 +59,7 @@ from scripts.bench.bench_scale import (  # noqa: E402
     stop,
     wrk,
 )
-from scripts.bench.common import machine, released_line  # noqa: E402
+from scripts.bench.common import machine, released_line, scratch_postgres  # noqa: E402
 
 
 def vegeta_binary() -> str:
@@ -135,20 +133,12 @@ def main() -> None:
     vegeta = vegeta_binary()
     if not shutil.which("wrk"):
         sys.exit("install Debian's wrk: apt-get install wrk")
-    admin = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL") or os.environ.get("CROSSTRUST_TEST_POSTGRES_URL")
-    if not admin:
-        sys.exit("set CROSSTRUST_BENCH_POSTGRES_URL to a PostgreSQL server's admin URL")
-    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = admin.rsplit("/", 1)[0] + "/" + name
     workdir = Path(tempfile.mkdtemp(prefix="crosstrust-bench-latency-"))
     try:
-        print(json.dumps(run(url, workdir, codes, seconds, vegeta, opts)))
+        with scratch_postgres() as url:
+            print(json.dumps(run(url, workdir, codes, seconds, vegeta, opts)))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def prepare(url: str, workdir: Path, codes: int) -> tuple[dict[str, str], list[str]]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import random
 import re
 import shutil
 import socket
@@ -33,7 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from scripts.bench.common import fresh_sqlite, insure, machine, released_line  # noqa: E402
+from scripts.bench.common import fresh_sqlite, insure, machine, released_line, sample_serials  # noqa: E402
 
 UVICORN = [
     sys.executable,
@@ -142,14 +141,7 @@ def main() -> None:
     seeding.issue(db, decl_id, 1, count, keyring, "http://127.0.0.1:8000")
     with db.transaction() as s:
         seeding.ship(s, decl_id, 1, "http://127.0.0.1:8000")
-    sample = random.Random(7).sample(range(1, count + 1), 20_000)
-    with db.read_engine.connect() as conn:
-        serials = [
-            r[0]
-            for r in conn.exec_driver_sql(
-                f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
-            )
-        ]
+    serials = sample_serials(db, count)
     if with_insurance:
         from core.money import Money
         from insurance import claims

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import json
 import os
 import platform
+import random
 import shutil
+import sys
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from api.wiring import load_handlers
@@ -41,6 +44,36 @@ def fresh_sqlite(name: str) -> tuple[Database, str]:
     migrate(url)
     load_handlers()
     return Database(url), url
+
+
+@contextlib.contextmanager
+def scratch_postgres() -> Iterator[str]:
+    """A scratch database on the PostgreSQL server CROSSTRUST_BENCH_POSTGRES_URL (or the tests' one) names,
+    dropped at the end however the benchmark ends: its URL."""
+    import psycopg
+
+    admin = os.environ.get("CROSSTRUST_BENCH_POSTGRES_URL") or os.environ.get("CROSSTRUST_TEST_POSTGRES_URL")
+    if not admin:
+        sys.exit("set CROSSTRUST_BENCH_POSTGRES_URL to a PostgreSQL server's admin URL")
+    name = f"crosstrust_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def sample_serials(db: Database, codes: int, size: int = 20_000) -> list[str]:
+    """The serials of `size` of the first `codes` codes, the same ones on every run (seed 7): what the
+    scan benchmarks spread their requests over."""
+    sample = random.Random(7).sample(range(1, codes + 1), size)
+    with db.read_engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            f"SELECT serial FROM trace_code WHERE id IN ({','.join(map(str, sample))})"  # noqa: S608 - integers
+        )
+        return [r[0] for r in rows]
 
 
 def released_line(db: Database, quantity: int, resolver: str = "http://127.0.0.1:8000"):
