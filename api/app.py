@@ -12,7 +12,6 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
 
 from fastapi import APIRouter, FastAPI
-from fastapi_offline import FastAPIOffline
 from sqlmodel import Session
 from starlette.routing import BaseRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -54,6 +53,7 @@ from api.routers import (
     credit_sharing,
     credit_trust,
     disclosure,
+    docs,
     enterprises,
     epcis,
     health,
@@ -105,6 +105,7 @@ def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
 
 # The resolver first: the scan is the hot path, and routes are matched in order.
 ROUTERS = (
+    docs.router,
     resolver.router,
     health.router,
     public.router,
@@ -209,11 +210,12 @@ def create_app(
     background = Background(settings, db, keyring, jobs, roles, search=search)
     lifespan = _lifespan(db, resolver_, background)
 
-    # The docs page serves Swagger UI from the package, not from a CDN: a bonded-zone intranet (and
-    # this build machine) may not reach one, and no page may request outside the platform's origin
-    # (issue 20). ReDoc is off: its bundle loads the Redocly logo from cdn.redoc.ly, with no option to
-    # stop it (tests/e2e/test_home.py watches /docs' requests).
-    app = FastAPIOffline(
+    # The OpenAPI document and the docs page are routes the apps share (api/routers/docs.py): Swagger UI
+    # from the package, not from a CDN; ReDoc not at all (its bundle loads the Redocly logo from
+    # cdn.redoc.ly, with no option to stop it; tests/e2e/test_home.py watches /docs' requests).
+    app = FastAPI(
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
         title="CrossTrust",
         summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
@@ -224,6 +226,7 @@ def create_app(
     _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
     problems.install(app)
     openapi.install(app)
+    app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
     app.router.routes.extend(_included_routes())
     app.mount("/static", pages.static_files(), name="static")
     # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
