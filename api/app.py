@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
+import json
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -104,6 +105,7 @@ def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
 
 
 # The resolver first: the scan is the hot path, and routes are matched in order.
+
 ROUTERS = (
     docs.router,
     resolver.router,
@@ -179,6 +181,30 @@ def _included_routes() -> tuple[BaseRoute, ...]:
     return tuple(holder.routes)
 
 
+def _bare_app(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None) -> FastAPI:
+    """An app with its title and version, and without FastAPI's own docs routes (api/routers/docs.py)."""
+    return FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        title="CrossTrust",
+        summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+
+
+@cache
+def _openapi_json() -> str:
+    """The OpenAPI document with each operation's errors (api.openapi), as JSON text, made once per
+    process: it depends only on the routes, which the apps share (`_included_routes`), and on `_bare_app`'s
+    title and version.
+    Making it takes about a second of CPU; the test suite asked for it about forty times a worker."""
+    app = _bare_app()
+    app.router.routes.extend(_included_routes())
+    return json.dumps(openapi.document_errors(app, app.openapi()))
+
+
 def create_app(
     settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
 ) -> FastAPI:
@@ -213,19 +239,11 @@ def create_app(
     # The OpenAPI document and the docs page are routes the apps share (api/routers/docs.py): Swagger UI
     # from the package, not from a CDN; ReDoc not at all (its bundle loads the Redocly logo from
     # cdn.redoc.ly, with no option to stop it; tests/e2e/test_home.py watches /docs' requests).
-    app = FastAPI(
-        openapi_url=None,
-        docs_url=None,
-        redoc_url=None,
-        title="CrossTrust",
-        summary="Traceability and trust for cross-border e-commerce goods (跨境电商溯源与信用)",
-        version="0.1.0",
-        lifespan=lifespan,
-    )
+    app = _bare_app(lifespan)
     app.state = AppState()  # Starlette's, each value an ordinary attribute (the scan reads a dozen)
     _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
     problems.install(app)
-    openapi.install(app)
+    openapi.install(app, _openapi_json)
     app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
     app.router.routes.extend(_included_routes())
     app.mount("/static", pages.static_files(), name="static")

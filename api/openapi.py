@@ -11,6 +11,8 @@ show (503 for a search or font it needs, 422 for a query it reads itself) with
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -107,13 +109,13 @@ def document_errors(app: FastAPI, doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-def install(app: FastAPI) -> None:
-    """Generate the document once, with the errors added (FastAPI caches it in app.openapi_schema)."""
-    generate = app.openapi
+def install(app: FastAPI, document: Callable[[], str]) -> None:
+    """`app.openapi()` answers `document()`'s JSON text, parsed once for the app (FastAPI caches it in
+    app.openapi_schema): each app gets a copy of its own to change, made from text generated once."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_errors(app, generate())
+            app.openapi_schema = json.loads(document())
         return app.openapi_schema
 
     # FastAPI's documented way to extend the schema (mypy does not allow assigning to a method).
