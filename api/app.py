@@ -82,6 +82,7 @@ from core.files import PRIVATE_UMASK
 from core.jobs import JobRunner
 from core.settings import Settings, get_settings
 from core.tokens import TokenSigner
+from credit import service as credit_service
 from disclosure.search.base import SearchBackend
 from disclosure.search.factory import from_settings as search_from_settings
 from insurance.claims import CaseRef
@@ -195,14 +196,19 @@ def _bare_app(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] |
 
 
 @cache
-def _openapi_json() -> str:
+def _openapi_json(grades: tuple[str, ...]) -> str:
     """The OpenAPI document with each operation's errors (api.openapi), as JSON text, made once per
-    process: it depends only on the routes, which the apps share (`_included_routes`), and on `_bare_app`'s
-    title and version.
-    Making it takes about a second of CPU; the test suite asked for it about forty times a worker."""
+    process and methodology: it depends only on the routes, which the apps share (`_included_routes`),
+    `_bare_app`'s title and version, and the grades of the methodology in force (`grades`, the enum of
+    each grade filter). Making it takes about a second of CPU; the test suite asked for it about forty
+    times a worker."""
     app = _bare_app()
     app.router.routes.extend(_included_routes())
     return json.dumps(openapi.document_errors(app, app.openapi()))
+
+
+def _openapi_document() -> str:
+    return _openapi_json(credit_service.grade_codes())
 
 
 def create_app(
@@ -243,7 +249,7 @@ def create_app(
     app.state = AppState()  # Starlette's, each value an ordinary attribute (the scan reads a dozen)
     _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
     problems.install(app)
-    openapi.install(app, _openapi_json)
+    openapi.install(app, _openapi_document)
     app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
     app.router.routes.extend(_included_routes())
     app.mount("/static", pages.static_files(), name="static")
