@@ -106,9 +106,7 @@ def verify_case(session: Session, case_id: int, token: str) -> CaseRef | None:
 
 
 # The resolver first: the scan is the hot path, and routes are matched in order.
-
 ROUTERS = (
-    docs.router,
     resolver.router,
     health.router,
     public.router,
@@ -162,6 +160,7 @@ ROUTERS = (
     verify_pages.router,
     verifiable_pages.router,
     portal_pages.data,
+    docs.router,
 )
 
 
