@@ -206,10 +206,6 @@ def _openapi_json(grades: tuple[str, ...]) -> str:
     return json.dumps(openapi.document_errors(app, app.openapi()))
 
 
-def _openapi_document() -> str:
-    return _openapi_json(credit_service.grade_codes())
-
-
 def create_app(
     settings: Settings | None = None, db: Database | None = None, search: SearchBackend | None = None
 ) -> FastAPI:
@@ -248,10 +244,11 @@ def create_app(
     app.state = AppState()  # Starlette's, each value an ordinary attribute (the scan reads a dozen)
     _set_state(app, settings, db, search, background, keyring, resolver_, jobs, secret)
     problems.install(app)
-    openapi.install(app, _openapi_document)
-    app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
+    openapi.install(app, lambda: _openapi_json(credit_service.grade_codes()))
     app.router.routes.extend(_included_routes())
+    # The files after the routes: a routed request (the scan's among them) is not matched against them first.
     app.mount("/static", pages.static_files(), name="static")
+    app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
     # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
     page_web.install(app, secret)
     app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
