@@ -188,9 +188,13 @@ class Database:
         conn.execute(f"PRAGMA wal_autocheckpoint={int(checkpoint_pages)}")
         return conn
 
-    def dispose(self) -> None:
+    def close_own(self) -> None:
+        """Close the threads' own autocommit connections (`fetch_one`); the pools stay."""
         while self._own:
             self._own.pop().close()
+
+    def dispose(self) -> None:
+        self.close_own()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()

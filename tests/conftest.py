@@ -25,7 +25,7 @@ from api import wiring
 from api.app import create_app
 from api.wiring import load_handlers
 from core.clock import clock
-from core.db import Database, id_of, migrate
+from core.db import Database, id_of, migrate, normalise_url
 from core.events import Dispatcher
 from core.security import SYSTEM, Role, create_key
 from core.settings import Settings
@@ -214,6 +214,9 @@ def postgres_url() -> Iterator[str]:
     url = _pg_url(admin, dbname)
     migrate(url)
     yield url
+    pooled_database = _POOLED.pop(normalise_url(url), None)
+    if pooled_database is not None:
+        pooled_database.dispose()
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
 
@@ -303,6 +306,21 @@ def demo_snapshot_postgresql(postgres_url: str) -> demo_snapshot.Snapshot:
         database.dispose()
 
 
+_POOLED: dict[str, Database] = {}
+
+
+def pooled(url: str) -> Database:
+    """The worker's one `Database` for a session database, handed to each test in turn (emptied by the
+    fixture). Its pools outlive the test: a new engine a test opened new connections, and on PostgreSQL
+    each is a new server process that reads the catalogue again (about 4,000 a run). What a test may
+    have set on it (the app's audit keys) is cleared; a test that disposes it gets new connections."""
+    database = _POOLED.get(normalise_url(url))
+    if database is None:
+        database = _POOLED[normalise_url(url)] = Database(url)
+    database.audit_keys = None
+    return database
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request: pytest.FixtureRequest) -> Iterator[Database]:
     """The test's database, emptied; for a test marked `demo_seeded`, holding the demo as
@@ -310,7 +328,7 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
     url = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
     seeded = request.node.get_closest_marker("demo_seeded") is not None
     snapshot = request.getfixturevalue(f"demo_snapshot_{request.param}") if seeded else None
-    database = Database(url)
+    database = pooled(url)
     _truncate(database)
     if snapshot is not None:
         demo_snapshot.put_back(database, snapshot)
@@ -319,7 +337,7 @@ def db(request: pytest.FixtureRequest) -> Iterator[Database]:
         yield database
     finally:
         clock.reset()
-        database.dispose()
+        database.close_own()
 
 
 @pytest.fixture
@@ -332,10 +350,10 @@ def seeded_keys(request: pytest.FixtureRequest, db: Database) -> dict[str, str]:
 
 @pytest.fixture
 def postgres_db(request: pytest.FixtureRequest) -> Iterator[Database]:
-    database = Database(request.getfixturevalue("postgres_url"))
+    database = pooled(request.getfixturevalue("postgres_url"))
     _truncate(database)
     yield database
-    database.dispose()
+    database.close_own()
 
 
 @pytest.fixture
@@ -345,6 +363,12 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         database_url=db.url,
         code_secret="test-secret-" + uuid.uuid4().hex,
         dispatcher_in_process=False,
+        # The API role only: a test drives the worker's and the scheduler's work itself (the outbox by
+        # `dispatcher.drain()`, a job by `app.state.background.all_jobs[name].run_slot()`), as it
+        # drives the dispatcher, instead of timers that start with every app and race its own writes.
+        # The jobs are still built (an admin triggers them through /api/v1/admin/jobs); a test that
+        # needs the timers asks for the roles (tests/traceability/test_scan_writers.py).
+        roles="api",
         public_rate_limit_per_minute=6000,
         public_rate_limit_burst=1000,
         outbox_backoff_base_seconds=0.01,

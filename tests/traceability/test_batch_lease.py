@@ -257,14 +257,15 @@ def test_a_resumed_batch_keeps_the_key_it_started_with(db):
 
 
 def test_the_server_resumes_a_batch_whose_runner_died(db, settings):
-    """Wiring: the server's sweep (at start and every half lease) resumes an expired batch."""
+    """Wiring: the server's sweep (at start and every half lease, a timer of its worker role) resumes an
+    expired batch."""
     from api.app import create_app
 
     _, decl = released_lines(db, [700])
     batch = reserve(db, decl, 700, runner="cli:dead")
     with db.transaction() as s:
         s.execute(update(CodeBatch).where(CodeBatch.id == batch.id).values(lease_until=None))
-    app = create_app(settings.model_copy(update={"batch_lease_seconds": 0.5}), db)
+    app = create_app(settings.model_copy(update={"batch_lease_seconds": 0.5, "roles": "api,worker"}), db)
     with TestClient(app):
         deadline = time.monotonic() + 30
         while batch_of(db, batch.id).status == BatchStatus.running and time.monotonic() < deadline:
