@@ -65,7 +65,10 @@ def test_an_export_cut_off_by_a_restart_is_run_again_and_finishes(
         partial.write_bytes(b"id,category\n1,entity\n")
     assert exports.get(db, job_id).status == "running"  # nothing of the first process says otherwise
 
-    after = create_app(settings, db)  # the restarted server: its own backend, from the settings
+    # The restarted server: its own backend, from the settings, with the scheduler role (the tests'
+    # apps run the API role alone) whose recovery claims the export.
+    restarted = settings.model_copy(update={"roles": "api,scheduler"})
+    after = create_app(restarted, db)
     with TestClient(after) as client:
         deadline = time.monotonic() + 30
         while True:
@@ -79,7 +82,7 @@ def test_an_export_cut_off_by_a_restart_is_run_again_and_finishes(
         assert file.status_code == 200 and len(file.content.decode("utf-8-sig").splitlines()) == 7
         assert not partial.exists()
     # a second start-up finds nothing to recover: the finished export stays done
-    with TestClient(create_app(settings, db)) as client:
+    with TestClient(create_app(restarted, db)) as client:
         assert (
             client.get(f"/api/v1/disclosures/exports/{job_id}", headers=regulator).json()["status"] == "done"
         )
