@@ -473,12 +473,17 @@ class Keys:
 
 @pytest.fixture
 def keys(db: Database) -> Keys:
-    m1, m2, ins = (
-        register(db),
-        register(db, name_zh="另一家跨境公司"),
-        register(db, "insurer", name_zh="测试保险公司"),
-    )
+    """Two merchants and an insurer registered, and a key for each role: one transaction (as `register`
+    would make them one after the other), which most tests of the suite start with."""
+
+    def create(kind: str, name_zh: str) -> Enterprise:
+        data = EnterpriseCreate(uscc=make_uscc(), name_zh=name_zh, name_en="Test Trading Co.", kind=kind)
+        return enterprises.register(s, data, SYSTEM)
+
     with db.transaction() as s:
+        m1 = create("merchant", "测试跨境贸易有限公司")
+        m2 = create("merchant", "另一家跨境公司")
+        ins = create("insurer", "测试保险公司")
         return Keys(
             admin=create_key(s, Role.admin),
             regulator=create_key(s, Role.regulator),
