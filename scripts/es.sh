@@ -3,6 +3,7 @@
 # mvn, unpacked once under var/), run with the newest JDK on the machine (installed here when missing).
 #   scripts/es.sh start   -> prints the node's URL on stdout
 #   scripts/es.sh stop
+# CROSSTRUST_ES_PORT, CROSSTRUST_ES_HEAP (1g) and CROSSTRUST_ES_JAVA_OPTS (more JVM options) configure it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The server's major must match the Python client's (elasticsearch 9.x).
@@ -354,6 +355,8 @@ cluster.routing.allocation.disk.threshold_enabled: false
 action.destructive_requires_name: false
 EOF
     printf -- '-Xms%s\n-Xmx%s\n' "$HEAP" "$HEAP" >"$CONF/jvm.options.d/crosstrust.options"
+    # More JVM options, one per word (scripts/test.sh gives the tests' node its own).
+    [ -z "${CROSSTRUST_ES_JAVA_OPTS:-}" ] || printf -- '%s\n' $CROSSTRUST_ES_JAVA_OPTS >>"$CONF/jvm.options.d/crosstrust.options"
     [ "$(id -u)" -eq 0 ] && chown -R "$ES_USER:" "$BASE" && chmod 755 "$BASE"
     : >"$LOGS/launcher.log"
     if [ -f "$LOG" ]; then LOG_FROM=$(($(wc -l <"$LOG") + 1)); fi
