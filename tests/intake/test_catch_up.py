@@ -6,12 +6,12 @@ comes after. A day that has not come yet is refused naming `since`. The shell do
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from itertools import count
 
 from sqlmodel import func, select
 
-from core.clock import utcnow
+from core.clock import clock, utcnow
 from core.identifiers import uscc_with_check
 from core.workdays import CHINA_TZ
 from intake import distribution
@@ -21,7 +21,13 @@ from tests.conftest import Keys, register
 from .helpers import COURT_HEADER, csv_bytes, deliver, source
 from .test_distribution import SUBS, _deliveries, _drain, _regulator, _row
 
-TODAY = utcnow().astimezone(CHINA_TZ).date()
+
+def today() -> date:
+    """China's date now (the rule's), read when a test uses it: a constant read at collection went stale
+    when China's midnight (16:00 UTC) fell between the collection and the test."""
+    return utcnow().astimezone(CHINA_TZ).date()
+
+
 _org = count(880_000_000)
 
 
@@ -54,11 +60,11 @@ def test_a_new_subscription_is_sent_the_older_records_it_asks_for_once_each(
     deliver(db, tmp_path, src, "court_dishonest", csv_bytes(COURT_HEADER, here + there))
     dispatcher.drain()
     reg = keys.header(keys.regulator)
-    since = _sub(client, reg, catching.url, ["court_dishonest"], ["330206"], since=str(TODAY))
+    since = _sub(client, reg, catching.url, ["court_dishonest"], ["330206"], since=str(today()))
     assert since["since"] is not None
     only_new = _sub(client, reg, fresh.url, ["court_dishonest"])
     sh = _regulator(db, "310115")
-    _sub(client, sh, pudong.url, ["penalty"], since=str(TODAY - timedelta(days=30)))  # another kind
+    _sub(client, sh, pudong.url, ["penalty"], since=str(today() - timedelta(days=30)))  # another kind
     # A record accepted while the catch-up is under way: fanned out, and not owed twice.
     later = _court_rows(db, 1)
     deliver(db, tmp_path, src, "court_dishonest", csv_bytes(COURT_HEADER, later), filename="later.csv")
@@ -77,7 +83,10 @@ def test_a_new_subscription_is_sent_the_older_records_it_asks_for_once_each(
 def test_a_catch_up_from_a_day_to_come_is_refused_naming_since(client, keys: Keys, receivers):
     reg = keys.header(keys.regulator)
     body = {"name": "x", "url": receivers[0].url, "kinds": ["court_dishonest"]}
-    for since, status in ((str(TODAY + timedelta(days=1)), 422), ("1999-12-31", 422), ("2026-13-01", 422)):
+    clock.freeze(
+        utcnow()
+    )  # no midnight between the day read here and the service's (the db fixture resets it)
+    for since, status in ((str(today() + timedelta(days=1)), 422), ("1999-12-31", 422), ("2026-13-01", 422)):
         r = client.post(SUBS, json={**body, "since": since}, headers=reg)
         assert r.status_code == status, (since, r.text)
         assert r.headers["content-type"].startswith("application/problem+json")
@@ -99,7 +108,7 @@ def test_the_shell_subscribes_lists_and_revokes(
     src = source(db)
     deliver(db, tmp_path, src, "court_dishonest", csv_bytes(COURT_HEADER, _court_rows(db, 2)))
     dispatcher.drain()
-    made = _subscribe_cli(cli, "宁波数据共享", rx.url, str(TODAY))
+    made = _subscribe_cli(cli, "宁波数据共享", rx.url, str(today()))
     assert made.exit_code == 0, made.output
     assert "signing secret (shown once): whsec_" in made.output
     sub_id = int(made.output.split()[1])
