@@ -22,8 +22,10 @@ methods an operation does not have), so a failure here is reproducible and the r
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -141,6 +143,9 @@ def fuzzed(sqlite_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def _app():
     """The app as it serves its routes (its OpenAPI document depends on the routes only, not on data)."""
     var = Path(tempfile.mkdtemp(prefix="crosstrust-openapi-"))
+    # Its var/ (keys made at start, an empty index) goes when the process ends: outside `make test`,
+    # whose temporary folder is removed whole, TMPDIR would keep one a collection.
+    atexit.register(shutil.rmtree, var, True)
     return create_app(
         Settings(
             var_dir=var, database_url=f"sqlite:///{var / 'unused.db'}", code_secret="doc", _env_file=None
