@@ -19,7 +19,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from api import wiring
 from api.app import create_app
@@ -312,11 +312,12 @@ _POOLED: dict[str, Database] = {}
 def pooled(url: str) -> Database:
     """The worker's one `Database` for a session database, handed to each test in turn (emptied by the
     fixture). Its pools outlive the test: a new engine a test opened new connections, and on PostgreSQL
-    each is a new server process that reads the catalogue again (about 4,000 a run). What a test may
-    have set on it (the app's audit keys) is cleared; a test that disposes it gets new connections."""
-    database = _POOLED.get(normalise_url(url))
+    each is a new server process that reads the catalogue again. What a test may have set on it (the
+    app's audit keys) is cleared; a test that disposes it gets new connections."""
+    key = normalise_url(url)
+    database = _POOLED.get(key)
     if database is None:
-        database = _POOLED[normalise_url(url)] = Database(url)
+        database = _POOLED[key] = Database(url)
     database.audit_keys = None
     return database
 
@@ -367,7 +368,8 @@ def settings(tmp_path: Path, db: Database) -> Settings:
         # `dispatcher.drain()`, a job by `app.state.background.all_jobs[name].run_slot()`), as it
         # drives the dispatcher, instead of timers that start with every app and race its own writes.
         # The jobs are still built (an admin triggers them through /api/v1/admin/jobs); a test that
-        # needs the timers asks for the roles (tests/traceability/test_scan_writers.py).
+        # needs the timers asks for their role (tests/traceability/test_batch_lease.py: worker;
+        # tests/disclosure/test_search_house.py: scheduler).
         roles="api",
         public_rate_limit_per_minute=6000,
         public_rate_limit_burst=1000,
@@ -436,6 +438,12 @@ def make_uscc() -> str:
 
 
 def register(db: Database, kind: str = "merchant", **overrides: object) -> Enterprise:
+    with db.transaction() as s:
+        return register_in(s, kind, **overrides)
+
+
+def register_in(session: Session, kind: str = "merchant", **overrides: object) -> Enterprise:
+    """`register` inside the caller's transaction."""
     data = {
         "uscc": make_uscc(),
         "name_zh": "测试跨境贸易有限公司",
@@ -443,8 +451,7 @@ def register(db: Database, kind: str = "merchant", **overrides: object) -> Enter
         "kind": kind,
     }
     data.update(overrides)
-    with db.transaction() as s:
-        return enterprises.register(s, EnterpriseCreate(**data), SYSTEM)
+    return enterprises.register(session, EnterpriseCreate(**data), SYSTEM)
 
 
 def bank_key(db: Database, name_zh: str = "测试商业银行") -> tuple[int, str]:
@@ -473,17 +480,12 @@ class Keys:
 
 @pytest.fixture
 def keys(db: Database) -> Keys:
-    """Two merchants and an insurer registered, and a key for each role: one transaction (as `register`
-    would make them one after the other), which most tests of the suite start with."""
-
-    def create(kind: str, name_zh: str) -> Enterprise:
-        data = EnterpriseCreate(uscc=make_uscc(), name_zh=name_zh, name_en="Test Trading Co.", kind=kind)
-        return enterprises.register(s, data, SYSTEM)
-
+    """Two merchants and an insurer registered, and a key for each role, in one transaction: most tests
+    of the suite start with it."""
     with db.transaction() as s:
-        m1 = create("merchant", "测试跨境贸易有限公司")
-        m2 = create("merchant", "另一家跨境公司")
-        ins = create("insurer", "测试保险公司")
+        m1 = register_in(s)
+        m2 = register_in(s, name_zh="另一家跨境公司")
+        ins = register_in(s, "insurer", name_zh="测试保险公司")
         return Keys(
             admin=create_key(s, Role.admin),
             regulator=create_key(s, Role.regulator),

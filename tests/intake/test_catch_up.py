@@ -83,9 +83,8 @@ def test_a_new_subscription_is_sent_the_older_records_it_asks_for_once_each(
 def test_a_catch_up_from_a_day_to_come_is_refused_naming_since(client, keys: Keys, receivers):
     reg = keys.header(keys.regulator)
     body = {"name": "x", "url": receivers[0].url, "kinds": ["court_dishonest"]}
-    clock.freeze(
-        utcnow()
-    )  # no midnight between the day read here and the service's (the db fixture resets it)
+    # No midnight between the day read here and the service's (the db fixture resets the clock).
+    clock.freeze(utcnow())
     for since, status in ((str(today() + timedelta(days=1)), 422), ("1999-12-31", 422), ("2026-13-01", 422)):
         r = client.post(SUBS, json={**body, "since": since}, headers=reg)
         assert r.status_code == status, (since, r.text)
