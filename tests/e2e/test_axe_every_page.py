@@ -13,7 +13,7 @@ from sqlmodel import select
 from tests.api import test_page_words
 from tests.api.test_page_words import issued_serials, role_paths
 from tests.conftest import free_port, serve
-from tests.e2e.pages_kit import PHONE, axe_violations, describe
+from tests.e2e.pages_kit import LOW_RULES, PHONE, SERIOUS, axe_violations, describe
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
 
@@ -124,8 +124,12 @@ def _sign_in(page, base: str, key: str) -> None:
     assert not page.url.endswith("/signin"), page.content()[:500]
 
 
-# The page's own switch to English (the scan pages, the consumer's complaint pages, the code help page).
-_ENGLISH = """() => { const a = document.querySelector('a[href*="lang=en"]'); return a ? a.href : null; }"""
+# The page's language, and its own switch to English (the scan pages, the consumer's complaint pages, the
+# code help page).
+_LANG_AND_ENGLISH = """() => {
+    const a = document.querySelector('a[href*="lang=en"]');
+    return [document.documentElement.lang, a ? a.href : null];
+}"""
 
 
 def _visit(page, base: str, role: str, lang: str, path: str, want: int, english: dict) -> list[str]:
@@ -134,9 +138,9 @@ def _visit(page, base: str, role: str, lang: str, path: str, want: int, english:
     url = base + path if lang == "zh" else (english[(role, path)] or base + path)
     response = page.goto(url)
     assert response.status == want, (role, lang, url, response.status, page.content()[:300])
-    page_lang = page.evaluate("() => document.documentElement.lang")
+    page_lang, own_english = page.evaluate(_LANG_AND_ENGLISH)
     if lang == "zh":
-        english[(role, path)] = page.evaluate(_ENGLISH)
+        english[(role, path)] = own_english
         assert page_lang.startswith("zh"), (url, page_lang)
     elif english[(role, path)]:
         assert page_lang.startswith("en"), (url, page_lang)
@@ -231,3 +235,13 @@ def test_the_check_finds_what_it_is_there_to_find(page):
     assert {v["id"] for v in found} == {"color-contrast", "button-name", "image-alt"}
     lines = describe(found, "sample")
     assert any("color-contrast (serious) at ['p']" in line for line in lines), lines
+    # The rules left out (those that can report nothing serious or critical) change nothing counted: axe
+    # with every rule finds the same serious and critical nodes, and the rest only below them.
+    everything = page.evaluate("() => window.axe.run(document, {resultTypes: ['violations']})")["violations"]
+    assert [(v["id"], v["nodes"]) for v in everything if v["impact"] in SERIOUS] == [
+        (v["id"], v["nodes"]) for v in found
+    ]
+    skipped = {v["id"]: v["impact"] for v in everything if v["id"] in LOW_RULES}
+    assert skipped == {"heading-order": "moderate"}, skipped  # the <h4> after the <h1>: reported, not counted
+    assert {"region", "landmark-one-main", "heading-order"} <= set(LOW_RULES)
+    assert not {"color-contrast", "button-name", "image-alt", "label", "meta-viewport"} & set(LOW_RULES)
