@@ -47,9 +47,7 @@ fi
 export CROSSTRUST_VAR_DIR=${CROSSTRUST_VAR_DIR:-$(mktemp -d -p "$PYTEST_TMPDIR")}
 "$BIN/ruff" check .
 "$BIN/mypy"
-# Three worker processes (pytest-xdist) on two cores: two run the files, each file whole in one of them in
-# its own order, the longest handed out first; the third runs only the files that mostly wait on processes
-# they start and kill (`WAITING_FILES` in tests/conftest.py), in the core the other two would leave idle
-# meanwhile. Each worker has its own databases and var/ (tests/README.md). CROSSTRUST_TEST_WORKERS=2 runs
-# two that share every file, 0 one process, as does `-n 0` among the arguments (the last -n wins).
-TMPDIR=$PYTEST_TMPDIR "$BIN/python" -m pytest -n "${CROSSTRUST_TEST_WORKERS:-3}" --dist loadfile --no-loadscope-reorder "$@"
+# Two worker processes (pytest-xdist), each test file whole in one of them in its own order, the longest
+# files handed out first (tests/conftest.py); each worker has its own databases and var/ (tests/README.md).
+# CROSSTRUST_TEST_WORKERS=0 runs in one process, as does `-n 0` among the arguments (the last -n wins).
+TMPDIR=$PYTEST_TMPDIR "$BIN/python" -m pytest -n "${CROSSTRUST_TEST_WORKERS:-2}" --dist loadfile --no-loadscope-reorder "$@"

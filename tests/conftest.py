@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -47,7 +47,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 os.environ.setdefault("CROSSTRUST_AUDIT_KEY", "test-audit-key-" + uuid.uuid4().hex)
 os.environ.setdefault("CROSSTRUST_AUDIT_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 
-# Under pytest-xdist (scripts/test.sh runs three workers) each worker has a var/ of its own: the session's
+# Under pytest-xdist (scripts/test.sh runs two workers) each worker has a var/ of its own: the session's
 # databases are its own already (a SQLite file under its own temporary folder, a PostgreSQL database
 # with a random name).
 if os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get("CROSSTRUST_VAR_DIR"):
@@ -97,34 +97,15 @@ LONGEST_FILES = (
 
 
 # Files whose tests are handed out one by one instead of whole: each shares no module-scoped fixture.
-# Under two workers the kill -9 loop on SQLite and on PostgreSQL (minutes each) run on both at once instead
-# of one after the other on one, which kept that worker busy alone (under three the waiter below runs them
-# in turn); the axe-core walk of every page is four tests (a part of the roles each) that two workers share.
+# The kill -9 loop on SQLite and on PostgreSQL (minutes each) run on the two workers at once instead of one
+# after the other on one, which kept that worker busy alone; the axe-core walk of every page is four tests
+# (a part of the roles each) that the two workers share.
 SPLIT_FILES = ("tests/traceability/test_issuance_crash.py", "tests/e2e/test_axe_every_page.py")
-
-
-# Files whose tests mostly wait: on processes they start, kill and start again (the kill -9 loops, whose
-# leases must run out), on servers coming up (`crosstrust up`, Elasticsearch after its outage), on the GS1
-# suite's node and PHP. Under three or more workers (scripts/test.sh) the last worker runs these and
-# nothing else, beside the others, which run the rest: two workers on two cores leave a core idle while
-# one of these waits, and a third that runs everything makes three busy processes on two cores.
-WAITING_FILES = (
-    "tests/traceability/test_issuance_crash.py",
-    "tests/disclosure/test_search_outage.py",
-    "tests/api/test_gs1_resolver_suite.py",
-    "tests/api/test_server.py",
-    "tests/api/test_processes.py",
-    "tests/intake/test_intake_crash.py",
-    "tests/translog/test_append_crash.py",
-    "tests/traceability/test_scan_spool_kill.py",
-)
 
 
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
-    """`--dist loadfile` (scripts/test.sh), except that each test of `SPLIT_FILES` is a unit of its own
-    and, under three or more workers, the last runs the `WAITING_FILES` alone (the others take them only
-    when nothing else is left)."""
+    """`--dist loadfile` (scripts/test.sh), except that each test of `SPLIT_FILES` is a unit of its own."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
@@ -133,39 +114,6 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | 
         def _split_scope(self, nodeid: str) -> str:
             file = nodeid.split("::", 1)[0]
             return nodeid if file in SPLIT_FILES else file
-
-        def _waiter(self, node: Any) -> bool:
-            ids = sorted(
-                (n.workerinput["workerid"] for n in self.nodes), key=lambda w: int(w.removeprefix("gw"))
-            )
-            return len(ids) > 2 and node.workerinput["workerid"] == ids[-1]
-
-        def _next_scope(self, node: Any) -> str | None:
-            waiter = self._waiter(node)
-            for scope in self.workqueue:
-                if (scope.split("::", 1)[0] in WAITING_FILES) == waiter:
-                    return scope
-            return None if waiter else next(iter(self.workqueue), None)
-
-        def _assign_work_unit(self, node: Any) -> None:
-            scope = self._next_scope(node)
-            if scope is None:  # the waiter, once no waiting file is left
-                node.shutdown()
-                return
-            work_unit = self.workqueue.pop(scope)
-            self.assigned_work.setdefault(node, {})[scope] = work_unit
-            collection = self.registered_collections[node]
-            node.send_runtest_some([collection.index(i) for i, done in work_unit.items() if not done])
-
-        def _reschedule(self, node: Any) -> None:
-            if node.shutting_down:
-                return
-            if not self.workqueue or self._next_scope(node) is None:
-                node.shutdown()
-                return
-            if self._pending_of(self.assigned_work[node]) > 2:
-                return
-            self._assign_work_unit(node)
 
     return SplitLongFiles(config, log)
 
