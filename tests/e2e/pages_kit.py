@@ -30,8 +30,9 @@ def _axe_source() -> str:
 # The rules that can only report moderate or minor findings: their own impact (axe reports a rule's nodes
 # at the rule's impact where it declares one) and every one of their checks' are below serious. The checks
 # here count serious and critical findings only, so these rules are not run (18.2 → 15.8 s of axe over the
-# public pages' 96 checks); a rule with any check serious or critical is kept. Read from the vendored axe-core itself; the harness
-# test (tests/e2e/test_axe_every_page.py) shows the findings counted are those of every rule.
+# public pages' 96 checks); a rule with any check serious or critical is kept. Read from the vendored
+# axe-core itself (`low_rules`); the harness test (tests/e2e/test_axe_every_page.py) shows the findings
+# counted are those of every rule.
 _LOW = """() => {
     const low = new Set(['moderate', 'minor']);
     const checks = window.axe._audit.data.checks;
@@ -59,17 +60,18 @@ def axe_violations(page) -> list[dict]:
         page.evaluate(_axe_source())  # through the DevTools protocol: the page's CSP does not apply
         version = page.evaluate(_VERSION)
     assert version == AXE_VERSION
-    result = page.evaluate(_RUN, _low_rules(page))
+    result = page.evaluate(_RUN, low_rules(page))
     return [v for v in result["violations"] if v.get("impact") in SERIOUS]
 
 
-LOW_RULES: list[str] = []  # read from axe-core on the first check
+_LOW_RULES: list[str] = []
 
 
-def _low_rules(page) -> list[str]:
-    if not LOW_RULES:
-        LOW_RULES.extend(page.evaluate(_LOW))
-    return LOW_RULES
+def low_rules(page) -> list[str]:
+    """The rules `axe_violations` leaves out, read once from the axe-core in `page` (the vendored one)."""
+    if not _LOW_RULES:
+        _LOW_RULES.extend(page.evaluate(_LOW))
+    return _LOW_RULES
 
 
 def describe(violations: list[dict], where: str) -> list[str]:
