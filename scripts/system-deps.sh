@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Debian packages CrossTrust and its tests need beyond Python: a TrueType CJK font (WenQuanYi Zen Hei)
-# that label sheets embed and pages render with, Chromium for the browser tests, poppler-utils to
-# read generated PDFs back, zbar-tools to decode their QR codes, node to run GS1's Digital Link toolkit
-# and resolver test suite, PHP (with curl) for that suite's helper, curl and jq for the README's
-# walk-through. Installs only what is missing.
+# that label sheets embed and pages render with, Chromium's headless shell for the browser tests,
+# poppler-utils to read generated PDFs back, zbar-tools to decode their QR codes, node to run GS1's
+# Digital Link toolkit and resolver test suite, PHP (with curl) for that suite's helper, curl and jq for
+# the README's walk-through. Installs only what is missing.
 #   scripts/system-deps.sh run    what the server needs (the font)
 #   scripts/system-deps.sh test   that, plus what the tests need
 set -euo pipefail
 need=()
 fc-list :fontformat=TrueType family 2>/dev/null | grep -q "WenQuanYi Zen Hei" || need+=(fonts-wqy-zenhei)
 if [ "${1:-test}" = "test" ]; then
-  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # Debian's Chromium built as the headless shell (tests/e2e/conftest.py says why not the full browser).
+  command -v chromium-headless-shell >/dev/null 2>&1 || need+=(chromium-headless-shell)
   command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
   # zbar reads whole label-sheet pages back in tests/traceability/test_label_pages.py.
   command -v zbarimg >/dev/null 2>&1 || need+=(zbar-tools)
