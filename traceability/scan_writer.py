@@ -148,26 +148,36 @@ class ScanWriter:
         if len(self._buffer) >= self.max_pending:
             self.dropped += 1  # back-pressure: the consumer's answer matters more than the log
             return
-        self._idle.clear()
         if self.spool is None:
             self._buffer.append(record)
-            return
-        with self._spool_lock:
-            self.spool.append(record)
-            self._buffer.append(record)
+        else:
+            with self._spool_lock:
+                self.spool.append(record)
+                self._buffer.append(record)
+        # Marked busy once the record is in the buffer. Marked before, a round of the writer's thread
+        # could run in between (the spool's write lets go of the GIL) and mark it idle again, and `flush`
+        # would have taken the record's batch for written while it was being committed.
+        self._idle.clear()
 
     def _drain_once(self) -> int:
-        """Write one batch; returns how many records it took from the buffer."""
-        batch, segment = self._take_batch()
-        if batch:
-            try:
-                self.write(batch, segment.name if segment else None)
-            except Exception:  # noqa: BLE001 - keep serving; the error is logged
-                log.exception("writing %d scan records failed", len(batch))
-                self._settled(segment, written=False)
-            else:
-                self._settled(segment, written=True)
-        return len(batch)
+        """Write one batch; returns how many records it took from the buffer. In flight (`flush` waits)
+        from before it takes them until they are written."""
+        with self._inflight_lock:
+            self._inflight += 1
+        try:
+            batch, segment = self._take_batch()
+            if batch:
+                try:
+                    self.write(batch, segment.name if segment else None)
+                except Exception:  # noqa: BLE001 - keep serving; the error is logged
+                    log.exception("writing %d scan records failed", len(batch))
+                    self._settled(segment, written=False)
+                else:
+                    self._settled(segment, written=True)
+            return len(batch)
+        finally:
+            with self._inflight_lock:
+                self._inflight -= 1
 
     def _run(self) -> None:
         # Wake every `interval` seconds and write what has gathered by then: few large transactions.
@@ -211,9 +221,9 @@ class ScanWriter:
                 if self._buffer and (conn is None or conn.closed):
                     conn = await psycopg.AsyncConnection.connect(url)
                 while self._buffer:
-                    with self._inflight_lock:
-                        batch, segment = self._take_batch()
+                    with self._inflight_lock:  # in flight before the buffer is empty: see flush
                         self._inflight += 1
+                        batch, segment = self._take_batch()
                     try:
                         await self._write_postgres_async(conn, batch, segment.name if segment else None)
                         self.written += len(batch)

@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from core.clock import utcnow
 from core.db import Database
+from traceability.scan_spool import ScanSpool
 from traceability.scan_writer import ScanWriter
 
 INTERVAL = 0.05
@@ -57,3 +58,44 @@ def test_scans_arriving_during_a_write_wait_for_the_next_wake(db: Database):
         ).scalars()
         assert list(written) == [f"batch-test-{n}" for n in range(5)]
     assert writer.written == 5 and writer.dropped == 0
+
+
+class _SlowSpool(ScanSpool):
+    """A spool whose append, like a real file write under load, lets the writer's thread run a round
+    between `submit` starting and the record reaching the buffer (here: until that round has marked the
+    writer idle, at most two intervals)."""
+
+    writer: ScanWriter
+
+    def append(self, record: tuple) -> None:
+        self.writer._idle.wait(2 * INTERVAL)
+        super().append(record)
+
+
+class _SlowWrite(ScanWriter):
+    """A writer whose batch takes a moment to commit, as a busy database's does."""
+
+    def write(self, records: list[tuple], segment: str | None = None) -> None:
+        time.sleep(0.3)
+        super().write(records, segment)
+
+
+def test_flush_returns_only_when_every_submitted_scan_is_written(db: Database, tmp_path):
+    """What a test (and a shutdown) relies on: after `flush`, every scan submitted before it can be read
+    back. Before, `submit` marked the writer busy before its spool's write, a round of the writer's thread
+    in between marked it idle again, and `flush` returned while that record's batch was being committed
+    (a consumer page test read the scan count before the scan: CI, 2026-12-07)."""
+    spool = _SlowSpool(tmp_path / "spool")
+    spool.writer = writer = _SlowWrite(db, interval=INTERVAL, spool=spool)
+    writer.start()
+    try:
+        for n in range(3):
+            writer.submit(_record(100 + n))
+            writer.flush()
+            with db.engine.connect() as conn:
+                written = conn.execute(
+                    text("SELECT count(*) FROM scan_record WHERE client_hash LIKE 'batch-test-1%'")
+                ).scalar_one()
+            assert written == n + 1
+    finally:
+        writer.stop()
