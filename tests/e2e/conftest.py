@@ -45,9 +45,9 @@ class LiveServer(NamedTuple):
 def chromium_path() -> str:
     """Debian's `chromium-headless-shell` (CROSSTRUST_CHROMIUM picks another): the same Chromium release,
     Blink and V8 as Debian's `chromium`, built as the headless shell that Playwright itself runs headless
-    tests in, without the full browser's window layer. Over tests/e2e it spent 120 CPU s where
-    `chromium --headless` spent 194, and the walk took 131 s instead of 210 (BENCHMARKS.md, "The suite,
-    eleventh pass"). The full browser where only it is installed."""
+    tests in, without the full browser's window layer. tests/e2e on two workers spent 120 CPU s (pytest,
+    driver and browser) where `chromium --headless` spent 194, and took 131 s instead of 210 (BENCHMARKS.md,
+    "The suite, eleventh pass"). The full browser where only it is installed."""
     path = (
         os.environ.get("CROSSTRUST_CHROMIUM")
         or shutil.which("chromium-headless-shell")
