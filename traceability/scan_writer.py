@@ -124,8 +124,6 @@ class ScanWriter:
         self.max_pending = max_pending
         self._buffer: deque[tuple] = deque()
         self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._idle.set()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = (
             None  # the writer's own SQLite connection, opened on first use
@@ -150,14 +148,10 @@ class ScanWriter:
             return
         if self.spool is None:
             self._buffer.append(record)
-        else:
-            with self._spool_lock:
-                self.spool.append(record)
-                self._buffer.append(record)
-        # Marked busy once the record is in the buffer. Marked before, a round of the writer's thread
-        # could run in between (the spool's write lets go of the GIL) and mark it idle again, and `flush`
-        # would have taken the record's batch for written while it was being committed.
-        self._idle.clear()
+            return
+        with self._spool_lock:
+            self.spool.append(record)
+            self._buffer.append(record)
 
     def _drain_once(self) -> int:
         """Write one batch; returns how many records it took from the buffer. In flight (`flush` waits)
@@ -190,9 +184,6 @@ class ScanWriter:
             due = len(self._buffer)
             while self._buffer and (due > 0 or stopping):
                 due -= self._drain_once()
-            self._idle.set()
-            if self._buffer:
-                self._idle.clear()
             if stopping:
                 return
 
@@ -234,9 +225,6 @@ class ScanWriter:
                     finally:
                         with self._inflight_lock:
                             self._inflight -= 1
-                self._idle.set()
-                if self._buffer:
-                    self._idle.clear()
                 if stopping:
                     return
         finally:
@@ -433,15 +421,17 @@ class ScanWriter:
             cur.close()
 
     def flush(self, timeout: float = 10.0) -> None:
-        """Wait until everything submitted so far is written (tests, shutdown)."""
+        """Wait until everything submitted so far is written (tests, shutdown). A record `submit` has
+        returned for is in the buffer or in a batch counted in flight from before it left the buffer (a
+        busy flag that `submit` cleared and the writer's rounds set once told this, and told it wrong:
+        a round between `submit`'s spool write and its buffering set it with the record unwritten)."""
         deadline = time.monotonic() + timeout
-        while (self._buffer or not self._idle.is_set() or self._inflight) and time.monotonic() < deadline:
+        while (self._buffer or self._inflight) and time.monotonic() < deadline:
             if self._thread is None and not any(
                 task is not None and not task.done() for task in self._loop_stops
             ):
                 while self._buffer:
                     self._drain_once()
-                self._idle.set()
                 return
             time.sleep(0.005)
 

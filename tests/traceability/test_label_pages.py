@@ -120,12 +120,18 @@ def zbar(page: Path) -> list[str]:
     return [text for text in done.stdout.splitlines() if is_link(text)]
 
 
-def zxing(page: Path) -> list[str]:
-    """The links zxing-cpp reads off a whole page."""
+def zxing_links(image: Image.Image) -> list:
+    """The QR codes zxing-cpp reads off an image whose text is a link, with where it found them."""
     import zxingcpp
 
-    found = zxingcpp.read_barcodes(Image.open(page), formats=zxingcpp.BarcodeFormat.QRCode)
-    return [r.text for r in found if is_link(r.text)]
+    return [
+        r for r in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode) if is_link(r.text)
+    ]
+
+
+def zxing(page: Path) -> list[str]:
+    """The links zxing-cpp reads off a whole page."""
+    return [r.text for r in zxing_links(Image.open(page))]
 
 
 def pages_of(sheet: list[Label], per_page: int) -> Iterator[set[str]]:
@@ -188,15 +194,12 @@ def _dark_box(image: Image.Image, around: tuple[int, int, int, int]) -> tuple[in
 def test_each_code_has_whole_dot_modules_and_a_clear_quiet_zone(
     tools, issue, tmp_path: Path, layout: SheetLayout, lot: str
 ) -> None:
-    import zxingcpp
 
     issued = issue(lot)
     sheet = issued[: layout.per_page]
     (path,) = rasterise(sheet, tmp_path, 300, layout)
     page = Image.open(path).convert("L")
-    found = [
-        r for r in zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode) if is_link(r.text)
-    ]
+    found = zxing_links(page)
     assert sorted(r.text for r in found) == sorted(label.uri for label in sheet)
     dot_mm = 25.4 / 300
     for result in found:

@@ -61,14 +61,11 @@ def test_scans_arriving_during_a_write_wait_for_the_next_wake(db: Database):
 
 
 class _SlowSpool(ScanSpool):
-    """A spool whose append, like a real file write under load, lets the writer's thread run a round
-    between `submit` starting and the record reaching the buffer (here: until that round has marked the
-    writer idle, at most two intervals)."""
-
-    writer: ScanWriter
+    """A spool whose append, like a real file write under load, lets the writer's thread run its rounds
+    between `submit` starting and the record reaching the buffer (two intervals)."""
 
     def append(self, record: tuple) -> None:
-        self.writer._idle.wait(2 * INTERVAL)
+        time.sleep(2 * INTERVAL)
         super().append(record)
 
 
@@ -85,8 +82,7 @@ def test_flush_returns_only_when_every_submitted_scan_is_written(db: Database, t
     back. Before, `submit` marked the writer busy before its spool's write, a round of the writer's thread
     in between marked it idle again, and `flush` returned while that record's batch was being committed
     (a consumer page test read the scan count before the scan: CI, 2026-12-07)."""
-    spool = _SlowSpool(tmp_path / "spool")
-    spool.writer = writer = _SlowWrite(db, interval=INTERVAL, spool=spool)
+    writer = _SlowWrite(db, interval=INTERVAL, spool=_SlowSpool(tmp_path / "spool"))
     writer.start()
     try:
         for n in range(3):
