@@ -7,7 +7,6 @@ changes one character, or replays another code's signed answer, is refused."""
 from __future__ import annotations
 
 import base64
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -18,6 +17,7 @@ from joserfc.jwk import ECKey
 
 from tests.e2e.pages_kit import screenshot
 from tests.e2e.test_verify_page import _outcome, _signed_codes
+from tests.receiver import serve_in_thread
 from traceability import answer_keys
 
 
@@ -46,8 +46,7 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def look_alike() -> Iterator[tuple[LookAlike, str]]:
     server = LookAlike(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     yield server, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
     server.server_close()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,6 +19,7 @@ from sqlmodel import select
 from core.clock import clock, utcnow
 from core.events import DeliveryStatus, OutboxDelivery, OutboxEvent
 from tests.conftest import Keys
+from tests.receiver import serve_in_thread
 from tests.traceability.test_epcis import _all_pages, _doc, _event, _item, _valid
 from traceability import epcis, epcis_queries
 from traceability.models import EpcisSubscription
@@ -46,7 +46,7 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     @property
     def url(self) -> str:

@@ -21,6 +21,7 @@ from api.cli_log import fetch
 from core.clock import utcnow
 from core.settings import get_settings
 from tests.conftest import serve
+from tests.receiver import serve_in_thread
 from tests.translog.conftest import _record_and_grade
 from translog import client as tlog_client
 from translog import merkle, scheduled, service, witnessing
@@ -304,14 +305,12 @@ def test_the_current_record_api_refuses_bad_subjects(client, published):
 
 
 def test_the_witness_over_http_answers_bad_requests_with_4xx(tmp_path):
-    import threading
 
     from translog.witness_server import serve as serve_witness
 
     cosigner = Cosigner.generate("witness.test/w1")
     server = serve_witness(Witness(cosigner, [LOG.verifier], tmp_path), "127.0.0.1", 0)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         assert fetch(url + "/").decode().strip() == cosigner.key.encode()
