@@ -18,7 +18,6 @@ from typing import NoReturn
 
 import psycopg
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlmodel import Session, SQLModel
 
@@ -36,6 +35,7 @@ from enterprises import service as enterprises
 from enterprises.models import Enterprise
 from enterprises.schemas import EnterpriseCreate
 from tests import demo_snapshot
+from tests.testclient import TestClient
 from tests.zygote import Zygote
 
 load_handlers()
@@ -219,7 +219,9 @@ def require_postgres() -> str:
 
 
 def _pg_url(admin_url: str, dbname: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + "/" + dbname
+    from sqlalchemy.engine import make_url
+
+    return make_url(admin_url).set(database=dbname).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

@@ -8,10 +8,9 @@ from __future__ import annotations
 import gc
 import weakref
 
-from fastapi.testclient import TestClient
-
 from api.app import create_app
 from core.db import Database
+from tests.testclient import TestClient
 
 
 def test_an_app_and_its_database_are_freed_once_unused(settings, search_backend) -> None:

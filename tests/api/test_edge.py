@@ -385,10 +385,9 @@ def test_repeated_writes_answer_statuses_the_document_lists(app, keys: Keys):
     """Issue 19, item 4: a repeated grant answered 200 where the document listed 201 only. Every answer
     here is checked against the document (tests/api/documented.py), as the fuzz's status_code_conformance
     checks its own, on the repeats that generated input does not reach."""
-    from fastapi.testclient import TestClient
-
     from api import seeding
     from tests.api.documented import Documented
+    from tests.testclient import TestClient
     from tests.traceability.conftest import Flow, declaration_no
 
     documented = Documented(app.openapi())
@@ -416,9 +415,8 @@ def test_repeated_writes_answer_statuses_the_document_lists(app, keys: Keys):
 def test_a_document_too_large_for_a_capture_sent_to_the_single_event_capture_is_a_documented_400(app, keys):
     """POST /epcis/events answered 413 (a capture's limit), which its document does not list: a document
     there is refused as a document first."""
-    from fastapi.testclient import TestClient
-
     from tests.api.documented import Documented
+    from tests.testclient import TestClient
 
     documented = Documented(app.openapi())
     event = {"type": "ObjectEvent", "eventTime": "2026-11-20T10:00:00+08:00", "eventTimeZoneOffset": "+08:00"}

@@ -36,7 +36,6 @@ import pytest
 import requests
 import schemathesis
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -56,6 +55,7 @@ from core.db import Database
 from core.security import Role, create_key
 from core.settings import Settings
 from tests.conftest import Keys, _truncate, bank_key, register, serve
+from tests.testclient import TestClient
 
 EXAMPLES = 15
 # CROSSTRUST_FUZZ_SURVEY=file.jsonl: write every failure there and go on (a survey), instead of failing.

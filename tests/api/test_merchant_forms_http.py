@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import demo, demo_insurance
@@ -18,6 +17,7 @@ from credit import service as credit
 from credit.scorecard import score
 from credit.standing import entry_of
 from enterprises.models import Enterprise
+from tests.testclient import TestClient
 from traceability import service as trace
 
 pytestmark = pytest.mark.demo_seeded  # every test starts from the demo as `demo.seed` leaves it

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import demo, demo_insurance
+from tests.testclient import TestClient
 
 pytestmark = pytest.mark.demo_seeded  # every test starts from the demo as `demo.seed` leaves it
 

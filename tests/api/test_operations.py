@@ -43,7 +43,7 @@ def test_unknown_path_and_method_are_problem_documents(client):
 
 
 def test_an_unexpected_error_is_a_problem_without_a_stack_trace(app, settings):
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     @app.get("/boom")
     def boom():

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fastapi.testclient import TestClient
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -14,6 +13,7 @@ from api.pages import web
 from core import sessions
 from core.clock import clock
 from core.security import revoke_key
+from tests.testclient import TestClient
 
 
 def _signed_in(app, key: str, base_url: str = "http://testserver") -> tuple[TestClient, str]:

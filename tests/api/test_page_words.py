@@ -11,11 +11,11 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import demo, demo_complaints, demo_insurance, demo_intake, seeding
 from core.db import id_of
+from tests.testclient import TestClient
 
 ENUMS: list[type[StrEnum]] = []
 

@@ -4,13 +4,13 @@ import time
 import uuid
 
 import pytest
-from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from api.app import create_app
 from api.ratelimit import RateLimiter
 from core.settings import Settings
 from tests.conftest import make_uscc
+from tests.testclient import TestClient
 
 
 def _client(settings, db, peer: str, **update) -> TestClient:

@@ -26,10 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi.testclient import TestClient
-
 from tests.api.test_fuzz import REACHING, ROLES, _served
 from tests.conftest import Keys, bank_key
+from tests.testclient import TestClient
 
 DOC = _served.openapi()
 # As the fuzz: the label sheet PDF is excluded there, and its access check is qr.zip's.

@@ -10,9 +10,9 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import demo, demo_insurance
+from tests.testclient import TestClient
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/json"}

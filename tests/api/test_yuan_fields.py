@@ -5,12 +5,12 @@ words, "inf", "1E999999999999999", a third decimal or a negative are a 422 namin
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api.pages.web import yuan
 from core.errors import Invalid
 from enterprises.models import Enterprise
+from tests.testclient import TestClient
 from traceability import service as trace
 
 BAD = ["abc", "inf", "-inf", "NaN", "1E999999999999999", "1e13", "1.001", "-1", ""]

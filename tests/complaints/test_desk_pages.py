@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from complaints import service as complaints
@@ -19,6 +18,7 @@ from core.security import Role
 from insurance.models import InsuranceClaim
 from tests.complaints.conftest import Cases, jpeg_with_exif
 from tests.conftest import Keys
+from tests.testclient import TestClient
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,11 @@ import io
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 
 from complaints.evidence import MIB, DecodeBudget, image_header, sniff
 from tests.complaints.conftest import Cases, gray_png
+from tests.testclient import TestClient
 
 LIMIT = 1_000_000  # the smallest limit the settings allow: a bomb at it builds in milliseconds
 AT_LIMIT, OVER = (1000, 1000), (1000, 1001)  # exactly the limit, and one row more

@@ -145,7 +145,7 @@ def test_a_failed_save_removes_the_files_it_wrote(cases: Cases, app, db, monkeyp
 
     from types import SimpleNamespace
 
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     code = cases.code()
     # The case's own audit entry fails after its files were written and its rows flushed.

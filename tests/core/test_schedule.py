@@ -7,13 +7,13 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from core import schedule
 from core.clock import clock
 from core.jobs import DailyJob, IntervalJob
 from tests.conftest import Keys
+from tests.testclient import TestClient
 
 
 def test_two_schedulers_run_one_night_once(db):

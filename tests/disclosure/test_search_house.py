@@ -10,7 +10,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import wiring
@@ -24,6 +23,7 @@ from disclosure.models import ExportJob
 from disclosure.search.base import SearchQuery
 from disclosure.search.factory import from_settings
 from tests.conftest import Keys, register
+from tests.testclient import TestClient
 
 SEARCHES = ("/api/v1/public/disclosures/search", "/api/v1/disclosures/search")
 

@@ -15,7 +15,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api import wiring
 from api.app import create_app
@@ -26,6 +25,7 @@ from disclosure import service as disclosures
 from tests import es_lock
 from tests.conftest import IN_CI, _truncate, register
 from tests.disclosure.conftest import require_elasticsearch
+from tests.testclient import TestClient
 
 ROOT = Path(__file__).resolve().parents[2]
 QUERY = {"q": "登记公司", "category": "entity"}

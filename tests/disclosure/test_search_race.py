@@ -10,12 +10,11 @@ from __future__ import annotations
 import threading
 import time
 
-from fastapi.testclient import TestClient
-
 from core.security import SYSTEM
 from enterprises import service as enterprises
 from enterprises.schemas import EnterpriseUpdate
 from tests.conftest import Keys, register
+from tests.testclient import TestClient
 
 SEARCHES = 400
 

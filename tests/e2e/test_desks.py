@@ -7,7 +7,6 @@ session are refused with nothing changed; every form is refused without its CSRF
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from complaints import service as complaints
 from core.money import Money
@@ -18,6 +17,7 @@ from tests.complaints.conftest import Cases, jpeg_with_exif
 from tests.conftest import Keys, register
 from tests.e2e.pages_kit import axe_check, screenshot, sign_in
 from tests.insurance.conftest import insure, product
+from tests.testclient import TestClient
 
 WIDE = {"width": 1366, "height": 900}
 

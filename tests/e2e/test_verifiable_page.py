@@ -14,6 +14,7 @@ from sqlmodel import select
 from tests.api import test_page_words
 from tests.conftest import free_port, serve
 from tests.e2e.pages_kit import axe_check
+from tests.receiver import serve_in_thread
 from translog import scheduled, service
 
 demo_site = test_page_words.demo_site  # the fixture: the demo data the glossary test walks
@@ -146,9 +147,8 @@ def test_an_altered_leaf_row_makes_the_page_say_the_proof_fails(app, db, demo_si
 def test_before_a_checkpoint_covers_it_the_page_says_it_is_being_added(app, db, demo_site):
     """No checkpoint signed yet (the lag of the timer): kindly "check again in a minute", not an error;
     an unknown code is a 404 page and a malformed serial a 4xx."""
-    from fastapi.testclient import TestClient
-
     from enterprises.models import Enterprise
+    from tests.testclient import TestClient
 
     with db.read_session() as s:
         uscc = s.exec(select(Enterprise.uscc).where(Enterprise.kind == "merchant")).first()
@@ -169,7 +169,7 @@ def test_before_a_checkpoint_covers_it_the_page_says_it_is_being_added(app, db, 
 def test_a_disclosure_records_proof_page_verifies_and_an_unknown_version_is_not_found(
     app, db, demo_site, signed
 ):
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     with db.read_session() as s:
         subject, version = (
@@ -223,7 +223,6 @@ def test_a_cosigned_checkpoint_names_its_witness_in_words(app, db, demo_site, se
     """A witness (the real one, in this process) cosigns the checkpoint: the page is checked against the
     cosigned checkpoint, in the browser too, and says who cosigned it in Chinese and English."""
     import json
-    import threading
 
     from translog import witnessing
     from translog.cosign import Cosigner
@@ -233,7 +232,7 @@ def test_a_cosigned_checkpoint_names_its_witness_in_words(app, db, demo_site, se
     cosigner = Cosigner.generate("witness.test/consumers")
     witness = Witness(cosigner, [scheduled.signer(settings).verifier], tmp_path / "witness")
     server = serve_witness(witness, "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         settings.tlog_witnesses = json.dumps(
             [

@@ -5,7 +5,6 @@ service, the loss ratio moving; only the insurer's own claims; every form refuse
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
 from core.money import Money
 from core.security import Role, create_key
@@ -13,6 +12,7 @@ from insurance import claims
 from insurance.models import InsuranceClaim
 from tests.conftest import Keys, register
 from tests.insurance.conftest import insure, product, released_units
+from tests.testclient import TestClient
 
 
 @pytest.fixture(autouse=True)

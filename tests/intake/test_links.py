@@ -8,7 +8,6 @@ the link. Both databases."""
 
 from __future__ import annotations
 
-from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from api import seeding
@@ -17,6 +16,7 @@ from credit.models import CreditRecord
 from intake import service as intake
 from intake.models import IntakeRecord, ProductLink, RecordStatus
 from tests.conftest import Keys, register
+from tests.testclient import TestClient
 from traceability.codes import gtin_with_check
 
 from .helpers import PENALTY_HEADER, csv_bytes, deliver, source

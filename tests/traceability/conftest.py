@@ -189,7 +189,7 @@ def cli(db, settings, monkeypatch):
 
 def signed_in(app, key: str):  # noqa: ANN001, ANN201 - the app, a TestClient
     """A browser's session on the pages, signed in with `key` (redirects not followed)."""
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     page = TestClient(app, follow_redirects=False)
     page.get("/signin")

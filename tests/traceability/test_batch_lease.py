@@ -9,7 +9,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -18,6 +17,7 @@ from core import audit
 from core.clock import clock
 from core.errors import Conflict
 from core.security import SYSTEM
+from tests.testclient import TestClient
 from traceability import batches
 from traceability import service as trace
 from traceability.codes import Keyring

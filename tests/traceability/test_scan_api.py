@@ -109,7 +109,7 @@ def _behind_the_fast_path(app):
 
 
 def test_the_json_fast_path_answers_like_the_routed_scan(client, shipped, app):
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     _, _, codes = shipped
 

@@ -23,7 +23,7 @@ def test_scan_records_keep_no_raw_address_and_coarse_places(client, shipped, app
 
 
 def test_no_scan_record_is_lost_on_a_clean_shutdown(app, shipped, db, client):
-    from fastapi.testclient import TestClient
+    from tests.testclient import TestClient
 
     _, _, codes = shipped
     with db.read_session() as s:
