@@ -3,7 +3,7 @@ rate limit."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
@@ -22,15 +22,20 @@ _bearer = HTTPBearer(auto_error=False, description="API key as a bearer token")
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="API key")
 
 
-def get_db(request: Request) -> Database:
+# Dependencies that only read the app's state are coroutines: FastAPI runs a plain function dependency on
+# its thread pool, a hand-over to another thread and back for each (BENCHMARKS.md, "The suite, twelfth
+# pass"). Those that wait on the database (`current_principal`, `scoped_enterprise`) stay functions.
+
+
+async def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_search(request: Request) -> SearchBackend:
+async def get_search(request: Request) -> SearchBackend:
     """The app's search backend (built once by create_app, as the database is)."""
     return request.app.state.search
 
@@ -71,8 +76,8 @@ def current_principal(
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
 
 
-def require(*roles: Role) -> Callable[[Principal], Principal]:
-    def dependency(principal: PrincipalDep) -> Principal:
+def require(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
+    async def dependency(principal: PrincipalDep) -> Principal:
         principal.require_role(*roles)
         return principal
 
