@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import public_rate_limit
+from api.deps import public_rate_limit, take_public_token
 from api.pages import glossary, web
 from complaints.models import Category, Wanted
 from complaints.schemas import IntakeIn
@@ -150,7 +150,7 @@ async def file(
     consent_publish: Annotated[str, Form(max_length=5)] = "",
     evidence: Annotated[list[UploadFile], File()] = [],  # noqa: B006 - FastAPI copies defaults
 ) -> Response:
-    public_rate_limit(request)
+    await public_rate_limit(request)
     values = {
         "code": code.strip(),
         "category": category,
@@ -215,7 +215,7 @@ def track(request: Request, token: str = "", new: str = "") -> Response:
 
     if not token:
         return _render(request, "complaint_lookup.html", {})
-    public_rate_limit(request)
+    take_public_token(request)
     kit = request.app.state.complaint_kit
     try:
         token = _token(token)
@@ -264,7 +264,7 @@ def act(
     from complaints import service as complaints
     from complaints.schemas import DisputeIn, RatingIn, ReplyIn
 
-    public_rate_limit(request)
+    take_public_token(request)
     token = _token(token)
     kit = request.app.state.complaint_kit
     try:

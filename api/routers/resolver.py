@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from api import scan_signed
-from api.deps import public_rate_limit
+from api.deps import public_rate_limit, take_public_token
 from api.pages.routes import templates
 from api.problems import media, responses
 from api.resolver_links import (
@@ -77,7 +77,7 @@ def _wants(request: Request) -> str:
 async def scan_endpoint(request: Request) -> Response:
     """The hot path, served by `ScanFastPath` ahead of the API's routing. On SQLite the lookups take microseconds and run on
     the event loop; on PostgreSQL they go to the thread pool so a slow query never stalls others."""
-    public_rate_limit(request)
+    await public_rate_limit(request)
     if request.app.state.db.is_sqlite:
         return _resolve(request)
     return await run_in_threadpool(_resolve, request)
@@ -132,7 +132,7 @@ _PAGE_DOC: dict[str, Any] = dict(
 @router.head("/scan/01/{rest:path}", operation_id="scan_page_head", **_PAGE_DOC)
 @router.get("/scan/01/{rest:path}", **_PAGE_DOC)
 async def scan_page(rest: str, request: Request, view: str | None = None) -> Response:
-    public_rate_limit(request)
+    await public_rate_limit(request)
     if view is not None and view not in VIEWS:
         raise Invalid.field("view", f"one of {', '.join(VIEWS)}")
     link = None
@@ -233,7 +233,7 @@ def typed_code(
     help page saying what is still wrong. `code` is a whole code as read by the portal's camera or
     pasted (a Digital Link URI or its path, or the label's "(01)…(21)…" line); opened with nothing at
     all, the page is the form to type a code into (200), not an error."""
-    public_rate_limit(request)
+    take_public_token(request)
     if code.strip():
         return whole_code(request, code.strip()[:400])
     if not (gtin.strip() or lot.strip() or serial.strip() or expiry.strip()):
