@@ -115,18 +115,21 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _refuse_if(wait: int) -> None:
+def refuse_if(wait: int) -> None:
+    """A rate limiter's answer (seconds to wait, 0 to go on) as the 429 every public path gives."""
     if wait:
         raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
 
 
 async def public_rate_limit(request: Request) -> None:
-    """The public rate limit, on the event loop: the in-process limiter does no I/O (no thread hop), the
-    shared one (PostgreSQL) sends its statement from the thread pool (`atake`). A dependency, and awaited
+    """The public rate limit, on the event loop: the in-process limiter does no I/O and is called
+    directly, as the scan's fast path does; the shared one (PostgreSQL) sends its statement from the
+    thread pool (`atake`). A dependency, and awaited
     by the public coroutines that take it themselves (the resolver's pages, the complaint form)."""
-    _refuse_if(await request.app.state.rate_limiter.atake(client_address(request)))
+    limiter, address = request.app.state.rate_limiter, client_address(request)
+    refuse_if(limiter.take(address) if limiter.in_process else await limiter.atake(address))
 
 
 def take_public_token(request: Request) -> None:
     """`public_rate_limit` for a handler that already runs on the thread pool."""
-    _refuse_if(request.app.state.rate_limiter.take(client_address(request)))
+    refuse_if(request.app.state.rate_limiter.take(client_address(request)))

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from api import scan_pg
-from api.deps import client_address
+from api.deps import client_address, refuse_if
 from api.metrics import Metrics
 from api.problems import problem
 from api.resolver_links import (
@@ -245,8 +245,7 @@ class ScanFastPath:
         limiter = state.rate_limiter
         # The in-process limiter does no I/O: called directly, without a coroutine per scan.
         wait = limiter.take(address) if limiter.in_process else await limiter.atake(address)
-        if wait:
-            raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
+        refuse_if(wait)
         link = parse_scope(scope, attributes)
         who = Client.from_request(state.client_salt, address, agent, params.get("city"), params.get("loc"))
         if state.db.is_sqlite:
@@ -277,8 +276,7 @@ async def _json_postgres(  # noqa: ANN001, PLR0913 - the parts of the request `_
             row = found if serial is not None else UNREAD
         except scan_pg.Unanswered:
             wait = 0
-    if wait:
-        raise RateLimited(f"too many requests from your address; try again in {wait} s", retry_after=wait)
+    refuse_if(wait)
     if bad is not None:
         raise bad
     assert link is not None
