@@ -12,12 +12,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from sqlmodel import Session
 from starlette.routing import BaseRoute
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api import edge, openapi, problems
+from api import edge, openapi, problems, route_index
 from api.accesslog import AccessLog, configure_logging
 from api.app_state import AppState
 from api.background import Background
@@ -166,19 +166,17 @@ ROUTERS = (
 
 @cache
 def _included_routes() -> tuple[BaseRoute, ...]:
-    """`ROUTERS` included once per process, the same objects in every app it makes.
+    """The routes of `ROUTERS`, in order, the same objects in every app the process makes.
 
-    FastAPI builds an included router's routes (each one's dependants, parameter and response models)
-    lazily, on an app's first request to the router, and once per app: the test suite, which makes an
-    app for each test, spent about 14 % of its CPU building the same routes again (py-spy over the whole
-    suite, BENCHMARKS.md "The suite, eighth pass"). A route holds no app's state (it reads
-    `request.app.state`), so the apps share the included routers and each is built once. They are
-    included into a router of their own, not into an app: no app's `dependency_overrides` apply to them,
-    and the platform uses none."""
-    holder = APIRouter()
-    for router in ROUTERS:
-        holder.include_router(router)
-    return tuple(holder.routes)
+    The routes themselves, not the routers included: an `APIRoute` is built whole when its router
+    declares it (its router's prefix, tags, dependencies and responses with it: none of `ROUTERS` has a
+    lifespan or startup handler for an inclusion to carry), where FastAPI builds an included router's
+    routes again for each app, on its first request (the test suite, which makes an app for each test,
+    spent about 14 % of its CPU on that: BENCHMARKS.md, "The suite, eighth pass"), and matches a
+    request against an included router's routes twice. A route holds no app's state (it reads
+    `request.app.state`), so the apps share them; no app's `dependency_overrides` apply to them, and the
+    platform uses none. The app finds a request's route among them through `api.route_index`."""
+    return tuple(route for router in ROUTERS for route in router.routes)
 
 
 def _bare_app(lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None) -> FastAPI:
@@ -249,6 +247,8 @@ def create_app(
     # The files after the routes: a routed request (the scan's among them) is not matched against them first.
     app.mount("/static", pages.static_files(), name="static")
     app.mount(docs.STATIC_URL, docs.static_files(), name="static-offline-docs")
+    # A request's route found by its path's literal prefix, not by trying each route in turn.
+    route_index.install(app.router)
     # Sessions and CSRF for the console, merchant and complaint pages (api/pages/web.py).
     page_web.install(app, secret)
     app.state.signin_limiter = RateLimiter(10, 10, settings.public_rate_limit_max_clients)
