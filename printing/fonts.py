@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -102,6 +103,9 @@ def find_fonts() -> tuple[FontFile, FontFile]:
     return text, mono
 
 
+# How many cuts of a face `Face.subset` keeps (each some tens of kilobytes).
+SUBSETS_KEPT = 64
+
 # Tables a PDF does not use: OpenType layout (glyphs are placed here one after another), bitmap strikes
 # and vertical metrics.
 _DROP_TABLES = ["GSUB", "GPOS", "GDEF", "BASE", "EBDT", "EBLC", "EBSC", "BDF", "FFTM", "vhea", "vmtx"]
@@ -133,12 +137,30 @@ class Face:
         gid_of = {name: gid for gid, name in enumerate(order)}
         metrics = tt["hmtx"].metrics
         self.notdef_advance = metrics[order[0]][0]  # the missing-glyph box, glyph 0
+        self._subsets: dict[frozenset[int], bytes] = {}  # `subset`'s recent cuts, the oldest first
+        self._subsets_lock = threading.Lock()
         self.glyphs: dict[str, tuple[int, int]] = {}  # character -> (glyph id, advance in font units)
         for code, glyph in tt.getBestCmap().items():
             self.glyphs[chr(code)] = (gid_of[glyph], metrics[glyph][0])
 
     def subset(self, gids: Iterable[int]) -> bytes:
-        """The font cut down to `gids`, keeping glyph ids so that content already written stays valid."""
+        """The font cut down to `gids`, keeping glyph ids so that content already written stays valid.
+
+        The last `SUBSETS_KEPT` cuts are kept, by glyph set: a merchant prints the same product's labels
+        again and again, and each sheet uses the same glyphs (the product's name, the code's alphabet).
+        A CJK face takes tenths of a second to cut; the test suite cut one about 1,500 times."""
+        wanted = frozenset({0, *gids})
+        with self._subsets_lock:
+            cut = self._subsets.pop(wanted, None)
+        if cut is None:
+            cut = self._cut(wanted)  # outside the lock: a sheet with other glyphs need not wait for it
+        with self._subsets_lock:
+            self._subsets[wanted] = cut  # the most recently used last
+            while len(self._subsets) > SUBSETS_KEPT:
+                del self._subsets[next(iter(self._subsets))]
+        return cut
+
+    def _cut(self, gids: frozenset[int]) -> bytes:
         from fontTools import subset
         from fontTools.ttLib import TTFont
 
@@ -151,7 +173,7 @@ class Face:
         options.drop_tables += _DROP_TABLES
         font = TTFont(self.file.path, fontNumber=self.file.index)
         subsetter = subset.Subsetter(options)
-        subsetter.populate(gids=sorted({0, *gids}))
+        subsetter.populate(gids=sorted(gids))
         subsetter.subset(font)
         buffer = io.BytesIO()
         font.save(buffer)

@@ -158,3 +158,25 @@ def test_the_embedded_font_is_cut_to_the_glyphs_used() -> None:
     doc.write(out, title="t")
     # The collection file is 16 MB; the subset keeps glyph ids, so empty slots remain, but no outlines.
     assert len(out.getvalue()) < 200_000
+
+
+def test_a_cut_of_the_font_is_made_once_per_glyph_set_and_the_oldest_goes_first(monkeypatch) -> None:
+    from fontTools.ttLib import TTFont
+
+    face = fonts.Face(faces()[0].file)  # a face of its own: the shared one keeps the suite's cuts
+    ids = [face.glyphs[c][0] for c in "一般g"]
+    cuts: list[frozenset[int]] = []
+    cut = face._cut
+    monkeypatch.setattr(face, "_cut", lambda gids: cuts.append(gids) or cut(gids))
+    first = face.subset(ids)
+    assert face.subset(reversed(ids)) is first and face.subset([*ids, 0]) is first  # the same set
+    assert cuts == [frozenset({0, *ids})]
+    kept = TTFont(io.BytesIO(first))  # the cut is a font holding those glyphs' outlines, and only those
+    order = kept.getGlyphOrder()
+    drawn = {gid for gid, name in enumerate(order) if kept["glyf"][name].numberOfContours}
+    assert drawn == set(ids) | {0}
+    monkeypatch.setattr(fonts, "SUBSETS_KEPT", 2)
+    face.subset(ids[:1])
+    face.subset(ids[:2])  # three sets now, two kept: `first`'s, the least recently used, is gone
+    assert face.subset(ids) is not first and len(cuts) == 4
+    assert face.subset(ids[:2]) is face.subset(ids[:2]) and len(cuts) == 4
