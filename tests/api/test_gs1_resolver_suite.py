@@ -26,6 +26,7 @@ import pytest
 
 from tests.api.test_server import _crosstrust, _free_port
 from tests.api.tls_proxy import TlsProxy, make_certificates
+from tests.probe import probe
 
 GS1_DATA = Path(__file__).parents[1] / "data" / "gs1"
 ROOT = Path(__file__).parents[2]
@@ -65,7 +66,7 @@ def _wait(url: str, proc: subprocess.Popen, log: Path) -> None:
         if proc.poll() is not None:
             raise RuntimeError(f"exited: {log.read_text(errors='replace')[-3000:]}")
         try:
-            httpx.get(url, timeout=2)
+            probe.get(url, timeout=2)
             return
         except httpx.TransportError:
             pass

@@ -24,6 +24,7 @@ from core.db import Database
 from core.security import Role, create_key
 from tests import es_lock
 from tests.conftest import Keys, register
+from tests.probe import probe
 from tests.traceability.conftest import Flow
 
 JSON = {"Accept": "application/json"}
@@ -64,7 +65,7 @@ class Process:
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
             try:
-                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                if probe.get(self.url + "/healthz", timeout=1).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass

@@ -21,6 +21,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from tests.probe import probe
+
 LOC = "29.874321,121.549876"  # a consumer's own position, to the metre
 CITY = "张三家 幸福路8号"  # free text a consumer app might send
 FORWARDED = "203.0.113.77"
@@ -78,7 +80,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if proc.poll() is not None:
                 raise RuntimeError(f"the server exited: {log.read_text()[-3000:]}")
             try:
-                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                if probe.get(base + "/healthz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -121,11 +123,11 @@ def test_the_access_log_of_a_scan_keeps_no_address_and_no_coordinates(server):
     scan = server.scans[0]
     url = f"{scan}&loc={LOC}&city={quote(CITY)}"
     forwarded = {"X-Forwarded-For": FORWARDED}
-    r = httpx.get(url, headers={"Accept": "application/json", **forwarded}, timeout=10)
+    r = probe.get(url, headers={"Accept": "application/json", **forwarded}, timeout=10)
     assert r.status_code == 200, r.text
     assert r.json()["scans"]["first_place"] in ("宁波", "")  # never the free text
     # A browser: the resolver's 307 to the scan page (the default link), the query string passed on.
-    page = httpx.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10, follow_redirects=True)
+    page = probe.get(url, headers={"Accept": "text/html", **forwarded}, timeout=10, follow_redirects=True)
     assert page.status_code == 200 and [h.status_code for h in page.history] == [307]
     path = scan.removeprefix(server.base).split("?")[0]
     lines = _log_lines(
@@ -195,7 +197,7 @@ def test_a_rotating_forwarded_header_is_limited_on_the_real_server(server):
     start = time.monotonic()
     for i in range(1000):  # until the first refusal: a bound against a hang, not a figure
         statuses.append(
-            httpx.get(url, headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}, timeout=10).status_code
+            probe.get(url, headers={"X-Forwarded-For": f"198.51.100.{i % 250}"}, timeout=10).status_code
         )
         if statuses[-1] == 429:
             break
@@ -214,7 +216,7 @@ def test_var_holds_only_private_files_after_start_up_and_an_export(server):
     )
     assert job.status_code == 202, job.text
     for _ in range(100):
-        status = httpx.get(f"{server.base}/api/v1/disclosures/exports/{job.json()['id']}", headers=regulator)
+        status = probe.get(f"{server.base}/api/v1/disclosures/exports/{job.json()['id']}", headers=regulator)
         if status.json()["status"] != "running":
             break
         time.sleep(0.1)
@@ -288,7 +290,7 @@ def test_make_run_prints_a_scan_of_every_verdict_from_several_importers(server):
     verdicts, importers = {}, {}
     for url, note in printed:
         for _ in range(5):  # this server's public rate limit is low (20 at once): wait when told to
-            r = httpx.get(url, headers={"Accept": "application/json"}, timeout=10)
+            r = probe.get(url, headers={"Accept": "application/json"}, timeout=10)
             if r.status_code != 429:
                 break
             time.sleep(float(r.headers["Retry-After"]))
@@ -354,5 +356,5 @@ def test_up_prints_console_merchant_and_insurer_urls_that_sign_in(server):
     assert page.status_code == 200 and 'data-table="declarations"' in page.text
     page = _sign_in(base, insurer_url, insurer_key)
     assert page.status_code == 200 and 'data-table="portfolio"' in page.text
-    home = httpx.get(f"{base}/", timeout=10).text
+    home = probe.get(f"{base}/", timeout=10).text
     assert 'href="/console"' in home and 'href="/merchant"' in home

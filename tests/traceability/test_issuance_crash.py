@@ -24,6 +24,7 @@ from sqlmodel import select
 
 from core.errors import Conflict
 from core.security import SYSTEM, Role, create_key
+from tests.probe import probe
 from tests.zygote import Forked, Zygote
 from traceability import service as trace
 from traceability.codes import Keyring
@@ -101,7 +102,7 @@ class Processes:
 
     def healthy(self) -> bool:
         try:
-            return httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200
+            return probe.get(f"{self.base}/healthz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

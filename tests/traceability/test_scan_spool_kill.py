@@ -19,6 +19,7 @@ from sqlmodel import select
 
 from api import seeding
 from core.security import SYSTEM
+from tests.probe import probe
 from tests.zygote import Forked, Zygote
 from traceability import service as trace
 from traceability.codes import Keyring
@@ -61,7 +62,7 @@ def _server(zygote: Zygote, env: dict[str, str], port: int, log: Path) -> Forked
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+            if probe.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
         except httpx.HTTPError:
             pass
