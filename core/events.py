@@ -400,8 +400,12 @@ class Dispatcher:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
+            # The batch's events in one statement, not one round trip a delivery.
+            wanted = {delivery.event_id for delivery in due}
+            query = select(OutboxEvent).where(col(OutboxEvent.id).in_(wanted))
+            events = {row.id: row for row in (session.exec(query).all() if wanted else [])}
             for delivery in due:
-                found = self._prepare(session, delivery)
+                found = self._prepare(session, delivery, events.get(delivery.event_id))
                 if found is None:
                     continue
                 sub, handler, ev = found
@@ -439,10 +443,10 @@ class Dispatcher:
         )
 
     def _prepare(
-        self, session: Session, delivery: OutboxDelivery
+        self, session: Session, delivery: OutboxDelivery, row: OutboxEvent | None
     ) -> tuple[Subscriber, Handler, Event] | None:
-        """Count the attempt; the subscriber, its handler and the event, or None (the delivery is dead)."""
-        row = session.get(OutboxEvent, delivery.event_id)
+        """Count the attempt; the subscriber, its handler and the event (`row`, the delivery's event as
+        read), or None (the delivery is dead)."""
         sub = registry.get(delivery.subscriber)
         handler = self.handlers.get(delivery.subscriber) or (sub.handler if sub is not None else None)
         delivery.attempts += 1
