@@ -103,8 +103,9 @@ def find_fonts() -> tuple[FontFile, FontFile]:
     return text, mono
 
 
-# How many cuts of a face `Face.subset` keeps (each some tens of kilobytes).
-SUBSETS_KEPT = 64
+# How many cuts of a face `Face.subset` keeps: each is 160-270 KB (the kept glyph ids leave a CJK face's
+# metrics and location tables their full length), so at most about 4 MB a face.
+SUBSETS_KEPT = 16
 
 # Tables a PDF does not use: OpenType layout (glyphs are placed here one after another), bitmap strikes
 # and vertical metrics.
@@ -148,7 +149,8 @@ class Face:
 
         The last `SUBSETS_KEPT` cuts are kept, by glyph set: a merchant prints the same product's labels
         again and again, and each sheet uses the same glyphs (the product's name, the code's alphabet).
-        A CJK face takes tenths of a second to cut; the test suite cut one about 1,500 times."""
+        Cutting a CJK face for a label's glyphs takes 0.24-0.30 CPU s (BENCHMARKS.md, "The suite,
+        thirteenth pass"); py-spy over the test suite found 33 CPU s of its run in cutting."""
         wanted = frozenset({0, *gids})
         with self._subsets_lock:
             cut = self._subsets.pop(wanted, None)
