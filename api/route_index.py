@@ -2,7 +2,7 @@
 
 Starlette's router tries every route in order and takes the first whose match is full. The platform has
 about 340 routes, the pages last: a page's request tried some 300 of them before this index (matching
-alone took 0.32 ms of CPU for /api/v1/me and 0.64 ms for a path past the last route, on the machine of
+alone took 0.32 ms of CPU for /api/v1/me and 0.64 ms for a path no route matches, on the machine of
 BENCHMARKS.md, "The suite, thirteenth pass"). A route's path is a literal prefix
 followed by its parameters ("/api/v1/complaints/" then "{complaint_id}"), and a route can only match a
 path that starts with that literal. `RouteIndex` files each route under the path segments of its literal
